@@ -1,0 +1,155 @@
+# kairan — plain Makefile. `make` builds the protocol library and the
+# programs; `make check` runs every test; `make demo` starts a local
+# federation. See README.md.
+#
+# Out-of-tree builds: make BUILD=/tmp/b BIN=/tmp/b/bin
+# Sanitizers:         make SANITIZE=1   (ASan+UBSan, into build-san/)
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+BIN ?= $(BUILD)/bin
+else
+BUILD ?= build
+BIN ?= bin
+endif
+DATA ?= ../shared/data
+
+CC ?= cc
+PKGS = openssl libprotobuf-c sqlite3 inih jansson libwebsockets
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# relayd's warning set on top of -Wall -Wextra.
+WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	-Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare \
+	-Wcast-qual
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -pthread
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+CPPFLAGS += -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -pthread
+
+GEN = $(BUILD)/gen/kairan.pb-c.c $(BUILD)/gen/kairan.pb-c.h
+LIB_SRC = $(wildcard proto/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/kairan.pb-c.o
+LIB = $(BUILD)/libkairan.a
+
+RELAY_SRC = $(filter-out relay/main.c,$(wildcard relay/*.c))
+RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/%.o)
+RELAY_LIB = $(BUILD)/librelay.a
+NODE_SRC = $(filter-out node/main.c,$(wildcard node/*.c))
+NODE_OBJ = $(NODE_SRC:%.c=$(BUILD)/%.o)
+NODE_LIB = $(BUILD)/libnode.a
+
+PROGS = $(BIN)/kairan-dir
+ifneq ($(wildcard relay/main.c),)
+PROGS += $(BIN)/kairan-relay
+endif
+ifneq ($(wildcard node/main.c),)
+PROGS += $(BIN)/kairan-node
+endif
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all deps check unit unit-build integration fuzz demo bench clean \
+	directory py
+.DEFAULT_GOAL := all
+
+all: $(PROGS) $(BUILD)/directory.json py
+
+deps:
+	@sh deploy/deps.sh
+
+$(GEN): proto/kairan.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/kairan.proto
+
+# Generated code follows protobuf-c's conventions, not our warning set.
+$(BUILD)/gen/kairan.pb-c.o: $(BUILD)/gen/kairan.pb-c.c
+	$(CC) $(CFLAGS) -Wall -Werror $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(RELAY_LIB): $(RELAY_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(NODE_LIB): $(NODE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/kairan-dir: $(BUILD)/proto/cmd/kairan-dir.o $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/kairan-relay: $(BUILD)/relay/main.o $(RELAY_LIB) $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/kairan-node: $(BUILD)/node/main.o $(NODE_LIB) $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The directory, built from the real data in ../shared/data (never copied
+# into the repository).
+directory: $(BUILD)/directory.json
+$(BUILD)/directory.json: $(BIN)/kairan-dir deploy/contacts-demo.csv
+	$(BIN)/kairan-dir import --codes $(DATA)/codes \
+	    --adjacency $(DATA)/adjacency --contacts deploy/contacts-demo.csv \
+	    -o $@
+
+# Python bindings for the independent test client.
+py: $(BUILD)/py/kairan_pb2.py
+$(BUILD)/py/kairan_pb2.py: proto/kairan.proto
+	@mkdir -p $(BUILD)/py
+	protoc --proto_path=proto --python_out=$(BUILD)/py proto/kairan.proto
+
+# Unit tests: tests/unit/test_relay_*.c link the relay's modules,
+# test_node_*.c the node's, the others the protocol library only.
+$(BUILD)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) -Irelay $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+$(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(NODE_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+unit-build: all $(UNIT_BIN)
+
+# make check: everything, then one summary line "N passed, M failed".
+check: deps
+	@$(MAKE) --no-print-directory all unit-build
+	@$(MAKE) --no-print-directory SANITIZE=1 all unit-build
+	@bash tests/run.sh
+
+unit: all $(UNIT_BIN)
+	@bash tests/run.sh unit
+
+integration: all
+	@bash tests/run.sh integration
+
+fuzz:
+	@sh tests/fuzz/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh deploy/demo/run.sh
+
+bench: all
+	@sh tests/bench/run.sh
+
+clean:
+	rm -rf build build-san bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

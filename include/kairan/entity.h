@@ -1,0 +1,31 @@
+/*
+ * entity: the syntax of entity ids (PROTOCOL.md §Entities).
+ *
+ * An entity id is either a 6-digit 全国地方公共団体コード whose last digit is
+ * the check digit of the first five, or a name matching [a-z][a-z0-9-]{1,31}
+ * (national bodies "mic", "nisc", relays "relay-45", "relay-mic").
+ * Prefecture codes are PP0006-style codes of the form PP000C.
+ */
+#ifndef KAIRAN_ENTITY_H
+#define KAIRAN_ENTITY_H
+
+#include <stddef.h>
+
+/* Check digit for five ASCII digits: s = 6d1+5d2+4d3+3d4+2d5, (11 - s%11)%10. Returns -1 if not digits. */
+int	entity_checkdigit(const char *five);
+/* 1 if id is a 6-digit code with a correct check digit. */
+int	entity_is_code(const char *id);
+/* 1 if id is a name [a-z][a-z0-9-]{1,31}. */
+int	entity_is_name(const char *id);
+/* 1 if id is valid (code or name); 0 otherwise, with why in err if err != NULL. */
+int	entity_valid(const char *id, char *err, size_t errlen);
+/*
+ * The two-digit prefecture ("01".."47") that an entity belongs to: the first
+ * two digits of a code, PP of "relay-PP"; NULL-terminated into pref[3].
+ * Returns 0, or -1 if the entity belongs to no prefecture (national names).
+ */
+int	entity_prefecture(const char *id, char pref[3]);
+/* 1 if pp is "01".."47". */
+int	entity_pref_valid(const char *pp);
+
+#endif

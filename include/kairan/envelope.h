@@ -1,0 +1,75 @@
+/*
+ * envelope: signing and verifying messages (PROTOCOL.md §Envelope).
+ *
+ * The signature is ECDSA P-256 with SHA-256 over exactly the bytes of
+ * Envelope.message; verification never re-serializes. A verified envelope
+ * yields the decoded, validated Message, the signer's identity (from the
+ * chain, checked against the trust), and the SHA-256 of the message bytes
+ * (Receipt.ref_digest).
+ */
+#ifndef KAIRAN_ENVELOPE_H
+#define KAIRAN_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kairan/identity.h"
+#include "kairan/message.h"
+#include "kairan/trust.h"
+#include "kairan.pb-c.h"
+
+typedef Kairan__V1__Envelope	Envelope;
+
+struct signer;
+
+/*
+ * Loads a signing identity: chain_file is PEM with the leaf first, then its
+ * intermediate CA (the "ENTITY.chain.pem" of certs/kairan-pki); key_file the
+ * P-256 private key (PEM). Refuses a key that does not match the leaf.
+ * Returns a signer (free with signer_free) or NULL with err.
+ */
+struct signer	*signer_new(const char *chain_file, const char *key_file,
+		    char *err, size_t errlen);
+void		 signer_free(struct signer *);	/* NULL is a no-op */
+/* The CN of the signer's certificate (its entity id). */
+const char	*signer_entity(const struct signer *);
+
+/*
+ * Serializes m, signs those bytes and packs Envelope{message, signature,
+ * cert_chain} into a malloc'd buffer *out (caller frees). If digest is not
+ * NULL it receives the SHA-256 of the message bytes. m->sender should be
+ * signer_entity(s); this is not checked here (the verifier checks it).
+ * Returns 0 or -1 with err.
+ */
+int	 envelope_seal(struct signer *s, const Message *m, uint8_t **out,
+	    size_t *outlen, uint8_t digest[KAIRAN_DIGEST_LEN], char *err,
+	    size_t errlen);
+
+struct envelope_info {
+	Message		*msg;		/* decoded and validated; owned, see envelope_info_clear */
+	struct identity	 signer;	/* from the verified chain */
+	uint8_t		 digest[KAIRAN_DIGEST_LEN]; /* SHA-256 of Envelope.message */
+};
+
+/*
+ * Verifies an Envelope: bounds of its fields; the chain (cert_chain[0] the
+ * leaf, the rest untrusted intermediates) against trust at time now_ms
+ * (0 = now), with CRLs and the identity rules; the signature over the exact
+ * message bytes with the leaf's key; then decodes and validates the Message
+ * and requires Message.sender == the signer's entity id.
+ * Returns 0 and fills info (the caller owns info->msg), or -1 with *reason a
+ * KAIRAN__V1__REFUSED__REASON__* value and err saying what failed.
+ */
+int	 envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
+	    struct envelope_info *info, int *reason, char *err, size_t errlen);
+/* The same for serialized Envelope bytes (bounded by max). */
+int	 envelope_verify_bytes(struct trust *t, const uint8_t *buf, size_t len,
+	    size_t max, int64_t now_ms, struct envelope_info *info, int *reason,
+	    char *err, size_t errlen);
+/* Frees info->msg and zeroes info. */
+void	 envelope_info_clear(struct envelope_info *);
+
+/* Reads the Message id out of serialized Envelope bytes without verifying (for logging and Refused.id); 0 or -1. */
+int	 envelope_peek_id(const Envelope *env, uint8_t id[KAIRAN_ID_LEN]);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * frame: the unit on the wire, one protobuf Frame per binary WebSocket
+ * message (PROTOCOL.md §Framing).
+ *
+ * Decoding is bounded (the length is checked against the limit before
+ * protobuf-c sees a byte) and validating: a frame that comes back from
+ * frame_decode has exactly one kind set and every field of it checked
+ * (Hello entity syntax and version, Accepted/Refused id length, reason
+ * range, UTF-8 and lengths of strings). An Envelope inside is checked only
+ * for its own bounds (sizes of message, signature, chain); the signed
+ * Message is decoded and checked by envelope_verify().
+ *
+ * Encoders write into a malloc'd buffer that starts with `headroom` spare
+ * bytes (LWS_PRE for libwebsockets) followed by the frame; the caller frees
+ * the buffer (*out) with free().
+ */
+#ifndef KAIRAN_FRAME_H
+#define KAIRAN_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kairan.pb-c.h"
+
+typedef Kairan__V1__Frame	Frame;
+
+/*
+ * Returns the decoded frame (free with frame_free), or NULL with err naming
+ * the problem ("frame: 1048577 bytes over limit 1048576", "hello.entity:
+ * bad check digit", ...). If reason is not NULL it is set to a
+ * KAIRAN__V1__REFUSED__REASON__* value for the refusal.
+ */
+Frame	*frame_decode(const uint8_t *buf, size_t len, size_t max,
+	    int *reason, char *err, size_t errlen);
+void	 frame_free(Frame *);		/* NULL is a no-op */
+
+/* Generic: packs f. Returns 0 or -1 (out of memory). */
+int	 frame_encode(const Frame *f, size_t headroom, uint8_t **out,
+	    size_t *outlen);
+int	 frame_encode_hello(const char *entity, const char *software,
+	    size_t headroom, uint8_t **out, size_t *outlen);
+int	 frame_encode_accepted(const uint8_t *id, size_t idlen,
+	    size_t headroom, uint8_t **out, size_t *outlen);
+int	 frame_encode_refused(const uint8_t *id, size_t idlen, int reason,
+	    const char *detail, size_t headroom, uint8_t **out, size_t *outlen);
+/*
+ * Wraps already serialized Envelope bytes as Frame{envelope}, without
+ * decoding them (a relay forwards what it stored, byte for byte).
+ */
+int	 frame_encode_envelope(const uint8_t *env, size_t envlen,
+	    size_t headroom, uint8_t **out, size_t *outlen);
+
+/* Name of a Refused.Reason value ("BAD_SIGNATURE"), "UNKNOWN" if out of range. */
+const char *frame_reason_name(int reason);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * identity: who a certificate says its holder is (PROTOCOL.md §Identity).
+ *
+ * A leaf certificate names one entity: exactly one CN, the entity id, and
+ * one OU, the role ("node", "relay", "operator"). Intermediate CAs have a
+ * CN of "01".."47" (a prefecture CA) or "national". A prefecture CA may only
+ * vouch for its own prefecture: a leaf whose CN is a 6-digit code or
+ * "relay-PP" must be issued by CA "PP"; every other name by "national".
+ * X.509 name constraints cannot say this, so every verifier checks it here.
+ */
+#ifndef KAIRAN_IDENTITY_H
+#define KAIRAN_IDENTITY_H
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "kairan/kairan.h"
+
+enum identity_role {
+	ROLE_NONE = 0,
+	ROLE_NODE,
+	ROLE_RELAY,
+	ROLE_OPERATOR,
+};
+
+struct identity {
+	char			entity[KAIRAN_ENTITY_MAX + 1];
+	enum identity_role	role;
+	char			ca[16];		/* issuing CA's CN: "45" or "national" */
+};
+
+const char	*identity_role_name(enum identity_role);
+/* "node" -> ROLE_NODE ...; ROLE_NONE if unknown. */
+enum identity_role identity_role_parse(const char *);
+
+/*
+ * The single CN (or OU, with nid NID_organizationalUnitName) of a name as
+ * UTF-8 into out. Returns 0, or -1 if there is none, more than one, it holds
+ * a NUL, or it does not fit; err says which.
+ */
+int	identity_name_field(const X509_NAME *name, int nid, char *out,
+	    size_t outlen, char *err, size_t errlen);
+
+/*
+ * Applies the identity rules to a leaf and the intermediate CA that issued
+ * it (both already chain-verified by the caller): CN syntax, OU role, CA
+ * name, and the prefecture rule. Fills out. Returns 0, or -1 with err.
+ */
+int	identity_from_cert(X509 *leaf, X509 *issuer, struct identity *out,
+	    char *err, size_t errlen);
+
+/*
+ * For a TLS peer: requires SSL_get_verify_result() == X509_V_OK and a peer
+ * certificate, takes leaf and issuer from the verified chain
+ * (SSL_get0_verified_chain) and applies identity_from_cert. Returns 0, or
+ * -1 with err naming why the peer is refused.
+ */
+int	identity_from_ssl(SSL *ssl, struct identity *out, char *err,
+	    size_t errlen);
+
+#endif

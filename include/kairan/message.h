@@ -1,0 +1,58 @@
+/*
+ * message: the signed payload (PROTOCOL.md §Message): ids, times, and the
+ * validation of every field of a Message and its body.
+ */
+#ifndef KAIRAN_MESSAGE_H
+#define KAIRAN_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kairan/kairan.h"
+#include "kairan.pb-c.h"
+
+typedef Kairan__V1__Message		Message;
+typedef Kairan__V1__IncidentReport	IncidentReport;
+typedef Kairan__V1__Receipt		Receipt;
+
+/* 16 bytes from the CSPRNG (RAND_bytes). Returns 0, or -1 if the CSPRNG failed. */
+int	 message_id_new(uint8_t id[KAIRAN_ID_LEN]);
+/* Current Unix time in milliseconds (CLOCK_REALTIME). */
+int64_t	 message_now_ms(void);
+/* Lowercase hex of len bytes into out (2*len+1 bytes). */
+void	 message_hex(const uint8_t *id, size_t len, char *out);
+/* Parses 32 hex digits into id. Returns 0, or -1 if not exactly that. */
+int	 message_id_parse(const char *hex, uint8_t id[KAIRAN_ID_LEN]);
+
+/* 1 if s[0..len) is valid UTF-8 (no overlongs, surrogates, > U+10FFFF, NUL). */
+int	 message_utf8_valid(const char *s, size_t len);
+
+/*
+ * Checks every field of m: id length, sender syntax, recipients non-empty,
+ * each a valid entity id and unique, at most KAIRAN_MAX_RECIPIENTS,
+ * created_at_ms > 0, status in range, exactly one body; for a report:
+ * incident_id length, report_no >= 1, phase and category in range, level
+ * 0..3, strings valid UTF-8 within their limits, attachments with a sha256
+ * that matches data; for a receipt: ref_id and ref_digest lengths, state in
+ * range, `by` set for ACKNOWLEDGED.
+ * Whether recipients exist is the directory's business, not this one's.
+ * Returns 0, or -1 with err naming the field ("report.level: must be 0..3,
+ * got 7"; "recipients[2]: duplicate 452017").
+ */
+int	 message_validate(const Message *m, char *err, size_t errlen);
+
+/* Unpacks and validates. Returns a Message (free with message_free) or NULL with err. */
+Message	*message_decode(const uint8_t *buf, size_t len, char *err,
+	    size_t errlen);
+void	 message_free(Message *);		/* NULL is a no-op */
+
+/* Packs m into a malloc'd buffer. Returns 0 or -1. */
+int	 message_encode(const Message *m, uint8_t **out, size_t *outlen);
+
+/* Names for display and JSON: "ACTUAL"/"EXERCISE"/"TEST", phase, category, receipt state ("DELIVERED"). */
+const char *message_status_name(int status);
+const char *message_phase_name(int phase);
+const char *message_category_name(int category);
+const char *message_receipt_state_name(int state);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * trust: the federation's trust anchors and revocation lists.
+ *
+ * A trust holds an X509_STORE with the federation root CA certificate(s)
+ * and every CRL found at the configured path (a PEM file with one or more
+ * CRLs, or a directory whose *.pem / *.crl files are read), with
+ * X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL set when CRLs are
+ * configured. Reloading (SIGHUP) means building a new trust and swapping it
+ * in; a trust is immutable once built, so verifications in flight are safe.
+ */
+#ifndef KAIRAN_TRUST_H
+#define KAIRAN_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/x509.h>
+
+#include "kairan/identity.h"
+
+struct trust;
+
+/*
+ * ca_file: PEM file with the root CA certificate (more than one allowed).
+ * crl_path: NULL for no CRL checking, else a file or a directory.
+ * Returns a new trust, or NULL with err ("file: what is wrong").
+ * Free with trust_free().
+ */
+struct trust	*trust_new(const char *ca_file, const char *crl_path,
+		    char *err, size_t errlen);
+void		 trust_free(struct trust *);		/* NULL is a no-op */
+/* Borrowed store (for SSL_CTX_set1_cert_store); lives as long as the trust. */
+X509_STORE	*trust_store(struct trust *);
+/* Number of CRLs loaded. */
+int		 trust_ncrls(const struct trust *);
+
+/* Outcome of a chain verification, for Refused.reason and log lines. */
+enum trust_result {
+	TRUST_OK = 0,
+	TRUST_BAD_CHAIN,	/* unknown CA, bad signature, wrong purpose, identity rules */
+	TRUST_EXPIRED,		/* a certificate is expired or not yet valid */
+	TRUST_REVOKED,
+};
+
+/*
+ * Verifies leaf with untrusted intermediates against the store at time now
+ * (seconds; 0 = current time), purpose SSL client or server not required
+ * (digitalSignature key usage is checked instead), then applies the
+ * identity rules. On TRUST_OK fills who. Otherwise err says why, including
+ * OpenSSL's verification error string and depth.
+ */
+enum trust_result trust_verify(struct trust *, X509 *leaf,
+		    STACK_OF(X509) *untrusted, int64_t now, struct identity *who,
+		    char *err, size_t errlen);
+
+/* 1 if the entity's leaf certificate serial is in a loaded CRL (used to drop live connections after a reload). */
+int		 trust_cert_revoked(struct trust *, X509 *cert);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * log: stderr logging with levels, for the library and both daemons.
+ * See include/kairan/log.h for the conventions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kairan/log.h"
+
+static const char *log_progname = "kairan";
+static int log_verbose;
+
+void
+log_init(const char *progname, int verbose)
+{
+	if (progname != NULL)
+		log_progname = progname;
+	log_verbose = verbose;
+}
+
+void
+log_setverbose(int verbose)
+{
+	log_verbose = verbose;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+/* One line, written with a single fprintf so that lines do not interleave. */
+static void
+vlog(const char *level, int with_errno, int saved_errno, const char *fmt,
+    va_list ap)
+{
+	char msg[2048];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno)
+		fprintf(stderr, "%s: %s: %s error=\"%s\"\n", log_progname,
+		    level, msg, strerror(saved_errno));
+	else
+		fprintf(stderr, "%s: %s: %s\n", log_progname, level, msg);
+	fflush(stderr);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (log_verbose < -1)
+		return;
+	va_start(ap, fmt);
+	vlog("warning", 1, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose < -1)
+		return;
+	va_start(ap, fmt);
+	vlog("warning", 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose < 0)
+		return;
+	va_start(ap, fmt);
+	vlog("info", 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose < 1)
+		return;
+	va_start(ap, fmt);
+	vlog("debug", 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("fatal", 1, saved, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("fatal", 0, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

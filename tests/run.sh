@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs the test suites and ends with one line "N passed, M failed".
+#   tests/run.sh              unit (plain and ASan+UBSan) and integration
+#   tests/run.sh unit         unit tests of build/ only
+#   tests/run.sh integration  integration tests against bin/ only
+# Exit status is non-zero if anything failed or nothing ran.
+set -u
+cd "$(dirname "$0")/.."
+
+what=${1:-all}
+passed=0
+failed=0
+failures=()
+
+run_unit() {	# $1: build dir
+	local dir=$1 t out p f
+	for t in "$dir"/tests/test_*; do
+		[ -x "$t" ] || continue
+		out=$("$t" 2>&1)
+		local rc=$?
+		printf '%s\n' "$out" | grep -E '^\[  (FAILED|ERROR) |^\[==========\]' || true
+		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n1)
+		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n1)
+		p=${p:-0}; f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			# crashed or sanitizer abort before cmocka could count
+			printf '%s\n' "$out" | tail -n 30
+			f=1
+		fi
+		passed=$((passed + p)); failed=$((failed + f))
+		[ "$f" -eq 0 ] || failures+=("$t")
+	done
+}
+
+run_integration() {	# $1: bin dir, $2: build dir
+	local out rc p f
+	[ -d tests/integration ] || return 0
+	ls tests/integration/test_*.py >/dev/null 2>&1 || return 0
+	out=$(KAIRAN_BIN="$PWD/$1" KAIRAN_BUILD="$PWD/$2" \
+	    KAIRAN_DATA="$(cd "${KAIRAN_DATA:-../shared/data}" && pwd)" \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | tail -n 60
+	p=$(printf '%s\n' "$out" | grep -Eo '[0-9]+ passed' | tail -n1 | cut -d' ' -f1)
+	f=$(printf '%s\n' "$out" | grep -Eo '[0-9]+ (failed|error)' | awk '{s+=$1} END {print s+0}')
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	[ "$f" -eq 0 ] || failures+=("integration ($1)")
+}
+
+case "$what" in
+unit)
+	run_unit build ;;
+integration)
+	run_integration bin build ;;
+all)
+	echo "== unit tests"
+	run_unit build
+	echo "== unit tests, ASan+UBSan"
+	run_unit build-san
+	echo "== integration tests"
+	run_integration bin build
+	echo "== integration tests, ASan+UBSan binaries"
+	run_integration build-san/bin build-san ;;
+*)
+	echo "usage: tests/run.sh [unit|integration]" >&2; exit 2 ;;
+esac
+
+for x in "${failures[@]+"${failures[@]}"}"; do echo "FAILED: $x"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
