@@ -1,0 +1,45 @@
+/*
+ * report: the incident report as people write it (JSON, UTF-8, Japanese
+ * first) and as the wire carries it (IncidentReport). Used by the node's
+ * command line: `send`/`update` read a report file, `show --json` and
+ * `inbox --json` print reports back.
+ *
+ * JSON format (every key optional unless marked; unknown keys are errors):
+ *   title (string), category* ("system_outage" | "cyber_attack" |
+ *   "theft_loss" | "other"), subtypes ([string]), level* (0..3),
+ *   occurred_at / discovered_at (RFC 3339 with offset, e.g.
+ *   "2026-11-22T09:30:00+09:00"), location, summary*, affected_services
+ *   ([string]), affected_systems ([string]), cause, damage,
+ *   records_affected (integer >= 0), is_incident ("undetermined" |
+ *   "incident" | "not_incident"), response, prevention, external_response,
+ *   other, contact ({name, organization, phone, after_hours_phone, fax,
+ *   email, hours}), attachments ([{name*, media_type*, path* (relative to
+ *   the JSON file) | data_base64*}]).
+ * incident_id, report_no and phase are set by the command line, not the file.
+ */
+#ifndef KAIRAN_NODE_REPORT_H
+#define KAIRAN_NODE_REPORT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "kairan/message.h"
+
+/*
+ * Reads and validates a report JSON file. Returns a heap IncidentReport
+ * (free with report_free) with incident_id empty, report_no 0, phase
+ * unspecified, or NULL with err naming the field ("report.level: must be an
+ * integer 0..3, got \"high\""; "report.summary: missing";
+ * "file.json:3:7: JSON syntax error: ..."). Nothing is written anywhere.
+ */
+IncidentReport	*report_from_file(const char *path, char *err, size_t errlen);
+/* The same from a parsed JSON object; base_dir resolves attachment paths (NULL = cwd). */
+IncidentReport	*report_from_json(const json_t *obj, const char *base_dir,
+		    char *err, size_t errlen);
+void		 report_free(IncidentReport *);	/* NULL is a no-op */
+
+/* The report as a JSON object in the same format (attachments as name, media_type, sha256 hex, size). New reference. */
+json_t		*report_to_json(const IncidentReport *);
+
+#endif
