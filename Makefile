@@ -31,8 +31,10 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-CPPFLAGS += -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
-LDLIBS += $(PKG_LIBS) -pthread
+# -isystem: the generated INIT macros cast away const (-Wcast-qual).
+CPPFLAGS += -Iinclude -isystem $(BUILD)/gen $(PKG_CFLAGS)
+# libev: the node (and relay) call ev_* on the loop they share with lws.
+LDLIBS += $(PKG_LIBS) -lev -pthread
 
 GEN = $(BUILD)/gen/kairan.pb-c.c $(BUILD)/gen/kairan.pb-c.h
 LIB_SRC = $(wildcard proto/*.c)
@@ -113,19 +115,28 @@ $(BUILD)/py/kairan_pb2.py: proto/kairan.proto
 	@mkdir -p $(BUILD)/py
 	protoc --proto_path=proto --python_out=$(BUILD)/py proto/kairan.proto
 
+# The unit tests' PKI (tests/unit/mkpki.sh over certs/kairan-pki); its path
+# is compiled into the tests as KAIRAN_FIXTURES.
+FIXTURES = $(BUILD)/fixtures/pki
+UNIT_CPPFLAGS = -DKAIRAN_FIXTURES=\"$(abspath $(FIXTURES))\"
+$(FIXTURES)/.done: tests/unit/mkpki.sh certs/kairan-pki
+	rm -rf $(FIXTURES)
+	sh tests/unit/mkpki.sh $(FIXTURES)
+	touch $@
+
 # Unit tests: tests/unit/test_relay_*.c link the relay's modules,
 # test_node_*.c the node's, the others the protocol library only.
 $(BUILD)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) -Irelay $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Irelay $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 $(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(NODE_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-unit-build: all $(UNIT_BIN)
+unit-build: all $(FIXTURES)/.done $(UNIT_BIN)
 
 # make check: everything, then one summary line "N passed, M failed".
 check: deps
@@ -133,14 +144,16 @@ check: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 all unit-build
 	@bash tests/run.sh
 
-unit: all $(UNIT_BIN)
+unit: all $(FIXTURES)/.done $(UNIT_BIN)
 	@bash tests/run.sh unit
 
 integration: all
 	@bash tests/run.sh integration
 
-fuzz:
-	@sh tests/fuzz/run.sh
+# libFuzzer harnesses (clang), each run for FUZZ_SECONDS (default 30).
+fuzz: $(GEN) $(FIXTURES)/.done
+	@BUILD=$(abspath $(BUILD)) FIXTURES=$(abspath $(FIXTURES)) \
+	    sh tests/fuzz/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -13,7 +13,7 @@
 
 /* Check digit for five ASCII digits: s = 6d1+5d2+4d3+3d4+2d5, (11 - s%11)%10. Returns -1 if not digits. */
 int	entity_checkdigit(const char *five);
-/* 1 if id is a 6-digit code with a correct check digit. */
+/* 1 if id is a 6-digit code with a correct check digit and a prefecture 01..47 as its first two digits. */
 int	entity_is_code(const char *id);
 /* 1 if id is a name [a-z][a-z0-9-]{1,31}. */
 int	entity_is_name(const char *id);

@@ -58,7 +58,12 @@ struct envelope_info {
  * message bytes with the leaf's key; then decodes and validates the Message
  * and requires Message.sender == the signer's entity id.
  * Returns 0 and fills info (the caller owns info->msg), or -1 with *reason a
- * KAIRAN__V1__REFUSED__REASON__* value and err saying what failed.
+ * KAIRAN__V1__REFUSED__REASON__* value and err saying what failed:
+ * INVALID_FIELD (bounds), BAD_CERTIFICATE (unparsable certificate, chain,
+ * validity, identity rules), REVOKED, BAD_SIGNATURE, MALFORMED (message not
+ * a protobuf Message), INVALID_FIELD (message validation), SENDER_MISMATCH;
+ * envelope_verify_bytes adds TOO_LARGE and MALFORMED (not an Envelope).
+ * Thread-safe for one trust shared by several threads.
  */
 int	 envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 	    struct envelope_info *info, int *reason, char *err, size_t errlen);
@@ -66,10 +71,30 @@ int	 envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 int	 envelope_verify_bytes(struct trust *t, const uint8_t *buf, size_t len,
 	    size_t max, int64_t now_ms, struct envelope_info *info, int *reason,
 	    char *err, size_t errlen);
+/*
+ * The bounds of an Envelope's own fields (message non-empty, signature
+ * 1..KAIRAN_MAX_SIGNATURE bytes, 1..KAIRAN_MAX_CHAIN certificates of
+ * 1..KAIRAN_MAX_CERT bytes); used by frame_decode and envelope_verify.
+ * Returns 0, or -1 with err naming the field.
+ */
+int	 envelope_bounds(const Envelope *env, char *err, size_t errlen);
+
+/*
+ * envelope_verify remembers, for a few minutes, the Envelopes it verified
+ * at the current time (now_ms == 0) with a given trust (by generation), and
+ * does not check their chain and signature again (the Message is still
+ * decoded and checked). Counts of cache hits and misses, for metrics.
+ */
+void	 envelope_cache_stats(uint64_t *hits, uint64_t *misses);
+
 /* Frees info->msg and zeroes info. */
 void	 envelope_info_clear(struct envelope_info *);
 
-/* Reads the Message id out of serialized Envelope bytes without verifying (for logging and Refused.id); 0 or -1. */
+/*
+ * Reads the Message id out of env->message without verifying or unpacking
+ * it (for logging and Refused.id). Returns 0, or -1 if there is no 16-byte
+ * id at the top level.
+ */
 int	 envelope_peek_id(const Envelope *env, uint8_t id[KAIRAN_ID_LEN]);
 
 #endif

@@ -11,8 +11,9 @@
  * Message is decoded and checked by envelope_verify().
  *
  * Encoders write into a malloc'd buffer that starts with `headroom` spare
- * bytes (LWS_PRE for libwebsockets) followed by the frame; the caller frees
- * the buffer (*out) with free().
+ * bytes (LWS_PRE for libwebsockets) followed by the frame; *outlen is the
+ * length of the frame alone (send *out + headroom, *outlen bytes); the
+ * caller frees the buffer (*out) with free().
  */
 #ifndef KAIRAN_FRAME_H
 #define KAIRAN_FRAME_H
@@ -27,8 +28,13 @@ typedef Kairan__V1__Frame	Frame;
 /*
  * Returns the decoded frame (free with frame_free), or NULL with err naming
  * the problem ("frame: 1048577 bytes over limit 1048576", "hello.entity:
- * bad check digit", ...). If reason is not NULL it is set to a
- * KAIRAN__V1__REFUSED__REASON__* value for the refusal.
+ * bad check digit in 452018", "frame: not a valid protobuf Frame", "frame:
+ * no kind set"). If reason is not NULL it is set to a
+ * KAIRAN__V1__REFUSED__REASON__* value for the refusal: TOO_LARGE (over
+ * max, nothing parsed), MALFORMED (not protobuf, no kind), VERSION
+ * (hello.version != 1), INVALID_FIELD (any other field check).
+ * Refused.reason must be 1..10 (UNSPECIFIED is refused), Refused.detail at
+ * most KAIRAN_MAX_SHORT * 4 bytes of UTF-8.
  */
 Frame	*frame_decode(const uint8_t *buf, size_t len, size_t max,
 	    int *reason, char *err, size_t errlen);
@@ -41,6 +47,7 @@ int	 frame_encode_hello(const char *entity, const char *software,
 	    size_t headroom, uint8_t **out, size_t *outlen);
 int	 frame_encode_accepted(const uint8_t *id, size_t idlen,
 	    size_t headroom, uint8_t **out, size_t *outlen);
+/* detail is cut (on a UTF-8 boundary) to what frame_decode accepts. */
 int	 frame_encode_refused(const uint8_t *id, size_t idlen, int reason,
 	    const char *detail, size_t headroom, uint8_t **out, size_t *outlen);
 /*

@@ -30,11 +30,17 @@ int	 message_utf8_valid(const char *s, size_t len);
 /*
  * Checks every field of m: id length, sender syntax, recipients non-empty,
  * each a valid entity id and unique, at most KAIRAN_MAX_RECIPIENTS,
- * created_at_ms > 0, status in range, exactly one body; for a report:
- * incident_id length, report_no >= 1, phase and category in range, level
- * 0..3, strings valid UTF-8 within their limits, attachments with a sha256
- * that matches data; for a receipt: ref_id and ref_digest lengths, state in
- * range, `by` set for ACKNOWLEDGED.
+ * none of them the sender, created_at_ms > 0, status in range, exactly one
+ * body; for a report: incident_id length, report_no >= 1, phase (1..4) and
+ * category (1..4; UNSPECIFIED is refused) and is_incident in range, level
+ * 0..3, times >= 0, strings valid UTF-8 within their limits (title,
+ * list entries, contact and attachment names: KAIRAN_MAX_SHORT, list
+ * entries non-empty; location, summary, cause, damage, response,
+ * prevention, external_response, other: KAIRAN_MAX_TEXT), lists at most
+ * KAIRAN_MAX_LIST entries, attachments named, data at most 256 KiB, with a
+ * 32-byte sha256 that matches data; for a receipt: ref_id and ref_digest
+ * lengths, state 1..3, `by` set for ACKNOWLEDGED (short), note (text),
+ * subject a valid entity id if set.
  * Whether recipients exist is the directory's business, not this one's.
  * Returns 0, or -1 with err naming the field ("report.level: must be 0..3,
  * got 7"; "recipients[2]: duplicate 452017").
@@ -44,6 +50,25 @@ int	 message_validate(const Message *m, char *err, size_t errlen);
 /* Unpacks and validates. Returns a Message (free with message_free) or NULL with err. */
 Message	*message_decode(const uint8_t *buf, size_t len, char *err,
 	    size_t errlen);
+/*
+ * The same; on NULL, *reason (if not NULL) is
+ * KAIRAN__V1__REFUSED__REASON__MALFORMED when the bytes are not a protobuf
+ * Message, INVALID_FIELD when a field fails validation.
+ */
+Message	*message_decode_reason(const uint8_t *buf, size_t len, int *reason,
+	    char *err, size_t errlen);
+
+/*
+ * Walks serialized protobuf bytes of message type d and refuses a string
+ * field (at any depth of known sub-messages) holding a NUL byte: protobuf-c
+ * would hand it back truncated at the NUL, hiding the tail from validation.
+ * Call after a successful unpack. Returns 0, -1 with err naming the field
+ * ("report.summary: embedded NUL"), or -2 if the bytes are not well-formed
+ * protobuf (e.g. field number 0, which protobuf-c lets through in a 2-byte
+ * tag but never writes back).
+ */
+int	 message_wire_strings(const ProtobufCMessageDescriptor *d,
+	    const uint8_t *buf, size_t len, char *err, size_t errlen);
 void	 message_free(Message *);		/* NULL is a no-op */
 
 /* Packs m into a malloc'd buffer. Returns 0 or -1. */

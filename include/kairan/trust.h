@@ -32,6 +32,8 @@ void		 trust_free(struct trust *);		/* NULL is a no-op */
 X509_STORE	*trust_store(struct trust *);
 /* Number of CRLs loaded. */
 int		 trust_ncrls(const struct trust *);
+/* A number unique to this trust within the process (never reused after trust_free). */
+uint64_t	 trust_generation(const struct trust *);
 
 /* Outcome of a chain verification, for Refused.reason and log lines. */
 enum trust_result {

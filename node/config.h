@@ -1,0 +1,72 @@
+/*
+ * config: the node's INI configuration (deploy/node.conf.example).
+ *
+ *   [node]          id, db, cert, key, ca, crl (optional), directory,
+ *                   max_frame (optional, default 1M), log_level (optional:
+ *                   warning | info | debug)
+ *   [route NAME]    url = wss://host[:port][/path]   (one section per route,
+ *                   at least one)
+ *
+ * Paths are relative to the configuration file's directory. Every error
+ * reads "file:line: what is wrong".
+ */
+#ifndef KAIRAN_NODE_CONFIG_H
+#define KAIRAN_NODE_CONFIG_H
+
+#include <stddef.h>
+
+#include "kairan/kairan.h"
+
+#define CONFIG_ROUTE_NAME_MAX	64
+#define CONFIG_HOST_MAX		256
+#define CONFIG_PATH_MAX		256
+#define CONFIG_MAX_ROUTES	16
+
+struct config_route {
+	char	 name[CONFIG_ROUTE_NAME_MAX];
+	char	*url;				/* as written */
+	char	 host[CONFIG_HOST_MAX];		/* without [] for IPv6 */
+	int	 port;
+	char	 path[CONFIG_PATH_MAX];		/* "/" unless given */
+	int	 line;				/* of the url key */
+};
+
+/* Line numbers of the [node] keys, for errors found after parsing. */
+enum config_key {
+	CK_ID, CK_DB, CK_CERT, CK_KEY, CK_CA, CK_CRL, CK_DIRECTORY,
+	CK_MAX_FRAME, CK_LOG_LEVEL, CK_NKEYS
+};
+
+struct config {
+	char			*file;		/* as given */
+	char			 id[KAIRAN_ENTITY_MAX + 1];
+	char			*db;		/* absolute (conf_path) */
+	char			*cert;		/* chain.pem: leaf + intermediate */
+	char			*key;
+	char			*ca;
+	char			*crl;		/* NULL: no CRL checking */
+	char			*directory;
+	size_t			 max_frame;
+	int			 log_level;	/* -1 warning, 0 info, 1 debug */
+	struct config_route	 routes[CONFIG_MAX_ROUTES];
+	size_t			 nroutes;
+	int			 line[CK_NKEYS];
+	int			 node_line;	/* of the [node] header */
+};
+
+/*
+ * Reads and checks file. Returns a config (free with config_free) or NULL
+ * with err "file:line: what is wrong". Files named in it are not opened;
+ * see config_check_files.
+ */
+struct config	*config_load(const char *file, char *err, size_t errlen);
+void		 config_free(struct config *);	/* NULL is a no-op */
+
+/*
+ * Parses "wss://host[:port][/path]" into r (host, port, path). Returns 0
+ * or -1 with err.
+ */
+int		 config_parse_url(const char *url, struct config_route *r,
+		    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,554 @@
+/*
+ * daemon: `kairan-node run` (see daemon.h).
+ *
+ * One thread, one libev loop. We create the loop and hand it to
+ * libwebsockets as a foreign loop (LWS_SERVER_OPTION_LIBEV +
+ * info.foreign_loops), because lws_sul timers cannot watch a file
+ * descriptor and we need one: the poke socket, on which the command line
+ * says "there is something new in the outbox". Signals are libev signal
+ * watchers, so their callbacks run in the loop, not in signal context.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+
+#include "kairan/envelope.h"
+#include "kairan/frame.h"
+#include "kairan/log.h"
+#include "kairan/message.h"
+
+#include "compose.h"
+#include "daemon.h"
+
+static int	daemon_lws_callback(struct lws *, enum lws_callback_reasons,
+		    void *, void *, size_t);
+
+static const struct lws_protocols daemon_protocols[] = {
+	{ KAIRAN_PROTOCOL, daemon_lws_callback, 0, 65536, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static int
+daemon_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	return route_lws_callback(wsi, reason, user, in, len);
+}
+
+/* libwebsockets' own log lines, through ours. */
+static void
+daemon_lws_log(int level, const char *line)
+{
+	char buf[512];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (level & LLL_ERR)
+		log_warnx("lws: %s", buf);
+	else
+		log_debug("lws: %s", buf);
+}
+
+char *
+daemon_poke_path(const char *db)
+{
+	struct sockaddr_un sun;
+	char *p;
+
+	if (asprintf(&p, "%s.sock", db) == -1)
+		return NULL;
+	if (strlen(p) >= sizeof(sun.sun_path)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+daemon_poke(const char *db)
+{
+	struct sockaddr_un sun;
+	char *path;
+	int fd, saved = errno;
+
+	if ((path = daemon_poke_path(db)) == NULL)
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	free(path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	/* No daemon, or a full socket buffer: it will see the row anyway. */
+	(void)sendto(fd, "p", 1, MSG_DONTWAIT, (struct sockaddr *)&sun,
+	    sizeof(sun));
+	close(fd);
+	errno = saved;
+}
+
+/*
+ * Sends new outbox rows now. Called from lws callbacks and from our own
+ * ev_io watcher: lws_callback_on_writable() arms the socket's libev write
+ * watcher at once, whereas a lws_sul scheduled from outside lws would
+ * only be seen when lws next re-arms its timer (up to the next sweep).
+ */
+static void
+daemon_kick(struct daemon *d)
+{
+	size_t i;
+
+	if (d->stopping || d->context == NULL)
+		return;
+	for (i = 0; i < d->nroutes; i++)
+		route_kick(&d->routes[i], 0);
+}
+
+/*
+ * The safety net: every few seconds each ready route looks again for
+ * anything unanswered that is not in flight (a poke lost, an OVERLOADED).
+ */
+static void
+daemon_sweep_cb(lws_sorted_usec_list_t *sul)
+{
+	struct daemon *d = lws_container_of(sul, struct daemon, sul_sweep);
+	size_t i;
+
+	if (d->stopping)
+		return;
+	for (i = 0; i < d->nroutes; i++)
+		route_kick(&d->routes[i], 1);
+	lws_sul_schedule(d->context, 0, &d->sul_sweep, daemon_sweep_cb,
+	    DAEMON_SWEEP_US);
+}
+
+static void
+daemon_poke_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct daemon *d = w->data;
+	char buf[64];
+	int n = 0;
+
+	(void)loop;
+	(void)revents;
+	while (recv(d->poke_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		n++;
+	log_debug("poke n=%d", n);
+	daemon_kick(d);
+}
+
+static int
+daemon_poke_listen(struct daemon *d)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+
+	d->poke_fd = -1;
+	if ((d->poke_path = daemon_poke_path(d->cfg->db)) == NULL) {
+		log_warnx("poke socket: path of db too long; new outbox rows "
+		    "are noticed by the %d s sweep only",
+		    (int)(DAEMON_SWEEP_US / LWS_US_PER_SEC));
+		return 0;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", d->poke_path);
+	if ((d->poke_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1) {
+		log_warn("poke socket");
+		return -1;
+	}
+	/* A stale socket of an earlier run is ours to replace. */
+	(void)unlink(d->poke_path);
+	old = umask(0077);
+	if (bind(d->poke_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		log_warn("poke socket bind path=%s", d->poke_path);
+		close(d->poke_fd);
+		d->poke_fd = -1;
+		return -1;
+	}
+	umask(old);
+	ev_io_init(&d->poke_io, daemon_poke_cb, d->poke_fd, EV_READ);
+	d->poke_io.data = d;
+	ev_io_start(d->loop, &d->poke_io);
+	return 0;
+}
+
+void
+daemon_client_ssl_ctx(struct daemon *d, SSL_CTX *ctx)
+{
+	/*
+	 * lws loaded client_ssl_ca_filepath; replace it with the trust's
+	 * store, which has the same root plus the CRLs and their flags, so
+	 * that a revoked relay is refused during the handshake.
+	 */
+	d->client_ctx = ctx;
+	if (d->trust != NULL)
+		SSL_CTX_set1_cert_store(ctx, trust_store(d->trust));
+	log_debug("client tls store installed crls=%d",
+	    d->trust != NULL ? trust_ncrls(d->trust) : 0);
+}
+
+static void
+daemon_reload(struct daemon *d)
+{
+	struct trust *t;
+	struct directory *dir;
+	struct signer *s;
+	char err[512];
+
+	if ((t = trust_new(d->cfg->ca, d->cfg->crl, err, sizeof(err))) ==
+	    NULL)
+		log_warnx("reload: trust kept: %s", err);
+	else {
+		if (d->client_ctx != NULL)
+			SSL_CTX_set1_cert_store(d->client_ctx, trust_store(t));
+		trust_free(d->trust);
+		d->trust = t;
+	}
+	if ((dir = directory_load(d->cfg->directory, err, sizeof(err))) ==
+	    NULL)
+		log_warnx("reload: directory kept: %s", err);
+	else {
+		directory_free(d->dir);
+		d->dir = dir;
+	}
+	if ((s = signer_new(d->cfg->cert, d->cfg->key, err, sizeof(err))) ==
+	    NULL)
+		log_warnx("reload: signer kept: %s", err);
+	else if (strcmp(signer_entity(s), d->cfg->id) != 0) {
+		log_warnx("reload: signer kept: certificate is for %s, not %s",
+		    signer_entity(s), d->cfg->id);
+		signer_free(s);
+	} else {
+		signer_free(d->signer);
+		d->signer = s;
+	}
+	log_info("reloaded crls=%d entities=%zu", trust_ncrls(d->trust),
+	    directory_count(d->dir));
+}
+
+static void
+daemon_stop(struct daemon *d)
+{
+	size_t i;
+
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	for (i = 0; i < d->nroutes; i++)
+		route_stop(&d->routes[i]);
+	ev_signal_stop(d->loop, &d->sig_term);
+	ev_signal_stop(d->loop, &d->sig_int);
+	ev_signal_stop(d->loop, &d->sig_hup);
+	if (d->poke_fd != -1)
+		ev_io_stop(d->loop, &d->poke_io);
+	lws_sul_cancel(&d->sul_sweep);
+	/* Closes every connection; the loop ends when nothing is left. */
+	if (d->context != NULL)
+		lws_context_destroy(d->context);
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+static void
+daemon_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	switch (w->signum) {
+	case SIGHUP:
+		log_info("signal=HUP reloading");
+		daemon_reload(d);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("stopping signal=%s",
+		    w->signum == SIGTERM ? "TERM" : "INT");
+		daemon_stop(d);
+		break;
+	default:
+		fatalx("%s: signal %d", __func__, w->signum);
+	}
+}
+
+static int
+is_recipient(const Message *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_recipients; i++)
+		if (strcmp(m->recipients[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+refuse(const uint8_t *id, size_t idlen, int reason, const char *detail,
+    uint8_t **ans, size_t *anslen)
+{
+	return frame_encode_refused(id, idlen, reason, detail, LWS_PRE, ans,
+	    anslen);
+}
+
+int
+daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
+    uint8_t **ans, size_t *anslen)
+{
+	struct envelope_info info;
+	struct composed c;
+	uint8_t id[KAIRAN_ID_LEN], *raw = NULL;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
+	size_t idlen = 0, rawlen;
+	int reason = 0, dup = 0, result = 0, rc = -1;
+	const Message *m;
+
+	memset(&info, 0, sizeof(info));
+	memset(&c, 0, sizeof(c));
+	*ans = NULL;
+	if (envelope_peek_id(env, id) == 0)
+		idlen = KAIRAN_ID_LEN;
+	if (idlen)
+		message_hex(id, KAIRAN_ID_LEN, hex);
+	else
+		snprintf(hex, sizeof(hex), "-");
+
+	if (envelope_verify(d->trust, env, 0, &info, &reason, err,
+	    sizeof(err)) == -1) {
+		log_warnx("envelope refused route=%s relay=%s id=%s reason=%s "
+		    "detail=\"%s\"", r->name, r->peer.entity, hex,
+		    frame_reason_name(reason), err);
+		rc = refuse(id, idlen, reason, err, ans, anslen);
+		goto done;
+	}
+	m = info.msg;
+	message_hex(m->id.data, KAIRAN_ID_LEN, hex);
+	if (!is_recipient(m, d->cfg->id)) {
+		snprintf(err, sizeof(err), "recipients: %s is not a recipient",
+		    d->cfg->id);
+		log_warnx("envelope refused route=%s id=%s sender=%s "
+		    "reason=NOT_AUTHORIZED detail=\"%s\"", r->name, hex,
+		    m->sender, err);
+		rc = refuse(m->id.data, KAIRAN_ID_LEN,
+		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, ans,
+		    anslen);
+		goto done;
+	}
+	/* Stored as the canonical Envelope; the signed bytes are unchanged. */
+	rawlen = kairan__v1__envelope__get_packed_size(env);
+	if ((raw = malloc(rawlen ? rawlen : 1)) == NULL) {
+		log_warnx("envelope id=%s: out of memory", hex);
+		goto done;
+	}
+	kairan__v1__envelope__pack(env, raw);
+
+	switch (m->body_case) {
+	case KAIRAN__V1__MESSAGE__BODY_REPORT:
+		if (compose_receipt(&c, d->signer, m->sender, m->id.data,
+		    info.digest, m->status,
+		    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL, err,
+		    sizeof(err)) == -1) {
+			log_warnx("receipt for id=%s: %s", hex, err);
+			goto done;
+		}
+		if (store_inbox_add(d->store, m, raw, rawlen, info.digest,
+		    r->name, message_now_ms(), &c.msg, c.env, c.envlen,
+		    c.digest, &dup, err, sizeof(err)) == -1) {
+			log_warnx("inbox store id=%s: %s", hex, err);
+			goto done;
+		}
+		message_hex(m->report->incident_id.data, KAIRAN_ID_LEN, inc);
+		if (dup)
+			log_info("inbox duplicate id=%s sender=%s route=%s",
+			    hex, m->sender, r->name);
+		else {
+			log_info("inbox stored id=%s sender=%s incident=%s "
+			    "report_no=%u status=%s route=%s", hex, m->sender,
+			    inc, m->report->report_no,
+			    message_status_name(m->status), r->name);
+			daemon_kick(d);	/* the DELIVERED receipt */
+		}
+		break;
+	case KAIRAN__V1__MESSAGE__BODY_RECEIPT:
+		message_hex(m->receipt->ref_id.data, KAIRAN_ID_LEN, inc);
+		if (store_receipt_add(d->store, m, &info.signer, raw, rawlen,
+		    r->name, message_now_ms(), &result, &reason, err,
+		    sizeof(err)) == -1) {
+			if (reason == 0) {
+				log_warnx("receipt store id=%s: %s", hex, err);
+				goto done;
+			}
+			log_warnx("envelope refused route=%s id=%s signer=%s "
+			    "reason=%s detail=\"%s\"", r->name, hex,
+			    info.signer.entity, frame_reason_name(reason),
+			    err);
+			rc = refuse(m->id.data, KAIRAN_ID_LEN, reason, err, ans,
+			    anslen);
+			goto done;
+		}
+		log_info("receipt %s id=%s ref=%s state=%s signer=%s%s%s "
+		    "route=%s",
+		    result == STORE_RECEIPT_MATCHED ? "stored" :
+		    result == STORE_RECEIPT_UNMATCHED ? "unmatched" :
+		    "duplicate", hex, inc,
+		    message_receipt_state_name(m->receipt->state),
+		    info.signer.entity,
+		    m->receipt->subject[0] != '\0' ? " subject=" : "",
+		    m->receipt->subject, r->name);
+		break;
+	default:
+		fatalx("%s: verified message without body", __func__);
+	}
+	rc = frame_encode_accepted(m->id.data, KAIRAN_ID_LEN, LWS_PRE, ans,
+	    anslen);
+done:
+	free(raw);
+	compose_clear(&c);
+	envelope_info_clear(&info);
+	if (rc == -1) {
+		free(*ans);
+		*ans = NULL;
+	}
+	return rc;
+}
+
+int
+daemon_run(struct config *cfg)
+{
+	struct lws_context_creation_info info;
+	struct daemon d;
+	void *loops[1];
+	char err[512];
+	size_t i;
+	int rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.cfg = cfg;
+	d.poke_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((d.store = store_open(cfg->db, err, sizeof(err))) == NULL) {
+		log_warnx("store: %s", err);
+		goto done;
+	}
+	if ((d.signer = signer_new(cfg->cert, cfg->key, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("cert/key: %s", err);
+		goto done;
+	}
+	if (strcmp(signer_entity(d.signer), cfg->id) != 0) {
+		log_warnx("cert: certificate is for %s, not for id %s",
+		    signer_entity(d.signer), cfg->id);
+		goto done;
+	}
+	if ((d.trust = trust_new(cfg->ca, cfg->crl, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("trust: %s", err);
+		goto done;
+	}
+	if ((d.dir = directory_load(cfg->directory, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("directory: %s", err);
+		goto done;
+	}
+
+	if ((d.loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
+		log_warnx("libev: cannot create the loop");
+		goto done;
+	}
+	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 0 ?
+	    LLL_NOTICE : 0), daemon_lws_log);
+	memset(&info, 0, sizeof(info));
+	loops[0] = d.loop;
+	info.foreign_loops = loops;
+	info.options = LWS_SERVER_OPTION_LIBEV |
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = daemon_protocols;
+	info.user = &d;
+	info.pcontext = &d.context;
+	info.client_ssl_cert_filepath = cfg->cert;
+	info.client_ssl_private_key_filepath = cfg->key;
+	info.client_ssl_ca_filepath = cfg->ca;
+	info.timeout_secs = 20;
+	info.connect_timeout_secs = 10;
+	info.fd_limit_per_thread = 64 + 4 * (unsigned)cfg->nroutes;
+	if ((d.context = lws_create_context(&info)) == NULL) {
+		log_warnx("libwebsockets: cannot create the client context "
+		    "(is libwebsockets-evlib-ev installed?)");
+		goto done;
+	}
+
+	if ((d.routes = calloc(cfg->nroutes, sizeof(*d.routes))) == NULL) {
+		log_warnx("out of memory");
+		goto done;
+	}
+	d.nroutes = cfg->nroutes;
+	if (daemon_poke_listen(&d) == -1)
+		goto done;
+	ev_signal_init(&d.sig_term, daemon_signal_cb, SIGTERM);
+	ev_signal_init(&d.sig_int, daemon_signal_cb, SIGINT);
+	ev_signal_init(&d.sig_hup, daemon_signal_cb, SIGHUP);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
+	ev_signal_start(d.loop, &d.sig_term);
+	ev_signal_start(d.loop, &d.sig_int);
+	ev_signal_start(d.loop, &d.sig_hup);
+
+	log_info("started id=%s routes=%zu db=%s version=%s", cfg->id,
+	    cfg->nroutes, cfg->db, KAIRAN_VERSION);
+	for (i = 0; i < d.nroutes; i++) {
+		route_init(&d.routes[i], &d, &cfg->routes[i]);
+		route_start(&d.routes[i]);
+	}
+	lws_sul_schedule(d.context, 0, &d.sul_sweep, daemon_sweep_cb,
+	    DAEMON_SWEEP_US);
+
+	ev_run(d.loop, 0);
+	rc = d.stopping ? 0 : 1;
+	if (!d.stopping)
+		log_warnx("event loop ended unexpectedly");
+done:
+	d.stopping = 1;
+	if (d.context != NULL)
+		lws_context_destroy(d.context);
+	if (d.loop != NULL) {
+		/* Let lws finish closing its handles on our loop. */
+		ev_run(d.loop, EVRUN_NOWAIT);
+		if (d.poke_fd != -1)
+			ev_io_stop(d.loop, &d.poke_io);
+		ev_signal_stop(d.loop, &d.sig_term);
+		ev_signal_stop(d.loop, &d.sig_int);
+		ev_signal_stop(d.loop, &d.sig_hup);
+	}
+	for (i = 0; i < d.nroutes; i++)
+		route_cleanup(&d.routes[i]);
+	free(d.routes);
+	if (d.poke_fd != -1) {
+		close(d.poke_fd);
+		(void)unlink(d.poke_path);
+	}
+	free(d.poke_path);
+	directory_free(d.dir);
+	trust_free(d.trust);
+	signer_free(d.signer);
+	store_close(d.store);
+	if (rc == 0)
+		log_info("stopped");
+	return rc;
+}

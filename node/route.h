@@ -1,0 +1,101 @@
+/*
+ * route: one configured route to a relay ([route NAME] url = wss://...),
+ * held as one libwebsockets client connection, with its own state machine:
+ *
+ *   IDLE -> CONNECTING -> HELLO -> READY -> BACKOFF -> CONNECTING ...
+ *                 \________\_________\____/
+ *   (any) -> STOPPED at shutdown
+ *
+ * CONNECTING: TCP + TLS + WebSocket upgrade under way.
+ * HELLO:      connected, the relay's certificate checked (role relay), our
+ *             Hello sent; waiting for the relay's Hello.
+ * READY:      the relay said Hello: outbox messages flow (logged once as
+ *             "route=NAME ready").
+ * BACKOFF:    the connection is gone; a timer (exponential, 0.5 s to 30 s,
+ *             with jitter) brings it back to CONNECTING.
+ *
+ * Every outbox message goes out on every route until that route's relay
+ * answers Accepted or a final Refused; a bounded window of them is in
+ * flight per connection, and whatever was unanswered when a connection
+ * ended is sent again on the next one.
+ */
+#ifndef KAIRAN_NODE_ROUTE_H
+#define KAIRAN_NODE_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "kairan/identity.h"
+#include "kairan/kairan.h"
+
+#include "config.h"
+
+#define ROUTE_WINDOW		32	/* envelopes in flight per connection */
+#define ROUTE_MAX_CTL		256	/* queued answers before we stop reading */
+#define ROUTE_BACKOFF_MIN_MS	500
+#define ROUTE_BACKOFF_MAX_MS	30000
+#define ROUTE_HELLO_TIMEOUT_S	15
+
+enum route_state {
+	ROUTE_IDLE,
+	ROUTE_CONNECTING,
+	ROUTE_HELLO,
+	ROUTE_READY,
+	ROUTE_BACKOFF,
+	ROUTE_STOPPED,
+};
+
+struct daemon;
+
+struct route_buf {
+	struct route_buf	*next;
+	uint8_t			*buf;	/* LWS_PRE headroom, then the frame */
+	size_t			 len;	/* of the frame */
+};
+
+struct route {
+	struct daemon			*d;
+	const struct config_route	*cfg;
+	const char			*name;
+	enum route_state		 state;
+	struct lws			*wsi;
+	struct identity			 peer;		/* the relay, once checked */
+	uint32_t			 backoff_ms;	/* next delay */
+	lws_sorted_usec_list_t		 sul_retry;
+	lws_sorted_usec_list_t		 sul_rewind;	/* OVERLOADED retry */
+
+	/* receiving: one WebSocket message, reassembled from fragments */
+	uint8_t				*rx;
+	size_t				 rxlen, rxcap;
+	int				 rx_paused;
+
+	/* sending: our Hello and answers first, then outbox envelopes */
+	struct route_buf		*ctl_head, *ctl_tail;
+	size_t				 nctl;
+	int				 hello_sent;
+	int64_t				 cursor;	/* last outbox seq sent */
+	uint8_t				 inflight[ROUTE_WINDOW][KAIRAN_ID_LEN];
+	size_t				 ninflight;
+	uint64_t			 sent, accepted, refused;
+};
+
+const char	*route_state_name(enum route_state);
+
+void	route_init(struct route *, struct daemon *,
+	    const struct config_route *);
+/* IDLE -> CONNECTING. */
+void	route_start(struct route *);
+/* New outbox rows (or a sweep): send what is unanswered, if READY. */
+void	route_kick(struct route *, int rewind);
+/* -> STOPPED: closes the connection, cancels timers. */
+void	route_stop(struct route *);
+/* Frees buffers (after the lws context is gone). */
+void	route_cleanup(struct route *);
+
+/* The lws callback of protocol "kairan.v1" (protocols[0]). */
+int	route_lws_callback(struct lws *, enum lws_callback_reasons, void *,
+	    void *, size_t);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * status: what `kairan-node status` shows about one report of ours: per
+ * route, accepted or not (or refused, why); per recipient, pending /
+ * delivered (when) / acknowledged (when, by whom) / rejected (why). Built
+ * from the store, printed as text or as the JSON object of issue 4:
+ *   {id, incident, report_no, status, routes: [{name, accepted_at,
+ *    refused, detail}], recipients: [{entity, name, state, delivered_at,
+ *    acknowledged_at, acknowledged_by, reason}], delivered, acknowledged,
+ *    total}
+ * Times are RFC 3339 in JST (+09:00), null when not (yet) known.
+ */
+#ifndef KAIRAN_NODE_STATUS_H
+#define KAIRAN_NODE_STATUS_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "kairan/directory.h"
+
+#include "config.h"
+#include "store.h"
+
+enum status_state {
+	STATUS_PENDING,
+	STATUS_DELIVERED,
+	STATUS_ACKNOWLEDGED,
+	STATUS_REJECTED,
+};
+
+struct status_view {
+	struct store_msg	 msg;	/* the report (outbox) */
+	struct store_status	 st;
+	const struct config	*cfg;
+	const struct directory	*dir;	/* may be NULL */
+	size_t			 delivered;	/* delivered or acknowledged */
+	size_t			 acknowledged;
+	size_t			 rejected;
+	size_t			 total;
+};
+
+const char		*status_state_name(enum status_state);
+/*
+ * State of one recipient. A recipient reached by one route and rejected by
+ * another relay (multiplexing) is delivered: acknowledged > delivered >
+ * rejected > pending.
+ */
+enum status_state	 status_of(const struct store_rcpt_state *);
+
+/* Loads the view of outbox report id. 1, 0 (no such report of ours), -1. */
+int	status_load(struct status_view *, struct store *, const struct config *,
+	    const struct directory *, const uint8_t id[KAIRAN_ID_LEN],
+	    char *err, size_t errlen);
+void	status_clear(struct status_view *);
+
+void	status_print(FILE *, const struct status_view *);
+json_t	*status_json(const struct status_view *);
+/* "delivered k/n, acknowledged k/n" */
+void	status_progress(FILE *, const struct status_view *);
+
+#endif

@@ -1,0 +1,1156 @@
+/*
+ * store: the node's SQLite database (see store.h for the tables).
+ *
+ * The only module of the node that speaks SQL. Every statement is
+ * prepared with bound parameters; every write is one explicit transaction
+ * (BEGIN IMMEDIATE, so that two writers queue on busy_timeout instead of
+ * failing on a lock upgrade); WAL with synchronous=FULL, so a commit is on
+ * disk when it returns (the relay's Accepted and the command line's exit
+ * depend on that). The schema version lives in PRAGMA user_version and is
+ * migrated forward in one transaction.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "kairan/log.h"
+#include "kairan/message.h"
+
+#include "store.h"
+
+#define BUSY_TIMEOUT_MS	10000
+
+struct store {
+	sqlite3	*db;
+	char	*path;
+};
+
+/* Schema version 1. Later versions append a step to migrations[]. */
+static const char *const schema_v1 =
+	"CREATE TABLE outbox("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id BLOB NOT NULL UNIQUE,"
+	" kind INTEGER NOT NULL,"		/* 1 report, 2 receipt */
+	" incident BLOB,"
+	" report_no INTEGER,"
+	" ref_id BLOB,"
+	" status INTEGER NOT NULL,"
+	" created_ms INTEGER NOT NULL,"
+	" envelope BLOB NOT NULL,"
+	" digest BLOB NOT NULL);"
+	"CREATE INDEX outbox_incident ON outbox(incident, report_no);"
+	"CREATE TABLE outbox_route("
+	" id BLOB NOT NULL,"
+	" route TEXT NOT NULL,"
+	" accepted_ms INTEGER,"
+	" refused_reason INTEGER,"
+	" refused_detail TEXT,"
+	" refused_ms INTEGER,"
+	" PRIMARY KEY(id, route)) WITHOUT ROWID;"
+	"CREATE TABLE recipient("
+	" id BLOB NOT NULL,"
+	" entity TEXT NOT NULL,"
+	" pos INTEGER NOT NULL,"
+	" delivered_ms INTEGER,"
+	" acknowledged_ms INTEGER,"
+	" acknowledged_by TEXT,"
+	" ack_note TEXT,"
+	" rejected_ms INTEGER,"
+	" rejected_reason TEXT,"
+	" rejected_by TEXT,"
+	" PRIMARY KEY(id, entity)) WITHOUT ROWID;"
+	"CREATE TABLE inbox("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id BLOB NOT NULL UNIQUE,"
+	" sender TEXT NOT NULL,"
+	" incident BLOB,"
+	" report_no INTEGER,"
+	" status INTEGER NOT NULL,"
+	" created_ms INTEGER NOT NULL,"
+	" received_ms INTEGER NOT NULL,"
+	" route TEXT,"
+	" envelope BLOB NOT NULL,"
+	" digest BLOB NOT NULL,"
+	" acknowledged_ms INTEGER,"
+	" acknowledged_by TEXT,"
+	" ack_note TEXT);"
+	"CREATE INDEX inbox_incident ON inbox(incident, report_no);"
+	"CREATE TABLE receipt_in("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id BLOB NOT NULL UNIQUE,"
+	" ref_id BLOB NOT NULL,"
+	" signer TEXT NOT NULL,"
+	" state INTEGER NOT NULL,"
+	" by TEXT,"
+	" note TEXT,"
+	" subject TEXT,"
+	" created_ms INTEGER NOT NULL,"
+	" received_ms INTEGER NOT NULL,"
+	" route TEXT,"
+	" matched INTEGER NOT NULL,"
+	" envelope BLOB NOT NULL);"
+	"CREATE INDEX receipt_in_ref ON receipt_in(ref_id);";
+
+static const char *const migrations[] = {
+	NULL,		/* 0 -> 1 */
+};
+
+static int
+sqlerr(struct store *st, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s: %s: %s", st->path, what,
+	    sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static int
+exec(struct store *st, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path,
+		    msg != NULL ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, char *err,
+    size_t errlen)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+		*stmt = NULL;
+		return sqlerr(st, err, errlen, "prepare");
+	}
+	return 0;
+}
+
+static int
+begin(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "BEGIN IMMEDIATE", err, errlen);
+}
+
+static int
+commit(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "COMMIT", err, errlen);
+}
+
+static void
+rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int
+user_version(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return user_version(st);
+}
+
+long long
+store_data_version(struct store *st)
+{
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Brings the schema to STORE_SCHEMA_VERSION in one transaction. */
+static int
+migrate(struct store *st, char *err, size_t errlen)
+{
+	char sql[64];
+	int v;
+
+	if (begin(st, err, errlen) == -1)
+		return -1;
+	if ((v = user_version(st)) < 0) {
+		sqlerr(st, err, errlen, "user_version");
+		goto fail;
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: database schema version %d is newer "
+		    "than this program's (%d)", st->path, v,
+		    STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (v == STORE_SCHEMA_VERSION) {
+		rollback(st);
+		return 0;
+	}
+	if (v == 0) {
+		if (exec(st, schema_v1, err, errlen) == -1)
+			goto fail;
+		v = 1;
+	}
+	for (; v < STORE_SCHEMA_VERSION; v++)
+		if (migrations[v] != NULL &&
+		    exec(st, migrations[v], err, errlen) == -1)
+			goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION);
+	if (exec(st, sql, err, errlen) == -1)
+		goto fail;
+	return commit(st, err, errlen);
+fail:
+	rollback(st);
+	return -1;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		free(st);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		if (st->db != NULL)
+			sqlerr(st, err, errlen, "open");
+		else
+			snprintf(err, errlen, "%s: cannot open", path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (exec(st, "PRAGMA journal_mode = WAL", err, errlen) == -1 ||
+	    exec(st, "PRAGMA synchronous = FULL", err, errlen) == -1 ||
+	    exec(st, "PRAGMA foreign_keys = ON", err, errlen) == -1)
+		goto fail;
+	if (migrate(st, err, errlen) == -1)
+		goto fail;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+/* ---- outbox ---- */
+
+static int
+bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Inserts the outbox row (and a report's recipients); inside a transaction. */
+static int
+outbox_insert(struct store *st, const Message *m, const uint8_t *env,
+    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN], char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	const IncidentReport *r = NULL;
+	const Receipt *rc = NULL;
+	size_t i;
+	int rv = -1;
+
+	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT)
+		r = m->report;
+	else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT)
+		rc = m->receipt;
+	if ((r == NULL && rc == NULL) || m->id.len != KAIRAN_ID_LEN) {
+		snprintf(err, errlen, "outbox: message without id or body");
+		return -1;
+	}
+	if (prepare(st, &s, "INSERT INTO outbox(id, kind, incident, "
+	    "report_no, ref_id, status, created_ms, envelope, digest) "
+	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, r != NULL ? 1 : 2);
+	if (r != NULL) {
+		sqlite3_bind_blob(s, 3, r->incident_id.data,
+		    (int)r->incident_id.len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 4, r->report_no);
+	} else
+		sqlite3_bind_blob(s, 5, rc->ref_id.data, (int)rc->ref_id.len,
+		    SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 6, m->status);
+	sqlite3_bind_int64(s, 7, m->created_at_ms);
+	sqlite3_bind_blob(s, 8, env, (int)envlen, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 9, digest, KAIRAN_DIGEST_LEN, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlerr(st, err, errlen, "outbox insert");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r != NULL) {
+		if (prepare(st, &s, "INSERT INTO recipient(id, entity, pos) "
+		    "VALUES(?, ?, ?)", err, errlen) == -1)
+			goto fail;
+		for (i = 0; i < m->n_recipients; i++) {
+			sqlite3_reset(s);
+			sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len,
+			    SQLITE_TRANSIENT);
+			sqlite3_bind_text(s, 2, m->recipients[i], -1,
+			    SQLITE_TRANSIENT);
+			sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
+			if (sqlite3_step(s) != SQLITE_DONE) {
+				sqlerr(st, err, errlen, "recipient insert");
+				goto fail;
+			}
+		}
+	}
+	rv = 0;
+fail:
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+store_outbox_add(struct store *st, const Message *m, const uint8_t *env,
+    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN], char *err,
+    size_t errlen)
+{
+	if (begin(st, err, errlen) == -1)
+		return -1;
+	if (outbox_insert(st, m, env, envlen, digest, err, errlen) == -1) {
+		rollback(st);
+		return -1;
+	}
+	if (commit(st, err, errlen) == -1) {
+		rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+#define UNANSWERED \
+	"NOT EXISTS (SELECT 1 FROM outbox_route r WHERE r.id = o.id AND " \
+	"r.route = ?1 AND (r.accepted_ms IS NOT NULL OR " \
+	"r.refused_reason IS NOT NULL))"
+
+int
+store_outbox_next(struct store *st, const char *route, int64_t after,
+    int64_t *seq, uint8_t id[KAIRAN_ID_LEN], uint8_t **env, size_t *envlen,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	const void *b;
+	int n, rv = -1;
+
+	*env = NULL;
+	if (prepare(st, &s, "SELECT seq, id, envelope FROM outbox o WHERE "
+	    "seq > ?2 AND " UNANSWERED " ORDER BY seq LIMIT 1", err,
+	    errlen) == -1)
+		return -1;
+	sqlite3_bind_text(s, 1, route, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, after);
+	switch (sqlite3_step(s)) {
+	case SQLITE_DONE:
+		rv = 0;
+		break;
+	case SQLITE_ROW:
+		*seq = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_bytes(s, 1) != KAIRAN_ID_LEN) {
+			snprintf(err, errlen, "outbox seq %lld: bad id",
+			    (long long)*seq);
+			break;
+		}
+		memcpy(id, sqlite3_column_blob(s, 1), KAIRAN_ID_LEN);
+		n = sqlite3_column_bytes(s, 2);
+		b = sqlite3_column_blob(s, 2);
+		if (n <= 0 || (*env = malloc((size_t)n)) == NULL) {
+			snprintf(err, errlen, "outbox seq %lld: no envelope",
+			    (long long)*seq);
+			break;
+		}
+		memcpy(*env, b, (size_t)n);
+		*envlen = (size_t)n;
+		rv = 1;
+		break;
+	default:
+		sqlerr(st, err, errlen, "outbox next");
+		break;
+	}
+	sqlite3_finalize(s);
+	return rv;
+}
+
+long long
+store_outbox_unanswered(struct store *st, const char *route)
+{
+	sqlite3_stmt *s;
+	long long n = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM outbox o WHERE "
+	    UNANSWERED, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, route, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static int
+route_answer(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    const char *route, int accepted, int reason, const char *detail,
+    int64_t now_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv = -1;
+
+	/*
+	 * Only for ids in our outbox (the SELECT yields no row otherwise);
+	 * the first Accepted time is kept.
+	 */
+	if (prepare(st, &s, accepted ?
+	    "INSERT INTO outbox_route(id, route, accepted_ms) "
+	    "SELECT id, ?2, ?3 FROM outbox WHERE id = ?1 "
+	    "ON CONFLICT(id, route) DO UPDATE SET accepted_ms = "
+	    "coalesce(accepted_ms, excluded.accepted_ms)" :
+	    "INSERT INTO outbox_route(id, route, refused_reason, "
+	    "refused_detail, refused_ms) "
+	    "SELECT id, ?2, ?4, ?5, ?3 FROM outbox WHERE id = ?1 "
+	    "ON CONFLICT(id, route) DO UPDATE SET "
+	    "refused_reason = excluded.refused_reason, "
+	    "refused_detail = excluded.refused_detail, "
+	    "refused_ms = excluded.refused_ms", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, route, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, now_ms);
+	if (!accepted) {
+		sqlite3_bind_int(s, 4, reason);
+		bind_text_or_null(s, 5, detail);
+	}
+	if (sqlite3_step(s) != SQLITE_DONE)
+		sqlerr(st, err, errlen, "route answer");
+	else
+		rv = 0;
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+store_route_accepted(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    const char *route, int64_t now_ms, char *err, size_t errlen)
+{
+	return route_answer(st, id, route, 1, 0, NULL, now_ms, err, errlen);
+}
+
+int
+store_route_refused(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    const char *route, int reason, const char *detail, int64_t now_ms,
+    char *err, size_t errlen)
+{
+	return route_answer(st, id, route, 0, reason, detail, now_ms, err,
+	    errlen);
+}
+
+/* ---- inbox ---- */
+
+static int
+exists(struct store *st, const char *sql, const uint8_t *id, int *found,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (prepare(st, &s, sql, err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlerr(st, err, errlen, "lookup");
+	*found = rc == SQLITE_ROW;
+	return 0;
+}
+
+int
+store_inbox_add(struct store *st, const Message *m, const uint8_t *env,
+    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN], const char *route,
+    int64_t now_ms, const Message *rm, const uint8_t *renv, size_t renvlen,
+    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *dup, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	const IncidentReport *r;
+	int found;
+
+	*dup = 0;
+	if (m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT ||
+	    m->id.len != KAIRAN_ID_LEN) {
+		snprintf(err, errlen, "inbox: not a report");
+		return -1;
+	}
+	r = m->report;
+	if (begin(st, err, errlen) == -1)
+		return -1;
+	if (exists(st, "SELECT 1 FROM inbox WHERE id = ?", m->id.data, &found,
+	    err, errlen) == -1)
+		goto fail;
+	if (found) {
+		*dup = 1;
+		rollback(st);
+		return 0;
+	}
+	if (prepare(st, &s, "INSERT INTO inbox(id, sender, incident, "
+	    "report_no, status, created_ms, received_ms, route, envelope, "
+	    "digest) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->sender, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 3, r->incident_id.data, (int)r->incident_id.len,
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, r->report_no);
+	sqlite3_bind_int(s, 5, m->status);
+	sqlite3_bind_int64(s, 6, m->created_at_ms);
+	sqlite3_bind_int64(s, 7, now_ms);
+	bind_text_or_null(s, 8, route);
+	sqlite3_bind_blob(s, 9, env, (int)envlen, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 10, digest, KAIRAN_DIGEST_LEN, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlerr(st, err, errlen, "inbox insert");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rm != NULL && outbox_insert(st, rm, renv, renvlen, rdigest, err,
+	    errlen) == -1)
+		goto fail;
+	if (commit(st, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	rollback(st);
+	return -1;
+}
+
+int
+store_receipt_add(struct store *st, const Message *m,
+    const struct identity *signer, const uint8_t *env, size_t envlen,
+    const char *route, int64_t now_ms, int *result, int *reason, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	const Receipt *rc;
+	char idhex[KAIRAN_ID_HEXLEN + 1];
+	const char *concerned;
+	int found, kind = 0, matched = 0, rv;
+
+	*reason = 0;
+	*result = 0;
+	if (m->body_case != KAIRAN__V1__MESSAGE__BODY_RECEIPT ||
+	    m->id.len != KAIRAN_ID_LEN ||
+	    m->receipt->ref_id.len != KAIRAN_ID_LEN) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "receipt: not a receipt");
+		return -1;
+	}
+	rc = m->receipt;
+	message_hex(rc->ref_id.data, KAIRAN_ID_LEN, idhex);
+	if (begin(st, err, errlen) == -1)
+		return -1;
+	if (exists(st, "SELECT 1 FROM receipt_in WHERE id = ?", m->id.data,
+	    &found, err, errlen) == -1)
+		goto fail;
+	if (found) {
+		*result = STORE_RECEIPT_DUPLICATE;
+		rollback(st);
+		return 0;
+	}
+	if (prepare(st, &s, "SELECT kind, digest FROM outbox WHERE id = ?",
+	    err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, rc->ref_id.data, KAIRAN_ID_LEN,
+	    SQLITE_TRANSIENT);
+	rv = sqlite3_step(s);
+	if (rv == SQLITE_ROW) {
+		kind = sqlite3_column_int(s, 0);
+		if (rc->ref_digest.len != KAIRAN_DIGEST_LEN ||
+		    sqlite3_column_bytes(s, 1) != KAIRAN_DIGEST_LEN ||
+		    memcmp(sqlite3_column_blob(s, 1), rc->ref_digest.data,
+		    KAIRAN_DIGEST_LEN) != 0) {
+			*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+			snprintf(err, errlen, "receipt.ref_digest: does not "
+			    "match the digest of message %s", idhex);
+			goto fail;
+		}
+	} else if (rv != SQLITE_DONE) {
+		sqlerr(st, err, errlen, "outbox lookup");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	if (kind == 1) {
+		/* Whose state this receipt speaks for. */
+		concerned = signer->entity;
+		if (rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
+		    signer->role == ROLE_RELAY) {
+			if (rc->subject == NULL || rc->subject[0] == '\0') {
+				*reason =
+				    KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+				snprintf(err, errlen, "receipt.subject: missing "
+				    "in a REJECTED receipt of relay %s",
+				    signer->entity);
+				goto fail;
+			}
+			concerned = rc->subject;
+		}
+		if (prepare(st, &s, "SELECT 1 FROM recipient WHERE id = ? AND "
+		    "entity = ?", err, errlen) == -1)
+			goto fail;
+		sqlite3_bind_blob(s, 1, rc->ref_id.data, KAIRAN_ID_LEN,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, concerned, -1, SQLITE_TRANSIENT);
+		rv = sqlite3_step(s);
+		sqlite3_finalize(s);
+		s = NULL;
+		if (rv == SQLITE_DONE) {
+			*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
+			snprintf(err, errlen, "receipt: %s is not a recipient "
+			    "of message %s (signed by %s)", concerned, idhex,
+			    signer->entity);
+			goto fail;
+		} else if (rv != SQLITE_ROW) {
+			sqlerr(st, err, errlen, "recipient lookup");
+			goto fail;
+		}
+		switch (rc->state) {
+		case KAIRAN__V1__RECEIPT__STATE__DELIVERED:
+			rv = prepare(st, &s, "UPDATE recipient SET "
+			    "delivered_ms = coalesce(delivered_ms, ?3) "
+			    "WHERE id = ?1 AND entity = ?2", err, errlen);
+			break;
+		case KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED:
+			rv = prepare(st, &s, "UPDATE recipient SET "
+			    "acknowledged_by = CASE WHEN acknowledged_ms IS NULL "
+			    "THEN ?4 ELSE acknowledged_by END, "
+			    "ack_note = CASE WHEN acknowledged_ms IS NULL "
+			    "THEN ?5 ELSE ack_note END, "
+			    "acknowledged_ms = coalesce(acknowledged_ms, ?3) "
+			    "WHERE id = ?1 AND entity = ?2", err, errlen);
+			break;
+		case KAIRAN__V1__RECEIPT__STATE__REJECTED:
+			rv = prepare(st, &s, "UPDATE recipient SET "
+			    "rejected_reason = CASE WHEN rejected_ms IS NULL "
+			    "THEN ?5 ELSE rejected_reason END, "
+			    "rejected_by = CASE WHEN rejected_ms IS NULL "
+			    "THEN ?6 ELSE rejected_by END, "
+			    "rejected_ms = coalesce(rejected_ms, ?3) "
+			    "WHERE id = ?1 AND entity = ?2", err, errlen);
+			break;
+		default:
+			*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+			snprintf(err, errlen, "receipt.state: %d unknown",
+			    rc->state);
+			goto fail;
+		}
+		if (rv == -1)
+			goto fail;
+		sqlite3_bind_blob(s, 1, rc->ref_id.data, KAIRAN_ID_LEN,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, concerned, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, m->created_at_ms);
+		if (rc->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED)
+			bind_text_or_null(s, 4, rc->by);
+		if (rc->state != KAIRAN__V1__RECEIPT__STATE__DELIVERED)
+			sqlite3_bind_text(s, 5, rc->note != NULL ? rc->note :
+			    "", -1, SQLITE_TRANSIENT);
+		if (rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED)
+			sqlite3_bind_text(s, 6, signer->entity, -1,
+			    SQLITE_TRANSIENT);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlerr(st, err, errlen, "recipient update");
+			goto fail;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+		matched = 1;
+	}
+
+	if (prepare(st, &s, "INSERT INTO receipt_in(id, ref_id, signer, state, "
+	    "by, note, subject, created_ms, received_ms, route, matched, "
+	    "envelope) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err,
+	    errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, m->id.data, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 2, rc->ref_id.data, KAIRAN_ID_LEN,
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, signer->entity, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 4, rc->state);
+	bind_text_or_null(s, 5, rc->by);
+	bind_text_or_null(s, 6, rc->note);
+	bind_text_or_null(s, 7, rc->subject);
+	sqlite3_bind_int64(s, 8, m->created_at_ms);
+	sqlite3_bind_int64(s, 9, now_ms);
+	bind_text_or_null(s, 10, route);
+	sqlite3_bind_int(s, 11, matched);
+	sqlite3_bind_blob(s, 12, env, (int)envlen, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlerr(st, err, errlen, "receipt insert");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (commit(st, err, errlen) == -1)
+		goto fail;
+	*result = matched ? STORE_RECEIPT_MATCHED : STORE_RECEIPT_UNMATCHED;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	rollback(st);
+	return -1;
+}
+
+int
+store_inbox_ack(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    const char *by, const char *note, int64_t now_ms, const Message *rm,
+    const uint8_t *renv, size_t renvlen,
+    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv;
+
+	*already = 0;
+	if (begin(st, err, errlen) == -1)
+		return -1;
+	if (prepare(st, &s, "SELECT acknowledged_ms FROM inbox WHERE id = ?",
+	    err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	rv = sqlite3_step(s);
+	if (rv == SQLITE_DONE) {
+		snprintf(err, errlen, "no such message in the inbox");
+		goto fail;
+	} else if (rv != SQLITE_ROW) {
+		sqlerr(st, err, errlen, "inbox lookup");
+		goto fail;
+	}
+	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*already = 1;
+		sqlite3_finalize(s);
+		rollback(st);
+		return 0;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (prepare(st, &s, "UPDATE inbox SET acknowledged_ms = ?, "
+	    "acknowledged_by = ?, ack_note = ? WHERE id = ?", err,
+	    errlen) == -1)
+		goto fail;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_text(s, 2, by, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(s, 3, note);
+	sqlite3_bind_blob(s, 4, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlerr(st, err, errlen, "inbox update");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (outbox_insert(st, rm, renv, renvlen, rdigest, err, errlen) == -1)
+		goto fail;
+	if (commit(st, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	rollback(st);
+	return -1;
+}
+
+/* ---- reading ---- */
+
+static char *
+col_strdup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t;
+
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return NULL;
+	t = sqlite3_column_text(s, i);
+	return t != NULL ? strdup((const char *)t) : NULL;
+}
+
+static void
+col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t len)
+{
+	if ((size_t)sqlite3_column_bytes(s, i) == len)
+		memcpy(out, sqlite3_column_blob(s, i), len);
+	else
+		memset(out, 0, len);
+}
+
+#define OUT_COLS "seq, id, kind, incident, report_no, status, created_ms, " \
+	"envelope, digest"
+#define IN_COLS "seq, id, 1, incident, report_no, status, created_ms, " \
+	"envelope, digest, sender, received_ms, route, acknowledged_ms, " \
+	"acknowledged_by, ack_note"
+
+static int
+read_msg(sqlite3_stmt *s, enum store_dir dir, struct store_msg *m)
+{
+	const unsigned char *t;
+	int n;
+
+	memset(m, 0, sizeof(*m));
+	m->dir = dir;
+	m->seq = sqlite3_column_int64(s, 0);
+	col_blob(s, 1, m->id, KAIRAN_ID_LEN);
+	m->is_report = sqlite3_column_int(s, 2) == 1;
+	col_blob(s, 3, m->incident, KAIRAN_ID_LEN);
+	m->report_no = (uint32_t)sqlite3_column_int64(s, 4);
+	m->status = sqlite3_column_int(s, 5);
+	m->created_ms = sqlite3_column_int64(s, 6);
+	n = sqlite3_column_bytes(s, 7);
+	if (n > 0) {
+		if ((m->env = malloc((size_t)n)) == NULL)
+			return -1;
+		memcpy(m->env, sqlite3_column_blob(s, 7), (size_t)n);
+		m->envlen = (size_t)n;
+	}
+	col_blob(s, 8, m->digest, KAIRAN_DIGEST_LEN);
+	if (dir == STORE_IN) {
+		t = sqlite3_column_text(s, 9);
+		snprintf(m->sender, sizeof(m->sender), "%s",
+		    t != NULL ? (const char *)t : "");
+		m->received_ms = sqlite3_column_int64(s, 10);
+		m->route = col_strdup(s, 11);
+		m->ack_ms = sqlite3_column_int64(s, 12);
+		m->ack_by = col_strdup(s, 13);
+		m->ack_note = col_strdup(s, 14);
+	}
+	return 0;
+}
+
+void
+store_msg_clear(struct store_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->route);
+	free(m->ack_by);
+	free(m->ack_note);
+	free(m->env);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+store_msgs_free(struct store_msg *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		store_msg_clear(&v[i]);
+	free(v);
+}
+
+/* Runs s (bound) and collects all rows. Returns count or -1. */
+static long
+collect(struct store *st, sqlite3_stmt *s, enum store_dir dir,
+    struct store_msg **out, char *err, size_t errlen)
+{
+	struct store_msg *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				goto oom;
+			v = nv;
+		}
+		if (read_msg(s, dir, &v[n]) == -1) {
+			n++;
+			goto oom;
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_msgs_free(v, n);
+		return sqlerr(st, err, errlen, "read");
+	}
+	*out = v;
+	return (long)n;
+oom:
+	store_msgs_free(v, n);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+store_get(struct store *st, enum store_dir dir,
+    const uint8_t id[KAIRAN_ID_LEN], struct store_msg *out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_msg *v;
+	long n;
+
+	if (prepare(st, &s, dir == STORE_IN ?
+	    "SELECT " IN_COLS " FROM inbox WHERE id = ?" :
+	    "SELECT " OUT_COLS " FROM outbox WHERE id = ?", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	n = collect(st, s, dir, &v, err, errlen);
+	sqlite3_finalize(s);
+	if (n <= 0)
+		return (int)n;
+	*out = v[0];
+	free(v);
+	return 1;
+}
+
+long
+store_incident(struct store *st, enum store_dir dir,
+    const uint8_t incident[KAIRAN_ID_LEN], struct store_msg **out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	long n;
+
+	if (prepare(st, &s, dir == STORE_IN ?
+	    "SELECT " IN_COLS " FROM inbox WHERE incident = ? "
+	    "ORDER BY report_no, seq" :
+	    "SELECT " OUT_COLS " FROM outbox WHERE incident = ? AND kind = 1 "
+	    "ORDER BY report_no, seq", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	n = collect(st, s, dir, out, err, errlen);
+	sqlite3_finalize(s);
+	return n;
+}
+
+long
+store_inbox_list(struct store *st, int all, int recent,
+    struct store_msg **out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	long n;
+
+	if (prepare(st, &s, all ?
+	    "SELECT " IN_COLS " FROM inbox ORDER BY seq DESC" :
+	    "SELECT " IN_COLS " FROM inbox WHERE acknowledged_ms IS NULL OR "
+	    "seq IN (SELECT seq FROM inbox WHERE acknowledged_ms IS NOT NULL "
+	    "ORDER BY seq DESC LIMIT ?) ORDER BY seq DESC", err, errlen) == -1)
+		return -1;
+	if (!all)
+		sqlite3_bind_int(s, 1, recent);
+	n = collect(st, s, STORE_IN, out, err, errlen);
+	sqlite3_finalize(s);
+	return n;
+}
+
+void
+store_strings_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+long
+store_incident_recipients(struct store *st,
+    const uint8_t incident[KAIRAN_ID_LEN], char ***out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char **v = NULL, **nv;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	if (prepare(st, &s, "SELECT DISTINCT r.entity FROM recipient r "
+	    "JOIN outbox o ON o.id = r.id WHERE o.incident = ? AND o.kind = 1 "
+	    "ORDER BY r.entity", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				goto oom;
+			v = nv;
+		}
+		if ((v[n] = col_strdup(s, 0)) == NULL)
+			goto oom;
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_strings_free(v, n);
+		return sqlerr(st, err, errlen, "recipients");
+	}
+	*out = v;
+	return (long)n;
+oom:
+	sqlite3_finalize(s);
+	store_strings_free(v, n);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    struct store_status *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	void *nv;
+	size_t cap;
+	int found, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (exists(st, "SELECT 1 FROM outbox WHERE id = ?", id, &found, err,
+	    errlen) == -1)
+		return -1;
+	if (!found)
+		return 0;
+	if (prepare(st, &s, "SELECT route, accepted_ms, refused_reason, "
+	    "refused_detail FROM outbox_route WHERE id = ? ORDER BY route",
+	    err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	cap = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_route_state *r;
+
+		if (out->nroutes == cap) {
+			cap = cap ? cap * 2 : 4;
+			if ((nv = reallocarray(out->routes, cap,
+			    sizeof(*out->routes))) == NULL)
+				goto oom;
+			out->routes = nv;
+		}
+		r = &out->routes[out->nroutes++];
+		memset(r, 0, sizeof(*r));
+		r->route = col_strdup(s, 0);
+		r->accepted_ms = sqlite3_column_int64(s, 1);
+		r->refused_reason = sqlite3_column_int(s, 2);
+		r->refused_detail = col_strdup(s, 3);
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(s);
+	if (prepare(st, &s, "SELECT entity, delivered_ms, acknowledged_ms, "
+	    "acknowledged_by, ack_note, rejected_ms, rejected_reason, "
+	    "rejected_by FROM recipient WHERE id = ? ORDER BY pos",
+	    err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	cap = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_rcpt_state *r;
+		const unsigned char *t;
+
+		if (out->nrcpts == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = reallocarray(out->rcpts, cap,
+			    sizeof(*out->rcpts))) == NULL)
+				goto oom;
+			out->rcpts = nv;
+		}
+		r = &out->rcpts[out->nrcpts++];
+		memset(r, 0, sizeof(*r));
+		t = sqlite3_column_text(s, 0);
+		snprintf(r->entity, sizeof(r->entity), "%s",
+		    t != NULL ? (const char *)t : "");
+		r->delivered_ms = sqlite3_column_int64(s, 1);
+		r->acknowledged_ms = sqlite3_column_int64(s, 2);
+		r->acknowledged_by = col_strdup(s, 3);
+		r->ack_note = col_strdup(s, 4);
+		r->rejected_ms = sqlite3_column_int64(s, 5);
+		r->rejected_reason = col_strdup(s, 6);
+		r->rejected_by = col_strdup(s, 7);
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(s);
+	return 1;
+sqlfail:
+	sqlerr(st, err, errlen, "status");
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	sqlite3_finalize(s);
+	store_status_clear(out);
+	return -1;
+}
+
+void
+store_status_clear(struct store_status *stt)
+{
+	size_t i;
+
+	if (stt == NULL)
+		return;
+	for (i = 0; i < stt->nroutes; i++) {
+		free(stt->routes[i].route);
+		free(stt->routes[i].refused_detail);
+	}
+	for (i = 0; i < stt->nrcpts; i++) {
+		free(stt->rcpts[i].acknowledged_by);
+		free(stt->rcpts[i].ack_note);
+		free(stt->rcpts[i].rejected_reason);
+		free(stt->rcpts[i].rejected_by);
+	}
+	free(stt->routes);
+	free(stt->rcpts);
+	memset(stt, 0, sizeof(*stt));
+}

@@ -1,0 +1,212 @@
+/*
+ * store: the node's SQLite database, shared by the daemon and the command
+ * line (each opens its own connection; WAL lets one write while the other
+ * reads, busy_timeout makes writers wait for each other).
+ *
+ * outbox      every message this node signed (reports and receipts), as
+ *             the exact Envelope bytes, in the order written (seq);
+ * outbox_route per (message, route): accepted_at, or the final refusal;
+ * recipient   per (report, recipient): delivered / acknowledged (by whom)
+ *             / rejected (why), filled from the receipts that come back;
+ * inbox       every verified report received, once per message id;
+ * receipt_in  every verified receipt received, once per id, marked
+ *             whether it matched a message of ours.
+ *
+ * All times are Unix milliseconds. Functions return 0 (or a count), or -1
+ * with err; nothing is half-written: each call that writes is one
+ * transaction.
+ */
+#ifndef KAIRAN_NODE_STORE_H
+#define KAIRAN_NODE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kairan/identity.h"
+#include "kairan/kairan.h"
+#include "kairan/message.h"
+
+#define STORE_SCHEMA_VERSION	1
+
+struct store;
+
+/*
+ * Opens (creating and migrating if needed) the database at path. Sets WAL,
+ * synchronous=FULL, foreign keys, busy_timeout. Returns a store (close with
+ * store_close) or NULL with err.
+ */
+struct store	*store_open(const char *path, char *err, size_t errlen);
+void		 store_close(struct store *);	/* NULL is a no-op */
+/* PRAGMA user_version of the open database. */
+int		 store_schema_version(struct store *);
+/*
+ * PRAGMA data_version: changes when another connection commits. Lets
+ * `status --wait` skip re-reading when nothing happened. -1 on error.
+ */
+long long	 store_data_version(struct store *);
+
+/* ---- outbox (what we signed) ---- */
+
+/*
+ * Adds a sealed message of ours: m (already validated, report or receipt),
+ * its Envelope bytes and digest. For a report, one recipient row per
+ * m->recipients. Same id twice: error. One transaction.
+ */
+int	store_outbox_add(struct store *, const Message *m, const uint8_t *env,
+	    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN], char *err,
+	    size_t errlen);
+
+/*
+ * For the sender of route: the first outbox message after seq `after` that
+ * route has neither accepted nor finally refused. Returns 1 with *seq, id,
+ * *env (malloc'd, caller frees) and *envlen; 0 if there is none; -1.
+ */
+int	store_outbox_next(struct store *, const char *route, int64_t after,
+	    int64_t *seq, uint8_t id[KAIRAN_ID_LEN], uint8_t **env,
+	    size_t *envlen, char *err, size_t errlen);
+/* Number of outbox messages route has not answered (for logs). -1 on error. */
+long long store_outbox_unanswered(struct store *, const char *route);
+
+/*
+ * Route answers. Unknown id: nothing happens, returns 0 (it may have come
+ * from another database). Accepted keeps the first time; Refused records
+ * reason and detail (OVERLOADED is not final and must not be recorded).
+ */
+int	store_route_accepted(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *route, int64_t now_ms, char *err, size_t errlen);
+int	store_route_refused(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *route, int reason, const char *detail, int64_t now_ms,
+	    char *err, size_t errlen);
+
+/* ---- inbox (what we received) ---- */
+
+/*
+ * Stores a verified report m (Envelope bytes env, digest) received on
+ * route, and in the SAME transaction our DELIVERED receipt for it (rm,
+ * renv, rdigest: sealed by the caller), so that a crash can never store
+ * one without the other. If the id is already in the inbox, nothing is
+ * written and *dup is set to 1 (the caller answers Accepted again).
+ */
+int	store_inbox_add(struct store *, const Message *m, const uint8_t *env,
+	    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN],
+	    const char *route, int64_t now_ms, const Message *rm,
+	    const uint8_t *renv, size_t renvlen,
+	    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *dup, char *err,
+	    size_t errlen);
+
+enum store_receipt_result {
+	STORE_RECEIPT_MATCHED = 1,	/* applied to a recipient of ours */
+	STORE_RECEIPT_UNMATCHED,	/* stored, but refers to nothing of ours */
+	STORE_RECEIPT_DUPLICATE,	/* this receipt id was already stored */
+};
+
+/*
+ * Stores a verified receipt m (signed by signer) and applies it to the
+ * referenced outbox message:
+ *   DELIVERED / ACKNOWLEDGED: signer must be a recipient of that message;
+ *   REJECTED: signer is a relay naming the recipient in receipt.subject,
+ *   or the recipient itself;
+ *   receipt.ref_digest must equal the stored message's digest.
+ * A receipt referring to no message of ours is stored, marked unmatched.
+ * Returns 0 with *result; or -1 with *reason a Refused reason (the receipt
+ * is wrong: nothing stored) and err, or with *reason 0 on a database error.
+ */
+int	store_receipt_add(struct store *, const Message *m,
+	    const struct identity *signer, const uint8_t *env, size_t envlen,
+	    const char *route, int64_t now_ms, int *result, int *reason,
+	    char *err, size_t errlen);
+
+/*
+ * A person's acknowledgement of inbox message id: stores our signed
+ * ACKNOWLEDGED receipt (rm, renv, rdigest) in the outbox and marks the
+ * inbox row acknowledged (by, note, now), one transaction. If it was
+ * already acknowledged nothing is written and *already is set to 1.
+ */
+int	store_inbox_ack(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *by, const char *note, int64_t now_ms, const Message *rm,
+	    const uint8_t *renv, size_t renvlen,
+	    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
+	    size_t errlen);
+
+/* ---- reading, for the command line ---- */
+
+enum store_dir { STORE_IN = 1, STORE_OUT = 2 };
+
+struct store_msg {
+	enum store_dir	 dir;
+	int64_t		 seq;
+	uint8_t		 id[KAIRAN_ID_LEN];
+	int		 is_report;
+	uint8_t		 incident[KAIRAN_ID_LEN];	/* reports */
+	uint32_t	 report_no;
+	int		 status;		/* Status enum */
+	char		 sender[KAIRAN_ENTITY_MAX + 1];	/* inbox */
+	int64_t		 created_ms;
+	int64_t		 received_ms;		/* inbox */
+	char		*route;			/* inbox: first route seen */
+	int64_t		 ack_ms;		/* inbox: 0 = not acknowledged */
+	char		*ack_by;
+	char		*ack_note;
+	uint8_t		*env;
+	size_t		 envlen;
+	uint8_t		 digest[KAIRAN_DIGEST_LEN];
+};
+
+void	store_msg_clear(struct store_msg *);
+void	store_msgs_free(struct store_msg *, size_t n);	/* NULL is a no-op */
+
+/* One message by id in dir. Returns 1 found, 0 not, -1 error. */
+int	store_get(struct store *, enum store_dir, const uint8_t id[KAIRAN_ID_LEN],
+	    struct store_msg *out, char *err, size_t errlen);
+/* Reports of an incident in dir, by report_no then seq. Returns count or -1. */
+long	store_incident(struct store *, enum store_dir,
+	    const uint8_t incident[KAIRAN_ID_LEN], struct store_msg **out,
+	    char *err, size_t errlen);
+/*
+ * Inbox reports, newest first: with all, every one; otherwise every
+ * unacknowledged one plus the `recent` most recently received
+ * acknowledged ones. Returns count or -1.
+ */
+long	store_inbox_list(struct store *, int all, int recent,
+	    struct store_msg **out, char *err, size_t errlen);
+/*
+ * Distinct recipients of every report of an incident of ours, sorted.
+ * Returns count (array of malloc'd strings, free with
+ * directory_list_free-style store_strings_free) or -1.
+ */
+long	store_incident_recipients(struct store *,
+	    const uint8_t incident[KAIRAN_ID_LEN], char ***out, char *err,
+	    size_t errlen);
+void	store_strings_free(char **, size_t n);
+
+struct store_route_state {
+	char	*route;
+	int64_t	 accepted_ms;	/* 0: not (yet) */
+	int	 refused_reason;	/* 0: not refused */
+	char	*refused_detail;
+};
+
+struct store_rcpt_state {
+	char	 entity[KAIRAN_ENTITY_MAX + 1];
+	int64_t	 delivered_ms;
+	int64_t	 acknowledged_ms;
+	char	*acknowledged_by;
+	char	*ack_note;
+	int64_t	 rejected_ms;
+	char	*rejected_reason;
+	char	*rejected_by;
+};
+
+struct store_status {
+	struct store_route_state *routes;	/* routes that answered */
+	size_t			  nroutes;
+	struct store_rcpt_state	 *rcpts;	/* in the message's order */
+	size_t			  nrcpts;
+};
+
+/* Per-route answers and per-recipient state of outbox message id. 1, 0 (no such message), -1. */
+int	store_status(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    struct store_status *out, char *err, size_t errlen);
+void	store_status_clear(struct store_status *);
+
+#endif

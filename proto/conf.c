@@ -1,0 +1,244 @@
+/*
+ * conf: value parsers for the INI configurations of both daemons. Each
+ * parses one value strictly (no trailing junk, no silent overflow) and says
+ * what it expected; the caller adds "file:line: key: ".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "kairan/conf.h"
+
+/* Parses an unsigned decimal prefix of s; *end after it. -1 on none/overflow. */
+static int
+parse_u64(const char *s, uint64_t *out, const char **end)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	*end = p;
+	return 0;
+}
+
+int
+conf_hostport(const char *v, char *host, size_t hostlen, int *port,
+    char *err, size_t errlen)
+{
+	const char *colon, *hs, *he;
+	uint64_t p;
+	const char *end;
+
+	if (v == NULL || *v == '\0')
+		goto bad;
+	if (v[0] == '[') {
+		hs = v + 1;
+		if ((he = strchr(hs, ']')) == NULL || he[1] != ':')
+			goto bad;
+		colon = he + 1;
+	} else {
+		hs = v;
+		if ((colon = strrchr(v, ':')) == NULL)
+			goto bad;
+		he = colon;
+		if (memchr(hs, ':', (size_t)(he - hs)) != NULL) {
+			snprintf(err, errlen, "expected host:port (IPv6 in "
+			    "brackets: [::1]:7443), got \"%s\"", v);
+			return -1;
+		}
+	}
+	if (he == hs)
+		goto bad;
+	if ((size_t)(he - hs) >= hostlen) {
+		snprintf(err, errlen, "host name too long");
+		return -1;
+	}
+	if (parse_u64(colon + 1, &p, &end) == -1 || *end != '\0' || p < 1 ||
+	    p > 65535) {
+		snprintf(err, errlen, "expected a port 1..65535 after the "
+		    "colon, got \"%s\"", colon + 1);
+		return -1;
+	}
+	memcpy(host, hs, (size_t)(he - hs));
+	host[he - hs] = '\0';
+	*port = (int)p;
+	return 0;
+ bad:
+	snprintf(err, errlen, "expected host:port or [v6]:port, got \"%s\"",
+	    v != NULL ? v : "");
+	return -1;
+}
+
+int
+conf_size(const char *v, uint64_t min, uint64_t max, uint64_t *out,
+    char *err, size_t errlen)
+{
+	const char *end;
+	uint64_t n, mul = 1;
+
+	if (v == NULL || parse_u64(v, &n, &end) == -1)
+		goto bad;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mul = 1024;
+		break;
+	case 'm': case 'M':
+		mul = 1024 * 1024;
+		break;
+	case 'g': case 'G':
+		mul = 1024 * 1024 * 1024;
+		break;
+	default:
+		goto bad;
+	}
+	if (*end != '\0') {
+		end++;
+		if (strcasecmp(end, "") != 0 && strcasecmp(end, "B") != 0 &&
+		    strcasecmp(end, "iB") != 0)
+			goto bad;
+	}
+	if (n > UINT64_MAX / mul)
+		goto range;
+	n *= mul;
+	if (n < min || n > max)
+		goto range;
+	*out = n;
+	return 0;
+ range:
+	snprintf(err, errlen, "size must be %llu..%llu bytes, got \"%s\"",
+	    (unsigned long long)min, (unsigned long long)max, v);
+	return -1;
+ bad:
+	snprintf(err, errlen, "expected a size (count, or with K/M/G), got "
+	    "\"%s\"", v != NULL ? v : "");
+	return -1;
+}
+
+int
+conf_int(const char *v, long long min, long long max, long long *out,
+    char *err, size_t errlen)
+{
+	char *end;
+	long long n;
+
+	if (v == NULL || *v == '\0' || isspace((unsigned char)*v))
+		goto bad;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*end != '\0')
+		goto bad;
+	if (errno == ERANGE || n < min || n > max) {
+		snprintf(err, errlen, "must be %lld..%lld, got \"%s\"", min,
+		    max, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+ bad:
+	snprintf(err, errlen, "expected an integer, got \"%s\"",
+	    v != NULL ? v : "");
+	return -1;
+}
+
+int
+conf_duration_ms(const char *v, uint64_t min_ms, uint64_t max_ms,
+    uint64_t *out, char *err, size_t errlen)
+{
+	const char *end;
+	uint64_t n, mul;
+
+	if (v == NULL || parse_u64(v, &n, &end) == -1)
+		goto bad;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		mul = 1000;
+	else if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "m") == 0)
+		mul = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600 * 1000;
+	else
+		goto bad;
+	if (n > UINT64_MAX / mul)
+		goto range;
+	n *= mul;
+	if (n < min_ms || n > max_ms)
+		goto range;
+	*out = n;
+	return 0;
+ range:
+	snprintf(err, errlen, "duration must be %llums..%llums, got \"%s\"",
+	    (unsigned long long)min_ms, (unsigned long long)max_ms, v);
+	return -1;
+ bad:
+	snprintf(err, errlen, "expected a duration (250ms, 30s, 5m, 1h, or "
+	    "seconds), got \"%s\"", v != NULL ? v : "");
+	return -1;
+}
+
+int
+conf_bool(const char *v, int *out, char *err, size_t errlen)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; v != NULL && i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "expected yes/no, true/false, on/off or 1/0, "
+	    "got \"%s\"", v != NULL ? v : "");
+	return -1;
+}
+
+char *
+conf_path(const char *conffile, const char *v)
+{
+	char cwd[PATH_MAX], *out = NULL;
+	const char *slash;
+	size_t dlen;
+
+	if (v == NULL || *v == '\0')
+		return NULL;
+	if (v[0] == '/')
+		return strdup(v);
+	slash = conffile != NULL ? strrchr(conffile, '/') : NULL;
+	dlen = slash != NULL ? (size_t)(slash - conffile) : 0;
+	if (slash != NULL && conffile[0] == '/') {
+		/* "/etc/x.conf": dir is "/etc" ("" for "/x.conf") */
+		if (asprintf(&out, "%.*s/%s", (int)dlen, conffile, v) == -1)
+			return NULL;
+		return out;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	if (slash != NULL) {
+		if (asprintf(&out, "%s/%.*s/%s", strcmp(cwd, "/") == 0 ? "" :
+		    cwd, (int)dlen, conffile, v) == -1)
+			return NULL;
+	} else if (asprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd,
+	    v) == -1)
+		return NULL;
+	return out;
+}

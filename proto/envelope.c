@@ -1,0 +1,601 @@
+/*
+ * envelope: signing and verifying messages (PROTOCOL.md §5).
+ *
+ * The signature is ECDSA P-256 with SHA-256 (DER) over exactly the bytes of
+ * Envelope.message. Sealing serializes once and signs those bytes;
+ * verification checks the cheap things first (sizes), then the chain and
+ * identity rules, then the signature over the bytes as received, and only
+ * then decodes the Message — it never re-serializes.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "kairan/entity.h"
+#include "kairan/envelope.h"
+
+#define REASON(x)	KAIRAN__V1__REFUSED__REASON__##x
+
+struct signer {
+	X509			*leaf;
+	EVP_PKEY		*key;
+	ProtobufCBinaryData	 der[KAIRAN_MAX_CHAIN];	/* cert_chain, cached */
+	size_t			 nder;
+	char			 entity[KAIRAN_ENTITY_MAX + 1];
+};
+
+/*
+ * The verification cache (DESIGN.md §10: never verify the same bytes twice
+ * in one process). A multiplexed envelope arrives once per route, and a
+ * resent one again after a reconnect; the chain and the ECDSA check are
+ * what cost. Successes only, keyed by SHA-256 of every signed and signing
+ * byte of the Envelope and by the trust's generation (a reloaded trust, new
+ * CRLs included, starts afresh), for verifications at the current time;
+ * an entry lives VCACHE_TTL seconds, so a certificate that expires meanwhile
+ * is taken at most that much longer.
+ */
+#define VCACHE_SLOTS	4096		/* a power of two */
+#define VCACHE_TTL	300		/* seconds */
+
+struct vcache_slot {
+	uint8_t		key[SHA256_DIGEST_LENGTH];
+	uint64_t	gen;
+	int64_t		at;		/* time verified, seconds; 0 = empty */
+	struct identity	who;
+};
+
+static struct vcache_slot vcache[VCACHE_SLOTS];
+static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t vcache_hits, vcache_misses;
+
+static void
+vcache_len(EVP_MD_CTX *c, size_t n)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(n >> (8 * i));
+	EVP_DigestUpdate(c, b, sizeof(b));
+}
+
+static void
+vcache_add(EVP_MD_CTX *c, const void *p, size_t n)
+{
+	vcache_len(c, n);
+	if (n > 0)
+		EVP_DigestUpdate(c, p, n);
+}
+
+/*
+ * The key: every field with its length, so that no two envelopes collide.
+ * Returns 0, or -1 (no memory: then the cache is not used).
+ */
+static int
+vcache_key(const Envelope *env, uint8_t key[SHA256_DIGEST_LENGTH])
+{
+	EVP_MD_CTX *c;
+	unsigned int len = 0;
+	size_t i;
+	int rc = -1;
+
+	if ((c = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		goto done;
+	vcache_add(c, env->message.data, env->message.len);
+	vcache_add(c, env->signature.data, env->signature.len);
+	vcache_len(c, env->n_cert_chain);
+	for (i = 0; i < env->n_cert_chain; i++)
+		vcache_add(c, env->cert_chain[i].data, env->cert_chain[i].len);
+	if (EVP_DigestFinal_ex(c, key, &len) == 1 &&
+	    len == SHA256_DIGEST_LENGTH)
+		rc = 0;
+ done:
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+static struct vcache_slot *
+vcache_slot(const uint8_t key[SHA256_DIGEST_LENGTH])
+{
+	size_t h = (size_t)key[0] | (size_t)key[1] << 8 |
+	    (size_t)key[2] << 16;
+
+	return &vcache[h & (VCACHE_SLOTS - 1)];
+}
+
+static int
+vcache_get(const uint8_t key[SHA256_DIGEST_LENGTH], uint64_t gen,
+    int64_t now, struct identity *who)
+{
+	struct vcache_slot *sl = vcache_slot(key);
+	int hit = 0;
+
+	pthread_mutex_lock(&vcache_lock);
+	if (sl->at != 0 && sl->gen == gen && now - sl->at < VCACHE_TTL &&
+	    now >= sl->at && memcmp(sl->key, key, sizeof(sl->key)) == 0) {
+		*who = sl->who;
+		hit = 1;
+		vcache_hits++;
+	} else
+		vcache_misses++;
+	pthread_mutex_unlock(&vcache_lock);
+	return hit;
+}
+
+static void
+vcache_put(const uint8_t key[SHA256_DIGEST_LENGTH], uint64_t gen,
+    int64_t now, const struct identity *who)
+{
+	struct vcache_slot *sl = vcache_slot(key);
+
+	pthread_mutex_lock(&vcache_lock);
+	memcpy(sl->key, key, sizeof(sl->key));
+	sl->gen = gen;
+	sl->at = now;
+	sl->who = *who;
+	pthread_mutex_unlock(&vcache_lock);
+}
+
+void
+envelope_cache_stats(uint64_t *hits, uint64_t *misses)
+{
+	pthread_mutex_lock(&vcache_lock);
+	*hits = vcache_hits;
+	*misses = vcache_misses;
+	pthread_mutex_unlock(&vcache_lock);
+}
+
+static const char *
+ssl_errstr(void)
+{
+	static _Thread_local char buf[256];
+	unsigned long e = ERR_peek_last_error();
+
+	if (e == 0)
+		return "no details";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	return buf;
+}
+
+static int
+key_is_p256(EVP_PKEY *k)
+{
+	char group[64];
+	size_t glen = 0;
+
+	if (!EVP_PKEY_is_a(k, "EC") ||
+	    EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) != 1)
+		return 0;
+	return OBJ_sn2nid(group) == NID_X9_62_prime256v1;
+}
+
+struct signer *
+signer_new(const char *chain_file, const char *key_file, char *err,
+    size_t errlen)
+{
+	struct signer *s;
+	BIO *bio = NULL;
+	X509 *x;
+	unsigned char *p;
+	char ferr[128];
+	int n;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "signer: out of memory");
+		return NULL;
+	}
+	if ((bio = BIO_new_file(chain_file, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", chain_file,
+		    ssl_errstr());
+		goto fail;
+	}
+	ERR_clear_error();
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (s->nder == KAIRAN_MAX_CHAIN) {
+			X509_free(x);
+			snprintf(err, errlen, "%s: more than %d certificates",
+			    chain_file, KAIRAN_MAX_CHAIN);
+			goto fail;
+		}
+		n = i2d_X509(x, NULL);
+		if (n <= 0 || n > KAIRAN_MAX_CERT ||
+		    (s->der[s->nder].data = malloc((size_t)n)) == NULL) {
+			X509_free(x);
+			snprintf(err, errlen, "%s: certificate %zu: cannot "
+			    "encode or larger than %d bytes", chain_file,
+			    s->nder, KAIRAN_MAX_CERT);
+			goto fail;
+		}
+		p = s->der[s->nder].data;
+		s->der[s->nder].len = (size_t)i2d_X509(x, &p);
+		s->nder++;
+		if (s->leaf == NULL)
+			s->leaf = x;
+		else
+			X509_free(x);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	bio = NULL;
+	if (s->leaf == NULL) {
+		snprintf(err, errlen, "%s: no certificate", chain_file);
+		goto fail;
+	}
+	if (identity_name_field(X509_get_subject_name(s->leaf),
+	    NID_commonName, s->entity, sizeof(s->entity), ferr,
+	    sizeof(ferr)) == -1) {
+		snprintf(err, errlen, "%s: %s", chain_file, ferr);
+		goto fail;
+	}
+	if (!entity_valid(s->entity, ferr, sizeof(ferr))) {
+		snprintf(err, errlen, "%s: CN: %s", chain_file, ferr);
+		goto fail;
+	}
+	if ((bio = BIO_new_file(key_file, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", key_file,
+		    ssl_errstr());
+		goto fail;
+	}
+	if ((s->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) ==
+	    NULL) {
+		snprintf(err, errlen, "%s: not a PEM private key: %s", key_file,
+		    ssl_errstr());
+		goto fail;
+	}
+	if (!key_is_p256(s->key)) {
+		snprintf(err, errlen, "%s: key is not ECDSA P-256", key_file);
+		goto fail;
+	}
+	if (X509_check_private_key(s->leaf, s->key) != 1) {
+		snprintf(err, errlen, "%s: key does not match the certificate "
+		    "of %s in %s", key_file, s->entity, chain_file);
+		goto fail;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return s;
+ fail:
+	BIO_free(bio);
+	signer_free(s);
+	ERR_clear_error();
+	return NULL;
+}
+
+void
+signer_free(struct signer *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nder; i++)
+		free(s->der[i].data);
+	X509_free(s->leaf);
+	EVP_PKEY_free(s->key);
+	free(s);
+}
+
+const char *
+signer_entity(const struct signer *s)
+{
+	return s->entity;
+}
+
+int
+envelope_seal(struct signer *s, const Message *m, uint8_t **out,
+    size_t *outlen, uint8_t digest[KAIRAN_DIGEST_LEN], char *err,
+    size_t errlen)
+{
+	Envelope env = KAIRAN__V1__ENVELOPE__INIT;
+	EVP_MD_CTX *ctx = NULL;
+	uint8_t *msg = NULL, *buf = NULL, sig[KAIRAN_MAX_SIGNATURE + 64];
+	size_t msglen = 0, siglen = sizeof(sig), n;
+	int rc = -1;
+
+	if (message_encode(m, &msg, &msglen) == -1) {
+		snprintf(err, errlen, "seal: cannot serialize the message");
+		goto done;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, s->key) != 1 ||
+	    EVP_DigestSign(ctx, sig, &siglen, msg, msglen) != 1) {
+		snprintf(err, errlen, "seal: signing failed: %s",
+		    ssl_errstr());
+		goto done;
+	}
+	env.message.data = msg;
+	env.message.len = msglen;
+	env.signature.data = sig;
+	env.signature.len = siglen;
+	env.n_cert_chain = s->nder;
+	env.cert_chain = s->der;
+	n = kairan__v1__envelope__get_packed_size(&env);
+	if ((buf = malloc(n)) == NULL ||
+	    kairan__v1__envelope__pack(&env, buf) != n) {
+		snprintf(err, errlen, "seal: out of memory");
+		free(buf);
+		goto done;
+	}
+	if (digest != NULL)
+		SHA256(msg, msglen, digest);
+	*out = buf;
+	*outlen = n;
+	rc = 0;
+ done:
+	EVP_MD_CTX_free(ctx);
+	free(msg);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+envelope_bounds(const Envelope *env, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (env == NULL) {
+		snprintf(err, errlen, "envelope: missing");
+		return -1;
+	}
+	if (env->message.len == 0) {
+		snprintf(err, errlen, "envelope.message: empty");
+		return -1;
+	}
+	if (env->signature.len == 0 ||
+	    env->signature.len > KAIRAN_MAX_SIGNATURE) {
+		snprintf(err, errlen, "envelope.signature: %zu bytes, want "
+		    "1..%d", env->signature.len, KAIRAN_MAX_SIGNATURE);
+		return -1;
+	}
+	if (env->n_cert_chain == 0 || env->n_cert_chain > KAIRAN_MAX_CHAIN) {
+		snprintf(err, errlen, "envelope.cert_chain: %zu certificates, "
+		    "want 1..%d", env->n_cert_chain, KAIRAN_MAX_CHAIN);
+		return -1;
+	}
+	for (i = 0; i < env->n_cert_chain; i++) {
+		if (env->cert_chain[i].len == 0 ||
+		    env->cert_chain[i].len > KAIRAN_MAX_CERT) {
+			snprintf(err, errlen, "envelope.cert_chain[%zu]: %zu "
+			    "bytes, want 1..%d", i, env->cert_chain[i].len,
+			    KAIRAN_MAX_CERT);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+set_reason(int *reason, int r)
+{
+	if (reason != NULL)
+		*reason = r;
+}
+
+int
+envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
+    struct envelope_info *info, int *reason, char *err, size_t errlen)
+{
+	X509 *certs[KAIRAN_MAX_CHAIN] = { NULL };
+	STACK_OF(X509) *untrusted = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	struct identity who;
+	Message *m = NULL;
+	const unsigned char *p;
+	uint8_t key[SHA256_DIGEST_LENGTH];
+	char terr[512];
+	size_t i, ncerts = 0;
+	int64_t now_s = 0;
+	int rc = -1, r, cached = 0;
+
+	memset(info, 0, sizeof(*info));
+	set_reason(reason, REASON(INVALID_FIELD));
+	if (envelope_bounds(env, err, errlen) == -1)
+		goto done;
+
+	if (now_ms == 0 && t != NULL && vcache_key(env, key) == 0) {
+		cached = 1;
+		now_s = (int64_t)time(NULL);
+		if (vcache_get(key, trust_generation(t), now_s, &who))
+			goto message;
+	}
+
+	set_reason(reason, REASON(BAD_CERTIFICATE));
+	for (i = 0; i < env->n_cert_chain; i++) {
+		p = env->cert_chain[i].data;
+		certs[i] = d2i_X509(NULL, &p, (long)env->cert_chain[i].len);
+		ncerts = i + 1;
+		if (certs[i] == NULL) {
+			snprintf(err, errlen, "envelope.cert_chain[%zu]: not a "
+			    "DER certificate", i);
+			goto done;
+		}
+		if (p != env->cert_chain[i].data + env->cert_chain[i].len) {
+			snprintf(err, errlen, "envelope.cert_chain[%zu]: "
+			    "trailing bytes after the certificate", i);
+			goto done;
+		}
+	}
+	if ((untrusted = sk_X509_new_null()) == NULL) {
+		snprintf(err, errlen, "envelope: out of memory");
+		goto done;
+	}
+	for (i = 1; i < ncerts; i++)
+		if (sk_X509_push(untrusted, certs[i]) <= 0) {
+			snprintf(err, errlen, "envelope: out of memory");
+			goto done;
+		}
+	switch (trust_verify(t, certs[0], untrusted,
+	    now_ms != 0 ? now_ms / 1000 : 0, &who, terr, sizeof(terr))) {
+	case TRUST_OK:
+		break;
+	case TRUST_REVOKED:
+		set_reason(reason, REASON(REVOKED));
+		snprintf(err, errlen, "envelope.cert_chain: %s", terr);
+		goto done;
+	case TRUST_EXPIRED:
+	case TRUST_BAD_CHAIN:
+	default:
+		snprintf(err, errlen, "envelope.cert_chain: %s", terr);
+		goto done;
+	}
+
+	set_reason(reason, REASON(BAD_SIGNATURE));
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+	    X509_get0_pubkey(certs[0])) != 1) {
+		snprintf(err, errlen, "envelope.signature: cannot verify: %s",
+		    ssl_errstr());
+		goto done;
+	}
+	if (EVP_DigestVerify(ctx, env->signature.data, env->signature.len,
+	    env->message.data, env->message.len) != 1) {
+		snprintf(err, errlen, "envelope.signature: does not verify "
+		    "with the key of %s", who.entity);
+		goto done;
+	}
+	if (cached)
+		vcache_put(key, trust_generation(t), now_s, &who);
+
+ message:
+	if ((m = message_decode_reason(env->message.data, env->message.len,
+	    &r, terr, sizeof(terr))) == NULL) {
+		set_reason(reason, r);
+		snprintf(err, errlen, "message: %s", terr);
+		goto done;
+	}
+	if (strcmp(m->sender, who.entity) != 0) {
+		set_reason(reason, REASON(SENDER_MISMATCH));
+		snprintf(err, errlen, "message.sender: %s is not the signer %s",
+		    m->sender, who.entity);
+		goto done;
+	}
+	SHA256(env->message.data, env->message.len, info->digest);
+	info->msg = m;
+	info->signer = who;
+	m = NULL;
+	set_reason(reason, REASON(REASON_UNSPECIFIED));
+	rc = 0;
+ done:
+	message_free(m);
+	EVP_MD_CTX_free(ctx);
+	sk_X509_free(untrusted);
+	for (i = 0; i < ncerts; i++)
+		X509_free(certs[i]);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+envelope_verify_bytes(struct trust *t, const uint8_t *buf, size_t len,
+    size_t max, int64_t now_ms, struct envelope_info *info, int *reason,
+    char *err, size_t errlen)
+{
+	Envelope *env;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if (len > max) {
+		set_reason(reason, REASON(TOO_LARGE));
+		snprintf(err, errlen, "envelope: %zu bytes over limit %zu", len,
+		    max);
+		return -1;
+	}
+	if ((buf == NULL && len > 0) ||
+	    (env = kairan__v1__envelope__unpack(NULL, len, buf)) == NULL) {
+		set_reason(reason, REASON(MALFORMED));
+		snprintf(err, errlen, "envelope: not a valid protobuf "
+		    "Envelope");
+		return -1;
+	}
+	rc = envelope_verify(t, env, now_ms, info, reason, err, errlen);
+	kairan__v1__envelope__free_unpacked(env, NULL);
+	return rc;
+}
+
+void
+envelope_info_clear(struct envelope_info *info)
+{
+	if (info == NULL)
+		return;
+	message_free(info->msg);
+	memset(info, 0, sizeof(*info));
+}
+
+/* Reads a varint; 0, or -1 if truncated. */
+static int
+peek_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0)
+			return 0;
+		shift += 7;
+	}
+	return -1;
+}
+
+int
+envelope_peek_id(const Envelope *env, uint8_t id[KAIRAN_ID_LEN])
+{
+	const uint8_t *p, *end;
+	uint64_t key, n;
+	int found = 0;
+
+	if (env == NULL || env->message.data == NULL)
+		return -1;
+	/*
+	 * Scan the top level of the Message for field 1 (id) without
+	 * unpacking it; protobuf semantics: the last occurrence wins.
+	 */
+	p = env->message.data;
+	end = p + env->message.len;
+	while (p < end) {
+		if (peek_varint(&p, end, &key) == -1)
+			return -1;
+		switch (key & 7) {
+		case 0:
+			if (peek_varint(&p, end, &n) == -1)
+				return -1;
+			break;
+		case 1:
+			if (end - p < 8)
+				return -1;
+			p += 8;
+			break;
+		case 5:
+			if (end - p < 4)
+				return -1;
+			p += 4;
+			break;
+		case 2:
+			if (peek_varint(&p, end, &n) == -1 ||
+			    n > (uint64_t)(end - p))
+				return -1;
+			if (key >> 3 == 1) {
+				if (n != KAIRAN_ID_LEN)
+					return -1;
+				memcpy(id, p, KAIRAN_ID_LEN);
+				found = 1;
+			}
+			p += n;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return found ? 0 : -1;
+}

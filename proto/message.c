@@ -1,0 +1,742 @@
+/*
+ * message: the signed payload (PROTOCOL.md §6) — ids, times, strict UTF-8,
+ * and the validation of every field of a Message and its body.
+ *
+ * Validation works on the decoded struct, plus one pass over the wire bytes
+ * (message_wire_strings) for what protobuf-c hides: a string with an
+ * embedded NUL comes back truncated at the NUL, so it must be caught before
+ * the struct is looked at, or a signed text could carry a hidden tail.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "kairan/entity.h"
+#include "kairan/message.h"
+
+#define MAX_ATTACHMENT	(256 * 1024)
+
+int
+message_id_new(uint8_t id[KAIRAN_ID_LEN])
+{
+	if (RAND_bytes(id, KAIRAN_ID_LEN) != 1)
+		return -1;
+	return 0;
+}
+
+int64_t
+message_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+message_hex(const uint8_t *id, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[id[i] >> 4];
+		out[2 * i + 1] = hex[id[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+message_id_parse(const char *hex, uint8_t id[KAIRAN_ID_LEN])
+{
+	uint8_t tmp[KAIRAN_ID_LEN];
+	int i, hi, lo;
+
+	if (hex == NULL)
+		return -1;
+	for (i = 0; i < KAIRAN_ID_LEN; i++) {
+		if ((hi = hexval(hex[2 * i])) < 0 ||
+		    (lo = hexval(hex[2 * i + 1])) < 0)
+			return -1;
+		tmp[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (hex[2 * KAIRAN_ID_LEN] != '\0')
+		return -1;
+	memcpy(id, tmp, sizeof(tmp));
+	return 0;
+}
+
+/*
+ * Strict UTF-8 (RFC 3629): shortest form only, no surrogates, nothing above
+ * U+10FFFF, and no NUL. Returns the length if valid, else the offset of the
+ * first bad byte with *bad set.
+ */
+static size_t
+utf8_check(const unsigned char *s, size_t len, int *bad)
+{
+	size_t i = 0, n, k;
+	uint32_t cp, min;
+
+	*bad = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+
+		if (c == 0) {
+			*bad = 1;
+			return i;
+		}
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+			min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+			min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else {
+			/* continuation byte, 0xc0/0xc1 overlongs, > 0xf4 */
+			*bad = 1;
+			return i;
+		}
+		if (len - i <= n) {
+			*bad = 1;
+			return i;
+		}
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80) {
+				*bad = 1;
+				return i;
+			}
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff)) {
+			*bad = 1;
+			return i;
+		}
+		i += n + 1;
+	}
+	return i;
+}
+
+int
+message_utf8_valid(const char *s, size_t len)
+{
+	int bad;
+
+	if (s == NULL)
+		return len == 0;
+	utf8_check((const unsigned char *)s, len, &bad);
+	return !bad;
+}
+
+/*
+ * A string field: valid UTF-8 and at most max bytes; if required, not empty.
+ * NULL counts as "" (protobuf-c gives "" for absent strings).
+ */
+static int
+check_str(const char *field, const char *s, size_t max, int required,
+    char *err, size_t errlen)
+{
+	size_t len, at;
+	int bad;
+
+	if (s == NULL)
+		s = "";
+	len = strlen(s);
+	if (required && len == 0) {
+		snprintf(err, errlen, "%s: empty", field);
+		return -1;
+	}
+	if (len > max) {
+		snprintf(err, errlen, "%s: %zu bytes, at most %zu", field, len,
+		    max);
+		return -1;
+	}
+	at = utf8_check((const unsigned char *)s, len, &bad);
+	if (bad) {
+		snprintf(err, errlen, "%s: invalid UTF-8 at byte %zu", field,
+		    at);
+		return -1;
+	}
+	return 0;
+}
+
+/* A repeated string field: at most KAIRAN_MAX_LIST non-empty short strings. */
+static int
+check_strlist(const char *field, char **v, size_t n, char *err,
+    size_t errlen)
+{
+	char name[64];
+	size_t i;
+
+	if (n > KAIRAN_MAX_LIST) {
+		snprintf(err, errlen, "%s: %zu entries, at most %d", field, n,
+		    KAIRAN_MAX_LIST);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s[%zu]", field, i);
+		if (check_str(name, v[i], KAIRAN_MAX_SHORT, 1, err, errlen) ==
+		    -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+check_enum(const char *field, int v, int lo, int hi, char *err,
+    size_t errlen)
+{
+	if (v < lo || v > hi) {
+		snprintf(err, errlen, "%s: must be %d..%d, got %d", field, lo,
+		    hi, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_contact(const Kairan__V1__Contact *c, char *err, size_t errlen)
+{
+	if (c == NULL)
+		return 0;
+	if (check_str("report.contact.name", c->name, KAIRAN_MAX_SHORT, 0,
+	    err, errlen) == -1 ||
+	    check_str("report.contact.organization", c->organization,
+	    KAIRAN_MAX_SHORT, 0, err, errlen) == -1 ||
+	    check_str("report.contact.phone", c->phone, KAIRAN_MAX_SHORT, 0,
+	    err, errlen) == -1 ||
+	    check_str("report.contact.after_hours_phone",
+	    c->after_hours_phone, KAIRAN_MAX_SHORT, 0, err, errlen) == -1 ||
+	    check_str("report.contact.fax", c->fax, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1 ||
+	    check_str("report.contact.email", c->email, KAIRAN_MAX_SHORT, 0,
+	    err, errlen) == -1 ||
+	    check_str("report.contact.hours", c->hours, KAIRAN_MAX_SHORT, 0,
+	    err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+check_attachments(const IncidentReport *r, char *err, size_t errlen)
+{
+	const Kairan__V1__Attachment *a;
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	char name[64];
+	size_t i;
+
+	if (r->n_attachments > KAIRAN_MAX_LIST) {
+		snprintf(err, errlen, "report.attachments: %zu entries, at "
+		    "most %d", r->n_attachments, KAIRAN_MAX_LIST);
+		return -1;
+	}
+	for (i = 0; i < r->n_attachments; i++) {
+		a = r->attachments[i];
+		snprintf(name, sizeof(name), "report.attachments[%zu].name", i);
+		if (check_str(name, a->name, KAIRAN_MAX_SHORT, 1, err,
+		    errlen) == -1)
+			return -1;
+		snprintf(name, sizeof(name),
+		    "report.attachments[%zu].media_type", i);
+		if (check_str(name, a->media_type, KAIRAN_MAX_SHORT, 0, err,
+		    errlen) == -1)
+			return -1;
+		if (a->data.len > MAX_ATTACHMENT) {
+			snprintf(err, errlen, "report.attachments[%zu].data: "
+			    "%zu bytes, at most %d", i, a->data.len,
+			    MAX_ATTACHMENT);
+			return -1;
+		}
+		if (a->sha256.len != SHA256_DIGEST_LENGTH) {
+			snprintf(err, errlen, "report.attachments[%zu].sha256: "
+			    "must be %d bytes, got %zu", i,
+			    SHA256_DIGEST_LENGTH, a->sha256.len);
+			return -1;
+		}
+		SHA256(a->data.data != NULL ? a->data.data :
+		    (const uint8_t *)"", a->data.len, md);
+		if (memcmp(md, a->sha256.data, sizeof(md)) != 0) {
+			snprintf(err, errlen, "report.attachments[%zu].sha256: "
+			    "does not match the data", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_report(const IncidentReport *r, char *err, size_t errlen)
+{
+	if (r == NULL) {
+		snprintf(err, errlen, "report: missing");
+		return -1;
+	}
+	if (r->incident_id.len != KAIRAN_ID_LEN) {
+		snprintf(err, errlen, "report.incident_id: must be %d bytes, "
+		    "got %zu", KAIRAN_ID_LEN, r->incident_id.len);
+		return -1;
+	}
+	if (r->report_no < 1) {
+		snprintf(err, errlen, "report.report_no: must be >= 1, got %u",
+		    r->report_no);
+		return -1;
+	}
+	if (check_enum("report.phase", (int)r->phase,
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL,
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL, err, errlen) == -1 ||
+	    check_enum("report.category", (int)r->category,
+	    KAIRAN__V1__INCIDENT_REPORT__CATEGORY__SYSTEM_OUTAGE,
+	    KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER, err, errlen) == -1 ||
+	    check_enum("report.is_incident", (int)r->is_incident,
+	    KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__UNDETERMINED,
+	    KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__NOT_INCIDENT, err,
+	    errlen) == -1)
+		return -1;
+	if (r->level > 3) {
+		snprintf(err, errlen, "report.level: must be 0..3, got %u",
+		    r->level);
+		return -1;
+	}
+	if (r->occurred_at_ms < 0) {
+		snprintf(err, errlen, "report.occurred_at_ms: negative");
+		return -1;
+	}
+	if (r->discovered_at_ms < 0) {
+		snprintf(err, errlen, "report.discovered_at_ms: negative");
+		return -1;
+	}
+	if (check_strlist("report.subtypes", r->subtypes, r->n_subtypes, err,
+	    errlen) == -1 ||
+	    check_strlist("report.affected_services", r->affected_services,
+	    r->n_affected_services, err, errlen) == -1 ||
+	    check_strlist("report.affected_systems", r->affected_systems,
+	    r->n_affected_systems, err, errlen) == -1)
+		return -1;
+	if (check_str("report.title", r->title, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1 ||
+	    check_str("report.location", r->location, KAIRAN_MAX_TEXT, 0,
+	    err, errlen) == -1 ||
+	    check_str("report.summary", r->summary, KAIRAN_MAX_TEXT, 0, err,
+	    errlen) == -1 ||
+	    check_str("report.cause", r->cause, KAIRAN_MAX_TEXT, 0, err,
+	    errlen) == -1 ||
+	    check_str("report.damage", r->damage, KAIRAN_MAX_TEXT, 0, err,
+	    errlen) == -1 ||
+	    check_str("report.response", r->response, KAIRAN_MAX_TEXT, 0,
+	    err, errlen) == -1 ||
+	    check_str("report.prevention", r->prevention, KAIRAN_MAX_TEXT, 0,
+	    err, errlen) == -1 ||
+	    check_str("report.external_response", r->external_response,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_str("report.other", r->other, KAIRAN_MAX_TEXT, 0, err,
+	    errlen) == -1)
+		return -1;
+	if (check_contact(r->contact, err, errlen) == -1)
+		return -1;
+	return check_attachments(r, err, errlen);
+}
+
+static int
+check_receipt(const Receipt *r, char *err, size_t errlen)
+{
+	char eerr[200];
+
+	if (r == NULL) {
+		snprintf(err, errlen, "receipt: missing");
+		return -1;
+	}
+	if (r->ref_id.len != KAIRAN_ID_LEN) {
+		snprintf(err, errlen, "receipt.ref_id: must be %d bytes, got "
+		    "%zu", KAIRAN_ID_LEN, r->ref_id.len);
+		return -1;
+	}
+	if (r->ref_digest.len != KAIRAN_DIGEST_LEN) {
+		snprintf(err, errlen, "receipt.ref_digest: must be %d bytes, "
+		    "got %zu", KAIRAN_DIGEST_LEN, r->ref_digest.len);
+		return -1;
+	}
+	if (check_enum("receipt.state", (int)r->state,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED,
+	    KAIRAN__V1__RECEIPT__STATE__REJECTED, err, errlen) == -1)
+		return -1;
+	if (check_str("receipt.by", r->by, KAIRAN_MAX_SHORT,
+	    r->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, err,
+	    errlen) == -1 ||
+	    check_str("receipt.note", r->note, KAIRAN_MAX_TEXT, 0, err,
+	    errlen) == -1)
+		return -1;
+	if (r->subject != NULL && r->subject[0] != '\0' &&
+	    !entity_valid(r->subject, eerr, sizeof(eerr))) {
+		snprintf(err, errlen, "receipt.subject: %s", eerr);
+		return -1;
+	}
+	return 0;
+}
+
+struct ridx {
+	const char	*s;
+	size_t		 i;
+};
+
+static int
+ridx_cmp(const void *a, const void *b)
+{
+	const struct ridx *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->s, y->s)) != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Recipients: 1..KAIRAN_MAX_RECIPIENTS valid ids, unique, not the sender. */
+static int
+check_recipients(const Message *m, char *err, size_t errlen)
+{
+	struct ridx *v = NULL;
+	char eerr[200];
+	size_t i, dup = 0;
+	int found = 0;
+
+	if (m->n_recipients == 0) {
+		snprintf(err, errlen, "recipients: empty");
+		return -1;
+	}
+	if (m->n_recipients > KAIRAN_MAX_RECIPIENTS) {
+		snprintf(err, errlen, "recipients: %zu entries, at most %d",
+		    m->n_recipients, KAIRAN_MAX_RECIPIENTS);
+		return -1;
+	}
+	for (i = 0; i < m->n_recipients; i++) {
+		if (!entity_valid(m->recipients[i], eerr, sizeof(eerr))) {
+			snprintf(err, errlen, "recipients[%zu]: %s", i, eerr);
+			return -1;
+		}
+		if (strcmp(m->recipients[i], m->sender) == 0) {
+			snprintf(err, errlen, "recipients[%zu]: the sender "
+			    "itself", i);
+			return -1;
+		}
+	}
+	/* Sorted copy: duplicates are neighbours (O(n log n) for 4096). */
+	if ((v = calloc(m->n_recipients, sizeof(*v))) == NULL) {
+		snprintf(err, errlen, "recipients: out of memory");
+		return -1;
+	}
+	for (i = 0; i < m->n_recipients; i++) {
+		v[i].s = m->recipients[i];
+		v[i].i = i;
+	}
+	qsort(v, m->n_recipients, sizeof(*v), ridx_cmp);
+	for (i = 1; i < m->n_recipients; i++) {
+		if (strcmp(v[i - 1].s, v[i].s) == 0 &&
+		    (!found || v[i].i < dup)) {
+			dup = v[i].i;
+			found = 1;
+		}
+	}
+	if (found) {
+		snprintf(err, errlen, "recipients[%zu]: duplicate %s", dup,
+		    m->recipients[dup]);
+		free(v);
+		return -1;
+	}
+	free(v);
+	return 0;
+}
+
+int
+message_validate(const Message *m, char *err, size_t errlen)
+{
+	char eerr[200];
+
+	if (m == NULL) {
+		snprintf(err, errlen, "message: missing");
+		return -1;
+	}
+	if (m->id.len != KAIRAN_ID_LEN) {
+		snprintf(err, errlen, "id: must be %d bytes, got %zu",
+		    KAIRAN_ID_LEN, m->id.len);
+		return -1;
+	}
+	if (!entity_valid(m->sender, eerr, sizeof(eerr))) {
+		snprintf(err, errlen, "sender: %s", eerr);
+		return -1;
+	}
+	if (check_recipients(m, err, errlen) == -1)
+		return -1;
+	if (m->created_at_ms <= 0) {
+		snprintf(err, errlen, "created_at_ms: must be > 0, got %lld",
+		    (long long)m->created_at_ms);
+		return -1;
+	}
+	if (check_enum("status", (int)m->status, KAIRAN__V1__STATUS__ACTUAL,
+	    KAIRAN__V1__STATUS__TEST, err, errlen) == -1)
+		return -1;
+	switch (m->body_case) {
+	case KAIRAN__V1__MESSAGE__BODY_REPORT:
+		return check_report(m->report, err, errlen);
+	case KAIRAN__V1__MESSAGE__BODY_RECEIPT:
+		return check_receipt(m->receipt, err, errlen);
+	case KAIRAN__V1__MESSAGE__BODY__NOT_SET:
+		snprintf(err, errlen, "body: neither report nor receipt");
+		return -1;
+	default:
+		snprintf(err, errlen, "body: unknown case %d",
+		    (int)m->body_case);
+		return -1;
+	}
+}
+
+/* Reads a varint at *p (< end). Returns 0, or -1 if truncated or too long. */
+static int
+wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0)
+			return 0;
+		shift += 7;
+	}
+	return -1;
+}
+
+static int
+wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *buf,
+    size_t len, const char *path, int depth, char *err, size_t errlen)
+{
+	const ProtobufCFieldDescriptor *f;
+	const uint8_t *p = buf, *end = buf + len;
+	uint64_t key, n;
+	char sub[128];
+	int rc;
+
+	if (depth > 8) {
+		snprintf(err, errlen, "%s: nested too deep", path);
+		return -1;
+	}
+	while (p < end) {
+		/* field number 0 is illegal; protobuf-c lets a 2-byte tag of 0 pass */
+		if (wire_varint(&p, end, &key) == -1 || (key >> 3) == 0)
+			goto bad;
+		switch (key & 7) {
+		case 0:
+			if (wire_varint(&p, end, &n) == -1)
+				goto bad;
+			break;
+		case 1:
+			if (end - p < 8)
+				goto bad;
+			p += 8;
+			break;
+		case 5:
+			if (end - p < 4)
+				goto bad;
+			p += 4;
+			break;
+		case 2:
+			if (wire_varint(&p, end, &n) == -1 ||
+			    n > (uint64_t)(end - p))
+				goto bad;
+			f = (key >> 3) <= UINT32_MAX ?
+			    protobuf_c_message_descriptor_get_field(d,
+			    (unsigned)(key >> 3)) : NULL;
+			if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
+			    memchr(p, 0, (size_t)n) != NULL) {
+				snprintf(err, errlen, "%s%s%s: embedded NUL",
+				    path, path[0] != '\0' ? "." : "", f->name);
+				return -1;
+			}
+			if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				snprintf(sub, sizeof(sub), "%s%s%s", path,
+				    path[0] != '\0' ? "." : "", f->name);
+				if ((rc = wire_walk(f->descriptor, p, (size_t)n,
+				    sub, depth + 1, err, errlen)) != 0)
+					return rc;
+			}
+			p += n;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	return 0;
+ bad:
+	snprintf(err, errlen, "%s: malformed protobuf", path[0] != '\0' ?
+	    path : d->short_name);
+	return -2;
+}
+
+int
+message_wire_strings(const ProtobufCMessageDescriptor *d, const uint8_t *buf,
+    size_t len, char *err, size_t errlen)
+{
+	return wire_walk(d, buf, len, "", 0, err, errlen);
+}
+
+Message *
+message_decode_reason(const uint8_t *buf, size_t len, int *reason, char *err,
+    size_t errlen)
+{
+	Message *m;
+	char werr[256];
+
+	if (reason != NULL)
+		*reason = KAIRAN__V1__REFUSED__REASON__MALFORMED;
+	if (buf == NULL && len > 0) {
+		snprintf(err, errlen, "message: no buffer");
+		return NULL;
+	}
+	m = kairan__v1__message__unpack(NULL, len, buf);
+	if (m == NULL) {
+		snprintf(err, errlen, "message: not a valid protobuf Message");
+		return NULL;
+	}
+	if (reason != NULL)
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+	switch (message_wire_strings(&kairan__v1__message__descriptor, buf,
+	    len, werr, sizeof(werr))) {
+	case 0:
+		break;
+	case -2:
+		if (reason != NULL)
+			*reason = KAIRAN__V1__REFUSED__REASON__MALFORMED;
+		/* FALLTHROUGH */
+	default:
+		snprintf(err, errlen, "%s", werr);
+		goto fail;
+	}
+	if (message_validate(m, err, errlen) == -1)
+		goto fail;
+	return m;
+ fail:
+	message_free(m);
+	return NULL;
+}
+
+Message *
+message_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	return message_decode_reason(buf, len, NULL, err, errlen);
+}
+
+void
+message_free(Message *m)
+{
+	if (m != NULL)
+		kairan__v1__message__free_unpacked(m, NULL);
+}
+
+int
+message_encode(const Message *m, uint8_t **out, size_t *outlen)
+{
+	size_t n;
+	uint8_t *buf;
+
+	n = kairan__v1__message__get_packed_size(m);
+	if ((buf = malloc(n > 0 ? n : 1)) == NULL)
+		return -1;
+	if (kairan__v1__message__pack(m, buf) != n) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+const char *
+message_status_name(int status)
+{
+	switch (status) {
+	case KAIRAN__V1__STATUS__ACTUAL:
+		return "ACTUAL";
+	case KAIRAN__V1__STATUS__EXERCISE:
+		return "EXERCISE";
+	case KAIRAN__V1__STATUS__TEST:
+		return "TEST";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+const char *
+message_phase_name(int phase)
+{
+	switch (phase) {
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL:
+		return "INITIAL";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE:
+		return "UPDATE";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED:
+		return "CLOSED";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL:
+		return "FINAL";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+const char *
+message_category_name(int category)
+{
+	switch (category) {
+	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__SYSTEM_OUTAGE:
+		return "SYSTEM_OUTAGE";
+	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK:
+		return "CYBER_ATTACK";
+	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__THEFT_LOSS:
+		return "THEFT_LOSS";
+	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER:
+		return "OTHER";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+const char *
+message_receipt_state_name(int state)
+{
+	switch (state) {
+	case KAIRAN__V1__RECEIPT__STATE__DELIVERED:
+		return "DELIVERED";
+	case KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED:
+		return "ACKNOWLEDGED";
+	case KAIRAN__V1__RECEIPT__STATE__REJECTED:
+		return "REJECTED";
+	default:
+		return "UNKNOWN";
+	}
+}

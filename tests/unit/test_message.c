@@ -1,0 +1,651 @@
+/*
+ * Unit tests of message: ids, hex, strict UTF-8, and every validation rule
+ * of Message, IncidentReport and Receipt, each broken on purpose.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <openssl/sha.h>
+
+#include "kairan/message.h"
+
+#define REASON(x)	KAIRAN__V1__REFUSED__REASON__##x
+
+/* A valid report message in caller-provided storage. */
+struct tmsg {
+	Message			 m;
+	IncidentReport		 r;
+	Receipt			 rc;
+	Kairan__V1__Contact	 c;
+	Kairan__V1__Attachment	 a;
+	Kairan__V1__Attachment	*ap[1];
+	char			*recips[4];
+	char			*subtypes[2];
+	uint8_t			 id[16], iid[16], ref[16], dig[32];
+	uint8_t			 data[5], sha[32];
+};
+
+static char S_SENDER[] = "452017";
+static char S_R0[] = "450006";
+static char S_R1[] = "mic";
+static char S_R2[] = "452025";
+static char S_SUB0[] = "標的型攻撃";
+static char S_SUB1[] = "ウイルス";
+static char S_SUMMARY[] = "職員端末がマルウェアに感染した可能性。ネットワークから切り離し済み。";
+static char S_TITLE[] = "職員端末のウイルス感染について（第1報）";
+static char S_CNAME[] = "情報政策課 宮崎 太郎";
+static char S_PHONE[] = "0985-25-2111";
+static char S_ANAME[] = "対応記録.txt";
+static char S_AMT[] = "text/plain";
+
+static void
+tmsg_init(struct tmsg *t)
+{
+	memset(t, 0, sizeof(*t));
+	kairan__v1__message__init(&t->m);
+	kairan__v1__incident_report__init(&t->r);
+	kairan__v1__receipt__init(&t->rc);
+	kairan__v1__contact__init(&t->c);
+	kairan__v1__attachment__init(&t->a);
+	memset(t->id, 0x11, sizeof(t->id));
+	memset(t->iid, 0x22, sizeof(t->iid));
+	t->m.id.data = t->id;
+	t->m.id.len = sizeof(t->id);
+	t->m.sender = S_SENDER;
+	t->recips[0] = S_R0;
+	t->recips[1] = S_R1;
+	t->recips[2] = S_R2;
+	t->m.recipients = t->recips;
+	t->m.n_recipients = 3;
+	t->m.created_at_ms = 1700000000000LL;
+	t->m.status = KAIRAN__V1__STATUS__EXERCISE;
+	t->m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	t->m.report = &t->r;
+	t->r.incident_id.data = t->iid;
+	t->r.incident_id.len = sizeof(t->iid);
+	t->r.report_no = 1;
+	t->r.phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL;
+	t->r.category = KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK;
+	t->subtypes[0] = S_SUB0;
+	t->subtypes[1] = S_SUB1;
+	t->r.subtypes = t->subtypes;
+	t->r.n_subtypes = 2;
+	t->r.level = 2;
+	t->r.summary = S_SUMMARY;
+	t->r.title = S_TITLE;
+	t->c.name = S_CNAME;
+	t->c.phone = S_PHONE;
+	t->r.contact = &t->c;
+	memcpy(t->data, "hello", 5);
+	SHA256(t->data, sizeof(t->data), t->sha);
+	t->a.name = S_ANAME;
+	t->a.media_type = S_AMT;
+	t->a.data.data = t->data;
+	t->a.data.len = sizeof(t->data);
+	t->a.sha256.data = t->sha;
+	t->a.sha256.len = sizeof(t->sha);
+	t->ap[0] = &t->a;
+	t->r.attachments = t->ap;
+	t->r.n_attachments = 1;
+}
+
+/* Turns t into a valid DELIVERED receipt. */
+static void
+tmsg_receipt(struct tmsg *t)
+{
+	memset(t->ref, 0x33, sizeof(t->ref));
+	memset(t->dig, 0x44, sizeof(t->dig));
+	t->m.body_case = KAIRAN__V1__MESSAGE__BODY_RECEIPT;
+	t->m.receipt = &t->rc;
+	t->m.n_recipients = 1;
+	t->rc.ref_id.data = t->ref;
+	t->rc.ref_id.len = sizeof(t->ref);
+	t->rc.ref_digest.data = t->dig;
+	t->rc.ref_digest.len = sizeof(t->dig);
+	t->rc.state = KAIRAN__V1__RECEIPT__STATE__DELIVERED;
+}
+
+/* Asserts that m fails validation with an error containing want. */
+static void
+expect_invalid(const Message *m, const char *want)
+{
+	char err[512] = "";
+
+	assert_int_equal(message_validate(m, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("error \"%s\" does not contain \"%s\"", err, want);
+}
+
+static void
+expect_valid(const Message *m)
+{
+	char err[512] = "";
+
+	if (message_validate(m, err, sizeof(err)) != 0)
+		fail_msg("unexpectedly invalid: %s", err);
+}
+
+static void
+test_valid_report_japanese(void **state)
+{
+	struct tmsg t;
+	uint8_t *buf;
+	size_t len;
+	char err[256];
+	Message *m;
+
+	(void)state;
+	tmsg_init(&t);
+	expect_valid(&t.m);
+	assert_int_equal(message_encode(&t.m, &buf, &len), 0);
+	m = message_decode(buf, len, err, sizeof(err));
+	assert_non_null(m);
+	assert_string_equal(m->sender, "452017");
+	assert_int_equal(m->n_recipients, 3);
+	assert_string_equal(m->recipients[1], "mic");
+	assert_int_equal(m->status, KAIRAN__V1__STATUS__EXERCISE);
+	assert_int_equal(m->body_case, KAIRAN__V1__MESSAGE__BODY_REPORT);
+	assert_string_equal(m->report->summary, S_SUMMARY);
+	assert_string_equal(m->report->title, S_TITLE);
+	assert_string_equal(m->report->subtypes[0], "標的型攻撃");
+	assert_string_equal(m->report->contact->name, S_CNAME);
+	assert_memory_equal(m->report->attachments[0]->data.data, "hello", 5);
+	message_free(m);
+	free(buf);
+	message_free(NULL);
+}
+
+static void
+test_valid_receipts(void **state)
+{
+	struct tmsg t;
+	static char by[] = "宮崎 花子", subj[] = "131083";
+
+	(void)state;
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	expect_valid(&t.m);
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED;
+	expect_invalid(&t.m, "receipt.by: empty");
+	t.rc.by = by;
+	expect_valid(&t.m);
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__REJECTED;
+	t.rc.subject = subj;
+	expect_valid(&t.m);
+}
+
+static void
+test_id_and_sender(void **state)
+{
+	struct tmsg t;
+	static char bad[] = "452018", empty[] = "";
+
+	(void)state;
+	tmsg_init(&t);
+	t.m.id.len = 15;
+	expect_invalid(&t.m, "id: must be 16 bytes, got 15");
+	t.m.id.len = 0;
+	expect_invalid(&t.m, "id: must be 16 bytes, got 0");
+	tmsg_init(&t);
+	t.m.sender = bad;
+	expect_invalid(&t.m, "sender: bad check digit in 452018");
+	t.m.sender = empty;
+	expect_invalid(&t.m, "sender: empty");
+}
+
+static void
+test_recipients(void **state)
+{
+	struct tmsg t;
+	static char bad[] = "45201", dup[] = "450006", self[] = "452017";
+	static char upper[] = "MIC";
+	char **many;
+	size_t i;
+
+	(void)state;
+	tmsg_init(&t);
+	t.m.n_recipients = 0;
+	expect_invalid(&t.m, "recipients: empty");
+
+	tmsg_init(&t);
+	t.recips[1] = bad;
+	expect_invalid(&t.m, "recipients[1]: code \"45201\" does not have 6");
+	t.recips[1] = upper;
+	expect_invalid(&t.m, "recipients[1]:");
+
+	tmsg_init(&t);
+	t.recips[2] = dup;	/* recipients[0] is 450006 too */
+	expect_invalid(&t.m, "recipients[2]: duplicate 450006");
+
+	tmsg_init(&t);
+	t.recips[3] = dup;
+	t.m.n_recipients = 4;
+	expect_invalid(&t.m, "recipients[3]: duplicate 450006");
+
+	tmsg_init(&t);
+	t.recips[1] = self;
+	expect_invalid(&t.m, "recipients[1]: the sender itself");
+
+	/* 4096 distinct recipients are fine, 4097 are not */
+	many = calloc(4097, sizeof(*many));
+	assert_non_null(many);
+	for (i = 0; i < 4097; i++) {
+		many[i] = malloc(16);
+		snprintf(many[i], 16, "r%zu", i);
+	}
+	tmsg_init(&t);
+	t.m.recipients = many;
+	t.m.n_recipients = 4096;
+	expect_valid(&t.m);
+	t.m.n_recipients = 4097;
+	expect_invalid(&t.m, "recipients: 4097 entries, at most 4096");
+	/* a duplicate far apart is still found */
+	strcpy(many[4000], "r17");
+	t.m.n_recipients = 4096;
+	expect_invalid(&t.m, "recipients[4000]: duplicate r17");
+	for (i = 0; i < 4097; i++)
+		free(many[i]);
+	free(many);
+}
+
+static void
+test_time_status_body(void **state)
+{
+	struct tmsg t;
+
+	(void)state;
+	tmsg_init(&t);
+	t.m.created_at_ms = 0;
+	expect_invalid(&t.m, "created_at_ms: must be > 0");
+	t.m.created_at_ms = -5;
+	expect_invalid(&t.m, "created_at_ms");
+
+	tmsg_init(&t);
+	t.m.status = KAIRAN__V1__STATUS__ACTUAL;
+	expect_valid(&t.m);
+	t.m.status = KAIRAN__V1__STATUS__TEST;
+	expect_valid(&t.m);
+	t.m.status = (Kairan__V1__Status)3;
+	expect_invalid(&t.m, "status: must be 0..2, got 3");
+	t.m.status = (Kairan__V1__Status)-1;
+	expect_invalid(&t.m, "status:");
+
+	tmsg_init(&t);
+	t.m.body_case = KAIRAN__V1__MESSAGE__BODY__NOT_SET;
+	expect_invalid(&t.m, "body:");
+}
+
+static void
+test_report_fields(void **state)
+{
+	struct tmsg t;
+	unsigned lv;
+
+	(void)state;
+	tmsg_init(&t);
+	t.r.incident_id.len = 0;
+	expect_invalid(&t.m, "report.incident_id: must be 16 bytes");
+	tmsg_init(&t);
+	t.r.report_no = 0;
+	expect_invalid(&t.m, "report.report_no: must be >= 1");
+	tmsg_init(&t);
+	t.r.phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__PHASE_UNSPECIFIED;
+	expect_invalid(&t.m, "report.phase: must be 1..4, got 0");
+	t.r.phase = (Kairan__V1__IncidentReport__Phase)5;
+	expect_invalid(&t.m, "report.phase: must be 1..4, got 5");
+	t.r.phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL;
+	expect_valid(&t.m);
+	tmsg_init(&t);
+	t.r.category = (Kairan__V1__IncidentReport__Category)5;
+	expect_invalid(&t.m, "report.category: must be 1..4, got 5");
+	t.r.category = (Kairan__V1__IncidentReport__Category)0;
+	expect_invalid(&t.m, "report.category");
+	tmsg_init(&t);
+	t.r.is_incident = (Kairan__V1__IncidentReport__Determination)3;
+	expect_invalid(&t.m, "report.is_incident: must be 0..2, got 3");
+	tmsg_init(&t);
+	for (lv = 0; lv <= 3; lv++) {
+		t.r.level = lv;
+		expect_valid(&t.m);
+	}
+	t.r.level = 4;
+	expect_invalid(&t.m, "report.level: must be 0..3, got 4");
+	t.r.level = 7;
+	expect_invalid(&t.m, "report.level: must be 0..3, got 7");
+	tmsg_init(&t);
+	t.r.occurred_at_ms = -1;
+	expect_invalid(&t.m, "report.occurred_at_ms");
+	tmsg_init(&t);
+	t.r.discovered_at_ms = -1;
+	expect_invalid(&t.m, "report.discovered_at_ms");
+	tmsg_init(&t);
+	t.r.contact = NULL;		/* optional */
+	expect_valid(&t.m);
+}
+
+static void
+test_string_limits(void **state)
+{
+	struct tmsg t;
+	char *s;
+	char *list[65];
+	static char item[] = "x", empty[] = "";
+	size_t i;
+
+	(void)state;
+	s = malloc(KAIRAN_MAX_TEXT + 2);
+	assert_non_null(s);
+	/* short: 256 bytes fine, 257 not */
+	tmsg_init(&t);
+	memset(s, 'a', KAIRAN_MAX_SHORT);
+	s[KAIRAN_MAX_SHORT] = '\0';
+	t.r.title = s;
+	expect_valid(&t.m);
+	s[KAIRAN_MAX_SHORT] = 'a';
+	s[KAIRAN_MAX_SHORT + 1] = '\0';
+	expect_invalid(&t.m, "report.title: 257 bytes, at most 256");
+	t.c.phone = s;
+	t.r.title = S_TITLE;
+	expect_invalid(&t.m, "report.contact.phone: 257 bytes");
+	/* text: 65536 fine, 65537 not */
+	tmsg_init(&t);
+	memset(s, 'a', KAIRAN_MAX_TEXT);
+	s[KAIRAN_MAX_TEXT] = '\0';
+	t.r.summary = s;
+	expect_valid(&t.m);
+	s[KAIRAN_MAX_TEXT] = 'a';
+	s[KAIRAN_MAX_TEXT + 1] = '\0';
+	expect_invalid(&t.m, "report.summary: 65537 bytes, at most 65536");
+	t.r.summary = S_SUMMARY;
+	t.r.damage = s;
+	expect_invalid(&t.m, "report.damage: 65537 bytes");
+	free(s);
+	/* lists: 64 entries fine, 65 not; no empty entries */
+	tmsg_init(&t);
+	for (i = 0; i < 65; i++)
+		list[i] = item;
+	t.r.affected_services = list;
+	t.r.n_affected_services = 64;
+	expect_valid(&t.m);
+	t.r.n_affected_services = 65;
+	expect_invalid(&t.m, "report.affected_services: 65 entries, at most 64");
+	t.r.n_affected_services = 3;
+	list[2] = empty;
+	expect_invalid(&t.m, "report.affected_services[2]: empty");
+}
+
+static void
+test_utf8(void **state)
+{
+	(void)state;
+	assert_true(message_utf8_valid("", 0));
+	assert_true(message_utf8_valid("ascii", 5));
+	assert_true(message_utf8_valid("宮崎市", strlen("宮崎市")));
+	assert_true(message_utf8_valid("\xc2\x80", 2));		/* U+0080 */
+	assert_true(message_utf8_valid("\xef\xbf\xbf", 3));	/* U+FFFF */
+	assert_true(message_utf8_valid("\xf0\x9f\x93\xa8", 4));	/* emoji */
+	assert_true(message_utf8_valid("\xf4\x8f\xbf\xbf", 4));	/* U+10FFFF */
+	/* overlongs */
+	assert_false(message_utf8_valid("\xc0\xaf", 2));
+	assert_false(message_utf8_valid("\xc1\xbf", 2));
+	assert_false(message_utf8_valid("\xe0\x80\xaf", 3));
+	assert_false(message_utf8_valid("\xe0\x9f\xbf", 3));
+	assert_false(message_utf8_valid("\xf0\x80\x80\xaf", 4));
+	assert_false(message_utf8_valid("\xf0\x8f\xbf\xbf", 4));
+	/* surrogates */
+	assert_false(message_utf8_valid("\xed\xa0\x80", 3));	/* U+D800 */
+	assert_false(message_utf8_valid("\xed\xbf\xbf", 3));	/* U+DFFF */
+	assert_true(message_utf8_valid("\xed\x9f\xbf", 3));	/* U+D7FF */
+	/* above U+10FFFF */
+	assert_false(message_utf8_valid("\xf4\x90\x80\x80", 4));
+	assert_false(message_utf8_valid("\xf5\x80\x80\x80", 4));
+	assert_false(message_utf8_valid("\xff", 1));
+	/* truncated sequences */
+	assert_false(message_utf8_valid("\xe5\xae", 2));
+	assert_false(message_utf8_valid("a\xe5", 2));
+	assert_false(message_utf8_valid("\xf0\x9f\x93", 3));
+	/* stray continuation, bad continuation */
+	assert_false(message_utf8_valid("\x80", 1));
+	assert_false(message_utf8_valid("\xe5\x41\x41", 3));
+	/* NUL */
+	assert_false(message_utf8_valid("a\0b", 3));
+}
+
+static void
+test_invalid_utf8_fields(void **state)
+{
+	struct tmsg t;
+	static char overlong[] = "a\xc0\xafz", surrogate[] = "\xed\xa0\x80";
+	static char trunc[] = "宮\xe5\xae", big[] = "\xf4\x90\x80\x80";
+
+	(void)state;
+	tmsg_init(&t);
+	t.r.summary = overlong;
+	expect_invalid(&t.m, "report.summary: invalid UTF-8 at byte 1");
+	tmsg_init(&t);
+	t.r.location = surrogate;
+	expect_invalid(&t.m, "report.location: invalid UTF-8 at byte 0");
+	tmsg_init(&t);
+	t.subtypes[1] = trunc;
+	expect_invalid(&t.m, "report.subtypes[1]: invalid UTF-8 at byte 3");
+	tmsg_init(&t);
+	t.c.hours = big;
+	expect_invalid(&t.m, "report.contact.hours: invalid UTF-8");
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.note = overlong;
+	expect_invalid(&t.m, "receipt.note: invalid UTF-8");
+}
+
+/* A NUL inside a string on the wire is refused, not silently truncated. */
+static void
+test_embedded_nul_on_wire(void **state)
+{
+	struct tmsg t;
+	static char marker[] = "NULHERE";
+	uint8_t *buf, *p;
+	size_t len;
+	char err[256];
+	int reason;
+
+	(void)state;
+	tmsg_init(&t);
+	t.r.cause = marker;
+	assert_int_equal(message_encode(&t.m, &buf, &len), 0);
+	p = memmem(buf, len, "NULHERE", 7);
+	assert_non_null(p);
+	p[3] = '\0';
+	assert_null(message_decode_reason(buf, len, &reason, err,
+	    sizeof(err)));
+	assert_int_equal(reason, REASON(INVALID_FIELD));
+	assert_non_null(strstr(err, "report.cause: embedded NUL"));
+	free(buf);
+}
+
+static void
+test_attachments(void **state)
+{
+	struct tmsg t;
+	uint8_t *big;
+	uint8_t sha[32];
+	static char empty[] = "";
+
+	(void)state;
+	tmsg_init(&t);
+	t.sha[0] ^= 1;
+	expect_invalid(&t.m, "report.attachments[0].sha256: does not match");
+	tmsg_init(&t);
+	t.a.sha256.len = 31;
+	expect_invalid(&t.m, "report.attachments[0].sha256: must be 32 bytes");
+	tmsg_init(&t);
+	t.a.name = empty;
+	expect_invalid(&t.m, "report.attachments[0].name: empty");
+	tmsg_init(&t);
+	big = calloc(1, 256 * 1024 + 1);
+	assert_non_null(big);
+	SHA256(big, 256 * 1024, sha);
+	t.a.data.data = big;
+	t.a.data.len = 256 * 1024;
+	t.a.sha256.data = sha;
+	expect_valid(&t.m);
+	SHA256(big, 256 * 1024 + 1, sha);
+	t.a.data.len = 256 * 1024 + 1;
+	expect_invalid(&t.m, "report.attachments[0].data: 262145 bytes");
+	free(big);
+}
+
+static void
+test_receipt_fields(void **state)
+{
+	struct tmsg t;
+	static char badsubj[] = "452018";
+
+	(void)state;
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.ref_id.len = 15;
+	expect_invalid(&t.m, "receipt.ref_id: must be 16 bytes, got 15");
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.ref_digest.len = 31;
+	expect_invalid(&t.m, "receipt.ref_digest: must be 32 bytes, got 31");
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__STATE_UNSPECIFIED;
+	expect_invalid(&t.m, "receipt.state: must be 1..3, got 0");
+	t.rc.state = (Kairan__V1__Receipt__State)4;
+	expect_invalid(&t.m, "receipt.state: must be 1..3, got 4");
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__REJECTED;
+	t.rc.subject = badsubj;
+	expect_invalid(&t.m, "receipt.subject: bad check digit in 452018");
+}
+
+/* protobuf-c keeps enum numbers it does not know: they must be refused. */
+static void
+test_unknown_enum_on_wire(void **state)
+{
+	struct tmsg t;
+	uint8_t *buf, *nbuf;
+	size_t len;
+	char err[256];
+	int reason;
+	Message *m;
+
+	(void)state;
+	tmsg_init(&t);
+	assert_int_equal(message_encode(&t.m, &buf, &len), 0);
+	/* Append status = 7 (field 5, varint): the last value wins. */
+	nbuf = malloc(len + 2);
+	memcpy(nbuf, buf, len);
+	nbuf[len] = 5 << 3 | 0;
+	nbuf[len + 1] = 7;
+	m = message_decode_reason(nbuf, len + 2, &reason, err, sizeof(err));
+	assert_null(m);
+	assert_int_equal(reason, REASON(INVALID_FIELD));
+	assert_non_null(strstr(err, "status: must be 0..2, got 7"));
+	free(nbuf);
+	free(buf);
+}
+
+static void
+test_decode_garbage(void **state)
+{
+	struct tmsg t;
+	uint8_t *buf;
+	size_t len, i;
+	char err[256];
+	int reason;
+	static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01 };
+
+	(void)state;
+	assert_null(message_decode_reason(junk, sizeof(junk), &reason, err,
+	    sizeof(err)));
+	assert_int_equal(reason, REASON(MALFORMED));
+	assert_non_null(strstr(err, "not a valid protobuf Message"));
+	/* the empty buffer is a valid empty protobuf, but no valid Message */
+	assert_null(message_decode_reason((const uint8_t *)"", 0, &reason, err,
+	    sizeof(err)));
+	assert_int_equal(reason, REASON(INVALID_FIELD));
+	assert_non_null(strstr(err, "id:"));
+	/* every proper prefix of a valid message is refused */
+	tmsg_init(&t);
+	assert_int_equal(message_encode(&t.m, &buf, &len), 0);
+	for (i = 0; i < len; i++)
+		assert_null(message_decode(buf, i, err, sizeof(err)));
+	free(buf);
+}
+
+static void
+test_ids_and_hex(void **state)
+{
+	uint8_t a[16], b[16], c[16], zero[16] = { 0 };
+	char hex[33];
+
+	(void)state;
+	assert_int_equal(message_id_new(a), 0);
+	assert_int_equal(message_id_new(b), 0);
+	assert_memory_not_equal(a, b, 16);
+	assert_memory_not_equal(a, zero, 16);
+	message_hex(a, 16, hex);
+	assert_int_equal(strlen(hex), 32);
+	assert_int_equal(message_id_parse(hex, c), 0);
+	assert_memory_equal(a, c, 16);
+	assert_int_equal(message_id_parse("00112233445566778899AABBCCDDEEFF",
+	    c), 0);
+	message_hex(c, 16, hex);
+	assert_string_equal(hex, "00112233445566778899aabbccddeeff");
+	assert_int_equal(message_id_parse("00112233445566778899aabbccddeef",
+	    c), -1);
+	assert_int_equal(message_id_parse("00112233445566778899aabbccddeeff0",
+	    c), -1);
+	assert_int_equal(message_id_parse("g0112233445566778899aabbccddeeff",
+	    c), -1);
+	assert_int_equal(message_id_parse("", c), -1);
+	assert_true(message_now_ms() > 1600000000000LL);
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(message_status_name(1), "EXERCISE");
+	assert_string_equal(message_status_name(0), "ACTUAL");
+	assert_string_equal(message_status_name(9), "UNKNOWN");
+	assert_string_equal(message_phase_name(3), "CLOSED");
+	assert_string_equal(message_category_name(3), "THEFT_LOSS");
+	assert_string_equal(message_receipt_state_name(2), "ACKNOWLEDGED");
+	assert_string_equal(message_receipt_state_name(0), "UNKNOWN");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_report_japanese),
+		cmocka_unit_test(test_valid_receipts),
+		cmocka_unit_test(test_id_and_sender),
+		cmocka_unit_test(test_recipients),
+		cmocka_unit_test(test_time_status_body),
+		cmocka_unit_test(test_report_fields),
+		cmocka_unit_test(test_string_limits),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_invalid_utf8_fields),
+		cmocka_unit_test(test_embedded_nul_on_wire),
+		cmocka_unit_test(test_attachments),
+		cmocka_unit_test(test_receipt_fields),
+		cmocka_unit_test(test_unknown_enum_on_wire),
+		cmocka_unit_test(test_decode_garbage),
+		cmocka_unit_test(test_ids_and_hex),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,215 @@
+/*
+ * test_node_config: the node's INI configuration: a good file, and every
+ * kind of mistake reported as "file:line: what is wrong".
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char dir[64];
+static char file[128];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_node_config.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(file, sizeof(file), "%s/node.conf", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	unlink(file);
+	rmdir(dir);
+	return 0;
+}
+
+static void
+write_conf(const char *text)
+{
+	FILE *fp = fopen(file, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+#define GOOD_NODE \
+	"[node]\n" \
+	"id = 452017\n" \
+	"db = state/node.db\n" \
+	"cert = certs/chain.pem\n" \
+	"key = certs/key.pem\n" \
+	"ca = /etc/kairan/root.pem\n" \
+	"directory = directory.json\n"
+
+/* Loads text; expects failure with "file:line: ..." containing what. */
+static void
+expect_error(const char *text, int line, const char *what)
+{
+	struct config *cfg;
+	char err[512], prefix[192];
+
+	write_conf(text);
+	cfg = config_load(file, err, sizeof(err));
+	if (cfg != NULL)
+		fail_msg("accepted a bad config, expected line %d: %s", line,
+		    what);
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", file, line);
+	if (strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    strstr(err, what) == NULL)
+		fail_msg("got \"%s\", expected \"%s...%s\"", err, prefix, what);
+}
+
+static void
+test_good(void **state)
+{
+	struct config *cfg;
+	char err[512], want[192];
+
+	(void)state;
+	write_conf("; a comment\n" GOOD_NODE
+	    "crl = crl.pem\n"
+	    "max_frame = 2M\n"
+	    "log_level = debug\n"
+	    "\n"
+	    "[route pref]\n"
+	    "url = wss://127.0.0.1:7443\n"
+	    "[route backup]\n"
+	    "url = wss://relay.example.jp/kairan\n");
+	cfg = config_load(file, err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(cfg->id, "452017");
+	snprintf(want, sizeof(want), "%s/state/node.db", dir);
+	assert_string_equal(cfg->db, want);
+	snprintf(want, sizeof(want), "%s/certs/chain.pem", dir);
+	assert_string_equal(cfg->cert, want);
+	assert_string_equal(cfg->ca, "/etc/kairan/root.pem");
+	assert_non_null(cfg->crl);
+	assert_int_equal(cfg->max_frame, 2 * 1024 * 1024);
+	assert_int_equal(cfg->log_level, 1);
+	assert_int_equal(cfg->nroutes, 2);
+	assert_string_equal(cfg->routes[0].name, "pref");
+	assert_string_equal(cfg->routes[0].host, "127.0.0.1");
+	assert_int_equal(cfg->routes[0].port, 7443);
+	assert_string_equal(cfg->routes[0].path, "/");
+	assert_string_equal(cfg->routes[1].name, "backup");
+	assert_string_equal(cfg->routes[1].host, "relay.example.jp");
+	assert_int_equal(cfg->routes[1].port, KAIRAN_DEFAULT_PORT);
+	assert_string_equal(cfg->routes[1].path, "/kairan");
+	assert_int_equal(cfg->line[CK_ID], 3);
+	config_free(cfg);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config *cfg;
+	char err[512];
+
+	(void)state;
+	write_conf(GOOD_NODE "[route a]\nurl = wss://localhost:9000\n");
+	cfg = config_load(file, err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_null(cfg->crl);
+	assert_int_equal(cfg->max_frame, KAIRAN_MAX_FRAME);
+	assert_int_equal(cfg->log_level, 0);
+	config_free(cfg);
+	config_free(NULL);
+}
+
+static void
+test_errors(void **state)
+{
+	(void)state;
+	expect_error(GOOD_NODE "colour = blue\n[route a]\nurl = wss://h\n", 8,
+	    "unknown key \"colour\"");
+	expect_error("[node]\nid = 452018\n", 2, "id:");	/* check digit */
+	expect_error("[node]\nid = 452017\ndb = x\n[route a]\nurl = wss://h\n",
+	    1, "missing key \"cert\"");
+	expect_error("\n" GOOD_NODE "\n[route a]\nurl = ws://h:1\n", 11,
+	    "wss://");
+	expect_error(GOOD_NODE "[route a]\nurl = wss://h:99999\n", 9, "port");
+	expect_error(GOOD_NODE "[route a]\nurl = wss://h:x1\n", 9, "port");
+	expect_error(GOOD_NODE, 7, "at least one route");
+	expect_error(GOOD_NODE "[route a]\n[route b]\nurl = wss://h\n", 8,
+	    "[route a]: missing key \"url\"");
+	expect_error(GOOD_NODE "[route a]\nurl = wss://h\n[route a]\n"
+	    "url = wss://h\n", 10, "duplicate section [route a]");
+	expect_error(GOOD_NODE "[route]\nurl = wss://h\n", 8, "needs a name");
+	expect_error(GOOD_NODE "[relay]\nid = relay-45\n", 8,
+	    "unknown section [relay]");
+	expect_error(GOOD_NODE "max_frame = lots\n[route a]\nurl = wss://h\n",
+	    8, "max_frame");
+	expect_error(GOOD_NODE "log_level = loud\n[route a]\nurl = wss://h\n",
+	    8, "log_level");
+	expect_error(GOOD_NODE "id = 452017\n[route a]\nurl = wss://h\n", 8,
+	    "duplicate key");
+	expect_error("id = 452017\n", 1, "outside a section");
+	expect_error(GOOD_NODE "[route a]\nthis is not ini\n", 9, "syntax");
+	expect_error("[route a]\nurl = wss://h\n", 2, "missing section [node]");
+}
+
+static void
+test_missing_file(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_null(config_load("/nonexistent/node.conf", err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/node.conf: "));
+}
+
+static void
+test_url(void **state)
+{
+	struct config_route r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_parse_url("wss://[::1]:7444/x", &r, err,
+	    sizeof(err)), 0);
+	assert_string_equal(r.host, "::1");
+	assert_int_equal(r.port, 7444);
+	assert_string_equal(r.path, "/x");
+	assert_int_equal(config_parse_url("wss://h", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.port, 7443);
+	assert_int_equal(config_parse_url("https://h", &r, err, sizeof(err)),
+	    -1);
+	assert_int_equal(config_parse_url("wss://:7443", &r, err, sizeof(err)),
+	    -1);
+	assert_int_equal(config_parse_url("wss://h:0", &r, err, sizeof(err)),
+	    -1);
+	assert_int_equal(config_parse_url("wss://[::1", &r, err, sizeof(err)),
+	    -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_url),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
