@@ -121,7 +121,7 @@ FIXTURES = $(BUILD)/fixtures/pki
 UNIT_CPPFLAGS = -DKAIRAN_FIXTURES=\"$(abspath $(FIXTURES))\"
 $(FIXTURES)/.done: tests/unit/mkpki.sh certs/kairan-pki
 	rm -rf $(FIXTURES)
-	sh tests/unit/mkpki.sh $(FIXTURES)
+	bash tests/unit/mkpki.sh $(FIXTURES)
 	touch $@
 
 # Unit tests: tests/unit/test_relay_*.c link the relay's modules,

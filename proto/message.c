@@ -258,7 +258,11 @@ check_attachments(const IncidentReport *r, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < r->n_attachments; i++) {
-		a = r->attachments[i];
+		if ((a = r->attachments[i]) == NULL) {
+			snprintf(err, errlen, "report.attachments[%zu]: "
+			    "missing", i);
+			return -1;
+		}
 		snprintf(name, sizeof(name), "report.attachments[%zu].name", i);
 		if (check_str(name, a->name, KAIRAN_MAX_SHORT, 1, err,
 		    errlen) == -1)
