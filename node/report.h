@@ -21,6 +21,7 @@
 #define KAIRAN_NODE_REPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -39,7 +40,19 @@ IncidentReport	*report_from_json(const json_t *obj, const char *base_dir,
 		    char *err, size_t errlen);
 void		 report_free(IncidentReport *);	/* NULL is a no-op */
 
-/* The report as a JSON object in the same format (attachments as name, media_type, sha256 hex, size). New reference. */
+/*
+ * An RFC 3339 date-time with an offset ("2026-11-22T09:30:00+09:00";
+ * fractions of a second and "Z" allowed) into Unix milliseconds in *ms.
+ * Returns 0, or -1 if s is not exactly that.
+ */
+int		 report_parse_time(const char *s, int64_t *ms);
+
+/*
+ * The report as a JSON object in the same format: every key present
+ * (empty strings and lists as such, unknown times and a missing contact as null, times in JST
+ * "+09:00"), attachments as {name, media_type, sha256 (hex), size}. New
+ * reference, or NULL if r is NULL.
+ */
 json_t		*report_to_json(const IncidentReport *);
 
 #endif

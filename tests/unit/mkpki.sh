@@ -3,7 +3,7 @@
 #   OUTDIR/root, ca-45, ca-13, ca-national       (certs/kairan-pki)
 #   OUTDIR/entities/<id>/{key,cert,chain}.pem     good leaves
 #   OUTDIR/bad/<case>/{key,cert,chain}.pem        leaves that break one rule each
-#   OUTDIR/crl.pem, OUTDIR/crl/                   every CA's CRL (452084 revoked)
+#   OUTDIR/crl.pem, OUTDIR/crl/                   every CA's CRL (452033 revoked)
 # The broken leaves are made with the plain openssl CLI, as an attacker or
 # a careless operator would. Idempotent: OUTDIR/.done marks a finished PKI.
 set -eu
@@ -92,10 +92,10 @@ rm -f "$d/req.csr" "$d/ext.cnf" "$d/serial"
 cat "$d/cert.pem" "$tmp/ca-45/ca.pem" >"$d/chain.pem"
 
 # revoked: a proper certificate, then revoked at its CA.
-q issue "$tmp" 452084 --role node
-q revoke "$tmp" 452084
+q issue "$tmp" 452033 --role node
+q revoke "$tmp" 452033
 mkdir -p "$tmp/bad/revoked"
-cp "$tmp/entities/452084/"*.pem "$tmp/bad/revoked/"
+cp "$tmp/entities/452033/"*.pem "$tmp/bad/revoked/"
 
 # unknown-root: the same names under a root the federation never heard of.
 e="$tmp/evil"

@@ -1,0 +1,55 @@
+/*
+ * config: the relay's INI configuration (deploy/relay.conf.example).
+ *
+ *   [relay]  id, listen, db, cert, key, ca, crl, directory, serve,
+ *            max_frame, window, queue_limit, max_connections,
+ *            handshake_timeout, idle_timeout, ping_interval, log_level
+ *
+ * Paths are relative to the configuration file's directory. Every error
+ * reads "file:line: what is wrong".
+ */
+#ifndef KAIRAN_RELAY_CONFIG_H
+#define KAIRAN_RELAY_CONFIG_H
+
+#include <stddef.h>
+
+#include "kairan/kairan.h"
+
+#define CONFIG_MAX_SERVE	64
+
+struct config {
+	char		*file;
+	char		 id[KAIRAN_ENTITY_MAX + 1];
+	char		 host[256];
+	int		 port;
+	char		*db;
+	char		*cert;		/* chain.pem: leaf + intermediate */
+	char		*key;
+	char		*ca;		/* federation root */
+	char		*crl;		/* file or directory; NULL: no CRLs */
+	char		*directory;
+	/* what this relay serves: "45" (a prefecture) or an entity id */
+	char		 serve[CONFIG_MAX_SERVE][KAIRAN_ENTITY_MAX + 1];
+	size_t		 nserve;
+	size_t		 max_frame;
+	unsigned	 window;		/* deliveries in flight per connection */
+	unsigned	 queue_limit;		/* envelopes awaiting commit */
+	unsigned	 max_connections;
+	unsigned	 handshake_timeout_s;
+	unsigned	 idle_timeout_s;
+	unsigned	 ping_interval_s;
+	int		 log_level;		/* -1 warning, 0 info, 1 debug */
+};
+
+/*
+ * Reads and checks file. Returns a config (free with config_free) or NULL
+ * with err "file:line: what is wrong". Files it names are not opened here.
+ */
+struct config	*config_load(const char *file, char *err, size_t errlen);
+void		 config_free(struct config *);	/* NULL is a no-op */
+
+/* 1 if entity (known to the directory as being of prefecture pref, "" for national) is served. */
+int		 config_serves(const struct config *, const char *entity,
+		    const char *pref);
+
+#endif

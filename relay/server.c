@@ -1,0 +1,1093 @@
+/*
+ * server: the relay's event loop (see server.h).
+ *
+ * What happens to an envelope:
+ *   RECEIVE (fragments bounded by max_frame) -> frame_decode ->
+ *   envelope_verify (chain, CRLs, identity rules, signature) -> sender must
+ *   be the connection's entity -> the pending batch. A libev timer commits
+ *   the batch in one transaction (one fsync) and only then queues
+ *   Accepted for each envelope of it. The same commit creates a delivery
+ *   per recipient served here, and a relay-signed REJECTED receipt for each
+ *   recipient that is not. Connected recipients are woken; each peer
+ *   writes, from its SERVER_WRITEABLE callback, first its control frames,
+ *   then deliveries from the store in order, at most `window` in flight.
+ *
+ * libwebsockets runs on our libev loop (foreign loop): lws_sul timers
+ * scheduled from outside lws callbacks are not seen until lws re-arms its
+ * own timer, so our timers and signals are libev watchers.
+ *
+ * TLS (LWS-NOTES.md): lws only asks OpenSSL for a client certificate; the
+ * verification callback is ours and refuses unless OpenSSL's chain check
+ * (with the CRLs of our trust) succeeded, and ESTABLISHED checks the
+ * identity rules again with identity_from_ssl().
+ */
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "kairan/directory.h"
+#include "kairan/entity.h"
+#include "kairan/envelope.h"
+#include "kairan/frame.h"
+#include "kairan/log.h"
+#include "kairan/message.h"
+#include "kairan/trust.h"
+
+#include "config.h"
+#include "peer.h"
+#include "server.h"
+#include "store.h"
+
+#define COMMIT_DELAY		0.001	/* s: gathers one loop pass of envelopes */
+#define RETRY_DELAY		2.0	/* s: after a peer's OVERLOADED */
+#define SOFTWARE		"kairan-relay/" KAIRAN_VERSION
+
+/* An envelope verified and waiting for the next commit. */
+struct pending {
+	struct pending	*next;
+	struct peer	*peer;		/* NULL once the peer is gone */
+	Message		*msg;		/* owned */
+	uint8_t		 digest[KAIRAN_DIGEST_LEN];
+	uint8_t		*env;		/* the Envelope bytes, as stored */
+	size_t		 envlen;
+};
+
+/* A delivery that ended (the recipient answered), for the next commit. */
+struct ended {
+	struct ended	*next;
+	uint8_t		 id[KAIRAN_ID_LEN];
+	char		 recipient[KAIRAN_ENTITY_MAX + 1];
+	enum delivery_state state;
+	char		 detail[256];
+};
+
+struct server {
+	const struct config	*cfg;
+	struct ev_loop		*loop;
+	struct lws_context	*context;
+	struct lws_vhost	*vhost;
+	SSL_CTX			*ssl_ctx;	/* the listener's, for reloads */
+	struct trust		*trust;
+	struct directory	*dir;
+	struct signer		*signer;
+	struct store		*store;
+
+	struct peer		*peers;
+	unsigned		 npeers;
+
+	struct pending		*batch, **batch_tail;
+	unsigned		 nbatch;
+	struct ended		*ended;
+	ev_timer		 commit_timer;
+	ev_timer		 retry_timer;
+	ev_signal		 sig_term, sig_int, sig_hup;
+	int			 stopping;
+};
+
+static int	server_callback(struct lws *, enum lws_callback_reasons,
+		    void *, void *, size_t);
+
+static struct lws_protocols protocols[] = {
+	{ KAIRAN_PROTOCOL, server_callback, sizeof(struct peer), 65536, 0,
+	    NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* ---- helpers ---- */
+
+static void
+idhex(const uint8_t *id, size_t len, char out[KAIRAN_ID_HEXLEN + 1])
+{
+	if (id != NULL && len == KAIRAN_ID_LEN)
+		message_hex(id, KAIRAN_ID_LEN, out);
+	else
+		snprintf(out, KAIRAN_ID_HEXLEN + 1, "-");
+}
+
+static void
+lws_log(int level, const char *line)
+{
+	char buf[512];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (level & LLL_ERR)
+		log_warnx("lws: %s", buf);
+	else
+		log_debug("lws: %s", buf);
+}
+
+static void
+peer_wake(struct peer *p)
+{
+	if (p->wsi != NULL)
+		lws_callback_on_writable(p->wsi);
+}
+
+/*
+ * Queues Refused for id and, if final, closes the connection after writing
+ * it (a peer that sends garbage or oversized frames is not worth reading
+ * further). Logs why.
+ */
+static void
+peer_refuse(struct peer *p, const uint8_t *id, size_t idlen, int reason,
+    const char *detail, int close)
+{
+	uint8_t *buf;
+	size_t len;
+	char hex[KAIRAN_ID_HEXLEN + 1];
+
+	idhex(id, idlen, hex);
+	log_warnx("envelope refused entity=%s addr=%s id=%s reason=%s "
+	    "detail=\"%s\"", p->who.entity[0] ? p->who.entity : "-", p->addr,
+	    hex, frame_reason_name(reason), detail);
+	if (frame_encode_refused(idlen == KAIRAN_ID_LEN ? id : NULL,
+	    idlen == KAIRAN_ID_LEN ? idlen : 0, reason, detail, LWS_PRE, &buf,
+	    &len) == -1)
+		fatal("%s", __func__);
+	peer_ctl_push(p, buf, len);
+	if (close)
+		peer_transition(p, PEER_CLOSING);
+	peer_wake(p);
+}
+
+static struct pending *
+pending_free(struct pending *q)
+{
+	struct pending *next = q->next;
+
+	message_free(q->msg);
+	free(q->env);
+	free(q);
+	return next;
+}
+
+/* ---- commits and fan-out ---- */
+
+/*
+ * A relay-signed REJECTED receipt for recipient of m, to m's sender, in
+ * the open transaction. Returns 0 or -1 with err.
+ */
+static int
+reject_recipient(struct server *s, const struct pending *q,
+    const char *recipient, const char *why, int64_t now, char *err,
+    size_t errlen)
+{
+	Message m = KAIRAN__V1__MESSAGE__INIT;
+	Receipt r = KAIRAN__V1__RECEIPT__INIT;
+	uint8_t id[KAIRAN_ID_LEN], digest[KAIRAN_DIGEST_LEN], *env = NULL;
+	char *rcpt[1], hex[KAIRAN_ID_HEXLEN + 1], note[256];
+	size_t envlen;
+	int64_t seq;
+	int dup, rc = -1;
+
+	if (message_id_new(id) == -1) {
+		snprintf(err, errlen, "CSPRNG failed");
+		return -1;
+	}
+	snprintf(note, sizeof(note), "%s", why);
+	rcpt[0] = q->msg->sender;
+	m.id.data = id;
+	m.id.len = sizeof(id);
+	m.sender = (char *)(uintptr_t)s->cfg->id;
+	m.recipients = rcpt;
+	m.n_recipients = 1;
+	m.created_at_ms = now;
+	m.status = q->msg->status;
+	m.body_case = KAIRAN__V1__MESSAGE__BODY_RECEIPT;
+	m.receipt = &r;
+	r.ref_id = q->msg->id;
+	r.ref_digest.data = (uint8_t *)(uintptr_t)q->digest;
+	r.ref_digest.len = KAIRAN_DIGEST_LEN;
+	r.state = KAIRAN__V1__RECEIPT__STATE__REJECTED;
+	r.subject = (char *)(uintptr_t)recipient;
+	r.note = note;
+	if (envelope_seal(s->signer, &m, &env, &envlen, digest, err,
+	    errlen) == -1)
+		return -1;
+	if (store_message_add(s->store, &m, env, envlen, digest, s->cfg->id,
+	    now, &dup, &seq, err, errlen) == -1 ||
+	    store_receipt_add(s->store, seq, &m, digest, now, err,
+	    errlen) == -1 ||
+	    store_delivery_add(s->store, seq, q->msg->sender, err,
+	    errlen) == -1)
+		goto done;
+	idhex(q->msg->id.data, q->msg->id.len, hex);
+	log_info("rejected id=%s recipient=%s sender=%s reason=\"%s\"", hex,
+	    recipient, q->msg->sender, why);
+	rc = 0;
+done:
+	free(env);
+	return rc;
+}
+
+/* Why recipient cannot be served here, or NULL if it can. */
+static const char *
+unserved(struct server *s, const char *recipient, char *buf, size_t len)
+{
+	const struct dir_entity *e;
+
+	if ((e = directory_get(s->dir, recipient)) == NULL) {
+		snprintf(buf, len, "unknown recipient %s: not in the directory",
+		    recipient);
+		return buf;
+	}
+	if (!config_serves(s->cfg, e->id, e->pref)) {
+		snprintf(buf, len, "recipient %s is not served by %s and no "
+		    "federation route is configured", recipient, s->cfg->id);
+		return buf;
+	}
+	return NULL;
+}
+
+static int
+commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
+    char *err, size_t errlen)
+{
+	const Message *m = q->msg;
+	char why[256];
+	int64_t seq;
+	size_t i;
+	int dup;
+
+	*fresh = 0;
+	if (store_message_add(s->store, m, q->env, q->envlen, q->digest,
+	    q->peer != NULL ? q->peer->who.entity : m->sender, now, &dup, &seq,
+	    err, errlen) == -1)
+		return -1;
+	if (dup)
+		return 0;
+	*fresh = 1;
+	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
+	    store_receipt_add(s->store, seq, m, q->digest, now, err,
+	    errlen) == -1)
+		return -1;
+	for (i = 0; i < m->n_recipients; i++) {
+		if (unserved(s, m->recipients[i], why, sizeof(why)) == NULL) {
+			if (store_delivery_add(s->store, seq, m->recipients[i],
+			    err, errlen) == -1)
+				return -1;
+		} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT) {
+			if (reject_recipient(s, q, m->recipients[i], why, now,
+			    err, errlen) == -1)
+				return -1;
+		} else
+			/* no receipts about receipts: that could loop */
+			log_warnx("receipt not routed sender=%s recipient=%s "
+			    "reason=\"%s\"", m->sender, m->recipients[i], why);
+	}
+	return 0;
+}
+
+/*
+ * Commits the batch: messages, deliveries, receipts, ended deliveries, all
+ * in one transaction; then the Accepted frames, then wakes the recipients.
+ * If the commit fails nothing of it is acknowledged: the senders get
+ * OVERLOADED (retryable) and will send again.
+ */
+static void
+commit_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	struct pending *q, *batch = s->batch;
+	struct ended *e, *ended = s->ended;
+	struct peer *p;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	uint8_t *buf;
+	size_t len;
+	int64_t now = message_now_ms();
+	int fresh, failed = 0, wake_all = 0;
+	unsigned n = s->nbatch;
+
+	(void)loop;
+	(void)revents;
+	s->batch = NULL;
+	s->batch_tail = &s->batch;
+	s->nbatch = 0;
+	s->ended = NULL;
+	if (batch == NULL && ended == NULL)
+		return;
+
+	if (store_begin(s->store, err, sizeof(err)) == -1)
+		failed = 1;
+	for (q = batch; !failed && q != NULL; q = q->next) {
+		if (commit_one(s, q, now, &fresh, err, sizeof(err)) == -1)
+			failed = 1;
+		else if (fresh)
+			wake_all = 1;
+	}
+	for (e = ended; !failed && e != NULL; e = e->next)
+		if (store_delivery_end(s->store, e->id, e->recipient, e->state,
+		    e->state == DELIVERY_REFUSED ? e->detail : NULL, now, err,
+		    sizeof(err)) == -1)
+			failed = 1;
+	if (!failed && store_commit(s->store, err, sizeof(err)) == -1)
+		failed = 1;
+	if (failed) {
+		store_rollback(s->store);
+		log_warnx("commit failed envelopes=%u error=\"%s\"", n, err);
+	} else if (n > 0)
+		log_debug("commit envelopes=%u", n);
+
+	for (q = batch; q != NULL; q = pending_free(q)) {
+		if (failed) {
+			if (q->peer != NULL)
+				peer_refuse(q->peer, q->msg->id.data,
+				    KAIRAN_ID_LEN,
+				    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+				    "store unavailable, retry later", 0);
+			continue;
+		}
+		idhex(q->msg->id.data, q->msg->id.len, hex);
+		log_info("accepted id=%s sender=%s body=%s status=%s "
+		    "recipients=%zu", hex, q->msg->sender,
+		    q->msg->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT ?
+		    "receipt" : "report", message_status_name(q->msg->status),
+		    q->msg->n_recipients);
+		if (q->peer == NULL)
+			continue;
+		if (frame_encode_accepted(q->msg->id.data, KAIRAN_ID_LEN,
+		    LWS_PRE, &buf, &len) == -1)
+			fatal("%s", __func__);
+		peer_ctl_push(q->peer, buf, len);
+		peer_wake(q->peer);
+	}
+	while ((e = ended) != NULL) {
+		ended = e->next;
+		if (!failed) {
+			idhex(e->id, KAIRAN_ID_LEN, hex);
+			log_info("delivered id=%s to=%s%s%s", hex, e->recipient,
+			    e->state == DELIVERY_REFUSED ? " refused=" : "",
+			    e->state == DELIVERY_REFUSED ? e->detail : "");
+		}
+		free(e);
+	}
+	if (wake_all)
+		for (p = s->peers; p != NULL; p = p->next)
+			if (p->state == PEER_READY)
+				peer_wake(p);
+}
+
+static void
+commit_soon(struct server *s)
+{
+	if (!ev_is_active(&s->commit_timer)) {
+		ev_timer_set(&s->commit_timer, COMMIT_DELAY, 0.);
+		ev_timer_start(s->loop, &s->commit_timer);
+	}
+}
+
+/* ---- frames from a peer ---- */
+
+static void
+on_envelope(struct peer *p, const Envelope *env)
+{
+	struct server *s = p->srv;
+	struct envelope_info info;
+	struct pending *q;
+	uint8_t id[KAIRAN_ID_LEN];
+	size_t idlen = 0;
+	char err[512];
+	int reason;
+
+	if (envelope_peek_id(env, id) == 0)
+		idlen = KAIRAN_ID_LEN;
+	if (p->state != PEER_READY) {
+		peer_refuse(p, id, idlen,
+		    KAIRAN__V1__REFUSED__REASON__MALFORMED,
+		    "hello: expected a Hello frame first", 1);
+		return;
+	}
+	if (s->nbatch >= s->cfg->queue_limit) {
+		peer_refuse(p, id, idlen,
+		    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+		    "relay queue full, retry later", 0);
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	if (envelope_verify(s->trust, env, 0, &info, &reason, err,
+	    sizeof(err)) == -1) {
+		peer_refuse(p, id, idlen, reason, err, 0);
+		return;
+	}
+	if (strcmp(info.msg->sender, p->who.entity) != 0) {
+		snprintf(err, sizeof(err), "sender: %s may only submit its own "
+		    "messages, not those of %s", p->who.entity,
+		    info.msg->sender);
+		peer_refuse(p, id, idlen,
+		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, 0);
+		envelope_info_clear(&info);
+		return;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		fatal("%s", __func__);
+	q->peer = p;
+	q->msg = info.msg;
+	info.msg = NULL;
+	memcpy(q->digest, info.digest, sizeof(q->digest));
+	q->envlen = kairan__v1__envelope__get_packed_size(env);
+	if ((q->env = malloc(q->envlen)) == NULL)
+		fatal("%s", __func__);
+	kairan__v1__envelope__pack(env, q->env);
+	*s->batch_tail = q;
+	s->batch_tail = &q->next;
+	s->nbatch++;
+	commit_soon(s);
+}
+
+static void
+end_delivery(struct peer *p, const uint8_t *id, enum delivery_state st,
+    const char *detail)
+{
+	struct ended *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		fatal("%s", __func__);
+	memcpy(e->id, id, KAIRAN_ID_LEN);
+	snprintf(e->recipient, sizeof(e->recipient), "%s", p->who.entity);
+	e->state = st;
+	snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
+	e->next = p->srv->ended;
+	p->srv->ended = e;
+	commit_soon(p->srv);
+}
+
+static void
+on_frame(struct peer *p)
+{
+	struct server *s = p->srv;
+	Frame *f;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	int reason = 0;
+	int64_t seq;
+
+	if ((f = frame_decode(p->rx, p->rxlen, s->cfg->max_frame, &reason, err,
+	    sizeof(err))) == NULL) {
+		peer_refuse(p, NULL, 0, reason, err,
+		    reason != KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);
+		return;
+	}
+	switch (f->kind_case) {
+	case KAIRAN__V1__FRAME__KIND_HELLO:
+		if (p->state != PEER_OPEN) {
+			peer_refuse(p, NULL, 0,
+			    KAIRAN__V1__REFUSED__REASON__MALFORMED,
+			    "hello: sent twice", 1);
+			break;
+		}
+		if (strcmp(f->hello->entity, p->who.entity) != 0) {
+			snprintf(err, sizeof(err), "hello.entity: %s, but the "
+			    "certificate is for %s", f->hello->entity,
+			    p->who.entity);
+			peer_refuse(p, NULL, 0,
+			    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, 1);
+			break;
+		}
+		peer_transition(p, PEER_READY);
+		log_info("peer ready entity=%s addr=%s software=\"%s\"",
+		    p->who.entity, p->addr, f->hello->software);
+		peer_wake(p);
+		break;
+	case KAIRAN__V1__FRAME__KIND_ENVELOPE:
+		on_envelope(p, f->envelope);
+		break;
+	case KAIRAN__V1__FRAME__KIND_ACCEPTED:
+		if (peer_flight_remove(p, f->accepted->id.data, NULL))
+			end_delivery(p, f->accepted->id.data, DELIVERY_DONE,
+			    NULL);
+		else {
+			idhex(f->accepted->id.data, f->accepted->id.len, hex);
+			log_debug("accepted for nothing in flight entity=%s "
+			    "id=%s", p->who.entity, hex);
+		}
+		peer_wake(p);
+		break;
+	case KAIRAN__V1__FRAME__KIND_REFUSED:
+		idhex(f->refused->id.data, f->refused->id.len, hex);
+		if (f->refused->id.len != KAIRAN_ID_LEN ||
+		    !peer_flight_remove(p, f->refused->id.data, &seq)) {
+			log_warnx("peer refused frame entity=%s id=%s reason=%s "
+			    "detail=\"%s\"", p->who.entity, hex,
+			    frame_reason_name(f->refused->reason),
+			    f->refused->detail);
+			break;
+		}
+		if (f->refused->reason ==
+		    KAIRAN__V1__REFUSED__REASON__OVERLOADED) {
+			/* send it again later, from where it was */
+			if (p->cursor >= seq)
+				p->cursor = seq - 1;
+			p->retry_pending = 1;
+			if (!ev_is_active(&s->retry_timer)) {
+				ev_timer_set(&s->retry_timer, RETRY_DELAY, 0.);
+				ev_timer_start(s->loop, &s->retry_timer);
+			}
+			break;
+		}
+		log_warnx("delivery refused id=%s to=%s reason=%s detail=\"%s\"",
+		    hex, p->who.entity, frame_reason_name(f->refused->reason),
+		    f->refused->detail);
+		end_delivery(p, f->refused->id.data, DELIVERY_REFUSED,
+		    f->refused->detail);
+		peer_wake(p);
+		break;
+	default:
+		fatalx("%s: frame_decode returned kind %d", __func__,
+		    (int)f->kind_case);
+	}
+	frame_free(f);
+}
+
+static void
+retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	struct peer *p;
+
+	(void)loop;
+	(void)revents;
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->retry_pending) {
+			p->retry_pending = 0;
+			peer_wake(p);
+		}
+}
+
+/* ---- writing ---- */
+
+/* Writes one frame; returns -1 to close the connection. */
+static int
+on_writeable(struct peer *p)
+{
+	struct server *s = p->srv;
+	struct peer_ctl *c;
+	uint8_t id[KAIRAN_ID_LEN], *env = NULL, *buf = NULL;
+	size_t envlen, len;
+	char err[512];
+	int64_t seq;
+	int n, rc = 0;
+
+	if ((c = peer_ctl_pop(p)) != NULL) {
+		n = lws_write(p->wsi, c->buf + LWS_PRE, c->len,
+		    LWS_WRITE_BINARY);
+		peer_ctl_free(c);
+		if (n < 0)
+			return -1;
+		if (p->ctl_head != NULL || p->state == PEER_READY)
+			peer_wake(p);
+		else if (p->state == PEER_CLOSING)
+			return -1;
+		if (p->rx_paused && p->nctl < s->cfg->window) {
+			p->rx_paused = 0;
+			lws_rx_flow_control(p->wsi, 1);
+		}
+		return 0;
+	}
+	if (p->state == PEER_CLOSING)
+		return -1;
+	if (p->state != PEER_READY || p->retry_pending ||
+	    p->nflight >= s->cfg->window)
+		return 0;
+	n = store_next_delivery(s->store, p->who.entity, p->cursor, &seq, id,
+	    &env, &envlen, err, sizeof(err));
+	if (n == -1) {
+		log_warnx("delivery lookup entity=%s error=\"%s\"",
+		    p->who.entity, err);
+		return 0;
+	}
+	if (n == 0)
+		return 0;
+	if (frame_encode_envelope(env, envlen, LWS_PRE, &buf, &len) == -1)
+		fatal("%s", __func__);
+	free(env);
+	p->cursor = seq;
+	if (peer_flight_add(p, s->cfg->window, seq, id) == -1)
+		fatalx("%s: window full", __func__);
+	if (lws_write(p->wsi, buf + LWS_PRE, len, LWS_WRITE_BINARY) < 0)
+		rc = -1;
+	free(buf);
+	if (rc == 0)
+		peer_wake(p);
+	return rc;
+}
+
+/* ---- connections ---- */
+
+static void
+peer_link(struct server *s, struct peer *p)
+{
+	p->next = s->peers;
+	if (s->peers != NULL)
+		s->peers->prev = p;
+	s->peers = p;
+	s->npeers++;
+}
+
+static void
+peer_unlink(struct server *s, struct peer *p)
+{
+	struct pending *q;
+
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else if (s->peers == p)
+		s->peers = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	p->prev = p->next = NULL;
+	s->npeers--;
+	/* the batch outlives the connection: its envelopes are still stored */
+	for (q = s->batch; q != NULL; q = q->next)
+		if (q->peer == p)
+			q->peer = NULL;
+}
+
+static int
+on_established(struct server *s, struct peer *p, struct lws *wsi)
+{
+	STACK_OF(X509) *chain;
+	SSL *ssl;
+	char err[512];
+	uint8_t *buf;
+	size_t len;
+
+	p->srv = s;
+	p->wsi = wsi;
+	lws_get_peer_simple(wsi, p->addr, sizeof(p->addr));
+	if ((ssl = lws_get_ssl(wsi)) == NULL ||
+	    identity_from_ssl(ssl, &p->who, err, sizeof(err)) == -1) {
+		log_warnx("peer refused addr=%s reason=\"%s\"", p->addr,
+		    ssl == NULL ? "no TLS" : err);
+		return -1;
+	}
+	if (s->npeers >= s->cfg->max_connections) {
+		log_warnx("peer refused addr=%s entity=%s reason=\"too many "
+		    "connections (max_connections %u)\"", p->addr,
+		    p->who.entity, s->cfg->max_connections);
+		return -1;
+	}
+	chain = SSL_get0_verified_chain(ssl);
+	p->leaf = sk_X509_value(chain, 0);
+	p->issuer = sk_X509_value(chain, 1);
+	X509_up_ref(p->leaf);
+	X509_up_ref(p->issuer);
+	peer_transition(p, PEER_OPEN);
+	peer_link(s, p);
+	if (frame_encode_hello(s->cfg->id, SOFTWARE, LWS_PRE, &buf,
+	    &len) == -1)
+		fatal("%s", __func__);
+	peer_ctl_push(p, buf, len);
+	switch (p->who.role) {
+	case ROLE_NODE:
+		log_info("peer connected entity=%s role=node addr=%s",
+		    p->who.entity, p->addr);
+		break;
+	case ROLE_RELAY:
+		log_warnx("peer refused addr=%s entity=%s reason=\"role relay: "
+		    "federation is not supported yet\"", p->addr,
+		    p->who.entity);
+		peer_refuse(p, NULL, 0,
+		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED,
+		    "role relay: federation is not supported yet", 1);
+		break;
+	case ROLE_OPERATOR:
+		log_warnx("peer refused addr=%s entity=%s reason=\"role "
+		    "operator: not on this port\"", p->addr, p->who.entity);
+		peer_refuse(p, NULL, 0,
+		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED,
+		    "role operator: not on this port", 1);
+		break;
+	case ROLE_NONE:
+	default:
+		fatalx("%s: identity without role", __func__);
+	}
+	peer_wake(p);
+	return 0;
+}
+
+/* OpenSSL's verdict on the client's chain, with our CRLs: we decide. */
+static int
+on_verify(struct lws *wsi, X509_STORE_CTX *x, SSL *ssl, int preverify_ok)
+{
+	char subject[256] = "-", addr[64] = "-";
+	X509 *cert;
+	int e;
+
+	(void)ssl;
+	if (preverify_ok)
+		return 0;
+	e = X509_STORE_CTX_get_error(x);
+	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL)
+		X509_NAME_oneline(X509_get_subject_name(cert), subject,
+		    sizeof(subject));
+	if (wsi != NULL)
+		lws_get_peer_simple(wsi, addr, sizeof(addr));
+	log_warnx("peer refused addr=%s reason=\"certificate %s\" depth=%d "
+	    "subject=\"%s\"", addr, X509_verify_cert_error_string(e),
+	    X509_STORE_CTX_get_error_depth(x), subject);
+	return 1;
+}
+
+static void
+on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
+{
+	char addr[64] = "-";
+
+	if (!(si->where & SSL_CB_WRITE) || !(si->where & SSL_CB_ALERT))
+		return;
+	if ((si->ret >> 8) != SSL3_AL_FATAL)
+		return;
+	lws_get_peer_simple(wsi, addr, sizeof(addr));
+	/* TLS 1.3 "certificate required" (116) when none was presented */
+	log_warnx("peer refused addr=%s reason=\"tls alert: %s%s\"", addr,
+	    SSL_alert_desc_string_long(si->ret),
+	    (si->ret & 0xff) == 116 ? " (no client certificate)" : "");
+}
+
+static int
+server_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	struct server *s = lws_context_user(lws_get_context(wsi));
+	struct peer *p = user;
+	SSL_CTX *ctx;
+
+	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		ctx = user;
+		s->ssl_ctx = ctx;
+		SSL_CTX_set1_cert_store(ctx, trust_store(s->trust));
+		SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+		return 0;
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		return on_verify(wsi, user, in, (int)len);
+	case LWS_CALLBACK_SSL_INFO:
+		on_ssl_info(wsi, in);
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		return on_established(s, p, wsi);
+	case LWS_CALLBACK_RECEIVE:
+		if (p == NULL || p->state == PEER_NEW ||
+		    p->state == PEER_CLOSING)
+			return 0;
+		if (!lws_frame_is_binary(wsi)) {
+			peer_refuse(p, NULL, 0,
+			    KAIRAN__V1__REFUSED__REASON__MALFORMED,
+			    "frame: text message; kairan.v1 frames are binary",
+			    1);
+			return 0;
+		}
+		if (peer_rx_append(p, in, len, s->cfg->max_frame) == -1) {
+			char e[128];
+
+			snprintf(e, sizeof(e), "frame: over limit %zu bytes",
+			    s->cfg->max_frame);
+			peer_rx_reset(p);
+			peer_refuse(p, NULL, 0,
+			    KAIRAN__V1__REFUSED__REASON__TOO_LARGE, e, 1);
+			return 0;
+		}
+		if (!lws_is_final_fragment(wsi) ||
+		    lws_remaining_packet_payload(wsi) > 0)
+			return 0;
+		on_frame(p);
+		peer_rx_reset(p);
+		/* a peer that does not read its answers stops being read */
+		if (p->nctl >= 4 * (size_t)s->cfg->window && !p->rx_paused) {
+			p->rx_paused = 1;
+			lws_rx_flow_control(wsi, 0);
+		}
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (p == NULL || p->state == PEER_NEW)
+			return 0;
+		return on_writeable(p);
+	case LWS_CALLBACK_CLOSED:
+		if (p == NULL || p->state == PEER_NEW)
+			return 0;
+		log_info("peer closed entity=%s addr=%s in_flight=%u",
+		    p->who.entity, p->addr, p->nflight);
+		peer_unlink(s, p);
+		peer_clear(p);
+		p->state = PEER_NEW;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- reload, signals ---- */
+
+static void
+reload(struct server *s)
+{
+	struct trust *t;
+	struct directory *d;
+	struct peer *p;
+	struct identity who;
+	STACK_OF(X509) *untrusted;
+	char err[512];
+	enum trust_result r;
+
+	if ((t = trust_new(s->cfg->ca, s->cfg->crl, err, sizeof(err))) ==
+	    NULL)
+		log_warnx("reload: trust kept: %s", err);
+	else {
+		if (s->ssl_ctx != NULL)
+			SSL_CTX_set1_cert_store(s->ssl_ctx, trust_store(t));
+		trust_free(s->trust);
+		s->trust = t;
+	}
+	if ((d = directory_load(s->cfg->directory, err, sizeof(err))) == NULL)
+		log_warnx("reload: directory kept: %s", err);
+	else {
+		directory_free(s->dir);
+		s->dir = d;
+	}
+	/* Whoever the new CRLs revoke is dropped now, not at reconnect. */
+	for (p = s->peers; p != NULL; p = p->next) {
+		if (p->state == PEER_CLOSING || p->leaf == NULL)
+			continue;
+		if ((untrusted = sk_X509_new_null()) == NULL ||
+		    !sk_X509_push(untrusted, p->issuer))
+			fatal("%s", __func__);
+		r = trust_verify(s->trust, p->leaf, untrusted, 0, &who, err,
+		    sizeof(err));
+		sk_X509_free(untrusted);
+		if (r == TRUST_OK)
+			continue;
+		log_warnx("peer dropped entity=%s addr=%s reason=\"%s\"",
+		    p->who.entity, p->addr, err);
+		peer_refuse(p, NULL, 0, r == TRUST_REVOKED ?
+		    KAIRAN__V1__REFUSED__REASON__REVOKED :
+		    KAIRAN__V1__REFUSED__REASON__BAD_CERTIFICATE, err, 1);
+	}
+	log_info("reloaded crls=%d entities=%zu peers=%u",
+	    trust_ncrls(s->trust), directory_count(s->dir), s->npeers);
+}
+
+static void
+stop(struct server *s)
+{
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	/* what was verified is committed and answered before we go */
+	commit_cb(s->loop, &s->commit_timer, 0);
+	ev_timer_stop(s->loop, &s->commit_timer);
+	ev_timer_stop(s->loop, &s->retry_timer);
+	ev_signal_stop(s->loop, &s->sig_term);
+	ev_signal_stop(s->loop, &s->sig_int);
+	ev_signal_stop(s->loop, &s->sig_hup);
+	if (s->context != NULL) {
+		lws_context_destroy(s->context);
+		s->context = NULL;
+	}
+	ev_break(s->loop, EVBREAK_ALL);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct server *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	switch (w->signum) {
+	case SIGHUP:
+		log_info("signal=HUP reloading");
+		reload(s);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("stopping signal=%s", w->signum == SIGTERM ? "TERM" :
+		    "INT");
+		stop(s);
+		break;
+	default:
+		fatalx("%s: signal %d", __func__, w->signum);
+	}
+}
+
+/* ---- start and stop ---- */
+
+static int
+load(struct server *s, const struct config *cfg, char *err, size_t errlen)
+{
+	char e[512];
+
+	if ((s->signer = signer_new(cfg->cert, cfg->key, e, sizeof(e))) ==
+	    NULL) {
+		snprintf(err, errlen, "cert/key: %s", e);
+		return -1;
+	}
+	if (strcmp(signer_entity(s->signer), cfg->id) != 0) {
+		snprintf(err, errlen, "cert: %s is a certificate for %s, not "
+		    "for id %s", cfg->cert, signer_entity(s->signer), cfg->id);
+		return -1;
+	}
+	if ((s->trust = trust_new(cfg->ca, cfg->crl, e, sizeof(e))) == NULL) {
+		snprintf(err, errlen, "trust: %s", e);
+		return -1;
+	}
+	if ((s->dir = directory_load(cfg->directory, e, sizeof(e))) == NULL) {
+		snprintf(err, errlen, "directory: %s", e);
+		return -1;
+	}
+	if ((s->store = store_open(cfg->db, e, sizeof(e))) == NULL) {
+		snprintf(err, errlen, "db: %s", e);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+unload(struct server *s)
+{
+	store_close(s->store);
+	directory_free(s->dir);
+	trust_free(s->trust);
+	signer_free(s->signer);
+}
+
+int
+server_check(const struct config *cfg, char *err, size_t errlen)
+{
+	struct server s;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = load(&s, cfg, err, errlen);
+	unload(&s);
+	return rc;
+}
+
+/* lws sizes its tables from the fd limit: raise it, and stay below it. */
+static unsigned
+fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur > 32 && want > rl.rlim_cur - 32)
+		want = rl.rlim_cur - 32;
+	if (want < 64)
+		want = 64;
+	return (unsigned)want;
+}
+
+int
+server_run(const struct config *cfg)
+{
+	struct lws_context_creation_info info;
+	struct server s;
+	lws_retry_bo_t idle;
+	void *loops[1];
+	char err[512];
+	long long pending;
+	int rc = 1;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.batch_tail = &s.batch;
+	signal(SIGPIPE, SIG_IGN);
+	if (load(&s, cfg, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		goto done;
+	}
+	if ((s.loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
+		log_warnx("libev: cannot create the loop");
+		goto done;
+	}
+	ev_timer_init(&s.commit_timer, commit_cb, COMMIT_DELAY, 0.);
+	s.commit_timer.data = &s;
+	ev_timer_init(&s.retry_timer, retry_cb, RETRY_DELAY, 0.);
+	s.retry_timer.data = &s;
+
+	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 0 ?
+	    LLL_NOTICE : 0), lws_log);
+	memset(&idle, 0, sizeof(idle));
+	idle.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
+	idle.secs_since_valid_hangup = (uint16_t)(cfg->ping_interval_s +
+	    cfg->idle_timeout_s);
+	memset(&info, 0, sizeof(info));
+	loops[0] = s.loop;
+	info.foreign_loops = loops;
+	info.options = LWS_SERVER_OPTION_LIBEV |
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+	    LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.port = cfg->port;
+	info.iface = cfg->host;
+	info.protocols = protocols;
+	info.user = &s;
+	info.ssl_cert_filepath = cfg->cert;
+	info.ssl_private_key_filepath = cfg->key;
+	info.ssl_ca_filepath = cfg->ca;
+	info.ssl_info_event_mask = SSL_CB_ALERT;
+	info.timeout_secs = cfg->handshake_timeout_s;
+	info.retry_and_idle_policy = &idle;
+	info.fd_limit_per_thread = fd_limit(cfg);
+	info.max_http_header_pool = 64;
+	info.vhost_name = cfg->id;
+	if ((s.context = lws_create_context(&info)) == NULL) {
+		log_warnx("libwebsockets: cannot listen on %s:%d (port in use? "
+		    "is libwebsockets-evlib-ev installed?)", cfg->host,
+		    cfg->port);
+		goto done;
+	}
+	ev_signal_init(&s.sig_term, signal_cb, SIGTERM);
+	ev_signal_init(&s.sig_int, signal_cb, SIGINT);
+	ev_signal_init(&s.sig_hup, signal_cb, SIGHUP);
+	s.sig_term.data = s.sig_int.data = s.sig_hup.data = &s;
+	ev_signal_start(s.loop, &s.sig_term);
+	ev_signal_start(s.loop, &s.sig_int);
+	ev_signal_start(s.loop, &s.sig_hup);
+
+	pending = store_pending_count(s.store);
+	log_info("started id=%s serve=%zu crls=%d entities=%zu pending=%lld "
+	    "version=%s", cfg->id, cfg->nserve, trust_ncrls(s.trust),
+	    directory_count(s.dir), pending, KAIRAN_VERSION);
+	log_info("listening addr=%s:%d", cfg->host, cfg->port);
+	ev_run(s.loop, 0);
+	rc = s.stopping ? 0 : 1;
+	if (!s.stopping)
+		log_warnx("event loop ended unexpectedly");
+done:
+	s.stopping = 1;
+	if (s.context != NULL)
+		lws_context_destroy(s.context);
+	if (s.loop != NULL)
+		ev_run(s.loop, EVRUN_NOWAIT);
+	while (s.batch != NULL)
+		s.batch = pending_free(s.batch);
+	while (s.ended != NULL) {
+		struct ended *e = s.ended;
+
+		s.ended = e->next;
+		free(e);
+	}
+	unload(&s);
+	if (rc == 0)
+		log_info("stopped");
+	return rc;
+}

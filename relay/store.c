@@ -1,0 +1,540 @@
+/*
+ * store: the relay's SQLite database (see store.h for what it holds).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "kairan/log.h"
+
+#include "audit.h"
+#include "store.h"
+
+enum stmt {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_MSG_FIND, S_MSG_ADD, S_DELIV_ADD, S_RCPT_ADD, S_AUDIT_ADD,
+	S_DELIV_END, S_DELIV_NEXT, S_PENDING, S_AUDIT_ALL,
+	S_NSTMT
+};
+
+static const char *const sql[S_NSTMT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_MSG_FIND] = "SELECT seq FROM message WHERE id = ?1",
+	[S_MSG_ADD] = "INSERT INTO message (id, sender, body, status, digest, "
+	    "envelope, origin, accepted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	    "?7, ?8)",
+	[S_DELIV_ADD] = "INSERT OR IGNORE INTO delivery (recipient, "
+	    "message_seq, state) VALUES (?2, ?1, 0)",
+	[S_RCPT_ADD] = "INSERT OR IGNORE INTO receipt (message_seq, ref_id, "
+	    "signer, state, by, note, subject, at) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8)",
+	[S_AUDIT_ADD] = "INSERT INTO audit (seq, at, event, message_id, "
+	    "entity, digest, detail, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9)",
+	[S_DELIV_END] = "UPDATE delivery SET state = ?3, detail = ?4, "
+	    "done_at = ?5 WHERE recipient = ?2 AND state = 0 AND "
+	    "message_seq = (SELECT seq FROM message WHERE id = ?1)",
+	[S_DELIV_NEXT] = "SELECT m.seq, m.id, m.envelope FROM delivery d "
+	    "JOIN message m ON m.seq = d.message_seq WHERE d.recipient = ?1 "
+	    "AND d.state = 0 AND d.message_seq > ?2 ORDER BY d.message_seq "
+	    "LIMIT 1",
+	[S_PENDING] = "SELECT count(*) FROM delivery WHERE state = 0",
+	[S_AUDIT_ALL] = "SELECT seq, at, event, message_id, entity, digest, "
+	    "detail, prev, hash FROM audit ORDER BY seq",
+};
+
+/* Migrations: migrations[v] takes the schema from version v to v + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE message ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),"
+	"  sender TEXT NOT NULL,"
+	"  body TEXT NOT NULL CHECK (body IN ('report', 'receipt')),"
+	"  status INTEGER NOT NULL,"
+	"  digest BLOB NOT NULL,"
+	"  envelope BLOB NOT NULL,"
+	"  origin TEXT NOT NULL,"
+	"  accepted_at INTEGER NOT NULL);"
+	"CREATE TABLE delivery ("
+	"  recipient TEXT NOT NULL,"
+	"  message_seq INTEGER NOT NULL REFERENCES message (seq),"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  detail TEXT,"
+	"  done_at INTEGER,"
+	"  PRIMARY KEY (recipient, message_seq)) WITHOUT ROWID;"
+	"CREATE INDEX delivery_state ON delivery (state);"
+	"CREATE TABLE receipt ("
+	"  message_seq INTEGER PRIMARY KEY REFERENCES message (seq),"
+	"  ref_id BLOB NOT NULL,"
+	"  signer TEXT NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  by TEXT NOT NULL,"
+	"  note TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX receipt_ref ON receipt (ref_id);"
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  message_id BLOB NOT NULL,"
+	"  entity TEXT NOT NULL,"
+	"  digest BLOB NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  prev BLOB NOT NULL,"
+	"  hash BLOB NOT NULL);",
+};
+#define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[S_NSTMT];
+	/* the audit chain's head: committed, and as of the open transaction */
+	int64_t		 audit_seq, audit_seq_tx;
+	uint8_t		 audit_head[AUDIT_HASH_LEN];
+	uint8_t		 audit_head_tx[AUDIT_HASH_LEN];
+	int		 in_tx;
+};
+
+static int
+fail_db(struct store *s, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static int
+exec(struct store *s, const char *q, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, q, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg != NULL ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+migrate(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	char q[64];
+	int v;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail_db(s, "user_version", err, errlen);
+	v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (v < 0 || v > NMIGRATIONS) {
+		snprintf(err, errlen, "schema version %d: this relay knows "
+		    "versions up to %d", v, NMIGRATIONS);
+		return -1;
+	}
+	for (; v < NMIGRATIONS; v++) {
+		snprintf(q, sizeof(q), "PRAGMA user_version = %d", v + 1);
+		if (exec(s, "BEGIN", err, errlen) == -1)
+			return -1;
+		if (exec(s, migrations[v], err, errlen) == -1 ||
+		    exec(s, q, err, errlen) == -1) {
+			(void)exec(s, "ROLLBACK", err, 0);
+			return -1;
+		}
+		if (exec(s, "COMMIT", err, errlen) == -1)
+			return -1;
+		log_info("store migrated version=%d", v + 1);
+	}
+	return 0;
+}
+
+static int
+load_audit_head(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(s->audit_head, 0, sizeof(s->audit_head));
+	s->audit_seq = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT seq, hash FROM audit ORDER BY "
+	    "seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return fail_db(s, "audit head", err, errlen);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 1) == AUDIT_HASH_LEN) {
+		s->audit_seq = sqlite3_column_int64(st, 0);
+		memcpy(s->audit_head, sqlite3_column_blob(st, 1),
+		    AUDIT_HASH_LEN);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	    fail_db(s, "audit head", err, errlen);
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *s;
+	int i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (exec(s, "PRAGMA journal_mode = WAL", err, errlen) == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL", err, errlen) == -1 ||
+	    exec(s, "PRAGMA foreign_keys = ON", err, errlen) == -1 ||
+	    migrate(s, err, errlen) == -1)
+		goto fail_path;
+	for (i = 0; i < S_NSTMT; i++)
+		if (sqlite3_prepare_v3(s->db, sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			fail_db(s, sql[i], err, errlen);
+			goto fail_path;
+		}
+	if (load_audit_head(s, err, errlen) == -1)
+		goto fail_path;
+	return s;
+fail_path:
+	{
+		char e[512];
+
+		snprintf(e, sizeof(e), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, e);
+	}
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < S_NSTMT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+/* Runs a statement without result rows and resets it. */
+static int
+step_done(struct store *s, enum stmt i, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(s->st[i]);
+
+	sqlite3_reset(s->st[i]);
+	sqlite3_clear_bindings(s->st[i]);
+	if (rc != SQLITE_DONE)
+		return fail_db(s, sql[i], err, errlen);
+	return 0;
+}
+
+int
+store_begin(struct store *s, char *err, size_t errlen)
+{
+	if (s->in_tx)
+		fatalx("%s: nested transaction", __func__);
+	if (step_done(s, S_BEGIN, err, errlen) == -1)
+		return -1;
+	s->in_tx = 1;
+	s->audit_seq_tx = s->audit_seq;
+	memcpy(s->audit_head_tx, s->audit_head, AUDIT_HASH_LEN);
+	return 0;
+}
+
+int
+store_commit(struct store *s, char *err, size_t errlen)
+{
+	if (!s->in_tx)
+		fatalx("%s: no transaction", __func__);
+	if (step_done(s, S_COMMIT, err, errlen) == -1) {
+		store_rollback(s);
+		return -1;
+	}
+	s->in_tx = 0;
+	s->audit_seq = s->audit_seq_tx;
+	memcpy(s->audit_head, s->audit_head_tx, AUDIT_HASH_LEN);
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	char err[256];
+
+	if (!s->in_tx)
+		return;
+	if (step_done(s, S_ROLLBACK, err, sizeof(err)) == -1)
+		log_warnx("store rollback: %s", err);
+	s->in_tx = 0;
+}
+
+static int
+audit_add(struct store *s, const char *event, const uint8_t *id,
+    const char *entity, const uint8_t *digest, const char *detail,
+    int64_t now_ms, char *err, size_t errlen)
+{
+	struct audit_row r;
+	uint8_t h[AUDIT_HASH_LEN];
+	sqlite3_stmt *st = s->st[S_AUDIT_ADD];
+
+	if (!s->in_tx)
+		fatalx("%s: outside a transaction", __func__);
+	r.seq = s->audit_seq_tx + 1;
+	r.at = now_ms;
+	r.event = event;
+	r.message_id = id;
+	r.entity = entity;
+	r.digest = digest;
+	r.detail = detail;
+	if (audit_hash(s->audit_head_tx, &r, h) == -1) {
+		snprintf(err, errlen, "audit: hash failed");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, r.seq);
+	sqlite3_bind_int64(st, 2, r.at);
+	sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, id, KAIRAN_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, digest, KAIRAN_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 8, s->audit_head_tx, AUDIT_HASH_LEN,
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(st, 9, h, AUDIT_HASH_LEN, SQLITE_STATIC);
+	if (step_done(s, S_AUDIT_ADD, err, errlen) == -1)
+		return -1;
+	s->audit_seq_tx = r.seq;
+	memcpy(s->audit_head_tx, h, AUDIT_HASH_LEN);
+	return 0;
+}
+
+int
+store_message_add(struct store *s, const Message *m, const uint8_t *env,
+    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN], const char *from,
+    int64_t now_ms, int *dup, int64_t *seq, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_MSG_FIND];
+	const char *body;
+	char detail[128];
+	int rc;
+
+	*dup = 0;
+	sqlite3_bind_blob(st, 1, m->id.data, KAIRAN_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*dup = 1;
+		*seq = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return fail_db(s, "message find", err, errlen);
+
+	body = m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT ? "receipt" :
+	    "report";
+	st = s->st[S_MSG_ADD];
+	sqlite3_bind_blob(st, 1, m->id.data, KAIRAN_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, (int)m->status);
+	sqlite3_bind_blob(st, 5, digest, KAIRAN_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, env, (int)envlen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, from, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, now_ms);
+	if (step_done(s, S_MSG_ADD, err, errlen) == -1)
+		return -1;
+	*seq = sqlite3_last_insert_rowid(s->db);
+	snprintf(detail, sizeof(detail), "%s status=%s recipients=%zu", body,
+	    message_status_name(m->status), m->n_recipients);
+	return audit_add(s, "accepted", m->id.data, m->sender, digest, detail,
+	    now_ms, err, errlen);
+}
+
+int
+store_delivery_add(struct store *s, int64_t seq, const char *recipient,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_DELIV_ADD];
+
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+	return step_done(s, S_DELIV_ADD, err, errlen);
+}
+
+int
+store_receipt_add(struct store *s, int64_t seq, const Message *m,
+    const uint8_t digest[KAIRAN_DIGEST_LEN], int64_t now_ms, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_RCPT_ADD];
+	const Receipt *r = m->receipt;
+	char detail[512], ref[KAIRAN_ID_HEXLEN + 1];
+
+	if (r == NULL)
+		fatalx("%s: not a receipt", __func__);
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_blob(st, 2, r->ref_id.data, (int)r->ref_id.len,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, (int)r->state);
+	sqlite3_bind_text(st, 5, r->by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->note, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, now_ms);
+	if (step_done(s, S_RCPT_ADD, err, errlen) == -1)
+		return -1;
+	message_hex(r->ref_id.data, r->ref_id.len, ref);
+	snprintf(detail, sizeof(detail), "%s ref=%s%s%s",
+	    message_receipt_state_name(r->state), ref,
+	    r->subject[0] != '\0' ? " subject=" : "", r->subject);
+	return audit_add(s, "receipt", m->id.data, m->sender, digest, detail,
+	    now_ms, err, errlen);
+}
+
+int
+store_delivery_end(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
+    const char *recipient, enum delivery_state state, const char *detail,
+    int64_t now_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_DELIV_END];
+
+	switch (state) {
+	case DELIVERY_DONE:
+	case DELIVERY_REFUSED:
+		break;
+	default:
+		fatalx("%s: state %d", __func__, (int)state);
+	}
+	sqlite3_bind_blob(st, 1, id, KAIRAN_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)state);
+	if (detail != NULL)
+		sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_ms);
+	if (step_done(s, S_DELIV_END, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int
+store_next_delivery(struct store *s, const char *recipient, int64_t after,
+    int64_t *seq, uint8_t id[KAIRAN_ID_LEN], uint8_t **env, size_t *envlen,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_DELIV_NEXT];
+	const void *b;
+	int rc, n, found = 0;
+
+	*env = NULL;
+	sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) != KAIRAN_ID_LEN)
+			fatalx("%s: stored id of bad length", __func__);
+		memcpy(id, sqlite3_column_blob(st, 1), KAIRAN_ID_LEN);
+		n = sqlite3_column_bytes(st, 2);
+		b = sqlite3_column_blob(st, 2);
+		if ((*env = malloc(n > 0 ? (size_t)n : 1)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			rc = SQLITE_NOMEM;
+		} else {
+			memcpy(*env, b, (size_t)n);
+			*envlen = (size_t)n;
+			found = 1;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return found;
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_NOMEM)
+		fail_db(s, "next delivery", err, errlen);
+	return -1;
+}
+
+long long
+store_pending_count(struct store *s)
+{
+	sqlite3_stmt *st = s->st[S_PENDING];
+	long long n = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+int
+store_audit_verify(struct store *s, int64_t *bad, long long *rows, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_AUDIT_ALL];
+	struct audit_row r;
+	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+	int64_t expect = 1;
+	int rc, broken = 0;
+
+	memset(prev, 0, sizeof(prev));
+	*rows = 0;
+	*bad = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.seq = sqlite3_column_int64(st, 0);
+		r.at = sqlite3_column_int64(st, 1);
+		r.event = col_text(st, 2);
+		r.message_id = sqlite3_column_blob(st, 3);
+		r.entity = col_text(st, 4);
+		r.digest = sqlite3_column_blob(st, 5);
+		r.detail = col_text(st, 6);
+		(*rows)++;
+		if (r.seq != expect ||
+		    sqlite3_column_bytes(st, 3) != KAIRAN_ID_LEN ||
+		    sqlite3_column_bytes(st, 5) != KAIRAN_DIGEST_LEN ||
+		    sqlite3_column_bytes(st, 7) != AUDIT_HASH_LEN ||
+		    sqlite3_column_bytes(st, 8) != AUDIT_HASH_LEN ||
+		    memcmp(sqlite3_column_blob(st, 7), prev,
+		    AUDIT_HASH_LEN) != 0 ||
+		    audit_hash(prev, &r, h) == -1 ||
+		    memcmp(h, sqlite3_column_blob(st, 8), AUDIT_HASH_LEN) != 0) {
+			/* a missing row shows as the next one's gap */
+			*bad = r.seq != expect && r.seq > expect ? expect :
+			    r.seq;
+			broken = 1;
+			break;
+		}
+		memcpy(prev, h, AUDIT_HASH_LEN);
+		expect++;
+	}
+	sqlite3_reset(st);
+	if (!broken && rc != SQLITE_DONE)
+		return fail_db(s, "audit", err, errlen);
+	return broken;
+}

@@ -1,0 +1,86 @@
+/*
+ * store: the relay's SQLite database — the only place with SQL.
+ *
+ * message   every envelope the relay accepted (or signed itself), once per
+ *           Message id, as the exact Envelope bytes, in acceptance order
+ *           (seq);
+ * delivery  per (message, recipient served here): pending until that
+ *           recipient's node answers Accepted (delivered) or Refused;
+ * receipt   every receipt seen, for monitoring;
+ * audit     the hash-chained log of everything accepted and every receipt
+ *           (audit.h).
+ *
+ * WAL, synchronous=FULL; the server groups a burst of envelopes into one
+ * transaction (store_begin .. store_commit), so one fsync covers a batch.
+ * Schema version in PRAGMA user_version, migrated at open.
+ */
+#ifndef KAIRAN_RELAY_STORE_H
+#define KAIRAN_RELAY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kairan/kairan.h"
+#include "kairan/message.h"
+
+#define STORE_SCHEMA_VERSION	1
+
+enum delivery_state {
+	DELIVERY_PENDING = 0,
+	DELIVERY_DONE = 1,
+	DELIVERY_REFUSED = 2,
+};
+
+struct store;
+
+/* Opens (creating, migrating) path. NULL with err on failure. */
+struct store	*store_open(const char *path, char *err, size_t errlen);
+void		 store_close(struct store *);	/* NULL is a no-op */
+
+int	store_begin(struct store *, char *err, size_t errlen);
+int	store_commit(struct store *, char *err, size_t errlen);
+void	store_rollback(struct store *);
+
+/*
+ * Inside a transaction: adds a verified message (m decoded from env, its
+ * digest, submitted by `from`) and its audit row. *dup = 1 if the id was
+ * already stored (nothing is written then). *seq receives its sequence.
+ */
+int	store_message_add(struct store *, const Message *m, const uint8_t *env,
+	    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN],
+	    const char *from, int64_t now_ms, int *dup, int64_t *seq,
+	    char *err, size_t errlen);
+/* Inside a transaction: a pending delivery of message seq to recipient. */
+int	store_delivery_add(struct store *, int64_t seq, const char *recipient,
+	    char *err, size_t errlen);
+/* Inside a transaction: records receipt message m (stored as seq) and its audit row. */
+int	store_receipt_add(struct store *, int64_t seq, const Message *m,
+	    const uint8_t digest[KAIRAN_DIGEST_LEN], int64_t now_ms, char *err,
+	    size_t errlen);
+/*
+ * Ends the delivery of message id to recipient (DONE or REFUSED with
+ * detail). Its own statement; call inside a transaction to group.
+ * Returns 1 if a pending delivery changed, 0 if none, -1 on error.
+ */
+int	store_delivery_end(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *recipient, enum delivery_state, const char *detail,
+	    int64_t now_ms, char *err, size_t errlen);
+
+/*
+ * The first pending delivery to recipient with seq > after. Returns 1 and
+ * fills seq, id and *env (malloc'd, caller frees), 0 if none, -1 on error.
+ */
+int	store_next_delivery(struct store *, const char *recipient,
+	    int64_t after, int64_t *seq, uint8_t id[KAIRAN_ID_LEN],
+	    uint8_t **env, size_t *envlen, char *err, size_t errlen);
+/* Number of pending deliveries (all recipients), -1 on error. */
+long long store_pending_count(struct store *);
+
+/*
+ * Walks the audit chain. Returns 0 if every row's hash is right, 1 if not
+ * (*bad = the seq of the first broken row), -1 on error.
+ */
+int	store_audit_verify(struct store *, int64_t *bad, long long *rows,
+	    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,72 @@
+"""Scenario 10: a valid report is accepted only once stored, delivered to a
+connected recipient, and the recipient's Accepted completes the delivery;
+the same id twice is stored and delivered once; receipts flow back."""
+import kairan_client as kc
+from kairan_client import Client, Identity, pb, submit
+
+
+def test_report_accepted_stored_delivered(relay, pki):
+    sender = Identity(pki.entity("452017"))
+    rcpt = Identity(pki.entity("450006"))
+    with Client(relay.url, pki, rcpt) as r, Client(relay.url, pki, sender) as s:
+        relay.wait_log(r"peer ready entity=450006")
+        msg = kc.report("452017", ["450006"])
+        env, ans = submit(s, msg)
+        assert ans.WhichOneof("kind") == "accepted", ans
+        # Accepted means stored: the row is there, byte for byte
+        rows = relay.query("SELECT sender, envelope FROM message WHERE id = ?",
+                           (msg.id,))
+        assert rows and rows[0][0] == "452017"
+        assert rows[0][1] == env.SerializeToString()
+        got, m = r.expect_delivery()
+        assert got.message == env.message and got.signature == env.signature
+        assert m.report.summary == msg.report.summary  # Japanese intact
+        relay.wait_log(r"delivered id=%s to=450006" % msg.id.hex())
+        assert relay.query("SELECT state FROM delivery WHERE recipient = "
+                           "'450006'") == [(1,)]
+    # a delivery that is done is not sent again on reconnect
+    with Client(relay.url, pki, rcpt) as r:
+        relay.wait_log(r"peer ready entity=450006")
+        assert r.nothing(1.0)
+
+
+def test_same_id_twice_stored_and_delivered_once(relay, pki):
+    sender = Identity(pki.entity("452017"))
+    rcpt = Identity(pki.entity("450006"))
+    msg = kc.report("452017", ["450006"])
+    with Client(relay.url, pki, sender) as s:
+        env = sender.seal(msg)
+        s.send_envelope(env)
+        assert s.answer(msg.id).WhichOneof("kind") == "accepted"
+        s.send_envelope(env)
+        assert s.answer(msg.id).WhichOneof("kind") == "accepted"
+    assert relay.query("SELECT count(*) FROM message WHERE id = ?",
+                       (msg.id,)) == [(1,)]
+    assert relay.query("SELECT count(*) FROM delivery") == [(1,)]
+    with Client(relay.url, pki, rcpt) as r:
+        _, m = r.expect_delivery()
+        assert m.id == msg.id
+        assert r.nothing(1.0)
+
+
+def test_receipts_flow_back_to_sender(relay, pki):
+    sender = Identity(pki.entity("452017"))
+    rcpt = Identity(pki.entity("mic"))
+    with Client(relay.url, pki, rcpt) as r, Client(relay.url, pki, sender) as s:
+        relay.wait_log(r"peer ready entity=mic")
+        msg = kc.report("452017", ["mic"])
+        env, ans = submit(s, msg)
+        assert ans.WhichOneof("kind") == "accepted"
+        got, m = r.expect_delivery()
+        for state, by in ((pb.Receipt.DELIVERED, ""),
+                          (pb.Receipt.ACKNOWLEDGED, "総務 太郎")):
+            rc = kc.receipt("mic", m, got, state, by=by)
+            _, a = submit(r, rc)
+            assert a.WhichOneof("kind") == "accepted", a
+            back, bm = s.expect_delivery()
+            assert bm.sender == "mic" and bm.receipt.ref_id == msg.id
+            assert bm.receipt.state == state and bm.receipt.by == by
+    # the relay recorded both receipts, and audited everything
+    assert relay.query("SELECT signer, state, by FROM receipt ORDER BY at") == \
+        [("mic", 1, ""), ("mic", 2, "総務 太郎")]
+    assert relay.query("SELECT count(*) FROM audit") == [(3,)]

@@ -1,0 +1,163 @@
+"""Scenario 12: what the relay refuses, each with its reason checked, and
+that nothing refused is stored."""
+import pytest
+
+import kairan_client as kc
+from kairan_client import REASON, Client, Identity, pb
+
+
+def stored(relay):
+    return relay.query("SELECT count(*) FROM message")[0][0]
+
+
+def test_no_client_certificate(relay, pki):
+    with pytest.raises(Exception):
+        c = Client(relay.url, pki, Identity(pki.entity("452017")), cert=False)
+        c.recv(5)
+    relay.wait_log(r'peer refused addr=127\.0\.0\.1 reason="tls alert: .*'
+                   r'no client certificate')
+
+
+def test_unknown_ca(relay, pki):
+    with pytest.raises(Exception):
+        c = Client(relay.url, pki, Identity(pki.bad("unknown-root")))
+        c.recv(5)
+    relay.wait_log(r'peer refused addr=127\.0\.0\.1 reason="certificate '
+                   r'unable to get local issuer certificate"')
+
+
+def test_revoked_certificate(relay, pki):
+    with pytest.raises(Exception):
+        c = Client(relay.url, pki, Identity(pki.bad("revoked")))
+        c.recv(5)
+    relay.wait_log(r'peer refused .*reason="certificate certificate revoked"'
+                   r'.*CN=452033')
+
+
+def test_expired_certificate(relay, pki):
+    with pytest.raises(Exception):
+        c = Client(relay.url, pki, Identity(pki.bad("expired")))
+        c.recv(5)
+    relay.wait_log(r'peer refused .*reason="certificate certificate has '
+                   r'expired"')
+
+
+def test_prefecture_rule_at_handshake(relay, pki):
+    # chain verifies, but CA 45 may not vouch for a Tokyo code
+    with pytest.raises(Exception):
+        c = Client(relay.url, pki, Identity(pki.bad("pref13-by-45")))
+        c.recv(5)
+    relay.wait_log(r'peer refused addr=127\.0\.0\.1 reason=".*131083.*45')
+
+
+def test_revoked_by_sighup_is_dropped(relay, pki, tmp_path):
+    ident = Identity(pki.entity("452068"))
+    with Client(relay.url, pki, ident) as c:
+        relay.wait_log(r"peer ready entity=452068")
+        pki.revoke("452068")
+        relay.hup()
+        relay.wait_log(r'peer dropped entity=452068 .*reason=".*revoked')
+        assert c.closed()
+    # and it cannot come back
+    with pytest.raises(Exception):
+        c = Client(relay.url, pki, ident)
+        c.recv(5)
+
+
+def test_relay_role_refused_until_federation(relay, pki):
+    with Client(relay.url, pki, Identity(pki.entity("relay-13"))) as c:
+        f = c.recv()
+        assert f.refused.reason == REASON.NOT_AUTHORIZED
+        assert "federation" in f.refused.detail
+        assert c.closed()
+    relay.wait_log(r'peer refused .*entity=relay-13 reason="role relay')
+
+
+def test_sender_different_from_certificate(relay, pki):
+    me = Identity(pki.entity("452017"))
+    other = Identity(pki.entity("450006"))
+    with Client(relay.url, pki, me) as c:
+        # signed correctly by 450006, submitted over 452017's connection
+        msg = kc.report("450006", ["mic"])
+        c.send_envelope(other.seal(msg))
+        f = c.answer(msg.id)
+        assert f.refused.reason == REASON.NOT_AUTHORIZED
+        assert "452017" in f.refused.detail
+        # claims to be 450006 but signed by 452017
+        msg = kc.report("450006", ["mic"])
+        c.send_envelope(me.seal(msg))
+        f = c.answer(msg.id)
+        assert f.refused.reason == REASON.SENDER_MISMATCH
+    assert stored(relay) == 0
+
+
+def test_tampered_signature(relay, pki):
+    me = Identity(pki.entity("452017"))
+    with Client(relay.url, pki, me) as c:
+        msg = kc.report("452017", ["mic"])
+        c.send_envelope(me.seal(msg, tamper=True))
+        f = c.answer(msg.id)
+        assert f.refused.reason == REASON.BAD_SIGNATURE
+        # signed by another key than the certificate's
+        msg = kc.report("452017", ["mic"])
+        c.send_envelope(me.seal(msg, key=Identity(pki.entity("450006")).key))
+        f = c.answer(msg.id)
+        assert f.refused.reason == REASON.BAD_SIGNATURE
+        # still connected and still served after refusals
+        _, a = kc.submit(c, kc.report("452017", ["mic"]))
+        assert a.WhichOneof("kind") == "accepted"
+    assert stored(relay) == 1
+    relay.wait_log(r"envelope refused entity=452017 .*reason=BAD_SIGNATURE")
+
+
+def test_oversized_frame(relay, pki):
+    with Client(relay.url, pki, Identity(pki.entity("452017"))) as c:
+        c.send_raw(b"\x12" + b"\x00" * (1024 * 1024 + 1))
+        f = c.recv()
+        assert f.refused.reason == REASON.TOO_LARGE
+        assert c.closed()
+    relay.wait_log(r"reason=TOO_LARGE")
+
+
+def test_garbage_frame(relay, pki):
+    with Client(relay.url, pki, Identity(pki.entity("452017"))) as c:
+        c.send_raw(b"\xff\xfe garbage \x00\x01")
+        f = c.recv()
+        assert f.refused.reason == REASON.MALFORMED
+        assert c.closed()
+    assert stored(relay) == 0
+
+
+def test_invalid_field_named(relay, pki):
+    me = Identity(pki.entity("452017"))
+    with Client(relay.url, pki, me) as c:
+        msg = kc.report("452017", ["mic"])
+        msg.report.level = 7
+        c.send_envelope(me.seal(msg))
+        f = c.answer(msg.id)
+        assert f.refused.reason == REASON.INVALID_FIELD
+        assert "report.level" in f.refused.detail
+    assert stored(relay) == 0
+
+
+def test_unknown_recipient_gets_rejected_receipt(relay, pki):
+    me = Identity(pki.entity("452017"))
+    with Client(relay.url, pki, me) as c:
+        # 459992: a valid code (check digit) that no municipality has;
+        # 131083: known, but Tokyo is not served by relay-45
+        msg = kc.report("452017", ["459992", "131083", "mic"])
+        env, a = kc.submit(c, msg)
+        assert a.WhichOneof("kind") == "accepted"
+        got = {}
+        for _ in range(2):
+            renv, m = c.expect_delivery()
+            assert m.sender == "relay-45"
+            assert renv.cert_chain  # signed by the relay, verifiable
+            assert m.receipt.state == pb.Receipt.REJECTED
+            assert m.receipt.ref_id == msg.id
+            got[m.receipt.subject] = m.receipt.note
+        assert "not in the directory" in got["459992"]
+        assert "not served" in got["131083"]
+    assert relay.query("SELECT recipient FROM delivery d JOIN message m ON "
+                       "m.seq = d.message_seq WHERE m.id = ?",
+                       (msg.id,)) == [("mic",)]

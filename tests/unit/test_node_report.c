@@ -1,0 +1,456 @@
+/*
+ * test_node_report: report JSON -> IncidentReport: a full Japanese report
+ * with an attachment parses and validates as a Message; every broken field
+ * is refused with its name; syntax errors as file:line:column; times;
+ * report_to_json round trip. Run under SANITIZE=1 for leaks on failure.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kairan/message.h"
+#include "report.h"
+
+static char dir[64];
+
+static void
+write_file(const char *name, const char *text, size_t len)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	fclose(fp);
+}
+
+static int
+setup(void **state)
+{
+	static const char mail[] = "From: attacker\n";
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_node_report.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	write_file("mail.eml", mail, sizeof(mail) - 1);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+#define FULL_REPORT \
+	"{\n" \
+	"  \"title\": \"標的型攻撃メールによるマルウェア感染\",\n" \
+	"  \"category\": \"cyber_attack\",\n" \
+	"  \"subtypes\": [\"標的型攻撃\", \"ウイルス\"],\n" \
+	"  \"level\": 3,\n" \
+	"  \"occurred_at\": \"2026-11-22T08:05:12.250+09:00\",\n" \
+	"  \"discovered_at\": \"2026-11-22T09:30:00+09:00\",\n" \
+	"  \"location\": \"宮崎市役所 本庁舎 情報政策課\",\n" \
+	"  \"summary\": \"職員が標的型攻撃メールの添付ファイルを開き、\\n" \
+	"端末1台がマルウェアに感染した。\",\n" \
+	"  \"affected_services\": [\"住民情報系サービス\"],\n" \
+	"  \"affected_systems\": [\"内部情報系ネットワーク\", \"職員端末\"],\n" \
+	"  \"cause\": \"添付ファイルの開封\",\n" \
+	"  \"damage\": \"調査中\",\n" \
+	"  \"records_affected\": 1234,\n" \
+	"  \"is_incident\": \"incident\",\n" \
+	"  \"response\": \"当該端末をネットワークから隔離した。\",\n" \
+	"  \"prevention\": \"職員への注意喚起\",\n" \
+	"  \"external_response\": \"宮崎県・総務省へ報告\",\n" \
+	"  \"other\": \"\",\n" \
+	"  \"contact\": {\"name\": \"情報政策課\", \"organization\": " \
+	"\"宮崎市CSIRT\", \"phone\": \"0985-21-1712\", \"after_hours_phone\": " \
+	"\"090-0000-0000\", \"fax\": \"0985-22-6106\", \"email\": " \
+	"\"csirt@example.lg.jp\", \"hours\": \"平日 8:30-17:15\"},\n" \
+	"  \"attachments\": [\n" \
+	"    {\"name\": \"受信メール.eml\", \"media_type\": \"message/rfc822\", " \
+	"\"path\": \"mail.eml\"},\n" \
+	"    {\"name\": \"memo.txt\", \"media_type\": \"text/plain\", " \
+	"\"data_base64\": \"5pel5pys\"}\n" \
+	"  ]\n" \
+	"}\n"
+
+static void
+test_full_report(void **state)
+{
+	char path[256], err[512], hex[65];
+	IncidentReport *r;
+	Message m = KAIRAN__V1__MESSAGE__INIT;
+	uint8_t id[KAIRAN_ID_LEN], inc[KAIRAN_ID_LEN];
+	char *rcpt[] = { "450006" };
+
+	(void)state;
+	write_file("r.json", FULL_REPORT, strlen(FULL_REPORT));
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	r = report_from_file(path, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(r->title, "標的型攻撃メールによるマルウェア感染");
+	assert_int_equal(r->category,
+	    KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK);
+	assert_int_equal(r->n_subtypes, 2);
+	assert_string_equal(r->subtypes[0], "標的型攻撃");
+	assert_int_equal(r->level, 3);
+	assert_true(r->occurred_at_ms == 1795302312250LL);
+	assert_true(r->discovered_at_ms == 1795307400000LL);
+	assert_non_null(strstr(r->summary, "\n端末1台"));
+	assert_int_equal(r->n_affected_systems, 2);
+	assert_true(r->records_affected == 1234);
+	assert_int_equal(r->is_incident,
+	    KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__INCIDENT);
+	assert_string_equal(r->other, "");
+	assert_non_null(r->contact);
+	assert_string_equal(r->contact->phone, "0985-21-1712");
+	assert_string_equal(r->contact->hours, "平日 8:30-17:15");
+	assert_int_equal(r->n_attachments, 2);
+	assert_int_equal(r->attachments[0]->data.len, 15);
+	assert_int_equal(r->attachments[0]->sha256.len, 32);
+	message_hex(r->attachments[0]->sha256.data, 32, hex);
+	assert_string_equal(hex, "03c0c44394506d8e2fe83d23a2e108741b229150"
+	    "bd87ee4368a9de5ee98bedb0");
+	assert_int_equal(r->attachments[1]->data.len, 6);
+	assert_memory_equal(r->attachments[1]->data.data, "日本", 6);
+	assert_int_equal(r->incident_id.len, 0);
+	assert_int_equal(r->report_no, 0);
+
+	/* What the command line adds makes it a valid Message. */
+	memset(id, 1, sizeof(id));
+	memset(inc, 2, sizeof(inc));
+	r->incident_id.data = inc;
+	r->incident_id.len = sizeof(inc);
+	r->report_no = 1;
+	r->phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL;
+	m.id.data = id;
+	m.id.len = sizeof(id);
+	m.sender = "452017";
+	m.recipients = rcpt;
+	m.n_recipients = 1;
+	m.created_at_ms = 1795307500000LL;
+	m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	m.report = r;
+	if (message_validate(&m, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	r->incident_id.data = NULL;
+	r->incident_id.len = 0;
+	report_free(r);
+}
+
+static void
+test_minimal_and_round_trip(void **state)
+{
+	const char *text = "{\"category\": \"system_outage\", \"level\": 0, "
+	    "\"summary\": \"基幹系システムの停止\", \"occurred_at\": "
+	    "\"2026-11-22T00:30:00Z\", \"contact\": {\"phone\": \"1\"}}";
+	json_t *in, *out;
+	IncidentReport *r, *r2;
+	char err[512];
+
+	(void)state;
+	in = json_loads(text, 0, NULL);
+	assert_non_null(in);
+	r = report_from_json(in, NULL, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(r->level, 0);
+	assert_int_equal(r->is_incident,
+	    KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__UNDETERMINED);
+	assert_true(r->discovered_at_ms == 0);
+	out = report_to_json(r);
+	assert_non_null(out);
+	assert_string_equal(json_string_value(json_object_get(out,
+	    "occurred_at")), "2026-11-22T09:30:00+09:00");
+	assert_true(json_is_null(json_object_get(out, "discovered_at")));
+	assert_string_equal(json_string_value(json_object_get(out,
+	    "category")), "system_outage");
+	assert_string_equal(json_string_value(json_object_get(out,
+	    "is_incident")), "undetermined");
+	assert_int_equal(json_array_size(json_object_get(out, "attachments")),
+	    0);
+	/* What report_to_json writes (without attachments) reads back. */
+	r2 = report_from_json(out, NULL, err, sizeof(err));
+	if (r2 == NULL)
+		fail_msg("%s", err);
+	assert_true(r2->occurred_at_ms == r->occurred_at_ms);
+	assert_string_equal(r2->summary, r->summary);
+	assert_string_equal(r2->contact->phone, "1");
+	report_free(r2);
+	report_free(r);
+	json_decref(out);
+	json_decref(in);
+}
+
+static void
+test_to_json_attachments(void **state)
+{
+	char path[256], err[512];
+	IncidentReport *r;
+	json_t *o, *a;
+
+	(void)state;
+	write_file("r.json", FULL_REPORT, strlen(FULL_REPORT));
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	r = report_from_file(path, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("%s", err);
+	o = report_to_json(r);
+	a = json_array_get(json_object_get(o, "attachments"), 0);
+	assert_non_null(a);
+	assert_string_equal(json_string_value(json_object_get(a, "name")),
+	    "受信メール.eml");
+	assert_int_equal(json_integer_value(json_object_get(a, "size")), 15);
+	assert_string_equal(json_string_value(json_object_get(a, "sha256")),
+	    "03c0c44394506d8e2fe83d23a2e108741b229150bd87ee4368a9de5ee98bedb0");
+	assert_null(json_object_get(a, "data_base64"));
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "records_affected")), 1234);
+	json_decref(o);
+	report_free(r);
+	assert_null(report_to_json(NULL));
+	report_free(NULL);
+}
+
+/* Each case: a report body, and what the error must contain. */
+static const struct {
+	const char	*json;
+	const char	*want;
+} bad[] = {
+	{ "{\"level\": 1, \"summary\": \"x\"}", "report.category: missing" },
+	{ "{\"category\": \"cyber\", \"level\": 1, \"summary\": \"x\"}",
+	  "report.category: must be one of" },
+	{ "{\"category\": \"other\", \"summary\": \"x\"}",
+	  "report.level: missing" },
+	{ "{\"category\": \"other\", \"level\": \"high\", \"summary\": \"x\"}",
+	  "report.level: must be an integer 0..3, got \"high\"" },
+	{ "{\"category\": \"other\", \"level\": 4, \"summary\": \"x\"}",
+	  "report.level: must be an integer 0..3, got 4" },
+	{ "{\"category\": \"other\", \"level\": -1, \"summary\": \"x\"}",
+	  "report.level: must be an integer 0..3" },
+	{ "{\"category\": \"other\", \"level\": 1.5, \"summary\": \"x\"}",
+	  "report.level: must be an integer 0..3" },
+	{ "{\"category\": \"other\", \"level\": 1}", "report.summary: missing" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"\"}",
+	  "report.summary: must not be empty" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": 5}",
+	  "report.summary: must be a string, got 5" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"colour\": \"red\"}", "report.colour: unknown key" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"report_no\": 2}", "report.report_no: set by the command line" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"title\": [\"a\"]}", "report.title: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"subtypes\": \"標的型攻撃\"}", "report.subtypes: must be an array" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"subtypes\": [\"a\", 3]}", "report.subtypes[1]: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"subtypes\": [\"a\", \"\"]}",
+	  "report.subtypes[1]: must not be empty" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"affected_services\": [1]}", "report.affected_services[0]:" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"affected_systems\": {}}", "report.affected_systems: must be" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"occurred_at\": \"2026-11-22 09:30\"}",
+	  "report.occurred_at: must be an RFC 3339 time" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"discovered_at\": \"2026-11-22T09:30:00\"}",
+	  "report.discovered_at: must be an RFC 3339 time" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"discovered_at\": \"2026-02-30T09:30:00+09:00\"}",
+	  "report.discovered_at: must be an RFC 3339" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"occurred_at\": 1795307400000}", "report.occurred_at:" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"records_affected\": -3}",
+	  "report.records_affected: must be an integer >= 0" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"records_affected\": \"many\"}", "report.records_affected:" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"is_incident\": \"yes\"}", "report.is_incident: must be one of" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"contact\": \"x\"}", "report.contact: must be an object" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"contact\": {\"tel\": \"1\"}}", "report.contact.tel: unknown key" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"contact\": {\"phone\": 1}}", "report.contact.phone: must be a "
+	  "string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": {}}", "report.attachments: must be an array" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": [{\"media_type\": \"text/plain\", \"path\": "
+	  "\"mail.eml\"}]}", "report.attachments[0].name: missing" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": [{\"name\": \"a\", \"path\": \"mail.eml\"}]}",
+	  "report.attachments[0].media_type: missing" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": [{\"name\": \"a\", \"media_type\": \"pdf\", "
+	  "\"path\": \"mail.eml\"}]}",
+	  "report.attachments[0].media_type: must be a media type" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": [{\"name\": \"a\", \"media_type\": \"text/plain\"}"
+	  "]}", "report.attachments[0]: exactly one of path and data_base64" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": [{\"name\": \"a\", \"media_type\": \"text/plain\", "
+	  "\"path\": \"nonexistent.pdf\"}]}",
+	  "report.attachments[0].path: " },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": [{\"name\": \"a\", \"media_type\": \"text/plain\", "
+	  "\"path\": \"big.bin\"}]}",
+	  "report.attachments[0].path: " },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": [{\"name\": \"a\", \"media_type\": \"text/plain\", "
+	  "\"path\": \"mail.eml\"}, {\"name\": \"b\", \"media_type\": "
+	  "\"text/plain\", \"data_base64\": \"!!!!\"}]}",
+	  "report.attachments[1].data_base64: not valid base64" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"attachments\": [{\"name\": \"a\", \"media_type\": \"text/plain\", "
+	  "\"path\": \"mail.eml\", \"url\": \"x\"}]}",
+	  "report.attachments[0].url: unknown key" },
+	{ "[1, 2]", "report: must be a JSON object" },
+};
+
+static void
+test_bad_fields(void **state)
+{
+	char err[512];
+	IncidentReport *r;
+	json_t *j;
+	json_error_t je;
+	char *big;
+	size_t i;
+
+	(void)state;
+	/* An attachment one byte over 256 KiB. */
+	big = calloc(1, 256 * 1024 + 1);
+	assert_non_null(big);
+	write_file("big.bin", big, 256 * 1024 + 1);
+	free(big);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = json_loads(bad[i].json, 0, &je);
+		if (j == NULL)
+			fail_msg("case %zu: %s", i, je.text);
+		err[0] = '\0';
+		r = report_from_json(j, dir, err, sizeof(err));
+		json_decref(j);
+		if (r != NULL) {
+			report_free(r);
+			fail_msg("case %zu accepted: %s", i, bad[i].json);
+		}
+		if (strstr(err, bad[i].want) == NULL)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err,
+			    bad[i].want);
+	}
+}
+
+static void
+test_too_long(void **state)
+{
+	char err[512], *s;
+	IncidentReport *r;
+	json_t *o;
+
+	(void)state;
+	s = malloc(300);
+	assert_non_null(s);
+	memset(s, 'a', 299);
+	s[299] = '\0';
+	o = json_pack("{s:s, s:i, s:s, s:s}", "category", "other", "level", 1,
+	    "summary", "x", "title", s);
+	r = report_from_json(o, NULL, err, sizeof(err));
+	assert_null(r);
+	assert_non_null(strstr(err, "report.title: too long"));
+	json_decref(o);
+	free(s);
+	o = json_pack("{s:s, s:i, s:s, s:[s, s]}", "category", "other",
+	    "level", 1, "summary", "x", "subtypes", "a", "a\xe3\x81");
+	/* jansson refuses invalid UTF-8 itself; fine either way. */
+	if (o != NULL) {
+		r = report_from_json(o, NULL, err, sizeof(err));
+		assert_null(r);
+		json_decref(o);
+	}
+}
+
+static void
+test_syntax_error(void **state)
+{
+	char path[256], err[512], want[300];
+
+	(void)state;
+	write_file("s.json", "{\n  \"category\": \"other\",\n  \"level\": 1\n"
+	    "  \"summary\": \"x\"\n}\n", 53);
+	snprintf(path, sizeof(path), "%s/s.json", dir);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:4:", path);
+	if (strstr(err, want) != err || strstr(err, "JSON syntax error") ==
+	    NULL)
+		fail_msg("got \"%s\"", err);
+	/* A duplicate key is an error too. */
+	write_file("d.json", "{\"level\": 1, \"level\": 2}", 24);
+	snprintf(path, sizeof(path), "%s/d.json", dir);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "duplicate"));
+	snprintf(path, sizeof(path), "%s/missing.json", dir);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "missing.json"));
+}
+
+static void
+test_times(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(report_parse_time("2026-11-22T09:30:00+09:00", &ms),
+	    0);
+	assert_true(ms == 1795307400000LL);
+	assert_int_equal(report_parse_time("2026-11-22T00:30:00Z", &ms), 0);
+	assert_true(ms == 1795307400000LL);
+	assert_int_equal(report_parse_time("2026-11-21T19:30:00.5-05:00",
+	    &ms), 0);
+	assert_true(ms == 1795307400500LL);
+	assert_int_equal(report_parse_time("2028-02-29T00:00:00Z", &ms), 0);
+	assert_int_equal(report_parse_time("2027-02-29T00:00:00Z", &ms), -1);
+	assert_int_equal(report_parse_time("2026-13-01T00:00:00Z", &ms), -1);
+	assert_int_equal(report_parse_time("2026-11-22T24:00:00Z", &ms), -1);
+	assert_int_equal(report_parse_time("2026-11-22T09:30:00+0900", &ms),
+	    -1);
+	assert_int_equal(report_parse_time("2026-11-22T09:30:00Zx", &ms), -1);
+	assert_int_equal(report_parse_time("2026-11-22T09:30:00.Z", &ms), -1);
+	assert_int_equal(report_parse_time("", &ms), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_report),
+		cmocka_unit_test(test_minimal_and_round_trip),
+		cmocka_unit_test(test_to_json_attachments),
+		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_too_long),
+		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_times),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,284 @@
+/*
+ * Unit tests of the relay's store and audit chain: idempotent by id,
+ * deliveries in order and ended once, the audit chain detects an altered
+ * row, and a rolled back batch leaves nothing behind.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "kairan/message.h"
+
+#include "audit.h"
+#include "store.h"
+
+struct fx {
+	char		 dir[64];
+	char		 path[128];
+	struct store	*s;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/kairan-relay-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/relay.db", f->dir);
+	f->s = store_open(f->path, err, sizeof(err));
+	assert_non_null(f->s);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[256];
+
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* A minimal report message with recipients (not signed: the store does not care). */
+static void
+mk(Message *m, IncidentReport *r, uint8_t id[16], char **rcpt, size_t n)
+{
+	static char sender[] = "452017";
+
+	kairan__v1__message__init(m);
+	kairan__v1__incident_report__init(r);
+	assert_int_equal(message_id_new(id), 0);
+	m->id.data = id;
+	m->id.len = 16;
+	m->sender = sender;
+	m->recipients = rcpt;
+	m->n_recipients = n;
+	m->created_at_ms = 1;
+	m->body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	m->report = r;
+}
+
+static int64_t
+add(struct store *s, Message *m, int *dup)
+{
+	static const uint8_t env[4] = { 1, 2, 3, 4 }, digest[32];
+	char err[256];
+	int64_t seq = 0;
+	size_t i;
+
+	assert_int_equal(store_begin(s, err, sizeof(err)), 0);
+	assert_int_equal(store_message_add(s, m, env, sizeof(env), digest,
+	    "452017", 1000, dup, &seq, err, sizeof(err)), 0);
+	if (!*dup)
+		for (i = 0; i < m->n_recipients; i++)
+			assert_int_equal(store_delivery_add(s, seq,
+			    m->recipients[i], err, sizeof(err)), 0);
+	assert_int_equal(store_commit(s, err, sizeof(err)), 0);
+	return seq;
+}
+
+static void
+test_idempotent_by_id(void **state)
+{
+	struct fx *f = *state;
+	Message m;
+	IncidentReport r;
+	uint8_t id[16];
+	char *rc[] = { "450006", "mic" };
+	int dup;
+	int64_t a, b;
+
+	mk(&m, &r, id, rc, 2);
+	a = add(f->s, &m, &dup);
+	assert_int_equal(dup, 0);
+	b = add(f->s, &m, &dup);
+	assert_int_equal(dup, 1);
+	assert_true(a == b);
+	assert_int_equal(store_pending_count(f->s), 2);
+}
+
+static void
+test_deliveries_in_order_and_ended_once(void **state)
+{
+	struct fx *f = *state;
+	Message m1, m2;
+	IncidentReport r1, r2;
+	uint8_t id1[16], id2[16], got[16], *env;
+	char *rc[] = { "450006" }, err[256];
+	size_t envlen;
+	int64_t seq;
+	int dup;
+
+	mk(&m1, &r1, id1, rc, 1);
+	mk(&m2, &r2, id2, rc, 1);
+	add(f->s, &m1, &dup);
+	add(f->s, &m2, &dup);
+	assert_int_equal(store_next_delivery(f->s, "450006", 0, &seq, got,
+	    &env, &envlen, err, sizeof(err)), 1);
+	assert_memory_equal(got, id1, 16);
+	assert_int_equal(envlen, 4);
+	free(env);
+	/* after the cursor: the second one */
+	assert_int_equal(store_next_delivery(f->s, "450006", seq, &seq, got,
+	    &env, &envlen, err, sizeof(err)), 1);
+	assert_memory_equal(got, id2, 16);
+	free(env);
+	assert_int_equal(store_next_delivery(f->s, "450006", seq, &seq, got,
+	    &env, &envlen, err, sizeof(err)), 0);
+	/* nothing for someone else */
+	assert_int_equal(store_next_delivery(f->s, "mic", 0, &seq, got, &env,
+	    &envlen, err, sizeof(err)), 0);
+	/* ended once: a second Accepted changes nothing */
+	assert_int_equal(store_delivery_end(f->s, id1, "450006", DELIVERY_DONE,
+	    NULL, 2000, err, sizeof(err)), 1);
+	assert_int_equal(store_delivery_end(f->s, id1, "450006", DELIVERY_DONE,
+	    NULL, 2000, err, sizeof(err)), 0);
+	/* a recipient cannot end someone else's delivery */
+	assert_int_equal(store_delivery_end(f->s, id2, "mic", DELIVERY_DONE,
+	    NULL, 2000, err, sizeof(err)), 0);
+	assert_int_equal(store_next_delivery(f->s, "450006", 0, &seq, got,
+	    &env, &envlen, err, sizeof(err)), 1);
+	assert_memory_equal(got, id2, 16);
+	free(env);
+	assert_int_equal(store_pending_count(f->s), 1);
+}
+
+static void
+test_rollback_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	Message m;
+	IncidentReport r;
+	uint8_t id[16];
+	static const uint8_t env[1], digest[32];
+	char *rc[] = { "450006" }, err[256];
+	int64_t seq, bad;
+	long long rows;
+	int dup;
+
+	mk(&m, &r, id, rc, 1);
+	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_message_add(f->s, &m, env, 1, digest, "452017",
+	    1, &dup, &seq, err, sizeof(err)), 0);
+	store_rollback(f->s);
+	assert_int_equal(store_pending_count(f->s), 0);
+	/* the chain head was rolled back too: the next row still links */
+	add(f->s, &m, &dup);
+	assert_int_equal(dup, 0);
+	assert_int_equal(store_audit_verify(f->s, &bad, &rows, err,
+	    sizeof(err)), 0);
+	assert_int_equal(rows, 1);
+}
+
+static void
+test_audit_chain_detects_alteration(void **state)
+{
+	struct fx *f = *state;
+	Message m;
+	IncidentReport r;
+	uint8_t id[16];
+	char *rc[] = { "450006" }, err[256];
+	int64_t bad;
+	long long rows;
+	int dup, i;
+	sqlite3 *db;
+
+	for (i = 0; i < 5; i++) {
+		mk(&m, &r, id, rc, 1);
+		add(f->s, &m, &dup);
+	}
+	assert_int_equal(store_audit_verify(f->s, &bad, &rows, err,
+	    sizeof(err)), 0);
+	assert_int_equal(rows, 5);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE audit SET detail = 'x' "
+	    "WHERE seq = 4", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_audit_verify(f->s, &bad, &rows, err,
+	    sizeof(err)), 1);
+	assert_int_equal(bad, 4);
+}
+
+static void
+test_audit_hash_covers_every_field(void **state)
+{
+	uint8_t prev[32] = { 0 }, id[16] = { 1 }, dg[32] = { 2 }, a[32], b[32];
+	struct audit_row r = { 1, 2, "accepted", id, "452017", dg, "d" };
+	struct audit_row r2;
+
+	(void)state;
+	assert_int_equal(audit_hash(prev, &r, a), 0);
+	r2 = r;
+	r2.entity = "452018";
+	assert_int_equal(audit_hash(prev, &r2, b), 0);
+	assert_memory_not_equal(a, b, 32);
+	r2 = r;
+	r2.at = 3;
+	assert_int_equal(audit_hash(prev, &r2, b), 0);
+	assert_memory_not_equal(a, b, 32);
+	/* fields cannot run together: "ab"+"c" differs from "a"+"bc" */
+	r2 = r;
+	r2.event = "accepte";
+	r2.entity = "d452017";
+	assert_int_equal(audit_hash(prev, &r2, b), 0);
+	assert_memory_not_equal(a, b, 32);
+	prev[0] = 1;
+	assert_int_equal(audit_hash(prev, &r, b), 0);
+	assert_memory_not_equal(a, b, 32);
+}
+
+static void
+test_schema_version(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_idempotent_by_id, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_deliveries_in_order_and_ended_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_audit_chain_detects_alteration, setup, teardown),
+		cmocka_unit_test(test_audit_hash_covers_every_field),
+		cmocka_unit_test_setup_teardown(test_schema_version, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
