@@ -60,8 +60,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit unit-build integration fuzz demo bench clean \
-	directory py
+.PHONY: all deps check unit unit-build integration fuzz demo demo-stop \
+	bench clean directory py
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(BUILD)/directory.json py
@@ -157,7 +157,11 @@ fuzz: $(GEN) $(FIXTURES)/.done
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh deploy/demo/run.sh
+	@KAIRAN_BIN=$(abspath $(BIN)) KAIRAN_BUILD=$(abspath $(BUILD)) \
+	    bash deploy/demo/run.sh
+
+demo-stop:
+	@bash deploy/demo/run.sh stop
 
 bench: all
 	@sh tests/bench/run.sh

@@ -267,8 +267,8 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 	if (b != NULL)
 		fprintf(out, "%s\n\n", b);
 
-	fprintf(out, "情報セキュリティインシデント報告（第%" PRIu32 "報）　%s\n",
-	    r->report_no, phase_label(r->phase));
+	fprintf(out, "情報セキュリティインシデント報告（第%" PRIu32 "報）\n"
+	    "報告区分: %s\n", r->report_no, phase_label(r->phase));
 	if (!empty(r->title))
 		fprintf(out, "件名: %s\n", r->title);
 	if (r->incident_id.len == KAIRAN_ID_LEN) {
@@ -282,8 +282,10 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 	fprintf(out, "報告日時: %s\n", form_time(m->created_at_ms, t,
 	    sizeof(t)));
 	name = entity_name(dir, m->sender);
-	fprintf(out, "報告者: %s（%s）\n", name != NULL ? name : m->sender,
-	    m->sender);
+	if (name != NULL)
+		fprintf(out, "報告者: %s（%s）\n", name, m->sender);
+	else
+		fprintf(out, "報告者: %s\n", m->sender);
 	fprintf(out, "宛先: ");
 	for (i = 0; i < m->n_recipients; i++) {
 		name = entity_name(dir, m->recipients[i]);
@@ -317,15 +319,11 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 	fprintf(out, "\n2. 被害の状況\n");
 	fprintf(out, "　(1) レベル: %" PRIu32 "（%s）\n", r->level,
 	    level_meaning(r->level));
-	list_line(out, "(2) 影響を受けたサービス・システム",
-	    r->affected_services, r->n_affected_services);
-	if (r->n_affected_systems > 0) {
-		fputs("　　システム: ", out);
-		for (i = 0; i < r->n_affected_systems; i++)
-			fprintf(out, "%s%s", i ? "、" : "",
-			    r->affected_systems[i]);
-		fputc('\n', out);
-	}
+	fprintf(out, "　(2) 影響を受けたサービス・システム:\n");
+	list_line(out, "　サービス", r->affected_services,
+	    r->n_affected_services);
+	list_line(out, "　システム", r->affected_systems,
+	    r->n_affected_systems);
 	fprintf(out, "　(3) 被害・影響範囲:\n");
 	text_block(out, "　　", r->damage);
 	if (r->records_affected > 0)
@@ -347,11 +345,10 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 	fprintf(out, "\n8. その他\n");
 	text_block(out, "　", r->other);
 
-	fprintf(out, "\n添付: ");
 	if (r->n_attachments == 0)
-		fprintf(out, "なし\n");
+		fprintf(out, "\n添付: なし\n");
 	else
-		fputc('\n', out);
+		fprintf(out, "\n添付:\n");
 	for (i = 0; i < r->n_attachments; i++) {
 		a = r->attachments[i];
 		if (a->sha256.len == KAIRAN_DIGEST_LEN)

@@ -129,6 +129,19 @@ lws_log(int level, const char *line)
 		log_debug("lws: %s", buf);
 }
 
+/* The peer's address, without the IPv4-mapped prefix of a dual-stack socket. */
+static void
+peer_addr(struct lws *wsi, char *buf, size_t len)
+{
+	char a[64];
+
+	if (wsi == NULL || lws_get_peer_simple(wsi, a, sizeof(a)) == NULL) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%s", strncmp(a, "::ffff:", 7) == 0 ? a + 7 : a);
+}
+
 static void
 peer_wake(struct peer *p)
 {
@@ -567,6 +580,17 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- writing ---- */
 
+/* Ends a refused connection with a close frame (1008, policy violation). */
+static int
+close_peer(struct peer *p)
+{
+	static unsigned char why[] = "refused";
+
+	lws_close_reason(p->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, why,
+	    sizeof(why) - 1);
+	return -1;
+}
+
 /* Writes one frame; returns -1 to close the connection. */
 static int
 on_writeable(struct peer *p)
@@ -588,7 +612,7 @@ on_writeable(struct peer *p)
 		if (p->ctl_head != NULL || p->state == PEER_READY)
 			peer_wake(p);
 		else if (p->state == PEER_CLOSING)
-			return -1;
+			return close_peer(p);
 		if (p->rx_paused && p->nctl < s->cfg->window) {
 			p->rx_paused = 0;
 			lws_rx_flow_control(p->wsi, 1);
@@ -596,7 +620,7 @@ on_writeable(struct peer *p)
 		return 0;
 	}
 	if (p->state == PEER_CLOSING)
-		return -1;
+		return close_peer(p);
 	if (p->state != PEER_READY || p->retry_pending ||
 	    p->nflight >= s->cfg->window)
 		return 0;
@@ -665,7 +689,7 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 
 	p->srv = s;
 	p->wsi = wsi;
-	lws_get_peer_simple(wsi, p->addr, sizeof(p->addr));
+	peer_addr(wsi, p->addr, sizeof(p->addr));
 	if ((ssl = lws_get_ssl(wsi)) == NULL ||
 	    identity_from_ssl(ssl, &p->who, err, sizeof(err)) == -1) {
 		log_warnx("peer refused addr=%s reason=\"%s\"", p->addr,
@@ -732,8 +756,7 @@ on_verify(struct lws *wsi, X509_STORE_CTX *x, SSL *ssl, int preverify_ok)
 	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject,
 		    sizeof(subject));
-	if (wsi != NULL)
-		lws_get_peer_simple(wsi, addr, sizeof(addr));
+	peer_addr(wsi, addr, sizeof(addr));
 	log_warnx("peer refused addr=%s reason=\"certificate %s\" depth=%d "
 	    "subject=\"%s\"", addr, X509_verify_cert_error_string(e),
 	    X509_STORE_CTX_get_error_depth(x), subject);
@@ -749,11 +772,14 @@ on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
 		return;
 	if ((si->ret >> 8) != SSL3_AL_FATAL)
 		return;
-	lws_get_peer_simple(wsi, addr, sizeof(addr));
-	/* TLS 1.3 "certificate required" (116) when none was presented */
-	log_warnx("peer refused addr=%s reason=\"tls alert: %s%s\"", addr,
-	    SSL_alert_desc_string_long(si->ret),
-	    (si->ret & 0xff) == 116 ? " (no client certificate)" : "");
+	peer_addr(wsi, addr, sizeof(addr));
+	/* TLS 1.3 "certificate required" (116): OpenSSL has no name for it */
+	if ((si->ret & 0xff) == 116)
+		log_warnx("peer refused addr=%s reason=\"tls alert: certificate "
+		    "required (no client certificate)\"", addr);
+	else
+		log_warnx("peer refused addr=%s reason=\"tls alert: %s\"", addr,
+		    SSL_alert_desc_string_long(si->ret));
 }
 
 static int
@@ -1023,8 +1049,8 @@ server_run(const struct config *cfg)
 	ev_timer_init(&s.retry_timer, retry_cb, RETRY_DELAY, 0.);
 	s.retry_timer.data = &s;
 
-	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 0 ?
-	    LLL_NOTICE : 0), lws_log);
+	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 1 ?
+	    LLL_NOTICE | LLL_INFO : 0), lws_log);
 	memset(&idle, 0, sizeof(idle));
 	idle.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
 	idle.secs_since_valid_hangup = (uint16_t)(cfg->ping_interval_s +

@@ -23,7 +23,9 @@ REASON = pb.Refused.Reason
 
 def pem_certs(path):
     data = open(path, "rb").read()
-    return x509.load_pem_x509_certificates(data)
+    end = b"-----END CERTIFICATE-----"
+    return [x509.load_pem_x509_certificate(block + end)
+            for block in data.split(end) if b"BEGIN CERTIFICATE" in block]
 
 
 class Identity:
@@ -104,9 +106,11 @@ class Client:
         ctx.load_verify_locations(str(ca or pki.ca))
         if cert and ident is not None:
             ctx.load_cert_chain(ident.chain_file, ident.key_file)
-        self.ws = self._run(websockets.connect(
-            url, ssl=ctx, subprotocols=["kairan.v1"], max_size=None,
-            ping_interval=None, open_timeout=10))
+        async def connect():
+            return await websockets.connect(
+                url, ssl=ctx, subprotocols=["kairan.v1"], max_size=None,
+                ping_interval=None, open_timeout=10)
+        self.ws = self._run(connect())
         self.peer_hello = None
         self.pending = []
         if hello:
@@ -114,6 +118,7 @@ class Client:
                 entity=ident.entity, version=1, software="pytest")))
 
     def _run(self, coro, timeout=harness.TIMEOUT):
+        asyncio.set_event_loop(self.loop)
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
     def send_raw(self, data):

@@ -65,7 +65,8 @@ def test_revoked_by_sighup_is_dropped(relay, pki, tmp_path):
 
 
 def test_relay_role_refused_until_federation(relay, pki):
-    with Client(relay.url, pki, Identity(pki.entity("relay-13"))) as c:
+    with Client(relay.url, pki, Identity(pki.entity("relay-13")),
+                hello=False) as c:
         f = c.recv()
         assert f.refused.reason == REASON.NOT_AUTHORIZED
         assert "federation" in f.refused.detail

@@ -59,7 +59,7 @@ dated() {	# $1 case, $2 CN, $3 start, $4 end: through CA 45's own database
 	    -out "$d/key.pem" 2>/dev/null
 	openssl req -new -key "$d/key.pem" -subj "/O=kairan/OU=node/CN=$2" \
 	    -out "$d/req.csr"
-	KAIRAN_SAN="DNS:$2" openssl ca -batch -config "$tmp/ca-45/openssl.cnf" \
+	KAIRAN_CA_DIR="$tmp/ca-45" KAIRAN_SAN="DNS:$2" openssl ca -batch -config "$tmp/ca-45/openssl.cnf" \
 	    -extensions ext_leaf -startdate "$3" -enddate "$4" -notext \
 	    -in "$d/req.csr" -out "$d/cert.pem" 2>/dev/null
 	rm -f "$d/req.csr"

@@ -1,0 +1,186 @@
+/*
+ * kairan-dir: builds and shows the directory.
+ *
+ *   kairan-dir import --codes DIR --adjacency DIR [--contacts FILE] -o OUT
+ *   kairan-dir -d directory.json show ID
+ *   kairan-dir -d directory.json expand SENDER LIST
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kairan/directory.h"
+#include "kairan/log.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: kairan-dir import --codes DIR --adjacency DIR "
+	    "[--contacts FILE] -o OUT\n"
+	    "       kairan-dir -d directory.json show ID\n"
+	    "       kairan-dir -d directory.json expand SENDER LIST\n"
+	    "  import  builds the directory from localgovjp-utf8.csv and\n"
+	    "          prefjp-utf8.csv (--codes), the N03 adjacency list\n"
+	    "          (--adjacency) and a contacts CSV (id,name,phone,\n"
+	    "          after_hours_phone,fax,email,hours)\n"
+	    "  show    an entity, its neighbours and its point of contact\n"
+	    "  expand  what a recipient list (@prefecture, @ministry,\n"
+	    "          @neighbours, @region, ids) means for SENDER\n");
+}
+
+static void
+line(const char *label, const char *v)
+{
+	if (v != NULL && *v != '\0')
+		printf("  %-18s %s\n", label, v);
+}
+
+static int
+show(const struct directory *d, const char *id)
+{
+	const struct dir_entity *e;
+	size_t i;
+
+	if ((e = directory_get(d, id)) == NULL) {
+		fprintf(stderr, "kairan-dir: unknown entity %s\n", id);
+		return 1;
+	}
+	printf("%s %s (%s) %s%s%s\n", e->id, e->name, e->kana,
+	    directory_kind_name(e->kind), e->pref[0] ? " prefecture=" : "",
+	    e->pref);
+	line("担当", e->contact.name);
+	line("電話", e->contact.phone);
+	line("時間外", e->contact.after_hours_phone);
+	line("FAX", e->contact.fax);
+	line("e-mail", e->contact.email);
+	line("受付時間", e->contact.hours);
+	printf("neighbours: %zu\n", e->nneighbours);
+	for (i = 0; i < e->nneighbours; i++)
+		printf("  %s %s\n", e->neighbours[i]->id,
+		    e->neighbours[i]->name);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "codes", required_argument, NULL, 'c' },
+		{ "adjacency", required_argument, NULL, 'a' },
+		{ "contacts", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *codes = NULL, *adj = NULL, *contacts = NULL, *out = NULL;
+	const char *dfile = NULL;
+	struct directory *d;
+	char err[1024], **list;
+	size_t i, n;
+	int ch, rc;
+
+	log_init("kairan-dir", 0);
+	while ((ch = getopt_long(argc, argv, "+d:o:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			codes = optarg;
+			break;
+		case 'a':
+			adj = optarg;
+			break;
+		case 'C':
+			contacts = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'd':
+			dfile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[0], "import") == 0) {
+		/* options may follow the verb too */
+		optind = 1;
+		while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+			switch (ch) {
+			case 'c':
+				codes = optarg;
+				break;
+			case 'a':
+				adj = optarg;
+				break;
+			case 'C':
+				contacts = optarg;
+				break;
+			case 'o':
+				out = optarg;
+				break;
+			default:
+				usage(stderr);
+				return 2;
+			}
+		}
+		if (codes == NULL || adj == NULL || out == NULL ||
+		    optind != argc) {
+			usage(stderr);
+			return 2;
+		}
+		if (directory_import(codes, adj, contacts, out, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "kairan-dir: %s\n", err);
+			return 1;
+		}
+		if ((d = directory_load(out, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "kairan-dir: %s\n", err);
+			return 1;
+		}
+		printf("%s: %zu entities\n", out, directory_count(d));
+		directory_free(d);
+		return 0;
+	}
+	if (dfile == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	if ((strcmp(argv[0], "show") == 0 && argc != 2) ||
+	    (strcmp(argv[0], "expand") == 0 && argc != 3) ||
+	    (strcmp(argv[0], "show") != 0 && strcmp(argv[0], "expand") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	if ((d = directory_load(dfile, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "kairan-dir: %s\n", err);
+		return 1;
+	}
+	if (strcmp(argv[0], "show") == 0)
+		rc = show(d, argv[1]);
+	else if (directory_expand(d, argv[1], argv[2], &list, &n, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "kairan-dir: %s\n", err);
+		rc = 1;
+	} else {
+		for (i = 0; i < n; i++) {
+			const struct dir_entity *e = directory_get(d, list[i]);
+
+			printf("%s %s\n", list[i], e != NULL ? e->name : "");
+		}
+		directory_list_free(list, n);
+		rc = 0;
+	}
+	directory_free(d);
+	return rc;
+}
