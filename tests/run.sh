@@ -8,6 +8,11 @@ set -u
 cd "$(dirname "$0")/.."
 
 what=${1:-all}
+KAIRAN_DATA="$(cd "${KAIRAN_DATA:-../shared/data}" && pwd)" || {
+	echo "tests: the real directory data is missing (../shared/data or \$KAIRAN_DATA)" >&2
+	exit 1
+}
+export KAIRAN_DATA
 passed=0
 failed=0
 failures=()
@@ -37,7 +42,6 @@ run_integration() {	# $1: bin dir, $2: build dir
 	[ -d tests/integration ] || return 0
 	ls tests/integration/test_*.py >/dev/null 2>&1 || return 0
 	out=$(KAIRAN_BIN="$PWD/$1" KAIRAN_BUILD="$PWD/$2" \
-	    KAIRAN_DATA="$(cd "${KAIRAN_DATA:-../shared/data}" && pwd)" \
 	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | tail -n 60

@@ -214,29 +214,6 @@ class Node:
                 for t in tables}
 
 
-class NodePki(harness.Pki):
-    """A federation PKI made directly with certs/kairan-pki (root, CA 45,
-    CA national, CRLs), issuing entities on demand. The shared test PKI of
-    tests/unit/mkpki.sh is built in a temporary folder and renamed, which
-    leaves its CA configurations pointing at the old path, so it cannot
-    issue more certificates later; the node scenarios need a dozen."""
-
-    def __init__(self, path):
-        self.path = Path(path)
-        tool = str(ROOT / "certs" / "kairan-pki")
-        if not (self.path / ".done").exists():
-            for args in (["init"], ["ca", "45"], ["ca", "national"]):
-                subprocess.run([tool, args[0], str(self.path), *args[1:]],
-                               check=True, capture_output=True)
-            for e in ["relay-45", "452017", "450006", "452025", "mic"]:
-                subprocess.run([tool, "issue", str(self.path), e, "--role",
-                                "relay" if e.startswith("relay-") else "node"],
-                               check=True, capture_output=True)
-            (self.path / ".done").write_text("")
-        self.ca = self.path / "root" / "ca.pem"
-        self.crl = self.path / "crl.pem"
-
-
 class Federation:
     """Relays and nodes of one test, stopped (cleanly) at the end."""
 
@@ -281,15 +258,10 @@ class Federation:
 try:
     import pytest
 
-    @pytest.fixture(scope="session")
-    def npki(tmp_path_factory):
-        """The node scenarios' PKI, once per session."""
-        return NodePki(tmp_path_factory.mktemp("npki") / "pki")
-
     @pytest.fixture()
-    def fed(tmp_path, npki):
+    def fed(tmp_path, pki):
         """A Federation for one test; everything stopped cleanly after."""
-        f = Federation(tmp_path, npki)
+        f = Federation(tmp_path, pki)
         try:
             yield f
         finally:

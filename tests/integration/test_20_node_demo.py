@@ -4,7 +4,7 @@ every receipt. One relay-45 serving 45 and mic, eleven nodes: 宮崎県,
 to @prefecture,@ministry,@neighbours; every recipient's node stores it once
 and sends DELIVERED; five people acknowledge; 第2報 goes to the same ten."""
 from nodeharness import (NEIGHBOURS, PREF, REPORT_1, REPORT_2, SENDER,
-                         fed, npki)  # noqa: F401 (fixtures)
+                         fed)  # noqa: F401 (fixture)
 
 RECIPIENTS = sorted([PREF, "mic"] + NEIGHBOURS)
 ACKS = {

@@ -1,7 +1,7 @@
 """Scenario 21: a report written while the relay is down waits in the
 outbox (the command line needs neither daemon nor relay) and is delivered
 once the relay is back."""
-from nodeharness import REPORT_1, fed, npki  # noqa: F401 (fixtures)
+from nodeharness import REPORT_1, fed  # noqa: F401 (fixture)
 
 LONG = 90  # the route's backoff may have grown while the relay was away
 

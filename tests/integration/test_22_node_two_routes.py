@@ -2,7 +2,7 @@
 two relays sends on both; a recipient reachable through both gets the
 report twice and stores it once; each recipient sees it once, and the
 sender sees one receipt state per recipient."""
-from nodeharness import REPORT_1, fed, npki  # noqa: F401 (fixtures)
+from nodeharness import REPORT_1, fed  # noqa: F401 (fixture)
 
 
 def test_two_routes_each_recipient_once(fed):

@@ -2,8 +2,7 @@
 what its command line wrote to the outbox goes out after the restart, what
 its inbox held is still there (once), and what arrived for it meanwhile is
 delivered when it is back."""
-from nodeharness import (REPORT_1, REPORT_2,  # noqa: F401 (fixtures)
-                         fed, npki)
+from nodeharness import REPORT_1, REPORT_2, fed  # noqa: F401 (fixture)
 
 
 def test_sigkill_and_restart_lose_nothing(fed):

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from nodeharness import REPORT_1, Node, npki  # noqa: F401 (fixture)
+from nodeharness import REPORT_1, Node
 
 GOOD = json.loads(REPORT_1.read_text())
 
@@ -41,8 +41,8 @@ CASES = [
 
 
 @pytest.fixture()
-def node(tmp_path, npki):
-    n = Node(tmp_path, npki, "452017", {"pref": "wss://127.0.0.1:1/"})
+def node(tmp_path, pki):
+    n = Node(tmp_path, pki, "452017", {"pref": "wss://127.0.0.1:1/"})
     # One good report first, so that the tables are not all empty.
     shutil.copytree(REPORT_1.parent / "attachments", tmp_path / "attachments")
     n.send(REPORT_1, "452025")

@@ -3,8 +3,7 @@ as EXERCISE by the sender, stored as such by the recipient, shown as 訓練
 in `inbox`, as status EXERCISE in `show --json`, with the 訓練 banner at
 the top and bottom of `show --form`; its 第2報 and receipts stay exercise
 too, and real traffic next to it is not marked."""
-from nodeharness import (REPORT_1, REPORT_2,  # noqa: F401 (fixtures)
-                         fed, npki)
+from nodeharness import REPORT_1, REPORT_2, fed  # noqa: F401 (fixture)
 
 
 def test_exercise_mark_end_to_end(fed):

@@ -1,0 +1,248 @@
+/*
+ * Unit tests of the directory on the real data of ../shared/data: the
+ * importer's folding of wards, the counts, adjacency (Koto-ku, Miyazaki-shi,
+ * Aisho-cho), group expansion, and refusals of malformed directories.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kairan/directory.h"
+
+static char tmpdir[64];
+static char dirpath[128];
+static struct directory *dir;
+
+static int
+group_setup(void **state)
+{
+	const char *data = getenv("KAIRAN_DATA");
+	char codes[1024], adj[1024], err[1024];
+
+	(void)state;
+	if (data == NULL)
+		data = "../shared/data";
+	snprintf(codes, sizeof(codes), "%s/codes", data);
+	snprintf(adj, sizeof(adj), "%s/adjacency", data);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kairan-dir-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(dirpath, sizeof(dirpath), "%s/directory.json", tmpdir);
+	if (directory_import(codes, adj, "deploy/contacts-demo.csv", dirpath,
+	    err, sizeof(err)) == -1) {
+		fprintf(stderr, "import: %s\n", err);
+		return -1;
+	}
+	if ((dir = directory_load(dirpath, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "load: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	directory_free(dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Expands list for sender and compares with the space-separated want. */
+static void
+expect(const char *sender, const char *list, const char *want)
+{
+	char **out, err[512], got[8192] = "";
+	size_t i, n;
+
+	if (directory_expand(dir, sender, list, &out, &n, err,
+	    sizeof(err)) == -1)
+		fail_msg("expand %s %s: %s", sender, list, err);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(got, " ");
+		strcat(got, out[i]);
+	}
+	directory_list_free(out, n);
+	assert_string_equal(got, want);
+}
+
+static void
+expect_error(const char *sender, const char *list, const char *needle)
+{
+	char **out, err[512];
+	size_t n;
+
+	assert_int_equal(directory_expand(dir, sender, list, &out, &n, err,
+	    sizeof(err)), -1);
+	assert_null(out);
+	if (strstr(err, needle) == NULL)
+		fail_msg("error \"%s\" does not name \"%s\"", err, needle);
+}
+
+static void
+test_counts_and_kinds(void **state)
+{
+	size_t i, muni = 0, pref = 0, nat = 0;
+	const struct dir_entity *e;
+
+	(void)state;
+	for (i = 0; i < directory_count(dir); i++) {
+		e = directory_at(dir, i);
+		switch (e->kind) {
+		case DIR_PREFECTURE:
+			pref++;
+			break;
+		case DIR_NATIONAL:
+			nat++;
+			break;
+		default:
+			muni++;
+		}
+	}
+	assert_int_equal(muni, 1741);
+	assert_int_equal(pref, 47);
+	assert_int_equal(nat, 2);
+	e = directory_get(dir, "452017");
+	assert_non_null(e);
+	assert_string_equal(e->name, "宮崎市");
+	assert_string_equal(e->kana, "みやざきし");
+	assert_string_equal(e->pref, "45");
+	assert_int_equal(e->kind, DIR_CITY);
+	assert_string_equal(e->contact.phone, "0985-00-0002");
+	assert_int_equal(directory_get(dir, "010006")->kind, DIR_PREFECTURE);
+	assert_string_equal(directory_get(dir, "450006")->name, "宮崎県");
+	assert_int_equal(directory_get(dir, "131083")->kind, DIR_SPECIAL_WARD);
+	assert_int_equal(directory_get(dir, "254258")->kind, DIR_TOWN);
+	assert_string_equal(directory_get(dir, "mic")->name, "総務省");
+}
+
+static void
+test_wards_fold_into_their_city(void **state)
+{
+	(void)state;
+	assert_int_equal(directory_get(dir, "011002")->kind,
+	    DIR_DESIGNATED_CITY);
+	assert_null(directory_get(dir, "011011"));	/* 札幌市 中央区 */
+	/* Hamamatsu: the city, neither its old wards nor its 2024 wards */
+	assert_int_equal(directory_get(dir, "221309")->kind,
+	    DIR_DESIGNATED_CITY);
+	assert_null(directory_get(dir, "221317"));	/* 中区 (before 2024) */
+	assert_null(directory_get(dir, "221384"));	/* 中央区 (2024) */
+	assert_null(directory_get(dir, "221406"));	/* 天竜区 (2024) */
+}
+
+static void
+test_neighbours_on_real_data(void **state)
+{
+	(void)state;
+	expect("131083", "@neighbours",
+	    "131024 131032 131075 131091 131113 131237");
+	expect("452017", "@neighbours",
+	    "452025 452041 452050 452084 453412 453820 453838 454028");
+	expect("254258", "@neighbours",
+	    "252026 252131 254410 254428 254436");
+}
+
+static void
+test_groups(void **state)
+{
+	char **out, err[256];
+	size_t n, i;
+
+	(void)state;
+	expect("452017", "@prefecture", "450006");
+	expect("131083", "@prefecture", "130001");
+	expect("452017", "@ministry", "mic");
+	expect("452017", " @prefecture , 131083 ,@ministry ",
+	    "131083 450006 mic");
+	/* duplicates fold, the sender drops out */
+	expect("452017", "452025,@neighbours,452017,452025",
+	    "452025 452041 452050 452084 453412 453820 453838 454028");
+	/* the region: the prefecture and all 26 municipalities but the sender */
+	assert_int_equal(directory_expand(dir, "452017", "@region", &out, &n,
+	    err, sizeof(err)), 0);
+	assert_int_equal(n, 26);
+	for (i = 0; i < n; i++) {
+		assert_memory_equal(out[i], "45", 2);
+		assert_string_not_equal(out[i], "452017");
+	}
+	directory_list_free(out, n);
+}
+
+static void
+test_expand_errors_name_the_item(void **state)
+{
+	(void)state;
+	expect_error("452017", "@prefecture,999999", "999999");
+	expect_error("452017", "459992", "unknown entity 459992");
+	expect_error("452017", "@friends", "unknown group @friends");
+	expect_error("452017", "", "empty");
+	expect_error("452017", "452017", "no recipient");
+	expect_error("mic", "@prefecture", "no prefecture");
+	expect_error("999999", "@ministry", "999999");
+}
+
+/* Writes text to a file and expects directory_load to name needle. */
+static void
+refused(const char *text, const char *needle)
+{
+	char path[128], err[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/bad.json", tmpdir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+	assert_null(directory_load(path, err, sizeof(err)));
+	if (strstr(err, needle) == NULL)
+		fail_msg("error \"%s\" does not name \"%s\"", err, needle);
+}
+
+#define HEAD "{\"format\":\"kairan-directory\",\"version\":1,\"entities\":["
+#define MIYAZAKI "{\"id\":\"452017\",\"kind\":\"city\",\"name\":\"宮崎市\"}"
+
+static void
+test_malformed_directories(void **state)
+{
+	(void)state;
+	refused(HEAD "{\"id\":\"452018\",\"kind\":\"city\",\"name\":\"x\"}]}",
+	    "entities[0].id");
+	refused(HEAD MIYAZAKI "," MIYAZAKI "]}", "duplicate id 452017");
+	refused(HEAD MIYAZAKI "],\"adjacency\":[[\"452017\",\"452025\"]]}",
+	    "adjacency[0]: unknown entity 452025");
+	refused(HEAD "{\"id\":\"452017\",\"kind\":\"castle\",\"name\":\"x\"}]}",
+	    "entities[0].kind");
+	refused(HEAD "{\"id\":\"452017\",\"kind\":\"city\",\"pref\":\"13\","
+	    "\"name\":\"x\"}]}", "entities[0].pref");
+	refused(HEAD "{\"id\":\"452017\",\"kind\":\"city\"}]}",
+	    "entities[0].name: missing");
+	refused("{\"format\":\"kairan-directory\",\"version\":2,"
+	    "\"entities\":[]}", "version");
+	refused("{\"format\":", "bad.json:1:");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_and_kinds),
+		cmocka_unit_test(test_wards_fold_into_their_city),
+		cmocka_unit_test(test_neighbours_on_real_data),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_expand_errors_name_the_item),
+		cmocka_unit_test(test_malformed_directories),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
