@@ -163,8 +163,16 @@ demo: deps
 demo-stop:
 	@bash deploy/demo/run.sh stop
 
-bench: all
-	@sh tests/bench/run.sh
+# Benchmarks print figures (tests/bench/README.md).
+$(BUILD)/bench/bench_crypto: tests/bench/bench_crypto.c $(LIB) $(FIXTURES)/.done
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes $(CPPFLAGS) $(UNIT_CPPFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/bench/bench_store: tests/bench/bench_store.c $(RELAY_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes $(CPPFLAGS) -Irelay $(LDFLAGS) -o $@ $< $(RELAY_LIB) $(LIB) $(LDLIBS)
+
+bench: all $(BUILD)/bench/bench_crypto $(BUILD)/bench/bench_store
+	@BUILD=$(BUILD) BIN=$(BIN) sh tests/bench/run.sh
 
 clean:
 	rm -rf build build-san bin

@@ -50,9 +50,18 @@ struct vcache_slot {
 	uint64_t	gen;
 	int64_t		at;		/* time verified, seconds; 0 = empty */
 	struct identity	who;
+	EVP_PKEY	*pkey;		/* ccache: the leaf's key (a reference) */
 };
 
-static struct vcache_slot vcache[VCACHE_SLOTS];
+/*
+ * Two tables: vcache, keyed by the whole envelope (the same bytes again);
+ * ccache, keyed by the certificate chain alone, because every message of
+ * one signer carries the same chain, and checking it (two certificate
+ * signatures and the CRLs' own) costs several times the message's one
+ * ECDSA verification. A chain found there is not checked again; the
+ * message's signature always is.
+ */
+static struct vcache_slot vcache[VCACHE_SLOTS], ccache[VCACHE_SLOTS];
 static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t vcache_hits, vcache_misses;
 
@@ -80,7 +89,8 @@ vcache_add(EVP_MD_CTX *c, const void *p, size_t n)
  * Returns 0, or -1 (no memory: then the cache is not used).
  */
 static int
-vcache_key(const Envelope *env, uint8_t key[SHA256_DIGEST_LENGTH])
+vcache_key(const Envelope *env, int chain_only,
+    uint8_t key[SHA256_DIGEST_LENGTH])
 {
 	EVP_MD_CTX *c;
 	unsigned int len = 0;
@@ -90,8 +100,10 @@ vcache_key(const Envelope *env, uint8_t key[SHA256_DIGEST_LENGTH])
 	if ((c = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
 		goto done;
-	vcache_add(c, env->message.data, env->message.len);
-	vcache_add(c, env->signature.data, env->signature.len);
+	if (!chain_only) {
+		vcache_add(c, env->message.data, env->message.len);
+		vcache_add(c, env->signature.data, env->signature.len);
+	}
 	vcache_len(c, env->n_cert_chain);
 	for (i = 0; i < env->n_cert_chain; i++)
 		vcache_add(c, env->cert_chain[i].data, env->cert_chain[i].len);
@@ -104,19 +116,23 @@ vcache_key(const Envelope *env, uint8_t key[SHA256_DIGEST_LENGTH])
 }
 
 static struct vcache_slot *
-vcache_slot(const uint8_t key[SHA256_DIGEST_LENGTH])
+vcache_slot(struct vcache_slot *table, const uint8_t key[SHA256_DIGEST_LENGTH])
 {
 	size_t h = (size_t)key[0] | (size_t)key[1] << 8 |
 	    (size_t)key[2] << 16;
 
-	return &vcache[h & (VCACHE_SLOTS - 1)];
+	return &table[h & (VCACHE_SLOTS - 1)];
 }
 
+/*
+ * On a hit fills who and, for ccache, *pkey with a new reference to the
+ * leaf's key (the caller frees it). Returns 1 on a hit, 0 otherwise.
+ */
 static int
-vcache_get(const uint8_t key[SHA256_DIGEST_LENGTH], uint64_t gen,
-    int64_t now, struct identity *who)
+vcache_get(struct vcache_slot *table, const uint8_t key[SHA256_DIGEST_LENGTH],
+    uint64_t gen, int64_t now, struct identity *who, EVP_PKEY **pkey)
 {
-	struct vcache_slot *sl = vcache_slot(key);
+	struct vcache_slot *sl = vcache_slot(table, key);
 	int hit = 0;
 
 	pthread_mutex_lock(&vcache_lock);
@@ -124,20 +140,31 @@ vcache_get(const uint8_t key[SHA256_DIGEST_LENGTH], uint64_t gen,
 	    now >= sl->at && memcmp(sl->key, key, sizeof(sl->key)) == 0) {
 		*who = sl->who;
 		hit = 1;
-		vcache_hits++;
-	} else
+		if (pkey != NULL) {
+			if (sl->pkey == NULL || EVP_PKEY_up_ref(sl->pkey) != 1)
+				hit = 0;
+			else
+				*pkey = sl->pkey;
+		}
+		if (table == vcache)
+			vcache_hits++;
+	} else if (table == vcache)
 		vcache_misses++;
 	pthread_mutex_unlock(&vcache_lock);
 	return hit;
 }
 
 static void
-vcache_put(const uint8_t key[SHA256_DIGEST_LENGTH], uint64_t gen,
-    int64_t now, const struct identity *who)
+vcache_put(struct vcache_slot *table, const uint8_t key[SHA256_DIGEST_LENGTH],
+    uint64_t gen, int64_t now, const struct identity *who, EVP_PKEY *pkey)
 {
-	struct vcache_slot *sl = vcache_slot(key);
+	struct vcache_slot *sl = vcache_slot(table, key);
 
+	if (pkey != NULL && EVP_PKEY_up_ref(pkey) != 1)
+		return;
 	pthread_mutex_lock(&vcache_lock);
+	EVP_PKEY_free(sl->pkey);
+	sl->pkey = pkey;
 	memcpy(sl->key, key, sizeof(sl->key));
 	sl->gen = gen;
 	sl->at = now;
@@ -390,23 +417,30 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 	struct identity who;
 	Message *m = NULL;
 	const unsigned char *p;
-	uint8_t key[SHA256_DIGEST_LENGTH];
+	uint8_t key[SHA256_DIGEST_LENGTH], ckey[SHA256_DIGEST_LENGTH];
 	char terr[512];
 	size_t i, ncerts = 0;
 	int64_t now_s = 0;
-	int rc = -1, r, cached = 0;
+	EVP_PKEY *pkey = NULL;
+	int rc = -1, r, cached = 0, chain_known = 0;
 
 	memset(info, 0, sizeof(*info));
 	set_reason(reason, REASON(INVALID_FIELD));
 	if (envelope_bounds(env, err, errlen) == -1)
 		goto done;
 
-	if (now_ms == 0 && t != NULL && vcache_key(env, key) == 0) {
+	if (now_ms == 0 && t != NULL && vcache_key(env, 0, key) == 0 &&
+	    vcache_key(env, 1, ckey) == 0) {
 		cached = 1;
 		now_s = (int64_t)time(NULL);
-		if (vcache_get(key, trust_generation(t), now_s, &who))
+		if (vcache_get(vcache, key, trust_generation(t), now_s, &who,
+		    NULL))
 			goto message;
+		chain_known = vcache_get(ccache, ckey, trust_generation(t),
+		    now_s, &who, &pkey);
 	}
+	if (chain_known)
+		goto signature;
 
 	set_reason(reason, REASON(BAD_CERTIFICATE));
 	for (i = 0; i < env->n_cert_chain; i++) {
@@ -448,10 +482,17 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 		goto done;
 	}
 
+	if ((pkey = X509_get0_pubkey(certs[0])) == NULL ||
+	    EVP_PKEY_up_ref(pkey) != 1) {
+		pkey = NULL;
+		snprintf(err, errlen, "envelope.cert_chain[0]: no public key");
+		goto done;
+	}
+
+ signature:
 	set_reason(reason, REASON(BAD_SIGNATURE));
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
-	    X509_get0_pubkey(certs[0])) != 1) {
+	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) != 1) {
 		snprintf(err, errlen, "envelope.signature: cannot verify: %s",
 		    ssl_errstr());
 		goto done;
@@ -462,8 +503,12 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 		    "with the key of %s", who.entity);
 		goto done;
 	}
-	if (cached)
-		vcache_put(key, trust_generation(t), now_s, &who);
+	if (cached) {
+		vcache_put(vcache, key, trust_generation(t), now_s, &who, NULL);
+		if (!chain_known)
+			vcache_put(ccache, ckey, trust_generation(t), now_s,
+			    &who, pkey);
+	}
 
  message:
 	if ((m = message_decode_reason(env->message.data, env->message.len,
@@ -487,6 +532,7 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
  done:
 	message_free(m);
 	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
 	sk_X509_free(untrusted);
 	for (i = 0; i < ncerts; i++)
 		X509_free(certs[i]);

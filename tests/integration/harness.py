@@ -166,11 +166,12 @@ class Relay:
             f"ca = {pki.ca}",
             f"directory = {DIRECTORY}",
             f"serve = {serve}",
-            "log_level = debug",
         ]
+        extra = dict(extra or {})
+        lines.append(f"log_level = {extra.pop('log_level', 'debug')}")
         if crl:
             lines.append(f"crl = {pki.crl}")
-        for k, v in (extra or {}).items():
+        for k, v in extra.items():
             lines.append(f"{k} = {v}")
         self.conf.write_text("\n".join(lines) + "\n")
         self.url = f"wss://127.0.0.1:{self.port}/"

@@ -1,0 +1,148 @@
+/*
+ * Unit tests of the relay's configuration: defaults, relative paths, the
+ * default `serve`, and errors that name file, line and key.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/kairan-relay-conf-XXXXXX");
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *
+write_conf(const char *text)
+{
+	static char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/relay.conf", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+#define BASE \
+	"[relay]\n" \
+	"id = relay-45\n" \
+	"listen = 127.0.0.1:7443\n" \
+	"db = relay.db\n" \
+	"cert = certs/chain.pem\n" \
+	"key = certs/key.pem\n" \
+	"ca = /etc/kairan/ca.pem\n" \
+	"directory = directory.json\n"
+
+static void
+test_good_and_defaults(void **state)
+{
+	struct config *c;
+	char err[512], want[256];
+
+	(void)state;
+	c = config_load(write_conf(BASE), err, sizeof(err));
+	assert_non_null(c);
+	assert_string_equal(c->id, "relay-45");
+	assert_string_equal(c->host, "127.0.0.1");
+	assert_int_equal(c->port, 7443);
+	snprintf(want, sizeof(want), "%s/relay.db", dir);
+	assert_string_equal(c->db, want);		/* relative to the file */
+	assert_string_equal(c->ca, "/etc/kairan/ca.pem");
+	assert_null(c->crl);
+	assert_int_equal(c->max_frame, 1024 * 1024);
+	assert_int_equal(c->window, 64);
+	/* serves its own prefecture by default */
+	assert_int_equal(c->nserve, 1);
+	assert_string_equal(c->serve[0], "45");
+	assert_true(config_serves(c, "452017", "45"));
+	assert_false(config_serves(c, "131083", "13"));
+	assert_false(config_serves(c, "mic", ""));
+	config_free(c);
+	config_free(NULL);
+}
+
+static void
+test_serve_list(void **state)
+{
+	struct config *c;
+	char err[512];
+
+	(void)state;
+	c = config_load(write_conf(BASE "serve = 45 mic\nmax_frame = 256K\n"
+	    "idle_timeout = 2m\n"), err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->nserve, 2);
+	assert_true(config_serves(c, "mic", ""));
+	assert_false(config_serves(c, "nisc", ""));
+	assert_int_equal(c->max_frame, 256 * 1024);
+	assert_int_equal(c->idle_timeout_s, 120);
+	config_free(c);
+}
+
+static void
+expect_error(const char *text, int line, const char *needle)
+{
+	char err[512], prefix[160];
+
+	assert_null(config_load(write_conf(text), err, sizeof(err)));
+	snprintf(prefix, sizeof(prefix), "%s/relay.conf:%d: ", dir, line);
+	if (strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    strstr(err, needle) == NULL)
+		fail_msg("got \"%s\", want \"%s...%s\"", err, prefix, needle);
+}
+
+static void
+test_errors_name_line_and_key(void **state)
+{
+	(void)state;
+	expect_error(BASE "listen2 = x\n", 9, "unknown key \"listen2\"");
+	expect_error(BASE "window = 0\n", 9, "");
+	expect_error(BASE "max_frame = huge\n", 9, "max_frame");
+	expect_error(BASE "serve = 45 48\n", 9, "serve: \"48\"");
+	expect_error(BASE "log_level = loud\n", 9, "log_level");
+	expect_error(BASE "id = relay-46\n", 9, "duplicate key");
+	expect_error("[relay]\nid = 452018\n", 2, "id:");
+	expect_error("[relay]\nid = relay-45\n", 1, "missing key \"listen\"");
+	expect_error("[node]\nid = 452017\n", 2, "unknown section [node]");
+	expect_error("[relay]\nid relay-45\n", 2, "syntax error");
+	/* a national relay must say what it serves */
+	expect_error("[relay]\nid = relay-mic\nlisten = 127.0.0.1:1\n"
+	    "db = a\ncert = b\nkey = c\nca = d\ndirectory = e\n", 1, "serve");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_and_defaults),
+		cmocka_unit_test(test_serve_list),
+		cmocka_unit_test(test_errors_name_line_and_key),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
