@@ -47,23 +47,6 @@ daemon_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	return route_lws_callback(wsi, reason, user, in, len);
 }
 
-/* libwebsockets' own log lines, through ours. */
-static void
-daemon_lws_log(int level, const char *line)
-{
-	char buf[512];
-	size_t n;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (level & LLL_ERR)
-		log_warnx("lws: %s", buf);
-	else
-		log_debug("lws: %s", buf);
-}
-
 char *
 daemon_poke_path(const char *db)
 {
@@ -473,7 +456,7 @@ daemon_run(struct config *cfg)
 		goto done;
 	}
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 0 ?
-	    LLL_NOTICE : 0), daemon_lws_log);
+	    LLL_NOTICE : 0), log_lws);
 	memset(&info, 0, sizeof(info));
 	loops[0] = d.loop;
 	info.foreign_loops = loops;

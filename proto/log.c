@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <libwebsockets.h>
+
 #include "kairan/log.h"
 
 static const char *log_progname = "kairan";
@@ -97,6 +99,22 @@ log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("debug", 0, 0, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_lws(int level, const char *line)
+{
+	char buf[512];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (level & LLL_ERR)
+		log_warnx("lws: %s", buf);
+	else
+		log_debug("lws: %s", buf);
 }
 
 void

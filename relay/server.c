@@ -113,22 +113,6 @@ idhex(const uint8_t *id, size_t len, char out[KAIRAN_ID_HEXLEN + 1])
 		snprintf(out, KAIRAN_ID_HEXLEN + 1, "-");
 }
 
-static void
-lws_log(int level, const char *line)
-{
-	char buf[512];
-	size_t n;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (level & LLL_ERR)
-		log_warnx("lws: %s", buf);
-	else
-		log_debug("lws: %s", buf);
-}
-
 /* The peer's address, without the IPv4-mapped prefix of a dual-stack socket. */
 static void
 peer_addr(struct lws *wsi, char *buf, size_t len)
@@ -1050,7 +1034,7 @@ server_run(const struct config *cfg)
 	s.retry_timer.data = &s;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 1 ?
-	    LLL_NOTICE | LLL_INFO : 0), lws_log);
+	    LLL_NOTICE | LLL_INFO : 0), log_lws);
 	memset(&idle, 0, sizeof(idle));
 	idle.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
 	idle.secs_since_valid_hangup = (uint16_t)(cfg->ping_interval_s +
