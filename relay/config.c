@@ -31,7 +31,8 @@ struct parse {
 static const char *const keys[] = {
 	"id", "listen", "db", "cert", "key", "ca", "crl", "directory",
 	"serve", "max_frame", "window", "queue_limit", "max_connections",
-	"handshake_timeout", "idle_timeout", "ping_interval", "log_level",
+	"handshake_timeout", "idle_timeout", "ping_interval", "resend_after",
+	"log_level",
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 static const char *const required[] = {
@@ -225,6 +226,9 @@ handler(void *user, const char *section, const char *name, const char *v)
 	else if (strcmp(name, "ping_interval") == 0)
 		return set_duration(p, &cfg->ping_interval_s, v, 1000,
 		    3600000);
+	else if (strcmp(name, "resend_after") == 0)
+		return set_duration(p, &cfg->resend_after_s, v, 1000,
+		    3600000);
 	else if (strcmp(name, "log_level") == 0) {
 		if (strcmp(v, "warning") == 0)
 			cfg->log_level = -1;
@@ -262,6 +266,7 @@ config_load(const char *file, char *err, size_t errlen)
 	cfg->handshake_timeout_s = 10;
 	cfg->idle_timeout_s = 120;
 	cfg->ping_interval_s = 30;
+	cfg->resend_after_s = 30;
 	if ((cfg->file = strdup(file)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto fail;

@@ -3,7 +3,8 @@
  *
  *   [relay]  id, listen, db, cert, key, ca, crl, directory, serve,
  *            max_frame, window, queue_limit, max_connections,
- *            handshake_timeout, idle_timeout, ping_interval, log_level
+ *            handshake_timeout, idle_timeout, ping_interval, resend_after,
+ *            log_level
  *
  * Paths are relative to the configuration file's directory. Every error
  * reads "file:line: what is wrong".
@@ -38,6 +39,7 @@ struct config {
 	unsigned	 handshake_timeout_s;
 	unsigned	 idle_timeout_s;
 	unsigned	 ping_interval_s;
+	unsigned	 resend_after_s;	/* unanswered delivery sent again */
 	int		 log_level;		/* -1 warning, 0 info, 1 debug */
 };
 

@@ -133,7 +133,7 @@ peer_rx_reset(struct peer *p)
 
 int
 peer_flight_add(struct peer *p, unsigned window, int64_t seq,
-    const uint8_t id[KAIRAN_ID_LEN])
+    const uint8_t id[KAIRAN_ID_LEN], double now)
 {
 	if (p->flight == NULL &&
 	    (p->flight = calloc(window, sizeof(*p->flight))) == NULL)
@@ -142,6 +142,7 @@ peer_flight_add(struct peer *p, unsigned window, int64_t seq,
 		return -1;
 	p->flight[p->nflight].seq = seq;
 	memcpy(p->flight[p->nflight].id, id, KAIRAN_ID_LEN);
+	p->flight[p->nflight].sent_at = now;
 	p->nflight++;
 	return 0;
 }
@@ -160,6 +161,28 @@ peer_flight_remove(struct peer *p, const uint8_t id[KAIRAN_ID_LEN],
 			return 1;
 		}
 	return 0;
+}
+
+int
+peer_flight_expire(struct peer *p, double before)
+{
+	int64_t first;
+	unsigned i;
+	int old = 0;
+
+	for (i = 0; i < p->nflight; i++)
+		if (p->flight[i].sent_at < before)
+			old = 1;
+	if (!old)
+		return 0;
+	first = p->flight[0].seq;
+	for (i = 1; i < p->nflight; i++)
+		if (p->flight[i].seq < first)
+			first = p->flight[i].seq;
+	if (p->cursor >= first)
+		p->cursor = first - 1;
+	p->nflight = 0;
+	return 1;
 }
 
 void

@@ -41,6 +41,7 @@ struct peer_ctl {
 struct peer_flight {
 	int64_t		 seq;
 	uint8_t		 id[KAIRAN_ID_LEN];
+	double		 sent_at;	/* loop time, seconds */
 };
 
 struct peer {
@@ -82,9 +83,16 @@ void		 peer_rx_reset(struct peer *);
 
 /* In-flight deliveries: add (0, or -1 if the window is full), remove by id (1 found, 0 not). */
 int		 peer_flight_add(struct peer *, unsigned window, int64_t seq,
-		    const uint8_t id[KAIRAN_ID_LEN]);
+		    const uint8_t id[KAIRAN_ID_LEN], double now);
 int		 peer_flight_remove(struct peer *, const uint8_t id[KAIRAN_ID_LEN],
 		    int64_t *seq);
+
+/*
+ * If a delivery has been in flight since before `before`, forgets every
+ * one in flight and moves the cursor back so that they are all written
+ * again, in order. Returns 1 if it did, 0 if nothing was that old.
+ */
+int		 peer_flight_expire(struct peer *, double before);
 
 /* Frees everything the peer holds (not the struct itself, which is lws's). */
 void		 peer_clear(struct peer *);

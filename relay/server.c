@@ -89,6 +89,7 @@ struct server {
 	struct ended		*ended;
 	ev_timer		 commit_timer;
 	ev_timer		 retry_timer;
+	ev_timer		 resend_timer;
 	ev_signal		 sig_term, sig_int, sig_hup;
 	int			 stopping;
 };
@@ -562,6 +563,28 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 }
 
+/*
+ * A node that holds its connection but does not answer a delivery gets it
+ * again: whatever has been in flight for resend_after is written anew (the
+ * node stores by id, so a late answer and a second copy do no harm).
+ */
+static void
+resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	struct peer *p;
+
+	(void)revents;
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->state == PEER_READY &&
+		    peer_flight_expire(p, ev_now(loop) -
+		    s->cfg->resend_after_s)) {
+			log_warnx("deliveries unanswered entity=%s addr=%s: "
+			    "sending them again", p->who.entity, p->addr);
+			peer_wake(p);
+		}
+}
+
 /* ---- writing ---- */
 
 /* Ends a refused connection with a close frame (1008, policy violation). */
@@ -621,7 +644,8 @@ on_writeable(struct peer *p)
 		fatal("%s", __func__);
 	free(env);
 	p->cursor = seq;
-	if (peer_flight_add(p, s->cfg->window, seq, id) == -1)
+	if (peer_flight_add(p, s->cfg->window, seq, id,
+	    ev_now(s->loop)) == -1)
 		fatalx("%s: window full", __func__);
 	if (lws_write(p->wsi, buf + LWS_PRE, len, LWS_WRITE_BINARY) < 0)
 		rc = -1;
@@ -898,6 +922,7 @@ stop(struct server *s)
 	commit_cb(s->loop, &s->commit_timer, 0);
 	ev_timer_stop(s->loop, &s->commit_timer);
 	ev_timer_stop(s->loop, &s->retry_timer);
+	ev_timer_stop(s->loop, &s->resend_timer);
 	ev_signal_stop(s->loop, &s->sig_term);
 	ev_signal_stop(s->loop, &s->sig_int);
 	ev_signal_stop(s->loop, &s->sig_hup);
@@ -1032,6 +1057,10 @@ server_run(const struct config *cfg)
 	s.commit_timer.data = &s;
 	ev_timer_init(&s.retry_timer, retry_cb, RETRY_DELAY, 0.);
 	s.retry_timer.data = &s;
+	ev_timer_init(&s.resend_timer, resend_cb, cfg->resend_after_s / 3.,
+	    cfg->resend_after_s / 3.);
+	s.resend_timer.data = &s;
+	ev_timer_start(s.loop, &s.resend_timer);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 1 ?
 	    LLL_NOTICE | LLL_INFO : 0), log_lws);

@@ -1,6 +1,8 @@
 """Scenario 11: an offline recipient gets what is pending when it connects,
 also after the relay was killed with SIGKILL between accepting and
-delivering: nothing accepted is lost."""
+delivering: nothing accepted is lost; a delivery a connected node leaves
+unanswered is sent again."""
+import harness
 import kairan_client as kc
 from kairan_client import Client, Identity
 
@@ -29,3 +31,20 @@ def test_sigkill_between_accept_and_delivery_loses_nothing(relay, pki):
         with Client(relay.url, pki, Identity(pki.entity(who))) as r:
             _, m = r.expect_delivery()
             assert m.id == msg.id
+
+
+def test_unanswered_delivery_is_sent_again(tmp_path, pki):
+    relay = harness.Relay(tmp_path, pki, extra={"resend_after": "1s"}).start()
+    sender = Identity(pki.entity("452017"))
+    msg = kc.report("452017", ["450006"])
+    with Client(relay.url, pki, sender) as s:
+        _, a = kc.submit(s, msg)
+        assert a.WhichOneof("kind") == "accepted"
+    with Client(relay.url, pki, Identity(pki.entity("450006"))) as r:
+        _, m = r.expect_delivery(accept=False)  # a node that says nothing
+        assert m.id == msg.id
+        _, again = r.expect_delivery()          # the same, sent again
+        assert again.id == msg.id
+        relay.wait_log(r"deliveries unanswered entity=450006")
+        relay.wait_log(r"delivered id=%s to=450006" % msg.id.hex())
+    relay.stop()
