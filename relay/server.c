@@ -31,6 +31,7 @@
 
 #include <ev.h>
 #include <libwebsockets.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -864,6 +865,41 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 /* ---- reload, signals ---- */
 
+/*
+ * The relay's own certificate and key (renewed by its CA): checked as a
+ * signer first (key matches, CN is our id), then given to the listener's
+ * SSL_CTX for new handshakes and used for the receipts we sign.
+ */
+static void
+reload_own_certificate(struct server *s)
+{
+	struct signer *sg;
+	char err[512];
+
+	if ((sg = signer_new(s->cfg->cert, s->cfg->key, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("reload: certificate kept: %s", err);
+		return;
+	}
+	if (strcmp(signer_entity(sg), s->cfg->id) != 0) {
+		log_warnx("reload: certificate kept: %s is for %s, not %s",
+		    s->cfg->cert, signer_entity(sg), s->cfg->id);
+		signer_free(sg);
+		return;
+	}
+	if (s->ssl_ctx != NULL &&
+	    (SSL_CTX_use_certificate_chain_file(s->ssl_ctx,
+	    s->cfg->cert) != 1 || SSL_CTX_use_PrivateKey_file(s->ssl_ctx,
+	    s->cfg->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(s->ssl_ctx) != 1))
+		/* signer_new just read the same files: they changed since */
+		log_warnx("reload: TLS certificate not replaced: %s",
+		    ERR_reason_error_string(ERR_get_error()));
+	ERR_clear_error();
+	signer_free(s->signer);
+	s->signer = sg;
+}
+
 static void
 reload(struct server *s)
 {
@@ -884,6 +920,7 @@ reload(struct server *s)
 		trust_free(s->trust);
 		s->trust = t;
 	}
+	reload_own_certificate(s);
 	if ((d = directory_load(s->cfg->directory, err, sizeof(err))) == NULL)
 		log_warnx("reload: directory kept: %s", err);
 	else {
