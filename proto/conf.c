@@ -33,8 +33,8 @@ parse_u64(const char *s, uint64_t *out, const char **end)
 	return 0;
 }
 
-int
-conf_hostport(const char *v, char *host, size_t hostlen, int *port,
+static int
+hostport(const char *v, char *host, size_t hostlen, int *port, int minport,
     char *err, size_t errlen)
 {
 	const char *colon, *hs, *he;
@@ -65,10 +65,10 @@ conf_hostport(const char *v, char *host, size_t hostlen, int *port,
 		snprintf(err, errlen, "host name too long");
 		return -1;
 	}
-	if (parse_u64(colon + 1, &p, &end) == -1 || *end != '\0' || p < 1 ||
-	    p > 65535) {
-		snprintf(err, errlen, "expected a port 1..65535 after the "
-		    "colon, got \"%s\"", colon + 1);
+	if (parse_u64(colon + 1, &p, &end) == -1 || *end != '\0' ||
+	    p < (uint64_t)minport || p > 65535) {
+		snprintf(err, errlen, "expected a port %d..65535 after the "
+		    "colon, got \"%s\"", minport, colon + 1);
 		return -1;
 	}
 	memcpy(host, hs, (size_t)(he - hs));
@@ -79,6 +79,20 @@ conf_hostport(const char *v, char *host, size_t hostlen, int *port,
 	snprintf(err, errlen, "expected host:port or [v6]:port, got \"%s\"",
 	    v != NULL ? v : "");
 	return -1;
+}
+
+int
+conf_hostport(const char *v, char *host, size_t hostlen, int *port,
+    char *err, size_t errlen)
+{
+	return hostport(v, host, hostlen, port, 1, err, errlen);
+}
+
+int
+conf_listen(const char *v, char *host, size_t hostlen, int *port,
+    char *err, size_t errlen)
+{
+	return hostport(v, host, hostlen, port, 0, err, errlen);
 }
 
 int

@@ -11,6 +11,7 @@
 #include <libwebsockets.h>
 
 #include "kairan/log.h"
+#include "kairan/text.h"
 
 static const char *log_progname = "kairan";
 static int log_verbose;
@@ -35,14 +36,34 @@ log_getverbose(void)
 	return log_verbose;
 }
 
-/* One line, written with a single fprintf so that lines do not interleave. */
+const char *
+log_str(const char *s)
+{
+	static _Thread_local char slot[LOG_STR_SLOTS][LOG_STR_MAX + 3];
+	static _Thread_local unsigned next;
+	char *b = slot[next++ % LOG_STR_SLOTS];
+	size_t n;
+
+	text_escape_buf(b + 1, LOG_STR_MAX, s, TEXT_QUOTE);
+	n = strlen(b + 1);
+	b[0] = '"';
+	b[n + 1] = '"';
+	b[n + 2] = '\0';
+	return b;
+}
+
+/*
+ * One line, written with a single fprintf so that lines do not interleave;
+ * whatever control character the arguments brought is escaped (text.h).
+ */
 static void
 vlog(const char *level, int with_errno, int saved_errno, const char *fmt,
     va_list ap)
 {
-	char msg[2048];
+	char raw[2048], msg[2048];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	text_escape_buf(msg, sizeof(msg), raw, 0);
 	if (with_errno)
 		fprintf(stderr, "%s: %s: %s error=\"%s\"\n", log_progname,
 		    level, msg, strerror(saved_errno));

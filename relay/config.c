@@ -185,7 +185,7 @@ handler(void *user, const char *section, const char *name, const char *v)
 		}
 		snprintf(cfg->id, sizeof(cfg->id), "%s", v);
 	} else if (strcmp(name, "listen") == 0) {
-		if (conf_hostport(v, cfg->host, sizeof(cfg->host), &cfg->port,
+		if (conf_listen(v, cfg->host, sizeof(cfg->host), &cfg->port,
 		    e, sizeof(e)) == -1) {
 			parse_error(p, "listen: %s", e);
 			return 0;

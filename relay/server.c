@@ -1143,7 +1143,10 @@ server_run(const struct config *cfg)
 	log_info("started id=%s serve=%zu crls=%d entities=%zu pending=%lld "
 	    "version=%s", cfg->id, cfg->nserve, trust_ncrls(s.trust),
 	    directory_count(s.dir), pending, KAIRAN_VERSION);
-	log_info("listening addr=%s:%d", cfg->host, cfg->port);
+	/* the real port: "listen = 127.0.0.1:0" lets the kernel choose */
+	log_info("listening addr=%s:%d", cfg->host,
+	    lws_get_vhost_listen_port(lws_get_vhost_by_name(s.context,
+	    cfg->id)));
 	ev_run(s.loop, 0);
 	rc = s.stopping ? 0 : 1;
 	if (!s.stopping)

@@ -12,6 +12,9 @@
 /* "host:port", "[v6]:port"; port 1..65535. */
 int	conf_hostport(const char *v, char *host, size_t hostlen, int *port,
 	    char *err, size_t errlen);
+/* The same for a listening address: port 0 lets the kernel choose one. */
+int	conf_listen(const char *v, char *host, size_t hostlen, int *port,
+	    char *err, size_t errlen);
 /* Plain count or with K/M/G (powers of 1024), within [min, max]. */
 int	conf_size(const char *v, uint64_t min, uint64_t max, uint64_t *out,
 	    char *err, size_t errlen);

@@ -7,6 +7,12 @@
  * Modelled on OpenBSD's log.c: log_warn appends strerror(errno), log_warnx
  * does not; fatal/fatalx log and exit(1) and are only for start-up errors
  * and broken invariants.
+ *
+ * Peer-supplied strings (a Hello's software, a Refused.detail, a report's
+ * title) go into a line only through log_str(), which quotes and escapes
+ * them, so that a peer can neither end a field nor forge a line. As a
+ * second layer, vlog escapes any control character left in a formatted
+ * line (text.h), so no call site can write two lines.
  */
 #ifndef KAIRAN_LOG_H
 #define KAIRAN_LOG_H
@@ -17,6 +23,15 @@
 void log_init(const char *progname, int verbose);
 void log_setverbose(int verbose);
 int  log_getverbose(void);
+
+/*
+ * s as a quoted log value: '"' + s escaped with TEXT_QUOTE + '"', cut at
+ * LOG_STR_MAX bytes. The result lives in one of LOG_STR_SLOTS buffers of
+ * the calling thread: use it only in the arguments of one log call.
+ */
+#define LOG_STR_MAX	512
+#define LOG_STR_SLOTS	8
+const char *log_str(const char *s);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

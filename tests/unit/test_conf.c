@@ -39,6 +39,13 @@ test_hostport(void **state)
 	assert_int_equal(conf_hostport("localhost:0", host, sizeof(host),
 	    &port, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "1..65535"));
+	/* a listening address may leave the port to the kernel */
+	assert_int_equal(conf_listen("127.0.0.1:0", host, sizeof(host),
+	    &port, err, sizeof(err)), 0);
+	assert_int_equal(port, 0);
+	assert_int_equal(conf_listen("127.0.0.1:65536", host, sizeof(host),
+	    &port, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "0..65535"));
 	assert_int_equal(conf_hostport("localhost:65536", host, sizeof(host),
 	    &port, err, sizeof(err)), -1);
 	assert_int_equal(conf_hostport("localhost:74x", host, sizeof(host),
