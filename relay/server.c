@@ -43,6 +43,7 @@
 #include "kairan/message.h"
 #include "kairan/trust.h"
 
+#include "admit.h"
 #include "config.h"
 #include "peer.h"
 #include "server.h"
@@ -91,7 +92,9 @@ struct server {
 	ev_timer		 commit_timer;
 	ev_timer		 retry_timer;
 	ev_timer		 resend_timer;
+	ev_check		 pause_check;	/* rx pauses, outside lws */
 	ev_signal		 sig_term, sig_int, sig_hup;
+	struct admit		*admit;		/* unauthenticated connections */
 	int			 stopping;
 };
 
@@ -133,6 +136,50 @@ peer_wake(struct peer *p)
 {
 	if (p->wsi != NULL)
 		lws_callback_on_writable(p->wsi);
+}
+
+/*
+ * A peer that does not read its answers stops being read, once 4 x window
+ * of them are queued. The pause is applied from pause_cb, outside lws's
+ * service of the connection: lws 4.1.6 spins forever when its rx flow
+ * control is switched off inside RECEIVE while OpenSSL still holds
+ * decrypted bytes (it drains its buffer list, consumes nothing, sees
+ * SSL_pending and starts over). Applied between two services, the pause
+ * leaves nothing in that list, so the loop cannot form.
+ */
+static void
+peer_maybe_pause(struct peer *p)
+{
+	struct server *s = p->srv;
+
+	if (p->rx_paused || p->rx_pause_wanted ||
+	    p->nctl < 4 * (size_t)s->cfg->window)
+		return;
+	p->rx_pause_wanted = 1;
+	if (!ev_is_active(&s->pause_check))
+		ev_check_start(s->loop, &s->pause_check);
+}
+
+static void
+pause_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct server *s = w->data;
+	struct peer *p;
+
+	(void)revents;
+	ev_check_stop(loop, w);
+	for (p = s->peers; p != NULL; p = p->next) {
+		if (!p->rx_pause_wanted)
+			continue;
+		p->rx_pause_wanted = 0;
+		if (p->wsi == NULL || p->rx_paused ||
+		    p->nctl < 4 * (size_t)s->cfg->window)
+			continue;
+		p->rx_paused = 1;
+		log_debug("peer paused entity=%s addr=%s queued=%zu",
+		    p->who.entity, p->addr, p->nctl);
+		lws_rx_flow_control(p->wsi, 0);
+	}
 }
 
 /*
@@ -362,6 +409,7 @@ commit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			fatal("%s", __func__);
 		peer_ctl_push(q->peer, buf, len);
 		peer_wake(q->peer);
+		peer_maybe_pause(q->peer);
 	}
 	while ((e = ended) != NULL) {
 		ended = e->next;
@@ -495,8 +543,10 @@ on_frame(struct peer *p)
 			break;
 		}
 		peer_transition(p, PEER_READY);
-		log_info("peer ready entity=%s addr=%s software=\"%s\"",
-		    p->who.entity, p->addr, f->hello->software);
+		/* it proved who it is and spoke: no longer a pending handshake */
+		admit_done(s->admit, p->wsi);
+		log_info("peer ready entity=%s addr=%s software=%s",
+		    p->who.entity, p->addr, log_str(f->hello->software));
 		peer_wake(p);
 		break;
 	case KAIRAN__V1__FRAME__KIND_ENVELOPE:
@@ -623,6 +673,8 @@ on_writeable(struct peer *p)
 			return close_peer(p);
 		if (p->rx_paused && p->nctl < s->cfg->window) {
 			p->rx_paused = 0;
+			log_debug("peer resumed entity=%s addr=%s",
+			    p->who.entity, p->addr);
 			lws_rx_flow_control(p->wsi, 1);
 		}
 		return 0;
@@ -796,15 +848,36 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len)
 {
 	struct server *s = lws_context_user(lws_get_context(wsi));
+	struct lws_filter_network_conn_args *filt;
 	struct peer *p = user;
 	SSL_CTX *ctx;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		filt = user;
+		return admit_filter(s->admit,
+		    (const struct sockaddr *)&filt->cli_addr, filt->clilen);
+	case LWS_CALLBACK_WSI_CREATE:
+		admit_bind(s->admit, wsi);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		admit_gone(s->admit, wsi);
+		return 0;
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		ctx = user;
 		s->ssl_ctx = ctx;
 		SSL_CTX_set1_cert_store(ctx, trust_store(s->trust));
 		SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+		/*
+		 * No session tickets and no session cache: a resumed session
+		 * carries no verified chain to run the identity and revocation
+		 * checks on, so it could only be refused (and a client that
+		 * retries would flood the log). Every connection is a full
+		 * handshake, checked in full.
+		 */
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return on_verify(wsi, user, in, (int)len);
@@ -839,11 +912,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return 0;
 		on_frame(p);
 		peer_rx_reset(p);
-		/* a peer that does not read its answers stops being read */
-		if (p->nctl >= 4 * (size_t)s->cfg->window && !p->rx_paused) {
-			p->rx_paused = 1;
-			lws_rx_flow_control(wsi, 0);
-		}
+		peer_maybe_pause(p);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (p == NULL || p->state == PEER_NEW)
@@ -960,6 +1029,7 @@ stop(struct server *s)
 	ev_timer_stop(s->loop, &s->commit_timer);
 	ev_timer_stop(s->loop, &s->retry_timer);
 	ev_timer_stop(s->loop, &s->resend_timer);
+	ev_check_stop(s->loop, &s->pause_check);
 	ev_signal_stop(s->loop, &s->sig_term);
 	ev_signal_stop(s->loop, &s->sig_int);
 	ev_signal_stop(s->loop, &s->sig_hup);
@@ -1046,12 +1116,25 @@ server_check(const struct config *cfg, char *err, size_t errlen)
 	return rc;
 }
 
-/* lws sizes its tables from the fd limit: raise it, and stay below it. */
+/* admit's verdict on a connection that did not prove itself in time. */
+static void
+admit_close(void *arg, struct lws *wsi, const char *addr, const char *why)
+{
+	(void)arg;
+	log_debug("peer refused addr=%s reason=%s", addr, log_str(why));
+	lws_set_timeout(wsi, PENDING_TIMEOUT_SSL_ACCEPT, LWS_TO_KILL_SYNC);
+}
+
+/*
+ * lws sizes its tables from the fd limit: raise it, and stay below it.
+ * Room for every established node and every pending handshake, so that
+ * pending ones never take an established node's descriptor.
+ */
 static unsigned
 fd_limit(const struct config *cfg)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg->max_connections + 64;
+	rlim_t want = (rlim_t)cfg->max_connections + cfg->max_pending + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return 1024;
@@ -1090,6 +1173,12 @@ server_run(const struct config *cfg)
 		log_warnx("libev: cannot create the loop");
 		goto done;
 	}
+	if ((s.admit = admit_new(s.loop, cfg->max_pending,
+	    cfg->max_pending_per_addr, cfg->handshake_timeout_s, admit_close,
+	    &s)) == NULL)
+		fatal("%s", __func__);
+	ev_check_init(&s.pause_check, pause_cb);
+	s.pause_check.data = &s;
 	ev_timer_init(&s.commit_timer, commit_cb, COMMIT_DELAY, 0.);
 	s.commit_timer.data = &s;
 	ev_timer_init(&s.retry_timer, retry_cb, RETRY_DELAY, 0.);
@@ -1123,7 +1212,9 @@ server_run(const struct config *cfg)
 	info.timeout_secs = cfg->handshake_timeout_s;
 	info.retry_and_idle_policy = &idle;
 	info.fd_limit_per_thread = fd_limit(cfg);
-	info.max_http_header_pool = 64;
+	/* a header slot for every connection that may be mid-handshake */
+	info.max_http_header_pool = (unsigned short)(cfg->max_pending < 65535 ?
+	    cfg->max_pending : 65535);
 	info.vhost_name = cfg->id;
 	if ((s.context = lws_create_context(&info)) == NULL) {
 		log_warnx("libwebsockets: cannot listen on %s:%d (port in use? "
@@ -1157,6 +1248,7 @@ done:
 		lws_context_destroy(s.context);
 	if (s.loop != NULL)
 		ev_run(s.loop, EVRUN_NOWAIT);
+	admit_free(s.admit);
 	while (s.batch != NULL)
 		s.batch = pending_free(s.batch);
 	while (s.ended != NULL) {
