@@ -537,13 +537,51 @@ wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+int
+message_wire_next(const uint8_t **p, const uint8_t *end, uint64_t *field,
+    const uint8_t **data, size_t *n)
+{
+	uint64_t key, v;
+
+	*data = NULL;
+	*n = 0;
+	/* field number 0 is illegal; protobuf-c lets a 2-byte tag of 0 pass */
+	if (wire_varint(p, end, &key) == -1 || (key >> 3) == 0)
+		return -1;
+	*field = key >> 3;
+	switch (key & 7) {
+	case 0:
+		return wire_varint(p, end, &v);
+	case 1:
+		if (end - *p < 8)
+			return -1;
+		*p += 8;
+		return 0;
+	case 5:
+		if (end - *p < 4)
+			return -1;
+		*p += 4;
+		return 0;
+	case 2:
+		if (wire_varint(p, end, &v) == -1 || v > (uint64_t)(end - *p))
+			return -1;
+		*data = *p;
+		*n = (size_t)v;
+		*p += v;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 static int
 wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *buf,
     size_t len, const char *path, int depth, char *err, size_t errlen)
 {
 	const ProtobufCFieldDescriptor *f;
-	const uint8_t *p = buf, *end = buf + len;
-	uint64_t key, n;
+	const uint8_t *p = buf, *end = buf + len, *data;
+	uint64_t field;
+	size_t n;
 	char sub[128];
 	int rc;
 
@@ -552,48 +590,25 @@ wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *buf,
 		return -1;
 	}
 	while (p < end) {
-		/* field number 0 is illegal; protobuf-c lets a 2-byte tag of 0 pass */
-		if (wire_varint(&p, end, &key) == -1 || (key >> 3) == 0)
+		if (message_wire_next(&p, end, &field, &data, &n) == -1)
 			goto bad;
-		switch (key & 7) {
-		case 0:
-			if (wire_varint(&p, end, &n) == -1)
-				goto bad;
-			break;
-		case 1:
-			if (end - p < 8)
-				goto bad;
-			p += 8;
-			break;
-		case 5:
-			if (end - p < 4)
-				goto bad;
-			p += 4;
-			break;
-		case 2:
-			if (wire_varint(&p, end, &n) == -1 ||
-			    n > (uint64_t)(end - p))
-				goto bad;
-			f = (key >> 3) <= UINT32_MAX ?
-			    protobuf_c_message_descriptor_get_field(d,
-			    (unsigned)(key >> 3)) : NULL;
-			if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
-			    memchr(p, 0, (size_t)n) != NULL) {
-				snprintf(err, errlen, "%s%s%s: embedded NUL",
-				    path, path[0] != '\0' ? "." : "", f->name);
-				return -1;
-			}
-			if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				snprintf(sub, sizeof(sub), "%s%s%s", path,
-				    path[0] != '\0' ? "." : "", f->name);
-				if ((rc = wire_walk(f->descriptor, p, (size_t)n,
-				    sub, depth + 1, err, errlen)) != 0)
-					return rc;
-			}
-			p += n;
-			break;
-		default:
-			goto bad;
+		if (data == NULL)
+			continue;	/* not length-delimited */
+		f = field <= UINT32_MAX ?
+		    protobuf_c_message_descriptor_get_field(d,
+		    (unsigned)field) : NULL;
+		if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
+		    memchr(data, 0, n) != NULL) {
+			snprintf(err, errlen, "%s%s%s: embedded NUL", path,
+			    path[0] != '\0' ? "." : "", f->name);
+			return -1;
+		}
+		if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			snprintf(sub, sizeof(sub), "%s%s%s", path,
+			    path[0] != '\0' ? "." : "", f->name);
+			if ((rc = wire_walk(f->descriptor, data, n, sub,
+			    depth + 1, err, errlen)) != 0)
+				return rc;
 		}
 	}
 	return 0;

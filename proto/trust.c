@@ -29,9 +29,8 @@ struct trust {
 /* Generations never repeat in a process, unlike addresses of freed trusts. */
 static _Atomic uint64_t trust_generations;
 
-/* Last OpenSSL error as text, for error messages. */
-static const char *
-ssl_errstr(void)
+const char *
+trust_ssl_errstr(void)
 {
 	static _Thread_local char buf[256];
 	unsigned long e = ERR_peek_last_error();
@@ -66,7 +65,7 @@ load_cas(struct trust *t, const char *file, char *err, size_t errlen)
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
 		if (X509_STORE_add_cert(t->store, x) != 1) {
 			snprintf(err, errlen, "%s: cannot add certificate: %s",
-			    file, ssl_errstr());
+			    file, trust_ssl_errstr());
 			X509_free(x);
 			goto fail;
 		}
@@ -75,7 +74,7 @@ load_cas(struct trust *t, const char *file, char *err, size_t errlen)
 	}
 	if (!pem_eof()) {
 		snprintf(err, errlen, "%s: bad PEM certificate: %s", file,
-		    ssl_errstr());
+		    trust_ssl_errstr());
 		goto fail;
 	}
 	ERR_clear_error();
@@ -106,7 +105,7 @@ load_crl_file(struct trust *t, const char *file, char *err, size_t errlen)
 		if (X509_STORE_add_crl(t->store, c) != 1 ||
 		    sk_X509_CRL_push(t->crls, c) <= 0) {
 			snprintf(err, errlen, "%s: cannot add CRL: %s", file,
-			    ssl_errstr());
+			    trust_ssl_errstr());
 			X509_CRL_free(c);
 			goto fail;
 		}
@@ -114,7 +113,7 @@ load_crl_file(struct trust *t, const char *file, char *err, size_t errlen)
 	}
 	if (!pem_eof()) {
 		snprintf(err, errlen, "%s: bad PEM CRL: %s", file,
-		    ssl_errstr());
+		    trust_ssl_errstr());
 		goto fail;
 	}
 	ERR_clear_error();
@@ -265,7 +264,7 @@ trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
 	}
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(ctx, t->store, leaf, untrusted) != 1) {
-		snprintf(err, errlen, "chain: %s", ssl_errstr());
+		snprintf(err, errlen, "chain: %s", trust_ssl_errstr());
 		goto done;
 	}
 	if (now != 0)

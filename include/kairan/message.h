@@ -86,6 +86,15 @@ Message	*message_decode_reason(const uint8_t *buf, size_t len, int *reason,
  */
 int	 message_wire_strings(const ProtobufCMessageDescriptor *d,
 	    const uint8_t *buf, size_t len, char *err, size_t errlen);
+/*
+ * One field of serialized protobuf at *p (< end), for the walks above and
+ * envelope_peek_id: sets *field to its number and, for a length-delimited
+ * field, *data and *n to its bytes (else *data = NULL), and moves *p past
+ * it. Returns 0, or -1 if the bytes are truncated or not well-formed (field
+ * number 0, an unknown wire type, a varint over 64 bits).
+ */
+int	 message_wire_next(const uint8_t **p, const uint8_t *end,
+	    uint64_t *field, const uint8_t **data, size_t *n);
 void	 message_free(Message *);		/* NULL is a no-op */
 
 /* Packs m into a malloc'd buffer. Returns 0 or -1. */
