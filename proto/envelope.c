@@ -21,6 +21,7 @@
 
 #include "kairan/entity.h"
 #include "kairan/envelope.h"
+#include "kairan/file.h"
 
 #define REASON(x)	KAIRAN__V1__REFUSED__REASON__##x
 
@@ -208,11 +209,8 @@ signer_new(const char *chain_file, const char *key_file, char *err,
 		snprintf(err, errlen, "signer: out of memory");
 		return NULL;
 	}
-	if ((bio = BIO_new_file(chain_file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", chain_file,
-		    trust_ssl_errstr());
+	if ((bio = file_open_bio(chain_file, err, errlen)) == NULL)
 		goto fail;
-	}
 	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
 		if (s->nder == KAIRAN_MAX_CHAIN) {
@@ -255,11 +253,8 @@ signer_new(const char *chain_file, const char *key_file, char *err,
 		snprintf(err, errlen, "%s: CN: %s", chain_file, ferr);
 		goto fail;
 	}
-	if ((bio = BIO_new_file(key_file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", key_file,
-		    trust_ssl_errstr());
+	if ((bio = file_open_bio(key_file, err, errlen)) == NULL)
 		goto fail;
-	}
 	if ((s->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) ==
 	    NULL) {
 		snprintf(err, errlen, "%s: not a PEM private key: %s", key_file,

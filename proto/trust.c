@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
+#include "kairan/file.h"
 #include "kairan/trust.h"
 
 struct trust {
@@ -57,10 +58,8 @@ load_cas(struct trust *t, const char *file, char *err, size_t errlen)
 	BIO *bio;
 	X509 *x;
 
-	if ((bio = BIO_new_file(file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+	if ((bio = file_open_bio(file, err, errlen)) == NULL)
 		return -1;
-	}
 	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
 		if (X509_STORE_add_cert(t->store, x) != 1) {
@@ -96,10 +95,8 @@ load_crl_file(struct trust *t, const char *file, char *err, size_t errlen)
 	BIO *bio;
 	X509_CRL *c;
 
-	if ((bio = BIO_new_file(file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+	if ((bio = file_open_bio(file, err, errlen)) == NULL)
 		return -1;
-	}
 	ERR_clear_error();
 	while ((c = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
 		if (X509_STORE_add_crl(t->store, c) != 1 ||
@@ -154,7 +151,8 @@ load_crls(struct trust *t, const char *path, char *err, size_t errlen)
 	int i, n = 0, rc = -1;
 
 	if (stat(path, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -162,7 +160,8 @@ load_crls(struct trust *t, const char *path, char *err, size_t errlen)
 			return -1;
 	} else {
 		if ((n = scandir(path, &names, crl_filter, name_cmp)) == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "cannot open %s: %s", path,
+			    strerror(errno));
 			return -1;
 		}
 		for (i = 0; i < n; i++) {

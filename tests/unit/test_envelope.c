@@ -758,6 +758,37 @@ test_signer_errors(void **state)
 	unlink(path);
 }
 
+/*
+ * A file that cannot be opened is named with the system's reason, not
+ * "BIO routines::system lib" (tests run as root, who reads any mode: a
+ * missing file and a directory stand in for an unreadable one).
+ */
+static void
+test_signer_open_errors(void **state)
+{
+	char err[512], dir[] = "/tmp/kairan-test-signer-XXXXXX", want[600];
+
+	(void)state;
+	assert_null(signer_new("/nonexistent/chain.pem",
+	    fx("entities/452017/key.pem"), err, sizeof(err)));
+	assert_string_equal(err, "cannot open /nonexistent/chain.pem: No such "
+	    "file or directory");
+	assert_null(signer_new(fx("entities/452017/chain.pem"),
+	    "/nonexistent/key.pem", err, sizeof(err)));
+	assert_string_equal(err, "cannot open /nonexistent/key.pem: No such "
+	    "file or directory");
+	assert_non_null(mkdtemp(dir));
+	assert_null(signer_new(dir, fx("entities/452017/key.pem"), err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "cannot open %s: Is a directory", dir);
+	assert_string_equal(err, want);
+	assert_null(signer_new(fx("entities/452017/chain.pem"), dir, err,
+	    sizeof(err)));
+	assert_string_equal(err, want);
+	assert_null(strstr(err, "BIO"));
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -776,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_through_frame),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_signer_errors),
+		cmocka_unit_test(test_signer_open_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
