@@ -465,6 +465,16 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 		goto done;
 	}
 
+	/*
+	 * An operator's certificate is for people at a console, never for
+	 * writing in the federation: no message is signed by one.
+	 */
+	if (who.role == ROLE_OPERATOR) {
+		set_reason(reason, REASON(NOT_AUTHORIZED));
+		snprintf(err, errlen, "envelope.cert_chain: certificate %s has "
+		    "role operator, which may not sign messages", who.entity);
+		goto done;
+	}
 	if ((pkey = X509_get0_pubkey(certs[0])) == NULL ||
 	    EVP_PKEY_up_ref(pkey) != 1) {
 		pkey = NULL;
