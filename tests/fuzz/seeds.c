@@ -95,12 +95,12 @@ seed_full(struct seed *s)
 	s->subs[2] = S_SUB[2];
 	s->r.subtypes = s->subs;
 	s->r.n_subtypes = 3;
-	s->svcs[0] = S_SVC[0];
-	s->svcs[1] = S_SVC[1];
+	for (i = 0; i < 2; i++) {
+		s->svcs[i] = S_SVC[i];
+		s->syss[i] = S_SYS[i];
+	}
 	s->r.affected_services = s->svcs;
 	s->r.n_affected_services = 2;
-	s->syss[0] = S_SYS[0];
-	s->syss[1] = S_SYS[1];
 	s->r.affected_systems = s->syss;
 	s->r.n_affected_systems = 2;
 	s->r.occurred_at_ms = 1699990000000LL;

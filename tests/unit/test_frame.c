@@ -180,65 +180,58 @@ test_hello_software(void **state)
 static void
 test_frame_control_characters(void **state)
 {
-	Frame f;
+	static const struct {
+		int		 refused;	/* 0: in Hello.software */
+		const char	*s, *want;
+	} bad[] = {
+		{ 0, "kairan-node/0.1\naccepted id=00",
+		    "hello.software: control character U+000A at byte 15" },
+		{ 0, "x\x1b[2J", "hello.software: control character U+001B "
+		    "at byte 1" },
+		{ 0, "a\tb", "hello.software: control character U+0009 at "
+		    "byte 1" },		/* a short string: no tab either */
+		{ 0, "ab\xe2\x80\xae", "hello.software: bidi override U+202E "
+		    "at byte 2" },
+		{ 1, "kairan-node/0.1\naccepted id=00",
+		    "refused.detail: control character U+000A at byte 15" },
+		{ 1, "\xc2\x9b", "refused.detail: control character U+009B at "
+		    "byte 0" },
+		{ 1, "a\x7f", "refused.detail: control character U+007F at "
+		    "byte 1" },
+		{ 1, "\xe2\x81\xa6x", "refused.detail: bidi override U+2066 at "
+		    "byte 0" },
+	};
+	static char ent[] = "452017";
 	Kairan__V1__Hello h;
 	Kairan__V1__Refused r;
-	static char ent[] = "452017";
-	static char nl[] = "kairan-node/0.1\naccepted id=00";
-	static char esc[] = "x\x1b[2J", rlo[] = "ab\xe2\x80\xae", c1[] = "\xc2\x9b";
-	static char tab[] = "a\tb", del[] = "a\x7f";
+	char str[64];
 	uint8_t *buf;
-	size_t len;
-	Frame *d;
+	size_t len, i;
+	Frame f, *d;
 
 	(void)state;
-	kairan__v1__frame__init(&f);
-	kairan__v1__hello__init(&h);
-	h.entity = ent;
-	h.version = 1;
-	f.kind_case = KAIRAN__V1__FRAME__KIND_HELLO;
-	f.hello = &h;
-	h.software = nl;
-	buf = pack(&f, &len);
-	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
-	    "hello.software: control character U+000A at byte 15");
-	free(buf);
-	h.software = esc;
-	buf = pack(&f, &len);
-	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
-	    "hello.software: control character U+001B at byte 1");
-	free(buf);
-	h.software = tab;	/* short string: no tab either */
-	buf = pack(&f, &len);
-	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
-	    "hello.software: control character U+0009 at byte 1");
-	free(buf);
-	h.software = rlo;
-	buf = pack(&f, &len);
-	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
-	    "hello.software: bidi override U+202E at byte 2");
-	free(buf);
-
-	kairan__v1__frame__init(&f);
-	kairan__v1__refused__init(&r);
-	r.reason = REASON(OVERLOADED);
-	f.kind_case = KAIRAN__V1__FRAME__KIND_REFUSED;
-	f.refused = &r;
-	r.detail = nl;
-	buf = pack(&f, &len);
-	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
-	    "refused.detail: control character U+000A at byte 15");
-	free(buf);
-	r.detail = c1;
-	buf = pack(&f, &len);
-	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
-	    "refused.detail: control character U+009B at byte 0");
-	free(buf);
-	r.detail = del;
-	buf = pack(&f, &len);
-	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
-	    "refused.detail: control character U+007F at byte 1");
-	free(buf);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(str, sizeof(str), "%s", bad[i].s);
+		kairan__v1__frame__init(&f);
+		if (bad[i].refused) {
+			kairan__v1__refused__init(&r);
+			r.reason = REASON(OVERLOADED);
+			r.detail = str;
+			f.kind_case = KAIRAN__V1__FRAME__KIND_REFUSED;
+			f.refused = &r;
+		} else {
+			kairan__v1__hello__init(&h);
+			h.entity = ent;
+			h.version = 1;
+			h.software = str;
+			f.kind_case = KAIRAN__V1__FRAME__KIND_HELLO;
+			f.hello = &h;
+		}
+		buf = pack(&f, &len);
+		expect_refused(buf, len, KAIRAN_MAX_FRAME,
+		    REASON(INVALID_FIELD), bad[i].want);
+		free(buf);
+	}
 
 	/* our own encoder escapes them, so what we send always decodes */
 	assert_int_equal(frame_encode_refused(ID, 16, REASON(INVALID_FIELD),
