@@ -24,6 +24,7 @@
 
 #include <openssl/evp.h>
 
+#include "kairan/jst.h"
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 #include "report.h"
@@ -867,23 +868,6 @@ enum_name(const struct enum_name *tab, int value)
 	return NULL;
 }
 
-/* RFC 3339 with +09:00 (the node shows JST everywhere), or null if unknown. */
-static json_t *
-time_json(int64_t ms)
-{
-	char buf[40];
-	struct tm tm;
-	time_t t;
-
-	if (ms <= 0)
-		return json_null();
-	t = (time_t)(ms / 1000) + 9 * 3600;
-	if (gmtime_r(&t, &tm) == NULL)
-		return json_null();
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+09:00", &tm);
-	return json_string(buf);
-}
-
 static json_t *
 list_json(char **v, size_t n)
 {
@@ -918,9 +902,9 @@ report_to_json(const IncidentReport *r)
 	json_object_set_new(o, "subtypes", list_json(r->subtypes,
 	    r->n_subtypes));
 	json_object_set_new(o, "level", json_integer(r->level));
-	json_object_set_new(o, "occurred_at", time_json(r->occurred_at_ms));
+	json_object_set_new(o, "occurred_at", jst_json(r->occurred_at_ms));
 	json_object_set_new(o, "discovered_at",
-	    time_json(r->discovered_at_ms));
+	    jst_json(r->discovered_at_ms));
 	json_object_set_new(o, "location", json_string(r->location));
 	json_object_set_new(o, "summary", json_string(r->summary));
 	json_object_set_new(o, "affected_services",

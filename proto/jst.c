@@ -1,11 +1,13 @@
 /*
- * jst: JST time formatting (see jst.h).
+ * jst: JST time formatting for people (see kairan/jst.h).
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "jst.h"
+#include <jansson.h>
+
+#include "kairan/jst.h"
 
 #define JST_OFFSET_S	(9 * 3600)
 
@@ -39,4 +41,26 @@ jst_short(int64_t ms, char buf[JST_BUFLEN])
 		return buf;
 	strftime(buf, JST_BUFLEN, "%Y-%m-%d %H:%M", &tm);
 	return buf;
+}
+
+const char *
+jst_form(int64_t ms, char buf[JST_BUFLEN])
+{
+	struct tm tm;
+
+	snprintf(buf, JST_BUFLEN, "未確認");
+	if (ms <= 0 || jst_tm(ms, &tm) == -1)
+		return buf;
+	strftime(buf, JST_BUFLEN, "%Y年%m月%d日 %H時%M分", &tm);
+	return buf;
+}
+
+json_t *
+jst_json(int64_t ms)
+{
+	char t[JST_BUFLEN];
+
+	if (ms <= 0 || jst_rfc3339(ms, t)[0] == '\0')
+		return json_null();
+	return json_string(t);
 }
