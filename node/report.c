@@ -27,9 +27,15 @@
 #include "kairan/jst.h"
 #include "kairan/kairan.h"
 #include "kairan/message.h"
+#include "kairan/text.h"
 #include "report.h"
 
 #define REPORT_MAX_ATTACHMENT	(256 * 1024)
+/*
+ * A report file: 64 attachments of 256 KiB in base64 (4/3) are ~22 MiB,
+ * plus the texts; anything larger is not a report.
+ */
+#define REPORT_MAX_FILE		(32 * 1024 * 1024)
 #define GOT_MAX			48	/* bytes of the offending value shown */
 
 typedef Kairan__V1__Contact	Contact;
@@ -814,21 +820,138 @@ fail:
 	return NULL;
 }
 
+/*
+ * The bytes of a report file, read whole into a malloc'd buffer (NUL
+ * added) of at most REPORT_MAX_FILE bytes. A file that cannot be opened
+ * or read gives "cannot open r.json: Permission denied" (the path as
+ * given, the reason from errno). 0 or -1 with err.
+ */
+static int
+read_report_file(const char *path, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL, *nb;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		seterr(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		seterr(err, errlen, "cannot read %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "cannot read %s: %s", path,
+		    strerror(EISDIR));
+		goto fail;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap >= REPORT_MAX_FILE + 1) {
+				seterr(err, errlen, "%s: larger than %d MiB",
+				    path, REPORT_MAX_FILE / (1024 * 1024));
+				goto fail;
+			}
+			cap = cap == 0 ? 64 * 1024 : cap * 2;
+			if (cap > REPORT_MAX_FILE + 1)
+				cap = REPORT_MAX_FILE + 1;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				seterr(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			seterr(err, errlen, "cannot read %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/*
+ * The line (from 1) of the first byte of buf[0..len) that is not strict
+ * UTF-8 (or is a NUL, which no JSON text holds), or 0 if all of it is.
+ * Shift_JIS, EUC-JP and UTF-16 files all fail here, on the line of their
+ * first non-ASCII character.
+ */
+static size_t
+not_utf8_line(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	size_t i = 0, k, line = 1;
+	unsigned cp;
+
+	while (i < len) {
+		if (p[i] == '\0')
+			return line;
+		if (p[i] < 0x80) {
+			if (p[i] == '\n')
+				line++;
+			i++;
+			continue;
+		}
+		if ((k = text_utf8_next(p + i, len - i, &cp)) == 0)
+			return line;
+		i += k;
+	}
+	return 0;
+}
+
+/*
+ * See report.h. The file is read and checked as text before JSON parsing,
+ * so that a person hears what is wrong with the file (where it is, that
+ * it is Shift_JIS) rather than what jansson thinks of its bytes. A UTF-8
+ * byte order mark, which Windows editors write, is skipped.
+ */
 IncidentReport *
 report_from_file(const char *path, char *err, size_t errlen)
 {
 	IncidentReport *r;
 	json_error_t je;
 	json_t *root;
-	char *dir, *slash;
+	char *dir, *slash, *buf = NULL, *text;
+	size_t len, bad;
 
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (read_report_file(path, &buf, &len, err, errlen) == -1)
+		return NULL;
+	text = buf;
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	if ((bad = not_utf8_line(text, len)) != 0) {
+		seterr(err, errlen, "%s: not UTF-8 (line %zu): save it as "
+		    "UTF-8", path, bad);
+		free(buf);
+		return NULL;
+	}
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	free(buf);
 	if (root == NULL) {
-		if (je.line <= 0)	/* could not open or read it */
-			seterr(err, errlen, "%s: %s", path, je.text);
-		else
-			seterr(err, errlen, "%s:%d:%d: JSON syntax error: %s",
-			    path, je.line, je.column, je.text);
+		seterr(err, errlen, "%s:%d:%d: JSON syntax error: %s", path,
+		    je.line, je.column, je.text);
 		return NULL;
 	}
 	if ((dir = strdup(path)) == NULL) {

@@ -2,7 +2,10 @@
  * test_node_report: report JSON -> IncidentReport: a full Japanese report
  * with an attachment parses and validates as a Message; every broken field
  * is refused with its name; syntax errors as file:line:column; times;
- * report_to_json round trip. Run under SANITIZE=1 for leaks on failure.
+ * report_to_json round trip; the file as text: a file that cannot be
+ * opened names path and reason, a UTF-8 BOM is skipped, Shift_JIS and
+ * EUC-JP (real bytes, as iconv writes them) are refused with their line
+ * before any JSON parsing. Run under SANITIZE=1 for leaks on failure.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -439,6 +443,93 @@ test_times(void **state)
 	assert_int_equal(report_parse_time("", &ms), -1);
 }
 
+/* The minimal report of send --help, as bytes. */
+#define MINIMAL "{\"category\": \"other\", \"level\": 1,\n"
+
+static void
+test_file_errors(void **state)
+{
+	char path[256], err[512], want[400];
+	const char *denied;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/nope/r.json", dir);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "cannot open %s: No such file or "
+	    "directory", path);
+	assert_string_equal(err, want);
+
+	/* Root reads any mode-000 file; a write-only proc file it cannot. */
+	write_file("denied.json", MINIMAL "\"summary\": \"x\"}",
+	    strlen(MINIMAL "\"summary\": \"x\"}"));
+	snprintf(path, sizeof(path), "%s/denied.json", dir);
+	assert_int_equal(chmod(path, 0), 0);
+	denied = path;
+	if (geteuid() == 0)
+		denied = "/proc/sys/vm/drop_caches";
+	if (geteuid() != 0 || access(denied, F_OK) == 0) {
+		assert_null(report_from_file(denied, err, sizeof(err)));
+		snprintf(want, sizeof(want), "cannot open %s: Permission "
+		    "denied", denied);
+		assert_string_equal(err, want);
+	}
+	assert_null(report_from_file(dir, err, sizeof(err)));
+	assert_non_null(strstr(err, "Is a directory"));
+}
+
+static void
+test_bom_accepted(void **state)
+{
+	static const char text[] = "\xEF\xBB\xBF" MINIMAL
+	    "\"summary\": \"標的型攻撃\"}\n";
+	IncidentReport *r;
+	char path[256], err[512];
+
+	(void)state;
+	write_file("bom.json", text, sizeof(text) - 1);
+	snprintf(path, sizeof(path), "%s/bom.json", dir);
+	r = report_from_file(path, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(r->summary, "標的型攻撃");
+	report_free(r);
+}
+
+static void
+test_not_utf8(void **state)
+{
+	/* "標的型攻撃" on line 3, as iconv -t SHIFT_JIS and -t EUC-JP write it. */
+	static const char sjis[] = MINIMAL "\n\"summary\": \"\x95\x57\x93\x49"
+	    "\x8c\x5e\x8d\x55\x8c\x82\"}\n";
+	static const char eucjp[] = MINIMAL "\"summary\": \"\xc9\xb8\xc5\xaa"
+	    "\xb7\xbf\xb9\xb6\xb7\xe2\"}\n";
+	/* A UTF-16LE file starts with FF FE and holds NULs. */
+	static const char utf16[] = "\xFF\xFE{\0}\0";
+	char path[256], err[512], want[400];
+
+	(void)state;
+	write_file("sjis.json", sjis, sizeof(sjis) - 1);
+	snprintf(path, sizeof(path), "%s/sjis.json", dir);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not UTF-8 (line 3): save it as "
+	    "UTF-8", path);
+	assert_string_equal(err, want);
+
+	write_file("euc.json", eucjp, sizeof(eucjp) - 1);
+	snprintf(path, sizeof(path), "%s/euc.json", dir);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not UTF-8 (line 2): save it as "
+	    "UTF-8", path);
+	assert_string_equal(err, want);
+
+	write_file("u16.json", utf16, sizeof(utf16) - 1);
+	snprintf(path, sizeof(path), "%s/u16.json", dir);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not UTF-8 (line 1): save it as "
+	    "UTF-8", path);
+	assert_string_equal(err, want);
+}
+
 int
 main(void)
 {
@@ -450,6 +541,9 @@ main(void)
 		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_bom_accepted),
+		cmocka_unit_test(test_not_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
