@@ -328,6 +328,12 @@ usage_send(FILE *fp)
 	    "--to LIST [--exercise]\n"
 	    "  A new incident: signs its first report (第1報) and puts it in "
 	    "the outbox.\n"
+	    "  FILE.json: the report, UTF-8; every field, its item on the "
+	    "report form\n"
+	    "        (報告様式) and its limits are in node/REPORT.md. "
+	    "`kairan-node template`\n"
+	    "        prints an empty one: fill in at least summary and "
+	    "level.\n"
 	    "  LIST: comma-separated entity ids and groups @prefecture, "
 	    "@ministry,\n"
 	    "        @neighbours, @region.\n"
@@ -1524,6 +1530,42 @@ verb_status(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* ---- template ---- */
+
+static void
+usage_template(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node template\n"
+	    "  Prints an empty report (JSON) to fill in and give to send or "
+	    "update:\n"
+	    "    kairan-node template > report.json\n"
+	    "  Required: summary (概要) and level (被害レベル 0..3); category "
+	    "is \"other\"\n"
+	    "  until you choose. Every field is described in "
+	    "node/REPORT.md.\n");
+}
+
+static int
+verb_template(struct cli *c, int argc, char **argv)
+{
+	const struct cli_opt opts[] = { { NULL, 0, NULL, NULL, 0 } };
+	json_t *o;
+	int rc;
+
+	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_template, &rc))
+		return rc;
+	if ((o = report_template()) == NULL) {
+		cli_err(c, "out of memory");
+		return CLI_ERROR;
+	}
+	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ==
+	    0 ? CLI_OK : CLI_ERROR;
+	putchar('\n');
+	json_decref(o);
+	return rc;
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -1538,6 +1580,8 @@ static const struct {
 	{ "show", verb_show, "one message or incident" },
 	{ "ack", verb_ack, "acknowledge a received report (受理確認)" },
 	{ "status", verb_status, "receipts of a report of ours" },
+	{ "template", verb_template, "an empty report to fill in "
+	    "(node/REPORT.md)" },
 };
 
 int

@@ -714,6 +714,16 @@ parse_contact(const json_t *obj, IncidentReport *r, char *err, size_t errlen)
 	    opt_string(v, "hours", where, KAIRAN_MAX_SHORT, &c->hours, err,
 	    errlen) == -1)
 		return -1;
+	/*
+	 * The template's contact with nothing filled in is no contact: the
+	 * form then shows the sender's point of contact from the directory.
+	 */
+	if (c->name[0] == '\0' && c->organization[0] == '\0' &&
+	    c->phone[0] == '\0' && c->after_hours_phone[0] == '\0' &&
+	    c->fax[0] == '\0' && c->email[0] == '\0' && c->hours[0] == '\0') {
+		kairan__v1__contact__free_unpacked(c, NULL);
+		r->contact = NULL;
+	}
 	return 0;
 }
 
@@ -1077,5 +1087,39 @@ report_to_json(const IncidentReport *r)
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "attachments", a);
+	return o;
+}
+
+json_t *
+report_template(void)
+{
+	json_t *o, *c;
+	size_t i;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "title", json_string(""));
+	json_object_set_new(o, "category", json_string("other"));
+	json_object_set_new(o, "subtypes", json_array());
+	json_object_set_new(o, "level", json_null());
+	json_object_set_new(o, "occurred_at", json_null());
+	json_object_set_new(o, "discovered_at", json_null());
+	json_object_set_new(o, "location", json_string(""));
+	json_object_set_new(o, "summary", json_string(""));
+	json_object_set_new(o, "affected_services", json_array());
+	json_object_set_new(o, "affected_systems", json_array());
+	json_object_set_new(o, "cause", json_string(""));
+	json_object_set_new(o, "damage", json_string(""));
+	json_object_set_new(o, "records_affected", json_null());
+	json_object_set_new(o, "is_incident", json_string("undetermined"));
+	json_object_set_new(o, "response", json_string(""));
+	json_object_set_new(o, "prevention", json_string(""));
+	json_object_set_new(o, "external_response", json_string(""));
+	json_object_set_new(o, "other", json_string(""));
+	c = json_object();
+	for (i = 0; contact_keys[i] != NULL; i++)
+		json_object_set_new(c, contact_keys[i], json_string(""));
+	json_object_set_new(o, "contact", c);
+	json_object_set_new(o, "attachments", json_array());
 	return o;
 }

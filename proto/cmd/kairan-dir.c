@@ -12,6 +12,7 @@
 
 #include "kairan/directory.h"
 #include "kairan/log.h"
+#include "kairan/text.h"
 
 static void
 usage(FILE *out)
@@ -30,26 +31,70 @@ usage(FILE *out)
 	    "          @neighbours, @region, ids) means for SENDER\n");
 }
 
+/*
+ * What this prints comes from files (the official lists, a contacts CSV
+ * someone typed): every value goes through text.h, so that a control
+ * character shows as "\x1b" instead of acting on the terminal, and the
+ * columns are aligned by display width (a kanji takes two columns).
+ */
+#define LABEL_WIDTH	10
+
+/* "  LABEL     value" if v is set. */
 static void
 line(const char *label, const char *v)
 {
-	if (v != NULL && *v != '\0')
-		printf("  %-18s %s\n", label, v);
+	if (v == NULL || *v == '\0')
+		return;
+	fputs("  ", stdout);
+	(void)text_fpad(stdout, label, LABEL_WIDTH);
+	putchar(' ');
+	(void)text_fputs(v, 0, stdout);
+	putchar('\n');
+}
+
+/*
+ * Entities as a table: "INDENTID  NAME  KANA", names padded to the widest
+ * one of the list.
+ */
+static void
+table(const char *indent, const struct dir_entity *const *v, size_t n)
+{
+	size_t i, w = 0, x;
+
+	for (i = 0; i < n; i++)
+		if (v[i] != NULL && (x = text_width(v[i]->name)) > w)
+			w = x;
+	for (i = 0; i < n; i++) {
+		if (v[i] == NULL)
+			continue;
+		fputs(indent, stdout);
+		(void)text_fpad(stdout, v[i]->id, 6);
+		fputs("  ", stdout);
+		(void)text_fpad(stdout, v[i]->name, w);
+		fputs("  ", stdout);
+		(void)text_fputs(v[i]->kana, 0, stdout);
+		putchar('\n');
+	}
 }
 
 static int
 show(const struct directory *d, const char *id)
 {
 	const struct dir_entity *e;
-	size_t i;
 
 	if ((e = directory_get(d, id)) == NULL) {
-		fprintf(stderr, "kairan-dir: unknown entity %s\n", id);
+		fputs("kairan-dir: unknown entity ", stderr);
+		(void)text_fputs(id, 0, stderr);
+		fputc('\n', stderr);
 		return 1;
 	}
-	printf("%s %s (%s) %s%s%s\n", e->id, e->name, e->kana,
-	    directory_kind_name(e->kind), e->pref[0] ? " prefecture=" : "",
-	    e->pref);
+	(void)text_fputs(e->id, 0, stdout);
+	putchar(' ');
+	(void)text_fputs(e->name, 0, stdout);
+	fputs(" (", stdout);
+	(void)text_fputs(e->kana, 0, stdout);
+	printf(") %s%s%s\n", directory_kind_name(e->kind),
+	    e->pref[0] ? " prefecture=" : "", e->pref);
 	line("担当", e->contact.name);
 	line("電話", e->contact.phone);
 	line("時間外", e->contact.after_hours_phone);
@@ -57,10 +102,23 @@ show(const struct directory *d, const char *id)
 	line("e-mail", e->contact.email);
 	line("受付時間", e->contact.hours);
 	printf("neighbours: %zu\n", e->nneighbours);
-	for (i = 0; i < e->nneighbours; i++)
-		printf("  %s %s\n", e->neighbours[i]->id,
-		    e->neighbours[i]->name);
+	table("  ", e->neighbours, e->nneighbours);
 	return 0;
+}
+
+/* The entities of an expanded list, as a table. */
+static void
+expand_print(const struct directory *d, char **list, size_t n)
+{
+	const struct dir_entity **v;
+	size_t i;
+
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = directory_get(d, list[i]);
+	table("", v, n);
+	free(v);
 }
 
 int
@@ -77,7 +135,7 @@ main(int argc, char *argv[])
 	const char *dfile = NULL;
 	struct directory *d;
 	char err[1024], **list;
-	size_t i, n;
+	size_t n;
 	int ch, rc;
 
 	log_init("kairan-dir", 0);
@@ -173,11 +231,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "kairan-dir: %s\n", err);
 		rc = 1;
 	} else {
-		for (i = 0; i < n; i++) {
-			const struct dir_entity *e = directory_get(d, list[i]);
-
-			printf("%s %s\n", list[i], e != NULL ? e->name : "");
-		}
+		expand_print(d, list, n);
 		directory_list_free(list, n);
 		rc = 0;
 	}
