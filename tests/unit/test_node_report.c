@@ -530,6 +530,48 @@ test_not_utf8(void **state)
 	assert_string_equal(err, want);
 }
 
+/* The template is refused as it is, accepted with summary and level. */
+static void
+test_template(void **state)
+{
+	IncidentReport *r;
+	char err[512], *text;
+	json_t *t, *j;
+	const char *k;
+	json_t *v;
+
+	(void)state;
+	t = report_template();
+	assert_non_null(t);
+	/* Every key of the format, through the JSON text people edit. */
+	text = json_dumps(t, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(t);
+	assert_non_null(text);
+	j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	assert_non_null(j);
+	assert_int_equal(json_object_size(j), 20);
+	json_object_foreach(j, k, v)
+		assert_non_null(strstr(FULL_REPORT, k));
+	assert_null(report_from_json(j, NULL, err, sizeof(err)));
+	assert_string_equal(err, "report.level: missing");
+	json_object_set_new(j, "level", json_integer(2));
+	assert_null(report_from_json(j, NULL, err, sizeof(err)));
+	assert_string_equal(err, "report.summary: must not be empty");
+	json_object_set_new(j, "summary", json_string("庁内LANの障害"));
+	r = report_from_json(j, NULL, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(r->level, 2);
+	assert_int_equal(r->category,
+	    KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER);
+	/* The empty contact is no contact (the form uses the directory's). */
+	assert_null(r->contact);
+	assert_int_equal(r->n_attachments, 0);
+	report_free(r);
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -544,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_bom_accepted),
 		cmocka_unit_test(test_not_utf8),
+		cmocka_unit_test(test_template),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
