@@ -130,6 +130,46 @@ stored_message(const struct store_msg *sm, char *err, size_t errlen)
 	return m;
 }
 
+/*
+ * The Message inside a stored Envelope, for showing it (inbox, show): only
+ * unpacked, with the lengths the display relies on checked (ids, the
+ * body), not validated field by field as message_decode does. The
+ * envelope was verified when it was stored; rules that came later (no
+ * control characters, PROTOCOL.md) must not make an old row unreadable,
+ * so what such a row holds is shown escaped instead (text.h).
+ */
+static Message *
+shown_message(const struct store_msg *sm, char *err, size_t errlen)
+{
+	Envelope *env;
+	Message *m;
+
+	if ((env = kairan__v1__envelope__unpack(NULL, sm->envlen,
+	    sm->env)) == NULL) {
+		snprintf(err, errlen, "stored envelope does not decode");
+		return NULL;
+	}
+	m = kairan__v1__message__unpack(NULL, env->message.len,
+	    env->message.data);
+	kairan__v1__envelope__free_unpacked(env, NULL);
+	if (m == NULL) {
+		snprintf(err, errlen, "stored message does not decode");
+		return NULL;
+	}
+	if (m->id.len != KAIRAN_ID_LEN ||
+	    (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT &&
+	    (m->report == NULL ||
+	    m->report->incident_id.len != KAIRAN_ID_LEN)) ||
+	    (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
+	    (m->receipt == NULL || m->receipt->ref_id.len != KAIRAN_ID_LEN)) ||
+	    m->body_case == KAIRAN__V1__MESSAGE__BODY__NOT_SET) {
+		message_free(m);
+		snprintf(err, errlen, "stored message lacks its ids or body");
+		return NULL;
+	}
+	return m;
+}
+
 static int
 parse_id(const struct cli *c, const char *s, uint8_t id[KAIRAN_ID_LEN])
 {
@@ -760,7 +800,7 @@ verb_inbox(struct cli *c, int argc, char **argv)
 	if (json)
 		arr = json_array();
 	for (i = 0; i < n; i++) {
-		if ((m = stored_message(&v[i], err, sizeof(err))) == NULL) {
+		if ((m = shown_message(&v[i], err, sizeof(err))) == NULL) {
 			cli_err(c, "stored message: %s", err);
 			continue;
 		}
@@ -1233,7 +1273,7 @@ verb_show(struct cli *c, int argc, char **argv)
 		goto done;
 	}
 	for (i = 0; i < n; i++)
-		if ((ms[i] = stored_message(&v[i], err, sizeof(err))) == NULL) {
+		if ((ms[i] = shown_message(&v[i], err, sizeof(err))) == NULL) {
 			cli_err(c, "stored message: %s", err);
 			goto done;
 		}
