@@ -838,29 +838,14 @@ done:
 static void
 show_field(const char *label, const char *v, int flags)
 {
-	const char *nl;
-	char *one;
-
 	if (v == NULL || v[0] == '\0')
 		return;
 	printf("%s: ", label);
-	if (!(flags & TEXT_MULTILINE)) {
+	if (flags & TEXT_MULTILINE)
+		(void)text_fputs_lines(v, "", "  ", stdout);
+	else {
 		(void)text_fputs(v, 0, stdout);
 		putchar('\n');
-		return;
-	}
-	for (;;) {
-		if ((nl = strchr(v, '\n')) == NULL) {
-			(void)text_fputs(v, TEXT_MULTILINE, stdout);
-			putchar('\n');
-			return;
-		}
-		if ((one = strndup(v, (size_t)(nl - v))) != NULL) {
-			(void)text_fputs(one, TEXT_MULTILINE, stdout);
-			free(one);
-		}
-		fputs("\n  ", stdout);
-		v = nl + 1;
 	}
 }
 

@@ -63,28 +63,10 @@ put(FILE *out, const char *s)
 static void
 text_block(FILE *out, const char *indent, const char *s)
 {
-	const char *nl;
-	char *one;
-
-	if (empty(s)) {
+	if (empty(s))
 		fprintf(out, "%s%s\n", indent, UNFILLED);
-		return;
-	}
-	while (*s != '\0') {
-		nl = strchr(s, '\n');
-		fputs(indent, out);
-		if (nl == NULL) {
-			(void)text_fputs(s, TEXT_MULTILINE, out);
-			fputc('\n', out);
-			break;
-		}
-		if ((one = strndup(s, (size_t)(nl - s))) != NULL) {
-			(void)text_fputs(one, TEXT_MULTILINE, out);
-			free(one);
-		}
-		fputc('\n', out);
-		s = nl + 1;
-	}
+	else
+		(void)text_fputs_lines(s, indent, indent, out);
 }
 
 /* "label: value" or "label: （未記入）". */

@@ -19,40 +19,36 @@ jst_tm(int64_t ms, struct tm *tm)
 	return gmtime_r(&t, tm) != NULL ? 0 : -1;
 }
 
-const char *
-jst_rfc3339(int64_t ms, char buf[JST_BUFLEN])
+/* ms in JST by strftime format fmt into buf, or dflt if ms is unknown. */
+static const char *
+jst_fmt(int64_t ms, const char *fmt, const char *dflt, char buf[JST_BUFLEN])
 {
 	struct tm tm;
 
-	buf[0] = '\0';
+	snprintf(buf, JST_BUFLEN, "%s", dflt);
 	if (ms <= 0 || jst_tm(ms, &tm) == -1)
 		return buf;
-	strftime(buf, JST_BUFLEN, "%Y-%m-%dT%H:%M:%S+09:00", &tm);
+	if (strftime(buf, JST_BUFLEN, fmt, &tm) == 0)
+		snprintf(buf, JST_BUFLEN, "%s", dflt);
 	return buf;
+}
+
+const char *
+jst_rfc3339(int64_t ms, char buf[JST_BUFLEN])
+{
+	return jst_fmt(ms, "%Y-%m-%dT%H:%M:%S+09:00", "", buf);
 }
 
 const char *
 jst_short(int64_t ms, char buf[JST_BUFLEN])
 {
-	struct tm tm;
-
-	snprintf(buf, JST_BUFLEN, "-");
-	if (ms <= 0 || jst_tm(ms, &tm) == -1)
-		return buf;
-	strftime(buf, JST_BUFLEN, "%Y-%m-%d %H:%M", &tm);
-	return buf;
+	return jst_fmt(ms, "%Y-%m-%d %H:%M", "-", buf);
 }
 
 const char *
 jst_form(int64_t ms, char buf[JST_BUFLEN])
 {
-	struct tm tm;
-
-	snprintf(buf, JST_BUFLEN, "未確認");
-	if (ms <= 0 || jst_tm(ms, &tm) == -1)
-		return buf;
-	strftime(buf, JST_BUFLEN, "%Y年%m月%d日 %H時%M分", &tm);
-	return buf;
+	return jst_fmt(ms, "%Y年%m月%d日 %H時%M分", "未確認", buf);
 }
 
 json_t *

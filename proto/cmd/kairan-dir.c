@@ -121,8 +121,18 @@ expand_print(const struct directory *d, char **list, size_t n)
 	free(v);
 }
 
-int
-main(int argc, char *argv[])
+/* What the options name; any of them may come before or after the verb. */
+struct args {
+	const char	*codes, *adj, *contacts, *out, *dfile;
+};
+
+/*
+ * getopt over argv with shorts (the long options are the same for every
+ * place): 0, 1 after --help (usage on stdout), -1 after an error (usage
+ * on stderr).
+ */
+static int
+parse(int argc, char **argv, const char *shorts, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "codes", required_argument, NULL, 'c' },
@@ -131,39 +141,48 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *codes = NULL, *adj = NULL, *contacts = NULL, *out = NULL;
-	const char *dfile = NULL;
-	struct directory *d;
-	char err[1024], **list;
-	size_t n;
-	int ch, rc;
+	int ch;
 
-	log_init("kairan-dir", 0);
-	while ((ch = getopt_long(argc, argv, "+d:o:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			codes = optarg;
+			a->codes = optarg;
 			break;
 		case 'a':
-			adj = optarg;
+			a->adj = optarg;
 			break;
 		case 'C':
-			contacts = optarg;
+			a->contacts = optarg;
 			break;
 		case 'o':
-			out = optarg;
+			a->out = optarg;
 			break;
 		case 'd':
-			dfile = optarg;
+			a->dfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return 1;
 		default:
 			usage(stderr);
-			return 2;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { NULL, NULL, NULL, NULL, NULL };
+	struct directory *d;
+	char err[1024], **list;
+	size_t n;
+	int rc;
+
+	log_init("kairan-dir", 0);
+	if ((rc = parse(argc, argv, "+d:o:h", &a)) != 0)
+		return rc == 1 ? 0 : 2;
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
@@ -173,44 +192,27 @@ main(int argc, char *argv[])
 	if (strcmp(argv[0], "import") == 0) {
 		/* options may follow the verb too */
 		optind = 1;
-		while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-			switch (ch) {
-			case 'c':
-				codes = optarg;
-				break;
-			case 'a':
-				adj = optarg;
-				break;
-			case 'C':
-				contacts = optarg;
-				break;
-			case 'o':
-				out = optarg;
-				break;
-			default:
-				usage(stderr);
-				return 2;
-			}
-		}
-		if (codes == NULL || adj == NULL || out == NULL ||
+		if ((rc = parse(argc, argv, "o:h", &a)) != 0)
+			return rc == 1 ? 0 : 2;
+		if (a.codes == NULL || a.adj == NULL || a.out == NULL ||
 		    optind != argc) {
 			usage(stderr);
 			return 2;
 		}
-		if (directory_import(codes, adj, contacts, out, err,
+		if (directory_import(a.codes, a.adj, a.contacts, a.out, err,
 		    sizeof(err)) == -1) {
 			fprintf(stderr, "kairan-dir: %s\n", err);
 			return 1;
 		}
-		if ((d = directory_load(out, err, sizeof(err))) == NULL) {
+		if ((d = directory_load(a.out, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "kairan-dir: %s\n", err);
 			return 1;
 		}
-		printf("%s: %zu entities\n", out, directory_count(d));
+		printf("%s: %zu entities\n", a.out, directory_count(d));
 		directory_free(d);
 		return 0;
 	}
-	if (dfile == NULL) {
+	if (a.dfile == NULL) {
 		usage(stderr);
 		return 2;
 	}
@@ -220,7 +222,7 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if ((d = directory_load(dfile, err, sizeof(err))) == NULL) {
+	if ((d = directory_load(a.dfile, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "kairan-dir: %s\n", err);
 		return 1;
 	}
