@@ -133,7 +133,8 @@ stored_message(const struct store_msg *sm, char *err, size_t errlen)
 /*
  * The Message inside a stored Envelope, for showing it (inbox, show): only
  * unpacked, with the lengths the display relies on checked (ids, the
- * body), not validated field by field as message_decode does. The
+ * body) and no string cut short by a NUL, not validated field by field
+ * as message_decode does. The
  * envelope was verified when it was stored; rules that came later (no
  * control characters, PROTOCOL.md) must not make an old row unreadable,
  * so what such a row holds is shown escaped instead (text.h).
@@ -151,6 +152,16 @@ shown_message(const struct store_msg *sm, char *err, size_t errlen)
 	}
 	m = kairan__v1__message__unpack(NULL, env->message.len,
 	    env->message.data);
+	/*
+	 * protobuf-c cuts a string at an embedded NUL: what is shown (or an
+	 * attachment name --save uses) would not be what was signed.
+	 */
+	if (m != NULL && message_wire_strings(&kairan__v1__message__descriptor,
+	    env->message.data, env->message.len, err, errlen) != 0) {
+		message_free(m);
+		kairan__v1__envelope__free_unpacked(env, NULL);
+		return NULL;
+	}
 	kairan__v1__envelope__free_unpacked(env, NULL);
 	if (m == NULL) {
 		snprintf(err, errlen, "stored message does not decode");

@@ -103,6 +103,17 @@ def test_save_refuses_names_that_escape(node, tmp_path, name, why):
     assert not (tmp_path / "escape.txt").exists()
 
 
+def test_save_refuses_a_name_with_a_nul(node, tmp_path):
+    # protobuf-c would cut "evil\0/../../x" to "evil": the report is not
+    # shown or saved under a name other than the one signed.
+    mid, _ = plant(node, attachments=[attachment("evil\x00/../../x", b"2")])
+    out = tmp_path / "out"
+    out.mkdir()
+    p = node.run("show", mid, "--save", out, expect=1)
+    assert "attachments.name: embedded NUL" in p.stderr, p.stderr
+    assert listing(out) == []
+
+
 def test_save_into_a_missing_folder(node, tmp_path):
     mid, _ = plant(node, attachments=[attachment("a.txt", b"a")])
     p = node.run("show", mid, "--save", tmp_path / "nope", expect=1)
