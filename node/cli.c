@@ -279,7 +279,8 @@ cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
 		return 0;
 	}
 	for (i = 0; i < n; i++)
-		if (opts[i].required && (*opts[i].arg == NULL ||
+		if (opts[i].required && opts[i].arg != NULL &&
+		    (*opts[i].arg == NULL ||
 		    (*opts[i].arg)[0] == '\0')) {
 			cli_err(c, "--%s is required", opts[i].name);
 			usage(stderr);
@@ -1478,6 +1479,7 @@ verb_status(struct cli *c, int argc, char **argv)
 		    wait > 86400 * 30) {
 			cli_err(c, "--wait: \"%s\" is not a number of seconds",
 			    waits);
+			usage_status(stderr);
 			return CLI_USAGE;
 		}
 	}

@@ -50,3 +50,29 @@ def test_wrong_usage_still_exits_2():
         p = subprocess.run([str(path), "--no-such-option"],
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 2, (path, p.returncode)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["send", "--to", "@prefecture"], "send: --report is required"),
+    (["send", "--report", "r.json"], "send: --to is required"),
+    (["send", "--report", "r.json", "--to", "x", "extra"],
+     'send: unexpected argument "extra"'),
+    (["update", "--report", "r.json"], "update: one INCIDENT is required"),
+    (["close"], "close: one INCIDENT is required"),
+    (["ack", "0" * 32], "ack: --by is required"),
+    (["ack", "0" * 32, "--by", ""], "ack: --by is required"),
+    (["status", "0" * 32, "--wait", "soon"],
+     'status: --wait: "soon" is not a number of seconds'),
+    (["show", "0" * 32, "--json", "--form"],
+     "show: --json, --form and --save exclude each other"),
+    (["inbox", "--bogus"], "unrecognized option"),
+    (["template", "x"], 'template: unexpected argument "x"'),
+])
+def test_verb_usage_errors(args, message, tmp_path):
+    """One option parser for every verb: the same errors, exit 2, before
+    any configuration is read."""
+    p = subprocess.run([str(BIN / "kairan-node"), "-f", tmp_path / "none",
+                        *args], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert message in p.stderr, p.stderr
+    assert "usage: kairan-node" in p.stderr and p.stdout == ""
