@@ -1004,6 +1004,8 @@ save_name_problem(const char *name)
 
 	if (name == NULL || name[0] == '\0')
 		return "the name is empty";
+	if (strlen(name) > KAIRAN_MAX_SHORT)
+		return "the name is longer than 256 bytes";
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return "the name is \".\" or \"..\"";
 	if (strchr(name, '/') != NULL)

@@ -89,6 +89,7 @@ def test_save_refuses_a_digest_mismatch(node, tmp_path):
     ("x\x1b[2J.txt", "control characters"),
     ("invoice\u202etxt.exe", "bidi"),
     ("new\nline.txt", "control characters"),
+    ("長" * 90 + ".txt", "longer than 256 bytes"),
 ])
 def test_save_refuses_names_that_escape(node, tmp_path, name, why):
     mid, _ = plant(node, attachments=[attachment("fine.txt", b"1"),
