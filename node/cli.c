@@ -1,6 +1,10 @@
 /*
  * cli: the people's verbs of kairan-node (see cli.h and node/README.md for
  * the exact output formats, which scripts and tests rely on).
+ *
+ * Every verb parses its options with cli_args. What a verb prints that
+ * came from elsewhere (reports, names, receipts) goes through text.h, and
+ * the words around it come from labels.h and jst.h, shared with the relay.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -495,6 +495,20 @@ test_bom_accepted(void **state)
 	report_free(r);
 }
 
+/* Writes len bytes as name and expects "PATH: not UTF-8 (line L)...". */
+static void
+expect_not_utf8(const char *name, const char *bytes, size_t len, int line)
+{
+	char path[256], err[512], want[400];
+
+	write_file(name, bytes, len);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not UTF-8 (line %d): save it as "
+	    "UTF-8", path, line);
+	assert_string_equal(err, want);
+}
+
 static void
 test_not_utf8(void **state)
 {
@@ -505,29 +519,11 @@ test_not_utf8(void **state)
 	    "\xb7\xbf\xb9\xb6\xb7\xe2\"}\n";
 	/* A UTF-16LE file starts with FF FE and holds NULs. */
 	static const char utf16[] = "\xFF\xFE{\0}\0";
-	char path[256], err[512], want[400];
 
 	(void)state;
-	write_file("sjis.json", sjis, sizeof(sjis) - 1);
-	snprintf(path, sizeof(path), "%s/sjis.json", dir);
-	assert_null(report_from_file(path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: not UTF-8 (line 3): save it as "
-	    "UTF-8", path);
-	assert_string_equal(err, want);
-
-	write_file("euc.json", eucjp, sizeof(eucjp) - 1);
-	snprintf(path, sizeof(path), "%s/euc.json", dir);
-	assert_null(report_from_file(path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: not UTF-8 (line 2): save it as "
-	    "UTF-8", path);
-	assert_string_equal(err, want);
-
-	write_file("u16.json", utf16, sizeof(utf16) - 1);
-	snprintf(path, sizeof(path), "%s/u16.json", dir);
-	assert_null(report_from_file(path, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: not UTF-8 (line 1): save it as "
-	    "UTF-8", path);
-	assert_string_equal(err, want);
+	expect_not_utf8("sjis.json", sjis, sizeof(sjis) - 1, 3);
+	expect_not_utf8("euc.json", eucjp, sizeof(eucjp) - 1, 2);
+	expect_not_utf8("u16.json", utf16, sizeof(utf16) - 1, 1);
 }
 
 /* The template is refused as it is, accepted with summary and level. */
