@@ -197,8 +197,8 @@ peer_refuse(struct peer *p, const uint8_t *id, size_t idlen, int reason,
 
 	idhex(id, idlen, hex);
 	log_warnx("envelope refused entity=%s addr=%s id=%s reason=%s "
-	    "detail=\"%s\"", p->who.entity[0] ? p->who.entity : "-", p->addr,
-	    hex, frame_reason_name(reason), detail);
+	    "detail=%s", p->who.entity[0] ? p->who.entity : "-", p->addr,
+	    hex, frame_reason_name(reason), log_str(detail));
 	if (frame_encode_refused(idlen == KAIRAN_ID_LEN ? id : NULL,
 	    idlen == KAIRAN_ID_LEN ? idlen : 0, reason, detail, LWS_PRE, &buf,
 	    &len) == -1)
@@ -271,8 +271,8 @@ reject_recipient(struct server *s, const struct pending *q,
 	    errlen) == -1)
 		goto done;
 	idhex(q->msg->id.data, q->msg->id.len, hex);
-	log_info("rejected id=%s recipient=%s sender=%s reason=\"%s\"", hex,
-	    recipient, q->msg->sender, why);
+	log_info("rejected id=%s recipient=%s sender=%s reason=%s", hex,
+	    recipient, q->msg->sender, log_str(why));
 	rc = 0;
 done:
 	free(env);
@@ -332,7 +332,8 @@ commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
 		} else
 			/* no receipts about receipts: that could loop */
 			log_warnx("receipt not routed sender=%s recipient=%s "
-			    "reason=\"%s\"", m->sender, m->recipients[i], why);
+			    "reason=%s", m->sender, m->recipients[i],
+			    log_str(why));
 	}
 	return 0;
 }
@@ -383,7 +384,8 @@ commit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		failed = 1;
 	if (failed) {
 		store_rollback(s->store);
-		log_warnx("commit failed envelopes=%u error=\"%s\"", n, err);
+		log_warnx("commit failed envelopes=%u error=%s", n,
+		    log_str(err));
 	} else if (n > 0)
 		log_debug("commit envelopes=%u", n);
 
@@ -417,7 +419,8 @@ commit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			idhex(e->id, KAIRAN_ID_LEN, hex);
 			log_info("delivered id=%s to=%s%s%s", hex, e->recipient,
 			    e->state == DELIVERY_REFUSED ? " refused=" : "",
-			    e->state == DELIVERY_REFUSED ? e->detail : "");
+			    e->state == DELIVERY_REFUSED ?
+			    log_str(e->detail) : "");
 		}
 		free(e);
 	}
@@ -568,9 +571,9 @@ on_frame(struct peer *p)
 		if (f->refused->id.len != KAIRAN_ID_LEN ||
 		    !peer_flight_remove(p, f->refused->id.data, &seq)) {
 			log_warnx("peer refused frame entity=%s id=%s reason=%s "
-			    "detail=\"%s\"", p->who.entity, hex,
+			    "detail=%s", p->who.entity, hex,
 			    frame_reason_name(f->refused->reason),
-			    f->refused->detail);
+			    log_str(f->refused->detail));
 			break;
 		}
 		if (f->refused->reason ==
@@ -585,9 +588,9 @@ on_frame(struct peer *p)
 			}
 			break;
 		}
-		log_warnx("delivery refused id=%s to=%s reason=%s detail=\"%s\"",
+		log_warnx("delivery refused id=%s to=%s reason=%s detail=%s",
 		    hex, p->who.entity, frame_reason_name(f->refused->reason),
-		    f->refused->detail);
+		    log_str(f->refused->detail));
 		end_delivery(p, f->refused->id.data, DELIVERY_REFUSED,
 		    f->refused->detail);
 		peer_wake(p);
@@ -687,8 +690,8 @@ on_writeable(struct peer *p)
 	n = store_next_delivery(s->store, p->who.entity, p->cursor, &seq, id,
 	    &env, &envlen, err, sizeof(err));
 	if (n == -1) {
-		log_warnx("delivery lookup entity=%s error=\"%s\"",
-		    p->who.entity, err);
+		log_warnx("delivery lookup entity=%s error=%s",
+		    p->who.entity, log_str(err));
 		return 0;
 	}
 	if (n == 0)
@@ -753,8 +756,8 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 	peer_addr(wsi, p->addr, sizeof(p->addr));
 	if ((ssl = lws_get_ssl(wsi)) == NULL ||
 	    identity_from_ssl(ssl, &p->who, err, sizeof(err)) == -1) {
-		log_warnx("peer refused addr=%s reason=\"%s\"", p->addr,
-		    ssl == NULL ? "no TLS" : err);
+		log_warnx("peer refused addr=%s reason=%s", p->addr,
+		    log_str(ssl == NULL ? "no TLS" : err));
 		return -1;
 	}
 	if (s->npeers >= s->cfg->max_connections) {
@@ -818,9 +821,10 @@ on_verify(struct lws *wsi, X509_STORE_CTX *x, SSL *ssl, int preverify_ok)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject,
 		    sizeof(subject));
 	peer_addr(wsi, addr, sizeof(addr));
+	/* the subject is the peer's: escaped like any peer string */
 	log_warnx("peer refused addr=%s reason=\"certificate %s\" depth=%d "
-	    "subject=\"%s\"", addr, X509_verify_cert_error_string(e),
-	    X509_STORE_CTX_get_error_depth(x), subject);
+	    "subject=%s", addr, X509_verify_cert_error_string(e),
+	    X509_STORE_CTX_get_error_depth(x), log_str(subject));
 	return 1;
 }
 
@@ -1008,8 +1012,8 @@ reload(struct server *s)
 		sk_X509_free(untrusted);
 		if (r == TRUST_OK)
 			continue;
-		log_warnx("peer dropped entity=%s addr=%s reason=\"%s\"",
-		    p->who.entity, p->addr, err);
+		log_warnx("peer dropped entity=%s addr=%s reason=%s",
+		    p->who.entity, p->addr, log_str(err));
 		peer_refuse(p, NULL, 0, r == TRUST_REVOKED ?
 		    KAIRAN__V1__REFUSED__REASON__REVOKED :
 		    KAIRAN__V1__REFUSED__REASON__BAD_CERTIFICATE, err, 1);
