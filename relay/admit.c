@@ -291,6 +291,14 @@ admit_gone(struct admit *a, struct lws *wsi)
 	}
 }
 
+const char *
+admit_addr(struct admit *a, struct lws *wsi)
+{
+	struct entry *e = find(a, wsi);
+
+	return e != NULL ? e->addr : NULL;
+}
+
 unsigned
 admit_pending(const struct admit *a)
 {

@@ -60,6 +60,9 @@ void		 admit_done(struct admit *, struct lws *wsi);
 /* wsi is gone (whatever its state). */
 void		 admit_gone(struct admit *, struct lws *wsi);
 
+/* The address admit_filter saw for wsi (still pending), or NULL. */
+const char	*admit_addr(struct admit *, struct lws *wsi);
+
 unsigned	 admit_pending(const struct admit *);
 /* Totals since start: closed at their deadline, evicted for room. */
 unsigned long	 admit_timed_out(const struct admit *);

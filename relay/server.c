@@ -118,13 +118,25 @@ idhex(const uint8_t *id, size_t len, char out[KAIRAN_ID_HEXLEN + 1])
 		snprintf(out, KAIRAN_ID_HEXLEN + 1, "-");
 }
 
-/* The peer's address, without the IPv4-mapped prefix of a dual-stack socket. */
+/*
+ * The peer's address, without the IPv4-mapped prefix of a dual-stack
+ * socket: as admit saw it at accept while the connection is pending (the
+ * socket may be gone already, and lws would then hand back getpeername's
+ * error text as the "address"), from the socket afterwards.
+ */
 static void
-peer_addr(struct lws *wsi, char *buf, size_t len)
+peer_addr(struct server *s, struct lws *wsi, char *buf, size_t len)
 {
+	const char *known;
 	char a[64];
 
-	if (wsi == NULL || lws_get_peer_simple(wsi, a, sizeof(a)) == NULL) {
+	if (wsi != NULL && s->admit != NULL &&
+	    (known = admit_addr(s->admit, wsi)) != NULL) {
+		snprintf(buf, len, "%s", known);
+		return;
+	}
+	if (wsi == NULL || lws_get_peer_simple(wsi, a, sizeof(a)) == NULL ||
+	    strncmp(a, "getpeername", 11) == 0) {
 		snprintf(buf, len, "-");
 		return;
 	}
@@ -753,7 +765,7 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 
 	p->srv = s;
 	p->wsi = wsi;
-	peer_addr(wsi, p->addr, sizeof(p->addr));
+	peer_addr(s, wsi, p->addr, sizeof(p->addr));
 	if ((ssl = lws_get_ssl(wsi)) == NULL ||
 	    identity_from_ssl(ssl, &p->who, err, sizeof(err)) == -1) {
 		log_warnx("peer refused addr=%s reason=%s", p->addr,
@@ -820,7 +832,8 @@ on_verify(struct lws *wsi, X509_STORE_CTX *x, SSL *ssl, int preverify_ok)
 	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject,
 		    sizeof(subject));
-	peer_addr(wsi, addr, sizeof(addr));
+	peer_addr(lws_context_user(lws_get_context(wsi)), wsi, addr,
+	    sizeof(addr));
 	/* the subject is the peer's: escaped like any peer string */
 	log_warnx("peer refused addr=%s reason=\"certificate %s\" depth=%d "
 	    "subject=%s", addr, X509_verify_cert_error_string(e),
@@ -829,15 +842,26 @@ on_verify(struct lws *wsi, X509_STORE_CTX *x, SSL *ssl, int preverify_ok)
 }
 
 static void
-on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
+on_ssl_info(struct server *s, struct lws *wsi, const struct lws_ssl_info *si)
 {
 	char addr[64] = "-";
+	SSL *ssl;
 
 	if (!(si->where & SSL_CB_WRITE) || !(si->where & SSL_CB_ALERT))
 		return;
 	if ((si->ret >> 8) != SSL3_AL_FATAL)
 		return;
-	peer_addr(wsi, addr, sizeof(addr));
+	peer_addr(s, wsi, addr, sizeof(addr));
+	/*
+	 * Not one byte received: a port probe or a health check that only
+	 * connects and closes, not a refused peer.
+	 */
+	if ((ssl = lws_get_ssl(wsi)) != NULL && SSL_get_rbio(ssl) != NULL &&
+	    BIO_number_read(SSL_get_rbio(ssl)) == 0) {
+		log_debug("connection closed before a TLS handshake addr=%s",
+		    addr);
+		return;
+	}
 	/* TLS 1.3 "certificate required" (116): OpenSSL has no name for it */
 	if ((si->ret & 0xff) == 116)
 		log_warnx("peer refused addr=%s reason=\"tls alert: certificate "
@@ -886,7 +910,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return on_verify(wsi, user, in, (int)len);
 	case LWS_CALLBACK_SSL_INFO:
-		on_ssl_info(wsi, in);
+		on_ssl_info(s, wsi, in);
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		return on_established(s, p, wsi);
