@@ -453,6 +453,97 @@ commit_soon(struct server *s)
 
 /* ---- frames from a peer ---- */
 
+static int
+has_recipient(const Message *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_recipients; i++)
+		if (strcmp(m->recipients[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The rules a receipt m, signed by `writer`, must follow before the relay
+ * records or forwards it (PROTOCOL.md §7): addressed to exactly one
+ * entity; a REJECTED written by a relay, or by a recipient about itself;
+ * the referenced message held here (a relay cannot check what it never
+ * saw), a report, sent by the receipt's addressee, with the writer (or
+ * the subject of a relay's REJECTED) among its recipients, and the digest
+ * of exactly its bytes. Returns 0, or -1 with *reason and err.
+ */
+static int
+check_receipt(struct server *s, const Message *m,
+    const struct identity *writer, int *reason, char *err, size_t errlen)
+{
+	const Receipt *r = m->receipt;
+	const char *concerned = writer->entity;
+	uint8_t *env = NULL, digest[KAIRAN_DIGEST_LEN];
+	char hex[KAIRAN_ID_HEXLEN + 1], e[256];
+	Envelope *ev = NULL;
+	Message *ref = NULL;
+	size_t envlen;
+	int n, rc = -1;
+
+	*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
+	message_hex(r->ref_id.data, r->ref_id.len, hex);
+	if (m->n_recipients != 1) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "recipients: a receipt goes to exactly "
+		    "one entity, the sender of message %s; got %zu", hex,
+		    m->n_recipients);
+		return -1;
+	}
+	if (r->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
+	    r->subject[0] != '\0' && strcmp(r->subject, writer->entity) != 0) {
+		if (writer->role != ROLE_RELAY) {
+			snprintf(err, errlen, "receipt.subject: %s may write a "
+			    "REJECTED only about itself, not about %s",
+			    writer->entity, r->subject);
+			return -1;
+		}
+		concerned = r->subject;
+	}
+	if ((n = store_message_get(s->store, r->ref_id.data, &env, &envlen,
+	    digest, e, sizeof(e))) == -1) {
+		*reason = KAIRAN__V1__REFUSED__REASON__OVERLOADED;
+		snprintf(err, errlen, "store unavailable, retry later");
+		return -1;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "receipt.ref_id: message %s never passed "
+		    "this relay", hex);
+		return -1;
+	}
+	if ((ev = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
+	    (ref = kairan__v1__message__unpack(NULL, ev->message.len,
+	    ev->message.data)) == NULL)
+		fatalx("%s: stored envelope of %s does not decode", __func__,
+		    hex);
+	if (ref->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT)
+		snprintf(err, errlen, "receipt.ref_id: message %s is a receipt; "
+		    "receipts are only for reports", hex);
+	else if (strcmp(m->recipients[0], ref->sender) != 0)
+		snprintf(err, errlen, "recipients: the receipt is addressed to "
+		    "%s, but message %s was sent by %s", m->recipients[0], hex,
+		    ref->sender);
+	else if (!has_recipient(ref, concerned))
+		snprintf(err, errlen, "receipt: %s is not a recipient of "
+		    "message %s", concerned, hex);
+	else if (r->ref_digest.len != KAIRAN_DIGEST_LEN ||
+	    memcmp(r->ref_digest.data, digest, KAIRAN_DIGEST_LEN) != 0) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "receipt.ref_digest: does not match the "
+		    "digest of message %s", hex);
+	} else
+		rc = 0;
+	kairan__v1__message__free_unpacked(ref, NULL);
+	kairan__v1__envelope__free_unpacked(ev, NULL);
+	free(env);
+	return rc;
+}
+
 static void
 on_envelope(struct peer *p, const Envelope *env)
 {
@@ -490,6 +581,13 @@ on_envelope(struct peer *p, const Envelope *env)
 		    info.msg->sender);
 		peer_refuse(p, id, idlen,
 		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, 0);
+		envelope_info_clear(&info);
+		return;
+	}
+	if (info.msg->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
+	    check_receipt(s, info.msg, &info.signer, &reason, err,
+	    sizeof(err)) == -1) {
+		peer_refuse(p, id, idlen, reason, err, 0);
 		envelope_info_clear(&info);
 		return;
 	}

@@ -15,7 +15,7 @@
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_MSG_FIND, S_MSG_ADD, S_DELIV_ADD, S_RCPT_ADD, S_AUDIT_ADD,
-	S_DELIV_END, S_DELIV_NEXT, S_PENDING, S_AUDIT_ALL,
+	S_DELIV_END, S_DELIV_NEXT, S_PENDING, S_AUDIT_ALL, S_MSG_GET,
 	S_NSTMT
 };
 
@@ -45,6 +45,7 @@ static const char *const sql[S_NSTMT] = {
 	[S_PENDING] = "SELECT count(*) FROM delivery WHERE state = 0",
 	[S_AUDIT_ALL] = "SELECT seq, at, event, message_id, entity, digest, "
 	    "detail, prev, hash FROM audit ORDER BY seq",
+	[S_MSG_GET] = "SELECT envelope, digest FROM message WHERE id = ?1",
 };
 
 /* Migrations: migrations[v] takes the schema from version v to v + 1. */
@@ -470,6 +471,41 @@ store_next_delivery(struct store *s, const char *recipient, int64_t after,
 		return 0;
 	if (rc != SQLITE_NOMEM)
 		fail_db(s, "next delivery", err, errlen);
+	return -1;
+}
+
+int
+store_message_get(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
+    uint8_t **env, size_t *envlen, uint8_t digest[KAIRAN_DIGEST_LEN],
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_MSG_GET];
+	int rc, n, found = 0;
+
+	*env = NULL;
+	sqlite3_bind_blob(st, 1, id, KAIRAN_ID_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 0);
+		if (sqlite3_column_bytes(st, 1) != KAIRAN_DIGEST_LEN)
+			fatalx("%s: stored digest of bad length", __func__);
+		memcpy(digest, sqlite3_column_blob(st, 1), KAIRAN_DIGEST_LEN);
+		if ((*env = malloc(n > 0 ? (size_t)n : 1)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			rc = SQLITE_NOMEM;
+		} else {
+			memcpy(*env, sqlite3_column_blob(st, 0), (size_t)n);
+			*envlen = (size_t)n;
+			found = 1;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return found;
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_NOMEM)
+		fail_db(s, "message get", err, errlen);
 	return -1;
 }
 

@@ -73,6 +73,13 @@ int	store_delivery_end(struct store *, const uint8_t id[KAIRAN_ID_LEN],
 int	store_next_delivery(struct store *, const char *recipient,
 	    int64_t after, int64_t *seq, uint8_t id[KAIRAN_ID_LEN],
 	    uint8_t **env, size_t *envlen, char *err, size_t errlen);
+/*
+ * The message with id, if stored: 1 with *env (malloc'd, caller frees),
+ * *envlen and digest; 0 if there is none; -1 on error.
+ */
+int	store_message_get(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    uint8_t **env, size_t *envlen, uint8_t digest[KAIRAN_DIGEST_LEN],
+	    char *err, size_t errlen);
 /* Number of pending deliveries (all recipients), -1 on error. */
 long long store_pending_count(struct store *);
 
