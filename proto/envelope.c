@@ -301,6 +301,30 @@ signer_entity(const struct signer *s)
 }
 
 int
+signer_sign(struct signer *s, const uint8_t *buf, size_t len,
+    uint8_t sig[KAIRAN_MAX_SIGNATURE], size_t *siglen, char *err,
+    size_t errlen)
+{
+	uint8_t tmp[KAIRAN_MAX_SIGNATURE + 64];
+	size_t n = sizeof(tmp);
+	EVP_MD_CTX *ctx;
+	int rc = -1;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, s->key) != 1 ||
+	    EVP_DigestSign(ctx, tmp, &n, buf, len) != 1 ||
+	    n > KAIRAN_MAX_SIGNATURE)
+		snprintf(err, errlen, "signing failed: %s", trust_ssl_errstr());
+	else {
+		memcpy(sig, tmp, n);
+		*siglen = n;
+		rc = 0;
+	}
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+int
 envelope_seal(struct signer *s, const Message *m, uint8_t **out,
     size_t *outlen, uint8_t digest[KAIRAN_DIGEST_LEN], char *err,
     size_t errlen)

@@ -123,6 +123,26 @@ log_debug(const char *fmt, ...)
 }
 
 void
+log_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("notice", 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_audit(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("audit", 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_lws(int level, const char *line)
 {
 	char buf[512];

@@ -44,6 +44,7 @@
 #include "kairan/trust.h"
 
 #include "admit.h"
+#include "checkpoint.h"
 #include "config.h"
 #include "peer.h"
 #include "server.h"
@@ -92,6 +93,8 @@ struct server {
 	ev_timer		 commit_timer;
 	ev_timer		 retry_timer;
 	ev_timer		 resend_timer;
+	ev_timer		 checkpoint_timer;
+	int64_t			 checkpoint_rows;	/* of the last one written */
 	ev_check		 pause_check;	/* rx pauses, outside lws */
 	ev_signal		 sig_term, sig_int, sig_hup;
 	struct admit		*admit;		/* unauthenticated connections */
@@ -1058,6 +1061,38 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
+/* ---- audit checkpoints ---- */
+
+/* Signs the audit chain's length and head into the log, if it grew. */
+static void
+write_checkpoint(struct server *s)
+{
+	struct checkpoint c;
+	char line[CHECKPOINT_MAX], err[256];
+
+	memset(&c, 0, sizeof(c));
+	store_audit_head(s->store, &c.rows, c.head);
+	if (c.rows == s->checkpoint_rows)
+		return;
+	snprintf(c.relay, sizeof(c.relay), "%s", s->cfg->id);
+	c.at_ms = message_now_ms();
+	if (checkpoint_format(s->signer, &c, line, sizeof(line), err,
+	    sizeof(err)) == -1) {
+		log_warnx("audit checkpoint not written: %s", err);
+		return;
+	}
+	log_audit("%s", line);
+	s->checkpoint_rows = c.rows;
+}
+
+static void
+checkpoint_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	write_checkpoint(w->data);
+}
+
 /* ---- reload, signals ---- */
 
 /*
@@ -1152,6 +1187,8 @@ stop(struct server *s)
 	s->stopping = 1;
 	/* what was verified is committed and answered before we go */
 	commit_cb(s->loop, &s->commit_timer, 0);
+	write_checkpoint(s);
+	ev_timer_stop(s->loop, &s->checkpoint_timer);
 	ev_timer_stop(s->loop, &s->commit_timer);
 	ev_timer_stop(s->loop, &s->retry_timer);
 	ev_timer_stop(s->loop, &s->resend_timer);
@@ -1191,8 +1228,13 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 /* ---- start and stop ---- */
 
+/*
+ * Loads what the relay runs on. With check (`-n`) the database is only
+ * looked at, never created or migrated.
+ */
 static int
-load(struct server *s, const struct config *cfg, char *err, size_t errlen)
+load(struct server *s, const struct config *cfg, int check, char *err,
+    size_t errlen)
 {
 	char e[512];
 
@@ -1214,7 +1256,12 @@ load(struct server *s, const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "directory: %s", e);
 		return -1;
 	}
-	if ((s->store = store_open(cfg->db, e, sizeof(e))) == NULL) {
+	if (check) {
+		if (store_check(cfg->db, e, sizeof(e)) == -1) {
+			snprintf(err, errlen, "db: %s", e);
+			return -1;
+		}
+	} else if ((s->store = store_open(cfg->db, e, sizeof(e))) == NULL) {
 		snprintf(err, errlen, "db: %s", e);
 		return -1;
 	}
@@ -1237,7 +1284,7 @@ server_check(const struct config *cfg, char *err, size_t errlen)
 	int rc;
 
 	memset(&s, 0, sizeof(s));
-	rc = load(&s, cfg, err, errlen);
+	rc = load(&s, cfg, 1, err, errlen);
 	unload(&s);
 	return rc;
 }
@@ -1291,7 +1338,7 @@ server_run(const struct config *cfg)
 	s.cfg = cfg;
 	s.batch_tail = &s.batch;
 	signal(SIGPIPE, SIG_IGN);
-	if (load(&s, cfg, err, sizeof(err)) == -1) {
+	if (load(&s, cfg, 0, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		goto done;
 	}
@@ -1313,6 +1360,16 @@ server_run(const struct config *cfg)
 	    cfg->resend_after_s / 3.);
 	s.resend_timer.data = &s;
 	ev_timer_start(s.loop, &s.resend_timer);
+	/* a checkpoint certifies new rows only, never the state found at start */
+	{
+		uint8_t head[AUDIT_HASH_LEN];
+
+		store_audit_head(s.store, &s.checkpoint_rows, head);
+	}
+	ev_timer_init(&s.checkpoint_timer, checkpoint_cb,
+	    cfg->audit_checkpoint_s, cfg->audit_checkpoint_s);
+	s.checkpoint_timer.data = &s;
+	ev_timer_start(s.loop, &s.checkpoint_timer);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 1 ?
 	    LLL_NOTICE | LLL_INFO : 0), log_lws);
@@ -1357,11 +1414,11 @@ server_run(const struct config *cfg)
 	ev_signal_start(s.loop, &s.sig_hup);
 
 	pending = store_pending_count(s.store);
-	log_info("started id=%s serve=%zu crls=%d entities=%zu pending=%lld "
+	log_notice("started id=%s serve=%zu crls=%d entities=%zu pending=%lld "
 	    "version=%s", cfg->id, cfg->nserve, trust_ncrls(s.trust),
 	    directory_count(s.dir), pending, KAIRAN_VERSION);
 	/* the real port: "listen = 127.0.0.1:0" lets the kernel choose */
-	log_info("listening addr=%s:%d", cfg->host,
+	log_notice("listening addr=%s:%d", cfg->host,
 	    lws_get_vhost_listen_port(lws_get_vhost_by_name(s.context,
 	    cfg->id)));
 	ev_run(s.loop, 0);
@@ -1385,6 +1442,6 @@ done:
 	}
 	unload(&s);
 	if (rc == 0)
-		log_info("stopped");
+		log_notice("stopped");
 	return rc;
 }

@@ -1,9 +1,14 @@
 /*
  * store: the relay's SQLite database (see store.h for what it holds).
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -16,6 +21,7 @@ enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_MSG_FIND, S_MSG_ADD, S_DELIV_ADD, S_RCPT_ADD, S_AUDIT_ADD,
 	S_DELIV_END, S_DELIV_NEXT, S_PENDING, S_AUDIT_ALL, S_MSG_GET,
+	S_AUDIT_ROW,
 	S_NSTMT
 };
 
@@ -46,6 +52,7 @@ static const char *const sql[S_NSTMT] = {
 	[S_AUDIT_ALL] = "SELECT seq, at, event, message_id, entity, digest, "
 	    "detail, prev, hash FROM audit ORDER BY seq",
 	[S_MSG_GET] = "SELECT envelope, digest FROM message WHERE id = ?1",
+	[S_AUDIT_ROW] = "SELECT hash FROM audit WHERE seq = ?1",
 };
 
 /* Migrations: migrations[v] takes the schema from version v to v + 1. */
@@ -176,24 +183,48 @@ load_audit_head(struct store *s, char *err, size_t errlen)
 	    fail_db(s, "audit head", err, errlen);
 }
 
-struct store *
-store_open(const char *path, char *err, size_t errlen)
+/* PRAGMA user_version, or -1. */
+static int
+schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static struct store *
+open_db(const char *path, int readonly, char *err, size_t errlen)
 {
 	struct store *s;
-	int i;
+	int i, v;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, (readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, s->db != NULL ?
 		    sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (exec(s, "PRAGMA journal_mode = WAL", err, errlen) == -1 ||
+	if (readonly) {
+		if ((v = schema_version(s)) != NMIGRATIONS) {
+			snprintf(err, errlen, "schema version %d: this relay "
+			    "reads version %d (start the relay once to migrate "
+			    "it)", v, NMIGRATIONS);
+			goto fail_path;
+		}
+	} else if (exec(s, "PRAGMA journal_mode = WAL", err, errlen) == -1 ||
 	    exec(s, "PRAGMA synchronous = FULL", err, errlen) == -1 ||
 	    exec(s, "PRAGMA foreign_keys = ON", err, errlen) == -1 ||
 	    migrate(s, err, errlen) == -1)
@@ -217,6 +248,62 @@ fail_path:
 fail:
 	store_close(s);
 	return NULL;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	return open_db(path, 0, err, errlen);
+}
+
+struct store *
+store_open_readonly(const char *path, char *err, size_t errlen)
+{
+	if (access(path, F_OK) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return open_db(path, 1, err, errlen);
+}
+
+int
+store_check(const char *path, char *err, size_t errlen)
+{
+	struct store *s;
+	struct stat sb;
+	char *dir, *copy;
+	int v, rc = 0;
+
+	if (access(path, F_OK) == -1) {
+		if ((copy = strdup(path)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		dir = dirname(copy);
+		if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+			snprintf(err, errlen, "%s: its directory %s does not "
+			    "exist", path, dir);
+			rc = -1;
+		}
+		free(copy);
+		return rc;	/* created at the first start */
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || (v = schema_version(s)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		rc = -1;
+	} else if (v > NMIGRATIONS) {
+		snprintf(err, errlen, "%s: schema version %d is newer than "
+		    "this relay's (%d)", path, v, NMIGRATIONS);
+		rc = -1;
+	}
+	store_close(s);
+	return rc;
 }
 
 void
@@ -519,6 +606,34 @@ store_pending_count(struct store *s)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return n;
+}
+
+void
+store_audit_head(const struct store *s, int64_t *rows,
+    uint8_t head[AUDIT_HASH_LEN])
+{
+	*rows = s->audit_seq;
+	memcpy(head, s->audit_head, AUDIT_HASH_LEN);
+}
+
+int
+store_audit_row_hash(struct store *s, int64_t seq,
+    uint8_t hash[AUDIT_HASH_LEN], char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_AUDIT_ROW];
+	int rc, found = 0;
+
+	sqlite3_bind_int64(st, 1, seq);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == AUDIT_HASH_LEN) {
+		memcpy(hash, sqlite3_column_blob(st, 0), AUDIT_HASH_LEN);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail_db(s, "audit row", err, errlen);
+	return found;
 }
 
 static const char *

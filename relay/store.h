@@ -23,6 +23,8 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
+#include "audit.h"
+
 #define STORE_SCHEMA_VERSION	1
 
 enum delivery_state {
@@ -35,6 +37,18 @@ struct store;
 
 /* Opens (creating, migrating) path. NULL with err on failure. */
 struct store	*store_open(const char *path, char *err, size_t errlen);
+/*
+ * Opens an existing database read-only, migrating nothing (for `audit
+ * verify`): NULL with err if it is missing or of a schema this relay does
+ * not know.
+ */
+struct store	*store_open_readonly(const char *path, char *err,
+		    size_t errlen);
+/*
+ * For `-n`, which only reads: 0 if path is a database this relay can
+ * use (or does not exist yet, in a directory that does), else -1 with err.
+ */
+int		 store_check(const char *path, char *err, size_t errlen);
 void		 store_close(struct store *);	/* NULL is a no-op */
 
 int	store_begin(struct store *, char *err, size_t errlen);
@@ -82,6 +96,13 @@ int	store_message_get(struct store *, const uint8_t id[KAIRAN_ID_LEN],
 	    char *err, size_t errlen);
 /* Number of pending deliveries (all recipients), -1 on error. */
 long long store_pending_count(struct store *);
+
+/* The committed audit chain's length and head (32 zero bytes if empty). */
+void	store_audit_head(const struct store *, int64_t *rows,
+	    uint8_t head[AUDIT_HASH_LEN]);
+/* The hash of audit row seq: 1 found, 0 no such row, -1 error. */
+int	store_audit_row_hash(struct store *, int64_t seq,
+	    uint8_t hash[AUDIT_HASH_LEN], char *err, size_t errlen);
 
 /*
  * Walks the audit chain. Returns 0 if every row's hash is right, 1 if not

@@ -35,6 +35,15 @@ void		 signer_free(struct signer *);	/* NULL is a no-op */
 const char	*signer_entity(const struct signer *);
 
 /*
+ * ECDSA P-256/SHA-256 over buf with the signer's key, DER, into sig
+ * (at most KAIRAN_MAX_SIGNATURE bytes). For records of one's own that are
+ * not messages (the relay's audit checkpoints). Returns 0 or -1 with err.
+ */
+int		 signer_sign(struct signer *s, const uint8_t *buf, size_t len,
+		    uint8_t sig[KAIRAN_MAX_SIGNATURE], size_t *siglen,
+		    char *err, size_t errlen);
+
+/*
  * Serializes m, signs those bytes and packs Envelope{message, signature,
  * cert_chain} into a malloc'd buffer *out (caller frees). If digest is not
  * NULL it receives the SHA-256 of the message bytes. m->sender should be

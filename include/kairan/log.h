@@ -38,6 +38,13 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
+ * Lines that must reach the journal whatever log_level says: a daemon's
+ * start, listening address and stop (notice), the audit checkpoints
+ * (audit).
+ */
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_audit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
  * libwebsockets' own log lines, through ours (for lws_set_log_level):
  * errors as warnings, the rest at debug level.
  */

@@ -1,0 +1,58 @@
+"""Scenario 65: the audit log's tail. Rows cut off the end of the audit
+log leave an intact, shorter chain; the relay's signed checkpoints (in its
+log, kept apart from the database) show the cut. A forged checkpoint does
+not verify, and `-n` never creates or migrates a database."""
+import re
+import sqlite3
+
+import harness
+import kairan_client as kc
+from kairan_client import Client, Identity
+
+
+def submit_some(relay, pki, n):
+    with Client(relay.url, pki, Identity(pki.entity("452017"))) as c:
+        for _ in range(n):
+            _, a = kc.submit(c, kc.report("452017", ["mic"]))
+            assert a.WhichOneof("kind") == "accepted"
+
+
+def test_checkpoint_shows_rows_cut_off_the_end(tmp_path, pki):
+    relay = harness.Relay(tmp_path, pki, extra={
+        "audit_checkpoint": "1s", "log_level": "warning"}).start()
+    try:
+        submit_some(relay, pki, 5)
+        # written within a second, even at log_level = warning
+        relay.wait_log(r"audit: kairan-audit-checkpoint v=1 "
+                       r"relay=relay-45 rows=5 ")
+    finally:
+        relay.stop()
+    log = relay.dir / "relay.log"
+    r = relay.run("audit", "verify", "--checkpoint", log)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "audit OK against the checkpoint" in r.stdout
+
+    # the last two rows are cut off: the chain alone still looks intact
+    with sqlite3.connect(relay.db) as db:
+        db.execute("DELETE FROM audit WHERE seq > 3")
+    r = relay.run("audit", "verify")
+    assert r.returncode == 0 and "audit OK: 3 rows" in r.stdout
+    r = relay.run("audit", "verify", "--checkpoint", log)
+    assert r.returncode == 1, r.stdout
+    assert "TRUNCATED" in r.stdout and "counts 5 rows" in r.stdout
+
+    # a checkpoint edited to say fewer rows no longer verifies
+    text = log.read_text()
+    forged = tmp_path / "forged.log"
+    forged.write_text(re.sub(r"rows=5 ", "rows=3 ", text))
+    r = relay.run("audit", "verify", "--checkpoint", forged)
+    assert r.returncode == 1
+    assert "signature does not verify" in r.stderr, r.stderr
+
+
+def test_check_only_reads(tmp_path, pki):
+    relay = harness.Relay(tmp_path, pki)
+    r = relay.run("-n")
+    assert r.returncode == 0, r.stderr
+    assert "configuration OK" in r.stdout
+    assert not relay.db.exists()      # -n created nothing
