@@ -164,6 +164,17 @@ peer_flight_remove(struct peer *p, const uint8_t id[KAIRAN_ID_LEN],
 }
 
 int
+peer_flight_has(const struct peer *p, const uint8_t id[KAIRAN_ID_LEN])
+{
+	unsigned i;
+
+	for (i = 0; i < p->nflight; i++)
+		if (memcmp(p->flight[i].id, id, KAIRAN_ID_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+int
 peer_flight_expire(struct peer *p, double before)
 {
 	int64_t first;

@@ -87,6 +87,8 @@ int		 peer_flight_add(struct peer *, unsigned window, int64_t seq,
 		    const uint8_t id[KAIRAN_ID_LEN], double now);
 int		 peer_flight_remove(struct peer *, const uint8_t id[KAIRAN_ID_LEN],
 		    int64_t *seq);
+/* 1 if a delivery of id is in flight. */
+int		 peer_flight_has(const struct peer *, const uint8_t id[KAIRAN_ID_LEN]);
 
 /*
  * If a delivery has been in flight since before `before`, forgets every

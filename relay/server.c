@@ -21,7 +21,10 @@
  * (with the CRLs of our trust) succeeded, and ESTABLISHED checks the
  * identity rules again with identity_from_ssl().
  */
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+
+#include <linux/sockios.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -52,6 +55,8 @@
 
 #define COMMIT_DELAY		0.001	/* s: gathers one loop pass of envelopes */
 #define RETRY_DELAY		2.0	/* s: after a peer's OVERLOADED */
+#define DRAIN_S			2.0	/* s: at stop, for the last answers */
+#define DRAIN_POLL_S		0.01
 #define SOFTWARE		"kairan-relay/" KAIRAN_VERSION
 
 /* An envelope verified and waiting for the next commit. */
@@ -94,6 +99,8 @@ struct server {
 	ev_timer		 retry_timer;
 	ev_timer		 resend_timer;
 	ev_timer		 checkpoint_timer;
+	ev_timer		 drain_timer;	/* stopping: last answers */
+	ev_tstamp		 drain_until;
 	int64_t			 checkpoint_rows;	/* of the last one written */
 	ev_check		 pause_check;	/* rx pauses, outside lws */
 	ev_signal		 sig_term, sig_int, sig_hup;
@@ -428,15 +435,28 @@ commit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		peer_wake(q->peer);
 		peer_maybe_pause(q->peer);
 	}
+	/*
+	 * A failed commit keeps the ended deliveries for the next one: their
+	 * recipients did answer, and their flight entries are gone, so nothing
+	 * else would record them before a reconnect.
+	 */
+	if (failed && ended != NULL) {
+		for (e = ended; e->next != NULL; e = e->next)
+			;
+		e->next = s->ended;
+		s->ended = ended;
+		ended = NULL;
+		if (!ev_is_active(&s->commit_timer)) {
+			ev_timer_set(&s->commit_timer, RETRY_DELAY, 0.);
+			ev_timer_start(s->loop, &s->commit_timer);
+		}
+	}
 	while ((e = ended) != NULL) {
 		ended = e->next;
-		if (!failed) {
-			idhex(e->id, KAIRAN_ID_LEN, hex);
-			log_info("delivered id=%s to=%s%s%s", hex, e->recipient,
-			    e->state == DELIVERY_REFUSED ? " refused=" : "",
-			    e->state == DELIVERY_REFUSED ?
-			    log_str(e->detail) : "");
-		}
+		idhex(e->id, KAIRAN_ID_LEN, hex);
+		log_info("delivered id=%s to=%s%s%s", hex, e->recipient,
+		    e->state == DELIVERY_REFUSED ? " refused=" : "",
+		    e->state == DELIVERY_REFUSED ? log_str(e->detail) : "");
 		free(e);
 	}
 	if (wake_all)
@@ -564,6 +584,12 @@ on_envelope(struct peer *p, const Envelope *env)
 		peer_refuse(p, id, idlen,
 		    KAIRAN__V1__REFUSED__REASON__MALFORMED,
 		    "hello: expected a Hello frame first", 1);
+		return;
+	}
+	if (s->stopping) {
+		peer_refuse(p, id, idlen,
+		    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+		    "relay stopping, retry later", 0);
 		return;
 	}
 	if (s->nbatch >= s->cfg->queue_limit) {
@@ -754,15 +780,46 @@ resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- writing ---- */
 
-/* Ends a refused connection with a close frame (1008, policy violation). */
+/*
+ * Ends a connection with a close frame once its last answers are out:
+ * 1008 (policy violation) for a refused peer, 1001 (going away) when the
+ * relay stops. Reading resumes, so that the peer's close reply is seen
+ * (RECEIVE ignores everything else from a closing peer); a socket closed
+ * with unread input would be reset, and the peer could lose the answers
+ * it has not read yet.
+ */
 static int
 close_peer(struct peer *p)
 {
-	static unsigned char why[] = "refused";
+	static unsigned char refused[] = "refused", stopping[] = "stopping";
 
-	lws_close_reason(p->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, why,
-	    sizeof(why) - 1);
+	if (p->srv->stopping)
+		lws_close_reason(p->wsi, LWS_CLOSE_STATUS_GOINGAWAY, stopping,
+		    sizeof(stopping) - 1);
+	else
+		lws_close_reason(p->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    refused, sizeof(refused) - 1);
+	if (p->rx_paused) {
+		p->rx_paused = 0;
+		lws_rx_flow_control(p->wsi, 1);
+	}
 	return -1;
+}
+
+/*
+ * 1 if everything written to p has left: nothing held by lws, nothing in
+ * the socket's send queue (on a stop, the answers must reach the peer
+ * before the connection goes).
+ */
+static int
+peer_flushed(struct peer *p)
+{
+	int fd, n;
+
+	if (lws_send_pipe_choked(p->wsi))
+		return 0;
+	fd = lws_get_socket_fd(p->wsi);
+	return fd < 0 || ioctl(fd, SIOCOUTQ, &n) == -1 || n == 0;
 }
 
 /* Writes one frame; returns -1 to close the connection. */
@@ -783,11 +840,11 @@ on_writeable(struct peer *p)
 		peer_ctl_free(c);
 		if (n < 0)
 			return -1;
-		if (p->ctl_head != NULL || p->state == PEER_READY)
-			peer_wake(p);
-		else if (p->state == PEER_CLOSING)
-			return close_peer(p);
-		if (p->rx_paused && p->nctl < s->cfg->window) {
+		if (p->ctl_head != NULL || p->state == PEER_READY ||
+		    p->state == PEER_CLOSING)
+			peer_wake(p);	/* a closing one closes once flushed */
+		if (p->rx_paused && !s->stopping &&
+		    p->nctl < s->cfg->window) {
 			p->rx_paused = 0;
 			log_debug("peer resumed entity=%s addr=%s",
 			    p->who.entity, p->addr);
@@ -795,20 +852,37 @@ on_writeable(struct peer *p)
 		}
 		return 0;
 	}
-	if (p->state == PEER_CLOSING)
-		return close_peer(p);
+	if (p->state == PEER_CLOSING) {
+		if (!s->stopping || peer_flushed(p))
+			return close_peer(p);
+		return 0;	/* drain_cb looks again */
+	}
+	if (s->stopping)
+		return 0;	/* answers only, no new deliveries */
 	if (p->state != PEER_READY || p->retry_pending ||
 	    p->nflight >= s->cfg->window)
 		return 0;
-	n = store_next_delivery(s->store, p->who.entity, p->cursor, &seq, id,
-	    &env, &envlen, err, sizeof(err));
-	if (n == -1) {
-		log_warnx("delivery lookup entity=%s error=%s",
-		    p->who.entity, log_str(err));
-		return 0;
+	/*
+	 * The next pending delivery not already in flight: after an
+	 * OVERLOADED the cursor goes back, and what is still in flight
+	 * behind it must not be sent twice.
+	 */
+	for (;;) {
+		n = store_next_delivery(s->store, p->who.entity, p->cursor,
+		    &seq, id, &env, &envlen, err, sizeof(err));
+		if (n == -1) {
+			log_warnx("delivery lookup entity=%s error=%s",
+			    p->who.entity, log_str(err));
+			return 0;
+		}
+		if (n == 0)
+			return 0;
+		if (!peer_flight_has(p, id))
+			break;
+		p->cursor = seq;
+		free(env);
+		env = NULL;
 	}
-	if (n == 0)
-		return 0;
 	if (frame_encode_envelope(env, envlen, LWS_PRE, &buf, &len) == -1)
 		fatal("%s", __func__);
 	free(env);
@@ -879,7 +953,13 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 		    p->who.entity, s->cfg->max_connections);
 		return -1;
 	}
-	chain = SSL_get0_verified_chain(ssl);
+	/* identity_from_ssl wants leaf, issuer and root; never rely on it */
+	if ((chain = SSL_get0_verified_chain(ssl)) == NULL ||
+	    sk_X509_num(chain) < 2) {
+		log_warnx("peer refused addr=%s entity=%s reason=\"verified "
+		    "chain without an issuer\"", p->addr, p->who.entity);
+		return -1;
+	}
 	p->leaf = sk_X509_value(chain, 0);
 	p->issuer = sk_X509_value(chain, 1);
 	X509_up_ref(p->leaf);
@@ -1179,13 +1259,55 @@ reload(struct server *s)
 	    trust_ncrls(s->trust), directory_count(s->dir), s->npeers);
 }
 
+/* The end of a stop: every connection closed, the loop told to end. */
+static void
+finish_stop(struct server *s)
+{
+	ev_timer_stop(s->loop, &s->drain_timer);
+	if (s->context != NULL) {
+		lws_context_destroy(s->context);
+		s->context = NULL;
+	}
+	ev_break(s->loop, EVBREAK_ALL);
+}
+
+/* Waits for the peers to take their last answers and go, at most DRAIN_S. */
+static void
+drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	struct peer *p;
+
+	(void)revents;
+	if (s->peers != NULL && ev_now(loop) < s->drain_until) {
+		for (p = s->peers; p != NULL; p = p->next)
+			if (p->nctl == 0 && peer_flushed(p))
+				peer_wake(p);	/* on_writeable closes it */
+		return;
+	}
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->nctl > 0)
+			log_warnx("stopping: answers not taken entity=%s addr=%s "
+			    "queued=%zu (it will send those again)",
+			    p->who.entity, p->addr, p->nctl);
+	finish_stop(s);
+}
+
+/*
+ * SIGTERM: what was verified is committed, and answered: the relay stops
+ * reading, commits its batch, then gives every peer up to DRAIN_S seconds
+ * to take the Accepted frames queued for it before the connections close.
+ * What a peer does not take it sends again (and is answered Accepted
+ * again: everything is idempotent by id).
+ */
 static void
 stop(struct server *s)
 {
+	struct peer *p;
+
 	if (s->stopping)
 		return;
 	s->stopping = 1;
-	/* what was verified is committed and answered before we go */
 	commit_cb(s->loop, &s->commit_timer, 0);
 	write_checkpoint(s);
 	ev_timer_stop(s->loop, &s->checkpoint_timer);
@@ -1196,11 +1318,23 @@ stop(struct server *s)
 	ev_signal_stop(s->loop, &s->sig_term);
 	ev_signal_stop(s->loop, &s->sig_int);
 	ev_signal_stop(s->loop, &s->sig_hup);
-	if (s->context != NULL) {
-		lws_context_destroy(s->context);
-		s->context = NULL;
+	/*
+	 * Each closes once its last answer has left (on_writeable,
+	 * close_peer). Meanwhile it is read again, and what it sends is
+	 * ignored (RECEIVE, closing), so that no unread input turns the close
+	 * into a reset that could destroy answers on their way.
+	 */
+	for (p = s->peers; p != NULL; p = p->next) {
+		if (p->state == PEER_OPEN || p->state == PEER_READY)
+			peer_transition(p, PEER_CLOSING);
+		if (p->rx_paused) {
+			p->rx_paused = 0;
+			lws_rx_flow_control(p->wsi, 1);
+		}
+		peer_wake(p);
 	}
-	ev_break(s->loop, EVBREAK_ALL);
+	s->drain_until = ev_now(s->loop) + DRAIN_S;
+	ev_timer_start(s->loop, &s->drain_timer);
 }
 
 static void
@@ -1350,6 +1484,8 @@ server_run(const struct config *cfg)
 	    cfg->max_pending_per_addr, cfg->handshake_timeout_s, admit_close,
 	    &s)) == NULL)
 		fatal("%s", __func__);
+	ev_timer_init(&s.drain_timer, drain_cb, 0., DRAIN_POLL_S);
+	s.drain_timer.data = &s;
 	ev_check_init(&s.pause_check, pause_cb);
 	s.pause_check.data = &s;
 	ev_timer_init(&s.commit_timer, commit_cb, COMMIT_DELAY, 0.);
@@ -1427,6 +1563,8 @@ server_run(const struct config *cfg)
 		log_warnx("event loop ended unexpectedly");
 done:
 	s.stopping = 1;
+	if (s.loop != NULL)
+		ev_timer_stop(s.loop, &s.drain_timer);
 	if (s.context != NULL)
 		lws_context_destroy(s.context);
 	if (s.loop != NULL)
