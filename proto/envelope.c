@@ -280,6 +280,42 @@ signer_new(const char *chain_file, const char *key_file, char *err,
 	return NULL;
 }
 
+int
+signer_use_for_tls(const struct signer *s, SSL_CTX *ctx, char *err,
+    size_t errlen)
+{
+	STACK_OF(X509) *chain;
+	const unsigned char *p;
+	X509 *x;
+	size_t i;
+	int rc = -1;
+
+	if ((chain = sk_X509_new_null()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 1; i < s->nder; i++) {
+		p = s->der[i].data;
+		if ((x = d2i_X509(NULL, &p, (long)s->der[i].len)) == NULL ||
+		    !sk_X509_push(chain, x)) {
+			X509_free(x);
+			snprintf(err, errlen, "certificate %zu: cannot decode",
+			    i);
+			goto done;
+		}
+	}
+	if (SSL_CTX_use_cert_and_key(ctx, s->leaf, s->key, chain, 1) != 1) {
+		snprintf(err, errlen, "TLS identity not replaced: %s",
+		    trust_ssl_errstr());
+		goto done;
+	}
+	rc = 0;
+ done:
+	sk_X509_pop_free(chain, X509_free);
+	ERR_clear_error();
+	return rc;
+}
+
 void
 signer_free(struct signer *s)
 {

@@ -58,14 +58,14 @@ set_path(struct parse *p, char **dst, const char *key, const char *v)
 }
 
 static int
-set_uint(struct parse *p, unsigned *dst, const char *v, long long min,
-    long long max)
+set_uint(struct parse *p, const char *key, unsigned *dst, const char *v,
+    long long min, long long max)
 {
 	long long n;
 	char e[256];
 
 	if (conf_int(v, min, max, &n, e, sizeof(e)) == -1) {
-		parse_error(p, "%s", e);
+		parse_error(p, "%s: %s", key, e);
 		return 0;
 	}
 	*dst = (unsigned)n;
@@ -73,14 +73,14 @@ set_uint(struct parse *p, unsigned *dst, const char *v, long long min,
 }
 
 static int
-set_duration(struct parse *p, unsigned *dst, const char *v, uint64_t min_ms,
-    uint64_t max_ms)
+set_duration(struct parse *p, const char *key, unsigned *dst, const char *v,
+    uint64_t min_ms, uint64_t max_ms)
 {
 	uint64_t ms;
 	char e[256];
 
 	if (conf_duration_ms(v, min_ms, max_ms, &ms, e, sizeof(e)) == -1) {
-		parse_error(p, "%s", e);
+		parse_error(p, "%s: %s", key, e);
 		return 0;
 	}
 	*dst = (unsigned)((ms + 999) / 1000);
@@ -167,33 +167,33 @@ relay_key(struct parse *p, const char *name, const char *v)
 		}
 		cfg->max_frame = (size_t)n;
 	} else if (strcmp(name, "window") == 0)
-		return set_uint(p, &cfg->window, v, 1, 4096);
+		return set_uint(p, name, &cfg->window, v, 1, 4096);
 	else if (strcmp(name, "queue_limit") == 0)
-		return set_uint(p, &cfg->queue_limit, v, 1, 1000000);
+		return set_uint(p, name, &cfg->queue_limit, v, 1, 1000000);
 	else if (strcmp(name, "max_connections") == 0)
-		return set_uint(p, &cfg->max_connections, v, 1, 1000000);
+		return set_uint(p, name, &cfg->max_connections, v, 1, 1000000);
 	else if (strcmp(name, "handshake_timeout") == 0)
-		return set_duration(p, &cfg->handshake_timeout_s, v, 1000,
+		return set_duration(p, name, &cfg->handshake_timeout_s, v, 1000,
 		    600000);
 	/*
 	 * libwebsockets keeps ping and hang-up delays in 16 bits of seconds:
 	 * 18 h of idle plus 10 min of ping stay below 65,535 s.
 	 */
 	else if (strcmp(name, "idle_timeout") == 0)
-		return set_duration(p, &cfg->idle_timeout_s, v, 1000,
+		return set_duration(p, name, &cfg->idle_timeout_s, v, 1000,
 		    18 * 3600000);
 	else if (strcmp(name, "ping_interval") == 0)
-		return set_duration(p, &cfg->ping_interval_s, v, 1000,
+		return set_duration(p, name, &cfg->ping_interval_s, v, 1000,
 		    600000);
 	else if (strcmp(name, "max_pending") == 0)
-		return set_uint(p, &cfg->max_pending, v, 1, 65535);
+		return set_uint(p, name, &cfg->max_pending, v, 1, 65535);
 	else if (strcmp(name, "max_pending_per_addr") == 0)
-		return set_uint(p, &cfg->max_pending_per_addr, v, 1, 65535);
+		return set_uint(p, name, &cfg->max_pending_per_addr, v, 1, 65535);
 	else if (strcmp(name, "audit_checkpoint") == 0)
-		return set_duration(p, &cfg->audit_checkpoint_s, v, 1000,
+		return set_duration(p, name, &cfg->audit_checkpoint_s, v, 1000,
 		    86400000);
 	else if (strcmp(name, "resend_after") == 0)
-		return set_duration(p, &cfg->resend_after_s, v, 1000,
+		return set_duration(p, name, &cfg->resend_after_s, v, 1000,
 		    3600000);
 	else if (strcmp(name, "log_level") == 0) {
 		if (conf_log_level(v, &cfg->log_level, e, sizeof(e)) == -1) {

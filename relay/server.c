@@ -1176,9 +1176,10 @@ checkpoint_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* ---- reload, signals ---- */
 
 /*
- * The relay's own certificate and key (renewed by its CA): checked as a
- * signer first (key matches, CN is our id), then given to the listener's
- * SSL_CTX for new handshakes and used for the receipts we sign.
+ * The relay's own certificate and key (renewed by its CA): both loaded and
+ * checked first (key matches, CN is our id), then swapped in for new
+ * handshakes and for the receipts we sign, at once. Anything wrong, and
+ * the old pair stays in use.
  */
 static void
 reload_own_certificate(struct server *s)
@@ -1188,24 +1189,21 @@ reload_own_certificate(struct server *s)
 
 	if ((sg = signer_new(s->cfg->cert, s->cfg->key, err, sizeof(err))) ==
 	    NULL) {
-		log_warnx("reload: certificate kept: %s", err);
+		log_warnx("reload: certificate and key kept: %s", log_str(err));
 		return;
 	}
 	if (strcmp(signer_entity(sg), s->cfg->id) != 0) {
-		log_warnx("reload: certificate kept: %s is for %s, not %s",
-		    s->cfg->cert, signer_entity(sg), s->cfg->id);
+		log_warnx("reload: certificate and key kept: %s is for %s, not "
+		    "%s", s->cfg->cert, signer_entity(sg), s->cfg->id);
 		signer_free(sg);
 		return;
 	}
 	if (s->ssl_ctx != NULL &&
-	    (SSL_CTX_use_certificate_chain_file(s->ssl_ctx,
-	    s->cfg->cert) != 1 || SSL_CTX_use_PrivateKey_file(s->ssl_ctx,
-	    s->cfg->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(s->ssl_ctx) != 1))
-		/* signer_new just read the same files: they changed since */
-		log_warnx("reload: TLS certificate not replaced: %s",
-		    ERR_reason_error_string(ERR_get_error()));
-	ERR_clear_error();
+	    signer_use_for_tls(sg, s->ssl_ctx, err, sizeof(err)) == -1) {
+		log_warnx("reload: certificate and key kept: %s", log_str(err));
+		signer_free(sg);
+		return;
+	}
 	signer_free(s->signer);
 	s->signer = sg;
 }

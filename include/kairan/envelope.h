@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #include "kairan/identity.h"
 #include "kairan/message.h"
 #include "kairan/trust.h"
@@ -33,6 +35,16 @@ struct signer	*signer_new(const char *chain_file, const char *key_file,
 void		 signer_free(struct signer *);	/* NULL is a no-op */
 /* The CN of the signer's certificate (its entity id). */
 const char	*signer_entity(const struct signer *);
+
+/*
+ * Makes the signer's certificate chain and key the TLS identity of ctx, in
+ * one step (SSL_CTX_use_cert_and_key): a signer is only made from a
+ * certificate and a key that match, so a renewal caught half-way (a new
+ * certificate beside the old key) never reaches ctx; the caller keeps the
+ * old pair when signer_new fails. Returns 0 or -1 with err.
+ */
+int		 signer_use_for_tls(const struct signer *s, SSL_CTX *ctx,
+		    char *err, size_t errlen);
 
 /*
  * ECDSA P-256/SHA-256 over buf with the signer's key, DER, into sig

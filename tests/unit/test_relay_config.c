@@ -101,6 +101,19 @@ test_serve_list(void **state)
 	assert_false(config_serves(c, "nisc", ""));
 	assert_int_equal(c->max_frame, 256 * 1024);
 	assert_int_equal(c->idle_timeout_s, 120);
+	/* the defaults of the admission caps and the audit checkpoints */
+	assert_int_equal(c->max_pending, 256);
+	assert_int_equal(c->max_pending_per_addr, 32);
+	assert_int_equal(c->audit_checkpoint_s, 300);
+	config_free(c);
+	c = config_load(write_conf(BASE "max_pending = 64\n"
+	    "max_pending_per_addr = 4\naudit_checkpoint = 1m\n"
+	    "idle_timeout = 18h\n"), err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->max_pending, 64);
+	assert_int_equal(c->max_pending_per_addr, 4);
+	assert_int_equal(c->audit_checkpoint_s, 60);
+	assert_int_equal(c->idle_timeout_s, 18 * 3600);
 	config_free(c);
 }
 
@@ -122,6 +135,10 @@ test_errors_name_line_and_key(void **state)
 	(void)state;
 	expect_error(BASE "listen2 = x\n", 9, "unknown key \"listen2\"");
 	expect_error(BASE "window = 0\n", 9, "");
+	/* lws keeps ping + hang-up in 16 bits of seconds */
+	expect_error(BASE "idle_timeout = 20h\n", 9, "idle_timeout");
+	expect_error(BASE "ping_interval = 1h\n", 9, "ping_interval");
+	expect_error(BASE "max_pending = 0\n", 9, "max_pending");
 	expect_error(BASE "max_frame = huge\n", 9, "max_frame");
 	expect_error(BASE "serve = 45 48\n", 9, "serve: \"48\"");
 	expect_error(BASE "log_level = loud\n", 9, "log_level");

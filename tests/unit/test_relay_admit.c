@@ -1,0 +1,169 @@
+/*
+ * Unit tests of relay/admit.c on a real libev loop: deadlines close what
+ * did not prove itself, caps evict the oldest pending handshake (of the
+ * address, or of all), and what finished or went is forgotten. Wsi
+ * pointers are opaque to admit, so the tests use fake ones.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <ev.h>
+
+#include "admit.h"
+
+#define W(n)	((struct lws *)(uintptr_t)(0x1000 + (n)))
+
+static struct lws *closed[64];
+static char closed_why[64][80];
+static int nclosed;
+
+static void
+on_close(void *arg, struct lws *wsi, const char *addr, const char *why)
+{
+	(void)arg;
+	(void)addr;
+	closed[nclosed] = wsi;
+	snprintf(closed_why[nclosed], sizeof(closed_why[0]), "%s", why);
+	nclosed++;
+}
+
+static void
+accept_from(struct admit *a, const char *ip, struct lws *wsi)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	assert_int_equal(admit_filter(a, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	admit_bind(a, wsi);
+}
+
+static int
+was_closed(struct lws *wsi)
+{
+	int i;
+
+	for (i = 0; i < nclosed; i++)
+		if (closed[i] == wsi)
+			return 1;
+	return 0;
+}
+
+static void
+run_once(struct ev_loop *loop)
+{
+	ev_run(loop, EVRUN_NOWAIT);
+}
+
+static void
+test_per_address_cap_evicts_oldest(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 100, 2, 60.0, on_close, NULL);
+
+	(void)state;
+	nclosed = 0;
+	accept_from(a, "10.0.0.1", W(1));
+	accept_from(a, "10.0.0.1", W(2));
+	accept_from(a, "10.0.0.2", W(3));
+	accept_from(a, "10.0.0.1", W(4));	/* third from .1: W(1) goes */
+	assert_int_equal(admit_pending(a), 3);
+	run_once(loop);
+	assert_int_equal(nclosed, 1);
+	assert_ptr_equal(closed[0], W(1));
+	assert_non_null(strstr(closed_why[0], "this address"));
+	assert_int_equal(admit_evicted(a), 1);
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
+static void
+test_total_cap_evicts_oldest(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 3, 100, 60.0, on_close, NULL);
+
+	(void)state;
+	nclosed = 0;
+	accept_from(a, "10.0.0.1", W(1));
+	accept_from(a, "10.0.0.2", W(2));
+	accept_from(a, "10.0.0.3", W(3));
+	accept_from(a, "10.0.0.4", W(4));
+	run_once(loop);
+	assert_int_equal(nclosed, 1);
+	assert_ptr_equal(closed[0], W(1));
+	assert_int_equal(admit_pending(a), 3);
+	/* the newcomer is never the one that goes */
+	assert_false(was_closed(W(4)));
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
+static void
+test_deadline_closes_only_the_unproven(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 100, 100, 0.05, on_close, NULL);
+
+	(void)state;
+	nclosed = 0;
+	accept_from(a, "10.0.0.1", W(1));
+	accept_from(a, "10.0.0.1", W(2));
+	accept_from(a, "10.0.0.1", W(3));
+	admit_done(a, W(2));		/* proved itself in time */
+	admit_gone(a, W(3));		/* closed on its own */
+	assert_int_equal(admit_pending(a), 1);
+	ev_run(loop, 0);		/* until nothing is left to wait for */
+	assert_int_equal(nclosed, 1);
+	assert_ptr_equal(closed[0], W(1));
+	assert_string_equal(closed_why[0], "handshake timeout");
+	assert_int_equal(admit_timed_out(a), 1);
+	assert_int_equal(admit_pending(a), 0);
+	assert_string_equal(admit_addr(a, W(1)) == NULL ? "gone" : "kept",
+	    "gone");
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
+static void
+test_addr_known_while_pending(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 10, 10, 60.0, on_close, NULL);
+
+	(void)state;
+	accept_from(a, "192.0.2.7", W(1));
+	assert_string_equal(admit_addr(a, W(1)), "192.0.2.7");
+	admit_bind(a, W(9));		/* a client wsi: not ours, ignored */
+	assert_null(admit_addr(a, W(9)));
+	admit_done(a, W(1));
+	assert_null(admit_addr(a, W(1)));
+	admit_free(a);
+	admit_free(NULL);
+	ev_loop_destroy(loop);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_per_address_cap_evicts_oldest),
+		cmocka_unit_test(test_total_cap_evicts_oldest),
+		cmocka_unit_test(test_deadline_closes_only_the_unproven),
+		cmocka_unit_test(test_addr_known_while_pending),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
