@@ -55,6 +55,8 @@
 
 #define COMMIT_DELAY		0.001	/* s: gathers one loop pass of envelopes */
 #define RETRY_DELAY		2.0	/* s: after a peer's OVERLOADED */
+/* a Hello: an entity of at most 32 bytes, software of at most 256 */
+#define HELLO_FRAME_MAX		1024
 #define DRAIN_S			2.0	/* s: at stop, for the last answers */
 #define DRAIN_POLL_S		0.01
 #define SOFTWARE		"kairan-relay/" KAIRAN_VERSION
@@ -1060,6 +1062,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	struct lws_filter_network_conn_args *filt;
 	struct peer *p = user;
 	SSL_CTX *ctx;
+	size_t max;
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
@@ -1106,11 +1109,14 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			    1);
 			return 0;
 		}
-		if (peer_rx_append(p, in, len, s->cfg->max_frame) == -1) {
+		/* before its Hello a peer may send nothing but a Hello */
+		max = p->state == PEER_OPEN ? HELLO_FRAME_MAX :
+		    s->cfg->max_frame;
+		if (peer_rx_append(p, in, len, max) == -1) {
 			char e[128];
 
-			snprintf(e, sizeof(e), "frame: over limit %zu bytes",
-			    s->cfg->max_frame);
+			snprintf(e, sizeof(e), "frame: over limit %zu bytes%s",
+			    max, p->state == PEER_OPEN ? " for a Hello" : "");
 			peer_rx_reset(p);
 			peer_refuse(p, NULL, 0,
 			    KAIRAN__V1__REFUSED__REASON__TOO_LARGE, e, 1);

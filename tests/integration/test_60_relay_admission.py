@@ -94,3 +94,15 @@ def test_many_addresses_cannot_lock_nodes_out(tmp_path, pki):
         for s in socks:
             s.close()
         relay.stop()
+
+
+def test_before_hello_only_a_hello_sized_frame(relay, pki):
+    """Until its Hello a peer is bounded by what a Hello can be (1 KiB),
+    not by max_frame."""
+    with Client(relay.url, pki, Identity(pki.entity("452017")),
+                hello=False) as c:
+        c.send_raw(b"\x0a" + b"\xff" * 2000)
+        f = c.recv()
+        assert f.WhichOneof("kind") == "refused"
+        assert "for a Hello" in f.refused.detail, f.refused.detail
+        assert c.closed()
