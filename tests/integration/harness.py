@@ -214,8 +214,10 @@ class Relay:
     @property
     def url(self):
         if not self.port:
-            raise AssertionError(f"{self.id}: no port yet (start it once; "
-                                 "the kernel chooses the port)")
+            raise AssertionError(
+                f"{self.id}: no port yet: the kernel chooses it at the first "
+                "start (for a relay that is down, start() then stop() it; "
+                "restarts keep the port)")
         return f"wss://127.0.0.1:{self.port}/"
 
     def start(self):
