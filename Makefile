@@ -60,7 +60,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps check unit unit-build integration fuzz demo demo-stop \
+.PHONY: all deps check unit unit-build integration fuzz fuzz-seeds demo demo-stop \
 	bench clean directory py install
 .DEFAULT_GOAL := all
 
@@ -150,10 +150,15 @@ unit: all $(FIXTURES)/.done $(UNIT_BIN)
 integration: all
 	@bash tests/run.sh integration
 
-# libFuzzer harnesses (clang), each run for FUZZ_SECONDS (default 30).
+# libFuzzer harnesses (clang), each run for FUZZ_SECONDS (default 30; 10
+# inside make check). fuzz-seeds rewrites the committed seed corpus
+# (tests/fuzz/corpus/) from the harnesses' seed mode.
 fuzz: $(GEN) $(FIXTURES)/.done
 	@BUILD=$(abspath $(BUILD)) FIXTURES=$(abspath $(FIXTURES)) \
 	    sh tests/fuzz/run.sh
+fuzz-seeds: $(GEN) $(FIXTURES)/.done
+	@BUILD=$(abspath $(BUILD)) FIXTURES=$(abspath $(FIXTURES)) \
+	    sh tests/fuzz/run.sh seed
 
 demo: deps
 	@$(MAKE) --no-print-directory all

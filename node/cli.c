@@ -1,28 +1,37 @@
 /*
  * cli: the people's verbs of kairan-node (see cli.h and node/README.md for
  * the exact output formats, which scripts and tests rely on).
+ *
+ * Every verb parses its options with cli_args. What a verb prints that
+ * came from elsewhere (reports, names, receipts) goes through text.h, and
+ * the words around it come from labels.h and jst.h, shared with the relay.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "kairan/directory.h"
 #include "kairan/envelope.h"
+#include "kairan/jst.h"
+#include "kairan/labels.h"
 #include "kairan/log.h"
 #include "kairan/message.h"
+#include "kairan/text.h"
 
 #include "cli.h"
 #include "compose.h"
 #include "config.h"
 #include "daemon.h"
 #include "form.h"
-#include "jst.h"
 #include "report.h"
 #include "status.h"
 #include "store.h"
@@ -108,54 +117,6 @@ entity_name(const struct directory *dir, const char *id)
 	return e->name;
 }
 
-static const char *
-category_ja(int c)
-{
-	switch (c) {
-	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__SYSTEM_OUTAGE:
-		return "情報システムの停止等";
-	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK:
-		return "外部からのサイバー攻撃";
-	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__THEFT_LOSS:
-		return "重要情報の盗難・紛失等";
-	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER:
-		return "その他";
-	default:
-		return "不明";
-	}
-}
-
-static const char *
-phase_ja(int p)
-{
-	switch (p) {
-	case KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL:
-		return "第1報";
-	case KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE:
-		return "続報";
-	case KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED:
-		return "収束宣言";
-	case KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL:
-		return "最終報告";
-	default:
-		return "不明";
-	}
-}
-
-/* 訓練 / テスト marks; "" for real traffic. */
-static const char *
-status_mark(int status)
-{
-	switch (status) {
-	case KAIRAN__V1__STATUS__EXERCISE:
-		return "訓練";
-	case KAIRAN__V1__STATUS__TEST:
-		return "テスト";
-	default:
-		return "";
-	}
-}
-
 /* The Message inside a stored Envelope (verified when it was stored). */
 static Message *
 stored_message(const struct store_msg *sm, char *err, size_t errlen)
@@ -173,6 +134,57 @@ stored_message(const struct store_msg *sm, char *err, size_t errlen)
 	return m;
 }
 
+/*
+ * The Message inside a stored Envelope, for showing it (inbox, show): only
+ * unpacked, with the lengths the display relies on checked (ids, the
+ * body) and no string cut short by a NUL, not validated field by field
+ * as message_decode does. The
+ * envelope was verified when it was stored; rules that came later (no
+ * control characters, PROTOCOL.md) must not make an old row unreadable,
+ * so what such a row holds is shown escaped instead (text.h).
+ */
+static Message *
+shown_message(const struct store_msg *sm, char *err, size_t errlen)
+{
+	Envelope *env;
+	Message *m;
+
+	if ((env = kairan__v1__envelope__unpack(NULL, sm->envlen,
+	    sm->env)) == NULL) {
+		snprintf(err, errlen, "stored envelope does not decode");
+		return NULL;
+	}
+	m = kairan__v1__message__unpack(NULL, env->message.len,
+	    env->message.data);
+	/*
+	 * protobuf-c cuts a string at an embedded NUL: what is shown (or an
+	 * attachment name --save uses) would not be what was signed.
+	 */
+	if (m != NULL && message_wire_strings(&kairan__v1__message__descriptor,
+	    env->message.data, env->message.len, err, errlen) != 0) {
+		message_free(m);
+		kairan__v1__envelope__free_unpacked(env, NULL);
+		return NULL;
+	}
+	kairan__v1__envelope__free_unpacked(env, NULL);
+	if (m == NULL) {
+		snprintf(err, errlen, "stored message does not decode");
+		return NULL;
+	}
+	if (m->id.len != KAIRAN_ID_LEN ||
+	    (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT &&
+	    (m->report == NULL ||
+	    m->report->incident_id.len != KAIRAN_ID_LEN)) ||
+	    (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
+	    (m->receipt == NULL || m->receipt->ref_id.len != KAIRAN_ID_LEN)) ||
+	    m->body_case == KAIRAN__V1__MESSAGE__BODY__NOT_SET) {
+		message_free(m);
+		snprintf(err, errlen, "stored message lacks its ids or body");
+		return NULL;
+	}
+	return m;
+}
+
 static int
 parse_id(const struct cli *c, const char *s, uint8_t id[KAIRAN_ID_LEN])
 {
@@ -181,6 +193,104 @@ parse_id(const struct cli *c, const char *s, uint8_t id[KAIRAN_ID_LEN])
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- options ---- */
+
+/*
+ * One option of a verb: --name (and -shortopt if not 0). A required_argument
+ * option stores its argument in *arg; a flag sets *flag to 1. required: the
+ * verb cannot run without it (an empty argument counts as missing).
+ */
+struct cli_opt {
+	const char	 *name;
+	int		  shortopt;
+	const char	**arg;
+	int		 *flag;
+	int		  required;
+};
+
+#define CLI_MAXOPTS	12
+
+/*
+ * The option parsing of every verb (argv[0] is the verb): the options of
+ * the table opts (ended by a NULL name) plus --help/-h, then exactly npos
+ * positional arguments (0 or 1; posname names it in the error, "one
+ * INCIDENT is required"). Returns 1 if the verb goes on (argv[optind] is
+ * its positional argument), or 0 with *rc set: CLI_OK after --help (usage
+ * on stdout), CLI_USAGE after an error (message and usage on stderr).
+ */
+static int
+cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
+    int npos, const char *posname, void (*usage)(FILE *), int *rc)
+{
+	struct option lo[CLI_MAXOPTS + 2];
+	char shorts[3 * CLI_MAXOPTS + 2];
+	size_t i, n = 0, k = 0;
+	int ch, idx;
+
+	for (n = 0; opts[n].name != NULL; n++) {
+		if (n == CLI_MAXOPTS)
+			fatalx("%s: too many options", __func__);
+		lo[n].name = opts[n].name;
+		lo[n].has_arg = opts[n].arg != NULL ? required_argument :
+		    no_argument;
+		lo[n].flag = NULL;
+		lo[n].val = 256 + (int)n;	/* never a short option */
+		if (opts[n].shortopt != 0) {
+			shorts[k++] = (char)opts[n].shortopt;
+			if (opts[n].arg != NULL)
+				shorts[k++] = ':';
+		}
+	}
+	shorts[k++] = 'h';
+	shorts[k] = '\0';
+	lo[n].name = "help";
+	lo[n].has_arg = no_argument;
+	lo[n].flag = NULL;
+	lo[n].val = 'h';
+	memset(&lo[n + 1], 0, sizeof(lo[n + 1]));
+	*rc = CLI_USAGE;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		if (ch == 'h') {
+			usage(stdout);
+			*rc = CLI_OK;
+			return 0;
+		}
+		idx = -1;
+		if (ch >= 256 && ch < 256 + (int)n)
+			idx = ch - 256;
+		for (i = 0; idx == -1 && i < n; i++)
+			if (opts[i].shortopt != 0 && opts[i].shortopt == ch)
+				idx = (int)i;
+		if (idx == -1) {	/* getopt said what was wrong */
+			usage(stderr);
+			return 0;
+		}
+		if (opts[idx].arg != NULL)
+			*opts[idx].arg = optarg;
+		else if (opts[idx].flag != NULL)
+			*opts[idx].flag = 1;
+	}
+	if (argc - optind != npos) {
+		if (argc - optind > npos)
+			cli_err(c, "unexpected argument \"%s\"",
+			    argv[optind + npos]);
+		else
+			cli_err(c, "one %s is required", posname);
+		usage(stderr);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (opts[i].required && opts[i].arg != NULL &&
+		    (*opts[i].arg == NULL ||
+		    (*opts[i].arg)[0] == '\0')) {
+			cli_err(c, "--%s is required", opts[i].name);
+			usage(stderr);
+			return 0;
+		}
+	return 1;
 }
 
 /* ---- send / update / close ---- */
@@ -274,6 +384,12 @@ usage_send(FILE *fp)
 	    "--to LIST [--exercise]\n"
 	    "  A new incident: signs its first report (第1報) and puts it in "
 	    "the outbox.\n"
+	    "  FILE.json: the report, UTF-8; every field, its item on the "
+	    "report form\n"
+	    "        (報告様式) and its limits are in node/REPORT.md. "
+	    "`kairan-node template`\n"
+	    "        prints an empty one: fill in at least summary and "
+	    "level.\n"
 	    "  LIST: comma-separated entity ids and groups @prefecture, "
 	    "@ministry,\n"
 	    "        @neighbours, @region.\n"
@@ -284,49 +400,23 @@ usage_send(FILE *fp)
 static int
 verb_send(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "report", required_argument, NULL, 'r' },
-		{ "to", required_argument, NULL, 't' },
-		{ "exercise", no_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *file = NULL, *to = NULL;
 	IncidentReport *r = NULL;
 	ProtobufCBinaryData saved;
 	uint8_t inc[KAIRAN_ID_LEN];
 	char **rcpts = NULL, err[512];
 	size_t n = 0;
-	int ch, exercise = 0, rc = CLI_ERROR;
+	int exercise = 0, rc = CLI_ERROR;
+	const struct cli_opt opts[] = {
+		{ "report", 'r', &file, NULL, 1 },
+		{ "to", 't', &to, NULL, 1 },
+		{ "exercise", 'x', NULL, &exercise, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "r:t:xh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			file = optarg;
-			break;
-		case 't':
-			to = optarg;
-			break;
-		case 'x':
-			exercise = 1;
-			break;
-		case 'h':
-			usage_send(stdout);
-			return CLI_OK;
-		default:
-			usage_send(stderr);
-			return CLI_USAGE;
-		}
-	}
-	if (optind != argc || file == NULL || to == NULL) {
-		if (optind != argc)
-			cli_err(c, "unexpected argument \"%s\"", argv[optind]);
-		else
-			cli_err(c, "--report and --to are required");
-		usage_send(stderr);
-		return CLI_USAGE;
-	}
+	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_send, &rc))
+		return rc;
+	rc = CLI_ERROR;
 	if (cli_open(c, 1) == -1)
 		return CLI_ERROR;
 	if ((r = report_from_file(file, err, sizeof(err))) == NULL) {
@@ -391,12 +481,6 @@ usage_update(FILE *fp)
 static int
 verb_update(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "report", required_argument, NULL, 'r' },
-		{ "to", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *file = NULL, *to = NULL;
 	IncidentReport *r = NULL;
 	ProtobufCBinaryData saved;
@@ -405,30 +489,16 @@ verb_update(struct cli *c, int argc, char **argv)
 	char **old = NULL, **add = NULL, **all = NULL, err[512];
 	size_t nadd = 0, nall = 0;
 	long n = 0, nold = 0;
-	int ch, rc = CLI_ERROR;
+	int rc = CLI_ERROR;
+	const struct cli_opt opts[] = {
+		{ "report", 'r', &file, NULL, 1 },
+		{ "to", 't', &to, NULL, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "r:t:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			file = optarg;
-			break;
-		case 't':
-			to = optarg;
-			break;
-		case 'h':
-			usage_update(stdout);
-			return CLI_OK;
-		default:
-			usage_update(stderr);
-			return CLI_USAGE;
-		}
-	}
-	if (argc - optind != 1 || file == NULL) {
-		cli_err(c, "one INCIDENT and --report are required");
-		usage_update(stderr);
-		return CLI_USAGE;
-	}
+	if (!cli_args(c, argc, argv, opts, 1, "INCIDENT", usage_update, &rc))
+		return rc;
+	rc = CLI_ERROR;
 	if (parse_id(c, argv[optind], inc) == -1)
 		return CLI_USAGE;
 	if (cli_open(c, 1) == -1)
@@ -490,11 +560,6 @@ usage_close(FILE *fp)
 static int
 verb_close(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "summary", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *summary = "収束宣言";
 	struct store_msg *v = NULL;
 	Message *last = NULL;
@@ -504,27 +569,15 @@ verb_close(struct cli *c, int argc, char **argv)
 	Kairan__V1__Attachment **saved_att = NULL;
 	size_t saved_natt = 0;
 	long n = 0, nr = 0;
-	int ch, rc = CLI_ERROR;
+	int rc = CLI_ERROR;
+	const struct cli_opt opts[] = {
+		{ "summary", 's', &summary, NULL, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			summary = optarg;
-			break;
-		case 'h':
-			usage_close(stdout);
-			return CLI_OK;
-		default:
-			usage_close(stderr);
-			return CLI_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		cli_err(c, "one INCIDENT is required");
-		usage_close(stderr);
-		return CLI_USAGE;
-	}
+	if (!cli_args(c, argc, argv, opts, 1, "INCIDENT", usage_close, &rc))
+		return rc;
+	rc = CLI_ERROR;
 	if (parse_id(c, argv[optind], inc) == -1)
 		return CLI_USAGE;
 	if (cli_open(c, 1) == -1)
@@ -571,16 +624,6 @@ done:
 
 /* ---- inbox / show ---- */
 
-static json_t *
-json_time(int64_t ms)
-{
-	char t[JST_BUFLEN];
-
-	if (ms <= 0)
-		return json_null();
-	return json_string(jst_rfc3339(ms, t));
-}
-
 /* A stored message as JSON (see node/README.md). New reference. */
 static json_t *
 msg_json(const struct cli *c, const struct store_msg *sm, const Message *m)
@@ -607,14 +650,14 @@ msg_json(const struct cli *c, const struct store_msg *sm, const Message *m)
 	    json_string(message_status_name(m->status)));
 	json_object_set_new(o, "exercise",
 	    json_boolean(m->status == KAIRAN__V1__STATUS__EXERCISE));
-	json_object_set_new(o, "created_at", json_time(m->created_at_ms));
+	json_object_set_new(o, "created_at", jst_json(m->created_at_ms));
 	if (sm->dir == STORE_IN) {
 		json_object_set_new(o, "received_at",
-		    json_time(sm->received_ms));
+		    jst_json(sm->received_ms));
 		json_object_set_new(o, "acknowledged",
 		    json_boolean(sm->ack_ms > 0));
 		json_object_set_new(o, "acknowledged_at",
-		    json_time(sm->ack_ms));
+		    jst_json(sm->ack_ms));
 		json_object_set_new(o, "acknowledged_by", sm->ack_by != NULL ?
 		    json_string(sm->ack_by) : json_null());
 	}
@@ -640,13 +683,13 @@ msg_json(const struct cli *c, const struct store_msg *sm, const Message *m)
 	return o;
 }
 
-/* First line of s, at most max bytes, cut on a UTF-8 boundary. */
+/* s cut at max - 1 bytes (at its first newline if nl) on a UTF-8 boundary. */
 static void
-first_line(const char *s, char *out, size_t max)
+cut(const char *s, int nl, char *out, size_t max)
 {
 	size_t n = 0;
 
-	while (s[n] != '\0' && s[n] != '\n' && n < max - 1)
+	while (s[n] != '\0' && !(nl && s[n] == '\n') && n < max - 1)
 		n++;
 	while (n > 0 && s[n] != '\0' && s[n] != '\n' &&
 	    ((unsigned char)s[n] & 0xC0) == 0x80)
@@ -656,29 +699,77 @@ first_line(const char *s, char *out, size_t max)
 }
 
 /*
- * One inbox line, fields separated by two spaces:
+ * The columns of one inbox line, raw (escaped when printed):
+ * SENDER NAME | 第N報[ 収束宣言|最終報告] | [訓練  ]未確認|確認済 BY |
+ * レベルL | CATEGORY | TITLE (the title, else the summary's first line).
+ */
+enum { IC_SENDER, IC_NO, IC_STATE, IC_LEVEL, IC_CATEGORY, IC_TITLE, IC_N };
+#define INBOX_COL	256
+
+static void
+inbox_cols(const struct cli *c, const struct store_msg *sm, const Message *m,
+    char col[IC_N][INBOX_COL])
+{
+	const IncidentReport *r = m->report;
+	const char *mark = label_status(m->status);
+
+	snprintf(col[IC_SENDER], INBOX_COL, "%s %s", m->sender,
+	    entity_name(c->dir, m->sender));
+	if (r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED ||
+	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL)
+		snprintf(col[IC_NO], INBOX_COL, "第%u報 %s", r->report_no,
+		    label_phase(r->phase));
+	else
+		snprintf(col[IC_NO], INBOX_COL, "第%u報", r->report_no);
+	snprintf(col[IC_STATE], INBOX_COL, "%s%s%s%s", mark,
+	    mark[0] != '\0' ? "  " : "", sm->ack_ms > 0 ? "確認済 " : "未確認",
+	    sm->ack_ms > 0 && sm->ack_by != NULL ? sm->ack_by : "");
+	snprintf(col[IC_LEVEL], INBOX_COL, "レベル%u", r->level);
+	snprintf(col[IC_CATEGORY], INBOX_COL, "%s", label_category(r->category));
+	if (r->title[0] != '\0')
+		cut(r->title, 0, col[IC_TITLE], 160);
+	else
+		cut(r->summary, 1, col[IC_TITLE], 160);
+}
+
+/*
+ * The inbox as a table, one line per report, columns separated by two
+ * spaces and aligned by display width (a kanji takes two columns), every
+ * value escaped on one line (text.h) so that no report can move the
+ * cursor or fake a line:
  * ID  DATE TIME  SENDER NAME  第N報  [訓練  ]未確認|確認済 BY  レベルL  CATEGORY  TITLE
  */
 static void
-inbox_line(const struct cli *c, const struct store_msg *sm, const Message *m)
+inbox_table(const struct cli *c, const struct store_msg *v, Message **m,
+    size_t n)
 {
-	char hex[KAIRAN_ID_HEXLEN + 1], t[JST_BUFLEN], title[160];
-	const IncidentReport *r = m->report;
-	const char *mark = status_mark(m->status);
+	char (*col)[IC_N][INBOX_COL], hex[KAIRAN_ID_HEXLEN + 1], t[JST_BUFLEN];
+	size_t w[IC_N] = { 0 }, i, k, x;
 
-	message_hex(sm->id, KAIRAN_ID_LEN, hex);
-	first_line(r->title[0] != '\0' ? r->title : r->summary, title,
-	    sizeof(title));
-	printf("%s  %s  %s %s  第%u報  %s%s", hex,
-	    jst_short(sm->received_ms, t), m->sender,
-	    entity_name(c->dir, m->sender), r->report_no, mark,
-	    mark[0] != '\0' ? "  " : "");
-	if (sm->ack_ms > 0)
-		printf("確認済 %s", sm->ack_by != NULL ? sm->ack_by : "");
-	else
-		printf("未確認");
-	printf("  レベル%u  %s  %s\n", r->level, category_ja(r->category),
-	    title);
+	if (n == 0 || (col = calloc(n, sizeof(*col))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (m[i] == NULL)
+			continue;
+		inbox_cols(c, &v[i], m[i], col[i]);
+		for (k = 0; k < IC_N; k++)
+			if ((x = text_width(col[i][k])) > w[k])
+				w[k] = x;
+	}
+	for (i = 0; i < n; i++) {
+		if (m[i] == NULL)
+			continue;
+		message_hex(v[i].id, KAIRAN_ID_LEN, hex);
+		printf("%s  %s", hex, jst_short(v[i].received_ms, t));
+		for (k = 0; k < IC_TITLE; k++) {
+			fputs("  ", stdout);
+			(void)text_fpad(stdout, col[i][k], w[k]);
+		}
+		fputs("  ", stdout);
+		(void)text_fputs(col[i][IC_TITLE], 0, stdout);
+		putchar('\n');
+	}
+	free(col);
 }
 
 static void
@@ -695,41 +786,21 @@ usage_inbox(FILE *fp)
 static int
 verb_inbox(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct store_msg *v = NULL;
-	Message *m;
+	Message *m, **ms = NULL;
 	json_t *arr = NULL;
 	char err[512];
 	long n = 0, i;
-	int ch, json = 0, all = 0, rc = CLI_ERROR;
+	int json = 0, all = 0, rc = CLI_ERROR;
+	const struct cli_opt opts[] = {
+		{ "json", 'j', NULL, &json, 0 },
+		{ "all", 'a', NULL, &all, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "jah", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'a':
-			all = 1;
-			break;
-		case 'h':
-			usage_inbox(stdout);
-			return CLI_OK;
-		default:
-			usage_inbox(stderr);
-			return CLI_USAGE;
-		}
-	}
-	if (optind != argc) {
-		cli_err(c, "unexpected argument \"%s\"", argv[optind]);
-		usage_inbox(stderr);
-		return CLI_USAGE;
-	}
+	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_inbox, &rc))
+		return rc;
+	rc = CLI_ERROR;
 	if (cli_open(c, 0) == -1)
 		return CLI_ERROR;
 	if ((n = store_inbox_list(c->store, all, INBOX_RECENT, &v, err,
@@ -738,180 +809,428 @@ verb_inbox(struct cli *c, int argc, char **argv)
 		cli_err(c, "%s", err);
 		goto done;
 	}
+	if ((ms = calloc(n > 0 ? (size_t)n : 1, sizeof(*ms))) == NULL) {
+		cli_err(c, "out of memory");
+		goto done;
+	}
 	if (json)
 		arr = json_array();
 	for (i = 0; i < n; i++) {
-		if ((m = stored_message(&v[i], err, sizeof(err))) == NULL) {
+		if ((m = shown_message(&v[i], err, sizeof(err))) == NULL) {
 			cli_err(c, "stored message: %s", err);
 			continue;
 		}
-		if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT) {
-			if (json)
-				json_array_append_new(arr,
-				    msg_json(c, &v[i], m));
-			else
-				inbox_line(c, &v[i], m);
+		if (m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT) {
+			message_free(m);
+			continue;
 		}
-		message_free(m);
+		if (json) {
+			json_array_append_new(arr, msg_json(c, &v[i], m));
+			message_free(m);
+		} else
+			ms[i] = m;
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
-	}
+	} else
+		inbox_table(c, v, ms, (size_t)n);
 	rc = CLI_OK;
 done:
+	for (i = 0; ms != NULL && i < n; i++)
+		message_free(ms[i]);
+	free(ms);
 	json_decref(arr);
 	store_msgs_free(v, (size_t)n);
 	return rc;
 }
 
+/*
+ * "label: value" if v is set. One-line fields (flags 0) are escaped whole,
+ * so a newline shows as \x0a; long texts (TEXT_MULTILINE) keep their lines,
+ * each continuation indented by two spaces so that no line of a report
+ * can pass for a field of its own.
+ */
 static void
-show_field(const char *label, const char *v)
+show_field(const char *label, const char *v, int flags)
 {
-	if (v != NULL && v[0] != '\0')
-		printf("%s: %s\n", label, v);
+	if (v == NULL || v[0] == '\0')
+		return;
+	printf("%s: ", label);
+	if (flags & TEXT_MULTILINE)
+		(void)text_fputs_lines(v, "", "  ", stdout);
+	else {
+		(void)text_fputs(v, 0, stdout);
+		putchar('\n');
+	}
+}
+
+/* A report field, labelled as on the form (labels.h). */
+static void
+show_item(const char *key, const char *v, int flags)
+{
+	show_field(label_field(key), v, flags);
 }
 
 static void
-show_list(const char *label, char **v, size_t n)
+show_list(const char *key, char **v, size_t n)
 {
 	size_t i;
 
 	if (n == 0)
 		return;
-	printf("%s: ", label);
-	for (i = 0; i < n; i++)
-		printf("%s%s", i ? "、" : "", v[i]);
+	printf("%s: ", label_field(key));
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputs("、", stdout);
+		(void)text_fputs(v[i], 0, stdout);
+	}
 	putchar('\n');
 }
 
-/* The plain text view of one message. */
+/* "ID NAME" of an entity, escaped. */
+static void
+show_entity(const struct cli *c, const char *id)
+{
+	(void)text_fputs(id, 0, stdout);
+	putchar(' ');
+	(void)text_fputs(entity_name(c->dir, id), 0, stdout);
+}
+
+/* The plain text view of one message; every received string escaped. */
 static void
 show_text(const struct cli *c, const struct store_msg *sm, const Message *m)
 {
 	char hex[KAIRAN_ID_HEXLEN + 1], t[JST_BUFLEN];
 	const IncidentReport *r;
-	const char *mark = status_mark(m->status);
+	const Kairan__V1__Attachment *a;
+	const char *mark = label_status(m->status);
 	size_t i;
 
 	message_hex(sm->id, KAIRAN_ID_LEN, hex);
 	printf("message %s (%s)\n", hex, sm->dir == STORE_IN ? "受信" : "送信");
 	if (mark[0] != '\0')
 		printf("*** %s ***\n", mark);
-	printf("差出人: %s %s\n", m->sender, entity_name(c->dir, m->sender));
-	printf("宛先: ");
-	for (i = 0; i < m->n_recipients; i++)
-		printf("%s%s %s", i ? "、" : "", m->recipients[i],
-		    entity_name(c->dir, m->recipients[i]));
+	fputs("差出人: ", stdout);
+	show_entity(c, m->sender);
+	fputs("\n宛先: ", stdout);
+	for (i = 0; i < m->n_recipients; i++) {
+		if (i > 0)
+			fputs("、", stdout);
+		show_entity(c, m->recipients[i]);
+	}
 	putchar('\n');
 	printf("作成: %s\n", jst_rfc3339(m->created_at_ms, t));
 	if (sm->dir == STORE_IN) {
 		printf("受信: %s\n", jst_rfc3339(sm->received_ms, t));
-		if (sm->ack_ms > 0)
-			printf("受理確認: %s %s%s%s\n",
-			    jst_rfc3339(sm->ack_ms, t),
-			    sm->ack_by != NULL ? sm->ack_by : "",
-			    sm->ack_note != NULL ? " " : "",
-			    sm->ack_note != NULL ? sm->ack_note : "");
-		else
+		if (sm->ack_ms > 0) {
+			printf("受理確認: %s ", jst_rfc3339(sm->ack_ms, t));
+			(void)text_fputs(sm->ack_by, 0, stdout);
+			if (sm->ack_note != NULL) {
+				putchar(' ');
+				(void)text_fputs(sm->ack_note, 0, stdout);
+			}
+			putchar('\n');
+		} else
 			printf("受理確認: 未確認\n");
 	}
 	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT) {
 		message_hex(m->receipt->ref_id.data, KAIRAN_ID_LEN, hex);
-		printf("受領通知: %s ref %s\n",
-		    message_receipt_state_name(m->receipt->state), hex);
-		show_field("氏名", m->receipt->by);
-		show_field("備考", m->receipt->note);
+		printf("受領通知: %s (%s) ref %s\n",
+		    message_receipt_state_name(m->receipt->state),
+		    label_receipt_state(m->receipt->state), hex);
+		show_field("氏名", m->receipt->by, 0);
+		show_field("備考", m->receipt->note, TEXT_MULTILINE);
 		putchar('\n');
 		return;
 	}
 	r = m->report;
 	message_hex(r->incident_id.data, KAIRAN_ID_LEN, hex);
 	printf("incident %s\n", hex);
-	printf("第%u報 (%s)\n", r->report_no, phase_ja(r->phase));
-	show_field("件名", r->title);
-	printf("区分: %s\n", category_ja(r->category));
-	show_list("種別", r->subtypes, r->n_subtypes);
-	printf("被害レベル: %u\n", r->level);
+	printf("第%u報 (%s)\n", r->report_no, label_phase(r->phase));
+	show_item("title", r->title, 0);
+	printf("区分: %s\n", label_category(r->category));
+	show_list("subtypes", r->subtypes, r->n_subtypes);
+	printf("%s: %u（%s）\n", label_field("level"), r->level,
+	    label_level(r->level));
 	if (r->occurred_at_ms > 0)
-		printf("発生日時: %s\n", jst_rfc3339(r->occurred_at_ms, t));
+		printf("%s: %s\n", label_field("occurred_at"),
+		    jst_rfc3339(r->occurred_at_ms, t));
 	if (r->discovered_at_ms > 0)
-		printf("発見日時: %s\n", jst_rfc3339(r->discovered_at_ms, t));
-	show_field("発生場所", r->location);
-	show_field("概要", r->summary);
-	show_list("影響を受けたサービス", r->affected_services,
+		printf("%s: %s\n", label_field("discovered_at"),
+		    jst_rfc3339(r->discovered_at_ms, t));
+	show_item("location", r->location, TEXT_MULTILINE);
+	show_item("summary", r->summary, TEXT_MULTILINE);
+	show_list("affected_services", r->affected_services,
 	    r->n_affected_services);
-	show_list("影響を受けたシステム", r->affected_systems,
+	show_list("affected_systems", r->affected_systems,
 	    r->n_affected_systems);
-	show_field("原因", r->cause);
-	show_field("被害状況・影響範囲", r->damage);
+	show_item("cause", r->cause, TEXT_MULTILINE);
+	show_item("damage", r->damage, TEXT_MULTILINE);
 	if (r->records_affected > 0)
-		printf("漏えい件数: %llu\n",
+		printf("%s: %llu\n", label_field("records_affected"),
 		    (unsigned long long)r->records_affected);
-	show_field("対応状況", r->response);
-	show_field("再発防止策", r->prevention);
-	show_field("外部対応", r->external_response);
-	show_field("その他", r->other);
+	show_item("response", r->response, TEXT_MULTILINE);
+	show_item("prevention", r->prevention, TEXT_MULTILINE);
+	show_item("external_response", r->external_response, TEXT_MULTILINE);
+	show_item("other", r->other, TEXT_MULTILINE);
 	if (r->contact != NULL) {
-		show_field("連絡先", r->contact->name);
-		show_field("電話", r->contact->phone);
-		show_field("時間外電話", r->contact->after_hours_phone);
+		show_item("contact", r->contact->name, 0);
+		show_item("contact.phone", r->contact->phone, 0);
+		show_item("contact.after_hours_phone",
+		    r->contact->after_hours_phone, 0);
 	}
-	for (i = 0; i < r->n_attachments; i++)
-		printf("添付: %s (%s, %zu bytes)\n", r->attachments[i]->name,
-		    r->attachments[i]->media_type,
-		    r->attachments[i]->data.len);
+	for (i = 0; i < r->n_attachments; i++) {
+		a = r->attachments[i];
+		printf("%s: ", label_field("attachments"));
+		(void)text_fputs(a->name, 0, stdout);
+		fputs(" (", stdout);
+		(void)text_fputs(a->media_type, 0, stdout);
+		printf(", %zu bytes)\n", a->data.len);
+	}
 	putchar('\n');
+}
+
+/* ---- show --save ---- */
+
+/*
+ * Why name cannot be a file name in the folder --save writes to, or NULL
+ * if it can: it must be one plain name (no "/", no "\", not "." or "..",
+ * not empty), valid UTF-8 without control characters or bidi overrides
+ * (anything text.h would escape), so that it can neither leave the folder
+ * nor look like another name in a listing.
+ */
+static const char *
+save_name_problem(const char *name)
+{
+	char *e;
+	int same;
+
+	if (name == NULL || name[0] == '\0')
+		return "the name is empty";
+	if (strlen(name) > KAIRAN_MAX_SHORT)
+		return "the name is longer than 256 bytes";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "the name is \".\" or \"..\"";
+	if (strchr(name, '/') != NULL)
+		return "the name holds \"/\" (a path, not a file name)";
+	if (strchr(name, '\\') != NULL)
+		return "the name holds \"\\\"";
+	if ((e = text_escape(name, 0)) == NULL)
+		return "out of memory";
+	same = strcmp(e, name) == 0;
+	free(e);
+	if (!same)
+		return "the name holds control characters, bidi overrides or "
+		    "bytes that are not UTF-8";
+	return NULL;
+}
+
+/* name with "-N" before its extension ("log.txt" -> "log-1.txt"). */
+static void
+save_suffixed(const char *name, unsigned k, char *out, size_t outlen)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (dot == NULL || dot == name)
+		snprintf(out, outlen, "%s-%u", name, k);
+	else
+		snprintf(out, outlen, "%.*s-%u%s", (int)(dot - name), name, k,
+		    dot);
+}
+
+/* Writes len bytes to fd. 0, or -1 with errno. */
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Writes attachment a into the folder dfd (named dir), as a new file:
+ * under its own name, or "name-N.ext" if that exists (never over an
+ * existing file; O_EXCL|O_NOFOLLOW). Prints "saved DIR/NAME (N bytes,
+ * sha256 ok)", with "; NAME exists, not overwritten" when it had to
+ * choose another name. CLI_OK or CLI_ERROR (a partial file is removed).
+ */
+static int
+save_one(struct cli *c, int dfd, const char *dir,
+    const Kairan__V1__Attachment *a)
+{
+	char fname[KAIRAN_MAX_SHORT + 32];
+	unsigned k;
+	int fd = -1, e;
+
+	snprintf(fname, sizeof(fname), "%s", a->name);
+	for (k = 1; k <= 999; k++) {
+		fd = openat(dfd, fname, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (fd != -1 || errno != EEXIST)
+			break;
+		save_suffixed(a->name, k, fname, sizeof(fname));
+	}
+	if (fd == -1) {
+		e = errno;
+		cli_err(c, "--save: cannot create %s/%s: %s", dir, fname,
+		    e == EEXIST ? "999 files of this name exist" : strerror(e));
+		return CLI_ERROR;
+	}
+	if (write_all(fd, a->data.data, a->data.len) == -1 ||
+	    fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		(void)unlinkat(dfd, fname, 0);
+		cli_err(c, "--save: %s/%s: %s (removed)", dir, fname,
+		    strerror(e));
+		return CLI_ERROR;
+	}
+	if (close(fd) == -1) {
+		e = errno;
+		(void)unlinkat(dfd, fname, 0);
+		cli_err(c, "--save: %s/%s: %s (removed)", dir, fname,
+		    strerror(e));
+		return CLI_ERROR;
+	}
+	printf("saved %s/%s (%zu bytes, sha256 ok", dir, fname, a->data.len);
+	if (strcmp(fname, a->name) != 0)
+		printf("; %s exists, not overwritten", a->name);
+	printf(")\n");
+	return CLI_OK;
+}
+
+/*
+ * show --save DIR: the attachments of the n messages v/m into the
+ * existing folder dir. Every attachment is checked first (its SHA-256
+ * against the report's, its name by save_name_problem); if one fails,
+ * nothing is written and the error names it. CLI_OK or CLI_ERROR.
+ */
+static int
+save_attachments(struct cli *c, const char *dir, Message **m, long n)
+{
+	const Kairan__V1__Attachment *a;
+	uint8_t md[KAIRAN_DIGEST_LEN];
+	unsigned int mdlen;
+	char want[2 * KAIRAN_DIGEST_LEN + 1], have[2 * KAIRAN_DIGEST_LEN + 1];
+	const char *why;
+	char *ename;
+	long i;
+	size_t j, total = 0;
+	int dfd, rc = CLI_OK;
+
+	for (i = 0; i < n; i++) {
+		if (m[i]->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT)
+			continue;
+		for (j = 0; j < m[i]->report->n_attachments; j++) {
+			a = m[i]->report->attachments[j];
+			total++;
+			ename = text_escape(a->name, TEXT_QUOTE);
+			if ((why = save_name_problem(a->name)) != NULL) {
+				cli_err(c, "--save: attachment %zu \"%s\" of "
+				    "report %u: refused, %s; nothing saved",
+				    j + 1, ename != NULL ? ename : "?",
+				    m[i]->report->report_no, why);
+				free(ename);
+				return CLI_ERROR;
+			}
+			mdlen = 0;
+			if (EVP_Digest(a->data.data, a->data.len, md, &mdlen,
+			    EVP_sha256(), NULL) != 1 ||
+			    mdlen != KAIRAN_DIGEST_LEN ||
+			    a->sha256.len != KAIRAN_DIGEST_LEN ||
+			    memcmp(md, a->sha256.data, KAIRAN_DIGEST_LEN) != 0) {
+				message_hex(md, KAIRAN_DIGEST_LEN, have);
+				if (a->sha256.len == KAIRAN_DIGEST_LEN)
+					message_hex(a->sha256.data,
+					    KAIRAN_DIGEST_LEN, want);
+				else
+					snprintf(want, sizeof(want), "none");
+				cli_err(c, "--save: attachment %zu \"%s\" of "
+				    "report %u: SHA-256 mismatch (the report "
+				    "says %s, the data is %s); nothing saved",
+				    j + 1, ename != NULL ? ename : "?",
+				    m[i]->report->report_no, want, have);
+				free(ename);
+				return CLI_ERROR;
+			}
+			free(ename);
+		}
+	}
+	if (total == 0) {
+		printf("no attachments\n");
+		return CLI_OK;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		cli_err(c, "--save: cannot open %s: %s", dir, strerror(errno));
+		return CLI_ERROR;
+	}
+	for (i = 0; i < n && rc == CLI_OK; i++) {
+		if (m[i]->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT)
+			continue;
+		for (j = 0; j < m[i]->report->n_attachments && rc == CLI_OK;
+		    j++)
+			rc = save_one(c, dfd, dir,
+			    m[i]->report->attachments[j]);
+	}
+	close(dfd);
+	return rc;
 }
 
 static void
 usage_show(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: kairan-node [-f node.conf] show ID [--json | --form]\n"
+	    "usage: kairan-node [-f node.conf] show ID [--json | --form | "
+	    "--save DIR]\n"
 	    "  ID: a message id, or an incident id (all its reports, in "
 	    "order).\n"
-	    "  --form  lay it out like the report form (報告様式).\n");
+	    "  --form      lay it out like the report form (報告様式).\n"
+	    "  --save DIR  write its attachments into the folder DIR, after "
+	    "checking\n"
+	    "              each one's SHA-256; never over an existing file "
+	    "(name-1.ext).\n"
+	    "  Text from a report is shown with control characters escaped "
+	    "(\\x1b).\n");
 }
 
 static int
 verb_show(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "form", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct store_msg one, *v = NULL;
-	Message *m;
+	Message **ms = NULL;
 	uint8_t id[KAIRAN_ID_LEN];
 	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	const char *save = NULL;
 	json_t *out = NULL, *arr = NULL;
 	long n = 0, i;
-	int ch, json = 0, form = 0, rc = CLI_ERROR, found, incident = 0;
+	int json = 0, form = 0, rc = CLI_ERROR, found, incident = 0;
+	const struct cli_opt opts[] = {
+		{ "json", 'j', NULL, &json, 0 },
+		{ "form", 'F', NULL, &form, 0 },
+		{ "save", 0, &save, NULL, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "jFh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'F':
-			form = 1;
-			break;
-		case 'h':
-			usage_show(stdout);
-			return CLI_OK;
-		default:
-			usage_show(stderr);
-			return CLI_USAGE;
-		}
-	}
-	if (argc - optind != 1 || (json && form)) {
-		cli_err(c, json && form ? "--json and --form exclude each other"
-		    : "one ID is required");
+	if (!cli_args(c, argc, argv, opts, 1, "ID", usage_show, &rc))
+		return rc;
+	rc = CLI_ERROR;
+	if (json + form + (save != NULL) > 1) {
+		cli_err(c, "--json, --form and --save exclude each other");
 		usage_show(stderr);
+		return CLI_USAGE;
+	}
+	if (save != NULL && save[0] == '\0') {
+		cli_err(c, "--save: a folder is required");
 		return CLI_USAGE;
 	}
 	if (parse_id(c, argv[optind], id) == -1)
@@ -952,26 +1271,33 @@ verb_show(struct cli *c, int argc, char **argv)
 			goto done;
 		}
 	}
-	if (json)
-		arr = json_array();
-	for (i = 0; i < n; i++) {
-		if ((m = stored_message(&v[i], err, sizeof(err))) == NULL) {
+	if ((ms = calloc((size_t)n, sizeof(*ms))) == NULL) {
+		cli_err(c, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		if ((ms[i] = shown_message(&v[i], err, sizeof(err))) == NULL) {
 			cli_err(c, "stored message: %s", err);
 			goto done;
 		}
+	if (save != NULL) {
+		rc = save_attachments(c, save, ms, n);
+		goto done;
+	}
+	if (json)
+		arr = json_array();
+	for (i = 0; i < n; i++) {
 		if (json)
-			json_array_append_new(arr, msg_json(c, &v[i], m));
-		else if (form && m->body_case ==
+			json_array_append_new(arr, msg_json(c, &v[i], ms[i]));
+		else if (form && ms[i]->body_case ==
 		    KAIRAN__V1__MESSAGE__BODY_REPORT) {
-			if (form_render(stdout, m, c->dir) == -1) {
-				message_free(m);
+			if (form_render(stdout, ms[i], c->dir) == -1) {
 				cli_err(c, "write error");
 				goto done;
 			}
 			putchar('\n');
 		} else
-			show_text(c, &v[i], m);
-		message_free(m);
+			show_text(c, &v[i], ms[i]);
 	}
 	if (json) {
 		if (incident) {
@@ -986,6 +1312,9 @@ verb_show(struct cli *c, int argc, char **argv)
 	}
 	rc = fflush(stdout) == 0 ? CLI_OK : CLI_ERROR;
 done:
+	for (i = 0; ms != NULL && i < n; i++)
+		message_free(ms[i]);
+	free(ms);
 	json_decref(out);
 	json_decref(arr);
 	store_msgs_free(v, (size_t)n);
@@ -1049,41 +1378,21 @@ ack_one(struct cli *c, const struct store_msg *sm, const char *by,
 static int
 verb_ack(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "by", required_argument, NULL, 'b' },
-		{ "note", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *by = NULL, *note = NULL;
 	struct store_msg one, *v = NULL;
 	uint8_t id[KAIRAN_ID_LEN];
 	char err[512];
 	long n = 0, i;
-	int ch, found, rc = CLI_ERROR, r, any = 0;
+	int found, rc = CLI_ERROR, r, any = 0;
+	const struct cli_opt opts[] = {
+		{ "by", 'b', &by, NULL, 1 },
+		{ "note", 'n', &note, NULL, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "b:n:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			by = optarg;
-			break;
-		case 'n':
-			note = optarg;
-			break;
-		case 'h':
-			usage_ack(stdout);
-			return CLI_OK;
-		default:
-			usage_ack(stderr);
-			return CLI_USAGE;
-		}
-	}
-	if (argc - optind != 1 || by == NULL || by[0] == '\0') {
-		cli_err(c, "one ID and --by NAME are required");
-		usage_ack(stderr);
-		return CLI_USAGE;
-	}
+	if (!cli_args(c, argc, argv, opts, 1, "ID", usage_ack, &rc))
+		return rc;
+	rc = CLI_ERROR;
 	if (parse_id(c, argv[optind], id) == -1)
 		return CLI_USAGE;
 	if (cli_open(c, 1) == -1)
@@ -1148,52 +1457,37 @@ usage_status(FILE *fp)
 static int
 verb_status(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct status_view sv;
 	struct store_msg *v = NULL;
 	struct timespec now, deadline, pause = { 0, WAIT_POLL_NS };
 	uint8_t id[KAIRAN_ID_LEN];
 	char err[512], *end;
+	const char *waits = NULL;
 	double wait = -1;
 	long n = 0;
 	long long dv, last_dv = -2;
 	size_t last_d = (size_t)-1, last_a = (size_t)-1;
-	int ch, json = 0, rc = CLI_ERROR, r, done = 0;
+	int json = 0, rc = CLI_ERROR, r, done = 0;
 	json_t *o;
+	const struct cli_opt opts[] = {
+		{ "json", 'j', NULL, &json, 0 },
+		{ "wait", 'w', &waits, NULL, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "jw:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'w':
-			errno = 0;
-			wait = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || end == optarg ||
-			    wait < 0 || wait > 86400 * 30) {
-				cli_err(c, "--wait: \"%s\" is not a number of "
-				    "seconds", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case 'h':
-			usage_status(stdout);
-			return CLI_OK;
-		default:
+	if (!cli_args(c, argc, argv, opts, 1, "ID", usage_status, &rc))
+		return rc;
+	rc = CLI_ERROR;
+	if (waits != NULL) {
+		errno = 0;
+		wait = strtod(waits, &end);
+		if (errno != 0 || *end != '\0' || end == waits || wait < 0 ||
+		    wait > 86400 * 30) {
+			cli_err(c, "--wait: \"%s\" is not a number of seconds",
+			    waits);
 			usage_status(stderr);
 			return CLI_USAGE;
 		}
-	}
-	if (argc - optind != 1) {
-		cli_err(c, "one ID is required");
-		usage_status(stderr);
-		return CLI_USAGE;
 	}
 	if (parse_id(c, argv[optind], id) == -1)
 		return CLI_USAGE;
@@ -1280,6 +1574,42 @@ verb_status(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* ---- template ---- */
+
+static void
+usage_template(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node template\n"
+	    "  Prints an empty report (JSON) to fill in and give to send or "
+	    "update:\n"
+	    "    kairan-node template > report.json\n"
+	    "  Required: summary (概要) and level (被害レベル 0..3); category "
+	    "is \"other\"\n"
+	    "  until you choose. Every field is described in "
+	    "node/REPORT.md.\n");
+}
+
+static int
+verb_template(struct cli *c, int argc, char **argv)
+{
+	const struct cli_opt opts[] = { { NULL, 0, NULL, NULL, 0 } };
+	json_t *o;
+	int rc;
+
+	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_template, &rc))
+		return rc;
+	if ((o = report_template()) == NULL) {
+		cli_err(c, "out of memory");
+		return CLI_ERROR;
+	}
+	rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ==
+	    0 ? CLI_OK : CLI_ERROR;
+	putchar('\n');
+	json_decref(o);
+	return rc;
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -1294,6 +1624,8 @@ static const struct {
 	{ "show", verb_show, "one message or incident" },
 	{ "ack", verb_ack, "acknowledge a received report (受理確認)" },
 	{ "status", verb_status, "receipts of a report of ours" },
+	{ "template", verb_template, "an empty report to fill in "
+	    "(node/REPORT.md)" },
 };
 
 int

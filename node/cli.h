@@ -1,8 +1,8 @@
 /*
  * cli: the verbs of `kairan-node -f node.conf VERB ...` that people use:
- * send, update, close, inbox, show, ack, status. Each has --help. Writing
- * verbs commit to the store before they return and then poke the daemon
- * (if one runs); none of them needs the daemon.
+ * send, update, close, inbox, show, ack, status, template. Each has
+ * --help. Writing verbs commit to the store before they return and then
+ * poke the daemon (if one runs); none of them needs the daemon.
  *
  * Exit codes: 0 ok, 1 error (bad report, unknown entity, unknown id,
  * store failure: nothing written), 2 usage, 3 `status --wait` timed out.

@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
-
 #include "kairan/conf.h"
 #include "kairan/entity.h"
 #include "kairan/log.h"
@@ -28,33 +26,15 @@ static const char *const config_keys[CK_NKEYS] = {
 };
 
 struct parse {
-	FILE		*fp;
+	struct conf_ini	 ini;			/* first: callbacks cast back */
 	struct config	*cfg;
-	int		 lineno;
-	int		 err_line;		/* 0: no error yet */
-	char		 err[512];
 	int		 seen_node;
 	struct config_route *cur_route;		/* NULL: not in a route */
 	int		 in_node;
 	int		 in_unknown;
 };
 
-static void parse_error(struct parse *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Records the first error only: later ones are often consequences. */
-static void
-parse_error(struct parse *p, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (p->err_line != 0)
-		return;
-	p->err_line = line > 0 ? line : 1;
-	va_start(ap, fmt);
-	vsnprintf(p->err, sizeof(p->err), fmt, ap);
-	va_end(ap);
-}
+#define parse_error(p, line, ...)	conf_ini_error(&(p)->ini, (line), __VA_ARGS__)
 
 static int
 route_name_valid(const char *s)
@@ -70,8 +50,9 @@ route_name_valid(const char *s)
 
 /* A section header at the current line: "[node]" or "[route NAME]". */
 static void
-section_start(struct parse *p, const char *name)
+section_start(struct conf_ini *ini, const char *name)
 {
+	struct parse *p = (struct parse *)ini;
 	struct config *cfg = p->cfg;
 	const char *rn;
 	size_t i;
@@ -81,10 +62,10 @@ section_start(struct parse *p, const char *name)
 	p->in_unknown = 0;
 	if (strcmp(name, "node") == 0) {
 		if (p->seen_node)
-			parse_error(p, p->lineno, "duplicate section [node]");
+			parse_error(p, p->ini.line, "duplicate section [node]");
 		p->seen_node = 1;
 		p->in_node = 1;
-		cfg->node_line = p->lineno;
+		cfg->node_line = p->ini.line;
 		return;
 	}
 	if (strncmp(name, "route", 5) == 0 &&
@@ -93,7 +74,7 @@ section_start(struct parse *p, const char *name)
 		while (*rn == ' ' || *rn == '\t')
 			rn++;
 		if (!route_name_valid(rn)) {
-			parse_error(p, p->lineno, "[route %s]: route name must "
+			parse_error(p, p->ini.line, "[route %s]: route name must "
 			    "be 1-%d letters, digits, '-', '_' or '.'", rn,
 			    CONFIG_ROUTE_NAME_MAX - 1);
 			p->in_unknown = 1;
@@ -101,13 +82,13 @@ section_start(struct parse *p, const char *name)
 		}
 		for (i = 0; i < cfg->nroutes; i++)
 			if (strcmp(cfg->routes[i].name, rn) == 0) {
-				parse_error(p, p->lineno,
+				parse_error(p, p->ini.line,
 				    "duplicate section [route %s]", rn);
 				p->in_unknown = 1;
 				return;
 			}
 		if (cfg->nroutes == CONFIG_MAX_ROUTES) {
-			parse_error(p, p->lineno, "more than %d routes",
+			parse_error(p, p->ini.line, "more than %d routes",
 			    CONFIG_MAX_ROUTES);
 			p->in_unknown = 1;
 			return;
@@ -115,80 +96,22 @@ section_start(struct parse *p, const char *name)
 		p->cur_route = &cfg->routes[cfg->nroutes++];
 		snprintf(p->cur_route->name, sizeof(p->cur_route->name), "%s",
 		    rn);
-		p->cur_route->line = p->lineno;
+		p->cur_route->line = p->ini.line;
 		return;
 	}
 	if (strcmp(name, "route") == 0)
-		parse_error(p, p->lineno, "[route]: a route needs a name: "
+		parse_error(p, p->ini.line, "[route]: a route needs a name: "
 		    "[route NAME]");
 	else
-		parse_error(p, p->lineno, "unknown section [%s] (expected "
+		parse_error(p, p->ini.line, "unknown section [%s] (expected "
 		    "[node] or [route NAME])", name);
 	p->in_unknown = 1;
-}
-
-/* fgets for libinih that counts lines and spots section headers. */
-static char *
-reader(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	char name[256], *s, *e;
-	size_t len;
-
-	if (fgets(str, num, p->fp) == NULL)
-		return NULL;
-	len = strlen(str);
-	/* A line longer than libinih's buffer would be split silently. */
-	if (len > 0 && str[len - 1] != '\n' && !feof(p->fp)) {
-		parse_error(p, p->lineno + 1, "line too long (max %d bytes)",
-		    num - 2);
-		while (len > 0 && str[len - 1] != '\n' &&
-		    fgets(str, num, p->fp) != NULL)
-			len = strlen(str);
-		str[0] = '\0';
-	}
-	p->lineno++;
-	s = str;
-	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == '[') {
-		s++;
-		e = strchr(s, ']');
-		if (e == NULL)
-			return str;	/* libinih reports it */
-		len = (size_t)(e - s);
-		if (len >= sizeof(name))
-			len = sizeof(name) - 1;
-		memcpy(name, s, len);
-		name[len] = '\0';
-		/* trim */
-		s = name;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		e = s + strlen(s);
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		section_start(p, s);
-	}
-	return str;
 }
 
 static int
 set_path(struct parse *p, char **dst, const char *key, const char *value)
 {
-	if (*value == '\0') {
-		parse_error(p, p->lineno, "%s: empty path", key);
-		return 0;
-	}
-	free(*dst);
-	if ((*dst = conf_path(p->cfg->file, value)) == NULL) {
-		parse_error(p, p->lineno, "%s: cannot resolve path \"%s\"",
-		    key, value);
-		return 0;
-	}
-	return 1;
+	return conf_ini_path(&p->ini, dst, key, value) == 0;
 }
 
 static int
@@ -199,23 +122,13 @@ node_key(struct parse *p, const char *name, const char *value)
 	uint64_t sz;
 	int k;
 
-	for (k = 0; k < CK_NKEYS; k++)
-		if (strcmp(name, config_keys[k]) == 0)
-			break;
-	if (k == CK_NKEYS) {
-		parse_error(p, p->lineno, "[node]: unknown key \"%s\"", name);
+	if ((k = conf_ini_key(&p->ini, "node", config_keys, CK_NKEYS,
+	    cfg->line, name)) == -1)
 		return 0;
-	}
-	if (cfg->line[k] != 0) {
-		parse_error(p, p->lineno, "%s: duplicate key (first at line "
-		    "%d)", name, cfg->line[k]);
-		return 0;
-	}
-	cfg->line[k] = p->lineno;
 	switch (k) {
 	case CK_ID:
 		if (!entity_valid(value, e, sizeof(e))) {
-			parse_error(p, p->lineno, "id: \"%s\" is not an entity "
+			parse_error(p, p->ini.line, "id: \"%s\" is not an entity "
 			    "id: %s", value, e);
 			return 0;
 		}
@@ -236,21 +149,15 @@ node_key(struct parse *p, const char *name, const char *value)
 	case CK_MAX_FRAME:
 		if (conf_size(value, 4096, 64ULL * 1024 * 1024, &sz, e,
 		    sizeof(e)) == -1) {
-			parse_error(p, p->lineno, "max_frame: %s", e);
+			parse_error(p, p->ini.line, "max_frame: %s", e);
 			return 0;
 		}
 		cfg->max_frame = (size_t)sz;
 		return 1;
 	case CK_LOG_LEVEL:
-		if (strcmp(value, "warning") == 0)
-			cfg->log_level = -1;
-		else if (strcmp(value, "info") == 0)
-			cfg->log_level = 0;
-		else if (strcmp(value, "debug") == 0)
-			cfg->log_level = 1;
-		else {
-			parse_error(p, p->lineno, "log_level: expected "
-			    "warning, info or debug, got \"%s\"", value);
+		if (conf_log_level(value, &cfg->log_level, e,
+		    sizeof(e)) == -1) {
+			parse_error(p, p->ini.line, "log_level: %s", e);
 			return 0;
 		}
 		return 1;
@@ -335,40 +242,41 @@ route_key(struct parse *p, const char *name, const char *value)
 	char e[512];
 
 	if (strcmp(name, "url") != 0) {
-		parse_error(p, p->lineno, "[route %s]: unknown key \"%s\"",
+		parse_error(p, p->ini.line, "[route %s]: unknown key \"%s\"",
 		    r->name, name);
 		return 0;
 	}
 	if (r->url != NULL) {
-		parse_error(p, p->lineno, "url: duplicate key");
+		parse_error(p, p->ini.line, "url: duplicate key");
 		return 0;
 	}
 	if (config_parse_url(value, r, e, sizeof(e)) == -1) {
-		parse_error(p, p->lineno, "%s", e);
+		parse_error(p, p->ini.line, "%s", e);
 		return 0;
 	}
 	if ((r->url = strdup(value)) == NULL) {
-		parse_error(p, p->lineno, "out of memory");
+		parse_error(p, p->ini.line, "out of memory");
 		return 0;
 	}
-	r->line = p->lineno;
+	r->line = p->ini.line;
 	return 1;
 }
 
-static int
-handler(void *user, const char *section, const char *name, const char *value)
+static void
+key(struct conf_ini *ini, const char *section, const char *name,
+    const char *value)
 {
-	struct parse *p = user;
+	struct parse *p = (struct parse *)ini;
 
-	(void)section;	/* tracked by the reader */
+	(void)section;	/* tracked by section_start */
 	if (p->in_unknown)
-		return 1;	/* already reported */
+		return;		/* already reported */
 	if (p->in_node)
-		return node_key(p, name, value);
-	if (p->cur_route != NULL)
-		return route_key(p, name, value);
-	parse_error(p, p->lineno, "%s: key outside a section", name);
-	return 0;
+		(void)node_key(p, name, value);
+	else if (p->cur_route != NULL)
+		(void)route_key(p, name, value);
+	else
+		parse_error(p, p->ini.line, "%s: key outside a section", name);
 }
 
 struct config *
@@ -377,7 +285,6 @@ config_load(const char *file, char *err, size_t errlen)
 	struct config *cfg;
 	struct parse p;
 	size_t i;
-	int rc;
 	static const enum config_key required[] = {
 		CK_ID, CK_DB, CK_CERT, CK_KEY, CK_CA, CK_DIRECTORY
 	};
@@ -392,26 +299,22 @@ config_load(const char *file, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
-	if ((p.fp = fopen(file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		goto fail;
-	}
 	p.cfg = cfg;
-	rc = ini_parse_stream(reader, &p, handler, &p);
-	fclose(p.fp);
-	if (rc != 0 && p.err_line == 0)
-		parse_error(&p, rc > 0 ? rc : p.lineno, "syntax error "
-		    "(expected [section], key = value, or a ; comment)");
-	if (p.err_line == 0) {
+	p.ini.file = file;
+	p.ini.section = section_start;
+	p.ini.key = key;
+	if (conf_ini_read(&p.ini, err, errlen) == -1)
+		goto fail;
+	{
 		if (!p.seen_node)
-			parse_error(&p, p.lineno, "missing section [node]");
+			parse_error(&p, p.ini.line, "missing section [node]");
 		for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 			if (p.seen_node && cfg->line[required[i]] == 0)
 				parse_error(&p, cfg->node_line, "[node]: "
 				    "missing key \"%s\"",
 				    config_keys[required[i]]);
 		if (cfg->nroutes == 0)
-			parse_error(&p, p.lineno, "no [route NAME] section: "
+			parse_error(&p, p.ini.line, "no [route NAME] section: "
 			    "at least one route is needed");
 		for (i = 0; i < cfg->nroutes; i++)
 			if (cfg->routes[i].url == NULL)
@@ -419,10 +322,8 @@ config_load(const char *file, char *err, size_t errlen)
 				    "[route %s]: missing key \"url\"",
 				    cfg->routes[i].name);
 	}
-	if (p.err_line != 0) {
-		snprintf(err, errlen, "%s:%d: %s", file, p.err_line, p.err);
+	if (conf_ini_result(&p.ini, err, errlen) == -1)
 		goto fail;
-	}
 	return cfg;
 fail:
 	config_free(cfg);

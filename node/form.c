@@ -8,124 +8,29 @@
  * out: the numbering stays that of the form, and the next report fills
  * them in. Exercise and test traffic carries a banner at the top and at
  * the bottom, so that no page of a drill can be taken for a real incident.
+ *
+ * Every string that came with the report is written through text.h: a
+ * control character, a bidi override or a bad byte in it shows as a
+ * visible escape ("\x1b", "\u202e") instead of acting on the terminal, and
+ * a one-line field (a title, a name) cannot start a line of its own. The
+ * words of the form are labels.h's.
  */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kairan/directory.h"
+#include "kairan/jst.h"
+#include "kairan/labels.h"
 #include "kairan/message.h"
+#include "kairan/text.h"
 #include "form.h"
 
 #define UNFILLED	"（未記入）"
 
 typedef Kairan__V1__Contact	Contact;
-
-/* "2026年11月22日 09時30分" in JST (UTC+9, fixed), or 未確認 if unknown. */
-static const char *
-form_time(int64_t ms, char *buf, size_t len)
-{
-	struct tm tm;
-	time_t t;
-
-	if (ms <= 0) {
-		snprintf(buf, len, "未確認");
-		return buf;
-	}
-	t = (time_t)(ms / 1000) + 9 * 3600;
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(buf, len, "未確認");
-		return buf;
-	}
-	snprintf(buf, len, "%04d年%02d月%02d日 %02d時%02d分",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min);
-	return buf;
-}
-
-static const char *
-banner(int status)
-{
-	switch (status) {
-	case KAIRAN__V1__STATUS__EXERCISE:
-		return "【訓練】【訓練】【訓練】 これは訓練です。"
-		    "実際のインシデントではありません。 【訓練】【訓練】【訓練】";
-	case KAIRAN__V1__STATUS__TEST:
-		return "【テスト】【テスト】 これはテストです。"
-		    "実際のインシデントではありません。 【テスト】【テスト】";
-	default:
-		return NULL;
-	}
-}
-
-static const char *
-phase_label(int phase)
-{
-	switch (phase) {
-	case KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL:
-		return "第1報";
-	case KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE:
-		return "続報";
-	case KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED:
-		return "収束宣言";
-	case KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL:
-		return "最終報告";
-	default:
-		return "区分不明";
-	}
-}
-
-static const char *
-category_label(int c)
-{
-	switch (c) {
-	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__SYSTEM_OUTAGE:
-		return "情報システムの停止等";
-	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK:
-		return "外部からのサイバー攻撃";
-	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__THEFT_LOSS:
-		return "重要情報の盗難・紛失等";
-	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER:
-		return "その他";
-	default:
-		return "不明";
-	}
-}
-
-/* The damage levels of the municipal plans (DESIGN.md §1). */
-static const char *
-level_meaning(uint32_t level)
-{
-	switch (level) {
-	case 0:
-		return "被害なし";
-	case 1:
-		return "軽微な被害";
-	case 2:
-		return "被害は限定的で範囲が特定され、さらなる被害のおそれはない";
-	case 3:
-		return "被害が広範囲に及ぶ、または被害範囲が不明";
-	default:
-		return "不明";
-	}
-}
-
-static const char *
-determination_label(int d)
-{
-	switch (d) {
-	case KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__UNDETERMINED:
-		return "調査中（判断未了）";
-	case KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__INCIDENT:
-		return "情報セキュリティインシデントに該当する";
-	case KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__NOT_INCIDENT:
-		return "情報セキュリティインシデントに該当しない";
-	default:
-		return "不明";
-	}
-}
 
 static const char *
 entity_name(const struct directory *dir, const char *id)
@@ -144,34 +49,36 @@ empty(const char *s)
 	return s == NULL || s[0] == '\0';
 }
 
+/* A single-line value from the report, escaped (a newline shows as \x0a). */
+static void
+put(FILE *out, const char *s)
+{
+	(void)text_fputs(s, 0, out);
+}
+
 /*
- * A free text, each of its lines indented by indent; （未記入） if empty.
+ * A free text, each of its lines indented by indent (tabs kept, other
+ * controls escaped); （未記入） if empty.
  */
 static void
 text_block(FILE *out, const char *indent, const char *s)
 {
-	const char *nl;
-
-	if (empty(s)) {
+	if (empty(s))
 		fprintf(out, "%s%s\n", indent, UNFILLED);
-		return;
-	}
-	while (*s != '\0') {
-		nl = strchr(s, '\n');
-		if (nl == NULL) {
-			fprintf(out, "%s%s\n", indent, s);
-			break;
-		}
-		fprintf(out, "%s%.*s\n", indent, (int)(nl - s), s);
-		s = nl + 1;
-	}
+	else
+		(void)text_fputs_lines(s, indent, indent, out);
 }
 
 /* "label: value" or "label: （未記入）". */
 static void
 line(FILE *out, const char *label, const char *value)
 {
-	fprintf(out, "　%s: %s\n", label, empty(value) ? UNFILLED : value);
+	fprintf(out, "　%s: ", label);
+	if (empty(value))
+		fputs(UNFILLED, out);
+	else
+		put(out, value);
+	fputc('\n', out);
 }
 
 /* A list joined with 、, or （未記入）. */
@@ -183,8 +90,22 @@ list_line(FILE *out, const char *label, char **v, size_t n)
 	fprintf(out, "　%s: ", label);
 	if (n == 0)
 		fputs(UNFILLED, out);
-	for (i = 0; i < n; i++)
-		fprintf(out, "%s%s", i ? "、" : "", v[i]);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputs("、", out);
+		put(out, v[i]);
+	}
+	fputc('\n', out);
+}
+
+/* "　label: value\n" if value is set (an item of the contact block). */
+static void
+opt_line(FILE *out, const char *label, const char *value)
+{
+	if (empty(value))
+		return;
+	fprintf(out, "　%s: ", label);
+	put(out, value);
 	fputc('\n', out);
 }
 
@@ -203,7 +124,7 @@ contact_lines(FILE *out, const Contact *k, const struct dir_entity *e)
 		hours = k->hours;
 	} else if (e != NULL) {
 		/* Not in the report: the PoC from the directory. */
-		fprintf(out, "連絡先（名簿より）:\n");
+		fprintf(out, "%s（名簿より）:\n", label_field("contact"));
 		name = e->contact.name;
 		org = NULL;
 		phone = e->contact.phone;
@@ -213,25 +134,26 @@ contact_lines(FILE *out, const Contact *k, const struct dir_entity *e)
 		hours = e->contact.hours;
 		goto print;
 	} else {
-		fprintf(out, "連絡先: %s\n", UNFILLED);
+		fprintf(out, "%s: %s\n", label_field("contact"), UNFILLED);
 		return;
 	}
-	fprintf(out, "連絡先:\n");
+	fprintf(out, "%s:\n", label_field("contact"));
 print:
-	if (!empty(org) || !empty(name))
-		fprintf(out, "　担当: %s%s%s\n", empty(org) ? "" : org,
-		    !empty(org) && !empty(name) ? " " : "",
-		    empty(name) ? "" : name);
-	if (!empty(phone))
-		fprintf(out, "　電話: %s\n", phone);
-	if (!empty(ah))
-		fprintf(out, "　時間外: %s\n", ah);
-	if (!empty(fax))
-		fprintf(out, "　FAX: %s\n", fax);
-	if (!empty(mail))
-		fprintf(out, "　メール: %s\n", mail);
-	if (!empty(hours))
-		fprintf(out, "　対応時間: %s\n", hours);
+	if (!empty(org) || !empty(name)) {
+		fprintf(out, "　%s: ", label_field("contact.name"));
+		if (!empty(org))
+			put(out, org);
+		if (!empty(org) && !empty(name))
+			fputc(' ', out);
+		if (!empty(name))
+			put(out, name);
+		fputc('\n', out);
+	}
+	opt_line(out, label_field("contact.phone"), phone);
+	opt_line(out, label_field("contact.after_hours_phone"), ah);
+	opt_line(out, label_field("contact.fax"), fax);
+	opt_line(out, label_field("contact.email"), mail);
+	opt_line(out, label_field("contact.hours"), hours);
 }
 
 /* 1234567 -> "1,234,567". */
@@ -251,26 +173,44 @@ grouped(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+/* "name（id）" for a known entity, else the id; escaped. */
+static void
+entity_put(FILE *out, const struct directory *dir, const char *id)
+{
+	const char *name = entity_name(dir, id);
+
+	if (name != NULL) {
+		put(out, name);
+		fputs("（", out);
+		put(out, id);
+		fputs("）", out);
+	} else
+		put(out, id);
+}
+
 int
 form_render(FILE *out, const Message *m, const struct directory *dir)
 {
-	char t[64], hex[KAIRAN_ID_HEXLEN + 1], num[40], dig[65];
+	char t[JST_BUFLEN], hex[KAIRAN_ID_HEXLEN + 1], num[40], dig[65];
 	const IncidentReport *r;
 	const Kairan__V1__Attachment *a;
-	const char *b, *name;
+	const char *b;
 	size_t i;
 
 	if (m == NULL || m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT ||
 	    (r = m->report) == NULL)
 		return -1;
-	b = banner(m->status);
+	b = label_status_banner(m->status);
 	if (b != NULL)
 		fprintf(out, "%s\n\n", b);
 
 	fprintf(out, "情報セキュリティインシデント報告（第%" PRIu32 "報）\n"
-	    "報告区分: %s\n", r->report_no, phase_label(r->phase));
-	if (!empty(r->title))
-		fprintf(out, "件名: %s\n", r->title);
+	    "報告区分: %s\n", r->report_no, label_phase(r->phase));
+	if (!empty(r->title)) {
+		fprintf(out, "%s: ", label_field("title"));
+		put(out, r->title);
+		fputc('\n', out);
+	}
 	if (r->incident_id.len == KAIRAN_ID_LEN) {
 		message_hex(r->incident_id.data, KAIRAN_ID_LEN, hex);
 		fprintf(out, "インシデント番号: %s\n", hex);
@@ -279,84 +219,86 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 		message_hex(m->id.data, KAIRAN_ID_LEN, hex);
 		fprintf(out, "報告番号: %s\n", hex);
 	}
-	fprintf(out, "報告日時: %s\n", form_time(m->created_at_ms, t,
-	    sizeof(t)));
-	name = entity_name(dir, m->sender);
-	if (name != NULL)
-		fprintf(out, "報告者: %s（%s）\n", name, m->sender);
-	else
-		fprintf(out, "報告者: %s\n", m->sender);
-	fprintf(out, "宛先: ");
+	fprintf(out, "報告日時: %s\n", jst_form(m->created_at_ms, t));
+	fputs("報告者: ", out);
+	entity_put(out, dir, m->sender);
+	fputs("\n宛先: ", out);
 	for (i = 0; i < m->n_recipients; i++) {
-		name = entity_name(dir, m->recipients[i]);
-		if (name != NULL)
-			fprintf(out, "%s%s（%s）", i ? "、" : "", name,
-			    m->recipients[i]);
-		else
-			fprintf(out, "%s%s", i ? "、" : "", m->recipients[i]);
+		if (i > 0)
+			fputs("、", out);
+		entity_put(out, dir, m->recipients[i]);
 	}
 	fputc('\n', out);
 	contact_lines(out, r->contact, dir != NULL ?
 	    directory_get(dir, m->sender) : NULL);
 
 	fprintf(out, "\n記\n\n1. 事案の状況\n");
-	fprintf(out, "　(1) 種別: %s", category_label(r->category));
+	fprintf(out, "　(1) %s: %s", label_field("category"),
+	    label_category(r->category));
 	if (r->n_subtypes > 0) {
 		fputs("（", out);
-		for (i = 0; i < r->n_subtypes; i++)
-			fprintf(out, "%s%s", i ? "、" : "", r->subtypes[i]);
+		for (i = 0; i < r->n_subtypes; i++) {
+			if (i > 0)
+				fputs("、", out);
+			put(out, r->subtypes[i]);
+		}
 		fputs("）", out);
 	}
 	fputc('\n', out);
-	fprintf(out, "　(2) 発生日時: %s\n", form_time(r->occurred_at_ms, t,
-	    sizeof(t)));
-	fprintf(out, "　(3) 発見日時: %s\n", form_time(r->discovered_at_ms, t,
-	    sizeof(t)));
+	fprintf(out, "　(2) %s: %s\n", label_field("occurred_at"),
+	    jst_form(r->occurred_at_ms, t));
+	fprintf(out, "　(3) %s: %s\n", label_field("discovered_at"),
+	    jst_form(r->discovered_at_ms, t));
 	line(out, "(4) 発生場所", r->location);
-	fprintf(out, "　(5) 概要:\n");
+	fprintf(out, "　(5) %s:\n", label_field("summary"));
 	text_block(out, "　　", r->summary);
 
 	fprintf(out, "\n2. 被害の状況\n");
 	fprintf(out, "　(1) レベル: %" PRIu32 "（%s）\n", r->level,
-	    level_meaning(r->level));
+	    label_level(r->level));
 	fprintf(out, "　(2) 影響を受けたサービス・システム:\n");
 	list_line(out, "　サービス", r->affected_services,
 	    r->n_affected_services);
 	list_line(out, "　システム", r->affected_systems,
 	    r->n_affected_systems);
-	fprintf(out, "　(3) 被害・影響範囲:\n");
+	fprintf(out, "　(3) %s:\n", label_field("damage"));
 	text_block(out, "　　", r->damage);
 	if (r->records_affected > 0)
-		fprintf(out, "　(4) 漏えい件数: %s件\n",
+		fprintf(out, "　(4) %s: %s件\n", label_field("records_affected"),
 		    grouped(r->records_affected, num, sizeof(num)));
 	else
-		fprintf(out, "　(4) 漏えい件数: なし（または不明）\n");
+		fprintf(out, "　(4) %s: なし（または不明）\n",
+		    label_field("records_affected"));
 
-	fprintf(out, "\n3. 原因\n");
+	fprintf(out, "\n3. %s\n", label_field("cause"));
 	text_block(out, "　", r->cause);
-	fprintf(out, "\n4. インシデントか否かの判断\n　%s\n",
-	    determination_label(r->is_incident));
+	fprintf(out, "\n4. %s\n　%s\n", label_field("is_incident"),
+	    label_determination(r->is_incident));
 	fprintf(out, "\n5. 対応状況（封じ込め・復旧）\n");
 	text_block(out, "　", r->response);
-	fprintf(out, "\n6. 再発防止策\n");
+	fprintf(out, "\n6. %s\n", label_field("prevention"));
 	text_block(out, "　", r->prevention);
 	fprintf(out, "\n7. 外部対応（報道・住民・総務省・都道府県・NISC・警察）\n");
 	text_block(out, "　", r->external_response);
-	fprintf(out, "\n8. その他\n");
+	fprintf(out, "\n8. %s\n", label_field("other"));
 	text_block(out, "　", r->other);
 
 	if (r->n_attachments == 0)
-		fprintf(out, "\n添付: なし\n");
+		fprintf(out, "\n%s: なし\n", label_field("attachments"));
 	else
-		fprintf(out, "\n添付:\n");
+		fprintf(out, "\n%s:\n", label_field("attachments"));
 	for (i = 0; i < r->n_attachments; i++) {
 		a = r->attachments[i];
 		if (a->sha256.len == KAIRAN_DIGEST_LEN)
 			message_hex(a->sha256.data, KAIRAN_DIGEST_LEN, dig);
 		else
 			snprintf(dig, sizeof(dig), "-");
-		fprintf(out, "　%zu. %s（%s、%zuバイト）\n　   sha256: %s\n",
-		    i + 1, a->name, a->media_type, a->data.len, dig);
+		fprintf(out, "　%zu. ", i + 1);
+		put(out, a->name);
+		fputs("（", out);
+		put(out, a->media_type);
+		fprintf(out, "、%zuバイト）\n　   sha256: %s\n", a->data.len,
+		    dig);
 	}
 	fprintf(out, "\n以上\n");
 	if (b != NULL)

@@ -77,6 +77,7 @@ usage(FILE *fp)
 	    "usage: kairan-node [-v] [-f node.conf] run\n"
 	    "       kairan-node [-f node.conf] -n\n"
 	    "       kairan-node [-f node.conf] VERB [--help] ...\n"
+	    "       kairan-node --help | --version\n"
 	    "  -f FILE  configuration (default %s)\n"
 	    "  -n       check the configuration, certificates and directory\n"
 	    "  -v       verbose (debug) logging\n"
@@ -94,10 +95,15 @@ main(int argc, char *argv[])
 	struct config *cfg;
 	const char *conffile = DEFAULT_CONF;
 	char err[1024];
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int ch, check = 0, verbose = 0, rc;
 
 	log_init("kairan-node", 0);
-	while ((ch = getopt(argc, argv, "+f:nvhV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+f:nvhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			conffile = optarg;

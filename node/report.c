@@ -24,11 +24,18 @@
 
 #include <openssl/evp.h>
 
+#include "kairan/jst.h"
 #include "kairan/kairan.h"
 #include "kairan/message.h"
+#include "kairan/text.h"
 #include "report.h"
 
 #define REPORT_MAX_ATTACHMENT	(256 * 1024)
+/*
+ * A report file: 64 attachments of 256 KiB in base64 (4/3) are ~22 MiB,
+ * plus the texts; anything larger is not a report.
+ */
+#define REPORT_MAX_FILE		(32 * 1024 * 1024)
 #define GOT_MAX			48	/* bytes of the offending value shown */
 
 typedef Kairan__V1__Contact	Contact;
@@ -707,6 +714,16 @@ parse_contact(const json_t *obj, IncidentReport *r, char *err, size_t errlen)
 	    opt_string(v, "hours", where, KAIRAN_MAX_SHORT, &c->hours, err,
 	    errlen) == -1)
 		return -1;
+	/*
+	 * The template's contact with nothing filled in is no contact: the
+	 * form then shows the sender's point of contact from the directory.
+	 */
+	if (c->name[0] == '\0' && c->organization[0] == '\0' &&
+	    c->phone[0] == '\0' && c->after_hours_phone[0] == '\0' &&
+	    c->fax[0] == '\0' && c->email[0] == '\0' && c->hours[0] == '\0') {
+		kairan__v1__contact__free_unpacked(c, NULL);
+		r->contact = NULL;
+	}
 	return 0;
 }
 
@@ -813,21 +830,138 @@ fail:
 	return NULL;
 }
 
+/*
+ * The bytes of a report file, read whole into a malloc'd buffer (NUL
+ * added) of at most REPORT_MAX_FILE bytes. A file that cannot be opened
+ * or read gives "cannot open r.json: Permission denied" (the path as
+ * given, the reason from errno). 0 or -1 with err.
+ */
+static int
+read_report_file(const char *path, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL, *nb;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		seterr(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		seterr(err, errlen, "cannot read %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "cannot read %s: %s", path,
+		    strerror(EISDIR));
+		goto fail;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap >= REPORT_MAX_FILE + 1) {
+				seterr(err, errlen, "%s: larger than %d MiB",
+				    path, REPORT_MAX_FILE / (1024 * 1024));
+				goto fail;
+			}
+			cap = cap == 0 ? 64 * 1024 : cap * 2;
+			if (cap > REPORT_MAX_FILE + 1)
+				cap = REPORT_MAX_FILE + 1;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				seterr(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			seterr(err, errlen, "cannot read %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/*
+ * The line (from 1) of the first byte of buf[0..len) that is not strict
+ * UTF-8 (or is a NUL, which no JSON text holds), or 0 if all of it is.
+ * Shift_JIS, EUC-JP and UTF-16 files all fail here, on the line of their
+ * first non-ASCII character.
+ */
+static size_t
+not_utf8_line(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	size_t i = 0, k, line = 1;
+	unsigned cp;
+
+	while (i < len) {
+		if (p[i] == '\0')
+			return line;
+		if (p[i] < 0x80) {
+			if (p[i] == '\n')
+				line++;
+			i++;
+			continue;
+		}
+		if ((k = text_utf8_next(p + i, len - i, &cp)) == 0)
+			return line;
+		i += k;
+	}
+	return 0;
+}
+
+/*
+ * See report.h. The file is read and checked as text before JSON parsing,
+ * so that a person hears what is wrong with the file (where it is, that
+ * it is Shift_JIS) rather than what jansson thinks of its bytes. A UTF-8
+ * byte order mark, which Windows editors write, is skipped.
+ */
 IncidentReport *
 report_from_file(const char *path, char *err, size_t errlen)
 {
 	IncidentReport *r;
 	json_error_t je;
 	json_t *root;
-	char *dir, *slash;
+	char *dir, *slash, *buf = NULL, *text;
+	size_t len, bad;
 
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (read_report_file(path, &buf, &len, err, errlen) == -1)
+		return NULL;
+	text = buf;
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	if ((bad = not_utf8_line(text, len)) != 0) {
+		seterr(err, errlen, "%s: not UTF-8 (line %zu): save it as "
+		    "UTF-8", path, bad);
+		free(buf);
+		return NULL;
+	}
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	free(buf);
 	if (root == NULL) {
-		if (je.line <= 0)	/* could not open or read it */
-			seterr(err, errlen, "%s: %s", path, je.text);
-		else
-			seterr(err, errlen, "%s:%d:%d: JSON syntax error: %s",
-			    path, je.line, je.column, je.text);
+		seterr(err, errlen, "%s:%d:%d: JSON syntax error: %s", path,
+		    je.line, je.column, je.text);
 		return NULL;
 	}
 	if ((dir = strdup(path)) == NULL) {
@@ -867,23 +1001,6 @@ enum_name(const struct enum_name *tab, int value)
 	return NULL;
 }
 
-/* RFC 3339 with +09:00 (the node shows JST everywhere), or null if unknown. */
-static json_t *
-time_json(int64_t ms)
-{
-	char buf[40];
-	struct tm tm;
-	time_t t;
-
-	if (ms <= 0)
-		return json_null();
-	t = (time_t)(ms / 1000) + 9 * 3600;
-	if (gmtime_r(&t, &tm) == NULL)
-		return json_null();
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+09:00", &tm);
-	return json_string(buf);
-}
-
 static json_t *
 list_json(char **v, size_t n)
 {
@@ -918,9 +1035,9 @@ report_to_json(const IncidentReport *r)
 	json_object_set_new(o, "subtypes", list_json(r->subtypes,
 	    r->n_subtypes));
 	json_object_set_new(o, "level", json_integer(r->level));
-	json_object_set_new(o, "occurred_at", time_json(r->occurred_at_ms));
+	json_object_set_new(o, "occurred_at", jst_json(r->occurred_at_ms));
 	json_object_set_new(o, "discovered_at",
-	    time_json(r->discovered_at_ms));
+	    jst_json(r->discovered_at_ms));
 	json_object_set_new(o, "location", json_string(r->location));
 	json_object_set_new(o, "summary", json_string(r->summary));
 	json_object_set_new(o, "affected_services",
@@ -970,5 +1087,39 @@ report_to_json(const IncidentReport *r)
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "attachments", a);
+	return o;
+}
+
+json_t *
+report_template(void)
+{
+	json_t *o, *c;
+	size_t i;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "title", json_string(""));
+	json_object_set_new(o, "category", json_string("other"));
+	json_object_set_new(o, "subtypes", json_array());
+	json_object_set_new(o, "level", json_null());
+	json_object_set_new(o, "occurred_at", json_null());
+	json_object_set_new(o, "discovered_at", json_null());
+	json_object_set_new(o, "location", json_string(""));
+	json_object_set_new(o, "summary", json_string(""));
+	json_object_set_new(o, "affected_services", json_array());
+	json_object_set_new(o, "affected_systems", json_array());
+	json_object_set_new(o, "cause", json_string(""));
+	json_object_set_new(o, "damage", json_string(""));
+	json_object_set_new(o, "records_affected", json_null());
+	json_object_set_new(o, "is_incident", json_string("undetermined"));
+	json_object_set_new(o, "response", json_string(""));
+	json_object_set_new(o, "prevention", json_string(""));
+	json_object_set_new(o, "external_response", json_string(""));
+	json_object_set_new(o, "other", json_string(""));
+	c = json_object();
+	for (i = 0; contact_keys[i] != NULL; i++)
+		json_object_set_new(c, contact_keys[i], json_string(""));
+	json_object_set_new(o, "contact", c);
+	json_object_set_new(o, "attachments", json_array());
 	return o;
 }

@@ -2,7 +2,8 @@
  * report: the incident report as people write it (JSON, UTF-8, Japanese
  * first) and as the wire carries it (IncidentReport). Used by the node's
  * command line: `send`/`update` read a report file, `show --json` and
- * `inbox --json` print reports back.
+ * `inbox --json` print reports back, `template` prints an empty one.
+ * node/REPORT.md documents the format for the person who writes it.
  *
  * JSON format (every key optional unless marked; unknown keys are errors):
  *   title (string), category* ("system_outage" | "cyber_attack" |
@@ -28,7 +29,10 @@
 #include "kairan/message.h"
 
 /*
- * Reads and validates a report JSON file. Returns a heap IncidentReport
+ * Reads and validates a report JSON file: UTF-8 (a byte order mark is
+ * skipped), then JSON. "cannot open r.json: Permission denied" if the file
+ * cannot be read, "r.json: not UTF-8 (line 3): save it as UTF-8" for a
+ * Shift_JIS file, before any JSON parsing. Returns a heap IncidentReport
  * (free with report_free) with incident_id empty, report_no 0, phase
  * unspecified, or NULL with err naming the field ("report.level: must be an
  * integer 0..3, got \"high\""; "report.summary: missing";
@@ -54,5 +58,14 @@ int		 report_parse_time(const char *s, int64_t *ms);
  * reference, or NULL if r is NULL.
  */
 json_t		*report_to_json(const IncidentReport *);
+
+/*
+ * The empty report people fill in (`kairan-node template`): every key, in
+ * the order of the form, strings empty, lists empty, level, times and
+ * records_affected null, category "other", is_incident "undetermined".
+ * Once summary and level are set, report_from_json accepts it. New
+ * reference, or NULL if out of memory.
+ */
+json_t		*report_template(void);
 
 #endif

@@ -1,5 +1,11 @@
 /*
  * status: the receipt matrix of one report of ours (see status.h).
+ *
+ * Strings that came from elsewhere (a relay's refusal detail, a
+ * recipient's name and note, a rejection reason) are printed through
+ * text.h, single-line: a control character shows as "\x1b" and a newline
+ * cannot fake a line of the matrix. JSON carries them as they are
+ * (jansson escapes them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +14,12 @@
 #include <jansson.h>
 
 #include "kairan/frame.h"
+#include "kairan/jst.h"
+#include "kairan/labels.h"
 #include "kairan/log.h"
 #include "kairan/message.h"
+#include "kairan/text.h"
 
-#include "jst.h"
 #include "status.h"
 
 const char *
@@ -128,20 +136,31 @@ entity_name(const struct status_view *v, const char *id)
 	return e->name;
 }
 
+/* s escaped on one line between quotes; "" for NULL. */
+static void
+quoted(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	(void)text_fputs(s, 0, fp);
+	fputc('"', fp);
+}
+
 static void
 print_route(FILE *fp, const char *name, const struct store_route_state *a)
 {
 	char t[JST_BUFLEN];
 
+	fputs("route ", fp);
+	(void)text_fputs(name, 0, fp);
 	if (a != NULL && a->accepted_ms > 0)
-		fprintf(fp, "route %s: accepted %s\n", name,
-		    jst_rfc3339(a->accepted_ms, t));
-	else if (a != NULL && a->refused_reason != 0)
-		fprintf(fp, "route %s: refused %s \"%s\"\n", name,
-		    frame_reason_name(a->refused_reason),
-		    a->refused_detail != NULL ? a->refused_detail : "");
-	else
-		fprintf(fp, "route %s: pending\n", name);
+		fprintf(fp, ": accepted %s\n", jst_rfc3339(a->accepted_ms, t));
+	else if (a != NULL && a->refused_reason != 0) {
+		fprintf(fp, ": refused %s ",
+		    frame_reason_name(a->refused_reason));
+		quoted(fp, a->refused_detail);
+		fputc('\n', fp);
+	} else
+		fprintf(fp, ": pending\n");
 }
 
 void
@@ -157,14 +176,14 @@ status_print(FILE *fp, const struct status_view *v)
 	char id[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
 	char t[JST_BUFLEN];
 	const struct store_rcpt_state *r;
+	const char *mark;
 	size_t i;
 
 	message_hex(v->msg.id, KAIRAN_ID_LEN, id);
 	message_hex(v->msg.incident, KAIRAN_ID_LEN, inc);
-	fprintf(fp, "message %s incident %s 第%u報%s\n", id, inc,
-	    v->msg.report_no,
-	    v->msg.status == KAIRAN__V1__STATUS__EXERCISE ? " 訓練" :
-	    v->msg.status == KAIRAN__V1__STATUS__TEST ? " テスト" : "");
+	mark = label_status(v->msg.status);
+	fprintf(fp, "message %s incident %s 第%u報%s%s\n", id, inc,
+	    v->msg.report_no, mark[0] != '\0' ? " " : "", mark);
 	for (i = 0; i < v->cfg->nroutes; i++)
 		print_route(fp, v->cfg->routes[i].name,
 		    route_answer(v, v->cfg->routes[i].name));
@@ -174,25 +193,33 @@ status_print(FILE *fp, const struct status_view *v)
 			    &v->st.routes[i]);
 	for (i = 0; i < v->st.nrcpts; i++) {
 		r = &v->st.rcpts[i];
-		fprintf(fp, "recipient %s %s: ", r->entity,
-		    entity_name(v, r->entity));
+		fputs("recipient ", fp);
+		(void)text_fputs(r->entity, 0, fp);
+		fputc(' ', fp);
+		(void)text_fputs(entity_name(v, r->entity), 0, fp);
+		fputs(": ", fp);
 		switch (status_of(r)) {
 		case STATUS_ACKNOWLEDGED:
-			fprintf(fp, "acknowledged %s by %s",
-			    jst_rfc3339(r->acknowledged_ms, t),
-			    r->acknowledged_by != NULL ? r->acknowledged_by :
-			    "?");
-			if (r->ack_note != NULL && r->ack_note[0] != '\0')
-				fprintf(fp, " \"%s\"", r->ack_note);
+			fprintf(fp, "acknowledged %s by ",
+			    jst_rfc3339(r->acknowledged_ms, t));
+			(void)text_fputs(r->acknowledged_by != NULL ?
+			    r->acknowledged_by : "?", 0, fp);
+			if (r->ack_note != NULL && r->ack_note[0] != '\0') {
+				fputc(' ', fp);
+				quoted(fp, r->ack_note);
+			}
 			break;
 		case STATUS_DELIVERED:
 			fprintf(fp, "delivered %s",
 			    jst_rfc3339(r->delivered_ms, t));
 			break;
 		case STATUS_REJECTED:
-			fprintf(fp, "rejected \"%s\" (by %s)",
-			    r->rejected_reason != NULL ? r->rejected_reason :
-			    "", r->rejected_by != NULL ? r->rejected_by : "?");
+			fputs("rejected ", fp);
+			quoted(fp, r->rejected_reason);
+			fputs(" (by ", fp);
+			(void)text_fputs(r->rejected_by != NULL ?
+			    r->rejected_by : "?", 0, fp);
+			fputc(')', fp);
 			break;
 		case STATUS_PENDING:
 			fprintf(fp, "pending");
@@ -203,16 +230,6 @@ status_print(FILE *fp, const struct status_view *v)
 		fputc('\n', fp);
 	}
 	status_progress(fp, v);
-}
-
-static json_t *
-json_time(int64_t ms)
-{
-	char t[JST_BUFLEN];
-
-	if (ms <= 0)
-		return json_null();
-	return json_string(jst_rfc3339(ms, t));
 }
 
 static json_t *
@@ -227,7 +244,7 @@ route_json(const char *name, const struct store_route_state *a)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "name", json_string(name));
-	json_object_set_new(o, "accepted_at", json_time(a != NULL ?
+	json_object_set_new(o, "accepted_at", jst_json(a != NULL ?
 	    a->accepted_ms : 0));
 	if (a != NULL && a->refused_reason != 0) {
 		json_object_set_new(o, "refused",
@@ -259,7 +276,7 @@ status_json(const struct status_view *v)
 	json_object_set_new(o, "report_no", json_integer(v->msg.report_no));
 	json_object_set_new(o, "status",
 	    json_string(message_status_name(v->msg.status)));
-	json_object_set_new(o, "created_at", json_time(v->msg.created_ms));
+	json_object_set_new(o, "created_at", jst_json(v->msg.created_ms));
 	routes = json_array();
 	for (i = 0; i < v->cfg->nroutes; i++)
 		json_array_append_new(routes, route_json(v->cfg->routes[i].name,
@@ -281,9 +298,9 @@ status_json(const struct status_view *v)
 		json_object_set_new(x, "state",
 		    json_string(status_state_name(s)));
 		json_object_set_new(x, "delivered_at",
-		    json_time(r->delivered_ms));
+		    jst_json(r->delivered_ms));
 		json_object_set_new(x, "acknowledged_at",
-		    json_time(r->acknowledged_ms));
+		    jst_json(r->acknowledged_ms));
 		json_object_set_new(x, "acknowledged_by",
 		    json_str_or_null(r->acknowledged_by));
 		json_object_set_new(x, "note", json_str_or_null(r->ack_note));

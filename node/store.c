@@ -594,6 +594,21 @@ store_receipt_add(struct store *st, const Message *m,
 	}
 	rc = m->receipt;
 	message_hex(rc->ref_id.data, KAIRAN_ID_LEN, idhex);
+	/*
+	 * REJECTED is written by a relay (about the recipient in subject) or
+	 * by a node about itself (PROTOCOL.md §2), never by a node about
+	 * another recipient.
+	 */
+	if (rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
+	    signer->role != ROLE_RELAY && rc->subject != NULL &&
+	    rc->subject[0] != '\0' &&
+	    strcmp(rc->subject, signer->entity) != 0) {
+		*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
+		snprintf(err, errlen, "receipt: REJECTED by %s about %s for "
+		    "message %s; only a relay or the recipient itself may "
+		    "reject", signer->entity, rc->subject, idhex);
+		return -1;
+	}
 	if (begin(st, err, errlen) == -1)
 		return -1;
 	if (exists(st, "SELECT 1 FROM receipt_in WHERE id = ?", m->id.data,

@@ -6,11 +6,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include <ini.h>
 
 #include "kairan/conf.h"
 
@@ -255,4 +258,168 @@ conf_path(const char *conffile, const char *v)
 	    v) == -1)
 		return NULL;
 	return out;
+}
+
+int
+conf_log_level(const char *v, int *out, char *err, size_t errlen)
+{
+	if (strcmp(v, "warning") == 0)
+		*out = -1;
+	else if (strcmp(v, "info") == 0)
+		*out = 0;
+	else if (strcmp(v, "debug") == 0)
+		*out = 1;
+	else {
+		snprintf(err, errlen, "expected warning, info or debug, got "
+		    "\"%s\"", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the INI reader ---- */
+
+void
+conf_ini_error(struct conf_ini *ini, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ini->err_line != 0)
+		return;
+	ini->err_line = line > 0 ? line : ini->line > 0 ? ini->line : 1;
+	va_start(ap, fmt);
+	vsnprintf(ini->err, sizeof(ini->err), fmt, ap);
+	va_end(ap);
+}
+
+/* A header line "[ name ]": calls section() with the trimmed name. */
+static void
+header(struct conf_ini *ini, const char *s)
+{
+	char name[256];
+	const char *e;
+	size_t len;
+
+	if ((e = strchr(++s, ']')) == NULL)
+		return;		/* libinih reports the syntax error */
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	len = (size_t)(e - s);
+	if (len >= sizeof(name)) {
+		conf_ini_error(ini, 0, "section name too long");
+		return;
+	}
+	memcpy(name, s, len);
+	name[len] = '\0';
+	ini->section(ini, name);
+}
+
+/* fgets for libinih that counts lines and spots section headers. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct conf_ini *ini = stream;
+	size_t len;
+	char *s;
+
+	if (fgets(str, num, ini->fp) == NULL)
+		return NULL;
+	ini->line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' && !feof(ini->fp)) {
+		conf_ini_error(ini, 0, "line too long (at most %d bytes)",
+		    num - 2);
+		while (len > 0 && str[len - 1] != '\n' &&
+		    fgets(str, num, ini->fp) != NULL)
+			len = strlen(str);
+		str[0] = '\0';
+		return str;
+	}
+	s = str;
+	if (ini->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		memmove(s, s + 3, strlen(s + 3) + 1);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '[')
+		header(ini, s);
+	return str;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *v)
+{
+	struct conf_ini *ini = user;
+
+	ini->key(ini, section, name, v);
+	return 1;	/* keep reading: only the first error is reported */
+}
+
+int
+conf_ini_result(const struct conf_ini *ini, char *err, size_t errlen)
+{
+	if (ini->err_line == 0)
+		return 0;
+	snprintf(err, errlen, "%s:%d: %s", ini->file, ini->err_line, ini->err);
+	return -1;
+}
+
+int
+conf_ini_read(struct conf_ini *ini, char *err, size_t errlen)
+{
+	int rc;
+
+	ini->line = 0;
+	ini->err_line = 0;
+	if ((ini->fp = fopen(ini->file, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", ini->file, strerror(errno));
+		return -1;
+	}
+	rc = ini_parse_stream(reader, ini, handler, ini);
+	fclose(ini->fp);
+	ini->fp = NULL;
+	if (rc != 0)
+		conf_ini_error(ini, rc > 0 ? rc : ini->line, "syntax error "
+		    "(expected [section], key = value, or a ; comment)");
+	return conf_ini_result(ini, err, errlen);
+}
+
+int
+conf_ini_path(struct conf_ini *ini, char **dst, const char *key,
+    const char *value)
+{
+	if (*value == '\0') {
+		conf_ini_error(ini, 0, "%s: empty path", key);
+		return -1;
+	}
+	free(*dst);
+	if ((*dst = conf_path(ini->file, value)) == NULL) {
+		conf_ini_error(ini, 0, "%s: cannot resolve path \"%s\"", key,
+		    value);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_ini_key(struct conf_ini *ini, const char *where, const char *const *keys,
+    size_t n, int *lines, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(name, keys[i]) == 0)
+			break;
+	if (i == n) {
+		conf_ini_error(ini, 0, "[%s]: unknown key \"%s\"", where, name);
+		return -1;
+	}
+	if (lines[i] != 0) {
+		conf_ini_error(ini, 0, "%s: duplicate key (first on line %d)",
+		    name, lines[i]);
+		return -1;
+	}
+	lines[i] = ini->line;
+	return (int)i;
 }

@@ -19,6 +19,7 @@
 
 #include "kairan/directory.h"
 #include "kairan/entity.h"
+#include "kairan/file.h"
 #include "kairan/log.h"
 #include "kairan/message.h"
 
@@ -337,9 +338,14 @@ directory_load(const char *path, char *err, size_t errlen)
 	json_error_t je;
 	char where[64], e[512];
 	size_t i;
+	FILE *fp;
 
-	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) ==
-	    NULL) {
+	/* opened here: jansson's own error for a missing file names no reason */
+	if ((fp = file_open_read(path, err, errlen)) == NULL)
+		return NULL;
+	root = json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
+	fclose(fp);
+	if (root == NULL) {
 		snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column,
 		    je.text);
 		return NULL;

@@ -152,9 +152,10 @@ entity_valid(const char *id, char *err, size_t errlen)
 		}
 		cd = entity_checkdigit(id);
 		if (cd != id[5] - '0') {
+			/* say which digit it should be: a typo is the usual cause */
 			if (err != NULL)
-				snprintf(err, errlen, "bad check digit in %s "
-				    "(expected %d)", id, cd);
+				snprintf(err, errlen, "%s: bad check digit %c, "
+				    "expected %d (%.5s%d)", id, id[5], cd, id, cd);
 			return 0;
 		}
 		return 1;

@@ -21,6 +21,7 @@
 
 #include "kairan/entity.h"
 #include "kairan/envelope.h"
+#include "kairan/file.h"
 
 #define REASON(x)	KAIRAN__V1__REFUSED__REASON__##x
 
@@ -181,18 +182,6 @@ envelope_cache_stats(uint64_t *hits, uint64_t *misses)
 	pthread_mutex_unlock(&vcache_lock);
 }
 
-static const char *
-ssl_errstr(void)
-{
-	static _Thread_local char buf[256];
-	unsigned long e = ERR_peek_last_error();
-
-	if (e == 0)
-		return "no details";
-	ERR_error_string_n(e, buf, sizeof(buf));
-	return buf;
-}
-
 static int
 key_is_p256(EVP_PKEY *k)
 {
@@ -220,11 +209,8 @@ signer_new(const char *chain_file, const char *key_file, char *err,
 		snprintf(err, errlen, "signer: out of memory");
 		return NULL;
 	}
-	if ((bio = BIO_new_file(chain_file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", chain_file,
-		    ssl_errstr());
+	if ((bio = file_open_bio(chain_file, err, errlen)) == NULL)
 		goto fail;
-	}
 	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
 		if (s->nder == KAIRAN_MAX_CHAIN) {
@@ -267,15 +253,12 @@ signer_new(const char *chain_file, const char *key_file, char *err,
 		snprintf(err, errlen, "%s: CN: %s", chain_file, ferr);
 		goto fail;
 	}
-	if ((bio = BIO_new_file(key_file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", key_file,
-		    ssl_errstr());
+	if ((bio = file_open_bio(key_file, err, errlen)) == NULL)
 		goto fail;
-	}
 	if ((s->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) ==
 	    NULL) {
 		snprintf(err, errlen, "%s: not a PEM private key: %s", key_file,
-		    ssl_errstr());
+		    trust_ssl_errstr());
 		goto fail;
 	}
 	if (!key_is_p256(s->key)) {
@@ -336,7 +319,7 @@ envelope_seal(struct signer *s, const Message *m, uint8_t **out,
 	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, s->key) != 1 ||
 	    EVP_DigestSign(ctx, sig, &siglen, msg, msglen) != 1) {
 		snprintf(err, errlen, "seal: signing failed: %s",
-		    ssl_errstr());
+		    trust_ssl_errstr());
 		goto done;
 	}
 	env.message.data = msg;
@@ -482,6 +465,16 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 		goto done;
 	}
 
+	/*
+	 * An operator's certificate is for people at a console, never for
+	 * writing in the federation: no message is signed by one.
+	 */
+	if (who.role == ROLE_OPERATOR) {
+		set_reason(reason, REASON(NOT_AUTHORIZED));
+		snprintf(err, errlen, "envelope.cert_chain: certificate %s has "
+		    "role operator, which may not sign messages", who.entity);
+		goto done;
+	}
 	if ((pkey = X509_get0_pubkey(certs[0])) == NULL ||
 	    EVP_PKEY_up_ref(pkey) != 1) {
 		pkey = NULL;
@@ -494,7 +487,7 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) != 1) {
 		snprintf(err, errlen, "envelope.signature: cannot verify: %s",
-		    ssl_errstr());
+		    trust_ssl_errstr());
 		goto done;
 	}
 	if (EVP_DigestVerify(ctx, env->signature.data, env->signature.len,
@@ -576,29 +569,12 @@ envelope_info_clear(struct envelope_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
-/* Reads a varint; 0, or -1 if truncated. */
-static int
-peek_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	unsigned shift = 0;
-
-	*v = 0;
-	while (*p < end && shift < 64) {
-		uint8_t b = *(*p)++;
-
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if ((b & 0x80) == 0)
-			return 0;
-		shift += 7;
-	}
-	return -1;
-}
-
 int
 envelope_peek_id(const Envelope *env, uint8_t id[KAIRAN_ID_LEN])
 {
-	const uint8_t *p, *end;
-	uint64_t key, n;
+	const uint8_t *p, *end, *data;
+	uint64_t field;
+	size_t n;
 	int found = 0;
 
 	if (env == NULL || env->message.data == NULL)
@@ -610,37 +586,13 @@ envelope_peek_id(const Envelope *env, uint8_t id[KAIRAN_ID_LEN])
 	p = env->message.data;
 	end = p + env->message.len;
 	while (p < end) {
-		if (peek_varint(&p, end, &key) == -1)
+		if (message_wire_next(&p, end, &field, &data, &n) == -1)
 			return -1;
-		switch (key & 7) {
-		case 0:
-			if (peek_varint(&p, end, &n) == -1)
+		if (field == 1 && data != NULL) {
+			if (n != KAIRAN_ID_LEN)
 				return -1;
-			break;
-		case 1:
-			if (end - p < 8)
-				return -1;
-			p += 8;
-			break;
-		case 5:
-			if (end - p < 4)
-				return -1;
-			p += 4;
-			break;
-		case 2:
-			if (peek_varint(&p, end, &n) == -1 ||
-			    n > (uint64_t)(end - p))
-				return -1;
-			if (key >> 3 == 1) {
-				if (n != KAIRAN_ID_LEN)
-					return -1;
-				memcpy(id, p, KAIRAN_ID_LEN);
-				found = 1;
-			}
-			p += n;
-			break;
-		default:
-			return -1;
+			memcpy(id, data, KAIRAN_ID_LEN);
+			found = 1;
 		}
 	}
 	return found ? 0 : -1;

@@ -16,6 +16,7 @@
 #include "kairan/frame.h"
 #include "kairan/kairan.h"
 #include "kairan/message.h"
+#include "kairan/text.h"
 
 #define REASON(x)	KAIRAN__V1__REFUSED__REASON__##x
 #define MAX_DETAIL	(KAIRAN_MAX_SHORT * 4)
@@ -50,11 +51,9 @@ check_hello(const Kairan__V1__Hello *h, int *reason, char *err,
 		    len, KAIRAN_MAX_SHORT);
 		return -1;
 	}
-	if (!message_utf8_valid(h->software, len)) {
-		snprintf(err, errlen, "hello.software: invalid UTF-8");
-		return -1;
-	}
-	return 0;
+	/* the software string ends up in the peer's log lines */
+	return message_check_chars("hello.software", h->software, len, 0, err,
+	    errlen);
 }
 
 static int
@@ -79,11 +78,8 @@ check_refused(const Kairan__V1__Refused *r, char *err, size_t errlen)
 		    len, MAX_DETAIL);
 		return -1;
 	}
-	if (!message_utf8_valid(r->detail, len)) {
-		snprintf(err, errlen, "refused.detail: invalid UTF-8");
-		return -1;
-	}
-	return 0;
+	return message_check_chars("refused.detail", r->detail, len, 0, err,
+	    errlen);
 }
 
 Frame *
@@ -218,24 +214,13 @@ frame_encode_refused(const uint8_t *id, size_t idlen, int reason,
 	Frame f = KAIRAN__V1__FRAME__INIT;
 	Kairan__V1__Refused r;
 	char buf[MAX_DETAIL + 1];
-	size_t len;
 
 	/*
-	 * The detail often quotes what the peer sent: keep it within the
-	 * limit the peer's decoder applies, cut on a character boundary.
+	 * The detail often quotes what the peer sent: escape what the peer's
+	 * decoder would refuse (control characters, bidi overrides, invalid
+	 * UTF-8) and keep it within its limit, cut on a character boundary.
 	 */
-	if (detail == NULL)
-		detail = "";
-	len = strnlen(detail, MAX_DETAIL + 1);
-	if (len > MAX_DETAIL) {
-		len = MAX_DETAIL;
-		while (len > 0 && ((unsigned char)detail[len] & 0xc0) == 0x80)
-			len--;
-	}
-	memcpy(buf, detail, len);
-	buf[len] = '\0';
-	while (len > 0 && !message_utf8_valid(buf, len))
-		buf[--len] = '\0';
+	text_escape_buf(buf, sizeof(buf), detail, 0);
 	kairan__v1__refused__init(&r);
 	r.id.data = (uint8_t *)(uintptr_t)id;
 	r.id.len = id != NULL ? idlen : 0;

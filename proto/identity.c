@@ -1,9 +1,10 @@
 /*
  * identity: who a certificate says its holder is (PROTOCOL.md §2).
  *
- * The entity is the leaf's single CN, its role the single OU; the issuing
- * intermediate is "01".."47" or "national", and a prefecture CA may only
- * vouch for entities of its own prefecture. These rules sit on top of the
+ * The entity is the leaf's single CN, its role the single OU, and the role
+ * fits the name (relay-* for relays, codes and national bodies for nodes);
+ * the issuing intermediate is "01".."47" or "national", and a prefecture
+ * CA may only vouch for entities of its own prefecture. These rules sit on top of the
  * X.509 chain verification (trust.c, or the TLS handshake), which they
  * assume has already succeeded.
  */
@@ -142,6 +143,44 @@ check_leaf_profile(X509 *leaf, const char *cn, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The role fits the name (PROTOCOL.md §2): a relay is called relay-*, a
+ * node is a 6-digit code or a national body's name, and an operator is
+ * neither a code nor relay-*, so that no certificate of one role can pass
+ * for an entity of another in a log line, a Hello or a receipt.
+ */
+static int
+check_role_name(const char *cn, enum identity_role role, char *err,
+    size_t errlen)
+{
+	int relay_name = strncmp(cn, "relay-", 6) == 0;
+
+	switch (role) {
+	case ROLE_RELAY:
+		if (relay_name)
+			return 0;
+		snprintf(err, errlen, "certificate %s: role relay needs a "
+		    "relay-PP name", cn);
+		return -1;
+	case ROLE_NODE:
+		if (!relay_name)
+			return 0;
+		snprintf(err, errlen, "certificate %s: role node needs a "
+		    "6-digit code or a national body's name, not relay-*", cn);
+		return -1;
+	case ROLE_OPERATOR:
+		if (!relay_name && !entity_is_code(cn))
+			return 0;
+		snprintf(err, errlen, "certificate %s: role operator needs a "
+		    "name of its own, not a code or relay-*", cn);
+		return -1;
+	case ROLE_NONE:
+	default:
+		snprintf(err, errlen, "certificate %s: no role", cn);
+		return -1;
+	}
+}
+
 int
 identity_from_cert(X509 *leaf, X509 *issuer, struct identity *out,
     char *err, size_t errlen)
@@ -175,6 +214,8 @@ identity_from_cert(X509 *leaf, X509 *issuer, struct identity *out,
 		    "(node, relay, operator)", id.entity);
 		return -1;
 	}
+	if (check_role_name(id.entity, id.role, err, errlen) == -1)
+		return -1;
 	if (check_leaf_profile(leaf, id.entity, err, errlen) == -1)
 		return -1;
 	if (X509_check_issued(issuer, leaf) != X509_V_OK) {

@@ -1,6 +1,7 @@
 /*
- * message: the signed payload (PROTOCOL.md §6) — ids, times, strict UTF-8,
- * and the validation of every field of a Message and its body.
+ * message: the signed payload (PROTOCOL.md §6) — ids, times, strict UTF-8
+ * without the characters that could rewrite a reader's terminal, and the
+ * validation of every field of a Message and its body.
  *
  * Validation works on the decoded struct, plus one pass over the wire bytes
  * (message_wire_strings) for what protobuf-c hides: a string with an
@@ -18,6 +19,7 @@
 
 #include "kairan/entity.h"
 #include "kairan/message.h"
+#include "kairan/text.h"
 
 #define MAX_ATTACHMENT	(256 * 1024)
 
@@ -83,88 +85,81 @@ message_id_parse(const char *hex, uint8_t id[KAIRAN_ID_LEN])
 	return 0;
 }
 
-/*
- * Strict UTF-8 (RFC 3629): shortest form only, no surrogates, nothing above
- * U+10FFFF, and no NUL. Returns the length if valid, else the offset of the
- * first bad byte with *bad set.
- */
-static size_t
-utf8_check(const unsigned char *s, size_t len, int *bad)
-{
-	size_t i = 0, n, k;
-	uint32_t cp, min;
-
-	*bad = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-
-		if (c == 0) {
-			*bad = 1;
-			return i;
-		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			/* continuation byte, 0xc0/0xc1 overlongs, > 0xf4 */
-			*bad = 1;
-			return i;
-		}
-		if (len - i <= n) {
-			*bad = 1;
-			return i;
-		}
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80) {
-				*bad = 1;
-				return i;
-			}
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff)) {
-			*bad = 1;
-			return i;
-		}
-		i += n + 1;
-	}
-	return i;
-}
-
 int
 message_utf8_valid(const char *s, size_t len)
 {
-	int bad;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+	unsigned cp;
 
 	if (s == NULL)
 		return len == 0;
-	utf8_check((const unsigned char *)s, len, &bad);
-	return !bad;
+	while (len > 0) {
+		if ((n = text_utf8_next(p, len, &cp)) == 0 || cp == 0)
+			return 0;
+		p += n;
+		len -= n;
+	}
+	return 1;
 }
 
 /*
- * A string field: valid UTF-8 and at most max bytes; if required, not empty.
- * NULL counts as "" (protobuf-c gives "" for absent strings).
+ * What the protocol refuses in a string (PROTOCOL.md §6): a character that
+ * could move a terminal's cursor, rewrite the screen (ESC, CSI, OSC) or
+ * reorder what a reader sees. Returns NULL if cp may stand in a string of
+ * this kind, else the name of its class for the error.
+ */
+static const char *
+refused_char(unsigned cp, int flags)
+{
+	if (cp < 0x20)
+		return (flags & MESSAGE_TEXT_MULTILINE) &&
+		    (cp == '\n' || cp == '\t') ? NULL : "control character";
+	if (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+		return "control character";
+	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return "bidi override";
+	return NULL;
+}
+
+int
+message_check_chars(const char *field, const char *s, size_t len, int flags,
+    char *err, size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const char *what;
+	size_t at = 0, n;
+	unsigned cp;
+
+	if (s == NULL)
+		return 0;
+	while (at < len) {
+		if ((n = text_utf8_next(p + at, len - at, &cp)) == 0) {
+			snprintf(err, errlen, "%s: invalid UTF-8 at byte %zu",
+			    field, at);
+			return -1;
+		}
+		if ((what = refused_char(cp, flags)) != NULL) {
+			snprintf(err, errlen, "%s: %s U+%04X at byte %zu",
+			    field, what, cp, at);
+			return -1;
+		}
+		at += n;
+	}
+	return 0;
+}
+
+/*
+ * A string field: at most max bytes; if required, not empty; UTF-8 without
+ * the characters the protocol refuses. A text (max KAIRAN_MAX_TEXT) may
+ * hold \n and \t, a short string may not. NULL counts as "" (protobuf-c
+ * gives "" for absent strings).
  */
 static int
 check_str(const char *field, const char *s, size_t max, int required,
     char *err, size_t errlen)
 {
-	size_t len, at;
-	int bad;
+	size_t len;
 
 	if (s == NULL)
 		s = "";
@@ -178,13 +173,8 @@ check_str(const char *field, const char *s, size_t max, int required,
 		    max);
 		return -1;
 	}
-	at = utf8_check((const unsigned char *)s, len, &bad);
-	if (bad) {
-		snprintf(err, errlen, "%s: invalid UTF-8 at byte %zu", field,
-		    at);
-		return -1;
-	}
-	return 0;
+	return message_check_chars(field, s, len, max == KAIRAN_MAX_TEXT ?
+	    MESSAGE_TEXT_MULTILINE : 0, err, errlen);
 }
 
 /* A repeated string field: at most KAIRAN_MAX_LIST non-empty short strings. */
@@ -396,6 +386,9 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 	    check_str("receipt.note", r->note, KAIRAN_MAX_TEXT, 0, err,
 	    errlen) == -1)
 		return -1;
+	if (check_str("receipt.subject", r->subject, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1)
+		return -1;
 	if (r->subject != NULL && r->subject[0] != '\0' &&
 	    !entity_valid(r->subject, eerr, sizeof(eerr))) {
 		snprintf(err, errlen, "receipt.subject: %s", eerr);
@@ -425,7 +418,7 @@ static int
 check_recipients(const Message *m, char *err, size_t errlen)
 {
 	struct ridx *v = NULL;
-	char eerr[200];
+	char eerr[200], name[48];
 	size_t i, dup = 0;
 	int found = 0;
 
@@ -439,6 +432,10 @@ check_recipients(const Message *m, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < m->n_recipients; i++) {
+		snprintf(name, sizeof(name), "recipients[%zu]", i);
+		if (check_str(name, m->recipients[i], KAIRAN_MAX_SHORT, 0, err,
+		    errlen) == -1)
+			return -1;
 		if (!entity_valid(m->recipients[i], eerr, sizeof(eerr))) {
 			snprintf(err, errlen, "recipients[%zu]: %s", i, eerr);
 			return -1;
@@ -490,6 +487,9 @@ message_validate(const Message *m, char *err, size_t errlen)
 		    KAIRAN_ID_LEN, m->id.len);
 		return -1;
 	}
+	if (check_str("sender", m->sender, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1)
+		return -1;
 	if (!entity_valid(m->sender, eerr, sizeof(eerr))) {
 		snprintf(err, errlen, "sender: %s", eerr);
 		return -1;
@@ -537,13 +537,51 @@ wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+int
+message_wire_next(const uint8_t **p, const uint8_t *end, uint64_t *field,
+    const uint8_t **data, size_t *n)
+{
+	uint64_t key, v;
+
+	*data = NULL;
+	*n = 0;
+	/* field number 0 is illegal; protobuf-c lets a 2-byte tag of 0 pass */
+	if (wire_varint(p, end, &key) == -1 || (key >> 3) == 0)
+		return -1;
+	*field = key >> 3;
+	switch (key & 7) {
+	case 0:
+		return wire_varint(p, end, &v);
+	case 1:
+		if (end - *p < 8)
+			return -1;
+		*p += 8;
+		return 0;
+	case 5:
+		if (end - *p < 4)
+			return -1;
+		*p += 4;
+		return 0;
+	case 2:
+		if (wire_varint(p, end, &v) == -1 || v > (uint64_t)(end - *p))
+			return -1;
+		*data = *p;
+		*n = (size_t)v;
+		*p += v;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 static int
 wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *buf,
     size_t len, const char *path, int depth, char *err, size_t errlen)
 {
 	const ProtobufCFieldDescriptor *f;
-	const uint8_t *p = buf, *end = buf + len;
-	uint64_t key, n;
+	const uint8_t *p = buf, *end = buf + len, *data;
+	uint64_t field;
+	size_t n;
 	char sub[128];
 	int rc;
 
@@ -552,48 +590,25 @@ wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *buf,
 		return -1;
 	}
 	while (p < end) {
-		/* field number 0 is illegal; protobuf-c lets a 2-byte tag of 0 pass */
-		if (wire_varint(&p, end, &key) == -1 || (key >> 3) == 0)
+		if (message_wire_next(&p, end, &field, &data, &n) == -1)
 			goto bad;
-		switch (key & 7) {
-		case 0:
-			if (wire_varint(&p, end, &n) == -1)
-				goto bad;
-			break;
-		case 1:
-			if (end - p < 8)
-				goto bad;
-			p += 8;
-			break;
-		case 5:
-			if (end - p < 4)
-				goto bad;
-			p += 4;
-			break;
-		case 2:
-			if (wire_varint(&p, end, &n) == -1 ||
-			    n > (uint64_t)(end - p))
-				goto bad;
-			f = (key >> 3) <= UINT32_MAX ?
-			    protobuf_c_message_descriptor_get_field(d,
-			    (unsigned)(key >> 3)) : NULL;
-			if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
-			    memchr(p, 0, (size_t)n) != NULL) {
-				snprintf(err, errlen, "%s%s%s: embedded NUL",
-				    path, path[0] != '\0' ? "." : "", f->name);
-				return -1;
-			}
-			if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				snprintf(sub, sizeof(sub), "%s%s%s", path,
-				    path[0] != '\0' ? "." : "", f->name);
-				if ((rc = wire_walk(f->descriptor, p, (size_t)n,
-				    sub, depth + 1, err, errlen)) != 0)
-					return rc;
-			}
-			p += n;
-			break;
-		default:
-			goto bad;
+		if (data == NULL)
+			continue;	/* not length-delimited */
+		f = field <= UINT32_MAX ?
+		    protobuf_c_message_descriptor_get_field(d,
+		    (unsigned)field) : NULL;
+		if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
+		    memchr(data, 0, n) != NULL) {
+			snprintf(err, errlen, "%s%s%s: embedded NUL", path,
+			    path[0] != '\0' ? "." : "", f->name);
+			return -1;
+		}
+		if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			snprintf(sub, sizeof(sub), "%s%s%s", path,
+			    path[0] != '\0' ? "." : "", f->name);
+			if ((rc = wire_walk(f->descriptor, data, n, sub,
+			    depth + 1, err, errlen)) != 0)
+				return rc;
 		}
 	}
 	return 0;

@@ -220,3 +220,29 @@ text_fpad(FILE *fp, const char *s, size_t width)
 			return -1;
 	return 0;
 }
+
+int
+text_fputs_lines(const char *s, const char *first, const char *indent,
+    FILE *fp)
+{
+	const char *nl;
+	char *one;
+	int rc = 0;
+
+	if (s == NULL)
+		s = "";
+	if (fputs(first, fp) == EOF)
+		return -1;
+	for (;;) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			return text_fputs(s, TEXT_MULTILINE, fp) == -1 ||
+			    fputc('\n', fp) == EOF ? -1 : rc;
+		if ((one = strndup(s, (size_t)(nl - s))) == NULL)
+			return -1;
+		if (text_fputs(one, TEXT_MULTILINE, fp) == -1 ||
+		    fputc('\n', fp) == EOF || fputs(indent, fp) == EOF)
+			rc = -1;
+		free(one);
+		s = nl + 1;
+	}
+}

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
+#include "kairan/file.h"
 #include "kairan/trust.h"
 
 struct trust {
@@ -29,9 +30,8 @@ struct trust {
 /* Generations never repeat in a process, unlike addresses of freed trusts. */
 static _Atomic uint64_t trust_generations;
 
-/* Last OpenSSL error as text, for error messages. */
-static const char *
-ssl_errstr(void)
+const char *
+trust_ssl_errstr(void)
 {
 	static _Thread_local char buf[256];
 	unsigned long e = ERR_peek_last_error();
@@ -52,69 +52,50 @@ pem_eof(void)
 	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
 }
 
+/*
+ * Adds every certificate (crl == 0) or every CRL (crl == 1) of one PEM
+ * file to t. Returns 0, or -1 with err naming the file.
+ */
 static int
-load_cas(struct trust *t, const char *file, char *err, size_t errlen)
+load_pem(struct trust *t, const char *file, int crl, char *err,
+    size_t errlen)
 {
-	BIO *bio;
-	X509 *x;
-
-	if ((bio = BIO_new_file(file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return -1;
-	}
-	ERR_clear_error();
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		if (X509_STORE_add_cert(t->store, x) != 1) {
-			snprintf(err, errlen, "%s: cannot add certificate: %s",
-			    file, ssl_errstr());
-			X509_free(x);
-			goto fail;
-		}
-		X509_free(x);
-		t->ncerts++;
-	}
-	if (!pem_eof()) {
-		snprintf(err, errlen, "%s: bad PEM certificate: %s", file,
-		    ssl_errstr());
-		goto fail;
-	}
-	ERR_clear_error();
-	if (t->ncerts == 0) {
-		snprintf(err, errlen, "%s: no certificate", file);
-		goto fail;
-	}
-	BIO_free(bio);
-	return 0;
- fail:
-	BIO_free(bio);
-	return -1;
-}
-
-/* Adds every CRL of one PEM file. */
-static int
-load_crl_file(struct trust *t, const char *file, char *err, size_t errlen)
-{
+	const char *what = crl ? "CRL" : "certificate";
 	BIO *bio;
 	X509_CRL *c;
+	X509 *x;
+	int ok;
 
-	if ((bio = BIO_new_file(file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+	if ((bio = file_open_bio(file, err, errlen)) == NULL)
 		return -1;
-	}
 	ERR_clear_error();
-	while ((c = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-		if (X509_STORE_add_crl(t->store, c) != 1 ||
-		    sk_X509_CRL_push(t->crls, c) <= 0) {
-			snprintf(err, errlen, "%s: cannot add CRL: %s", file,
-			    ssl_errstr());
-			X509_CRL_free(c);
+	for (;;) {
+		if (crl) {
+			if ((c = PEM_read_bio_X509_CRL(bio, NULL, NULL,
+			    NULL)) == NULL)
+				break;
+			/* the stack owns c; the store keeps its own reference */
+			ok = X509_STORE_add_crl(t->store, c) == 1 &&
+			    sk_X509_CRL_push(t->crls, c) > 0;
+			if (!ok)
+				X509_CRL_free(c);
+		} else {
+			if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) ==
+			    NULL)
+				break;
+			if ((ok = X509_STORE_add_cert(t->store, x) == 1))
+				t->ncerts++;
+			X509_free(x);
+		}
+		if (!ok) {
+			snprintf(err, errlen, "%s: cannot add %s: %s", file,
+			    what, trust_ssl_errstr());
 			goto fail;
 		}
-		/* the stack owns c now; the store keeps its own reference */
 	}
 	if (!pem_eof()) {
-		snprintf(err, errlen, "%s: bad PEM CRL: %s", file,
-		    ssl_errstr());
+		snprintf(err, errlen, "%s: bad PEM %s: %s", file, what,
+		    trust_ssl_errstr());
 		goto fail;
 	}
 	ERR_clear_error();
@@ -155,15 +136,17 @@ load_crls(struct trust *t, const char *path, char *err, size_t errlen)
 	int i, n = 0, rc = -1;
 
 	if (stat(path, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		if (load_crl_file(t, path, err, errlen) == -1)
+		if (load_pem(t, path, 1, err, errlen) == -1)
 			return -1;
 	} else {
 		if ((n = scandir(path, &names, crl_filter, name_cmp)) == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "cannot open %s: %s", path,
+			    strerror(errno));
 			return -1;
 		}
 		for (i = 0; i < n; i++) {
@@ -171,7 +154,7 @@ load_crls(struct trust *t, const char *path, char *err, size_t errlen)
 			    names[i]->d_name);
 			if (stat(file, &st) == 0 && !S_ISREG(st.st_mode))
 				continue;
-			if (load_crl_file(t, file, err, errlen) == -1)
+			if (load_pem(t, file, 1, err, errlen) == -1)
 				goto done;
 		}
 	}
@@ -207,8 +190,12 @@ trust_new(const char *ca_file, const char *crl_path, char *err, size_t errlen)
 		snprintf(err, errlen, "trust: no CA file");
 		goto fail;
 	}
-	if (load_cas(t, ca_file, err, errlen) == -1)
+	if (load_pem(t, ca_file, 0, err, errlen) == -1)
 		goto fail;
+	if (t->ncerts == 0) {
+		snprintf(err, errlen, "%s: no certificate", ca_file);
+		goto fail;
+	}
 	if (crl_path != NULL) {
 		if (load_crls(t, crl_path, err, errlen) == -1)
 			goto fail;
@@ -265,7 +252,7 @@ trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
 	}
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(ctx, t->store, leaf, untrusted) != 1) {
-		snprintf(err, errlen, "chain: %s", ssl_errstr());
+		snprintf(err, errlen, "chain: %s", trust_ssl_errstr());
 		goto done;
 	}
 	if (now != 0)

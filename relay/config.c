@@ -1,16 +1,12 @@
 /*
- * config: reads the relay's INI file with libinih and checks every key.
- *
- * libinih does not tell its handler the line number, so the file is fed
- * through a reader of ours that counts lines.
+ * config: reads the relay's INI file (the shared reader of conf.h) and
+ * checks every key.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <ini.h>
 
 #include "kairan/conf.h"
 #include "kairan/entity.h"
@@ -19,69 +15,46 @@
 #include "config.h"
 
 struct parse {
-	FILE		*fp;
+	struct conf_ini	 ini;		/* first: callbacks cast back */
 	struct config	*cfg;
-	int		 lineno;
-	int		 err_line;
-	char		 err[512];
 	int		 seen[32];	/* line of each key, by index in keys[] */
 	int		 section_line;
+	int		 in_relay;
 };
 
 static const char *const keys[] = {
 	"id", "listen", "db", "cert", "key", "ca", "crl", "directory",
 	"serve", "max_frame", "window", "queue_limit", "max_connections",
 	"handshake_timeout", "idle_timeout", "ping_interval", "resend_after",
-	"log_level",
+	"log_level", "max_pending", "max_pending_per_addr",
+	"audit_checkpoint",
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 static const char *const required[] = {
 	"id", "listen", "db", "cert", "key", "ca", "directory",
 };
 
-static void parse_error(struct parse *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
+#define parse_error(p, ...)	conf_ini_error(&(p)->ini, 0, __VA_ARGS__)
 
-/* Keeps the first error: later ones are often its consequences. */
 static void
-parse_error(struct parse *p, const char *fmt, ...)
+section_start(struct conf_ini *ini, const char *name)
 {
-	va_list ap;
+	struct parse *p = (struct parse *)ini;
 
-	if (p->err_line != 0)
-		return;
-	p->err_line = p->lineno > 0 ? p->lineno : 1;
-	va_start(ap, fmt);
-	vsnprintf(p->err, sizeof(p->err), fmt, ap);
-	va_end(ap);
-}
-
-static char *
-reader(char *buf, int size, void *stream)
-{
-	struct parse *p = stream;
-	char *s;
-
-	if ((s = fgets(buf, size, p->fp)) != NULL) {
-		p->lineno++;
-		if (p->section_line == 0 && buf[strspn(buf, " \t")] == '[')
-			p->section_line = p->lineno;
-	}
-	return s;
+	p->in_relay = strcmp(name, "relay") == 0;
+	if (!p->in_relay)
+		parse_error(p, "unknown section [%s] (expected [relay])", name);
+	else if (p->section_line != 0)
+		parse_error(p, "duplicate section [relay] (first on line %d)",
+		    p->section_line);
+	else
+		p->section_line = ini->line;
 }
 
 static int
-set_path(struct parse *p, char **dst, const char *v)
+set_path(struct parse *p, char **dst, const char *key, const char *v)
 {
-	if (*v == '\0') {
-		parse_error(p, "expected a path");
-		return 0;
-	}
-	if ((*dst = conf_path(p->cfg->file, v)) == NULL) {
-		parse_error(p, "out of memory");
-		return 0;
-	}
-	return 1;
+	return conf_ini_path(&p->ini, dst, key, v) == 0;
 }
 
 static int
@@ -151,32 +124,14 @@ set_serve(struct parse *p, const char *v)
 }
 
 static int
-handler(void *user, const char *section, const char *name, const char *v)
+relay_key(struct parse *p, const char *name, const char *v)
 {
-	struct parse *p = user;
 	struct config *cfg = p->cfg;
 	char e[256];
 	uint64_t n;
-	size_t i;
 
-	if (strcmp(section, "relay") != 0) {
-		parse_error(p, "unknown section [%s] (expected [relay])",
-		    section);
+	if (conf_ini_key(&p->ini, "relay", keys, NKEYS, p->seen, name) == -1)
 		return 0;
-	}
-	for (i = 0; i < NKEYS; i++)
-		if (strcmp(name, keys[i]) == 0)
-			break;
-	if (i == NKEYS) {
-		parse_error(p, "unknown key \"%s\"", name);
-		return 0;
-	}
-	if (p->seen[i]) {
-		parse_error(p, "%s: duplicate key (first on line %d)", name,
-		    p->seen[i]);
-		return 0;
-	}
-	p->seen[i] = p->lineno;
 
 	if (strcmp(name, "id") == 0) {
 		if (!entity_valid(v, e, sizeof(e))) {
@@ -191,17 +146,17 @@ handler(void *user, const char *section, const char *name, const char *v)
 			return 0;
 		}
 	} else if (strcmp(name, "db") == 0)
-		return set_path(p, &cfg->db, v);
+		return set_path(p, &cfg->db, name, v);
 	else if (strcmp(name, "cert") == 0)
-		return set_path(p, &cfg->cert, v);
+		return set_path(p, &cfg->cert, name, v);
 	else if (strcmp(name, "key") == 0)
-		return set_path(p, &cfg->key, v);
+		return set_path(p, &cfg->key, name, v);
 	else if (strcmp(name, "ca") == 0)
-		return set_path(p, &cfg->ca, v);
+		return set_path(p, &cfg->ca, name, v);
 	else if (strcmp(name, "crl") == 0)
-		return set_path(p, &cfg->crl, v);
+		return set_path(p, &cfg->crl, name, v);
 	else if (strcmp(name, "directory") == 0)
-		return set_path(p, &cfg->directory, v);
+		return set_path(p, &cfg->directory, name, v);
 	else if (strcmp(name, "serve") == 0)
 		return set_serve(p, v);
 	else if (strcmp(name, "max_frame") == 0) {
@@ -220,29 +175,47 @@ handler(void *user, const char *section, const char *name, const char *v)
 	else if (strcmp(name, "handshake_timeout") == 0)
 		return set_duration(p, &cfg->handshake_timeout_s, v, 1000,
 		    600000);
+	/*
+	 * libwebsockets keeps ping and hang-up delays in 16 bits of seconds:
+	 * 18 h of idle plus 10 min of ping stay below 65,535 s.
+	 */
 	else if (strcmp(name, "idle_timeout") == 0)
 		return set_duration(p, &cfg->idle_timeout_s, v, 1000,
-		    86400000);
+		    18 * 3600000);
 	else if (strcmp(name, "ping_interval") == 0)
 		return set_duration(p, &cfg->ping_interval_s, v, 1000,
-		    3600000);
+		    600000);
+	else if (strcmp(name, "max_pending") == 0)
+		return set_uint(p, &cfg->max_pending, v, 1, 65535);
+	else if (strcmp(name, "max_pending_per_addr") == 0)
+		return set_uint(p, &cfg->max_pending_per_addr, v, 1, 65535);
+	else if (strcmp(name, "audit_checkpoint") == 0)
+		return set_duration(p, &cfg->audit_checkpoint_s, v, 1000,
+		    86400000);
 	else if (strcmp(name, "resend_after") == 0)
 		return set_duration(p, &cfg->resend_after_s, v, 1000,
 		    3600000);
 	else if (strcmp(name, "log_level") == 0) {
-		if (strcmp(v, "warning") == 0)
-			cfg->log_level = -1;
-		else if (strcmp(v, "info") == 0)
-			cfg->log_level = 0;
-		else if (strcmp(v, "debug") == 0)
-			cfg->log_level = 1;
-		else {
-			parse_error(p, "log_level: expected warning, info or "
-			    "debug, got \"%s\"", v);
+		if (conf_log_level(v, &cfg->log_level, e, sizeof(e)) == -1) {
+			parse_error(p, "log_level: %s", e);
 			return 0;
 		}
 	}
 	return 1;
+}
+
+static void
+key(struct conf_ini *ini, const char *section, const char *name,
+    const char *v)
+{
+	struct parse *p = (struct parse *)ini;
+
+	(void)section;	/* tracked by section_start */
+	if (p->in_relay)
+		(void)relay_key(p, name, v);
+	else if (p->section_line == 0 && ini->err_line == 0)
+		parse_error(p, "%s: key outside a section (expected [relay] "
+		    "first)", name);
 }
 
 struct config *
@@ -252,7 +225,6 @@ config_load(const char *file, char *err, size_t errlen)
 	struct parse p;
 	char pref[3];
 	size_t i, k;
-	int rc;
 
 	memset(&p, 0, sizeof(p));
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
@@ -267,49 +239,44 @@ config_load(const char *file, char *err, size_t errlen)
 	cfg->idle_timeout_s = 120;
 	cfg->ping_interval_s = 30;
 	cfg->resend_after_s = 30;
+	cfg->max_pending = 256;
+	cfg->max_pending_per_addr = 32;
+	cfg->audit_checkpoint_s = 300;
 	if ((cfg->file = strdup(file)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
-	if ((p.fp = fopen(file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		goto fail;
-	}
 	p.cfg = cfg;
-	rc = ini_parse_stream(reader, &p, handler, &p);
-	fclose(p.fp);
-	if (rc != 0 && p.err_line == 0) {
-		p.lineno = rc > 0 ? rc : p.lineno;
-		parse_error(&p, "syntax error (expected [relay], key = value, "
-		    "or a ; comment)");
-	}
-	for (i = 0; p.err_line == 0 &&
+	p.ini.file = file;
+	p.ini.section = section_start;
+	p.ini.key = key;
+	if (conf_ini_read(&p.ini, err, errlen) == -1)
+		goto fail;
+	if (p.section_line == 0)
+		conf_ini_error(&p.ini, p.ini.line, "missing section [relay]");
+	for (i = 0; p.ini.err_line == 0 &&
 	    i < sizeof(required) / sizeof(required[0]); i++) {
 		for (k = 0; k < NKEYS; k++)
 			if (strcmp(keys[k], required[i]) == 0)
 				break;
-		if (!p.seen[k]) {
-			p.lineno = p.section_line;
-			parse_error(&p, "[relay]: missing key \"%s\"",
-			    required[i]);
-		}
+		if (!p.seen[k])
+			conf_ini_error(&p.ini, p.section_line,
+			    "[relay]: missing key \"%s\"", required[i]);
 	}
-	if (p.err_line == 0 && cfg->nserve == 0) {
+	if (p.ini.err_line == 0 && cfg->nserve == 0) {
 		/* default: the relay's own prefecture (relay-PP) */
-		if (entity_prefecture(cfg->id, pref) == -1) {
-			p.lineno = p.section_line;
-			parse_error(&p, "[relay]: id %s names no prefecture: "
-			    "say what it serves with \"serve\"", cfg->id);
-		} else {
+		if (entity_prefecture(cfg->id, pref) == -1)
+			conf_ini_error(&p.ini, p.section_line, "[relay]: id %s "
+			    "names no prefecture: say what it serves with "
+			    "\"serve\"", cfg->id);
+		else {
 			snprintf(cfg->serve[0], sizeof(cfg->serve[0]), "%s",
 			    pref);
 			cfg->nserve = 1;
 		}
 	}
-	if (p.err_line != 0) {
-		snprintf(err, errlen, "%s:%d: %s", file, p.err_line, p.err);
+	if (conf_ini_result(&p.ini, err, errlen) == -1)
 		goto fail;
-	}
 	return cfg;
 fail:
 	config_free(cfg);

@@ -4,6 +4,7 @@
  *   [relay]  id, listen, db, cert, key, ca, crl, directory, serve,
  *            max_frame, window, queue_limit, max_connections,
  *            handshake_timeout, idle_timeout, ping_interval, resend_after,
+ *            max_pending, max_pending_per_addr, audit_checkpoint,
  *            log_level
  *
  * Paths are relative to the configuration file's directory. Every error
@@ -40,6 +41,9 @@ struct config {
 	unsigned	 idle_timeout_s;
 	unsigned	 ping_interval_s;
 	unsigned	 resend_after_s;	/* unanswered delivery sent again */
+	unsigned	 max_pending;		/* connections in their handshakes */
+	unsigned	 max_pending_per_addr;	/* ... from one address */
+	unsigned	 audit_checkpoint_s;	/* signed audit checkpoint interval */
 	int		 log_level;		/* -1 warning, 0 info, 1 debug */
 };
 

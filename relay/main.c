@@ -5,6 +5,7 @@
  *   kairan-relay -f relay.conf -n              check the configuration
  *   kairan-relay -f relay.conf audit verify    check the audit chain
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: kairan-relay [-nv] -f relay.conf\n"
 	    "       kairan-relay -f relay.conf audit verify\n"
+	    "       kairan-relay --help\n"
 	    "  -f FILE  configuration (INI, see deploy/relay.conf.example)\n"
 	    "  -n       check the configuration, certificates, directory and\n"
 	    "           database, print \"configuration OK\" and exit\n"
@@ -71,10 +73,14 @@ main(int argc, char *argv[])
 	struct config *cfg;
 	const char *file = NULL;
 	char err[1024];
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int ch, check = 0, verbose = 0, rc;
 
 	log_init("kairan-relay", 0);
-	while ((ch = getopt(argc, argv, "f:hnv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:hnv", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			file = optarg;

@@ -56,6 +56,7 @@ struct peer {
 	uint8_t			*rx;		/* frame being reassembled */
 	size_t			 rxlen, rxcap;
 	int			 rx_paused;
+	int			 rx_pause_wanted;	/* applied outside lws */
 
 	struct peer_ctl		*ctl_head, *ctl_tail;
 	size_t			 nctl;

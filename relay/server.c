@@ -43,6 +43,7 @@
 #include "kairan/message.h"
 #include "kairan/trust.h"
 
+#include "admit.h"
 #include "config.h"
 #include "peer.h"
 #include "server.h"
@@ -91,7 +92,9 @@ struct server {
 	ev_timer		 commit_timer;
 	ev_timer		 retry_timer;
 	ev_timer		 resend_timer;
+	ev_check		 pause_check;	/* rx pauses, outside lws */
 	ev_signal		 sig_term, sig_int, sig_hup;
+	struct admit		*admit;		/* unauthenticated connections */
 	int			 stopping;
 };
 
@@ -115,13 +118,25 @@ idhex(const uint8_t *id, size_t len, char out[KAIRAN_ID_HEXLEN + 1])
 		snprintf(out, KAIRAN_ID_HEXLEN + 1, "-");
 }
 
-/* The peer's address, without the IPv4-mapped prefix of a dual-stack socket. */
+/*
+ * The peer's address, without the IPv4-mapped prefix of a dual-stack
+ * socket: as admit saw it at accept while the connection is pending (the
+ * socket may be gone already, and lws would then hand back getpeername's
+ * error text as the "address"), from the socket afterwards.
+ */
 static void
-peer_addr(struct lws *wsi, char *buf, size_t len)
+peer_addr(struct server *s, struct lws *wsi, char *buf, size_t len)
 {
+	const char *known;
 	char a[64];
 
-	if (wsi == NULL || lws_get_peer_simple(wsi, a, sizeof(a)) == NULL) {
+	if (wsi != NULL && s->admit != NULL &&
+	    (known = admit_addr(s->admit, wsi)) != NULL) {
+		snprintf(buf, len, "%s", known);
+		return;
+	}
+	if (wsi == NULL || lws_get_peer_simple(wsi, a, sizeof(a)) == NULL ||
+	    strncmp(a, "getpeername", 11) == 0) {
 		snprintf(buf, len, "-");
 		return;
 	}
@@ -133,6 +148,50 @@ peer_wake(struct peer *p)
 {
 	if (p->wsi != NULL)
 		lws_callback_on_writable(p->wsi);
+}
+
+/*
+ * A peer that does not read its answers stops being read, once 4 x window
+ * of them are queued. The pause is applied from pause_cb, outside lws's
+ * service of the connection: lws 4.1.6 spins forever when its rx flow
+ * control is switched off inside RECEIVE while OpenSSL still holds
+ * decrypted bytes (it drains its buffer list, consumes nothing, sees
+ * SSL_pending and starts over). Applied between two services, the pause
+ * leaves nothing in that list, so the loop cannot form.
+ */
+static void
+peer_maybe_pause(struct peer *p)
+{
+	struct server *s = p->srv;
+
+	if (p->rx_paused || p->rx_pause_wanted ||
+	    p->nctl < 4 * (size_t)s->cfg->window)
+		return;
+	p->rx_pause_wanted = 1;
+	if (!ev_is_active(&s->pause_check))
+		ev_check_start(s->loop, &s->pause_check);
+}
+
+static void
+pause_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct server *s = w->data;
+	struct peer *p;
+
+	(void)revents;
+	ev_check_stop(loop, w);
+	for (p = s->peers; p != NULL; p = p->next) {
+		if (!p->rx_pause_wanted)
+			continue;
+		p->rx_pause_wanted = 0;
+		if (p->wsi == NULL || p->rx_paused ||
+		    p->nctl < 4 * (size_t)s->cfg->window)
+			continue;
+		p->rx_paused = 1;
+		log_debug("peer paused entity=%s addr=%s queued=%zu",
+		    p->who.entity, p->addr, p->nctl);
+		lws_rx_flow_control(p->wsi, 0);
+	}
 }
 
 /*
@@ -150,8 +209,8 @@ peer_refuse(struct peer *p, const uint8_t *id, size_t idlen, int reason,
 
 	idhex(id, idlen, hex);
 	log_warnx("envelope refused entity=%s addr=%s id=%s reason=%s "
-	    "detail=\"%s\"", p->who.entity[0] ? p->who.entity : "-", p->addr,
-	    hex, frame_reason_name(reason), detail);
+	    "detail=%s", p->who.entity[0] ? p->who.entity : "-", p->addr,
+	    hex, frame_reason_name(reason), log_str(detail));
 	if (frame_encode_refused(idlen == KAIRAN_ID_LEN ? id : NULL,
 	    idlen == KAIRAN_ID_LEN ? idlen : 0, reason, detail, LWS_PRE, &buf,
 	    &len) == -1)
@@ -224,8 +283,8 @@ reject_recipient(struct server *s, const struct pending *q,
 	    errlen) == -1)
 		goto done;
 	idhex(q->msg->id.data, q->msg->id.len, hex);
-	log_info("rejected id=%s recipient=%s sender=%s reason=\"%s\"", hex,
-	    recipient, q->msg->sender, why);
+	log_info("rejected id=%s recipient=%s sender=%s reason=%s", hex,
+	    recipient, q->msg->sender, log_str(why));
 	rc = 0;
 done:
 	free(env);
@@ -285,7 +344,8 @@ commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
 		} else
 			/* no receipts about receipts: that could loop */
 			log_warnx("receipt not routed sender=%s recipient=%s "
-			    "reason=\"%s\"", m->sender, m->recipients[i], why);
+			    "reason=%s", m->sender, m->recipients[i],
+			    log_str(why));
 	}
 	return 0;
 }
@@ -336,7 +396,8 @@ commit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		failed = 1;
 	if (failed) {
 		store_rollback(s->store);
-		log_warnx("commit failed envelopes=%u error=\"%s\"", n, err);
+		log_warnx("commit failed envelopes=%u error=%s", n,
+		    log_str(err));
 	} else if (n > 0)
 		log_debug("commit envelopes=%u", n);
 
@@ -362,6 +423,7 @@ commit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			fatal("%s", __func__);
 		peer_ctl_push(q->peer, buf, len);
 		peer_wake(q->peer);
+		peer_maybe_pause(q->peer);
 	}
 	while ((e = ended) != NULL) {
 		ended = e->next;
@@ -369,7 +431,8 @@ commit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			idhex(e->id, KAIRAN_ID_LEN, hex);
 			log_info("delivered id=%s to=%s%s%s", hex, e->recipient,
 			    e->state == DELIVERY_REFUSED ? " refused=" : "",
-			    e->state == DELIVERY_REFUSED ? e->detail : "");
+			    e->state == DELIVERY_REFUSED ?
+			    log_str(e->detail) : "");
 		}
 		free(e);
 	}
@@ -495,8 +558,10 @@ on_frame(struct peer *p)
 			break;
 		}
 		peer_transition(p, PEER_READY);
-		log_info("peer ready entity=%s addr=%s software=\"%s\"",
-		    p->who.entity, p->addr, f->hello->software);
+		/* it proved who it is and spoke: no longer a pending handshake */
+		admit_done(s->admit, p->wsi);
+		log_info("peer ready entity=%s addr=%s software=%s",
+		    p->who.entity, p->addr, log_str(f->hello->software));
 		peer_wake(p);
 		break;
 	case KAIRAN__V1__FRAME__KIND_ENVELOPE:
@@ -518,9 +583,9 @@ on_frame(struct peer *p)
 		if (f->refused->id.len != KAIRAN_ID_LEN ||
 		    !peer_flight_remove(p, f->refused->id.data, &seq)) {
 			log_warnx("peer refused frame entity=%s id=%s reason=%s "
-			    "detail=\"%s\"", p->who.entity, hex,
+			    "detail=%s", p->who.entity, hex,
 			    frame_reason_name(f->refused->reason),
-			    f->refused->detail);
+			    log_str(f->refused->detail));
 			break;
 		}
 		if (f->refused->reason ==
@@ -535,9 +600,9 @@ on_frame(struct peer *p)
 			}
 			break;
 		}
-		log_warnx("delivery refused id=%s to=%s reason=%s detail=\"%s\"",
+		log_warnx("delivery refused id=%s to=%s reason=%s detail=%s",
 		    hex, p->who.entity, frame_reason_name(f->refused->reason),
-		    f->refused->detail);
+		    log_str(f->refused->detail));
 		end_delivery(p, f->refused->id.data, DELIVERY_REFUSED,
 		    f->refused->detail);
 		peer_wake(p);
@@ -623,6 +688,8 @@ on_writeable(struct peer *p)
 			return close_peer(p);
 		if (p->rx_paused && p->nctl < s->cfg->window) {
 			p->rx_paused = 0;
+			log_debug("peer resumed entity=%s addr=%s",
+			    p->who.entity, p->addr);
 			lws_rx_flow_control(p->wsi, 1);
 		}
 		return 0;
@@ -635,8 +702,8 @@ on_writeable(struct peer *p)
 	n = store_next_delivery(s->store, p->who.entity, p->cursor, &seq, id,
 	    &env, &envlen, err, sizeof(err));
 	if (n == -1) {
-		log_warnx("delivery lookup entity=%s error=\"%s\"",
-		    p->who.entity, err);
+		log_warnx("delivery lookup entity=%s error=%s",
+		    p->who.entity, log_str(err));
 		return 0;
 	}
 	if (n == 0)
@@ -698,11 +765,11 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 
 	p->srv = s;
 	p->wsi = wsi;
-	peer_addr(wsi, p->addr, sizeof(p->addr));
+	peer_addr(s, wsi, p->addr, sizeof(p->addr));
 	if ((ssl = lws_get_ssl(wsi)) == NULL ||
 	    identity_from_ssl(ssl, &p->who, err, sizeof(err)) == -1) {
-		log_warnx("peer refused addr=%s reason=\"%s\"", p->addr,
-		    ssl == NULL ? "no TLS" : err);
+		log_warnx("peer refused addr=%s reason=%s", p->addr,
+		    log_str(ssl == NULL ? "no TLS" : err));
 		return -1;
 	}
 	if (s->npeers >= s->cfg->max_connections) {
@@ -765,23 +832,36 @@ on_verify(struct lws *wsi, X509_STORE_CTX *x, SSL *ssl, int preverify_ok)
 	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject,
 		    sizeof(subject));
-	peer_addr(wsi, addr, sizeof(addr));
+	peer_addr(lws_context_user(lws_get_context(wsi)), wsi, addr,
+	    sizeof(addr));
+	/* the subject is the peer's: escaped like any peer string */
 	log_warnx("peer refused addr=%s reason=\"certificate %s\" depth=%d "
-	    "subject=\"%s\"", addr, X509_verify_cert_error_string(e),
-	    X509_STORE_CTX_get_error_depth(x), subject);
+	    "subject=%s", addr, X509_verify_cert_error_string(e),
+	    X509_STORE_CTX_get_error_depth(x), log_str(subject));
 	return 1;
 }
 
 static void
-on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
+on_ssl_info(struct server *s, struct lws *wsi, const struct lws_ssl_info *si)
 {
 	char addr[64] = "-";
+	SSL *ssl;
 
 	if (!(si->where & SSL_CB_WRITE) || !(si->where & SSL_CB_ALERT))
 		return;
 	if ((si->ret >> 8) != SSL3_AL_FATAL)
 		return;
-	peer_addr(wsi, addr, sizeof(addr));
+	peer_addr(s, wsi, addr, sizeof(addr));
+	/*
+	 * Not one byte received: a port probe or a health check that only
+	 * connects and closes, not a refused peer.
+	 */
+	if ((ssl = lws_get_ssl(wsi)) != NULL && SSL_get_rbio(ssl) != NULL &&
+	    BIO_number_read(SSL_get_rbio(ssl)) == 0) {
+		log_debug("connection closed before a TLS handshake addr=%s",
+		    addr);
+		return;
+	}
 	/* TLS 1.3 "certificate required" (116): OpenSSL has no name for it */
 	if ((si->ret & 0xff) == 116)
 		log_warnx("peer refused addr=%s reason=\"tls alert: certificate "
@@ -796,20 +876,41 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len)
 {
 	struct server *s = lws_context_user(lws_get_context(wsi));
+	struct lws_filter_network_conn_args *filt;
 	struct peer *p = user;
 	SSL_CTX *ctx;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		filt = user;
+		return admit_filter(s->admit,
+		    (const struct sockaddr *)&filt->cli_addr, filt->clilen);
+	case LWS_CALLBACK_WSI_CREATE:
+		admit_bind(s->admit, wsi);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		admit_gone(s->admit, wsi);
+		return 0;
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		ctx = user;
 		s->ssl_ctx = ctx;
 		SSL_CTX_set1_cert_store(ctx, trust_store(s->trust));
 		SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+		/*
+		 * No session tickets and no session cache: a resumed session
+		 * carries no verified chain to run the identity and revocation
+		 * checks on, so it could only be refused (and a client that
+		 * retries would flood the log). Every connection is a full
+		 * handshake, checked in full.
+		 */
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return on_verify(wsi, user, in, (int)len);
 	case LWS_CALLBACK_SSL_INFO:
-		on_ssl_info(wsi, in);
+		on_ssl_info(s, wsi, in);
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		return on_established(s, p, wsi);
@@ -839,11 +940,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return 0;
 		on_frame(p);
 		peer_rx_reset(p);
-		/* a peer that does not read its answers stops being read */
-		if (p->nctl >= 4 * (size_t)s->cfg->window && !p->rx_paused) {
-			p->rx_paused = 1;
-			lws_rx_flow_control(wsi, 0);
-		}
+		peer_maybe_pause(p);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (p == NULL || p->state == PEER_NEW)
@@ -939,8 +1036,8 @@ reload(struct server *s)
 		sk_X509_free(untrusted);
 		if (r == TRUST_OK)
 			continue;
-		log_warnx("peer dropped entity=%s addr=%s reason=\"%s\"",
-		    p->who.entity, p->addr, err);
+		log_warnx("peer dropped entity=%s addr=%s reason=%s",
+		    p->who.entity, p->addr, log_str(err));
 		peer_refuse(p, NULL, 0, r == TRUST_REVOKED ?
 		    KAIRAN__V1__REFUSED__REASON__REVOKED :
 		    KAIRAN__V1__REFUSED__REASON__BAD_CERTIFICATE, err, 1);
@@ -960,6 +1057,7 @@ stop(struct server *s)
 	ev_timer_stop(s->loop, &s->commit_timer);
 	ev_timer_stop(s->loop, &s->retry_timer);
 	ev_timer_stop(s->loop, &s->resend_timer);
+	ev_check_stop(s->loop, &s->pause_check);
 	ev_signal_stop(s->loop, &s->sig_term);
 	ev_signal_stop(s->loop, &s->sig_int);
 	ev_signal_stop(s->loop, &s->sig_hup);
@@ -1046,12 +1144,25 @@ server_check(const struct config *cfg, char *err, size_t errlen)
 	return rc;
 }
 
-/* lws sizes its tables from the fd limit: raise it, and stay below it. */
+/* admit's verdict on a connection that did not prove itself in time. */
+static void
+admit_close(void *arg, struct lws *wsi, const char *addr, const char *why)
+{
+	(void)arg;
+	log_debug("peer refused addr=%s reason=%s", addr, log_str(why));
+	lws_set_timeout(wsi, PENDING_TIMEOUT_SSL_ACCEPT, LWS_TO_KILL_SYNC);
+}
+
+/*
+ * lws sizes its tables from the fd limit: raise it, and stay below it.
+ * Room for every established node and every pending handshake, so that
+ * pending ones never take an established node's descriptor.
+ */
 static unsigned
 fd_limit(const struct config *cfg)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg->max_connections + 64;
+	rlim_t want = (rlim_t)cfg->max_connections + cfg->max_pending + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return 1024;
@@ -1090,6 +1201,12 @@ server_run(const struct config *cfg)
 		log_warnx("libev: cannot create the loop");
 		goto done;
 	}
+	if ((s.admit = admit_new(s.loop, cfg->max_pending,
+	    cfg->max_pending_per_addr, cfg->handshake_timeout_s, admit_close,
+	    &s)) == NULL)
+		fatal("%s", __func__);
+	ev_check_init(&s.pause_check, pause_cb);
+	s.pause_check.data = &s;
 	ev_timer_init(&s.commit_timer, commit_cb, COMMIT_DELAY, 0.);
 	s.commit_timer.data = &s;
 	ev_timer_init(&s.retry_timer, retry_cb, RETRY_DELAY, 0.);
@@ -1123,7 +1240,9 @@ server_run(const struct config *cfg)
 	info.timeout_secs = cfg->handshake_timeout_s;
 	info.retry_and_idle_policy = &idle;
 	info.fd_limit_per_thread = fd_limit(cfg);
-	info.max_http_header_pool = 64;
+	/* a header slot for every connection that may be mid-handshake */
+	info.max_http_header_pool = (unsigned short)(cfg->max_pending < 65535 ?
+	    cfg->max_pending : 65535);
 	info.vhost_name = cfg->id;
 	if ((s.context = lws_create_context(&info)) == NULL) {
 		log_warnx("libwebsockets: cannot listen on %s:%d (port in use? "
@@ -1157,6 +1276,7 @@ done:
 		lws_context_destroy(s.context);
 	if (s.loop != NULL)
 		ev_run(s.loop, EVRUN_NOWAIT);
+	admit_free(s.admit);
 	while (s.batch != NULL)
 		s.batch = pending_free(s.batch);
 	while (s.ended != NULL) {

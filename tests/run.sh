@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Runs the test suites and ends with one line "N passed, M failed".
-#   tests/run.sh              unit (plain and ASan+UBSan) and integration
+#   tests/run.sh              unit (plain and ASan+UBSan), integration and
+#                             fuzzing (every harness for FUZZ_SECONDS,
+#                             default 10 here)
 #   tests/run.sh unit         unit tests of build/ only
 #   tests/run.sh integration  integration tests against bin/ only
+#   tests/run.sh fuzz         the fuzz harnesses only
+# Each fuzz harness counts as one test: passed if it ran its time without
+# a crash, failed otherwise (the input is in build/fuzz/artifacts/).
 # Exit status is non-zero if anything failed or nothing ran.
 set -u
 cd "$(dirname "$0")/.."
@@ -60,11 +65,36 @@ run_integration() {	# $1: bin dir, $2: build dir
 	[ "$f" -eq 0 ] || failures+=("integration ($1)")
 }
 
+run_fuzz() {	# $1: build dir (gen/ and fixtures/pki from make)
+	local out rc p f x
+	out=$(BUILD="$1" FIXTURES="$1/fixtures/pki" \
+	    FUZZ_SECONDS="${FUZZ_SECONDS:-10}" sh tests/fuzz/run.sh 2>&1)
+	rc=$?
+	p=$(printf '%s\n' "$out" | grep -cE '^fuzz_[a-z]+: ok')
+	f=$(printf '%s\n' "$out" | grep -cE '^fuzz_[a-z]+: FAILED')
+	if [ "$f" -gt 0 ]; then
+		printf '%s\n' "$out" | grep -vE '^fuzz_[a-z]+: ' | tail -n 40
+	fi
+	printf '%s\n' "$out" | grep -E '^fuzz_[a-z]+: '
+	for x in $(printf '%s\n' "$out" | sed -n 's/^\(fuzz_[a-z]*\): FAILED.*/\1/p'); do
+		failures+=("$x (log and artifacts in $1/fuzz/)")
+	done
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# no harness got to run (no clang, a build error)
+		printf '%s\n' "$out" | tail -n 20
+		f=1
+		failures+=("fuzz (no harness ran)")
+	fi
+	passed=$((passed + p)); failed=$((failed + f))
+}
+
 case "$what" in
 unit)
 	run_unit build ;;
 integration)
 	run_integration bin build ;;
+fuzz)
+	run_fuzz build ;;
 all)
 	echo "== unit tests"
 	run_unit build
@@ -73,9 +103,11 @@ all)
 	echo "== integration tests"
 	run_integration bin build
 	echo "== integration tests, ASan+UBSan binaries"
-	run_integration build-san/bin build-san ;;
+	run_integration build-san/bin build-san
+	echo "== fuzzing, ${FUZZ_SECONDS:-10} s per harness"
+	run_fuzz build ;;
 *)
-	echo "usage: tests/run.sh [unit|integration]" >&2; exit 2 ;;
+	echo "usage: tests/run.sh [unit|integration|fuzz]" >&2; exit 2 ;;
 esac
 
 for x in "${failures[@]+"${failures[@]}"}"; do echo "FAILED: $x"; done

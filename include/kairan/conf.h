@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* "host:port", "[v6]:port"; port 1..65535. */
 int	conf_hostport(const char *v, char *host, size_t hostlen, int *port,
@@ -32,5 +33,59 @@ int	conf_bool(const char *v, int *out, char *err, size_t errlen);
  * string or NULL.
  */
 char	*conf_path(const char *conffile, const char *v);
+
+/* "warning" -1, "info" 0, "debug" 1 (the log levels of log_setverbose). */
+int	conf_log_level(const char *v, int *out, char *err, size_t errlen);
+
+/*
+ * The INI reader of both configurations: libinih, fed line by line by us
+ * so that every key and every section header is known by its line number
+ * (libinih does not tell its handler, and never reports a section that
+ * has no keys). A UTF-8 BOM is skipped; a line longer than libinih's
+ * buffer is an error instead of being split silently.
+ *
+ * The caller fills file, section, key and arg; conf_ini_read calls
+ * section() at every header (name trimmed, e.g. "route pref") and key()
+ * for every key of the current section. Callbacks report problems with
+ * conf_ini_error; only the first error is kept (later ones are usually
+ * its consequences), and reading goes on to the end.
+ */
+struct conf_ini {
+	const char	*file;
+	void		*arg;
+	void		(*section)(struct conf_ini *, const char *name);
+	void		(*key)(struct conf_ini *, const char *section,
+			    const char *name, const char *value);
+	/* kept by the reader */
+	FILE		*fp;
+	int		 line;		/* the line being read */
+	int		 err_line;	/* 0: no error so far */
+	char		 err[512];
+};
+
+/* An error at line (0: the current line). */
+void	conf_ini_error(struct conf_ini *, int line, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * Reads ini->file. Returns 0, or -1 with err "file:line: what is wrong"
+ * (the first conf_ini_error, a syntax error, or why the file could not
+ * be opened). Call conf_ini_result after checks of one's own.
+ */
+int	conf_ini_read(struct conf_ini *, char *err, size_t errlen);
+/* 0 if no error was recorded, else -1 with err "file:line: what". */
+int	conf_ini_result(const struct conf_ini *, char *err, size_t errlen);
+/*
+ * Which of keys[0..n) name is, remembering its line in lines[] (0 = not
+ * seen yet). Returns the index, or -1 after conf_ini_error for a key that
+ * is unknown ("[where]: unknown key ...") or repeated.
+ */
+int	conf_ini_key(struct conf_ini *, const char *where,
+	    const char *const *keys, size_t n, int *lines, const char *name);
+/*
+ * A path key: conf_path(ini->file, value) into *dst (freeing what was
+ * there). Returns 0, or -1 after conf_ini_error ("key: empty path").
+ */
+int	conf_ini_path(struct conf_ini *, char **dst, const char *key,
+	    const char *value);
 
 #endif

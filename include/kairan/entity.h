@@ -1,5 +1,5 @@
 /*
- * entity: the syntax of entity ids (PROTOCOL.md §Entities).
+ * entity: the syntax of entity ids (PROTOCOL.md §1).
  *
  * An entity id is either a 6-digit 全国地方公共団体コード whose last digit is
  * the check digit of the first five, or a name matching [a-z][a-z0-9-]{1,31}
@@ -17,7 +17,11 @@ int	entity_checkdigit(const char *five);
 int	entity_is_code(const char *id);
 /* 1 if id is a name [a-z][a-z0-9-]{1,31}. */
 int	entity_is_name(const char *id);
-/* 1 if id is valid (code or name); 0 otherwise, with why in err if err != NULL. */
+/*
+ * 1 if id is valid (code or name); 0 otherwise, with why in err if err !=
+ * NULL: a wrong check digit names the right one ("452018: bad check digit
+ * 8, expected 7 (452017)").
+ */
 int	entity_valid(const char *id, char *err, size_t errlen);
 /*
  * The two-digit prefecture ("01".."47") that an entity belongs to: the first

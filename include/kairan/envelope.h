@@ -1,5 +1,5 @@
 /*
- * envelope: signing and verifying messages (PROTOCOL.md §Envelope).
+ * envelope: signing and verifying messages (PROTOCOL.md §5).
  *
  * The signature is ECDSA P-256 with SHA-256 over exactly the bytes of
  * Envelope.message; verification never re-serializes. A verified envelope
@@ -60,7 +60,8 @@ struct envelope_info {
  * Returns 0 and fills info (the caller owns info->msg), or -1 with *reason a
  * KAIRAN__V1__REFUSED__REASON__* value and err saying what failed:
  * INVALID_FIELD (bounds), BAD_CERTIFICATE (unparsable certificate, chain,
- * validity, identity rules), REVOKED, BAD_SIGNATURE, MALFORMED (message not
+ * validity, identity rules), REVOKED, NOT_AUTHORIZED (the signer's role is
+ * operator: operators never sign messages), BAD_SIGNATURE, MALFORMED (message not
  * a protobuf Message), INVALID_FIELD (message validation), SENDER_MISMATCH;
  * envelope_verify_bytes adds TOO_LARGE and MALFORMED (not an Envelope).
  * Thread-safe for one trust shared by several threads.

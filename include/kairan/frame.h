@@ -1,6 +1,6 @@
 /*
  * frame: the unit on the wire, one protobuf Frame per binary WebSocket
- * message (PROTOCOL.md §Framing).
+ * message (PROTOCOL.md §4).
  *
  * Decoding is bounded (the length is checked against the limit before
  * protobuf-c sees a byte) and validating: a frame that comes back from
@@ -28,13 +28,16 @@ typedef Kairan__V1__Frame	Frame;
 /*
  * Returns the decoded frame (free with frame_free), or NULL with err naming
  * the problem ("frame: 1048577 bytes over limit 1048576", "hello.entity:
- * bad check digit in 452018", "frame: not a valid protobuf Frame", "frame:
+ * 452018: bad check digit 8, expected 7 (452017)", "frame: not a valid protobuf Frame", "frame:
  * no kind set"). If reason is not NULL it is set to a
  * KAIRAN__V1__REFUSED__REASON__* value for the refusal: TOO_LARGE (over
  * max, nothing parsed), MALFORMED (not protobuf, no kind), VERSION
  * (hello.version != 1), INVALID_FIELD (any other field check).
  * Refused.reason must be 1..10 (UNSPECIFIED is refused), Refused.detail at
- * most KAIRAN_MAX_SHORT * 4 bytes of UTF-8.
+ * most KAIRAN_MAX_SHORT * 4 bytes; Hello.software and Refused.detail are
+ * short strings: UTF-8 without control characters (\n and \t included)
+ * or bidi overrides (message_check_chars: "hello.software: control
+ * character U+000A at byte 6").
  */
 Frame	*frame_decode(const uint8_t *buf, size_t len, size_t max,
 	    int *reason, char *err, size_t errlen);
@@ -47,7 +50,11 @@ int	 frame_encode_hello(const char *entity, const char *software,
 	    size_t headroom, uint8_t **out, size_t *outlen);
 int	 frame_encode_accepted(const uint8_t *id, size_t idlen,
 	    size_t headroom, uint8_t **out, size_t *outlen);
-/* detail is cut (on a UTF-8 boundary) to what frame_decode accepts. */
+/*
+ * detail is made what frame_decode accepts: control characters, bidi
+ * overrides and invalid bytes escaped (text_escape_buf, "\x1b"), cut on a
+ * character boundary to KAIRAN_MAX_SHORT * 4 bytes, ending in "...".
+ */
 int	 frame_encode_refused(const uint8_t *id, size_t idlen, int reason,
 	    const char *detail, size_t headroom, uint8_t **out, size_t *outlen);
 /*

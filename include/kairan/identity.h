@@ -1,5 +1,5 @@
 /*
- * identity: who a certificate says its holder is (PROTOCOL.md §Identity).
+ * identity: who a certificate says its holder is (PROTOCOL.md §2).
  *
  * A leaf certificate names one entity: exactly one CN, the entity id, and
  * one OU, the role ("node", "relay", "operator"). Intermediate CAs have a
@@ -7,6 +7,8 @@
  * vouch for its own prefecture: a leaf whose CN is a 6-digit code or
  * "relay-PP" must be issued by CA "PP"; every other name by "national".
  * X.509 name constraints cannot say this, so every verifier checks it here.
+ * The role must fit the name: only relay-* may be a relay, and a relay-*
+ * name may be nothing else.
  */
 #ifndef KAIRAN_IDENTITY_H
 #define KAIRAN_IDENTITY_H
@@ -44,8 +46,11 @@ int	identity_name_field(const X509_NAME *name, int nid, char *out,
 
 /*
  * Applies the identity rules to a leaf and the intermediate CA that issued
- * it (both already chain-verified by the caller): CN syntax, OU role, CA
- * name, and the prefecture rule. Fills out. Returns 0, or -1 with err.
+ * it (both already chain-verified by the caller): CN syntax, OU role, the
+ * role fitting the name (relay: "relay-*"; node: a 6-digit code or a
+ * national body's name, not "relay-*"; operator: neither a code nor
+ * "relay-*"), CA name, and the prefecture rule. Fills out. Returns 0, or
+ * -1 with err ("certificate 452017: role relay needs a relay-PP name").
  */
 int	identity_from_cert(X509 *leaf, X509 *issuer, struct identity *out,
 	    char *err, size_t errlen);

@@ -1,5 +1,5 @@
 /*
- * message: the signed payload (PROTOCOL.md §Message): ids, times, and the
+ * message: the signed payload (PROTOCOL.md §6): ids, times, and the
  * validation of every field of a Message and its body.
  */
 #ifndef KAIRAN_MESSAGE_H
@@ -27,13 +27,30 @@ int	 message_id_parse(const char *hex, uint8_t id[KAIRAN_ID_LEN]);
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, surrogates, > U+10FFFF, NUL). */
 int	 message_utf8_valid(const char *s, size_t len);
 
+#define MESSAGE_TEXT_MULTILINE	0x1	/* a long text: \n and \t allowed */
+
+/*
+ * The characters of one string field (PROTOCOL.md §6): s[0..len) must be
+ * strict UTF-8 (text_utf8_next) without C0 controls U+0000-U+001F (with
+ * MESSAGE_TEXT_MULTILINE, \n and \t are allowed), DEL, C1 controls
+ * U+0080-U+009F, or the bidi overrides U+202A-U+202E and U+2066-U+2069:
+ * they would let a signed text rewrite a reader's terminal or reorder what
+ * it shows. NULL counts as "". Returns 0, or -1 with err naming the field,
+ * the character and its byte offset ("report.title: control character
+ * U+001B at byte 0", "report.summary: bidi override U+202E at byte 12",
+ * "hello.software: invalid UTF-8 at byte 3").
+ */
+int	 message_check_chars(const char *field, const char *s, size_t len,
+	    int flags, char *err, size_t errlen);
+
 /*
  * Checks every field of m: id length, sender syntax, recipients non-empty,
  * each a valid entity id and unique, at most KAIRAN_MAX_RECIPIENTS,
  * none of them the sender, created_at_ms > 0, status in range, exactly one
  * body; for a report: incident_id length, report_no >= 1, phase (1..4) and
  * category (1..4; UNSPECIFIED is refused) and is_incident in range, level
- * 0..3, times >= 0, strings valid UTF-8 within their limits (title,
+ * 0..3, times >= 0, strings valid UTF-8 within their limits and without
+ * the characters message_check_chars refuses (title,
  * list entries, contact and attachment names: KAIRAN_MAX_SHORT, list
  * entries non-empty; location, summary, cause, damage, response,
  * prevention, external_response, other: KAIRAN_MAX_TEXT), lists at most
@@ -69,6 +86,15 @@ Message	*message_decode_reason(const uint8_t *buf, size_t len, int *reason,
  */
 int	 message_wire_strings(const ProtobufCMessageDescriptor *d,
 	    const uint8_t *buf, size_t len, char *err, size_t errlen);
+/*
+ * One field of serialized protobuf at *p (< end), for the walks above and
+ * envelope_peek_id: sets *field to its number and, for a length-delimited
+ * field, *data and *n to its bytes (else *data = NULL), and moves *p past
+ * it. Returns 0, or -1 if the bytes are truncated or not well-formed (field
+ * number 0, an unknown wire type, a varint over 64 bits).
+ */
+int	 message_wire_next(const uint8_t **p, const uint8_t *end,
+	    uint64_t *field, const uint8_t **data, size_t *n);
 void	 message_free(Message *);		/* NULL is a no-op */
 
 /* Packs m into a malloc'd buffer. Returns 0 or -1. */

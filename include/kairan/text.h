@@ -54,4 +54,14 @@ size_t	 text_width(const char *s);
  */
 int	 text_fpad(FILE *fp, const char *s, size_t width);
 
+/*
+ * Writes a long text (summary, damage, ...) escaped with TEXT_MULTILINE,
+ * one line at a time: first before its first line, indent before every
+ * other, a newline after the last. Indenting what follows the first line
+ * keeps a line of the text from passing for a line of the surface around
+ * it. Returns 0, or -1 on a write error or if out of memory.
+ */
+int	 text_fputs_lines(const char *s, const char *first, const char *indent,
+	    FILE *fp);
+
 #endif

@@ -54,6 +54,13 @@ enum trust_result trust_verify(struct trust *, X509 *leaf,
 		    STACK_OF(X509) *untrusted, int64_t now, struct identity *who,
 		    char *err, size_t errlen);
 
+/*
+ * The last OpenSSL error of this thread's queue as text, for error messages
+ * (a thread-local buffer, valid until the next call); "no details" if the
+ * queue is empty. The queue is left as it is.
+ */
+const char	*trust_ssl_errstr(void);
+
 /* 1 if the entity's leaf certificate serial is in a loaded CRL (used to drop live connections after a reload). */
 int		 trust_cert_revoked(struct trust *, X509 *cert);
 

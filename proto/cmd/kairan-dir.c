@@ -12,6 +12,7 @@
 
 #include "kairan/directory.h"
 #include "kairan/log.h"
+#include "kairan/text.h"
 
 static void
 usage(FILE *out)
@@ -30,26 +31,70 @@ usage(FILE *out)
 	    "          @neighbours, @region, ids) means for SENDER\n");
 }
 
+/*
+ * What this prints comes from files (the official lists, a contacts CSV
+ * someone typed): every value goes through text.h, so that a control
+ * character shows as "\x1b" instead of acting on the terminal, and the
+ * columns are aligned by display width (a kanji takes two columns).
+ */
+#define LABEL_WIDTH	10
+
+/* "  LABEL     value" if v is set. */
 static void
 line(const char *label, const char *v)
 {
-	if (v != NULL && *v != '\0')
-		printf("  %-18s %s\n", label, v);
+	if (v == NULL || *v == '\0')
+		return;
+	fputs("  ", stdout);
+	(void)text_fpad(stdout, label, LABEL_WIDTH);
+	putchar(' ');
+	(void)text_fputs(v, 0, stdout);
+	putchar('\n');
+}
+
+/*
+ * Entities as a table: "INDENTID  NAME  KANA", names padded to the widest
+ * one of the list.
+ */
+static void
+table(const char *indent, const struct dir_entity *const *v, size_t n)
+{
+	size_t i, w = 0, x;
+
+	for (i = 0; i < n; i++)
+		if (v[i] != NULL && (x = text_width(v[i]->name)) > w)
+			w = x;
+	for (i = 0; i < n; i++) {
+		if (v[i] == NULL)
+			continue;
+		fputs(indent, stdout);
+		(void)text_fpad(stdout, v[i]->id, 6);
+		fputs("  ", stdout);
+		(void)text_fpad(stdout, v[i]->name, w);
+		fputs("  ", stdout);
+		(void)text_fputs(v[i]->kana, 0, stdout);
+		putchar('\n');
+	}
 }
 
 static int
 show(const struct directory *d, const char *id)
 {
 	const struct dir_entity *e;
-	size_t i;
 
 	if ((e = directory_get(d, id)) == NULL) {
-		fprintf(stderr, "kairan-dir: unknown entity %s\n", id);
+		fputs("kairan-dir: unknown entity ", stderr);
+		(void)text_fputs(id, 0, stderr);
+		fputc('\n', stderr);
 		return 1;
 	}
-	printf("%s %s (%s) %s%s%s\n", e->id, e->name, e->kana,
-	    directory_kind_name(e->kind), e->pref[0] ? " prefecture=" : "",
-	    e->pref);
+	(void)text_fputs(e->id, 0, stdout);
+	putchar(' ');
+	(void)text_fputs(e->name, 0, stdout);
+	fputs(" (", stdout);
+	(void)text_fputs(e->kana, 0, stdout);
+	printf(") %s%s%s\n", directory_kind_name(e->kind),
+	    e->pref[0] ? " prefecture=" : "", e->pref);
 	line("担当", e->contact.name);
 	line("電話", e->contact.phone);
 	line("時間外", e->contact.after_hours_phone);
@@ -57,14 +102,37 @@ show(const struct directory *d, const char *id)
 	line("e-mail", e->contact.email);
 	line("受付時間", e->contact.hours);
 	printf("neighbours: %zu\n", e->nneighbours);
-	for (i = 0; i < e->nneighbours; i++)
-		printf("  %s %s\n", e->neighbours[i]->id,
-		    e->neighbours[i]->name);
+	table("  ", e->neighbours, e->nneighbours);
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* The entities of an expanded list, as a table. */
+static void
+expand_print(const struct directory *d, char **list, size_t n)
+{
+	const struct dir_entity **v;
+	size_t i;
+
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = directory_get(d, list[i]);
+	table("", v, n);
+	free(v);
+}
+
+/* What the options name; any of them may come before or after the verb. */
+struct args {
+	const char	*codes, *adj, *contacts, *out, *dfile;
+};
+
+/*
+ * getopt over argv with shorts (the long options are the same for every
+ * place): 0, 1 after --help (usage on stdout), -1 after an error (usage
+ * on stderr).
+ */
+static int
+parse(int argc, char **argv, const char *shorts, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "codes", required_argument, NULL, 'c' },
@@ -73,39 +141,48 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *codes = NULL, *adj = NULL, *contacts = NULL, *out = NULL;
-	const char *dfile = NULL;
-	struct directory *d;
-	char err[1024], **list;
-	size_t i, n;
-	int ch, rc;
+	int ch;
 
-	log_init("kairan-dir", 0);
-	while ((ch = getopt_long(argc, argv, "+d:o:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			codes = optarg;
+			a->codes = optarg;
 			break;
 		case 'a':
-			adj = optarg;
+			a->adj = optarg;
 			break;
 		case 'C':
-			contacts = optarg;
+			a->contacts = optarg;
 			break;
 		case 'o':
-			out = optarg;
+			a->out = optarg;
 			break;
 		case 'd':
-			dfile = optarg;
+			a->dfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return 1;
 		default:
 			usage(stderr);
-			return 2;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { NULL, NULL, NULL, NULL, NULL };
+	struct directory *d;
+	char err[1024], **list;
+	size_t n;
+	int rc;
+
+	log_init("kairan-dir", 0);
+	if ((rc = parse(argc, argv, "+d:o:h", &a)) != 0)
+		return rc == 1 ? 0 : 2;
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
@@ -115,44 +192,27 @@ main(int argc, char *argv[])
 	if (strcmp(argv[0], "import") == 0) {
 		/* options may follow the verb too */
 		optind = 1;
-		while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-			switch (ch) {
-			case 'c':
-				codes = optarg;
-				break;
-			case 'a':
-				adj = optarg;
-				break;
-			case 'C':
-				contacts = optarg;
-				break;
-			case 'o':
-				out = optarg;
-				break;
-			default:
-				usage(stderr);
-				return 2;
-			}
-		}
-		if (codes == NULL || adj == NULL || out == NULL ||
+		if ((rc = parse(argc, argv, "o:h", &a)) != 0)
+			return rc == 1 ? 0 : 2;
+		if (a.codes == NULL || a.adj == NULL || a.out == NULL ||
 		    optind != argc) {
 			usage(stderr);
 			return 2;
 		}
-		if (directory_import(codes, adj, contacts, out, err,
+		if (directory_import(a.codes, a.adj, a.contacts, a.out, err,
 		    sizeof(err)) == -1) {
 			fprintf(stderr, "kairan-dir: %s\n", err);
 			return 1;
 		}
-		if ((d = directory_load(out, err, sizeof(err))) == NULL) {
+		if ((d = directory_load(a.out, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "kairan-dir: %s\n", err);
 			return 1;
 		}
-		printf("%s: %zu entities\n", out, directory_count(d));
+		printf("%s: %zu entities\n", a.out, directory_count(d));
 		directory_free(d);
 		return 0;
 	}
-	if (dfile == NULL) {
+	if (a.dfile == NULL) {
 		usage(stderr);
 		return 2;
 	}
@@ -162,7 +222,7 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if ((d = directory_load(dfile, err, sizeof(err))) == NULL) {
+	if ((d = directory_load(a.dfile, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "kairan-dir: %s\n", err);
 		return 1;
 	}
@@ -173,11 +233,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "kairan-dir: %s\n", err);
 		rc = 1;
 	} else {
-		for (i = 0; i < n; i++) {
-			const struct dir_entity *e = directory_get(d, list[i]);
-
-			printf("%s %s\n", list[i], e != NULL ? e->name : "");
-		}
+		expand_print(d, list, n);
 		directory_list_free(list, n);
 		rc = 0;
 	}

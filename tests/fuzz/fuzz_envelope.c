@@ -4,9 +4,13 @@
  * Invariant: whatever verifies has a decoded Message whose sender is the
  * signer, and whose digest is SHA-256 of the message bytes.
  *
- * With KAIRAN_FUZZ_SEED_DIR set, LLVMFuzzerInitialize seals a report and a
- * receipt with the fixture's 452017 and writes them there, so the fuzzer
- * starts from envelopes that pass every check.
+ * With KAIRAN_FUZZ_SEED_DIR set, LLVMFuzzerInitialize seals the seed
+ * messages of seeds.c with the fixture's 452017 (and one each with other
+ * fixture signers) and writes them there, so the fuzzer starts from
+ * envelopes that pass every check. The fixture PKI is made afresh by each
+ * build, so tests/fuzz/run.sh writes these seeds at every run; the
+ * committed corpus (tests/fuzz/corpus/envelope) was sealed under another
+ * root and serves as structure to mutate, not as envelopes that verify.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,85 +18,84 @@
 
 #include "kairan/envelope.h"
 #include "kairan/kairan.h"
+#include "seeds.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct trust *trust;
 
+struct sealer {
+	struct signer	*s;
+	const char	*dir;
+	const char	*prefix;
+};
+
 static void
-write_seed(const char *dir, const char *name, struct signer *s,
-    const Message *m)
+emit(const char *name, const Message *m, void *arg)
 {
-	char path[4096], err[512];
+	struct sealer *k = arg;
+	char fname[128], err[512];
 	uint8_t *buf;
 	size_t len;
-	FILE *fp;
 
-	if (envelope_seal(s, m, &buf, &len, NULL, err, sizeof(err)) != 0) {
+	if (envelope_seal(k->s, m, &buf, &len, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "seal: %s\n", err);
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "wb")) != NULL) {
-		fwrite(buf, 1, len, fp);
-		fclose(fp);
-	}
+	snprintf(fname, sizeof(fname), "%s%s", k->prefix, name);
+	(void)seed_write(k->dir, fname, buf, len);
 	free(buf);
 }
 
+/* Only the first seed message ("report-minimal"), for the other signers. */
+static void
+emit_first(const char *name, const Message *m, void *arg)
+{
+	if (strcmp(name, "report-minimal") == 0)
+		emit(name, m, arg);
+}
+
+/*
+ * Seals the seed messages with fixture signers: all of them with 452017
+ * (they verify, so the fuzzer starts past the signature), and one each with
+ * signers that must be refused or treated apart: a relay, an operator
+ * (never a signer), a relay role on a code, a revoked and an expired
+ * certificate.
+ */
 static void
 seeds(const char *fixtures, const char *dir)
 {
-	static char sender[] = "452017", r0[] = "450006", r1[] = "mic";
-	static char summary[] = "庁内ネットワークへの不正アクセス", by[] = "宮崎";
-	char chain[4096], key[4096], err[512], *recips[2] = { r0, r1 };
-	uint8_t id[16], iid[16], dig[32];
-	struct signer *s;
-	Message m;
-	IncidentReport r;
-	Receipt rc;
+	static const struct {
+		const char	*path, *prefix;
+		int		 all;
+	} signers[] = {
+		{ "entities/452017", "", 1 },
+		{ "entities/relay-45", "relay-", 0 },
+		{ "entities/ops-45", "operator-", 0 },
+		{ "bad/relay-role-code", "relay-role-code-", 0 },
+		{ "bad/revoked", "revoked-", 0 },
+		{ "bad/expired", "expired-", 0 },
+	};
+	char chain[4096], key[4096], err[512];
+	struct sealer k;
+	size_t i;
 
-	snprintf(chain, sizeof(chain), "%s/entities/452017/chain.pem",
-	    fixtures);
-	snprintf(key, sizeof(key), "%s/entities/452017/key.pem", fixtures);
-	if ((s = signer_new(chain, key, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "signer: %s\n", err);
-		return;
+	for (i = 0; i < sizeof(signers) / sizeof(signers[0]); i++) {
+		snprintf(chain, sizeof(chain), "%s/%s/chain.pem", fixtures,
+		    signers[i].path);
+		snprintf(key, sizeof(key), "%s/%s/key.pem", fixtures,
+		    signers[i].path);
+		if ((k.s = signer_new(chain, key, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "signer: %s\n", err);
+			continue;
+		}
+		k.dir = dir;
+		k.prefix = signers[i].prefix;
+		seed_messages(signer_entity(k.s), signers[i].all ? emit :
+		    emit_first, &k);
+		signer_free(k.s);
 	}
-	message_id_new(id);
-	memset(iid, 9, sizeof(iid));
-	kairan__v1__message__init(&m);
-	kairan__v1__incident_report__init(&r);
-	m.id.data = id;
-	m.id.len = 16;
-	m.sender = sender;
-	m.recipients = recips;
-	m.n_recipients = 2;
-	m.created_at_ms = message_now_ms();
-	m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
-	m.report = &r;
-	r.incident_id.data = iid;
-	r.incident_id.len = 16;
-	r.report_no = 1;
-	r.phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL;
-	r.category = KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK;
-	r.level = 3;
-	r.summary = summary;
-	write_seed(dir, "report", s, &m);
-	kairan__v1__receipt__init(&rc);
-	memset(dig, 5, sizeof(dig));
-	m.body_case = KAIRAN__V1__MESSAGE__BODY_RECEIPT;
-	m.receipt = &rc;
-	m.n_recipients = 1;
-	rc.ref_id.data = iid;
-	rc.ref_id.len = 16;
-	rc.ref_digest.data = dig;
-	rc.ref_digest.len = 32;
-	rc.state = KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED;
-	rc.by = by;
-	write_seed(dir, "receipt", s, &m);
-	signer_free(s);
 }
 
 int

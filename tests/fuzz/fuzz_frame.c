@@ -5,8 +5,9 @@
  * frame_encode_envelope (tag and length written by hand) is byte for byte
  * what protobuf-c would write.
  *
- * With KAIRAN_FUZZ_SEED_DIR set, LLVMFuzzerInitialize writes a few valid
- * frames there (tests/fuzz/run.sh uses it to seed the corpus).
+ * With KAIRAN_FUZZ_SEED_DIR set, LLVMFuzzerInitialize writes seed frames
+ * there: Hellos, Accepted, a Refused of every reason, and an Envelope frame
+ * around every seed message of seeds.c (tests/fuzz/run.sh seeds).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,56 +16,106 @@
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
 #include "kairan/kairan.h"
+#include "seeds.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Writes the frame in buf (no headroom) and frees it. */
 static void
-write_seed(const char *dir, const char *name, const uint8_t *buf, size_t len)
+put(const char *dir, const char *name, int rc, uint8_t *buf, size_t len)
 {
-	char path[4096];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "wb")) == NULL)
+	if (rc != 0)
 		return;
-	fwrite(buf, 1, len, fp);
-	fclose(fp);
+	(void)seed_write(dir, name, buf, len);
+	free(buf);
+}
+
+/*
+ * A seed message inside an Envelope frame. The signature and certificate
+ * are filler: frame_decode checks only their bounds (the envelope harness
+ * has the real ones).
+ */
+static void
+emit(const char *name, const Message *m, void *arg)
+{
+	static uint8_t sig[70], cert[64];
+	Envelope env = KAIRAN__V1__ENVELOPE__INIT;
+	ProtobufCBinaryData chain[1];
+	uint8_t *msg, *e, *buf;
+	size_t msglen, elen, len;
+	char fname[80];
+
+	if (message_encode(m, &msg, &msglen) != 0)
+		return;
+	memset(sig, 0x30, sizeof(sig));
+	memset(cert, 0x30, sizeof(cert));
+	env.message.data = msg;
+	env.message.len = msglen;
+	env.signature.data = sig;
+	env.signature.len = sizeof(sig);
+	chain[0].data = cert;
+	chain[0].len = sizeof(cert);
+	env.cert_chain = chain;
+	env.n_cert_chain = 1;
+	elen = kairan__v1__envelope__get_packed_size(&env);
+	if ((e = malloc(elen)) != NULL) {
+		kairan__v1__envelope__pack(&env, e);
+		snprintf(fname, sizeof(fname), "envelope-%s", name);
+		put(arg, fname, frame_encode_envelope(e, elen, 0, &buf, &len),
+		    buf, len);
+		free(e);
+	}
+	free(msg);
+}
+
+static void
+seeds(const char *dir)
+{
+	static const uint8_t id[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+	    13, 14, 15, 16 };
+	static const struct {
+		const char	*name, *entity, *software;
+	} hellos[] = {
+		{ "hello-node", "452017", "kairan-node/0.1" },
+		{ "hello-relay", "relay-45", "kairan-relay/0.1 (宮崎県)" },
+		{ "hello-national", "mic", "" },
+		{ "hello-bad-checkdigit", "452018", "kairan-node/0.1" },
+		{ "hello-bad-software-newline", "452017",
+		    "kairan-node/0.1\naccepted id=00" },
+		{ "hello-bad-software-escape", "452017", "\x1b]0;x\x07" },
+	};
+	uint8_t *buf;
+	size_t len, i;
+	int r;
+	char name[64];
+
+	for (i = 0; i < sizeof(hellos) / sizeof(hellos[0]); i++)
+		put(dir, hellos[i].name, frame_encode_hello(hellos[i].entity,
+		    hellos[i].software, 0, &buf, &len), buf, len);
+	put(dir, "accepted", frame_encode_accepted(id, 16, 0, &buf, &len),
+	    buf, len);
+	put(dir, "bad-accepted-short", frame_encode_accepted(id, 15, 0, &buf,
+	    &len), buf, len);
+	for (r = 1; r <= 10; r++) {
+		snprintf(name, sizeof(name), "refused-%s",
+		    frame_reason_name(r));
+		put(dir, name, frame_encode_refused(r == 1 ? NULL : id, 16, r,
+		    "report.level: must be 0..3, got 7", 0, &buf, &len), buf,
+		    len);
+	}
+	seed_messages("452017", emit, (void *)(uintptr_t)dir);
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const uint8_t id[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-	    13, 14, 15, 16 };
-	static const uint8_t env[] = { 0x0a, 0x02, 0x08, 0x01, 0x12, 0x01,
-	    0x30, 0x1a, 0x01, 0x30 };
 	const char *dir = getenv("KAIRAN_FUZZ_SEED_DIR");
-	uint8_t *buf;
-	size_t len;
 
 	(void)argc;
 	(void)argv;
-	if (dir == NULL)
-		return 0;
-	if (frame_encode_hello("452017", "kairan-node/0.1", 0, &buf, &len) ==
-	    0) {
-		write_seed(dir, "hello", buf, len);
-		free(buf);
-	}
-	if (frame_encode_accepted(id, 16, 0, &buf, &len) == 0) {
-		write_seed(dir, "accepted", buf, len);
-		free(buf);
-	}
-	if (frame_encode_refused(id, 16, 8, "report.level: must be 0..3", 0,
-	    &buf, &len) == 0) {
-		write_seed(dir, "refused", buf, len);
-		free(buf);
-	}
-	if (frame_encode_envelope(env, sizeof(env), 0, &buf, &len) == 0) {
-		write_seed(dir, "envelope", buf, len);
-		free(buf);
-	}
+	if (dir != NULL)
+		seeds(dir);
 	return 0;
 }
 

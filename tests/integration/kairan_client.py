@@ -7,6 +7,7 @@ protocol, not a library."""
 import asyncio
 import hashlib
 import os
+import socket
 import ssl
 import time
 
@@ -98,7 +99,7 @@ class Client:
     synchronously (each call runs our own asyncio loop until it is done)."""
 
     def __init__(self, url, pki, ident=None, cert=True, hello=True,
-                 ca=None):
+                 ca=None, rcvbuf=None):
         self.loop = asyncio.new_event_loop()
         self.ident = ident
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -106,7 +107,21 @@ class Client:
         ctx.load_verify_locations(str(ca or pki.ca))
         if cert and ident is not None:
             ctx.load_cert_chain(ident.chain_file, ident.key_file)
+        sock = None
+        if rcvbuf is not None:
+            # a small receive buffer: a client that does not read makes
+            # the relay's writes back up after a few kilobytes
+            host, port = url.split("//", 1)[1].rstrip("/").rsplit(":", 1)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.connect((host, int(port)))
+
         async def connect():
+            if sock is not None:
+                return await websockets.connect(
+                    url, ssl=ctx, sock=sock, server_hostname=host,
+                    subprotocols=["kairan.v1"], max_size=None,
+                    ping_interval=None, open_timeout=10)
             return await websockets.connect(
                 url, ssl=ctx, subprotocols=["kairan.v1"], max_size=None,
                 ping_interval=None, open_timeout=10)
@@ -123,6 +138,20 @@ class Client:
 
     def send_raw(self, data):
         self._run(self.ws.send(data))
+
+    def send_burst(self, payloads):
+        """Writes many binary messages with ONE write to the connection, as
+        a load generator that batches does: TLS then packs about sixteen
+        envelopes into each record, so the relay's TLS layer holds
+        decrypted bytes it has not handed on yet."""
+        from websockets.frames import Frame, Opcode
+        raw = b"".join(Frame(Opcode.BINARY, p).serialize(mask=True)
+                       for p in payloads)
+        self.ws.transport.write(raw)
+
+        async def drained():
+            await self.ws.drain()
+        self._run(drained(), timeout=60)
 
     def send_frame(self, frame):
         self.send_raw(frame.SerializeToString())

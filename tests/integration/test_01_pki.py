@@ -132,7 +132,9 @@ def test_fixture_pki(tmp_path):
             assert (out / "entities" / e / f).exists(), (e, f)
     cases = {"pref13-by-45", "expired", "notyet", "revoked", "unknown-root",
              "wrong-role", "no-ou", "two-cn", "bad-checkdigit", "handmade",
-             "national-for-code", "relay-wrong-ca"}
+             "national-for-code", "relay-wrong-ca", "relay-role-code",
+             "relay-role-national", "node-role-relay-name",
+             "operator-role-code"}
     assert {p.name for p in (out / "bad").iterdir()} == cases
     v = lambda c: verify(out, out / "bad" / c / "cert.pem", crl=True)
     assert "error 10" in v("expired").stdout + v("expired").stderr

@@ -75,6 +75,11 @@ bad two-cn "/O=kairan/OU=node/CN=453838/CN=454028" "$tmp/ca-45"
 bad bad-checkdigit "/O=kairan/OU=node/CN=452018" "$tmp/ca-45"
 bad national-for-code "/O=kairan/OU=node/CN=452017" "$tmp/ca-national"
 bad relay-wrong-ca "/O=kairan/OU=relay/CN=relay-13" "$tmp/ca-45"
+# the role must fit the name (a node passing for a relay, and back)
+bad relay-role-code "/O=kairan/OU=relay/CN=452017" "$tmp/ca-45"
+bad relay-role-national "/O=kairan/OU=relay/CN=nisc" "$tmp/ca-national"
+bad node-role-relay-name "/O=kairan/OU=node/CN=relay-45" "$tmp/ca-45"
+bad operator-role-code "/O=kairan/OU=operator/CN=452017" "$tmp/ca-45"
 
 # handmade: exactly the commands of certs/README.md, "by hand".
 d="$tmp/bad/handmade"

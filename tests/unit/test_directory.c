@@ -232,6 +232,23 @@ test_malformed_directories(void **state)
 	refused("{\"format\":", "bad.json:1:");
 }
 
+/* A file that cannot be opened: the path and the system's reason. */
+static void
+test_open_errors(void **state)
+{
+	char err[512], want[600];
+
+	(void)state;
+	assert_null(directory_load("/nonexistent/directory.json", err,
+	    sizeof(err)));
+	assert_string_equal(err, "cannot open /nonexistent/directory.json: No "
+	    "such file or directory");
+	assert_null(directory_load(tmpdir, err, sizeof(err)));
+	snprintf(want, sizeof(want), "cannot open %s: Is a directory",
+	    tmpdir);
+	assert_string_equal(err, want);
+}
+
 int
 main(void)
 {
@@ -242,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_expand_errors_name_the_item),
 		cmocka_unit_test(test_malformed_directories),
+		cmocka_unit_test(test_open_errors),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -48,9 +48,15 @@ test_bad_check_digit(void **state)
 	(void)state;
 	assert_false(entity_is_code("452018"));
 	assert_false(entity_valid("452018", err, sizeof(err)));
-	assert_non_null(strstr(err, "bad check digit in 452018"));
+	assert_string_equal(err, "452018: bad check digit 8, expected 7 "
+	    "(452017)");
 	assert_false(entity_valid("131084", err, sizeof(err)));
-	assert_non_null(strstr(err, "bad check digit"));
+	assert_string_equal(err, "131084: bad check digit 4, expected 3 "
+	    "(131083)");
+	/* 宮崎県 itself, one digit off */
+	assert_false(entity_valid("450009", err, sizeof(err)));
+	assert_string_equal(err, "450009: bad check digit 9, expected 6 "
+	    "(450006)");
 }
 
 static void

@@ -212,7 +212,7 @@ static void
 test_all_good_signers(void **state)
 {
 	static const char *ids[] = { "450006", "452025", "131083", "131024",
-	    "mic", "nisc", "relay-45", "relay-13", "ops-45" };
+	    "mic", "nisc", "relay-45", "relay-13" };
 	struct signer *s;
 	struct envelope_info info;
 	uint8_t *buf;
@@ -367,6 +367,16 @@ test_bad_certificates(void **state)
 		    "issued by CA national" },
 		{ "bad/wrong-role", REASON(BAD_CERTIFICATE), "OU" },
 		{ "bad/no-ou", REASON(BAD_CERTIFICATE), "no OU" },
+		/* the role must fit the name */
+		{ "bad/relay-role-code", REASON(BAD_CERTIFICATE),
+		    "envelope.cert_chain: certificate 452017: role relay needs "
+		    "a relay-PP name" },
+		{ "bad/relay-role-national", REASON(BAD_CERTIFICATE),
+		    "certificate nisc: role relay needs a relay-PP name" },
+		{ "bad/node-role-relay-name", REASON(BAD_CERTIFICATE),
+		    "certificate relay-45: role node needs a 6-digit code" },
+		{ "bad/operator-role-code", REASON(BAD_CERTIFICATE),
+		    "certificate 452017: role operator needs a name of its own" },
 	};
 	struct signer *s;
 	uint8_t *buf;
@@ -380,6 +390,31 @@ test_bad_certificates(void **state)
 		free(buf);
 		signer_free(s);
 	}
+}
+
+/*
+ * An operator's certificate is a valid certificate, but never the signer of
+ * a message: refused as NOT_AUTHORIZED, at the current time (through the
+ * verification cache, twice) and as of a given time.
+ */
+static void
+test_operator_never_signs(void **state)
+{
+	struct signer *s;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	s = signer_dir("entities/ops-45");
+	buf = seal(s, "ops-45", &len, NULL);
+	expect_refused(buf, len, 0, REASON(NOT_AUTHORIZED),
+	    "envelope.cert_chain: certificate ops-45 has role operator, which "
+	    "may not sign messages");
+	expect_refused(buf, len, 0, REASON(NOT_AUTHORIZED), "role operator");
+	expect_refused(buf, len, message_now_ms(), REASON(NOT_AUTHORIZED),
+	    "role operator");
+	free(buf);
+	signer_free(s);
 }
 
 /*
@@ -758,6 +793,37 @@ test_signer_errors(void **state)
 	unlink(path);
 }
 
+/*
+ * A file that cannot be opened is named with the system's reason, not
+ * "BIO routines::system lib" (tests run as root, who reads any mode: a
+ * missing file and a directory stand in for an unreadable one).
+ */
+static void
+test_signer_open_errors(void **state)
+{
+	char err[512], dir[] = "/tmp/kairan-test-signer-XXXXXX", want[600];
+
+	(void)state;
+	assert_null(signer_new("/nonexistent/chain.pem",
+	    fx("entities/452017/key.pem"), err, sizeof(err)));
+	assert_string_equal(err, "cannot open /nonexistent/chain.pem: No such "
+	    "file or directory");
+	assert_null(signer_new(fx("entities/452017/chain.pem"),
+	    "/nonexistent/key.pem", err, sizeof(err)));
+	assert_string_equal(err, "cannot open /nonexistent/key.pem: No such "
+	    "file or directory");
+	assert_non_null(mkdtemp(dir));
+	assert_null(signer_new(dir, fx("entities/452017/key.pem"), err,
+	    sizeof(err)));
+	snprintf(want, sizeof(want), "cannot open %s: Is a directory", dir);
+	assert_string_equal(err, want);
+	assert_null(signer_new(fx("entities/452017/chain.pem"), dir, err,
+	    sizeof(err)));
+	assert_string_equal(err, want);
+	assert_null(strstr(err, "BIO"));
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -768,6 +834,7 @@ main(void)
 		cmocka_unit_test(test_another_key),
 		cmocka_unit_test(test_sender_mismatch),
 		cmocka_unit_test(test_bad_certificates),
+		cmocka_unit_test(test_operator_never_signs),
 		cmocka_unit_test(test_bad_cn_signer),
 		cmocka_unit_test(test_now),
 		cmocka_unit_test(test_bounds_and_der),
@@ -776,6 +843,7 @@ main(void)
 		cmocka_unit_test(test_through_frame),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_signer_errors),
+		cmocka_unit_test(test_signer_open_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

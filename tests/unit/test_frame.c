@@ -95,7 +95,7 @@ test_hello_bad_entity(void **state)
 	(void)state;
 	assert_int_equal(frame_encode_hello("452018", "x", 0, &buf, &len), 0);
 	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
-	    "hello.entity: bad check digit in 452018");
+	    "hello.entity: 452018: bad check digit 8, expected 7 (452017)");
 	free(buf);
 	assert_int_equal(frame_encode_hello("", "x", 0, &buf, &len), 0);
 	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
@@ -173,6 +173,73 @@ test_hello_software(void **state)
 	p[2] = '\0';
 	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
 	    "hello.software: embedded NUL");
+	free(buf);
+}
+
+/* A peer's strings end up in log lines: no control characters in them. */
+static void
+test_frame_control_characters(void **state)
+{
+	static const struct {
+		int		 refused;	/* 0: in Hello.software */
+		const char	*s, *want;
+	} bad[] = {
+		{ 0, "kairan-node/0.1\naccepted id=00",
+		    "hello.software: control character U+000A at byte 15" },
+		{ 0, "x\x1b[2J", "hello.software: control character U+001B "
+		    "at byte 1" },
+		{ 0, "a\tb", "hello.software: control character U+0009 at "
+		    "byte 1" },		/* a short string: no tab either */
+		{ 0, "ab\xe2\x80\xae", "hello.software: bidi override U+202E "
+		    "at byte 2" },
+		{ 1, "kairan-node/0.1\naccepted id=00",
+		    "refused.detail: control character U+000A at byte 15" },
+		{ 1, "\xc2\x9b", "refused.detail: control character U+009B at "
+		    "byte 0" },
+		{ 1, "a\x7f", "refused.detail: control character U+007F at "
+		    "byte 1" },
+		{ 1, "\xe2\x81\xa6x", "refused.detail: bidi override U+2066 at "
+		    "byte 0" },
+	};
+	static char ent[] = "452017";
+	Kairan__V1__Hello h;
+	Kairan__V1__Refused r;
+	char str[64];
+	uint8_t *buf;
+	size_t len, i;
+	Frame f, *d;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(str, sizeof(str), "%s", bad[i].s);
+		kairan__v1__frame__init(&f);
+		if (bad[i].refused) {
+			kairan__v1__refused__init(&r);
+			r.reason = REASON(OVERLOADED);
+			r.detail = str;
+			f.kind_case = KAIRAN__V1__FRAME__KIND_REFUSED;
+			f.refused = &r;
+		} else {
+			kairan__v1__hello__init(&h);
+			h.entity = ent;
+			h.version = 1;
+			h.software = str;
+			f.kind_case = KAIRAN__V1__FRAME__KIND_HELLO;
+			f.hello = &h;
+		}
+		buf = pack(&f, &len);
+		expect_refused(buf, len, KAIRAN_MAX_FRAME,
+		    REASON(INVALID_FIELD), bad[i].want);
+		free(buf);
+	}
+
+	/* our own encoder escapes them, so what we send always decodes */
+	assert_int_equal(frame_encode_refused(ID, 16, REASON(INVALID_FIELD),
+	    "report.title: \x1b[2J\nbad\xe2\x80\xae\xff", 0, &buf, &len), 0);
+	d = expect_ok(buf, len);
+	assert_string_equal(d->refused->detail,
+	    "report.title: \\x1b[2J\\x0abad\\u202e\\xff");
+	frame_free(d);
 	free(buf);
 }
 
@@ -552,6 +619,7 @@ main(void)
 		cmocka_unit_test(test_hello_bad_entity),
 		cmocka_unit_test(test_hello_version),
 		cmocka_unit_test(test_hello_software),
+		cmocka_unit_test(test_frame_control_characters),
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_refused_detail_checks),

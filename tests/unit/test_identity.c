@@ -1,5 +1,5 @@
 /*
- * Unit tests of identity: roles, the single CN / OU, the leaf profile, the
+ * Unit tests of identity: roles and the names they fit, the single CN / OU, the leaf profile, the
  * CA names and the prefecture rule, on the fixture PKI (KAIRAN_FIXTURES)
  * and on certificates built in memory for what a CA would never issue
  * (embedded NUL, a CA as leaf, no digitalSignature); and identity_from_ssl
@@ -189,8 +189,8 @@ test_name_field(void **state)
  * by ca, with cn (cnlen bytes), OU node, and the given extensions.
  */
 static X509 *
-make_leaf(X509 *ca, const char *cn, int cnlen, const char *bc,
-    const char *ku, EVP_PKEY **keyp)
+make_leaf_ou(X509 *ca, const char *cn, int cnlen, const char *ou,
+    const char *bc, const char *ku, EVP_PKEY **keyp)
 {
 	X509 *x;
 	X509_NAME *n;
@@ -208,7 +208,7 @@ make_leaf(X509 *ca, const char *cn, int cnlen, const char *bc,
 	X509_set_pubkey(x, k);
 	n = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8,
-	    (const unsigned char *)"node", -1, -1, 0);
+	    (const unsigned char *)ou, -1, -1, 0);
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
 	    (const unsigned char *)cn, cnlen, -1, 0);
 	X509_set_issuer_name(x, X509_get_subject_name(ca));
@@ -230,6 +230,21 @@ make_leaf(X509 *ca, const char *cn, int cnlen, const char *bc,
 	else
 		EVP_PKEY_free(k);
 	return x;
+}
+
+static X509 *
+make_leaf(X509 *ca, const char *cn, int cnlen, const char *bc,
+    const char *ku, EVP_PKEY **keyp)
+{
+	return make_leaf_ou(ca, cn, cnlen, "node", bc, ku, keyp);
+}
+
+/* A leaf of the right profile with the given CN and role. */
+static X509 *
+make_leaf_role(X509 *ca, const char *cn, const char *ou)
+{
+	return make_leaf_ou(ca, cn, -1, ou, "critical,CA:FALSE",
+	    "critical,digitalSignature", NULL);
 }
 
 static void
@@ -278,8 +293,7 @@ test_built_leaves(void **state)
 	assert_non_null(strstr(err, "digitalSignature"));
 	X509_free(x);
 	/* a relay of a prefecture that does not exist */
-	x = make_leaf(ca, "relay-99", -1, "critical,CA:FALSE",
-	    "critical,digitalSignature", NULL);
+	x = make_leaf_role(ca, "relay-99", "relay");
 	assert_int_equal(identity_from_cert(x, ca, &who, err, sizeof(err)),
 	    -1);
 	assert_non_null(strstr(err, "no such prefecture"));
@@ -315,6 +329,50 @@ test_built_leaves(void **state)
 		X509_free(x);
 		X509_free(root);
 	}
+	X509_free(ca);
+}
+
+/* The role fits the name: relay only for relay-*, node never for relay-*. */
+static void
+test_role_fits_name(void **state)
+{
+	struct identity who;
+	X509 *ca, *x;
+	char err[512];
+
+	(void)state;
+	expect_refused("bad/relay-role-code",
+	    "certificate 452017: role relay needs a relay-PP name");
+	expect_refused("bad/relay-role-national",
+	    "certificate nisc: role relay needs a relay-PP name");
+	expect_refused("bad/node-role-relay-name",
+	    "certificate relay-45: role node needs a 6-digit code or a "
+	    "national body's name, not relay-*");
+	expect_refused("bad/operator-role-code",
+	    "certificate 452017: role operator needs a name of its own, not a "
+	    "code or relay-*");
+	/* the good ones of each role still pass */
+	assert_int_equal(from_dir("entities/relay-13", &who, err,
+	    sizeof(err)), 0);
+	assert_int_equal(who.role, ROLE_RELAY);
+	assert_int_equal(from_dir("entities/nisc", &who, err, sizeof(err)), 0);
+	assert_int_equal(who.role, ROLE_NODE);
+	assert_int_equal(from_dir("entities/ops-45", &who, err, sizeof(err)),
+	    0);
+	assert_int_equal(who.role, ROLE_OPERATOR);
+	/* the national relay is a relay-* name issued by national */
+	ca = load_cert("ca-national/ca.pem");
+	x = make_leaf_role(ca, "relay-mic", "relay");
+	if (identity_from_cert(x, ca, &who, err, sizeof(err)) != 0)
+		fail_msg("relay-mic refused: %s", err);
+	assert_int_equal(who.role, ROLE_RELAY);
+	X509_free(x);
+	x = make_leaf_role(ca, "mic", "relay");
+	assert_int_equal(identity_from_cert(x, ca, &who, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "certificate mic: role relay needs a "
+	    "relay-PP name");
+	X509_free(x);
 	X509_free(ca);
 }
 
@@ -430,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_fixture_rules),
+		cmocka_unit_test(test_role_fits_name),
 		cmocka_unit_test(test_name_field),
 		cmocka_unit_test(test_built_leaves),
 		cmocka_unit_test(test_from_ssl),

@@ -1,5 +1,6 @@
 /*
- * Unit tests of message: ids, hex, strict UTF-8, and every validation rule
+ * Unit tests of message: ids, hex, strict UTF-8, the characters refused in
+ * every kind of string (control, DEL, C1, bidi overrides), and every validation rule
  * of Message, IncidentReport and Receipt, each broken on purpose.
  */
 #include <stdarg.h>
@@ -194,7 +195,7 @@ test_id_and_sender(void **state)
 	expect_invalid(&t.m, "id: must be 16 bytes, got 0");
 	tmsg_init(&t);
 	t.m.sender = bad;
-	expect_invalid(&t.m, "sender: bad check digit in 452018");
+	expect_invalid(&t.m, "sender: 452018: bad check digit 8, expected 7 (452017)");
 	t.m.sender = empty;
 	expect_invalid(&t.m, "sender: empty");
 }
@@ -443,6 +444,183 @@ test_invalid_utf8_fields(void **state)
 	expect_invalid(&t.m, "receipt.note: invalid UTF-8");
 }
 
+/*
+ * One character of every class the protocol refuses, as it stands in a
+ * string ("ab" before it, so the offset is 2), with the error it must give.
+ */
+static const struct {
+	const char	*s;
+	const char	*want;		/* after "FIELD: " */
+} refused[] = {
+	{ "ab\x1b[2J", "control character U+001B at byte 2" },	/* ESC: CSI */
+	{ "ab\x07", "control character U+0007 at byte 2" },	/* BEL */
+	{ "ab\r", "control character U+000D at byte 2" },	/* CR */
+	{ "ab\x1f", "control character U+001F at byte 2" },
+	{ "ab\x7f", "control character U+007F at byte 2" },	/* DEL */
+	{ "ab\xc2\x80", "control character U+0080 at byte 2" },	/* C1 */
+	{ "ab\xc2\x9b" "2J", "control character U+009B at byte 2" },	/* CSI */
+	{ "ab\xc2\x9d", "control character U+009D at byte 2" },	/* OSC */
+	{ "ab\xc2\x9f", "control character U+009F at byte 2" },
+	{ "ab\xe2\x80\xaa", "bidi override U+202A at byte 2" },
+	{ "ab\xe2\x80\xae", "bidi override U+202E at byte 2" },	/* RLO */
+	{ "ab\xe2\x81\xa6", "bidi override U+2066 at byte 2" },
+	{ "ab\xe2\x81\xa9", "bidi override U+2069 at byte 2" },
+};
+
+/*
+ * Puts every refused character into *slot (field `field` of t's message)
+ * and expects the error naming field and character; \n and \t are refused
+ * too unless the field is a long text. Restores *slot.
+ */
+static void
+expect_chars_refused(struct tmsg *t, char **slot, const char *field,
+    int text)
+{
+	char *saved = *slot, want[256], s[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(s, sizeof(s), "%s", refused[i].s);
+		*slot = s;
+		snprintf(want, sizeof(want), "%s: %s", field, refused[i].want);
+		expect_invalid(&t->m, want);
+	}
+	snprintf(s, sizeof(s), "line 1\nline 2\tend");
+	*slot = s;
+	if (text)
+		expect_valid(&t->m);
+	else {
+		snprintf(want, sizeof(want), "%s: control character U+000A at "
+		    "byte 6", field);
+		expect_invalid(&t->m, want);
+		snprintf(s, sizeof(s), "tab\there");
+		snprintf(want, sizeof(want), "%s: control character U+0009 at "
+		    "byte 3", field);
+		expect_invalid(&t->m, want);
+	}
+	*slot = saved;
+	expect_valid(&t->m);
+}
+
+static void
+test_control_characters(void **state)
+{
+	struct tmsg t;
+	static char *list[2];
+	static char item[] = "x";
+
+	(void)state;
+	/* short strings: names, titles, phones, list entries */
+	tmsg_init(&t);
+	expect_chars_refused(&t, &t.r.title, "report.title", 0);
+	expect_chars_refused(&t, &t.c.name, "report.contact.name", 0);
+	expect_chars_refused(&t, &t.c.organization,
+	    "report.contact.organization", 0);
+	expect_chars_refused(&t, &t.c.phone, "report.contact.phone", 0);
+	expect_chars_refused(&t, &t.c.after_hours_phone,
+	    "report.contact.after_hours_phone", 0);
+	expect_chars_refused(&t, &t.c.fax, "report.contact.fax", 0);
+	expect_chars_refused(&t, &t.c.email, "report.contact.email", 0);
+	expect_chars_refused(&t, &t.c.hours, "report.contact.hours", 0);
+	expect_chars_refused(&t, &t.subtypes[1], "report.subtypes[1]", 0);
+	list[0] = item;
+	list[1] = item;
+	t.r.affected_services = list;
+	t.r.n_affected_services = 2;
+	expect_chars_refused(&t, &list[1], "report.affected_services[1]", 0);
+	t.r.affected_services = NULL;
+	t.r.n_affected_services = 0;
+	t.r.affected_systems = list;
+	t.r.n_affected_systems = 2;
+	expect_chars_refused(&t, &list[0], "report.affected_systems[0]", 0);
+	t.r.affected_systems = NULL;
+	t.r.n_affected_systems = 0;
+	expect_chars_refused(&t, &t.a.name, "report.attachments[0].name", 0);
+	expect_chars_refused(&t, &t.a.media_type,
+	    "report.attachments[0].media_type", 0);
+	/* sender and recipients: refused for the character, not the syntax */
+	expect_chars_refused(&t, &t.m.sender, "sender", 0);
+	expect_chars_refused(&t, &t.recips[2], "recipients[2]", 0);
+	/* long texts: \n and \t are fine, the rest is not */
+	expect_chars_refused(&t, &t.r.summary, "report.summary", 1);
+	expect_chars_refused(&t, &t.r.location, "report.location", 1);
+	expect_chars_refused(&t, &t.r.cause, "report.cause", 1);
+	expect_chars_refused(&t, &t.r.damage, "report.damage", 1);
+	expect_chars_refused(&t, &t.r.response, "report.response", 1);
+	expect_chars_refused(&t, &t.r.prevention, "report.prevention", 1);
+	expect_chars_refused(&t, &t.r.external_response,
+	    "report.external_response", 1);
+	expect_chars_refused(&t, &t.r.other, "report.other", 1);
+	/* receipts: by is short, note a text, subject an entity id */
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED;
+	t.rc.by = S_CNAME;
+	expect_chars_refused(&t, &t.rc.by, "receipt.by", 0);
+	expect_chars_refused(&t, &t.rc.note, "receipt.note", 1);
+	expect_chars_refused(&t, &t.rc.subject, "receipt.subject", 0);
+}
+
+/* Next to the refused ones: what is still allowed, and the exact offsets. */
+static void
+test_control_character_edges(void **state)
+{
+	struct tmsg t;
+	static char ok[] = "a b\xc2\xa0" "c\xe2\x80\xaf" "d\xe2\x81\xa5"
+	    "e\xe2\x80\xa9" "宮崎市～①";		/* U+00A0, U+202F, U+2065 */
+	static char late[] = "宮崎市の職員端末\xe2\x80\xae";
+	static char first[] = "\x1b]0;title\x07";
+	static char summary[] = "第1報\n\n1. 概要\n\t端末が感染。\n";
+	char err[256];
+
+	(void)state;
+	tmsg_init(&t);
+	t.r.title = ok;
+	expect_valid(&t.m);
+	t.r.title = first;
+	expect_invalid(&t.m, "report.title: control character U+001B at "
+	    "byte 0");
+	t.r.title = S_TITLE;
+	t.r.summary = late;	/* 8 characters of 3 bytes each before it */
+	expect_invalid(&t.m, "report.summary: bidi override U+202E at byte 24");
+	t.r.summary = summary;
+	expect_valid(&t.m);
+	/* the function itself, on a length with a NUL inside */
+	assert_int_equal(message_check_chars("f", "a\0b", 3, 0, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "f: control character U+0000 at byte 1");
+	assert_int_equal(message_check_chars("f", "a\0b", 3,
+	    MESSAGE_TEXT_MULTILINE, err, sizeof(err)), -1);
+	assert_int_equal(message_check_chars("f", "a\xc0\xaf", 3, 0, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "f: invalid UTF-8 at byte 1");
+	assert_int_equal(message_check_chars("f", NULL, 0, 0, err,
+	    sizeof(err)), 0);
+}
+
+/* The rule holds for what arrives on the wire, with INVALID_FIELD. */
+static void
+test_control_characters_decoded(void **state)
+{
+	struct tmsg t;
+	static char esc[] = "\x1b[2J【訂正】本件は誤報です";
+	uint8_t *buf;
+	size_t len;
+	int reason = 0;
+	char err[256];
+
+	(void)state;
+	tmsg_init(&t);
+	t.r.summary = esc;
+	assert_int_equal(message_encode(&t.m, &buf, &len), 0);
+	assert_null(message_decode_reason(buf, len, &reason, err,
+	    sizeof(err)));
+	assert_int_equal(reason, REASON(INVALID_FIELD));
+	assert_string_equal(err, "report.summary: control character U+001B "
+	    "at byte 0");
+	free(buf);
+}
+
 /* A NUL inside a string on the wire is refused, not silently truncated. */
 static void
 test_embedded_nul_on_wire(void **state)
@@ -525,7 +703,7 @@ test_receipt_fields(void **state)
 	tmsg_receipt(&t);
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__REJECTED;
 	t.rc.subject = badsubj;
-	expect_invalid(&t.m, "receipt.subject: bad check digit in 452018");
+	expect_invalid(&t.m, "receipt.subject: 452018: bad check digit 8, expected 7 (452017)");
 }
 
 /* protobuf-c keeps enum numbers it does not know: they must be refused. */
@@ -638,6 +816,9 @@ main(void)
 		cmocka_unit_test(test_string_limits),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_invalid_utf8_fields),
+		cmocka_unit_test(test_control_characters),
+		cmocka_unit_test(test_control_character_edges),
+		cmocka_unit_test(test_control_characters_decoded),
 		cmocka_unit_test(test_embedded_nul_on_wire),
 		cmocka_unit_test(test_attachments),
 		cmocka_unit_test(test_receipt_fields),

@@ -1,7 +1,10 @@
 /*
  * test_node_form: the 報告様式 rendering: every numbered item present, the
  * 訓練 banner at top and bottom for exercises (テスト for tests, none for
- * real reports), times in JST, unknown items shown as 未記入.
+ * real reports), times in JST, unknown items shown as 未記入; control
+ * characters, OSC sequences and bidi overrides in the report's strings
+ * (old data, another implementation) shown as visible escapes, a newline
+ * in a one-line field unable to start a line of its own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,6 +180,40 @@ test_unfilled(void **state)
 }
 
 static void
+test_escaped(void **state)
+{
+	IncidentReport r = KAIRAN__V1__INCIDENT_REPORT__INIT;
+	Kairan__V1__Contact k = KAIRAN__V1__CONTACT__INIT;
+	char *subtypes[] = { "ウイルス\x1b[31m" };
+	char *s;
+
+	(void)state;
+	r.category = KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER;
+	r.title = "本物\n報告区分: 収束宣言";
+	r.summary = "\x1b[2J\x1b]0;偽\x07【訂正】本件は誤報です\n"
+	    "二行目\t\xe2\x80\xae反転";
+	r.subtypes = subtypes;
+	r.n_subtypes = 1;
+	k.name = "担当\xc2\x9b者";	/* C1 CSI, U+009B */
+	r.contact = &k;
+	s = render(&r, KAIRAN__V1__STATUS__ACTUAL);
+	if (strchr(s, 0x1b) != NULL || strchr(s, 0x07) != NULL ||
+	    strstr(s, "\xe2\x80\xae") != NULL ||
+	    strstr(s, "\xc2\x9b") != NULL)
+		fail_msg("raw control in:\n%s", s);
+	assert_non_null(strstr(s, "件名: 本物\\x0a報告区分: 収束宣言\n"));
+	assert_non_null(strstr(s, "　　\\x1b[2J\\x1b]0;偽\\x07【訂正】本件は"
+	    "誤報です\n"));
+	/* A long text keeps its lines and tabs, escapes the rest. */
+	assert_non_null(strstr(s, "　　二行目\t\\u202e反転\n"));
+	assert_non_null(strstr(s, "ウイルス\\x1b[31m"));
+	assert_non_null(strstr(s, "担当\\u009b者"));
+	/* Only the form's own line says 報告区分. */
+	assert_true(count(s, "\n報告区分: ") == 1);
+	free(s);
+}
+
+static void
 test_not_a_report(void **state)
 {
 	Message m = KAIRAN__V1__MESSAGE__INIT;
@@ -192,6 +229,7 @@ main(void)
 		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_exercise_banner),
 		cmocka_unit_test(test_unfilled),
+		cmocka_unit_test(test_escaped),
 		cmocka_unit_test(test_not_a_report),
 	};
 

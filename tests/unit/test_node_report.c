@@ -2,7 +2,10 @@
  * test_node_report: report JSON -> IncidentReport: a full Japanese report
  * with an attachment parses and validates as a Message; every broken field
  * is refused with its name; syntax errors as file:line:column; times;
- * report_to_json round trip. Run under SANITIZE=1 for leaks on failure.
+ * report_to_json round trip; the file as text: a file that cannot be
+ * opened names path and reason, a UTF-8 BOM is skipped, Shift_JIS and
+ * EUC-JP (real bytes, as iconv writes them) are refused with their line
+ * before any JSON parsing. Run under SANITIZE=1 for leaks on failure.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -439,6 +443,131 @@ test_times(void **state)
 	assert_int_equal(report_parse_time("", &ms), -1);
 }
 
+/* The minimal report of send --help, as bytes. */
+#define MINIMAL "{\"category\": \"other\", \"level\": 1,\n"
+
+static void
+test_file_errors(void **state)
+{
+	char path[256], err[512], want[400];
+	const char *denied;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/nope/r.json", dir);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "cannot open %s: No such file or "
+	    "directory", path);
+	assert_string_equal(err, want);
+
+	/* Root reads any mode-000 file; a write-only proc file it cannot. */
+	write_file("denied.json", MINIMAL "\"summary\": \"x\"}",
+	    strlen(MINIMAL "\"summary\": \"x\"}"));
+	snprintf(path, sizeof(path), "%s/denied.json", dir);
+	assert_int_equal(chmod(path, 0), 0);
+	denied = path;
+	if (geteuid() == 0)
+		denied = "/proc/sys/vm/drop_caches";
+	if (geteuid() != 0 || access(denied, F_OK) == 0) {
+		assert_null(report_from_file(denied, err, sizeof(err)));
+		snprintf(want, sizeof(want), "cannot open %s: Permission "
+		    "denied", denied);
+		assert_string_equal(err, want);
+	}
+	assert_null(report_from_file(dir, err, sizeof(err)));
+	assert_non_null(strstr(err, "Is a directory"));
+}
+
+static void
+test_bom_accepted(void **state)
+{
+	static const char text[] = "\xEF\xBB\xBF" MINIMAL
+	    "\"summary\": \"標的型攻撃\"}\n";
+	IncidentReport *r;
+	char path[256], err[512];
+
+	(void)state;
+	write_file("bom.json", text, sizeof(text) - 1);
+	snprintf(path, sizeof(path), "%s/bom.json", dir);
+	r = report_from_file(path, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(r->summary, "標的型攻撃");
+	report_free(r);
+}
+
+/* Writes len bytes as name and expects "PATH: not UTF-8 (line L)...". */
+static void
+expect_not_utf8(const char *name, const char *bytes, size_t len, int line)
+{
+	char path[256], err[512], want[400];
+
+	write_file(name, bytes, len);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_null(report_from_file(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not UTF-8 (line %d): save it as "
+	    "UTF-8", path, line);
+	assert_string_equal(err, want);
+}
+
+static void
+test_not_utf8(void **state)
+{
+	/* "標的型攻撃" on line 3, as iconv -t SHIFT_JIS and -t EUC-JP write it. */
+	static const char sjis[] = MINIMAL "\n\"summary\": \"\x95\x57\x93\x49"
+	    "\x8c\x5e\x8d\x55\x8c\x82\"}\n";
+	static const char eucjp[] = MINIMAL "\"summary\": \"\xc9\xb8\xc5\xaa"
+	    "\xb7\xbf\xb9\xb6\xb7\xe2\"}\n";
+	/* A UTF-16LE file starts with FF FE and holds NULs. */
+	static const char utf16[] = "\xFF\xFE{\0}\0";
+
+	(void)state;
+	expect_not_utf8("sjis.json", sjis, sizeof(sjis) - 1, 3);
+	expect_not_utf8("euc.json", eucjp, sizeof(eucjp) - 1, 2);
+	expect_not_utf8("u16.json", utf16, sizeof(utf16) - 1, 1);
+}
+
+/* The template is refused as it is, accepted with summary and level. */
+static void
+test_template(void **state)
+{
+	IncidentReport *r;
+	char err[512], *text;
+	json_t *t, *j;
+	const char *k;
+	json_t *v;
+
+	(void)state;
+	t = report_template();
+	assert_non_null(t);
+	/* Every key of the format, through the JSON text people edit. */
+	text = json_dumps(t, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(t);
+	assert_non_null(text);
+	j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	assert_non_null(j);
+	assert_int_equal(json_object_size(j), 20);
+	json_object_foreach(j, k, v)
+		assert_non_null(strstr(FULL_REPORT, k));
+	assert_null(report_from_json(j, NULL, err, sizeof(err)));
+	assert_string_equal(err, "report.level: missing");
+	json_object_set_new(j, "level", json_integer(2));
+	assert_null(report_from_json(j, NULL, err, sizeof(err)));
+	assert_string_equal(err, "report.summary: must not be empty");
+	json_object_set_new(j, "summary", json_string("庁内LANの障害"));
+	r = report_from_json(j, NULL, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(r->level, 2);
+	assert_int_equal(r->category,
+	    KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER);
+	/* The empty contact is no contact (the form uses the directory's). */
+	assert_null(r->contact);
+	assert_int_equal(r->n_attachments, 0);
+	report_free(r);
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -450,6 +579,10 @@ main(void)
 		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_bom_accepted),
+		cmocka_unit_test(test_not_utf8),
+		cmocka_unit_test(test_template),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

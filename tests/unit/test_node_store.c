@@ -467,6 +467,34 @@ test_receipts(void **state)
 	    &reason), 0);
 	assert_int_equal(state_of(st, a.id, "452025"), STATUS_PENDING);
 
+	/* REJECTED by a node about another recipient: refused, nothing kept */
+	tmsg_receipt(&r, 0x3a, "450006", &a,
+	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, "452025");
+	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+	assert_int_equal(state_of(st, a.id, "452025"), STATUS_PENDING);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_ACKNOWLEDGED);
+	/* ... even about a message we do not have */
+	{
+		struct tmsg other;
+
+		tmsg_report(&other, 0x43, 0x44, 1, "452017", "450006",
+		    "452025", NULL);
+		tmsg_receipt(&r, 0x3b, "450006", &other,
+		    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, "452025");
+		assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+		    &reason), -1);
+		assert_int_equal(reason,
+		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+	}
+	/* a node rejecting for itself: subject empty, or its own id */
+	tmsg_receipt(&r, 0x3c, "452025", &a,
+	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, "452025");
+	assert_int_equal(receipt(st, &r, "452025", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, a.id, "452025"), STATUS_REJECTED);
+
 	/* a relay's REJECTED without subject */
 	tmsg_receipt(&r, 0x38, "relay-45", &a,
 	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, NULL);

@@ -128,7 +128,7 @@ test_errors_name_line_and_key(void **state)
 	expect_error(BASE "id = relay-46\n", 9, "duplicate key");
 	expect_error("[relay]\nid = 452018\n", 2, "id:");
 	expect_error("[relay]\nid = relay-45\n", 1, "missing key \"listen\"");
-	expect_error("[node]\nid = 452017\n", 2, "unknown section [node]");
+	expect_error("[node]\nid = 452017\n", 1, "unknown section [node]");
 	expect_error("[relay]\nid relay-45\n", 2, "syntax error");
 	/* a national relay must say what it serves */
 	expect_error("[relay]\nid = relay-mic\nlisten = 127.0.0.1:1\n"

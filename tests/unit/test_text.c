@@ -116,6 +116,25 @@ test_pad_aligns_by_columns(void **state)
 	free(buf);
 }
 
+/* Long texts: lines kept, each after the first indented, controls escaped. */
+static void
+test_lines_indented(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(fp = open_memstream(&buf, &len));
+	assert_int_equal(text_fputs_lines("一行目\x1b[2J\n\t二行目\n件名: 偽",
+	    "概要: ", "  ", fp), 0);
+	assert_int_equal(text_fputs_lines(NULL, ">", ">", fp), 0);
+	fclose(fp);
+	assert_string_equal(buf, "概要: 一行目\\x1b[2J\n  \t二行目\n"
+	    "  件名: 偽\n>\n");
+	free(buf);
+}
+
 static void
 test_utf8_next(void **state)
 {
@@ -149,6 +168,7 @@ main(void)
 		cmocka_unit_test(test_widths),
 		cmocka_unit_test(test_pad_aligns_by_columns),
 		cmocka_unit_test(test_utf8_next),
+		cmocka_unit_test(test_lines_indented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,166 @@
+/*
+ * labels: the Japanese words of every surface (see kairan/labels.h).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kairan/labels.h"
+#include "kairan.pb-c.h"
+
+const char *
+label_category(int c)
+{
+	switch (c) {
+	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__SYSTEM_OUTAGE:
+		return "情報システムの停止等";
+	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK:
+		return "外部からのサイバー攻撃";
+	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__THEFT_LOSS:
+		return "重要情報の盗難・紛失等";
+	case KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER:
+		return "その他";
+	default:
+		return LABEL_UNKNOWN;
+	}
+}
+
+const char *
+label_phase(int p)
+{
+	switch (p) {
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL:
+		return "第1報";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE:
+		return "続報";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED:
+		return "収束宣言";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL:
+		return "最終報告";
+	default:
+		return LABEL_UNKNOWN;
+	}
+}
+
+const char *
+label_status(int status)
+{
+	switch (status) {
+	case KAIRAN__V1__STATUS__EXERCISE:
+		return "訓練";
+	case KAIRAN__V1__STATUS__TEST:
+		return "テスト";
+	default:
+		return "";
+	}
+}
+
+const char *
+label_status_banner(int status)
+{
+	switch (status) {
+	case KAIRAN__V1__STATUS__EXERCISE:
+		return "【訓練】【訓練】【訓練】 これは訓練です。"
+		    "実際のインシデントではありません。 【訓練】【訓練】【訓練】";
+	case KAIRAN__V1__STATUS__TEST:
+		return "【テスト】【テスト】 これはテストです。"
+		    "実際のインシデントではありません。 【テスト】【テスト】";
+	default:
+		return NULL;
+	}
+}
+
+/* The damage levels of the municipal plans (DESIGN.md §1). */
+const char *
+label_level(uint32_t level)
+{
+	switch (level) {
+	case 0:
+		return "被害なし";
+	case 1:
+		return "軽微な被害";
+	case 2:
+		return "被害は限定的で範囲が特定され、さらなる被害のおそれはない";
+	case 3:
+		return "被害が広範囲に及ぶ、または被害範囲が不明";
+	default:
+		return LABEL_UNKNOWN;
+	}
+}
+
+const char *
+label_determination(int d)
+{
+	switch (d) {
+	case KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__UNDETERMINED:
+		return "調査中（判断未了）";
+	case KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__INCIDENT:
+		return "情報セキュリティインシデントに該当する";
+	case KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__NOT_INCIDENT:
+		return "情報セキュリティインシデントに該当しない";
+	default:
+		return LABEL_UNKNOWN;
+	}
+}
+
+const char *
+label_receipt_state(int state)
+{
+	switch (state) {
+	case KAIRAN__V1__RECEIPT__STATE__DELIVERED:
+		return "配達済";
+	case KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED:
+		return "受理確認";
+	case KAIRAN__V1__RECEIPT__STATE__REJECTED:
+		return "受領拒否";
+	default:
+		return LABEL_UNKNOWN;
+	}
+}
+
+/* Report JSON keys (node/report.h, node/REPORT.md) and their form items. */
+static const struct {
+	const char	*key;
+	const char	*label;
+} fields[] = {
+	{ "title", "件名" },
+	{ "category", "種別" },
+	{ "subtypes", "種別（詳細）" },
+	{ "level", "被害レベル" },
+	{ "occurred_at", "発生日時" },
+	{ "discovered_at", "発見日時" },
+	{ "location", "発生場所" },
+	{ "summary", "概要" },
+	{ "affected_services", "影響を受けたサービス" },
+	{ "affected_systems", "影響を受けたシステム" },
+	{ "cause", "原因" },
+	{ "damage", "被害・影響範囲" },
+	{ "records_affected", "漏えい件数" },
+	{ "is_incident", "インシデントか否かの判断" },
+	{ "response", "対応状況" },
+	{ "prevention", "再発防止策" },
+	{ "external_response", "外部対応" },
+	{ "other", "その他" },
+	{ "contact", "連絡先" },
+	{ "contact.name", "担当" },
+	{ "contact.organization", "所属" },
+	{ "contact.phone", "電話" },
+	{ "contact.after_hours_phone", "時間外" },
+	{ "contact.fax", "FAX" },
+	{ "contact.email", "メール" },
+	{ "contact.hours", "対応時間" },
+	{ "attachments", "添付" },
+};
+
+const char *
+label_field(const char *key)
+{
+	size_t i;
+
+	if (key == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i].key, key) == 0)
+			return fields[i].label;
+	return NULL;
+}

@@ -1,0 +1,318 @@
+/*
+ * admit: deadlines and caps for connections still in their handshakes
+ * (see admit.h for the policy and why).
+ *
+ * The table is a list in accept order; the caps are small (hundreds), so
+ * the lookups are linear and bounded. Connections are never closed from
+ * inside an lws callback: an eviction or a deadline marks the entry
+ * CLOSING and our timer, running outside lws's service, closes it.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+
+#include "kairan/log.h"
+
+#include "admit.h"
+
+enum entry_state {
+	ENTRY_PENDING,		/* counted against the caps */
+	ENTRY_CLOSING,		/* evicted or timed out, to be closed */
+};
+
+struct entry {
+	TAILQ_ENTRY(entry)	 link;
+	struct lws		*wsi;		/* NULL until admit_bind */
+	char			 addr[64];
+	ev_tstamp		 deadline;
+	enum entry_state	 state;
+	const char		*why;		/* CLOSING: the reason */
+};
+
+TAILQ_HEAD(entries, entry);
+
+struct admit {
+	struct ev_loop	*loop;
+	ev_timer	 timer;
+	struct entries	 all;		/* in accept order */
+	unsigned	 npending;
+	unsigned	 max_pending, max_per_addr;
+	double		 timeout_s;
+	admit_close_fn	 close;
+	void		*arg;
+	struct entry	*stash;		/* filtered, waiting for its wsi */
+	unsigned long	 timed_out, evicted;
+	unsigned long	 logged_timed_out, logged_evicted;
+};
+
+static void	admit_timer_cb(struct ev_loop *, ev_timer *, int);
+
+struct admit *
+admit_new(struct ev_loop *loop, unsigned max_pending, unsigned max_per_addr,
+    double timeout_s, admit_close_fn fn, void *arg)
+{
+	struct admit *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->loop = loop;
+	TAILQ_INIT(&a->all);
+	a->max_pending = max_pending > 0 ? max_pending : 1;
+	a->max_per_addr = max_per_addr > 0 ? max_per_addr : 1;
+	a->timeout_s = timeout_s;
+	a->close = fn;
+	a->arg = arg;
+	ev_timer_init(&a->timer, admit_timer_cb, 0., 0.);
+	a->timer.data = a;
+	return a;
+}
+
+static void
+entry_remove(struct admit *a, struct entry *e)
+{
+	TAILQ_REMOVE(&a->all, e, link);
+	if (e->state == ENTRY_PENDING)
+		a->npending--;
+	if (a->stash == e)
+		a->stash = NULL;
+	free(e);
+}
+
+void
+admit_free(struct admit *a)
+{
+	struct entry *e;
+
+	if (a == NULL)
+		return;
+	ev_timer_stop(a->loop, &a->timer);
+	while ((e = TAILQ_FIRST(&a->all)) != NULL)
+		entry_remove(a, e);
+	free(a);
+}
+
+void
+admit_set_timeout(struct admit *a, double timeout_s)
+{
+	a->timeout_s = timeout_s;
+}
+
+/* Arms the timer for the earliest thing to do (now, if anything is CLOSING). */
+static void
+rearm(struct admit *a)
+{
+	struct entry *e;
+	ev_tstamp next = 0, now = ev_now(a->loop);
+	int any = 0;
+
+	TAILQ_FOREACH(e, &a->all, link) {
+		if (e->state == ENTRY_CLOSING && e->wsi != NULL) {
+			next = now;
+			any = 1;
+			break;
+		}
+		if (e->state == ENTRY_PENDING && (!any || e->deadline < next)) {
+			next = e->deadline;
+			any = 1;
+		}
+	}
+	ev_timer_stop(a->loop, &a->timer);
+	if (!any)
+		return;
+	ev_timer_set(&a->timer, next > now ? next - now : 0., 0.);
+	ev_timer_start(a->loop, &a->timer);
+}
+
+static void
+mark_closing(struct admit *a, struct entry *e, const char *why)
+{
+	if (e->state != ENTRY_PENDING)
+		return;
+	e->state = ENTRY_CLOSING;
+	e->why = why;
+	a->npending--;
+}
+
+/*
+ * Closes what is due, outside any lws callback. Each entry is unlinked
+ * before its close, so the WSI_DESTROY that the close causes finds nothing.
+ */
+static void
+admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct admit *a = w->data;
+	struct entry *e, *next;
+	struct entries due;
+	ev_tstamp now = ev_now(loop);
+
+	(void)revents;
+	TAILQ_INIT(&due);
+	for (e = TAILQ_FIRST(&a->all); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, link);
+		if (e->state == ENTRY_PENDING && e->wsi != NULL &&
+		    e->deadline <= now) {
+			mark_closing(a, e, "handshake timeout");
+			a->timed_out++;
+		}
+		if (e->state != ENTRY_CLOSING || e->wsi == NULL)
+			continue;
+		TAILQ_REMOVE(&a->all, e, link);
+		TAILQ_INSERT_TAIL(&due, e, link);
+	}
+	while ((e = TAILQ_FIRST(&due)) != NULL) {
+		TAILQ_REMOVE(&due, e, link);
+		a->close(a->arg, e->wsi, e->addr, e->why);
+		free(e);
+	}
+	/* one line per sweep, not one per silent socket */
+	if (a->timed_out != a->logged_timed_out ||
+	    a->evicted != a->logged_evicted) {
+		log_warnx("handshakes closed timed_out=%lu evicted=%lu "
+		    "pending=%u (totals since start)", a->timed_out,
+		    a->evicted, a->npending);
+		a->logged_timed_out = a->timed_out;
+		a->logged_evicted = a->evicted;
+	}
+	rearm(a);
+}
+
+static void
+format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
+    size_t buflen)
+{
+	char host[64];
+
+	if (sa == NULL || getnameinfo(sa, len, host, sizeof(host), NULL, 0,
+	    NI_NUMERICHOST) != 0) {
+		snprintf(buf, buflen, "-");
+		return;
+	}
+	snprintf(buf, buflen, "%s", strncmp(host, "::ffff:", 7) == 0 ?
+	    host + 7 : host);
+}
+
+/* The oldest pending entry, of addr if addr is not NULL. */
+static struct entry *
+oldest(struct admit *a, const char *addr)
+{
+	struct entry *e;
+
+	TAILQ_FOREACH(e, &a->all, link)
+		if (e->state == ENTRY_PENDING && e->wsi != NULL &&
+		    (addr == NULL || strcmp(e->addr, addr) == 0))
+			return e;
+	return NULL;
+}
+
+int
+admit_filter(struct admit *a, const struct sockaddr *sa, socklen_t salen)
+{
+	struct entry *e, *victim;
+	unsigned same = 0;
+
+	/* a filtered connection whose wsi never came (adoption failed) */
+	if (a->stash != NULL && a->stash->wsi == NULL)
+		entry_remove(a, a->stash);
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return 0;	/* then it is only lws's timeout that holds */
+	format_addr(sa, salen, e->addr, sizeof(e->addr));
+	e->deadline = ev_now(a->loop) + a->timeout_s;
+	e->state = ENTRY_PENDING;
+	TAILQ_FOREACH(victim, &a->all, link)
+		if (victim->state == ENTRY_PENDING &&
+		    strcmp(victim->addr, e->addr) == 0)
+			same++;
+	victim = NULL;
+	if (same >= a->max_per_addr)
+		victim = oldest(a, e->addr);
+	else if (a->npending >= a->max_pending)
+		victim = oldest(a, NULL);
+	if (victim != NULL) {
+		mark_closing(a, victim, same >= a->max_per_addr ?
+		    "evicted: too many handshakes from this address" :
+		    "evicted: too many handshakes pending");
+		a->evicted++;
+		log_debug("handshake evicted addr=%s for addr=%s", victim->addr,
+		    e->addr);
+	}
+	TAILQ_INSERT_TAIL(&a->all, e, link);
+	a->npending++;
+	a->stash = e;
+	rearm(a);
+	return 0;
+}
+
+void
+admit_bind(struct admit *a, struct lws *wsi)
+{
+	if (a->stash == NULL || a->stash->wsi != NULL)
+		return;		/* not an accepted connection */
+	a->stash->wsi = wsi;
+	a->stash = NULL;
+	rearm(a);
+}
+
+static struct entry *
+find(struct admit *a, struct lws *wsi)
+{
+	struct entry *e;
+
+	TAILQ_FOREACH(e, &a->all, link)
+		if (e->wsi == wsi)
+			return e;
+	return NULL;
+}
+
+void
+admit_done(struct admit *a, struct lws *wsi)
+{
+	struct entry *e;
+
+	if ((e = find(a, wsi)) != NULL && e->state == ENTRY_PENDING) {
+		entry_remove(a, e);
+		rearm(a);
+	}
+}
+
+void
+admit_gone(struct admit *a, struct lws *wsi)
+{
+	struct entry *e;
+
+	if ((e = find(a, wsi)) != NULL) {
+		entry_remove(a, e);
+		rearm(a);
+	}
+}
+
+const char *
+admit_addr(struct admit *a, struct lws *wsi)
+{
+	struct entry *e = find(a, wsi);
+
+	return e != NULL ? e->addr : NULL;
+}
+
+unsigned
+admit_pending(const struct admit *a)
+{
+	return a->npending;
+}
+
+unsigned long
+admit_timed_out(const struct admit *a)
+{
+	return a->timed_out;
+}
+
+unsigned long
+admit_evicted(const struct admit *a)
+{
+	return a->evicted;
+}

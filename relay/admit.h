@@ -1,0 +1,71 @@
+/*
+ * admit: the relay's admission control for connections that have not
+ * proved who they are yet (TCP accepted, TLS and WebSocket handshakes not
+ * finished). Without it, anyone who can reach the port, with no
+ * certificate at all, could hold every slot with silent sockets and keep
+ * the prefecture's nodes out.
+ *
+ * - Every accepted connection gets a deadline (handshake_timeout), kept by
+ *   our own libev timer: lws timeouts are not serviced promptly on a
+ *   foreign loop. A connection still unauthenticated at its deadline is
+ *   closed.
+ * - Pending handshakes are capped in total (max_pending) and per source
+ *   address (max_pending_per_addr), apart from established nodes
+ *   (max_connections), and the descriptor table is sized for both.
+ * - When a cap is reached, the OLDEST pending handshake (of that address,
+ *   or of all) is closed to make room for the new one, instead of
+ *   refusing the newcomer: a real node finishes its handshake in a few
+ *   milliseconds, a silent socket never does, so a flood of silent sockets
+ *   can delay a node by at most its own handshake time.
+ *
+ * The server calls admit_filter at LWS_CALLBACK_FILTER_NETWORK_CONNECTION
+ * (the socket is known, the wsi not yet), admit_bind at the
+ * LWS_CALLBACK_WSI_CREATE that follows at once, admit_done once the peer
+ * is authenticated (ESTABLISHED) and admit_gone at LWS_CALLBACK_WSI_DESTROY.
+ */
+#ifndef KAIRAN_RELAY_ADMIT_H
+#define KAIRAN_RELAY_ADMIT_H
+
+#include <sys/socket.h>
+
+#include <ev.h>
+
+struct lws;
+struct admit;
+
+/*
+ * close_fn closes a pending connection (the server uses lws_set_timeout
+ * with LWS_TO_KILL_SYNC); why is "handshake timeout" or "evicted: ...".
+ */
+typedef void	(*admit_close_fn)(void *arg, struct lws *wsi, const char *addr,
+		    const char *why);
+
+struct admit	*admit_new(struct ev_loop *, unsigned max_pending,
+		    unsigned max_per_addr, double timeout_s, admit_close_fn,
+		    void *arg);
+void		 admit_free(struct admit *);	/* NULL is a no-op */
+/* Changes the deadline of connections accepted from now on. */
+void		 admit_set_timeout(struct admit *, double timeout_s);
+
+/*
+ * A connection was accepted from addr. Evicts the oldest pending one if a
+ * cap is reached. Returns 0 (go on: admit_bind follows).
+ */
+int		 admit_filter(struct admit *, const struct sockaddr *addr,
+		    socklen_t addrlen);
+/* The wsi that lws made for the connection admit_filter just saw. */
+void		 admit_bind(struct admit *, struct lws *wsi);
+/* wsi proved who it is: it no longer counts as pending. */
+void		 admit_done(struct admit *, struct lws *wsi);
+/* wsi is gone (whatever its state). */
+void		 admit_gone(struct admit *, struct lws *wsi);
+
+/* The address admit_filter saw for wsi (still pending), or NULL. */
+const char	*admit_addr(struct admit *, struct lws *wsi);
+
+unsigned	 admit_pending(const struct admit *);
+/* Totals since start: closed at their deadline, evicted for room. */
+unsigned long	 admit_timed_out(const struct admit *);
+unsigned long	 admit_evicted(const struct admit *);
+
+#endif

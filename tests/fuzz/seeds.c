@@ -1,0 +1,272 @@
+/*
+ * seeds: the seed messages of the fuzz harnesses (see seeds.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "seeds.h"
+
+/* One message and everything it points to. */
+struct seed {
+	Message			 m;
+	IncidentReport		 r;
+	Receipt			 rc;
+	Kairan__V1__Contact	 c;
+	Kairan__V1__Attachment	 a[2], *ap[2];
+	char			*recips[8], *subs[3], *svcs[2], *syss[2];
+	char			 sender[40];
+	uint8_t			 id[16], iid[16], ref[16], dig[32];
+	uint8_t			 data[2][16], sha[2][32];
+};
+
+static char S_R[][12] = { "450006", "mic", "452025", "131083", "131024",
+    "nisc", "452017", "relay-45" };
+static char S_SUB[][32] = { "標的型攻撃", "ウイルス感染", "不正アクセス" };
+static char S_SVC[][32] = { "住民票の写しの交付", "税務システム" };
+static char S_SYS[][32] = { "基幹系ネットワーク", "庁内LAN" };
+static char S_TITLE[] = "職員端末のウイルス感染について（第1報）";
+static char S_SUMMARY[] = "職員端末がマルウェアに感染した可能性。\n"
+    "\tネットワークから切り離し済み。\n2. 影響範囲は調査中。";
+static char S_LOCATION[] = "本庁舎3階 情報政策課";
+static char S_CAUSE[] = "メール添付ファイルの開封";
+static char S_DAMAGE[] = "個人情報の漏えいは確認されていない。";
+static char S_RESPONSE[] = "端末の隔離、パスワードの変更。";
+static char S_PREVENTION[] = "添付ファイルの無害化。";
+static char S_EXTERNAL[] = "県警サイバー犯罪対策課へ相談済み。";
+static char S_OTHER[] = "訓練";
+static char S_CNAME[] = "情報政策課 宮崎 太郎", S_ORG[] = "宮崎市";
+static char S_PHONE[] = "0985-25-2111", S_FAX[] = "0985-27-2222";
+static char S_EMAIL[] = "csirt@example.lg.jp", S_HOURS[] = "平日 8:30-17:15";
+static char S_ANAME[][24] = { "対応記録.txt", "ログ.csv" };
+static char S_AMT[][16] = { "text/plain", "text/csv" };
+static char S_BY[] = "宮崎 花子", S_NOTE[] = "受領しました。\n対応します。";
+static char S_NOTSERVED[] = "not served by this relay";
+/* one step past a rule */
+static char S_ESC[] = "\x1b[2J【訂正】本件は誤報です", S_RLO[] = "ab\xe2\x80\xae" "cd";
+static char S_NL[] = "第1報\n（訂正）", S_C1[] = "x\xc2\x9b" "2J";
+static char S_BADCODE[] = "452018", S_BADUTF8[] = "a\xc0\xaf";
+
+static void
+seed_init(struct seed *s, const char *sender)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	kairan__v1__message__init(&s->m);
+	kairan__v1__incident_report__init(&s->r);
+	kairan__v1__receipt__init(&s->rc);
+	kairan__v1__contact__init(&s->c);
+	memset(s->id, 7, sizeof(s->id));
+	memset(s->iid, 9, sizeof(s->iid));
+	snprintf(s->sender, sizeof(s->sender), "%s", sender);
+	s->m.id.data = s->id;
+	s->m.id.len = sizeof(s->id);
+	s->m.sender = s->sender;
+	s->m.recipients = s->recips;
+	for (i = 0; i < 3; i++)		/* three recipients, none the sender */
+		s->recips[s->m.n_recipients++] =
+		    S_R[strcmp(S_R[i], sender) == 0 ? 3 : i];
+	s->m.created_at_ms = 1700000000000LL;
+	s->m.status = KAIRAN__V1__STATUS__EXERCISE;
+	s->m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	s->m.report = &s->r;
+	s->r.incident_id.data = s->iid;
+	s->r.incident_id.len = sizeof(s->iid);
+	s->r.report_no = 1;
+	s->r.phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL;
+	s->r.category = KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK;
+	s->r.level = 2;
+	s->r.title = S_TITLE;
+	s->r.summary = S_SUMMARY;
+}
+
+/* Every optional field of a report set. */
+static void
+seed_full(struct seed *s)
+{
+	size_t i;
+
+	s->subs[0] = S_SUB[0];
+	s->subs[1] = S_SUB[1];
+	s->subs[2] = S_SUB[2];
+	s->r.subtypes = s->subs;
+	s->r.n_subtypes = 3;
+	for (i = 0; i < 2; i++) {
+		s->svcs[i] = S_SVC[i];
+		s->syss[i] = S_SYS[i];
+	}
+	s->r.affected_services = s->svcs;
+	s->r.n_affected_services = 2;
+	s->r.affected_systems = s->syss;
+	s->r.n_affected_systems = 2;
+	s->r.occurred_at_ms = 1699990000000LL;
+	s->r.discovered_at_ms = 1699995000000LL;
+	s->r.location = S_LOCATION;
+	s->r.cause = S_CAUSE;
+	s->r.damage = S_DAMAGE;
+	s->r.records_affected = 1200;
+	s->r.is_incident = KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__INCIDENT;
+	s->r.response = S_RESPONSE;
+	s->r.prevention = S_PREVENTION;
+	s->r.external_response = S_EXTERNAL;
+	s->r.other = S_OTHER;
+	s->c.name = S_CNAME;
+	s->c.organization = S_ORG;
+	s->c.phone = S_PHONE;
+	s->c.after_hours_phone = S_PHONE;
+	s->c.fax = S_FAX;
+	s->c.email = S_EMAIL;
+	s->c.hours = S_HOURS;
+	s->r.contact = &s->c;
+	for (i = 0; i < 2; i++) {
+		kairan__v1__attachment__init(&s->a[i]);
+		memset(s->data[i], 'a' + (int)i, sizeof(s->data[i]));
+		SHA256(s->data[i], sizeof(s->data[i]), s->sha[i]);
+		s->a[i].name = S_ANAME[i];
+		s->a[i].media_type = S_AMT[i];
+		s->a[i].data.data = s->data[i];
+		s->a[i].data.len = sizeof(s->data[i]);
+		s->a[i].sha256.data = s->sha[i];
+		s->a[i].sha256.len = sizeof(s->sha[i]);
+		s->ap[i] = &s->a[i];
+	}
+	s->r.attachments = s->ap;
+	s->r.n_attachments = 2;
+}
+
+static void
+seed_receipt(struct seed *s, int state)
+{
+	memset(s->ref, 0x33, sizeof(s->ref));
+	memset(s->dig, 0x44, sizeof(s->dig));
+	s->m.body_case = KAIRAN__V1__MESSAGE__BODY_RECEIPT;
+	s->m.receipt = &s->rc;
+	s->m.n_recipients = 1;
+	s->rc.ref_id.data = s->ref;
+	s->rc.ref_id.len = sizeof(s->ref);
+	s->rc.ref_digest.data = s->dig;
+	s->rc.ref_digest.len = sizeof(s->dig);
+	s->rc.state = state;
+}
+
+void
+seed_messages(const char *sender, seed_fn fn, void *arg)
+{
+	static const char *phase[] = { NULL, "initial", "update", "closed",
+	    "final" };
+	static const char *category[] = { NULL, "outage", "attack", "theft",
+	    "other" };
+	static const char *status[] = { NULL, "actual", "exercise", "test" };
+	struct seed s;
+	char name[64];
+	int i;
+
+	seed_init(&s, sender);
+	fn("report-minimal", &s.m, arg);
+	seed_full(&s);
+	fn("report-full", &s.m, arg);
+	for (i = 1; i <= 4; i++) {
+		seed_init(&s, sender);
+		s.r.phase = i;
+		s.r.report_no = (uint32_t)i;
+		snprintf(name, sizeof(name), "report-phase-%s", phase[i]);
+		fn(name, &s.m, arg);
+		s.r.category = i;
+		s.r.phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL;
+		s.r.report_no = 1;
+		snprintf(name, sizeof(name), "report-category-%s", category[i]);
+		fn(name, &s.m, arg);
+		s.r.level = (uint32_t)(i - 1);
+		snprintf(name, sizeof(name), "report-level-%d", i - 1);
+		fn(name, &s.m, arg);
+	}
+	for (i = 1; i <= 3; i++) {
+		seed_init(&s, sender);
+		s.m.status = i;
+		snprintf(name, sizeof(name), "report-status-%s", status[i]);
+		fn(name, &s.m, arg);
+	}
+	seed_init(&s, sender);
+	s.m.n_recipients = 0;
+	for (i = 0; i < 8; i++)
+		if (strcmp(S_R[i], sender) != 0)
+			s.recips[s.m.n_recipients++] = S_R[i];
+	fn("report-many-recipients", &s.m, arg);
+
+	seed_init(&s, sender);
+	seed_receipt(&s, KAIRAN__V1__RECEIPT__STATE__DELIVERED);
+	fn("receipt-delivered", &s.m, arg);
+	seed_receipt(&s, KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED);
+	s.rc.by = S_BY;
+	s.rc.note = S_NOTE;
+	fn("receipt-acknowledged", &s.m, arg);
+	seed_init(&s, sender);
+	seed_receipt(&s, KAIRAN__V1__RECEIPT__STATE__REJECTED);
+	s.rc.note = S_NOTSERVED;
+	s.rc.subject = S_R[1];
+	fn("receipt-rejected-subject", &s.m, arg);
+	s.rc.subject = s.sender;
+	fn("receipt-rejected-self", &s.m, arg);
+
+	/* one step past a rule: refused, but next to what is accepted */
+	seed_init(&s, sender);
+	s.r.title = S_ESC;
+	fn("bad-title-escape", &s.m, arg);
+	s.r.title = S_NL;
+	fn("bad-title-newline", &s.m, arg);
+	s.r.title = S_TITLE;
+	s.r.summary = S_RLO;
+	fn("bad-summary-bidi", &s.m, arg);
+	s.r.summary = S_C1;
+	fn("bad-summary-c1", &s.m, arg);
+	s.r.summary = S_BADUTF8;
+	fn("bad-summary-utf8", &s.m, arg);
+	seed_init(&s, sender);
+	s.recips[1] = S_BADCODE;
+	fn("bad-recipient-checkdigit", &s.m, arg);
+	s.recips[1] = s.recips[0];
+	fn("bad-recipient-duplicate", &s.m, arg);
+	seed_init(&s, sender);
+	s.r.level = 4;
+	fn("bad-level", &s.m, arg);
+	seed_init(&s, sender);
+	s.r.report_no = 0;
+	fn("bad-report-no", &s.m, arg);
+	seed_init(&s, sender);
+	seed_full(&s);
+	s.sha[1][0] ^= 1;
+	fn("bad-attachment-sha", &s.m, arg);
+	seed_init(&s, sender);
+	s.m.body_case = KAIRAN__V1__MESSAGE__BODY__NOT_SET;
+	fn("bad-no-body", &s.m, arg);
+	seed_init(&s, sender);
+	seed_receipt(&s, KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED);
+	fn("bad-receipt-no-by", &s.m, arg);
+}
+
+int
+seed_write(const char *dir, const char *name, const uint8_t *buf, size_t len)
+{
+	char path[4096];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "wb")) == NULL) {
+		fprintf(stderr, "seed: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fwrite(buf, 1, len, fp) != len) {
+		fclose(fp);
+		fprintf(stderr, "seed: %s: cannot write\n", path);
+		return -1;
+	}
+	if (fclose(fp) != 0) {
+		fprintf(stderr, "seed: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
