@@ -61,7 +61,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps check unit unit-build integration fuzz fuzz-seeds demo demo-stop \
-	bench clean directory py
+	bench clean directory py install
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(BUILD)/directory.json py
@@ -178,6 +178,44 @@ $(BUILD)/bench/bench_store: tests/bench/bench_store.c $(RELAY_LIB) $(LIB)
 
 bench: all $(BUILD)/bench/bench_crypto $(BUILD)/bench/bench_store
 	@BUILD=$(BUILD) BIN=$(BIN) sh tests/bench/run.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the programs, the systemd
+# units, the system users, the example configurations and the
+# documentation, at the paths the units name (deploy/README.md). The units
+# in deploy/ name PREFIX=/usr/local and CONFDIR=/etc/kairan; other values
+# are written into the installed copies. Installs what is built (it builds
+# only what is out of date); never overwrites a configuration: the examples
+# go to CONFDIR as *.conf.example.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR ?= $(PREFIX)/share/doc/kairan
+CONFDIR ?= /etc/kairan
+INSTALL ?= install
+UNIT_SED = -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+	-e 's|/usr/local/share/doc/kairan/|$(DOCDIR)/|g' \
+	-e 's|/etc/kairan|$(CONFDIR)|g'
+DOCS = README.md deploy/README.md relay/README.md node/README.md \
+	certs/README.md proto/README.md proto/PROTOCOL.md
+install: $(PROGS)
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CONFDIR)
+	$(INSTALL) -m 0755 $(PROGS) certs/kairan-pki $(DESTDIR)$(BINDIR)/
+	for u in kairan-relay kairan-node; do \
+	    sed $(UNIT_SED) deploy/$$u.service >$(DESTDIR)$(UNITDIR)/$$u.service.tmp && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service.tmp && \
+	    mv $(DESTDIR)$(UNITDIR)/$$u.service.tmp $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
+	$(INSTALL) -m 0644 deploy/kairan.sysusers $(DESTDIR)$(SYSUSERSDIR)/kairan.conf
+	for c in relay node; do \
+	    sed $(UNIT_SED) deploy/$$c.conf.example >$(DESTDIR)$(CONFDIR)/$$c.conf.example && \
+	    chmod 0644 $(DESTDIR)$(CONFDIR)/$$c.conf.example || exit 1; \
+	done
+	for d in $(DOCS); do \
+	    $(INSTALL) -D -m 0644 $$d $(DESTDIR)$(DOCDIR)/$$d || exit 1; \
+	done
+	@echo "installed into $(DESTDIR)$(PREFIX) (and $(DESTDIR)$(CONFDIR)); next: deploy/README.md"
 
 clean:
 	rm -rf build build-san bin

@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages kairan needs to build, test and run, if any
 # are missing: apt-get as root, sudo otherwise. Nothing comes from anywhere
 # but Debian's archive.
+# (systemd: systemd-analyze, with which the tests verify the units.)
 set -eu
 
 PKGS="build-essential pkg-config openssl libssl-dev
@@ -10,7 +11,7 @@ libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libsqlite3-dev sqlite3 libinih-dev libjansson-dev libcmocka-dev
 clang libclang-rt-14-dev
 python3 python3-pytest python3-websockets python3-protobuf python3-cryptography
-procps"
+procps systemd"
 
 missing=""
 for p in $PKGS; do

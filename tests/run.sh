@@ -42,13 +42,20 @@ run_unit() {	# $1: build dir
 	done
 }
 
+# Each run has its own temporary folder (pytest's --basetemp), so that two
+# runs on one machine (two checkouts, or CI next to a developer) share no
+# path; it is removed when the run passed and kept (and named) otherwise.
+# Short, under /tmp: the nodes' poke sockets must fit in sun_path.
 run_integration() {	# $1: bin dir, $2: build dir
-	local out rc p f
+	local out rc p f tmp
 	[ -d tests/integration ] || return 0
 	ls tests/integration/test_*.py >/dev/null 2>&1 || return 0
+	tmp=$(mktemp -d /tmp/kairan-it.XXXXXX) || return 1
 	out=$(KAIRAN_BIN="$PWD/$1" KAIRAN_BUILD="$PWD/$2" \
-	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1)
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+	    --basetemp="$tmp" tests/integration 2>&1)
 	rc=$?
+	if [ "$rc" -eq 0 ]; then rm -rf "$tmp"; else echo "tests: kept $tmp"; fi
 	printf '%s\n' "$out" | tail -n 60
 	p=$(printf '%s\n' "$out" | grep -Eo '[0-9]+ passed' | tail -n1 | cut -d' ' -f1)
 	f=$(printf '%s\n' "$out" | grep -Eo '[0-9]+ (failed|error)' | awk '{s+=$1} END {print s+0}')

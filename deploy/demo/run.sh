@@ -3,7 +3,8 @@
 # loopback, from the real directory data. One relay (relay-45, serving
 # prefecture 45 and mic) and eleven nodes: the prefecture (450006),
 # Miyazaki-shi (452017), its eight neighbours, and the ministry (mic).
-# Miyazaki-shi sends a level-3 targeted-attack report to
+# Miyazaki-shi sends a level-3 targeted-attack report, marked as an
+# exercise (訓練, --exercise: this is a demo, not an incident), to
 # @prefecture,@ministry,@neighbours; we watch the receipts, acknowledge from
 # some recipients, send 第2報, and leave everything running.
 #
@@ -137,10 +138,6 @@ wait_inbox() {
 	done
 }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # --- setting up -----------------------------------------------------------
 
 for p in kairan-relay kairan-node; do
@@ -167,12 +164,13 @@ say "PKI: root, CA 45, CA national, relay-45, 11 nodes (demo/pki)"
 } >"$DEMO/logs/pki.log" 2>&1 || { cat "$DEMO/logs/pki.log" >&2; die "PKI failed"; }
 cp "$BUILD/directory.json" "$DEMO/directory.json"
 
-PORT=$(free_port)
+# Port 0: the kernel chooses a free port (two demos, or a demo and the
+# tests, never collide); the relay logs it and the nodes are pointed there.
 cat >"$DEMO/relay/relay.conf" <<EOF
 ; demo relay for Miyazaki prefecture (written by deploy/demo/run.sh)
 [relay]
 id = relay-45
-listen = 127.0.0.1:$PORT
+listen = 127.0.0.1:0
 db = relay.db
 cert = ../pki/entities/relay-45/chain.pem
 key = ../pki/entities/relay-45/key.pem
@@ -181,6 +179,22 @@ crl = ../pki/crl.pem
 directory = ../directory.json
 serve = 45 mic
 EOF
+
+# Each daemon in its own session: a later Ctrl-C in this terminal does
+# not reach them, and they outlive this script and make.
+say "starting relay-45 on 127.0.0.1 (a free port)"
+(cd "$DEMO/relay" && exec setsid "$BIN/kairan-relay" -f relay.conf \
+    </dev/null >"$DEMO/logs/relay-45.log" 2>&1) &
+echo $! >"$DEMO/pids/relay-45"
+wait_log "$DEMO/logs/relay-45.log" 'listening addr=127\.0\.0\.1:[0-9]+' \
+    "$DEMO/pids/relay-45" relay-45
+PORT=$(sed -n 's/.*listening addr=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+    "$DEMO/logs/relay-45.log" | head -n1)
+[ -n "$PORT" ] || die "relay-45: no port in its log"
+# a restart by hand keeps the port the nodes know
+sed -i "s/^listen = 127\.0\.0\.1:0\$/listen = 127.0.0.1:$PORT/" \
+    "$DEMO/relay/relay.conf"
+echo "  relay-45 listening on 127.0.0.1:$PORT"
 
 for id in $NODES; do
 	mkdir -p "$DEMO/nodes/$id"
@@ -200,15 +214,6 @@ url = wss://127.0.0.1:$PORT
 EOF
 done
 
-# Each daemon in its own session: a later Ctrl-C in this terminal does
-# not reach them, and they outlive this script and make.
-say "starting relay-45 on 127.0.0.1:$PORT"
-(cd "$DEMO/relay" && exec setsid "$BIN/kairan-relay" -f relay.conf \
-    </dev/null >"$DEMO/logs/relay-45.log" 2>&1) &
-echo $! >"$DEMO/pids/relay-45"
-wait_log "$DEMO/logs/relay-45.log" 'listening addr=' "$DEMO/pids/relay-45" \
-    relay-45
-
 say "starting 11 nodes"
 for id in $NODES; do
 	(exec setsid "$BIN/kairan-node" -f "$DEMO/nodes/$id/node.conf" run \
@@ -223,9 +228,12 @@ done
 
 # --- the scenario ---------------------------------------------------------
 
-say "宮崎市 (452017) sends 第1報: level 3, 標的型攻撃 -> @prefecture,@ministry,@neighbours"
+# Demo traffic is an exercise (訓練, status EXERCISE in the signed
+# message): a recipient who sees it can never take it for a real incident.
+say "宮崎市 (452017) sends 第1報 as 訓練 (EXERCISE): level 3, 標的型攻撃 -> @prefecture,@ministry,@neighbours"
+echo "  every report of this demo is marked 訓練 (--exercise): shown as an exercise everywhere"
 out=$(node $SENDER send --report "$ROOT/deploy/demo/report-1.json" \
-    --to @prefecture,@ministry,@neighbours)
+    --to @prefecture,@ministry,@neighbours --exercise)
 echo "  $out"
 INC=$(echo "$out" | awk '{print $2}')
 MSG1=$(echo "$out" | awk '{print $4}')
@@ -253,7 +261,7 @@ done
 wait_status $SENDER "$MSG1" acknowledged 5
 node $SENDER status "$MSG1"
 
-say "宮崎市 sends 第2報 (update $INC)"
+say "宮崎市 sends 第2報 (update $INC; an exercise's 第2報 is 訓練 too)"
 out=$(node $SENDER update "$INC" --report "$ROOT/deploy/demo/report-2.json")
 echo "  $out"
 MSG2=$(echo "$out" | awk '{print $4}')

@@ -1,4 +1,9 @@
-"""pytest fixtures shared by the numbered scenarios (see README.md)."""
+"""pytest fixtures shared by the numbered scenarios (see README.md).
+
+Every process a scenario starts is stopped in a fixture finaliser, also
+when the scenario fails: `relay` and `relays` stop their relays, and the
+autouse `no_process_left` kills (and reports) anything still running that
+harness.Process started, whoever started it."""
 import pytest
 
 import harness
@@ -11,13 +16,41 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture()
-def relay(tmp_path, pki):
+def relays(tmp_path, pki):
+    """A factory: relays(**kw) makes and starts a harness.Relay (kw as for
+    Relay: rid, serve, extra, ...). Every relay it made is stopped after the
+    test, cleanly (exit 0 is checked) if the test passed, killed otherwise."""
+    made = []
+
+    def make(start=True, **kw):
+        r = harness.Relay(tmp_path / f"r{len(made)}", pki, **kw)
+        made.append(r)
+        return r.start() if start else r
+    yield make
+    errors = []
+    for r in made:
+        if r.process.alive():
+            try:
+                r.stop()
+            except AssertionError as e:
+                errors.append(str(e))
+    assert not errors, "\n".join(errors)
+
+
+@pytest.fixture()
+def relay(relays):
     """A running relay-45 serving prefecture 45 and mic; stopped cleanly
     (exit 0) after the test."""
-    r = harness.Relay(tmp_path, pki).start()
-    yield r
-    if r.process.alive():
-        r.stop()
+    return relays()
+
+
+@pytest.fixture(autouse=True)
+def no_process_left():
+    """After every test (and its other finalisers): nothing it started is
+    still running. What is left is killed, and the test errors."""
+    yield
+    left = harness.reap()
+    assert not left, f"processes left running, killed: {left}"
 
 
 def pytest_collection_modifyitems(items):

@@ -7,11 +7,17 @@ Paths come from the environment (tests/run.sh sets them):
 
 Nothing here waits by sleeping blindly: every wait polls a condition (a
 log line, a file, a database row) until a deadline.
+
+Parallel runs (two `make check` on one machine) share nothing: a relay
+listens on port 0 and the harness reads the port the kernel gave it from
+its "listening addr=127.0.0.1:PORT" line (a restart of the same relay asks
+for that port again); every process started here is registered, and the
+autouse fixture of conftest.py kills whatever a test left running.
 """
+import atexit
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -44,12 +50,6 @@ def wait_for(cond, timeout=TIMEOUT, what="condition", interval=0.02):
         time.sleep(interval)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Pki:
     """The test PKI of tests/unit/mkpki.sh: good entities, bad certificates."""
 
@@ -78,6 +78,21 @@ class Pki:
                         str(self.path), e], check=True, capture_output=True)
 
 
+# Every Process that was started and may still run (see reap()).
+LIVE = set()
+
+
+def reap():
+    """Kills (SIGKILL) every process started here that still runs; returns
+    their argv[0]s. Called after each test by conftest.py, and at exit."""
+    left = []
+    for p in list(LIVE):
+        if p.alive():
+            left.append(p.argv[0])
+        p.kill()
+    return left
+
+
 class Process:
     """A daemon with its stderr in a file we can search."""
 
@@ -93,6 +108,7 @@ class Process:
         self.mark = self.log.stat().st_size
         self.proc = subprocess.Popen(self.argv, stdout=self._fh,
                                      stderr=subprocess.STDOUT, env=self.env)
+        LIVE.add(self)
         return self
 
     def text(self, since_start=True):
@@ -116,9 +132,23 @@ class Process:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
+    def pause(self):
+        """SIGSTOP: the process reads nothing until resume() (a test uses it
+        to make data pile up in its sockets, instead of hoping it does)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+        def stopped():
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] == "T"
+        wait_for(stopped, what=f"{self.argv[0]} stopped (SIGSTOP)")
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self, timeout=TIMEOUT):
         if self.proc is None or self.proc.poll() is not None:
             return self.returncode()
+        self.proc.send_signal(signal.SIGCONT)  # a paused one cannot stop
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout)
@@ -132,12 +162,14 @@ class Process:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.returncode()
 
     def returncode(self):
         if self._fh:
             self._fh.close()
             self._fh = None
-        return self.proc.returncode
+        LIVE.discard(self)
+        return self.proc.returncode if self.proc is not None else None
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -152,14 +184,16 @@ class Relay:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.pki = pki
         self.id = rid
-        self.port = port or free_port()
+        # None: the kernel chooses at the first start (listen = ...:0); the
+        # port is then kept for every restart of this relay.
+        self.port = port
         self.db = self.dir / "relay.db"
         self.conf = self.dir / "relay.conf"
         e = pki.entity(rid)
         lines = [
             "[relay]",
             f"id = {rid}",
-            f"listen = 127.0.0.1:{self.port}",
+            f"listen = 127.0.0.1:{self.port or 0}",
             f"db = {self.db}",
             f"cert = {e / 'chain.pem'}",
             f"key = {e / 'key.pem'}",
@@ -174,13 +208,30 @@ class Relay:
         for k, v in extra.items():
             lines.append(f"{k} = {v}")
         self.conf.write_text("\n".join(lines) + "\n")
-        self.url = f"wss://127.0.0.1:{self.port}/"
         self.process = Process([BIN / "kairan-relay", "-f", self.conf],
                                self.dir / "relay.log")
 
+    @property
+    def url(self):
+        if not self.port:
+            raise AssertionError(
+                f"{self.id}: no port yet: the kernel chooses it at the first "
+                "start (for a relay that is down, start() then stop() it; "
+                "restarts keep the port)")
+        return f"wss://127.0.0.1:{self.port}/"
+
     def start(self):
         self.process.start()
-        self.process.wait_log(r"listening addr=127\.0\.0\.1:%d" % self.port)
+        m = self.process.wait_log(r"listening addr=127\.0\.0\.1:(\d+)\b")
+        port = int(m.group(1))
+        if self.port:
+            assert port == self.port, (self.id, port, self.port)
+        else:
+            # from now on this relay has that port, restarts included
+            self.port = port
+            text = self.conf.read_text()
+            self.conf.write_text(text.replace("listen = 127.0.0.1:0\n",
+                                              f"listen = 127.0.0.1:{port}\n"))
         return self
 
     def stop(self):
@@ -206,3 +257,6 @@ class Relay:
     def run(self, *args):
         return subprocess.run([str(BIN / "kairan-relay"), "-f", str(self.conf),
                                *map(str, args)], capture_output=True, text=True)
+
+
+atexit.register(reap)

@@ -2,7 +2,6 @@
 also after the relay was killed with SIGKILL between accepting and
 delivering: nothing accepted is lost; a delivery a connected node leaves
 unanswered is sent again."""
-import harness
 import kairan_client as kc
 from kairan_client import Client, Identity
 
@@ -33,8 +32,8 @@ def test_sigkill_between_accept_and_delivery_loses_nothing(relay, pki):
             assert m.id == msg.id
 
 
-def test_unanswered_delivery_is_sent_again(tmp_path, pki):
-    relay = harness.Relay(tmp_path, pki, extra={"resend_after": "1s"}).start()
+def test_unanswered_delivery_is_sent_again(relays, pki):
+    relay = relays(extra={"resend_after": "1s"})
     sender = Identity(pki.entity("452017"))
     msg = kc.report("452017", ["450006"])
     with Client(relay.url, pki, sender) as s:
@@ -47,4 +46,3 @@ def test_unanswered_delivery_is_sent_again(tmp_path, pki):
         assert again.id == msg.id
         relay.wait_log(r"deliveries unanswered entity=450006")
         relay.wait_log(r"delivered id=%s to=450006" % msg.id.hex())
-    relay.stop()

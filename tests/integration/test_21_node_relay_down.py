@@ -7,7 +7,8 @@ LONG = 90  # the route's backoff may have grown while the relay was away
 
 
 def test_sent_while_relay_down_is_delivered_when_back(fed):
-    relay = fed.relay(start=False)      # port chosen, nothing listening
+    relay = fed.relay()                 # the kernel gives it a port ...
+    relay.stop()                        # ... where nothing listens now
     routes = {"pref": relay}
     s = fed.node("452017", routes, wait=False)
     r = fed.node("452025", routes, wait=False)

@@ -164,22 +164,37 @@ test_rollback_leaves_nothing(void **state)
 	struct fx *f = *state;
 	Message m;
 	IncidentReport r;
-	uint8_t id[16];
+	uint8_t id[16], got[16], *e;
 	static const uint8_t env[1], digest[32];
 	char *rc[] = { "450006" }, err[256];
-	int64_t seq, bad;
+	int64_t seq, bad, cur;
 	long long rows;
+	size_t elen;
 	int dup;
 
 	mk(&m, &r, id, rc, 1);
 	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
 	assert_int_equal(store_message_add(f->s, &m, env, 1, digest, "452017",
 	    1, &dup, &seq, err, sizeof(err)), 0);
+	assert_int_equal(store_delivery_add(f->s, seq, "450006", err,
+	    sizeof(err)), 0);
+	/* inside the transaction the batch is there (so the checks below
+	 * can fail) ... */
+	assert_int_equal(store_pending_count(f->s), 1);
 	store_rollback(f->s);
+	/* ... and after the rollback none of it: no delivery, no message,
+	 * no audit row */
 	assert_int_equal(store_pending_count(f->s), 0);
-	/* the chain head was rolled back too: the next row still links */
+	assert_int_equal(store_next_delivery(f->s, "450006", 0, &cur, got, &e,
+	    &elen, err, sizeof(err)), 0);
+	assert_int_equal(store_audit_verify(f->s, &bad, &rows, err,
+	    sizeof(err)), 0);
+	assert_int_equal(rows, 0);
+	/* the id is new again, and the chain head was rolled back too: the
+	 * next row still links */
 	add(f->s, &m, &dup);
 	assert_int_equal(dup, 0);
+	assert_int_equal(store_pending_count(f->s), 1);
 	assert_int_equal(store_audit_verify(f->s, &bad, &rows, err,
 	    sizeof(err)), 0);
 	assert_int_equal(rows, 1);
@@ -214,31 +229,55 @@ test_audit_chain_detects_alteration(void **state)
 	assert_int_equal(bad, 4);
 }
 
+/* Each of the hash's eight inputs, changed alone, changes the hash. */
 static void
 test_audit_hash_covers_every_field(void **state)
 {
-	uint8_t prev[32] = { 0 }, id[16] = { 1 }, dg[32] = { 2 }, a[32], b[32];
+	uint8_t prev[32] = { 0 }, prev2[32] = { 0 }, id[16] = { 1 },
+	    id2[16] = { 1 }, dg[32] = { 2 }, dg2[32] = { 2 }, a[32], b[32];
 	struct audit_row r = { 1, 2, "accepted", id, "452017", dg, "d" };
 	struct audit_row r2;
+	int field;
 
 	(void)state;
 	assert_int_equal(audit_hash(prev, &r, a), 0);
+	/* the same inputs, the same hash (so a difference below is the
+	 * field's) */
 	r2 = r;
-	r2.entity = "452018";
 	assert_int_equal(audit_hash(prev, &r2, b), 0);
-	assert_memory_not_equal(a, b, 32);
-	r2 = r;
-	r2.at = 3;
-	assert_int_equal(audit_hash(prev, &r2, b), 0);
-	assert_memory_not_equal(a, b, 32);
+	assert_memory_equal(a, b, 32);
+	/* the last byte of each fixed-length field: all of it is hashed */
+	id2[15] = 9;
+	dg2[31] = 9;
+	prev2[31] = 9;
+	for (field = 0; field < 8; field++) {
+		const uint8_t *p = prev;
+
+		r2 = r;
+		switch (field) {
+		case 0: p = prev2; break;
+		case 1: r2.seq = 3; break;
+		case 2: r2.at = 3; break;
+		case 3: r2.event = "receipt"; break;
+		case 4: r2.message_id = id2; break;
+		case 5: r2.entity = "452018"; break;
+		case 6: r2.digest = dg2; break;
+		case 7: r2.detail = "e"; break;
+		}
+		assert_int_equal(audit_hash(p, &r2, b), 0);
+		if (memcmp(a, b, 32) == 0)
+			fail_msg("audit_hash ignores field %d", field);
+	}
 	/* fields cannot run together: "ab"+"c" differs from "a"+"bc" */
 	r2 = r;
 	r2.event = "accepte";
 	r2.entity = "d452017";
 	assert_int_equal(audit_hash(prev, &r2, b), 0);
 	assert_memory_not_equal(a, b, 32);
-	prev[0] = 1;
-	assert_int_equal(audit_hash(prev, &r, b), 0);
+	r2 = r;
+	r2.entity = "452017d";
+	r2.detail = "";
+	assert_int_equal(audit_hash(prev, &r2, b), 0);
 	assert_memory_not_equal(a, b, 32);
 }
 
