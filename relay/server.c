@@ -939,6 +939,7 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 	char err[512];
 	uint8_t *buf;
 	size_t len;
+	int full;
 
 	p->srv = s;
 	p->wsi = wsi;
@@ -949,12 +950,8 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 		    log_str(ssl == NULL ? "no TLS" : err));
 		return -1;
 	}
-	if (s->npeers >= s->cfg->max_connections) {
-		log_warnx("peer refused addr=%s entity=%s reason=\"too many "
-		    "connections (max_connections %u)\"", p->addr,
-		    p->who.entity, s->cfg->max_connections);
-		return -1;
-	}
+	/* full: told so (OVERLOADED, retryable) before the close */
+	full = s->npeers >= s->cfg->max_connections;
 	/* identity_from_ssl wants leaf, issuer and root; never rely on it */
 	if ((chain = SSL_get0_verified_chain(ssl)) == NULL ||
 	    sk_X509_num(chain) < 2) {
@@ -972,6 +969,17 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 	    &len) == -1)
 		fatal("%s", __func__);
 	peer_ctl_push(p, buf, len);
+	if (full) {
+		snprintf(err, sizeof(err), "too many connections "
+		    "(max_connections %u), retry later",
+		    s->cfg->max_connections);
+		log_warnx("peer refused addr=%s entity=%s reason=%s", p->addr,
+		    p->who.entity, log_str(err));
+		peer_refuse(p, NULL, 0, KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+		    err, 1);
+		peer_wake(p);
+		return 0;
+	}
 	switch (p->who.role) {
 	case ROLE_NODE:
 		log_info("peer connected entity=%s role=node addr=%s",
