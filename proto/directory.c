@@ -516,10 +516,23 @@ directory_expand(const struct directory *d, const char *sender,
 				if (strcmp(d->ents[i].pref, se->pref) == 0 &&
 				    set_add(&s, d->ents[i].id) == -1)
 					goto oom;
+		} else if (strcmp(tok, "@all") == 0 ||
+		    strcmp(tok, "@prefectures") == 0) {
+			/*
+			 * The national alerts: every local government of the
+			 * country (the prefectures included), or the 47
+			 * prefectures; never the national bodies.
+			 */
+			for (i = 0; i < d->n; i++)
+				if (d->ents[i].kind != DIR_NATIONAL &&
+				    (tok[1] == 'a' ||
+				    d->ents[i].kind == DIR_PREFECTURE) &&
+				    set_add(&s, d->ents[i].id) == -1)
+					goto oom;
 		} else if (*tok == '@') {
 			snprintf(err, errlen, "unknown group %s (expected "
-			    "@prefecture, @ministry, @neighbours or @region)",
-			    tok);
+			    "@prefecture, @ministry, @neighbours, @region, "
+			    "@prefectures or @all)", tok);
 			goto fail;
 		} else {
 			if ((e = directory_get(d, tok)) == NULL) {

@@ -62,7 +62,9 @@ const char		*directory_kind_name(enum dir_kind);
  * sender's prefecture entity, PP0006 form), "@ministry" ("mic"),
  * "@neighbours" (bordering municipalities, across prefecture lines too),
  * "@region" (every entity of the sender's prefecture, the prefecture
- * included, the sender excluded), and explicit entity ids, mixed. Spaces
+ * included, the sender excluded), "@prefectures" (the 47 prefectures),
+ * "@all" (every local government of the country, prefectures included,
+ * national bodies not), and explicit entity ids, mixed. Spaces
  * around items are ignored. The result is sorted, without duplicates and
  * without the sender. An unknown id or group, an empty list, or a result
  * that is empty is an error naming it.

@@ -180,6 +180,35 @@ test_groups(void **state)
 	directory_list_free(out, n);
 }
 
+/* The national alerts: the 47 prefectures; all 1,788 local governments. */
+static void
+test_national_groups_on_real_data(void **state)
+{
+	char **out, err[256];
+	size_t n, i;
+
+	(void)state;
+	assert_int_equal(directory_expand(dir, "mic", "@prefectures", &out,
+	    &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 47);
+	assert_string_equal(out[0], "010006");		/* 北海道 */
+	assert_string_equal(out[46], "470007");		/* 沖縄県 */
+	directory_list_free(out, n);
+	assert_int_equal(directory_expand(dir, "mic", "@all", &out, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1741 + 47);
+	for (i = 0; i < n; i++) {
+		assert_string_not_equal(out[i], "mic");
+		assert_string_not_equal(out[i], "nisc");
+	}
+	directory_list_free(out, n);
+	/* from a municipality: everyone but itself */
+	assert_int_equal(directory_expand(dir, "452017", "@all,@ministry",
+	    &out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1741 + 47 - 1 + 1);
+	directory_list_free(out, n);
+}
+
 static void
 test_expand_errors_name_the_item(void **state)
 {
@@ -257,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_wards_fold_into_their_city),
 		cmocka_unit_test(test_neighbours_on_real_data),
 		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_national_groups_on_real_data),
 		cmocka_unit_test(test_expand_errors_name_the_item),
 		cmocka_unit_test(test_malformed_directories),
 		cmocka_unit_test(test_open_errors),
