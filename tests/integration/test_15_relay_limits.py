@@ -65,7 +65,8 @@ def test_connections_beyond_max_are_refused(relays, pki):
     with Client(relay.url, pki, Identity(pki.entity("452017"))) as first:
         relay.wait_log(r"peer ready entity=452017")
         # the second is told why (OVERLOADED: it may retry), then closed
-        c = Client(relay.url, pki, Identity(pki.entity("450006")))
+        c = Client(relay.url, pki, Identity(pki.entity("450006")),
+                   hello=False)  # refused before it could say Hello
         try:
             f = c.recv()
             assert f.WhichOneof("kind") == "refused", f

@@ -1,0 +1,272 @@
+/*
+ * commit: the relay's grouped commits (see commit.h). Verified envelopes
+ * and ended deliveries wait in the batch; a libev timer commits them in
+ * one transaction (one fsync for a burst), and only then are the Accepted
+ * frames queued and the recipients woken.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+#include <libwebsockets.h>
+
+#include "kairan/envelope.h"
+#include "kairan/frame.h"
+#include "kairan/log.h"
+#include "kairan/message.h"
+
+#include "commit.h"
+#include "deliver.h"
+#include "relay.h"
+#include "routing.h"
+#include "store.h"
+
+/* An envelope verified and waiting for the next commit. */
+struct pending {
+	struct pending	*next;
+	struct peer	*peer;		/* NULL once the peer is gone */
+	Message		*msg;		/* owned */
+	uint8_t		 digest[KAIRAN_DIGEST_LEN];
+	uint8_t		*env;		/* the Envelope bytes, as stored */
+	size_t		 envlen;
+};
+
+/* A delivery that ended (the recipient answered), for the next commit. */
+struct ended {
+	struct ended	*next;
+	uint8_t		 id[KAIRAN_ID_LEN];
+	char		 recipient[KAIRAN_ENTITY_MAX + 1];
+	enum delivery_state state;
+	char		 detail[256];
+};
+
+static struct pending *
+pending_free(struct pending *q)
+{
+	struct pending *next = q->next;
+
+	message_free(q->msg);
+	free(q->env);
+	free(q);
+	return next;
+}
+
+static int
+commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
+    char *err, size_t errlen)
+{
+	const Message *m = q->msg;
+	char why[256];
+	int64_t seq;
+	size_t i;
+	int dup;
+
+	*fresh = 0;
+	if (store_message_add(s->store, m, q->env, q->envlen, q->digest,
+	    q->peer != NULL ? q->peer->who.entity : m->sender, now, &dup, &seq,
+	    err, errlen) == -1)
+		return -1;
+	if (dup)
+		return 0;
+	*fresh = 1;
+	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
+	    store_receipt_add(s->store, seq, m, q->digest, now, err,
+	    errlen) == -1)
+		return -1;
+	for (i = 0; i < m->n_recipients; i++) {
+		if (routing_unserved(s, m->recipients[i], why, sizeof(why)) == NULL) {
+			if (store_delivery_add(s->store, seq, m->recipients[i],
+			    err, errlen) == -1)
+				return -1;
+		} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT) {
+			if (routing_reject(s, q->msg, q->digest, m->recipients[i], why, now,
+			    err, errlen) == -1)
+				return -1;
+		} else
+			/* no receipts about receipts: that could loop */
+			log_warnx("receipt not routed sender=%s recipient=%s "
+			    "reason=%s", m->sender, m->recipients[i],
+			    log_str(why));
+	}
+	return 0;
+}
+
+/*
+ * Commits the batch: messages, deliveries, receipts, ended deliveries, all
+ * in one transaction; then the Accepted frames, then wakes the recipients.
+ * If the commit fails nothing of it is acknowledged: the senders get
+ * OVERLOADED (retryable) and will send again.
+ */
+void
+commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	struct pending *q, *batch = s->batch;
+	struct ended *e, *ended = s->ended;
+	struct peer *p;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	uint8_t *buf;
+	size_t len;
+	int64_t now = message_now_ms();
+	int fresh, failed = 0, wake_all = 0;
+	unsigned n = s->nbatch;
+
+	(void)loop;
+	(void)revents;
+	s->batch = NULL;
+	s->batch_tail = &s->batch;
+	s->nbatch = 0;
+	s->ended = NULL;
+	if (batch == NULL && ended == NULL)
+		return;
+
+	if (store_begin(s->store, err, sizeof(err)) == -1)
+		failed = 1;
+	for (q = batch; !failed && q != NULL; q = q->next) {
+		if (commit_one(s, q, now, &fresh, err, sizeof(err)) == -1)
+			failed = 1;
+		else if (fresh)
+			wake_all = 1;
+	}
+	for (e = ended; !failed && e != NULL; e = e->next)
+		if (store_delivery_end(s->store, e->id, e->recipient, e->state,
+		    e->state == DELIVERY_REFUSED ? e->detail : NULL, now, err,
+		    sizeof(err)) == -1)
+			failed = 1;
+	if (!failed && store_commit(s->store, err, sizeof(err)) == -1)
+		failed = 1;
+	if (failed) {
+		store_rollback(s->store);
+		log_warnx("commit failed envelopes=%u error=%s", n,
+		    log_str(err));
+	} else if (n > 0)
+		log_debug("commit envelopes=%u", n);
+
+	for (q = batch; q != NULL; q = pending_free(q)) {
+		if (failed) {
+			if (q->peer != NULL)
+				deliver_refuse(q->peer, q->msg->id.data,
+				    KAIRAN_ID_LEN,
+				    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+				    "store unavailable, retry later", 0);
+			continue;
+		}
+		idhex(q->msg->id.data, q->msg->id.len, hex);
+		log_info("accepted id=%s sender=%s body=%s status=%s "
+		    "recipients=%zu", hex, q->msg->sender,
+		    q->msg->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT ?
+		    "receipt" : "report", message_status_name(q->msg->status),
+		    q->msg->n_recipients);
+		if (q->peer == NULL)
+			continue;
+		if (frame_encode_accepted(q->msg->id.data, KAIRAN_ID_LEN,
+		    LWS_PRE, &buf, &len) == -1)
+			fatal("%s", __func__);
+		peer_ctl_push(q->peer, buf, len);
+		deliver_wake(q->peer);
+		deliver_maybe_pause(q->peer);
+	}
+	/*
+	 * A failed commit keeps the ended deliveries for the next one: their
+	 * recipients did answer, and their flight entries are gone, so nothing
+	 * else would record them before a reconnect.
+	 */
+	if (failed && ended != NULL) {
+		for (e = ended; e->next != NULL; e = e->next)
+			;
+		e->next = s->ended;
+		s->ended = ended;
+		ended = NULL;
+		if (!ev_is_active(&s->commit_timer)) {
+			ev_timer_set(&s->commit_timer, RETRY_DELAY, 0.);
+			ev_timer_start(s->loop, &s->commit_timer);
+		}
+	}
+	while ((e = ended) != NULL) {
+		ended = e->next;
+		idhex(e->id, KAIRAN_ID_LEN, hex);
+		log_info("delivered id=%s to=%s%s%s", hex, e->recipient,
+		    e->state == DELIVERY_REFUSED ? " refused=" : "",
+		    e->state == DELIVERY_REFUSED ? log_str(e->detail) : "");
+		free(e);
+	}
+	if (wake_all)
+		for (p = s->peers; p != NULL; p = p->next)
+			if (p->state == PEER_READY)
+				deliver_wake(p);
+}
+
+void
+commit_soon(struct server *s)
+{
+	if (!ev_is_active(&s->commit_timer)) {
+		ev_timer_set(&s->commit_timer, COMMIT_DELAY, 0.);
+		ev_timer_start(s->loop, &s->commit_timer);
+	}
+}
+
+void
+commit_end_delivery(struct peer *p, const uint8_t *id, enum delivery_state st,
+    const char *detail)
+{
+	struct ended *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		fatal("%s", __func__);
+	memcpy(e->id, id, KAIRAN_ID_LEN);
+	snprintf(e->recipient, sizeof(e->recipient), "%s", p->who.entity);
+	e->state = st;
+	snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
+	e->next = p->srv->ended;
+	p->srv->ended = e;
+	commit_soon(p->srv);
+}
+
+void
+commit_add(struct peer *p, struct envelope_info *info, const Envelope *env)
+{
+	struct server *s = p->srv;
+	struct pending *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		fatal("%s", __func__);
+	q->peer = p;
+	q->msg = info->msg;
+	info->msg = NULL;
+	memcpy(q->digest, info->digest, sizeof(q->digest));
+	q->envlen = kairan__v1__envelope__get_packed_size(env);
+	if ((q->env = malloc(q->envlen)) == NULL)
+		fatal("%s", __func__);
+	kairan__v1__envelope__pack(env, q->env);
+	*s->batch_tail = q;
+	s->batch_tail = &q->next;
+	s->nbatch++;
+	commit_soon(s);
+}
+
+void
+commit_forget_peer(struct server *s, struct peer *p)
+{
+	struct pending *q;
+
+	/* the batch outlives the connection: its envelopes are still stored */
+	for (q = s->batch; q != NULL; q = q->next)
+		if (q->peer == p)
+			q->peer = NULL;
+}
+
+void
+commit_clear(struct server *s)
+{
+	struct ended *e;
+
+	while (s->batch != NULL)
+		s->batch = pending_free(s->batch);
+	s->batch_tail = &s->batch;
+	s->nbatch = 0;
+	while ((e = s->ended) != NULL) {
+		s->ended = e->next;
+		free(e);
+	}
+}

@@ -1,0 +1,257 @@
+/*
+ * deliver: what a relay writes to a connected peer (see deliver.h): its
+ * control frames first (Hello, Accepted, Refused), then its pending
+ * deliveries from the store in acceptance order, at most `window` in
+ * flight; and the back-pressure on a peer that does not read.
+ */
+#include <sys/ioctl.h>
+
+#include <linux/sockios.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+#include <libwebsockets.h>
+
+#include "kairan/frame.h"
+#include "kairan/log.h"
+#include "kairan/message.h"
+
+#include "deliver.h"
+#include "relay.h"
+#include "store.h"
+
+void
+deliver_wake(struct peer *p)
+{
+	if (p->wsi != NULL)
+		lws_callback_on_writable(p->wsi);
+}
+
+/*
+ * A peer that does not read its answers stops being read, once 4 x window
+ * of them are queued. The pause is applied from deliver_pause_cb, outside lws's
+ * service of the connection: lws 4.1.6 spins forever when its rx flow
+ * control is switched off inside RECEIVE while OpenSSL still holds
+ * decrypted bytes (it drains its buffer list, consumes nothing, sees
+ * SSL_pending and starts over). Applied between two services, the pause
+ * leaves nothing in that list, so the loop cannot form.
+ */
+void
+deliver_maybe_pause(struct peer *p)
+{
+	struct server *s = p->srv;
+
+	if (p->rx_paused || p->rx_pause_wanted ||
+	    p->nctl < 4 * (size_t)s->cfg->window)
+		return;
+	p->rx_pause_wanted = 1;
+	if (!ev_is_active(&s->pause_check))
+		ev_check_start(s->loop, &s->pause_check);
+}
+
+void
+deliver_pause_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct server *s = w->data;
+	struct peer *p;
+
+	(void)revents;
+	ev_check_stop(loop, w);
+	for (p = s->peers; p != NULL; p = p->next) {
+		if (!p->rx_pause_wanted)
+			continue;
+		p->rx_pause_wanted = 0;
+		if (p->wsi == NULL || p->rx_paused ||
+		    p->nctl < 4 * (size_t)s->cfg->window)
+			continue;
+		p->rx_paused = 1;
+		log_debug("peer paused entity=%s addr=%s queued=%zu",
+		    p->who.entity, p->addr, p->nctl);
+		lws_rx_flow_control(p->wsi, 0);
+	}
+}
+
+/*
+ * Queues Refused for id and, if final, closes the connection after writing
+ * it (a peer that sends garbage or oversized frames is not worth reading
+ * further). Logs why.
+ */
+void
+deliver_refuse(struct peer *p, const uint8_t *id, size_t idlen, int reason,
+    const char *detail, int close)
+{
+	uint8_t *buf;
+	size_t len;
+	char hex[KAIRAN_ID_HEXLEN + 1];
+
+	idhex(id, idlen, hex);
+	log_warnx("envelope refused entity=%s addr=%s id=%s reason=%s "
+	    "detail=%s", p->who.entity[0] ? p->who.entity : "-", p->addr,
+	    hex, frame_reason_name(reason), log_str(detail));
+	if (frame_encode_refused(idlen == KAIRAN_ID_LEN ? id : NULL,
+	    idlen == KAIRAN_ID_LEN ? idlen : 0, reason, detail, LWS_PRE, &buf,
+	    &len) == -1)
+		fatal("%s", __func__);
+	peer_ctl_push(p, buf, len);
+	if (close)
+		peer_transition(p, PEER_CLOSING);
+	deliver_wake(p);
+}
+
+void
+deliver_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	struct peer *p;
+
+	(void)loop;
+	(void)revents;
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->retry_pending) {
+			p->retry_pending = 0;
+			deliver_wake(p);
+		}
+}
+
+/*
+ * A node that holds its connection but does not answer a delivery gets it
+ * again: whatever has been in flight for resend_after is written anew (the
+ * node stores by id, so a late answer and a second copy do no harm).
+ */
+void
+deliver_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	struct peer *p;
+
+	(void)revents;
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->state == PEER_READY &&
+		    peer_flight_expire(p, ev_now(loop) -
+		    s->cfg->resend_after_s)) {
+			log_warnx("deliveries unanswered entity=%s addr=%s: "
+			    "sending them again", p->who.entity, p->addr);
+			deliver_wake(p);
+		}
+}
+
+/*
+ * Ends a connection with a close frame once its last answers are out:
+ * 1008 (policy violation) for a refused peer, 1001 (going away) when the
+ * relay stops. Reading resumes, so that the peer's close reply is seen
+ * (RECEIVE ignores everything else from a closing peer); a socket closed
+ * with unread input would be reset, and the peer could lose the answers
+ * it has not read yet.
+ */
+static int
+close_peer(struct peer *p)
+{
+	static unsigned char refused[] = "refused", stopping[] = "stopping";
+
+	if (p->srv->stopping)
+		lws_close_reason(p->wsi, LWS_CLOSE_STATUS_GOINGAWAY, stopping,
+		    sizeof(stopping) - 1);
+	else
+		lws_close_reason(p->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    refused, sizeof(refused) - 1);
+	if (p->rx_paused) {
+		p->rx_paused = 0;
+		lws_rx_flow_control(p->wsi, 1);
+	}
+	return -1;
+}
+
+/*
+ * 1 if everything written to p has left: nothing held by lws, nothing in
+ * the socket's send queue (on a stop, the answers must reach the peer
+ * before the connection goes).
+ */
+int
+deliver_flushed(struct peer *p)
+{
+	int fd, n;
+
+	if (lws_send_pipe_choked(p->wsi))
+		return 0;
+	fd = lws_get_socket_fd(p->wsi);
+	return fd < 0 || ioctl(fd, SIOCOUTQ, &n) == -1 || n == 0;
+}
+
+/* Writes one frame; returns -1 to close the connection. */
+int
+deliver_writeable(struct peer *p)
+{
+	struct server *s = p->srv;
+	struct peer_ctl *c;
+	uint8_t id[KAIRAN_ID_LEN], *env = NULL, *buf = NULL;
+	size_t envlen, len;
+	char err[512];
+	int64_t seq;
+	int n, rc = 0;
+
+	if ((c = peer_ctl_pop(p)) != NULL) {
+		n = lws_write(p->wsi, c->buf + LWS_PRE, c->len,
+		    LWS_WRITE_BINARY);
+		peer_ctl_free(c);
+		if (n < 0)
+			return -1;
+		if (p->ctl_head != NULL || p->state == PEER_READY ||
+		    p->state == PEER_CLOSING)
+			deliver_wake(p);	/* a closing one closes once flushed */
+		if (p->rx_paused && !s->stopping &&
+		    p->nctl < s->cfg->window) {
+			p->rx_paused = 0;
+			log_debug("peer resumed entity=%s addr=%s",
+			    p->who.entity, p->addr);
+			lws_rx_flow_control(p->wsi, 1);
+		}
+		return 0;
+	}
+	if (p->state == PEER_CLOSING) {
+		if (!s->stopping || deliver_flushed(p))
+			return close_peer(p);
+		return 0;	/* drain_cb looks again */
+	}
+	if (s->stopping)
+		return 0;	/* answers only, no new deliveries */
+	if (p->state != PEER_READY || p->retry_pending ||
+	    p->nflight >= s->cfg->window)
+		return 0;
+	/*
+	 * The next pending delivery not already in flight: after an
+	 * OVERLOADED the cursor goes back, and what is still in flight
+	 * behind it must not be sent twice.
+	 */
+	for (;;) {
+		n = store_next_delivery(s->store, p->who.entity, p->cursor,
+		    &seq, id, &env, &envlen, err, sizeof(err));
+		if (n == -1) {
+			log_warnx("delivery lookup entity=%s error=%s",
+			    p->who.entity, log_str(err));
+			return 0;
+		}
+		if (n == 0)
+			return 0;
+		if (!peer_flight_has(p, id))
+			break;
+		p->cursor = seq;
+		free(env);
+		env = NULL;
+	}
+	if (frame_encode_envelope(env, envlen, LWS_PRE, &buf, &len) == -1)
+		fatal("%s", __func__);
+	free(env);
+	p->cursor = seq;
+	if (peer_flight_add(p, s->cfg->window, seq, id,
+	    ev_now(s->loop)) == -1)
+		fatalx("%s: window full", __func__);
+	if (lws_write(p->wsi, buf + LWS_PRE, len, LWS_WRITE_BINARY) < 0)
+		rc = -1;
+	free(buf);
+	if (rc == 0)
+		deliver_wake(p);
+	return rc;
+}

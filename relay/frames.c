@@ -1,0 +1,258 @@
+/*
+ * frames: what a relay does with each frame a peer sends (see frames.h):
+ * a Hello opens the session, an envelope is verified in full (and a
+ * receipt checked against the rules of PROTOCOL.md §7) before it joins
+ * the batch, an Accepted or Refused ends a delivery in flight.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+#include <libwebsockets.h>
+
+#include "kairan/envelope.h"
+#include "kairan/frame.h"
+#include "kairan/log.h"
+#include "kairan/message.h"
+
+#include "admit.h"
+#include "commit.h"
+#include "deliver.h"
+#include "frames.h"
+#include "relay.h"
+#include "store.h"
+
+static int
+has_recipient(const Message *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_recipients; i++)
+		if (strcmp(m->recipients[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The rules a receipt m, signed by `writer`, must follow before the relay
+ * records or forwards it (PROTOCOL.md §7): addressed to exactly one
+ * entity; a REJECTED written by a relay, or by a recipient about itself;
+ * the referenced message held here (a relay cannot check what it never
+ * saw), a report, sent by the receipt's addressee, with the writer (or
+ * the subject of a relay's REJECTED) among its recipients, and the digest
+ * of exactly its bytes. Returns 0, or -1 with *reason and err.
+ */
+static int
+check_receipt(struct server *s, const Message *m,
+    const struct identity *writer, int *reason, char *err, size_t errlen)
+{
+	const Receipt *r = m->receipt;
+	const char *concerned = writer->entity;
+	uint8_t *env = NULL, digest[KAIRAN_DIGEST_LEN];
+	char hex[KAIRAN_ID_HEXLEN + 1], e[256];
+	Envelope *ev = NULL;
+	Message *ref = NULL;
+	size_t envlen;
+	int n, rc = -1;
+
+	*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
+	message_hex(r->ref_id.data, r->ref_id.len, hex);
+	if (m->n_recipients != 1) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "recipients: a receipt goes to exactly "
+		    "one entity, the sender of message %s; got %zu", hex,
+		    m->n_recipients);
+		return -1;
+	}
+	if (r->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
+	    r->subject[0] != '\0' && strcmp(r->subject, writer->entity) != 0) {
+		if (writer->role != ROLE_RELAY) {
+			snprintf(err, errlen, "receipt.subject: %s may write a "
+			    "REJECTED only about itself, not about %s",
+			    writer->entity, r->subject);
+			return -1;
+		}
+		concerned = r->subject;
+	}
+	if ((n = store_message_get(s->store, r->ref_id.data, &env, &envlen,
+	    digest, e, sizeof(e))) == -1) {
+		*reason = KAIRAN__V1__REFUSED__REASON__OVERLOADED;
+		snprintf(err, errlen, "store unavailable, retry later");
+		return -1;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "receipt.ref_id: message %s never passed "
+		    "this relay", hex);
+		return -1;
+	}
+	if ((ev = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
+	    (ref = kairan__v1__message__unpack(NULL, ev->message.len,
+	    ev->message.data)) == NULL)
+		fatalx("%s: stored envelope of %s does not decode", __func__,
+		    hex);
+	if (ref->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT)
+		snprintf(err, errlen, "receipt.ref_id: message %s is a receipt; "
+		    "receipts are only for reports", hex);
+	else if (strcmp(m->recipients[0], ref->sender) != 0)
+		snprintf(err, errlen, "recipients: the receipt is addressed to "
+		    "%s, but message %s was sent by %s", m->recipients[0], hex,
+		    ref->sender);
+	else if (!has_recipient(ref, concerned))
+		snprintf(err, errlen, "receipt: %s is not a recipient of "
+		    "message %s", concerned, hex);
+	else if (r->ref_digest.len != KAIRAN_DIGEST_LEN ||
+	    memcmp(r->ref_digest.data, digest, KAIRAN_DIGEST_LEN) != 0) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "receipt.ref_digest: does not match the "
+		    "digest of message %s", hex);
+	} else
+		rc = 0;
+	kairan__v1__message__free_unpacked(ref, NULL);
+	kairan__v1__envelope__free_unpacked(ev, NULL);
+	free(env);
+	return rc;
+}
+
+static void
+on_envelope(struct peer *p, const Envelope *env)
+{
+	struct server *s = p->srv;
+	struct envelope_info info;
+	uint8_t id[KAIRAN_ID_LEN];
+	size_t idlen = 0;
+	char err[512];
+	int reason;
+
+	if (envelope_peek_id(env, id) == 0)
+		idlen = KAIRAN_ID_LEN;
+	if (p->state != PEER_READY) {
+		deliver_refuse(p, id, idlen,
+		    KAIRAN__V1__REFUSED__REASON__MALFORMED,
+		    "hello: expected a Hello frame first", 1);
+		return;
+	}
+	if (s->stopping) {
+		deliver_refuse(p, id, idlen,
+		    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+		    "relay stopping, retry later", 0);
+		return;
+	}
+	if (s->nbatch >= s->cfg->queue_limit) {
+		deliver_refuse(p, id, idlen,
+		    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+		    "relay queue full, retry later", 0);
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	if (envelope_verify(s->trust, env, 0, &info, &reason, err,
+	    sizeof(err)) == -1) {
+		deliver_refuse(p, id, idlen, reason, err, 0);
+		return;
+	}
+	if (strcmp(info.msg->sender, p->who.entity) != 0) {
+		snprintf(err, sizeof(err), "sender: %s may only submit its own "
+		    "messages, not those of %s", p->who.entity,
+		    info.msg->sender);
+		deliver_refuse(p, id, idlen,
+		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, 0);
+		envelope_info_clear(&info);
+		return;
+	}
+	if (info.msg->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
+	    check_receipt(s, info.msg, &info.signer, &reason, err,
+	    sizeof(err)) == -1) {
+		deliver_refuse(p, id, idlen, reason, err, 0);
+		envelope_info_clear(&info);
+		return;
+	}
+	commit_add(p, &info, env);
+}
+
+void
+frames_on_frame(struct peer *p)
+{
+	struct server *s = p->srv;
+	Frame *f;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	int reason = 0;
+	int64_t seq;
+
+	if ((f = frame_decode(p->rx, p->rxlen, s->cfg->max_frame, &reason, err,
+	    sizeof(err))) == NULL) {
+		deliver_refuse(p, NULL, 0, reason, err,
+		    reason != KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);
+		return;
+	}
+	switch (f->kind_case) {
+	case KAIRAN__V1__FRAME__KIND_HELLO:
+		if (p->state != PEER_OPEN) {
+			deliver_refuse(p, NULL, 0,
+			    KAIRAN__V1__REFUSED__REASON__MALFORMED,
+			    "hello: sent twice", 1);
+			break;
+		}
+		if (strcmp(f->hello->entity, p->who.entity) != 0) {
+			snprintf(err, sizeof(err), "hello.entity: %s, but the "
+			    "certificate is for %s", f->hello->entity,
+			    p->who.entity);
+			deliver_refuse(p, NULL, 0,
+			    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, 1);
+			break;
+		}
+		peer_transition(p, PEER_READY);
+		/* it proved who it is and spoke: no longer a pending handshake */
+		admit_done(s->admit, p->wsi);
+		log_info("peer ready entity=%s addr=%s software=%s",
+		    p->who.entity, p->addr, log_str(f->hello->software));
+		deliver_wake(p);
+		break;
+	case KAIRAN__V1__FRAME__KIND_ENVELOPE:
+		on_envelope(p, f->envelope);
+		break;
+	case KAIRAN__V1__FRAME__KIND_ACCEPTED:
+		if (peer_flight_remove(p, f->accepted->id.data, NULL))
+			commit_end_delivery(p, f->accepted->id.data, DELIVERY_DONE,
+			    NULL);
+		else {
+			idhex(f->accepted->id.data, f->accepted->id.len, hex);
+			log_debug("accepted for nothing in flight entity=%s "
+			    "id=%s", p->who.entity, hex);
+		}
+		deliver_wake(p);
+		break;
+	case KAIRAN__V1__FRAME__KIND_REFUSED:
+		idhex(f->refused->id.data, f->refused->id.len, hex);
+		if (f->refused->id.len != KAIRAN_ID_LEN ||
+		    !peer_flight_remove(p, f->refused->id.data, &seq)) {
+			log_warnx("peer refused frame entity=%s id=%s reason=%s "
+			    "detail=%s", p->who.entity, hex,
+			    frame_reason_name(f->refused->reason),
+			    log_str(f->refused->detail));
+			break;
+		}
+		if (f->refused->reason ==
+		    KAIRAN__V1__REFUSED__REASON__OVERLOADED) {
+			/* send it again later, from where it was */
+			if (p->cursor >= seq)
+				p->cursor = seq - 1;
+			p->retry_pending = 1;
+			if (!ev_is_active(&s->retry_timer)) {
+				ev_timer_set(&s->retry_timer, RETRY_DELAY, 0.);
+				ev_timer_start(s->loop, &s->retry_timer);
+			}
+			break;
+		}
+		log_warnx("delivery refused id=%s to=%s reason=%s detail=%s",
+		    hex, p->who.entity, frame_reason_name(f->refused->reason),
+		    log_str(f->refused->detail));
+		commit_end_delivery(p, f->refused->id.data, DELIVERY_REFUSED,
+		    f->refused->detail);
+		deliver_wake(p);
+		break;
+	default:
+		fatalx("%s: frame_decode returned kind %d", __func__,
+		    (int)f->kind_case);
+	}
+	frame_free(f);
+}

@@ -1,0 +1,85 @@
+/*
+ * relay: the state the parts of kairan-relay share, in the manner of
+ * relayd.h: server.c owns it (loop, signals, reload, stop), listener.c
+ * (TLS, connections), frames.c (what peers send), commit.c (grouped
+ * commits), deliver.c (what peers are sent) and routing.c (where a
+ * recipient's copy goes) each keep their own fields of it.
+ */
+#ifndef KAIRAN_RELAY_RELAY_H
+#define KAIRAN_RELAY_RELAY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ev.h>
+#include <openssl/ssl.h>
+
+#include "kairan/kairan.h"
+#include "kairan/message.h"
+
+#include "config.h"
+#include "peer.h"
+
+#define COMMIT_DELAY		0.001	/* s: gathers one loop pass of envelopes */
+#define RETRY_DELAY		2.0	/* s: after a peer's OVERLOADED */
+/* a Hello: an entity of at most 32 bytes, software of at most 256 */
+#define HELLO_FRAME_MAX		1024
+#define DRAIN_S			2.0	/* s: at stop, for the last answers */
+#define DRAIN_POLL_S		0.01
+#define SOFTWARE		"kairan-relay/" KAIRAN_VERSION
+
+struct lws_context;
+struct trust;
+struct directory;
+struct signer;
+struct store;
+struct admit;
+struct pending;
+struct ended;
+
+struct server {
+	const struct config	*cfg;
+	struct ev_loop		*loop;
+	struct lws_context	*context;
+	SSL_CTX			*ssl_ctx;	/* the listener's, for reloads */
+	struct trust		*trust;
+	struct directory	*dir;
+	struct signer		*signer;
+	struct store		*store;
+	struct admit		*admit;		/* unauthenticated connections */
+
+	/* listener.c: the connected peers */
+	struct peer		*peers;
+	unsigned		 npeers;
+
+	/* commit.c: what the next commit writes */
+	struct pending		*batch, **batch_tail;
+	unsigned		 nbatch;
+	struct ended		*ended;
+	ev_timer		 commit_timer;
+
+	/* deliver.c */
+	ev_timer		 retry_timer;	/* after OVERLOADED */
+	ev_timer		 resend_timer;	/* unanswered deliveries */
+	ev_check		 pause_check;	/* rx pauses, outside lws */
+
+	/* server.c */
+	ev_timer		 checkpoint_timer;
+	int64_t			 checkpoint_rows;	/* of the last one written */
+	ev_timer		 drain_timer;	/* stopping: last answers */
+	ev_tstamp		 drain_until;
+	ev_signal		 sig_term, sig_int, sig_hup;
+	int			 stopping;
+};
+
+/* An id as 32 hex digits, or "-" if it is not 16 bytes. */
+static inline void
+idhex(const uint8_t *id, size_t len, char out[KAIRAN_ID_HEXLEN + 1])
+{
+	if (id != NULL && len == KAIRAN_ID_LEN)
+		message_hex(id, KAIRAN_ID_LEN, out);
+	else
+		snprintf(out, KAIRAN_ID_HEXLEN + 1, "-");
+}
+
+#endif
