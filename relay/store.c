@@ -521,14 +521,47 @@ store_delivery_end(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
 	return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }
 
+/* A malloc'd copy of blob column i (caller frees). 0, or -1 out of memory. */
+static int
+column_dup(sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
+{
+	int n = sqlite3_column_bytes(st, i);
+
+	if ((*out = malloc(n > 0 ? (size_t)n : 1)) == NULL)
+		return -1;
+	memcpy(*out, sqlite3_column_blob(st, i), (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+/*
+ * Resets st after a one-row lookup and turns the step's result into the
+ * lookup's: found (1/0) for a row, 0 for none, -1 (err) otherwise.
+ */
+static int
+row_result(struct store *s, sqlite3_stmt *st, int rc, int found,
+    const char *what, char *err, size_t errlen)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW && found)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_NOMEM)
+		snprintf(err, errlen, "%s: out of memory", what);
+	else
+		fail_db(s, what, err, errlen);
+	return -1;
+}
+
 int
 store_next_delivery(struct store *s, const char *recipient, int64_t after,
     int64_t *seq, uint8_t id[KAIRAN_ID_LEN], uint8_t **env, size_t *envlen,
     char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_DELIV_NEXT];
-	const void *b;
-	int rc, n, found = 0;
+	int rc, found = 0;
 
 	*env = NULL;
 	sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
@@ -539,26 +572,12 @@ store_next_delivery(struct store *s, const char *recipient, int64_t after,
 		if (sqlite3_column_bytes(st, 1) != KAIRAN_ID_LEN)
 			fatalx("%s: stored id of bad length", __func__);
 		memcpy(id, sqlite3_column_blob(st, 1), KAIRAN_ID_LEN);
-		n = sqlite3_column_bytes(st, 2);
-		b = sqlite3_column_blob(st, 2);
-		if ((*env = malloc(n > 0 ? (size_t)n : 1)) == NULL) {
-			snprintf(err, errlen, "out of memory");
+		if (column_dup(st, 2, env, envlen) == -1)
 			rc = SQLITE_NOMEM;
-		} else {
-			memcpy(*env, b, (size_t)n);
-			*envlen = (size_t)n;
+		else
 			found = 1;
-		}
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc == SQLITE_ROW)
-		return found;
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_NOMEM)
-		fail_db(s, "next delivery", err, errlen);
-	return -1;
+	return row_result(s, st, rc, found, "next delivery", err, errlen);
 }
 
 int
@@ -567,33 +586,20 @@ store_message_get(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
     char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_MSG_GET];
-	int rc, n, found = 0;
+	int rc, found = 0;
 
 	*env = NULL;
 	sqlite3_bind_blob(st, 1, id, KAIRAN_ID_LEN, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n = sqlite3_column_bytes(st, 0);
 		if (sqlite3_column_bytes(st, 1) != KAIRAN_DIGEST_LEN)
 			fatalx("%s: stored digest of bad length", __func__);
 		memcpy(digest, sqlite3_column_blob(st, 1), KAIRAN_DIGEST_LEN);
-		if ((*env = malloc(n > 0 ? (size_t)n : 1)) == NULL) {
-			snprintf(err, errlen, "out of memory");
+		if (column_dup(st, 0, env, envlen) == -1)
 			rc = SQLITE_NOMEM;
-		} else {
-			memcpy(*env, sqlite3_column_blob(st, 0), (size_t)n);
-			*envlen = (size_t)n;
+		else
 			found = 1;
-		}
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc == SQLITE_ROW)
-		return found;
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_NOMEM)
-		fail_db(s, "message get", err, errlen);
-	return -1;
+	return row_result(s, st, rc, found, "message get", err, errlen);
 }
 
 long long
