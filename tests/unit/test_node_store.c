@@ -1,9 +1,11 @@
 /*
- * test_node_store: the node's database: the outbox survives a reopen and
- * is sent per route until answered; the inbox stores an id once (with its
- * DELIVERED receipt in the same transaction); receipts move recipients
- * through pending -> delivered -> acknowledged, or rejected, and are
- * matched against our outbox (digest, signer, recipient).
+ * test_node_store: the node's store (node/store.c): report numbers taken
+ * in the outbox's write transaction, UNIQUE(incident, report_no), the
+ * v1 -> v2 migration of a database that already holds two reports with
+ * one number, a duplicate report never getting a receipt signed, a write
+ * that meets another connection's lock failing fast and marked busy
+ * (the daemon's timeout), route states, id prefixes, `sent`'s counts and
+ * withdrawals.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,18 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
-#include "kairan/frame.h"
 #include "kairan/message.h"
 
-#include "status.h"
 #include "store.h"
 
-static char dir[64];
-static char path[128];
+static char dir[64], path[128];
 
 static int
 setup(void **state)
@@ -51,449 +52,383 @@ teardown(void **state)
 	return 0;
 }
 
-/* A message on the stack; the store does not verify, so fake bytes do. */
-struct tmsg {
-	Message		m;
-	IncidentReport	r;
-	Receipt		rc;
-	uint8_t		id[KAIRAN_ID_LEN];
-	uint8_t		inc[KAIRAN_ID_LEN];
-	uint8_t		ref[KAIRAN_ID_LEN];
-	uint8_t		refdigest[KAIRAN_DIGEST_LEN];
-	char		*rcpts[8];
-	char		sender[40];
-	char		by[40];
-	char		subject[40];
-	uint8_t		env[64];
-	uint8_t		digest[KAIRAN_DIGEST_LEN];
+/* A report message (not signed: the store only reads its fields). */
+struct fake {
+	Message		 m;
+	IncidentReport	 r;
+	uint8_t		 id[KAIRAN_ID_LEN];
+	uint8_t		 inc[KAIRAN_ID_LEN];
+	uint8_t		 digest[KAIRAN_DIGEST_LEN];
+	char		*rcpt[2];
 };
 
 static void
-tmsg_report(struct tmsg *t, int idbyte, int incbyte, uint32_t no,
-    const char *sender, const char *r1, const char *r2, const char *r3)
+fake_report(struct fake *f, uint8_t idbyte, const uint8_t *inc,
+    uint32_t no, int phase)
 {
-	memset(t, 0, sizeof(*t));
-	kairan__v1__message__init(&t->m);
-	kairan__v1__incident_report__init(&t->r);
-	memset(t->id, idbyte, sizeof(t->id));
-	memset(t->inc, incbyte, sizeof(t->inc));
-	snprintf(t->sender, sizeof(t->sender), "%s", sender);
-	t->m.id.data = t->id;
-	t->m.id.len = KAIRAN_ID_LEN;
-	t->m.sender = t->sender;
-	t->rcpts[0] = (char *)(uintptr_t)r1;
-	t->rcpts[1] = (char *)(uintptr_t)r2;
-	t->rcpts[2] = (char *)(uintptr_t)r3;
-	t->m.recipients = t->rcpts;
-	t->m.n_recipients = r3 != NULL ? 3 : r2 != NULL ? 2 : 1;
-	t->m.created_at_ms = 1700000000000LL + idbyte;
-	t->m.status = KAIRAN__V1__STATUS__EXERCISE;
-	t->m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
-	t->m.report = &t->r;
-	t->r.incident_id.data = t->inc;
-	t->r.incident_id.len = KAIRAN_ID_LEN;
-	t->r.report_no = no;
-	memset(t->env, 0xe0 | (idbyte & 0xf), sizeof(t->env));
-	memset(t->digest, idbyte, sizeof(t->digest));
+	memset(f, 0, sizeof(*f));
+	kairan__v1__message__init(&f->m);
+	kairan__v1__incident_report__init(&f->r);
+	memset(f->id, idbyte, sizeof(f->id));
+	memcpy(f->inc, inc, KAIRAN_ID_LEN);
+	f->m.id.data = f->id;
+	f->m.id.len = KAIRAN_ID_LEN;
+	f->m.sender = "452017";
+	f->rcpt[0] = "450006";
+	f->rcpt[1] = "mic";
+	f->m.recipients = f->rcpt;
+	f->m.n_recipients = 2;
+	f->m.status = KAIRAN__V1__STATUS__ACTUAL;
+	f->m.created_at_ms = 1000 + idbyte;
+	f->m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	f->m.report = &f->r;
+	f->r.incident_id.data = f->inc;
+	f->r.incident_id.len = KAIRAN_ID_LEN;
+	f->r.report_no = no;
+	f->r.phase = phase;
 }
 
-static void
-tmsg_receipt(struct tmsg *t, int idbyte, const char *signer,
-    const struct tmsg *ref, int state, const char *by, const char *subject)
-{
-	memset(t, 0, sizeof(*t));
-	kairan__v1__message__init(&t->m);
-	kairan__v1__receipt__init(&t->rc);
-	memset(t->id, idbyte, sizeof(t->id));
-	snprintf(t->sender, sizeof(t->sender), "%s", signer);
-	t->m.id.data = t->id;
-	t->m.id.len = KAIRAN_ID_LEN;
-	t->m.sender = t->sender;
-	t->rcpts[0] = (char *)(uintptr_t)ref->sender;
-	t->m.recipients = t->rcpts;
-	t->m.n_recipients = 1;
-	t->m.created_at_ms = 1700000100000LL + idbyte;
-	t->m.body_case = KAIRAN__V1__MESSAGE__BODY_RECEIPT;
-	t->m.receipt = &t->rc;
-	memcpy(t->ref, ref->id, KAIRAN_ID_LEN);
-	memcpy(t->refdigest, ref->digest, KAIRAN_DIGEST_LEN);
-	t->rc.ref_id.data = t->ref;
-	t->rc.ref_id.len = KAIRAN_ID_LEN;
-	t->rc.ref_digest.data = t->refdigest;
-	t->rc.ref_digest.len = KAIRAN_DIGEST_LEN;
-	t->rc.state = state;
-	if (by != NULL) {
-		snprintf(t->by, sizeof(t->by), "%s", by);
-		t->rc.by = t->by;
-	}
-	if (subject != NULL) {
-		snprintf(t->subject, sizeof(t->subject), "%s", subject);
-		t->rc.subject = t->subject;
-	}
-	memset(t->env, 0xa0 | (idbyte & 0xf), sizeof(t->env));
-	memset(t->digest, idbyte, sizeof(t->digest));
-}
+struct seal_arg {
+	struct fake	 f;
+	uint8_t		 idbyte;
+	int		 calls;
+	int		 fail;
+	int		 same_no;	/* reuse the last number: must fail */
+	uint32_t	 seen_no;
+	int		 seen_found;
+};
 
-static struct store *
-open_store(void)
-{
-	struct store *st;
-	char err[512];
-
-	if ((st = store_open(path, err, sizeof(err))) == NULL)
-		fail_msg("%s", err);
-	return st;
-}
-
-static void
-add_out(struct store *st, struct tmsg *t)
-{
-	char err[512];
-
-	if (store_outbox_add(st, &t->m, t->env, sizeof(t->env), t->digest, err,
-	    sizeof(err)) == -1)
-		fail_msg("%s", err);
-}
-
-/* Ids the route would still send, in order, as their first bytes. */
 static int
-pending_on(struct store *st, const char *route, uint8_t *first, int max)
+seal(void *arg, const struct store_last *last, struct store_sealed *out,
+    char *err, size_t errlen)
 {
-	uint8_t id[KAIRAN_ID_LEN], *env;
-	size_t envlen;
-	int64_t seq = 0;
-	char err[512];
-	int n = 0, rc;
+	static const uint8_t env[] = { 1, 2, 3 };
+	struct seal_arg *a = arg;
+	static const uint8_t inc[KAIRAN_ID_LEN] = { 7 };
 
-	while ((rc = store_outbox_next(st, route, seq, &seq, id, &env, &envlen,
-	    err, sizeof(err))) == 1) {
-		assert_int_equal(envlen, 64);
-		free(env);
-		if (n < max)
-			first[n] = id[0];
-		n++;
+	a->calls++;
+	if (a->fail) {
+		snprintf(err, errlen, "refused by the callback");
+		return -1;
 	}
-	assert_int_equal(rc, 0);
+	a->seen_found = last != NULL && last->found;
+	a->seen_no = last != NULL ? last->report_no : 0;
+	fake_report(&a->f, a->idbyte, inc, a->same_no ? a->seen_no :
+	    a->seen_no + 1, KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE);
+	out->m = &a->f.m;
+	out->env = env;
+	out->envlen = sizeof(env);
+	out->digest = a->f.digest;
+	return 0;
+}
+
+static long long
+count(struct store *st, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long n = -1;
+
+	(void)st;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
 	return n;
 }
 
 static void
-test_schema(void **state)
+test_report_numbers(void **state)
 {
+	static const uint8_t inc[KAIRAN_ID_LEN] = { 7 };
 	struct store *st;
+	struct seal_arg a;
+	char err[512];
+	int i;
 
 	(void)state;
-	st = open_store();
+	assert_non_null(st = store_open(path, err, sizeof(err)));
 	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	for (i = 1; i <= 3; i++) {
+		memset(&a, 0, sizeof(a));
+		a.idbyte = (uint8_t)i;
+		if (store_report_add(st, inc, seal, &a, err, sizeof(err)) ==
+		    -1)
+			fail_msg("%s", err);
+		assert_int_equal(a.seen_found, i > 1);
+		assert_int_equal(a.seen_no, (uint32_t)(i - 1));
+	}
+	/* the callback refuses: nothing written */
+	memset(&a, 0, sizeof(a));
+	a.idbyte = 10;
+	a.fail = 1;
+	assert_int_equal(store_report_add(st, inc, seal, &a, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "refused by the callback"));
+	/* a second report with number 3: the UNIQUE index refuses it */
+	memset(&a, 0, sizeof(a));
+	a.idbyte = 11;
+	a.same_no = 1;
+	assert_int_equal(store_report_add(st, inc, seal, &a, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "UNIQUE"));
+	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(count(st, "SELECT count(*) FROM recipient"), 6);
+	assert_int_equal(count(st, "SELECT max(report_no) FROM outbox"), 3);
 	store_close(st);
-	st = open_store();	/* reopening migrates nothing */
-	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
-	store_close(st);
-	store_close(NULL);
 }
 
+/* The version 1 schema, as a database written before version 2 has it. */
+static const char v1[] =
+	"CREATE TABLE outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id BLOB NOT NULL UNIQUE, kind INTEGER NOT NULL, incident BLOB,"
+	" report_no INTEGER, ref_id BLOB, status INTEGER NOT NULL,"
+	" created_ms INTEGER NOT NULL, envelope BLOB NOT NULL,"
+	" digest BLOB NOT NULL);"
+	"CREATE INDEX outbox_incident ON outbox(incident, report_no);"
+	"CREATE TABLE outbox_route(id BLOB NOT NULL, route TEXT NOT NULL,"
+	" accepted_ms INTEGER, refused_reason INTEGER, refused_detail TEXT,"
+	" refused_ms INTEGER, PRIMARY KEY(id, route)) WITHOUT ROWID;"
+	"CREATE TABLE recipient(id BLOB NOT NULL, entity TEXT NOT NULL,"
+	" pos INTEGER NOT NULL, delivered_ms INTEGER, acknowledged_ms INTEGER,"
+	" acknowledged_by TEXT, ack_note TEXT, rejected_ms INTEGER,"
+	" rejected_reason TEXT, rejected_by TEXT,"
+	" PRIMARY KEY(id, entity)) WITHOUT ROWID;"
+	"CREATE TABLE inbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id BLOB NOT NULL UNIQUE, sender TEXT NOT NULL, incident BLOB,"
+	" report_no INTEGER, status INTEGER NOT NULL,"
+	" created_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+	" route TEXT, envelope BLOB NOT NULL, digest BLOB NOT NULL,"
+	" acknowledged_ms INTEGER, acknowledged_by TEXT, ack_note TEXT);"
+	"CREATE INDEX inbox_incident ON inbox(incident, report_no);"
+	"CREATE TABLE receipt_in(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id BLOB NOT NULL UNIQUE, ref_id BLOB NOT NULL, signer TEXT NOT NULL,"
+	" state INTEGER NOT NULL, by TEXT, note TEXT, subject TEXT,"
+	" created_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+	" route TEXT, matched INTEGER NOT NULL, envelope BLOB NOT NULL);"
+	"CREATE INDEX receipt_in_ref ON receipt_in(ref_id);"
+	/* the bug of version 1: two concurrent updates, one number */
+	"INSERT INTO outbox(id, kind, incident, report_no, status, created_ms,"
+	" envelope, digest) VALUES"
+	" (x'01', 1, x'07000000000000000000000000000000', 1, 1, 1, x'00', x'00'),"
+	" (x'02', 1, x'07000000000000000000000000000000', 2, 1, 2, x'00', x'00'),"
+	" (x'03', 1, x'07000000000000000000000000000000', 2, 1, 3, x'00', x'00');"
+	"PRAGMA user_version = 1;";
+
 static void
-test_outbox_durable_and_per_route(void **state)
+test_migrate_v1_with_duplicates(void **state)
 {
+	static const uint8_t inc[KAIRAN_ID_LEN] = { 7 };
 	struct store *st;
-	struct tmsg a, b;
-	struct store_msg sm;
-	uint8_t ids[8];
+	struct seal_arg a;
+	sqlite3 *db;
 	char err[512];
 
 	(void)state;
-	st = open_store();
-	tmsg_report(&a, 1, 0x11, 1, "452017", "450006", "mic", "452025");
-	tmsg_report(&b, 2, 0x11, 2, "452017", "450006", "mic", NULL);
-	add_out(st, &a);
-	add_out(st, &b);
-	/* the same id again is refused, and changes nothing */
-	assert_int_equal(store_outbox_add(st, &a.m, a.env, sizeof(a.env),
-	    a.digest, err, sizeof(err)), -1);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	if ((st = store_open(path, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(store_schema_version(st), 2);
+	/* the old rows stay; the later duplicate is marked */
+	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(count(st, "SELECT count(*) FROM outbox WHERE "
+	    "report_dup != 0"), 1);
+	memset(&a, 0, sizeof(a));
+	a.idbyte = 4;
+	if (store_report_add(st, inc, seal, &a, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_int_equal(a.seen_no, 2);
+	assert_int_equal(count(st, "SELECT max(report_no) FROM outbox"), 3);
 	store_close(st);
-
-	/* a crash after the command returned: it is all still there */
-	st = open_store();
-	assert_int_equal(store_get(st, STORE_OUT, a.id, &sm, err, sizeof(err)),
-	    1);
-	assert_int_equal(sm.envlen, sizeof(a.env));
-	assert_memory_equal(sm.env, a.env, sizeof(a.env));
-	assert_int_equal(sm.report_no, 1);
-	assert_int_equal(sm.status, KAIRAN__V1__STATUS__EXERCISE);
-	store_msg_clear(&sm);
-
-	assert_int_equal(pending_on(st, "pref", ids, 8), 2);
-	assert_int_equal(ids[0], 1);
-	assert_int_equal(ids[1], 2);
-	assert_int_equal(store_route_accepted(st, a.id, "pref", 1000, err,
-	    sizeof(err)), 0);
-	assert_int_equal(pending_on(st, "pref", ids, 8), 1);
-	assert_int_equal(ids[0], 2);
-	/* another route still has both */
-	assert_int_equal(pending_on(st, "backup", ids, 8), 2);
-	assert_int_equal(store_route_refused(st, b.id, "backup",
-	    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, "no", 1001, err,
-	    sizeof(err)), 0);
-	assert_int_equal(pending_on(st, "backup", ids, 8), 1);
-	assert_int_equal(store_outbox_unanswered(st, "backup"), 1);
-	/* an answer for an id we never sent changes nothing */
-	memset(ids, 0x77, sizeof(ids));
-	{
-		uint8_t unknown[KAIRAN_ID_LEN];
-
-		memset(unknown, 0x77, sizeof(unknown));
-		assert_int_equal(store_route_accepted(st, unknown, "pref", 1,
-		    err, sizeof(err)), 0);
-	}
-	/* accepted keeps the first time */
-	assert_int_equal(store_route_accepted(st, a.id, "pref", 5000, err,
-	    sizeof(err)), 0);
-	{
-		struct store_status ss;
-
-		assert_int_equal(store_status(st, a.id, &ss, err, sizeof(err)),
-		    1);
-		assert_int_equal(ss.nroutes, 1);
-		assert_string_equal(ss.routes[0].route, "pref");
-		assert_int_equal(ss.routes[0].accepted_ms, 1000);
-		assert_int_equal(ss.nrcpts, 3);
-		assert_string_equal(ss.rcpts[0].entity, "450006");
-		assert_string_equal(ss.rcpts[2].entity, "452025");
-		store_status_clear(&ss);
-		assert_int_equal(store_status(st, b.id, &ss, err, sizeof(err)),
-		    1);
-		assert_int_equal(ss.routes[0].refused_reason,
-		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
-		assert_string_equal(ss.routes[0].refused_detail, "no");
-		store_status_clear(&ss);
-	}
-	{
-		char **r;
-		long n = store_incident_recipients(st, a.inc, &r, err,
-		    sizeof(err));
-
-		assert_int_equal(n, 3);
-		assert_string_equal(r[0], "450006");
-		assert_string_equal(r[1], "452025");
-		assert_string_equal(r[2], "mic");
-		store_strings_free(r, (size_t)n);
-	}
-	{
-		struct store_msg *v;
-		long n = store_incident(st, STORE_OUT, a.inc, &v, err,
-		    sizeof(err));
-
-		assert_int_equal(n, 2);
-		assert_int_equal(v[0].report_no, 1);
-		assert_int_equal(v[1].report_no, 2);
-		store_msgs_free(v, (size_t)n);
-	}
+	/* opening again: nothing to migrate */
+	assert_non_null(st = store_open(path, err, sizeof(err)));
 	store_close(st);
 }
 
 static void
-test_inbox_idempotent(void **state)
+test_inbox_duplicate_not_sealed(void **state)
 {
+	static const uint8_t inc[KAIRAN_ID_LEN] = { 9 };
+	static const uint8_t env[] = { 9 };
 	struct store *st;
-	struct tmsg in, del, in2;
-	struct store_msg *v;
-	uint8_t ids[8];
+	struct seal_arg a;
+	struct fake f;
 	char err[512];
-	int dup = -1, already = -1;
-	long n;
+	int dup;
 
 	(void)state;
-	st = open_store();
-	tmsg_report(&in, 5, 0x55, 1, "131083", "452017", NULL, NULL);
-	tmsg_receipt(&del, 6, "452017", &in,
-	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
-	assert_int_equal(store_inbox_add(st, &in.m, in.env, sizeof(in.env),
-	    in.digest, "pref", 2000, &del.m, del.env, sizeof(del.env),
-	    del.digest, &dup, err, sizeof(err)), 0);
+	assert_non_null(st = store_open(path, err, sizeof(err)));
+	fake_report(&f, 0x55, inc, 1,
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL);
+	memset(&a, 0, sizeof(a));
+	a.idbyte = 0x66;	/* the "receipt" the callback signs */
+	assert_int_equal(store_inbox_add(st, &f.m, env, sizeof(env),
+	    f.digest, "pref", 5, seal, &a, &dup, err, sizeof(err)), 0);
 	assert_int_equal(dup, 0);
-	/* the same report by another route: recognised, nothing new */
-	tmsg_receipt(&del, 7, "452017", &in,
-	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
-	assert_int_equal(store_inbox_add(st, &in.m, in.env, sizeof(in.env),
-	    in.digest, "backup", 2001, &del.m, del.env, sizeof(del.env),
-	    del.digest, &dup, err, sizeof(err)), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(store_inbox_add(st, &f.m, env, sizeof(env),
+	    f.digest, "pref", 6, seal, &a, &dup, err, sizeof(err)), 0);
 	assert_int_equal(dup, 1);
-	/* exactly one DELIVERED receipt waits in the outbox */
-	assert_int_equal(pending_on(st, "pref", ids, 8), 1);
-	assert_int_equal(ids[0], 6);
-
-	tmsg_report(&in2, 8, 0x55, 2, "131083", "452017", NULL, NULL);
-	assert_int_equal(store_inbox_add(st, &in2.m, in2.env, sizeof(in2.env),
-	    in2.digest, "pref", 3000, NULL, NULL, 0, NULL, &dup, err,
-	    sizeof(err)), 0);
-	n = store_inbox_list(st, 0, 20, &v, err, sizeof(err));
-	assert_int_equal(n, 2);
-	assert_int_equal(v[0].id[0], 8);	/* newest first */
-	assert_string_equal(v[0].sender, "131083");
-	assert_string_equal(v[1].route, "pref");
-	assert_int_equal(v[1].status, KAIRAN__V1__STATUS__EXERCISE);
-	store_msgs_free(v, (size_t)n);
-
-	/* a person's acknowledgement, once */
-	tmsg_receipt(&del, 9, "452017", &in,
-	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "山田太郎", NULL);
-	assert_int_equal(store_inbox_ack(st, in.id, "山田太郎", "確認しました",
-	    4000, &del.m, del.env, sizeof(del.env), del.digest, &already, err,
-	    sizeof(err)), 0);
-	assert_int_equal(already, 0);
-	tmsg_receipt(&del, 10, "452017", &in,
-	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "別人", NULL);
-	assert_int_equal(store_inbox_ack(st, in.id, "別人", NULL, 4001, &del.m,
-	    del.env, sizeof(del.env), del.digest, &already, err, sizeof(err)),
-	    0);
-	assert_int_equal(already, 1);
-	assert_int_equal(pending_on(st, "pref", ids, 8), 2);
-	/* acknowledged ones beyond `recent` drop out of the default list */
-	n = store_inbox_list(st, 0, 0, &v, err, sizeof(err));
-	assert_int_equal(n, 1);
-	assert_int_equal(v[0].id[0], 8);
-	store_msgs_free(v, (size_t)n);
-	n = store_inbox_list(st, 1, 0, &v, err, sizeof(err));
-	assert_int_equal(n, 2);
-	assert_int_equal(v[1].ack_ms, 4000);
-	assert_string_equal(v[1].ack_by, "山田太郎");
-	assert_string_equal(v[1].ack_note, "確認しました");
-	store_msgs_free(v, (size_t)n);
+	assert_int_equal(a.calls, 1);	/* nothing signed for a duplicate */
+	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(count(st, "SELECT phase FROM inbox"),
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL);
 	store_close(st);
 }
 
-static int
-receipt(struct store *st, struct tmsg *r, const char *signer, int role,
-    int *result, int *reason)
+static void
+test_busy_fails_fast(void **state)
 {
-	struct identity who;
+	static const uint8_t inc[KAIRAN_ID_LEN] = { 9 };
+	static const uint8_t env[] = { 9 };
+	struct store *st;
+	struct fake f;
+	struct timespec t0, t1;
+	sqlite3 *db;
 	char err[512];
+	int dup;
+	double ms;
 
-	memset(&who, 0, sizeof(who));
-	snprintf(who.entity, sizeof(who.entity), "%s", signer);
-	who.role = role;
-	return store_receipt_add(st, &r->m, &who, r->env, sizeof(r->env),
-	    "pref", 9000, result, reason, err, sizeof(err));
-}
-
-static enum status_state
-state_of(struct store *st, const uint8_t *id, const char *entity)
-{
-	struct store_status ss;
-	enum status_state s = STATUS_PENDING;
-	char err[512];
-	size_t i;
-	int found = 0;
-
-	assert_int_equal(store_status(st, id, &ss, err, sizeof(err)), 1);
-	for (i = 0; i < ss.nrcpts; i++)
-		if (strcmp(ss.rcpts[i].entity, entity) == 0) {
-			s = status_of(&ss.rcpts[i]);
-			found = 1;
-		}
-	store_status_clear(&ss);
-	assert_true(found);
-	return s;
+	(void)state;
+	assert_non_null(st = store_open(path, err, sizeof(err)));
+	store_set_busy_timeout(st, STORE_DAEMON_BUSY_MS);
+	/* another connection (a command line) holds the write lock */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	fake_report(&f, 0x55, inc, 1,
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(store_inbox_add(st, &f.m, env, sizeof(env),
+	    f.digest, "pref", 5, NULL, NULL, &dup, err, sizeof(err)), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_true(store_busy(st));
+	assert_true(ms < 2000);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	/* and once the lock is gone, the same write goes through */
+	assert_int_equal(store_inbox_add(st, &f.m, env, sizeof(env),
+	    f.digest, "pref", 5, NULL, NULL, &dup, err, sizeof(err)), 0);
+	assert_false(store_busy(st));
+	assert_int_equal(dup, 0);
+	store_close(st);
 }
 
 static void
-test_receipts(void **state)
+test_route_conn(void **state)
 {
 	struct store *st;
-	struct tmsg a, r;
-	struct store_status ss;
+	struct store_route_conn c;
 	char err[512];
-	int result, reason;
 
 	(void)state;
-	st = open_store();
-	tmsg_report(&a, 0x21, 0x22, 1, "452017", "450006", "mic", "452025");
-	add_out(st, &a);
-	assert_int_equal(state_of(st, a.id, "450006"), STATUS_PENDING);
+	assert_non_null(st = store_open(path, err, sizeof(err)));
+	assert_int_equal(store_route_conn_get(st, "pref", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_route_conn_set(st, "pref", 0, 100,
+	    "connect failed: refused", 42, err, sizeof(err)), 0);
+	assert_int_equal(store_route_conn_get(st, "pref", &c, err,
+	    sizeof(err)), 1);
+	assert_int_equal(c.connected, 0);
+	assert_int_equal(c.since_ms, 100);
+	assert_int_equal(c.pid, 42);
+	assert_string_equal(c.reason, "connect failed: refused");
+	store_route_conn_clear(&c);
+	assert_int_equal(store_route_conn_set(st, "pref", 1, 200, NULL, 42,
+	    err, sizeof(err)), 0);
+	assert_int_equal(store_route_conn_get(st, "pref", &c, err,
+	    sizeof(err)), 1);
+	assert_int_equal(c.connected, 1);
+	assert_null(c.reason);
+	store_route_conn_clear(&c);
+	store_close(st);
+}
 
-	/* DELIVERED by the recipient */
-	tmsg_receipt(&r, 0x31, "450006", &a,
-	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
-	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
-	    &reason), 0);
-	assert_int_equal(result, STORE_RECEIPT_MATCHED);
-	assert_int_equal(state_of(st, a.id, "450006"), STATUS_DELIVERED);
-	/* the same receipt by another route */
-	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
-	    &reason), 0);
-	assert_int_equal(result, STORE_RECEIPT_DUPLICATE);
+static void
+test_prefix_sent_withdrawal(void **state)
+{
+	static const uint8_t inc[KAIRAN_ID_LEN] = { 7 };
+	static const uint8_t env[] = { 1 };
+	struct store *st;
+	struct seal_arg a;
+	struct store_sent *v;
+	struct store_msg w;
+	struct fake f;
+	uint8_t (*ids)[KAIRAN_ID_LEN];
+	unsigned *kinds;
+	char err[512];
+	long n;
+	int i;
 
-	/* ACKNOWLEDGED, with the person's name */
-	tmsg_receipt(&r, 0x32, "450006", &a,
-	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "宮崎花子", NULL);
-	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
-	    &reason), 0);
-	assert_int_equal(state_of(st, a.id, "450006"), STATUS_ACKNOWLEDGED);
-
-	/* REJECTED by a relay, naming the recipient */
-	tmsg_receipt(&r, 0x33, "relay-45", &a,
-	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, "mic");
-	r.rc.note = (char *)(uintptr_t)"not served by this relay";
-	assert_int_equal(receipt(st, &r, "relay-45", ROLE_RELAY, &result,
-	    &reason), 0);
-	assert_int_equal(state_of(st, a.id, "mic"), STATUS_REJECTED);
-	/* ... but delivered by another route afterwards: delivered wins */
-	tmsg_receipt(&r, 0x34, "mic", &a,
-	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
-	assert_int_equal(receipt(st, &r, "mic", ROLE_NODE, &result, &reason),
-	    0);
-	assert_int_equal(state_of(st, a.id, "mic"), STATUS_DELIVERED);
-
-	/* wrong digest: refused, nothing stored */
-	tmsg_receipt(&r, 0x35, "452025", &a,
-	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
-	r.refdigest[0] ^= 1;
-	assert_int_equal(receipt(st, &r, "452025", ROLE_NODE, &result,
-	    &reason), -1);
-	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);
-	assert_int_equal(state_of(st, a.id, "452025"), STATUS_PENDING);
-
-	/* signed by someone who is not a recipient */
-	tmsg_receipt(&r, 0x36, "131083", &a,
-	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
-	assert_int_equal(receipt(st, &r, "131083", ROLE_NODE, &result,
-	    &reason), -1);
-	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
-
-	/* a node may not reject for another recipient via subject */
-	tmsg_receipt(&r, 0x37, "450006", &a,
-	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "x", "452025");
-	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
-	    &reason), 0);
-	assert_int_equal(state_of(st, a.id, "452025"), STATUS_PENDING);
-
-	/* a relay's REJECTED without subject */
-	tmsg_receipt(&r, 0x38, "relay-45", &a,
-	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, NULL);
-	assert_int_equal(receipt(st, &r, "relay-45", ROLE_RELAY, &result,
-	    &reason), -1);
-	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);
-
-	/* a receipt for a message we do not have: stored, unmatched */
-	{
-		struct tmsg other;
-
-		tmsg_report(&other, 0x41, 0x42, 1, "452017", "450006", NULL,
-		    NULL);
-		tmsg_receipt(&r, 0x39, "450006", &other,
-		    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
-		assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
-		    &reason), 0);
-		assert_int_equal(result, STORE_RECEIPT_UNMATCHED);
+	(void)state;
+	assert_non_null(st = store_open(path, err, sizeof(err)));
+	for (i = 1; i <= 2; i++) {
+		memset(&a, 0, sizeof(a));
+		a.idbyte = (uint8_t)(0xa0 + i);
+		assert_int_equal(store_report_add(st, inc, seal, &a, err,
+		    sizeof(err)), 0);
 	}
+	/* "a1a1a1": one message of ours; "a1" * 3 in either case */
+	n = store_id_prefix(st, "a1a1a1", STORE_ID_ANY, &ids, &kinds, err,
+	    sizeof(err));
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0][0], 0xa1);
+	assert_int_equal(kinds[0], STORE_ID_OUT_MSG);
+	free(ids);
+	free(kinds);
+	n = store_id_prefix(st, "A2A2A2", STORE_ID_IN_MSG, &ids, &kinds, err,
+	    sizeof(err));
+	assert_int_equal(n, 0);
+	free(ids);
+	free(kinds);
+	n = store_id_prefix(st, "070000", STORE_ID_ANY, &ids, &kinds, err,
+	    sizeof(err));
+	assert_int_equal(n, 1);
+	assert_int_equal(kinds[0], STORE_ID_OUT_INC);
+	free(ids);
+	free(kinds);
 
-	assert_int_equal(store_status(st, a.id, &ss, err, sizeof(err)), 1);
-	assert_int_equal(ss.rcpts[0].acknowledged_ms, 1700000100000LL + 0x32);
-	assert_string_equal(ss.rcpts[0].acknowledged_by, "宮崎花子");
-	assert_string_equal(ss.rcpts[1].rejected_reason,
-	    "not served by this relay");
-	assert_string_equal(ss.rcpts[1].rejected_by, "relay-45");
-	store_status_clear(&ss);
+	/* receipts: 450006 delivered, mic rejected */
+	{
+		sqlite3 *db;
+
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "UPDATE recipient SET "
+		    "delivered_ms = 5 WHERE entity = '450006';"
+		    "UPDATE recipient SET rejected_ms = 6 WHERE entity = "
+		    "'mic' AND id = x'a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2'", NULL,
+		    NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	n = store_sent_list(st, &v, err, sizeof(err));
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].msg.id[0], 0xa2);	/* newest first */
+	assert_int_equal(v[0].total, 2);
+	assert_int_equal(v[0].delivered, 1);
+	assert_int_equal(v[0].rejected, 1);
+	assert_int_equal(v[1].delivered, 1);
+	assert_int_equal(v[1].rejected, 0);
+	store_sent_free(v, (size_t)n);
+
+	assert_int_equal(store_withdrawal(st, STORE_OUT, inc, &w, err,
+	    sizeof(err)), 0);
+	fake_report(&f, 0xb0, inc, 3,
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN);
+	assert_int_equal(store_outbox_add(st, &f.m, env, sizeof(env),
+	    f.digest, err, sizeof(err)), 0);
+	assert_int_equal(store_withdrawal(st, STORE_OUT, inc, &w, err,
+	    sizeof(err)), 1);
+	assert_int_equal(w.id[0], 0xb0);
+	assert_int_equal(w.phase, KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN);
+	store_msg_clear(&w);
+	assert_int_equal(store_withdrawal(st, STORE_IN, inc, &w, err,
+	    sizeof(err)), 0);
 	store_close(st);
 }
 
@@ -501,12 +436,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_outbox_durable_and_per_route, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inbox_idempotent, setup,
+		cmocka_unit_test_setup_teardown(test_report_numbers, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1_with_duplicates,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbox_duplicate_not_sealed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_fails_fast, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_route_conn, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_sent_withdrawal,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
