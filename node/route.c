@@ -235,6 +235,7 @@ route_stop(struct route *r)
 static void
 route_gone(struct route *r, struct lws *wsi, const char *why)
 {
+	char reason[sizeof(r->down_why)];
 	uint32_t delay;
 
 	if (r->wsi != NULL && wsi != NULL && r->wsi != wsi)
@@ -253,23 +254,23 @@ route_gone(struct route *r, struct lws *wsi, const char *why)
 	default:
 		fatalx("%s: state %d", __func__, (int)r->state);
 	}
-	if (r->down_why[0] != '\0')
-		why = r->down_why;
-	if (!r->d->stopping)
-		daemon_route_conn(r->d, r, 0, why);
-	log_info("route=%s down reason=%s", r->name, log_str(why));
+	/* the specific reason, if one was noted, over the generic one */
+	snprintf(reason, sizeof(reason), "%s", r->down_why[0] != '\0' ?
+	    r->down_why : why);
 	route_reset_conn(r);
 	if (r->d->stopping) {
 		route_transition(r, ROUTE_STOPPED);
 		return;
 	}
+	daemon_route_conn(r->d, r, 0, reason);
 	/* Jitter: somewhere in [backoff/2, backoff], so that a relay restart does not bring every node back in the same millisecond. */
 	delay = r->backoff_ms / 2 + arc4random_uniform(r->backoff_ms / 2 + 1);
 	r->backoff_ms *= 2;
 	if (r->backoff_ms > ROUTE_BACKOFF_MAX_MS)
 		r->backoff_ms = ROUTE_BACKOFF_MAX_MS;
 	route_transition(r, ROUTE_BACKOFF);
-	log_info("route=%s retry_ms=%u", r->name, delay);
+	log_info("route=%s down reason=%s retry_ms=%u", r->name,
+	    log_str(reason), delay);
 	lws_sul_schedule(r->d->context, 0, &r->sul_retry, route_retry_cb,
 	    (lws_usec_t)delay * LWS_US_PER_MS);
 }
