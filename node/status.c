@@ -14,6 +14,7 @@
 
 #include "kairan/text.h"
 
+#include "incident.h"
 #include "jst.h"
 #include "lock.h"
 #include "status.h"
@@ -309,8 +310,12 @@ status_print(FILE *fp, const struct status_view *v)
 		    "", 0, fp);
 		fprintf(fp, " ***\n");
 	}
-	fprintf(fp, "message %s incident %s 第%u報%s\n", id, inc,
+	fprintf(fp, "message %s incident %s 第%u報%s%s%s\n", id, inc,
 	    v->msg.report_no,
+	    /* 収束宣言, 最終報告, 取消 are said; 第1報 and 続報 need not be */
+	    v->msg.phase > KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE ? " " : "",
+	    v->msg.phase > KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE ?
+	    incident_phase_ja(incident_phase_from_proto(v->msg.phase)) : "",
 	    v->msg.status == KAIRAN__V1__STATUS__EXERCISE ? " 訓練" :
 	    v->msg.status == KAIRAN__V1__STATUS__TEST ? " テスト" : "");
 	for (i = 0; i < v->cfg->nroutes; i++)

@@ -84,6 +84,8 @@ def test_closed_incident_needs_reopen(tmp_path, pki):
     assert s.show(fin)["report"]["summary"] == "最終報告"
     text = s.run("show", inc).stdout
     assert "第3報 (収束宣言)" in text and "第4報 (最終報告)" in text
+    assert " 第3報 収束宣言" in s.run("status", closed).stdout.splitlines()[0]
+    assert " 第4報 最終報告" in s.run("status", fin).stdout.splitlines()[0]
 
 
 def test_title_does_not_carry_an_earlier_number(tmp_path, pki):
