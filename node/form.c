@@ -72,6 +72,8 @@ phase_label(int phase)
 		return "収束宣言";
 	case KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL:
 		return "最終報告";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN:
+		return "取消";	/* the reason: cli.c's banner above the form */
 	default:
 		return "区分不明";
 	}

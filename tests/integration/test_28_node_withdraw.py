@@ -65,6 +65,8 @@ def test_withdrawal_everywhere(fed):
         out = a.run(*args).stdout.splitlines()
         assert out[0].startswith("*** 取消 (withdrawn)"), (args, out[:3])
         assert REASON in out[0]
+    form = a.run("show", w, "--form").stdout
+    assert "報告区分: 取消" in form, form
     j = a.show(m1)
     assert j["withdrawn"]["reason"] == REASON
     assert j["withdrawn"]["message"] == w

@@ -67,6 +67,11 @@ def test_wait_ends_when_rejected(fed):
     p = s.run("status", mid, "--wait", "60", expect=4)
     assert "rejected 1/2" in p.stdout
     assert "acknowledged 1/2" in p.stdout.splitlines()[-1]
+    # `sent` counts the rejection too
+    assert ("delivered 1/2, acknowledged 1/2, rejected 1/2"
+            in s.run("sent").stdout)
+    rep = s.sent()[0]["reports"][0]
+    assert (rep["total"], rep["acknowledged"], rep["rejected"]) == (2, 1, 1)
 
 
 def test_busy_database_defers_not_blocks(fed):
