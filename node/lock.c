@@ -61,7 +61,8 @@ lock_take(const char *db, int *fd, long *pid, char *err, size_t errlen)
 		snprintf(err, errlen, "%s.lock: out of memory", db);
 		return -1;
 	}
-	if ((f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+	/* 0640: the command line's group reads it to test the lock */
+	if ((f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}

@@ -1,6 +1,7 @@
 /*
  * lock: one daemon per database. `kairan-node run` holds an exclusive
- * POSIX record lock on "<db>.lock" (beside the database, created 0600)
+ * POSIX record lock on "<db>.lock" (beside the database, created 0640 so that the group
+ * whose members use the command line can test it)
  * for as long as it runs; the kernel drops it when the process ends, even
  * on SIGKILL, so there is never a stale lock to clean up. The command
  * line only tests the lock (F_GETLK: it never takes it, so a probe can

@@ -86,3 +86,11 @@ def test_inbox_shows_closed_and_final(fed):
     assert box[0].startswith(f) and "第3報 最終報告" in box[0], box
     assert box[1].startswith(c) and "第2報 収束宣言" in box[1], box
     assert "第1報  " in box[2], box
+    # with its daemon stopped, a recipient's `ack` (by id prefix) is
+    # queued, and says so
+    a.stop()
+    p = a.run("ack", f[:8], "--by", "都城市 情報政策課 都城 一郎")
+    assert p.stdout.startswith("acknowledged %s receipt " % f), p.stdout
+    assert ("queued in the outbox; the daemon for %s is not running"
+            % a.db) in p.stderr
+    assert a.run("show", inc[:6]).returncode == 0
