@@ -1397,8 +1397,11 @@ usage_ack(FILE *fp)
 	    "signed and\n"
 	    "  sent to its sender. ID: a message id, or an incident id (every "
 	    "unacknowledged\n"
-	    "  report of it).\n"
-	    "  Prints: acknowledged <message id> receipt <receipt id>\n");
+	    "  report of it), or a unique prefix of either (6+ hex digits).\n"
+	    "  Prints: acknowledged <message id> receipt <receipt id>\n"
+	    "  With no daemon running it says so on stderr (exit 0): the "
+	    "receipt waits\n"
+	    "  in the outbox.\n");
 }
 
 static int

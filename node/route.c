@@ -56,25 +56,44 @@ route_state_name(enum route_state s)
 	}
 }
 
-/* The one place a route changes state. */
+/*
+ * The one place a route changes state, along the edges of route.h:
+ * idle -> connecting -> hello -> ready, any of those three -> backoff ->
+ * connecting, and anything -> stopped.
+ */
 static void
 route_transition(struct route *r, enum route_state new)
 {
 	enum route_state old = r->state;
+	int ok = 0;
 
+	if (old == new)
+		return;
 	switch (new) {
 	case ROUTE_IDLE:
+		break;		/* only route_init starts there */
 	case ROUTE_CONNECTING:
+		ok = old == ROUTE_IDLE || old == ROUTE_BACKOFF;
+		break;
 	case ROUTE_HELLO:
+		ok = old == ROUTE_CONNECTING;
+		break;
 	case ROUTE_READY:
+		ok = old == ROUTE_HELLO;
+		break;
 	case ROUTE_BACKOFF:
+		ok = old == ROUTE_CONNECTING || old == ROUTE_HELLO ||
+		    old == ROUTE_READY;
+		break;
 	case ROUTE_STOPPED:
+		ok = 1;
 		break;
 	default:
 		fatalx("%s: state %d", __func__, (int)new);
 	}
-	if (old == new)
-		return;
+	if (!ok)
+		fatalx("%s: route=%s %s -> %s", __func__, r->name,
+		    route_state_name(old), route_state_name(new));
 	r->state = new;
 	log_info("route=%s %s -> %s", r->name, route_state_name(old),
 	    route_state_name(new));
