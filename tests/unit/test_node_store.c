@@ -1,11 +1,15 @@
 /*
- * test_node_store: the node's store (node/store.c): report numbers taken
- * in the outbox's write transaction, UNIQUE(incident, report_no), the
- * v1 -> v2 migration of a database that already holds two reports with
- * one number, a duplicate report never getting a receipt signed, a write
- * that meets another connection's lock failing fast and marked busy
- * (the daemon's timeout), route states, id prefixes, `sent`'s counts and
- * withdrawals.
+ * test_node_store: the node's database: the outbox survives a reopen and
+ * is sent per route until answered; the inbox stores an id once (with its
+ * DELIVERED receipt in the same transaction); receipts move recipients
+ * through pending -> delivered -> acknowledged, or rejected, and are
+ * matched against our outbox (digest, signer, recipient). Schema 2:
+ * report numbers taken in the outbox's write transaction,
+ * UNIQUE(incident, report_no), the v1 -> v2 migration of a database that
+ * already holds two reports with one number, a duplicate report never
+ * getting a receipt signed, a write that meets another connection's lock
+ * failing fast and marked busy (the daemon's timeout), route states, id
+ * prefixes, `sent`'s counts and withdrawals.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,11 +24,14 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "kairan/frame.h"
 #include "kairan/message.h"
 
+#include "status.h"
 #include "store.h"
 
-static char dir[64], path[128];
+static char dir[64];
+static char path[128];
 
 static int
 setup(void **state)
@@ -50,6 +57,469 @@ teardown(void **state)
 	unlink(p);
 	rmdir(dir);
 	return 0;
+}
+
+/* A message on the stack; the store does not verify, so fake bytes do. */
+struct tmsg {
+	Message		m;
+	IncidentReport	r;
+	Receipt		rc;
+	uint8_t		id[KAIRAN_ID_LEN];
+	uint8_t		inc[KAIRAN_ID_LEN];
+	uint8_t		ref[KAIRAN_ID_LEN];
+	uint8_t		refdigest[KAIRAN_DIGEST_LEN];
+	char		*rcpts[8];
+	char		sender[40];
+	char		by[40];
+	char		subject[40];
+	uint8_t		env[64];
+	uint8_t		digest[KAIRAN_DIGEST_LEN];
+};
+
+static void
+tmsg_report(struct tmsg *t, int idbyte, int incbyte, uint32_t no,
+    const char *sender, const char *r1, const char *r2, const char *r3)
+{
+	memset(t, 0, sizeof(*t));
+	kairan__v1__message__init(&t->m);
+	kairan__v1__incident_report__init(&t->r);
+	memset(t->id, idbyte, sizeof(t->id));
+	memset(t->inc, incbyte, sizeof(t->inc));
+	snprintf(t->sender, sizeof(t->sender), "%s", sender);
+	t->m.id.data = t->id;
+	t->m.id.len = KAIRAN_ID_LEN;
+	t->m.sender = t->sender;
+	t->rcpts[0] = (char *)(uintptr_t)r1;
+	t->rcpts[1] = (char *)(uintptr_t)r2;
+	t->rcpts[2] = (char *)(uintptr_t)r3;
+	t->m.recipients = t->rcpts;
+	t->m.n_recipients = r3 != NULL ? 3 : r2 != NULL ? 2 : 1;
+	t->m.created_at_ms = 1700000000000LL + idbyte;
+	t->m.status = KAIRAN__V1__STATUS__EXERCISE;
+	t->m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	t->m.report = &t->r;
+	t->r.incident_id.data = t->inc;
+	t->r.incident_id.len = KAIRAN_ID_LEN;
+	t->r.report_no = no;
+	memset(t->env, 0xe0 | (idbyte & 0xf), sizeof(t->env));
+	memset(t->digest, idbyte, sizeof(t->digest));
+}
+
+static void
+tmsg_receipt(struct tmsg *t, int idbyte, const char *signer,
+    const struct tmsg *ref, int state, const char *by, const char *subject)
+{
+	memset(t, 0, sizeof(*t));
+	kairan__v1__message__init(&t->m);
+	kairan__v1__receipt__init(&t->rc);
+	memset(t->id, idbyte, sizeof(t->id));
+	snprintf(t->sender, sizeof(t->sender), "%s", signer);
+	t->m.id.data = t->id;
+	t->m.id.len = KAIRAN_ID_LEN;
+	t->m.sender = t->sender;
+	t->rcpts[0] = (char *)(uintptr_t)ref->sender;
+	t->m.recipients = t->rcpts;
+	t->m.n_recipients = 1;
+	t->m.created_at_ms = 1700000100000LL + idbyte;
+	t->m.body_case = KAIRAN__V1__MESSAGE__BODY_RECEIPT;
+	t->m.receipt = &t->rc;
+	memcpy(t->ref, ref->id, KAIRAN_ID_LEN);
+	memcpy(t->refdigest, ref->digest, KAIRAN_DIGEST_LEN);
+	t->rc.ref_id.data = t->ref;
+	t->rc.ref_id.len = KAIRAN_ID_LEN;
+	t->rc.ref_digest.data = t->refdigest;
+	t->rc.ref_digest.len = KAIRAN_DIGEST_LEN;
+	t->rc.state = state;
+	if (by != NULL) {
+		snprintf(t->by, sizeof(t->by), "%s", by);
+		t->rc.by = t->by;
+	}
+	if (subject != NULL) {
+		snprintf(t->subject, sizeof(t->subject), "%s", subject);
+		t->rc.subject = t->subject;
+	}
+	memset(t->env, 0xa0 | (idbyte & 0xf), sizeof(t->env));
+	memset(t->digest, idbyte, sizeof(t->digest));
+}
+
+/* store_inbox_add's callback: hands over an already "signed" tmsg. */
+static int
+seal_tmsg(void *arg, const struct store_last *last, struct store_sealed *out,
+    char *err, size_t errlen)
+{
+	struct tmsg *t = arg;
+
+	(void)last;
+	(void)err;
+	(void)errlen;
+	out->m = &t->m;
+	out->env = t->env;
+	out->envlen = sizeof(t->env);
+	out->digest = t->digest;
+	return 0;
+}
+
+static struct store *
+open_store(void)
+{
+	struct store *st;
+	char err[512];
+
+	if ((st = store_open(path, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	return st;
+}
+
+static void
+add_out(struct store *st, struct tmsg *t)
+{
+	char err[512];
+
+	if (store_outbox_add(st, &t->m, t->env, sizeof(t->env), t->digest, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+}
+
+/* Ids the route would still send, in order, as their first bytes. */
+static int
+pending_on(struct store *st, const char *route, uint8_t *first, int max)
+{
+	uint8_t id[KAIRAN_ID_LEN], *env;
+	size_t envlen;
+	int64_t seq = 0;
+	char err[512];
+	int n = 0, rc;
+
+	while ((rc = store_outbox_next(st, route, seq, &seq, id, &env, &envlen,
+	    err, sizeof(err))) == 1) {
+		assert_int_equal(envlen, 64);
+		free(env);
+		if (n < max)
+			first[n] = id[0];
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	return n;
+}
+
+static void
+test_schema(void **state)
+{
+	struct store *st;
+
+	(void)state;
+	st = open_store();
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+	st = open_store();	/* reopening migrates nothing */
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+	store_close(NULL);
+}
+
+static void
+test_outbox_durable_and_per_route(void **state)
+{
+	struct store *st;
+	struct tmsg a, b;
+	struct store_msg sm;
+	uint8_t ids[8];
+	char err[512];
+
+	(void)state;
+	st = open_store();
+	tmsg_report(&a, 1, 0x11, 1, "452017", "450006", "mic", "452025");
+	tmsg_report(&b, 2, 0x11, 2, "452017", "450006", "mic", NULL);
+	add_out(st, &a);
+	add_out(st, &b);
+	/* the same id again is refused, and changes nothing */
+	assert_int_equal(store_outbox_add(st, &a.m, a.env, sizeof(a.env),
+	    a.digest, err, sizeof(err)), -1);
+	store_close(st);
+
+	/* a crash after the command returned: it is all still there */
+	st = open_store();
+	assert_int_equal(store_get(st, STORE_OUT, a.id, &sm, err, sizeof(err)),
+	    1);
+	assert_int_equal(sm.envlen, sizeof(a.env));
+	assert_memory_equal(sm.env, a.env, sizeof(a.env));
+	assert_int_equal(sm.report_no, 1);
+	assert_int_equal(sm.status, KAIRAN__V1__STATUS__EXERCISE);
+	store_msg_clear(&sm);
+
+	assert_int_equal(pending_on(st, "pref", ids, 8), 2);
+	assert_int_equal(ids[0], 1);
+	assert_int_equal(ids[1], 2);
+	assert_int_equal(store_route_accepted(st, a.id, "pref", 1000, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pending_on(st, "pref", ids, 8), 1);
+	assert_int_equal(ids[0], 2);
+	/* another route still has both */
+	assert_int_equal(pending_on(st, "backup", ids, 8), 2);
+	assert_int_equal(store_route_refused(st, b.id, "backup",
+	    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, "no", 1001, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pending_on(st, "backup", ids, 8), 1);
+	assert_int_equal(store_outbox_unanswered(st, "backup"), 1);
+	/* an answer for an id we never sent changes nothing */
+	memset(ids, 0x77, sizeof(ids));
+	{
+		uint8_t unknown[KAIRAN_ID_LEN];
+
+		memset(unknown, 0x77, sizeof(unknown));
+		assert_int_equal(store_route_accepted(st, unknown, "pref", 1,
+		    err, sizeof(err)), 0);
+	}
+	/* accepted keeps the first time */
+	assert_int_equal(store_route_accepted(st, a.id, "pref", 5000, err,
+	    sizeof(err)), 0);
+	{
+		struct store_status ss;
+
+		assert_int_equal(store_status(st, a.id, &ss, err, sizeof(err)),
+		    1);
+		assert_int_equal(ss.nroutes, 1);
+		assert_string_equal(ss.routes[0].route, "pref");
+		assert_int_equal(ss.routes[0].accepted_ms, 1000);
+		assert_int_equal(ss.nrcpts, 3);
+		assert_string_equal(ss.rcpts[0].entity, "450006");
+		assert_string_equal(ss.rcpts[2].entity, "452025");
+		store_status_clear(&ss);
+		assert_int_equal(store_status(st, b.id, &ss, err, sizeof(err)),
+		    1);
+		assert_int_equal(ss.routes[0].refused_reason,
+		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+		assert_string_equal(ss.routes[0].refused_detail, "no");
+		store_status_clear(&ss);
+	}
+	{
+		char **r;
+		long n = store_incident_recipients(st, a.inc, &r, err,
+		    sizeof(err));
+
+		assert_int_equal(n, 3);
+		assert_string_equal(r[0], "450006");
+		assert_string_equal(r[1], "452025");
+		assert_string_equal(r[2], "mic");
+		store_strings_free(r, (size_t)n);
+	}
+	{
+		struct store_msg *v;
+		long n = store_incident(st, STORE_OUT, a.inc, &v, err,
+		    sizeof(err));
+
+		assert_int_equal(n, 2);
+		assert_int_equal(v[0].report_no, 1);
+		assert_int_equal(v[1].report_no, 2);
+		store_msgs_free(v, (size_t)n);
+	}
+	store_close(st);
+}
+
+static void
+test_inbox_idempotent(void **state)
+{
+	struct store *st;
+	struct tmsg in, del, in2;
+	struct store_msg *v;
+	uint8_t ids[8];
+	char err[512];
+	int dup = -1, already = -1;
+	long n;
+
+	(void)state;
+	st = open_store();
+	tmsg_report(&in, 5, 0x55, 1, "131083", "452017", NULL, NULL);
+	tmsg_receipt(&del, 6, "452017", &in,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(store_inbox_add(st, &in.m, in.env, sizeof(in.env),
+	    in.digest, "pref", 2000, seal_tmsg, &del, &dup, err,
+	    sizeof(err)), 0);
+	assert_int_equal(dup, 0);
+	/* the same report by another route: recognised, nothing new */
+	tmsg_receipt(&del, 7, "452017", &in,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(store_inbox_add(st, &in.m, in.env, sizeof(in.env),
+	    in.digest, "backup", 2001, seal_tmsg, &del, &dup, err,
+	    sizeof(err)), 0);
+	assert_int_equal(dup, 1);
+	/* exactly one DELIVERED receipt waits in the outbox */
+	assert_int_equal(pending_on(st, "pref", ids, 8), 1);
+	assert_int_equal(ids[0], 6);
+
+	tmsg_report(&in2, 8, 0x55, 2, "131083", "452017", NULL, NULL);
+	assert_int_equal(store_inbox_add(st, &in2.m, in2.env, sizeof(in2.env),
+	    in2.digest, "pref", 3000, NULL, NULL, &dup, err,
+	    sizeof(err)), 0);
+	n = store_inbox_list(st, 0, 20, &v, err, sizeof(err));
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].id[0], 8);	/* newest first */
+	assert_string_equal(v[0].sender, "131083");
+	assert_string_equal(v[1].route, "pref");
+	assert_int_equal(v[1].status, KAIRAN__V1__STATUS__EXERCISE);
+	store_msgs_free(v, (size_t)n);
+
+	/* a person's acknowledgement, once */
+	tmsg_receipt(&del, 9, "452017", &in,
+	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "山田太郎", NULL);
+	assert_int_equal(store_inbox_ack(st, in.id, "山田太郎", "確認しました",
+	    4000, &del.m, del.env, sizeof(del.env), del.digest, &already, err,
+	    sizeof(err)), 0);
+	assert_int_equal(already, 0);
+	tmsg_receipt(&del, 10, "452017", &in,
+	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "別人", NULL);
+	assert_int_equal(store_inbox_ack(st, in.id, "別人", NULL, 4001, &del.m,
+	    del.env, sizeof(del.env), del.digest, &already, err, sizeof(err)),
+	    0);
+	assert_int_equal(already, 1);
+	assert_int_equal(pending_on(st, "pref", ids, 8), 2);
+	/* acknowledged ones beyond `recent` drop out of the default list */
+	n = store_inbox_list(st, 0, 0, &v, err, sizeof(err));
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].id[0], 8);
+	store_msgs_free(v, (size_t)n);
+	n = store_inbox_list(st, 1, 0, &v, err, sizeof(err));
+	assert_int_equal(n, 2);
+	assert_int_equal(v[1].ack_ms, 4000);
+	assert_string_equal(v[1].ack_by, "山田太郎");
+	assert_string_equal(v[1].ack_note, "確認しました");
+	store_msgs_free(v, (size_t)n);
+	store_close(st);
+}
+
+static int
+receipt(struct store *st, struct tmsg *r, const char *signer, int role,
+    int *result, int *reason)
+{
+	struct identity who;
+	char err[512];
+
+	memset(&who, 0, sizeof(who));
+	snprintf(who.entity, sizeof(who.entity), "%s", signer);
+	who.role = role;
+	return store_receipt_add(st, &r->m, &who, r->env, sizeof(r->env),
+	    "pref", 9000, result, reason, err, sizeof(err));
+}
+
+static enum status_state
+state_of(struct store *st, const uint8_t *id, const char *entity)
+{
+	struct store_status ss;
+	enum status_state s = STATUS_PENDING;
+	char err[512];
+	size_t i;
+	int found = 0;
+
+	assert_int_equal(store_status(st, id, &ss, err, sizeof(err)), 1);
+	for (i = 0; i < ss.nrcpts; i++)
+		if (strcmp(ss.rcpts[i].entity, entity) == 0) {
+			s = status_of(&ss.rcpts[i]);
+			found = 1;
+		}
+	store_status_clear(&ss);
+	assert_true(found);
+	return s;
+}
+
+static void
+test_receipts(void **state)
+{
+	struct store *st;
+	struct tmsg a, r;
+	struct store_status ss;
+	char err[512];
+	int result, reason;
+
+	(void)state;
+	st = open_store();
+	tmsg_report(&a, 0x21, 0x22, 1, "452017", "450006", "mic", "452025");
+	add_out(st, &a);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_PENDING);
+
+	/* DELIVERED by the recipient */
+	tmsg_receipt(&r, 0x31, "450006", &a,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(result, STORE_RECEIPT_MATCHED);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_DELIVERED);
+	/* the same receipt by another route */
+	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(result, STORE_RECEIPT_DUPLICATE);
+
+	/* ACKNOWLEDGED, with the person's name */
+	tmsg_receipt(&r, 0x32, "450006", &a,
+	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "宮崎花子", NULL);
+	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_ACKNOWLEDGED);
+
+	/* REJECTED by a relay, naming the recipient */
+	tmsg_receipt(&r, 0x33, "relay-45", &a,
+	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, "mic");
+	r.rc.note = (char *)(uintptr_t)"not served by this relay";
+	assert_int_equal(receipt(st, &r, "relay-45", ROLE_RELAY, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, a.id, "mic"), STATUS_REJECTED);
+	/* ... but delivered by another route afterwards: delivered wins */
+	tmsg_receipt(&r, 0x34, "mic", &a,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "mic", ROLE_NODE, &result, &reason),
+	    0);
+	assert_int_equal(state_of(st, a.id, "mic"), STATUS_DELIVERED);
+
+	/* wrong digest: refused, nothing stored */
+	tmsg_receipt(&r, 0x35, "452025", &a,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	r.refdigest[0] ^= 1;
+	assert_int_equal(receipt(st, &r, "452025", ROLE_NODE, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);
+	assert_int_equal(state_of(st, a.id, "452025"), STATUS_PENDING);
+
+	/* signed by someone who is not a recipient */
+	tmsg_receipt(&r, 0x36, "131083", &a,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "131083", ROLE_NODE, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+
+	/* a node may not reject for another recipient via subject */
+	tmsg_receipt(&r, 0x37, "450006", &a,
+	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "x", "452025");
+	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, a.id, "452025"), STATUS_PENDING);
+
+	/* a relay's REJECTED without subject */
+	tmsg_receipt(&r, 0x38, "relay-45", &a,
+	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "relay-45", ROLE_RELAY, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);
+
+	/* a receipt for a message we do not have: stored, unmatched */
+	{
+		struct tmsg other;
+
+		tmsg_report(&other, 0x41, 0x42, 1, "452017", "450006", NULL,
+		    NULL);
+		tmsg_receipt(&r, 0x39, "450006", &other,
+		    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+		assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+		    &reason), 0);
+		assert_int_equal(result, STORE_RECEIPT_UNMATCHED);
+	}
+
+	assert_int_equal(store_status(st, a.id, &ss, err, sizeof(err)), 1);
+	assert_int_equal(ss.rcpts[0].acknowledged_ms, 1700000100000LL + 0x32);
+	assert_string_equal(ss.rcpts[0].acknowledged_by, "宮崎花子");
+	assert_string_equal(ss.rcpts[1].rejected_reason,
+	    "not served by this relay");
+	assert_string_equal(ss.rcpts[1].rejected_by, "relay-45");
+	store_status_clear(&ss);
+	store_close(st);
 }
 
 /* A report message (not signed: the store only reads its fields). */
@@ -436,6 +906,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_outbox_durable_and_per_route, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbox_idempotent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_numbers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1_with_duplicates,
