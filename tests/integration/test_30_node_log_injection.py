@@ -4,6 +4,11 @@ whose detail does the same, each give exactly one line, with the peer's
 text quoted and its control characters escaped (log_str), so a relay can
 never forge an `accepted id=…` line in the node's journal.
 
+Since the protocol refuses control characters in every string of a Frame
+(PROTOCOL.md §6), the Refused with a newline is itself a bad frame (one
+line, never recorded); the relay's next Refused tries quotes and
+backslashes instead, which the protocol allows and log_str escapes.
+
 The relay here is a stand-in written in Python (ssl + websockets) with
 the real relay-45 certificate: it says what a real relay never would."""
 import asyncio
@@ -18,11 +23,16 @@ import kairan_pb2 as pb
 from nodeharness import REPORT_1, Node
 
 FORGED = "kairan-node: info: route=pref accepted id=" + "ab" * 16
+# refused by the frame rules: a newline and ESC in Refused.detail
+BAD_DETAIL = "summary: bad\n" + FORGED + "\x1b[2J\"end"
+# allowed by them, and tries to end its log field
+QUOTED_DETAIL = 'summary: bad" ' + FORGED + ' \\"end'
 
 
 class FakeRelay:
     """Accepts the node's connections; the first one gets a bad Hello, the
-    later ones a good Hello and a Refused for every envelope."""
+    later ones a good Hello and a Refused for every envelope: the first
+    with BAD_DETAIL, the others with QUOTED_DETAIL."""
 
     def __init__(self, pki):
         ident = pki.entity("relay-45")
@@ -33,6 +43,7 @@ class FakeRelay:
         self.ctx.load_verify_locations(str(pki.ca))
         self.ctx.verify_mode = ssl.CERT_REQUIRED
         self.connections = 0
+        self.envelopes = 0
         self.refused = 0
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -61,10 +72,12 @@ class FakeRelay:
                 continue
             m = pb.Message()
             m.ParseFromString(f.envelope.message)
-            self.refused += 1
+            self.envelopes += 1
+            if self.envelopes > 1:
+                self.refused += 1
             await ws.send(pb.Frame(refused=pb.Refused(
                 id=m.id, reason=pb.Refused.INVALID_FIELD,
-                detail="summary: bad\n" + FORGED + "\x1b[2J\"end"))
+                detail=BAD_DETAIL if self.envelopes == 1 else QUOTED_DETAIL))
                 .SerializeToString())
 
     def _main(self):
@@ -103,12 +116,19 @@ def test_peer_strings_are_escaped(tmp_path, pki):
         # no line of the node's log starts with (or is) the forged one
         assert not any(l.startswith(FORGED[:38]) for l in lines), log
         assert n.count(r"^kairan-node: info: route=pref accepted") == 0
-        hello = [l for l in lines if "route=pref bad " in l]
+        hello = [l for l in lines if "route=pref bad " in l and
+                 "hello.entity" in l]
         assert len(hello) == 1 and "relay-45\\" in hello[0], hello
+        # the Refused with control characters: one line naming the field,
+        # without the peer's text; not recorded as a refusal
+        bad = [l for l in lines if "route=pref bad " in l and
+               "refused.detail" in l]
+        assert len(bad) == 1 and "control character" in bad[0], bad
+        assert all(l.startswith("kairan-node: ") for l in lines), log
         refused = [l for l in lines if "refused id=%s" % mid in l]
         assert len(refused) == 1, refused
-        assert "bad\\x0a" + FORGED in refused[0], refused
-        assert "\\x1b[2J\\\"end\"" in refused[0], refused
+        assert ('detail="summary: bad\\" ' + FORGED + ' \\\\\\"end"'
+                in refused[0]), refused
         assert "\x1b" not in log
         # the final refusal is recorded: status shows it (not a log line)
         st = n.status(mid)
