@@ -1,17 +1,20 @@
 /*
  * test_node_incident: the phases of an incident (node/incident.c): every
- * edge of the table, allowed or refused with a reason, and the report
- * number an earlier report left in a title.
+ * edge of the table, allowed or refused with a reason, the report
+ * number an earlier report left in a title, and the withdrawal banner
+ * (its words from labels.c, the sender's reason escaped on one line).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "kairan/labels.h"
 #include "kairan/message.h"
 
 #include "incident.h"
@@ -164,6 +167,49 @@ test_withdraw_reason_validated(void **state)
 	assert_non_null(strstr(err, "report.phase"));
 }
 
+/* The banner as printed into memory. */
+static char *
+banner(int64_t at_ms, const char *reason)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	assert_non_null(fp = open_memstream(&buf, &len));
+	incident_withdrawn_banner(fp, at_ms, reason);
+	assert_int_equal(fclose(fp), 0);
+	return buf;
+}
+
+static void
+test_withdrawn_banner(void **state)
+{
+	/* 2026-11-22T09:31:05+09:00 */
+	const int64_t at = (int64_t)1795307465 * 1000;
+	char *b;
+
+	(void)state;
+	b = banner(at, "誤送信のため取り消します");
+	assert_string_equal(b, "*** 取消 (withdrawn) 2026-11-22T09:31:05+09:00: "
+	    "誤送信のため取り消します ***\n");
+	free(b);
+	/* phase words from labels.c: the same on every surface */
+	assert_string_equal(incident_phase_ja(INCIDENT_WITHDRAWN),
+	    LABEL_WITHDRAWN);
+	assert_string_equal(incident_phase_ja(INCIDENT_CLOSED), label_phase(
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED));
+	assert_string_equal(incident_phase_ja(INCIDENT_NONE), "");
+	/* a reason from an old row or another implementation: escaped */
+	b = banner(at, "誤報\x1b[2J\n*** 本件は解決 ***");
+	assert_null(strchr(b, 0x1b));
+	assert_non_null(strstr(b, "誤報\\x1b[2J\\x0a*** 本件は解決 *** ***\n"));
+	assert_ptr_equal(strchr(b, '\n'), b + strlen(b) - 1);
+	free(b);
+	b = banner(at, NULL);
+	assert_non_null(strstr(b, "+09:00:  ***\n"));
+	free(b);
+}
+
 int
 main(void)
 {
@@ -173,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_proto_round_trip),
 		cmocka_unit_test(test_title_clean),
 		cmocka_unit_test(test_withdraw_reason_validated),
+		cmocka_unit_test(test_withdrawn_banner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
