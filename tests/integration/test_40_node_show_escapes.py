@@ -112,6 +112,21 @@ def test_withdrawal_reason_shows_no_raw_control(node):
     assert j["withdrawn"]["message"] == wid
 
 
+def test_already_acknowledged_name_is_escaped(node):
+    """ack of a report acknowledged before names who did, escaped."""
+    mid, _ = plant(node, title="件名")
+    db = sqlite3.connect(node.db, timeout=10)
+    with db:
+        db.execute("UPDATE inbox SET acknowledged_ms = 1795307400000, "
+                   "acknowledged_by = ? "
+                   "WHERE id = ?", ("日向\x1b[2J\n太郎", bytes.fromhex(mid)))
+    db.close()
+    out = run_text(node, "ack", mid[:8], "--by", "都城 一郎")
+    assert raw_controls(out) == [], out
+    assert out == ("already acknowledged %s by 日向\\x1b[2J\\x0a太郎 at "
+                   "2026-11-22T09:30:00+09:00\n" % mid), out
+
+
 def test_status_of_ours_shows_no_raw_control(node):
     """Receipts and refusals come from other nodes and relays."""
     out = node.run("send", "--report", REPORT_1, "--to", "452017,mic").stdout
