@@ -32,12 +32,15 @@
 #include "config.h"
 #include "daemon.h"
 #include "form.h"
+#include "incident.h"
+#include "lock.h"
 #include "report.h"
 #include "status.h"
 #include "store.h"
 
 #define INBOX_RECENT		20	/* acknowledged reports shown by default */
 #define WAIT_POLL_NS		(200 * 1000 * 1000)
+#define ID_PREFIX_MIN		6	/* hex digits of an id prefix */
 
 struct cli {
 	const char		*conffile;
@@ -117,23 +120,6 @@ entity_name(const struct directory *dir, const char *id)
 	return e->name;
 }
 
-/* The Message inside a stored Envelope (verified when it was stored). */
-static Message *
-stored_message(const struct store_msg *sm, char *err, size_t errlen)
-{
-	Envelope *env;
-	Message *m;
-
-	if ((env = kairan__v1__envelope__unpack(NULL, sm->envlen,
-	    sm->env)) == NULL) {
-		snprintf(err, errlen, "stored envelope does not decode");
-		return NULL;
-	}
-	m = message_decode(env->message.data, env->message.len, err, errlen);
-	kairan__v1__envelope__free_unpacked(env, NULL);
-	return m;
-}
-
 /*
  * The Message inside a stored Envelope, for showing it (inbox, show): only
  * unpacked, with the lengths the display relies on checked (ids, the
@@ -185,14 +171,167 @@ shown_message(const struct store_msg *sm, char *err, size_t errlen)
 	return m;
 }
 
+/* ---- ids: 32 hex digits, or a unique prefix of 6 or more ---- */
+
+/*
+ * Whether s can name an id: 32 hex digits, or a prefix of at least
+ * ID_PREFIX_MIN of them. Checked before the configuration is read, like
+ * every usage error. 0, or -1 (said on stderr with the verb's usage; the
+ * exit code is CLI_USAGE).
+ */
 static int
-parse_id(const struct cli *c, const char *s, uint8_t id[KAIRAN_ID_LEN])
+id_syntax(const struct cli *c, const char *s, void (*usage)(FILE *))
 {
-	if (message_id_parse(s, id) == -1) {
-		cli_err(c, "\"%s\": an id is 32 hex digits", s);
+	size_t len = strlen(s), i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f') ||
+		    (s[i] >= 'A' && s[i] <= 'F')))
+			break;
+	if (i < len || len < ID_PREFIX_MIN || len > KAIRAN_ID_HEXLEN) {
+		cli_err(c, "\"%s\": an id is 32 hex digits, or a unique prefix "
+		    "of at least %d of them", s, ID_PREFIX_MIN);
+		usage(stderr);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The id an argument names (id_syntax passed, cli_open done): 32 hex
+ * digits as they are, or the one id of the kinds in `what` (STORE_ID_*)
+ * in the store that starts with the prefix. Returns 0 with id, or
+ * CLI_ERROR: no such id, or an ambiguous prefix (the candidates are
+ * listed on stderr, each with what it is).
+ */
+static int
+resolve_id(const struct cli *c, const char *s, unsigned what,
+    uint8_t id[KAIRAN_ID_LEN])
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} kinds[] = {
+		{ STORE_ID_IN_MSG, "received message" },
+		{ STORE_ID_IN_INC, "received incident" },
+		{ STORE_ID_OUT_MSG, "message of ours" },
+		{ STORE_ID_OUT_INC, "incident of ours" },
+	};
+	uint8_t (*v)[KAIRAN_ID_LEN] = NULL;
+	unsigned *k = NULL;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	size_t i, j;
+	long n;
+
+	if (strlen(s) == KAIRAN_ID_HEXLEN && message_id_parse(s, id) == 0)
+		return 0;
+	if ((n = store_id_prefix(c->store, s, what, &v, &k, err,
+	    sizeof(err))) == -1) {
+		cli_err(c, "%s", err);
+		return CLI_ERROR;
+	}
+	if (n == 1) {
+		memcpy(id, v[0], KAIRAN_ID_LEN);
+		free(v);
+		free(k);
+		return 0;
+	}
+	if (n == 0)
+		cli_err(c, "%s: no id starts with these digits", s);
+	else {
+		cli_err(c, "%s: ambiguous: %ld ids start with these digits:", s,
+		    n);
+		for (i = 0; i < (size_t)n; i++) {
+			message_hex(v[i], KAIRAN_ID_LEN, hex);
+			fprintf(stderr, "  %s", hex);
+			for (j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++)
+				if (k[i] & kinds[j].bit)
+					fprintf(stderr, " (%s)", kinds[j].name);
+			fputc('\n', stderr);
+		}
+	}
+	free(v);
+	free(k);
+	return CLI_ERROR;
+}
+
+/* ---- withdrawals (取消): shown above everything about an incident ---- */
+
+struct withdrawal {
+	uint8_t	 id[KAIRAN_ID_LEN];
+	int64_t	 at_ms;
+	char	*reason;
+};
+
+/*
+ * Whether incident (as seen in dir) was withdrawn: 1 with *w (free
+ * w->reason), 0 not, -1 on a store error (said on stderr). The reason is
+ * read for display (shown_message), so an old row cannot hide it.
+ */
+static int
+withdrawal_get(const struct cli *c, enum store_dir dir,
+    const uint8_t incident[KAIRAN_ID_LEN], struct withdrawal *w)
+{
+	struct store_msg sm;
+	Message *m;
+	char err[512];
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	if ((r = store_withdrawal(c->store, dir, incident, &sm, err,
+	    sizeof(err))) != 1) {
+		if (r == -1)
+			cli_err(c, "%s", err);
+		return r;
+	}
+	memcpy(w->id, sm.id, KAIRAN_ID_LEN);
+	w->at_ms = sm.created_ms;
+	if ((m = shown_message(&sm, err, sizeof(err))) != NULL) {
+		if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT)
+			w->reason = strdup(m->report->withdraw_reason);
+		message_free(m);
+	}
+	store_msg_clear(&sm);
+	return 1;
+}
+
+/*
+ * incident.h's banner ("*** 取消 (withdrawn) T: REASON ***") before
+ * anything else is printed about a withdrawn incident (inbox, show,
+ * show --form).
+ */
+static void
+withdrawal_banner(const struct cli *c, const struct store_msg *sm)
+{
+	struct withdrawal w;
+
+	if (!sm->is_report || withdrawal_get(c, sm->dir, sm->incident,
+	    &w) != 1)
+		return;
+	incident_withdrawn_banner(stdout, w.at_ms, w.reason);
+	free(w.reason);
+}
+
+/* "withdrawn": {at, reason, message} or null, for --json. */
+static json_t *
+withdrawal_json(const struct cli *c, const struct store_msg *sm)
+{
+	struct withdrawal w;
+	char hex[KAIRAN_ID_HEXLEN + 1];
+	json_t *o;
+
+	if (!sm->is_report || withdrawal_get(c, sm->dir, sm->incident,
+	    &w) != 1)
+		return json_null();
+	o = json_object();
+	message_hex(w.id, KAIRAN_ID_LEN, hex);
+	json_object_set_new(o, "at", jst_json(w.at_ms));
+	json_object_set_new(o, "reason", w.reason != NULL ?
+	    json_string(w.reason) : json_null());
+	json_object_set_new(o, "message", json_string(hex));
+	free(w.reason);
+	return o;
 }
 
 /* ---- options ---- */
@@ -293,46 +432,7 @@ cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
 	return 1;
 }
 
-/* ---- send / update / close ---- */
-
-/*
- * Signs a report to rcpts and commits it to the outbox; prints
- * "incident INC message ID". Takes the report's incident_id, report_no and
- * phase as given.
- */
-static int
-commit_report(struct cli *c, IncidentReport *r, char **rcpts, size_t n,
-    int status)
-{
-	Message m = KAIRAN__V1__MESSAGE__INIT;
-	uint8_t id[KAIRAN_ID_LEN], *env = NULL, digest[KAIRAN_DIGEST_LEN];
-	char sender[KAIRAN_ENTITY_MAX + 1], err[512];
-	char hex[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
-	size_t envlen;
-
-	m.recipients = rcpts;
-	m.n_recipients = n;
-	m.status = status;
-	m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
-	m.report = r;
-	if (compose_seal(c->signer, &m, id, sender, &env, &envlen, digest,
-	    err, sizeof(err)) == -1) {
-		cli_err(c, "%s", err);
-		return CLI_ERROR;
-	}
-	if (store_outbox_add(c->store, &m, env, envlen, digest, err,
-	    sizeof(err)) == -1) {
-		free(env);
-		cli_err(c, "%s", err);
-		return CLI_ERROR;
-	}
-	free(env);
-	daemon_poke(c->cfg->db);
-	message_hex(id, KAIRAN_ID_LEN, hex);
-	message_hex(r->incident_id.data, KAIRAN_ID_LEN, inc);
-	printf("incident %s message %s\n", inc, hex);
-	return CLI_OK;
-}
+/* ---- send / update / close / final / withdraw ---- */
 
 /* Merges sorted lists a and b (unique, sorted result, without self). */
 static int
@@ -376,6 +476,235 @@ merge_recipients(char **a, size_t na, char **b, size_t nb, const char *self,
 	return 0;
 }
 
+/*
+ * After a writing verb committed: pokes the daemon, or says on stderr
+ * that there is none to send what was just queued (exit stays 0: the
+ * outbox keeps it, and it goes out when the daemon starts).
+ */
+static void
+cli_queued(const struct cli *c)
+{
+	char err[512];
+	long pid = 0;
+
+	switch (lock_probe(c->cfg->db, &pid, err, sizeof(err))) {
+	case 1:
+		daemon_poke(c->cfg->db);
+		break;
+	case 0:
+		fprintf(stderr, "kairan-node: %s: queued in the outbox; the "
+		    "daemon for %s is not running: it goes out when it "
+		    "starts\n", c->verb, c->cfg->db);
+		break;
+	default:
+		daemon_poke(c->cfg->db);
+		cli_err(c, "cannot tell whether the daemon runs: %s", err);
+		break;
+	}
+}
+
+/* The report's own pointers that report_seal replaced, to put back. */
+struct saved_report {
+	IncidentReport			*r;
+	char				*summary, *reason;
+	Kairan__V1__Attachment		**att;
+	size_t				 natt;
+	ProtobufCBinaryData		 inc;
+};
+
+/*
+ * One report of an incident of ours, numbered and checked against the
+ * incident's phase inside the store's write transaction (report_seal).
+ */
+struct report_job {
+	struct cli		*c;
+	uint8_t			 inc[KAIRAN_ID_LEN];
+	char			 inchex[KAIRAN_ID_HEXLEN + 1];
+	enum incident_phase	 phase;
+	int			 reopen;
+	IncidentReport		*fresh;	/* the report's facts; NULL: the last's */
+	const char		*summary;	/* if not NULL, replaces it */
+	const char		*reason;	/* withdraw_reason */
+	char			**rcpts;	/* send: the recipients */
+	size_t			 nrcpts;
+	char			**add;		/* update: more recipients */
+	size_t			 nadd;
+	int			 status;	/* send: ACTUAL or EXERCISE */
+
+	/* filled by report_seal, freed by job_clear */
+	Message			*last;
+	Message			 msg;
+	uint8_t			 id[KAIRAN_ID_LEN];
+	char			 sender[KAIRAN_ENTITY_MAX + 1];
+	uint8_t			*env;
+	size_t			 envlen;
+	uint8_t			 digest[KAIRAN_DIGEST_LEN];
+	char			**all;
+	size_t			 nall;
+	char			*sum, *why;
+	uint32_t		 report_no;
+	struct saved_report	 saved;
+};
+
+static void
+job_clear(struct report_job *j)
+{
+	IncidentReport *r;
+
+	/* What report_seal put into the report goes back before it is freed. */
+	if ((r = j->saved.r) != NULL) {
+		r->summary = j->saved.summary;
+		r->withdraw_reason = j->saved.reason;
+		r->attachments = j->saved.att;
+		r->n_attachments = j->saved.natt;
+		r->incident_id = j->saved.inc;
+		j->saved.r = NULL;
+	}
+	message_free(j->last);
+	free(j->env);
+	free(j->sum);
+	free(j->why);
+	store_strings_free(j->all, j->nall);
+	j->last = NULL;
+	j->env = NULL;
+	j->sum = j->why = NULL;
+	j->all = NULL;
+	j->nall = 0;
+}
+
+/*
+ * store_report_add's callback: inside the write transaction, with the
+ * incident's last report. Checks the phase transition, numbers the
+ * report, picks its recipients and signs it.
+ */
+static int
+report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
+    char *err, size_t errlen)
+{
+	struct report_job *j = arg;
+	enum incident_phase old = INCIDENT_NONE;
+	IncidentReport *r;
+	char **old_rcpts = NULL;
+	long nold = 0;
+	int rc = -1;
+
+	if (last->found) {
+		Envelope *env;
+
+		if ((env = kairan__v1__envelope__unpack(NULL, last->envlen,
+		    last->env)) == NULL) {
+			snprintf(err, errlen, "incident %s: its last report "
+			    "does not decode", j->inchex);
+			return -1;
+		}
+		j->last = message_decode(env->message.data, env->message.len,
+		    err, errlen);
+		kairan__v1__envelope__free_unpacked(env, NULL);
+		if (j->last == NULL)
+			return -1;
+		old = incident_phase_from_proto(j->last->report->phase);
+		if (old == INCIDENT_NONE)
+			old = INCIDENT_UPDATE;	/* an unknown phase: not over */
+	}
+	if (incident_transition(j->inchex, old, j->phase, j->reopen, err,
+	    errlen) == -1)
+		return -1;
+	r = j->fresh != NULL ? j->fresh : j->last->report;
+	if (j->saved.r == NULL) {
+		j->saved.r = r;
+		j->saved.summary = r->summary;
+		j->saved.reason = r->withdraw_reason;
+		j->saved.att = r->attachments;
+		j->saved.natt = r->n_attachments;
+		j->saved.inc = r->incident_id;
+	}
+	if (j->fresh == NULL) {
+		/* The last report's facts; attachments are not repeated. */
+		r->attachments = NULL;
+		r->n_attachments = 0;
+	}
+	if (j->summary != NULL) {
+		free(j->sum);
+		if ((j->sum = strdup(j->summary)) == NULL)
+			goto oom;
+		r->summary = j->sum;
+	}
+	free(j->why);
+	if ((j->why = strdup(j->reason != NULL ? j->reason : "")) == NULL)
+		goto oom;
+	r->withdraw_reason = j->why;
+	/* The number is report_no's to say, not the title's. */
+	incident_title_clean(r->title);
+	r->incident_id.data = j->inc;
+	r->incident_id.len = KAIRAN_ID_LEN;
+	r->report_no = j->report_no = last->found ? last->report_no + 1 : 1;
+	r->phase = incident_phase_to_proto(j->phase);
+
+	kairan__v1__message__init(&j->msg);
+	if (j->phase == INCIDENT_INITIAL) {
+		j->msg.recipients = j->rcpts;
+		j->msg.n_recipients = j->nrcpts;
+		j->msg.status = j->status;
+	} else {
+		if ((nold = store_incident_recipients(j->c->store, j->inc,
+		    &old_rcpts, err, errlen)) == -1) {
+			nold = 0;
+			goto fail;
+		}
+		store_strings_free(j->all, j->nall);
+		j->all = NULL;
+		j->nall = 0;
+		if (merge_recipients(old_rcpts, (size_t)nold, j->add, j->nadd,
+		    j->c->cfg->id, &j->all, &j->nall) == -1)
+			goto oom;
+		j->msg.recipients = j->all;
+		j->msg.n_recipients = j->nall;
+		j->msg.status = last->status;
+	}
+	j->msg.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	j->msg.report = r;
+	free(j->env);
+	j->env = NULL;
+	if (compose_seal(j->c->signer, &j->msg, j->id, j->sender, &j->env,
+	    &j->envlen, j->digest, err, errlen) == -1)
+		goto fail;
+	out->m = &j->msg;
+	out->env = j->env;
+	out->envlen = j->envlen;
+	out->digest = j->digest;
+	rc = 0;
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	store_strings_free(old_rcpts, (size_t)nold);
+	return rc;
+}
+
+/*
+ * Runs job j (c open with a signer) and prints "incident INC message ID".
+ * Returns the exit code; the caller calls job_clear, then frees fresh.
+ */
+static int
+report_commit(struct cli *c, struct report_job *j)
+{
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	int rc;
+
+	j->c = c;
+	message_hex(j->inc, KAIRAN_ID_LEN, j->inchex);
+	rc = store_report_add(c->store, j->inc, report_seal, j, err,
+	    sizeof(err));
+	if (rc == -1) {
+		cli_err(c, "%s", err);
+		return CLI_ERROR;
+	}
+	cli_queued(c);
+	message_hex(j->id, KAIRAN_ID_LEN, hex);
+	printf("incident %s message %s\n", j->inchex, hex);
+	return CLI_OK;
+}
+
 static void
 usage_send(FILE *fp)
 {
@@ -394,16 +723,18 @@ usage_send(FILE *fp)
 	    "@ministry,\n"
 	    "        @neighbours, @region.\n"
 	    "  --exercise  mark it as a drill (訓練).\n"
-	    "  Prints: incident <32 hex> message <32 hex>\n");
+	    "  Prints: incident <32 hex> message <32 hex>\n"
+	    "  With no daemon running it says so on stderr (exit 0): the "
+	    "report waits\n"
+	    "  in the outbox and goes out when the daemon starts.\n");
 }
 
 static int
 verb_send(struct cli *c, int argc, char **argv)
 {
+	struct report_job j;
 	const char *file = NULL, *to = NULL;
 	IncidentReport *r = NULL;
-	ProtobufCBinaryData saved;
-	uint8_t inc[KAIRAN_ID_LEN];
 	char **rcpts = NULL, err[512];
 	size_t n = 0;
 	int exercise = 0, rc = CLI_ERROR;
@@ -414,6 +745,7 @@ verb_send(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, NULL, 0 }
 	};
 
+	memset(&j, 0, sizeof(j));
 	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_send, &rc))
 		return rc;
 	rc = CLI_ERROR;
@@ -428,42 +760,22 @@ verb_send(struct cli *c, int argc, char **argv)
 		cli_err(c, "--to: %s", err);
 		goto done;
 	}
-	if (message_id_new(inc) == -1) {
+	if (message_id_new(j.inc) == -1) {
 		cli_err(c, "incident id: the CSPRNG failed");
 		goto done;
 	}
-	saved = r->incident_id;
-	r->incident_id.data = inc;
-	r->incident_id.len = KAIRAN_ID_LEN;
-	r->report_no = 1;
-	r->phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL;
-	rc = commit_report(c, r, rcpts, n, exercise ?
-	    KAIRAN__V1__STATUS__EXERCISE : KAIRAN__V1__STATUS__ACTUAL);
-	r->incident_id = saved;
+	j.phase = INCIDENT_INITIAL;
+	j.fresh = r;
+	j.rcpts = rcpts;
+	j.nrcpts = n;
+	j.status = exercise ? KAIRAN__V1__STATUS__EXERCISE :
+	    KAIRAN__V1__STATUS__ACTUAL;
+	rc = report_commit(c, &j);
 done:
+	job_clear(&j);
 	directory_list_free(rcpts, n);
 	report_free(r);
 	return rc;
-}
-
-/* The reports of our incident inc, or an error message. Count or -1. */
-static long
-our_incident(struct cli *c, const uint8_t inc[KAIRAN_ID_LEN],
-    struct store_msg **v, const char *arg)
-{
-	char err[512];
-	long n;
-
-	if ((n = store_incident(c->store, STORE_OUT, inc, v, err,
-	    sizeof(err))) == -1) {
-		cli_err(c, "%s", err);
-		return -1;
-	}
-	if (n == 0) {
-		cli_err(c, "%s: no incident of ours with this id", arg);
-		return -1;
-	}
-	return n;
 }
 
 static void
@@ -472,41 +784,44 @@ usage_update(FILE *fp)
 	fprintf(fp,
 	    "usage: kairan-node [-f node.conf] update INCIDENT --report "
 	    "FILE.json [--to LIST]\n"
-	    "  The next numbered report (第N報) of an incident of ours, to "
-	    "the same\n"
-	    "  recipients as before plus those of --to.\n"
+	    "                   [--reopen]\n"
+	    "  The next numbered report (第N報, 続報) of an incident of ours, "
+	    "to the same\n"
+	    "  recipients as before plus those of --to. After the incident "
+	    "was declared\n"
+	    "  over (収束宣言, 最終報告) only with --reopen; never after a "
+	    "withdrawal (取消).\n"
+	    "  INCIDENT: its id, or a unique prefix of 6+ hex digits.\n"
+	    "  FILE.json: as for send (node/REPORT.md).\n"
 	    "  Prints: incident <32 hex> message <32 hex>\n");
 }
 
 static int
 verb_update(struct cli *c, int argc, char **argv)
 {
+	struct report_job j;
 	const char *file = NULL, *to = NULL;
 	IncidentReport *r = NULL;
-	ProtobufCBinaryData saved;
-	struct store_msg *v = NULL;
-	uint8_t inc[KAIRAN_ID_LEN];
-	char **old = NULL, **add = NULL, **all = NULL, err[512];
-	size_t nadd = 0, nall = 0;
-	long n = 0, nold = 0;
-	int rc = CLI_ERROR;
+	char **add = NULL, err[512];
+	size_t nadd = 0;
+	int rc = CLI_ERROR, reopen = 0;
 	const struct cli_opt opts[] = {
 		{ "report", 'r', &file, NULL, 1 },
 		{ "to", 't', &to, NULL, 0 },
+		{ "reopen", 'R', NULL, &reopen, 0 },
 		{ NULL, 0, NULL, NULL, 0 }
 	};
 
+	memset(&j, 0, sizeof(j));
 	if (!cli_args(c, argc, argv, opts, 1, "INCIDENT", usage_update, &rc))
 		return rc;
-	rc = CLI_ERROR;
-	if (parse_id(c, argv[optind], inc) == -1)
+	if (id_syntax(c, argv[optind], usage_update) == -1)
 		return CLI_USAGE;
 	if (cli_open(c, 1) == -1)
 		return CLI_ERROR;
-	if ((n = our_incident(c, inc, &v, argv[optind])) == -1) {
-		n = 0;
-		goto done;
-	}
+	if ((rc = resolve_id(c, argv[optind], STORE_ID_OUT_INC, j.inc)) != 0)
+		return rc;
+	rc = CLI_ERROR;
 	if ((r = report_from_file(file, err, sizeof(err))) == NULL) {
 		cli_err(c, "%s", err);
 		goto done;
@@ -516,29 +831,15 @@ verb_update(struct cli *c, int argc, char **argv)
 		cli_err(c, "--to: %s", err);
 		goto done;
 	}
-	if ((nold = store_incident_recipients(c->store, inc, &old, err,
-	    sizeof(err))) == -1) {
-		nold = 0;
-		cli_err(c, "%s", err);
-		goto done;
-	}
-	if (merge_recipients(old, (size_t)nold, add, nadd, c->cfg->id, &all,
-	    &nall) == -1) {
-		cli_err(c, "out of memory");
-		goto done;
-	}
-	saved = r->incident_id;
-	r->incident_id.data = inc;
-	r->incident_id.len = KAIRAN_ID_LEN;
-	r->report_no = v[n - 1].report_no + 1;
-	r->phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE;
-	rc = commit_report(c, r, all, nall, v[0].status);
-	r->incident_id = saved;
+	j.phase = INCIDENT_UPDATE;
+	j.reopen = reopen;
+	j.fresh = r;
+	j.add = add;
+	j.nadd = nadd;
+	rc = report_commit(c, &j);
 done:
-	store_strings_free(all, nall);
-	store_strings_free(old, (size_t)nold);
+	job_clear(&j);
 	directory_list_free(add, nadd);
-	store_msgs_free(v, (size_t)n);
 	report_free(r);
 	return rc;
 }
@@ -548,78 +849,147 @@ usage_close(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: kairan-node [-f node.conf] close INCIDENT "
-	    "[--summary TEXT]\n"
+	    "[--summary TEXT] [--reopen]\n"
 	    "  The declaration that the incident is over (収束宣言): the next "
 	    "numbered\n"
 	    "  report, phase CLOSED, the last report's facts with summary "
 	    "TEXT\n"
-	    "  (default \"収束宣言\"), to every recipient of the incident.\n"
+	    "  (default \"収束宣言\"), to every recipient of the incident. A "
+	    "second close\n"
+	    "  only with --reopen. INCIDENT: its id or a unique prefix (6+ "
+	    "hex digits).\n"
 	    "  Prints: incident <32 hex> message <32 hex>\n");
+}
+
+static void
+usage_final(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node [-f node.conf] final INCIDENT "
+	    "[--report FILE.json | --summary TEXT]\n"
+	    "  The final report (最終報告) of an incident declared over "
+	    "(収束宣言): the next\n"
+	    "  numbered report, phase FINAL, with the facts of FILE.json, or "
+	    "else the last\n"
+	    "  report's with summary TEXT (default \"最終報告\"), to every "
+	    "recipient.\n"
+	    "  INCIDENT: its id or a unique prefix (6+ hex digits).\n"
+	    "  Prints: incident <32 hex> message <32 hex>\n");
+}
+
+static void
+usage_withdraw(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node [-f node.conf] withdraw INCIDENT --reason "
+	    "TEXT\n"
+	    "  Withdraws (取消) an incident reported in error: a signed report "
+	    "of its own\n"
+	    "  (phase WITHDRAWN, the reason in withdraw_reason) to every "
+	    "recipient of the\n"
+	    "  incident. Every surface then shows the incident as withdrawn, "
+	    "with the\n"
+	    "  reason, first; nothing can follow a withdrawal.\n"
+	    "  INCIDENT: its id or a unique prefix (6+ hex digits).\n"
+	    "  Prints: incident <32 hex> message <32 hex>\n");
+}
+
+/*
+ * close, final and withdraw: a report with the last report's facts (or,
+ * for final, those of --report), each verb with its own options.
+ */
+static int
+verb_phase(struct cli *c, int argc, char **argv, enum incident_phase phase)
+{
+	void (*usage)(FILE *);
+	const struct cli_opt *opts;
+	struct report_job j;
+	const char *summary = NULL, *file = NULL, *reason = NULL;
+	IncidentReport *r = NULL;
+	char err[512];
+	int rc = CLI_ERROR, reopen = 0;
+	const struct cli_opt close_opts[] = {
+		{ "summary", 's', &summary, NULL, 0 },
+		{ "reopen", 'R', NULL, &reopen, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
+	const struct cli_opt final_opts[] = {
+		{ "report", 'r', &file, NULL, 0 },
+		{ "summary", 's', &summary, NULL, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
+	const struct cli_opt withdraw_opts[] = {
+		{ "reason", 'w', &reason, NULL, 1 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
+
+	switch (phase) {
+	case INCIDENT_CLOSED:
+		usage = usage_close;
+		opts = close_opts;
+		break;
+	case INCIDENT_FINAL:
+		usage = usage_final;
+		opts = final_opts;
+		break;
+	case INCIDENT_WITHDRAWN:
+		usage = usage_withdraw;
+		opts = withdraw_opts;
+		break;
+	default:
+		fatalx("%s: phase %s", __func__, incident_phase_name(phase));
+	}
+	memset(&j, 0, sizeof(j));
+	if (!cli_args(c, argc, argv, opts, 1, "INCIDENT", usage, &rc))
+		return rc;
+	if (file != NULL && summary != NULL) {
+		cli_err(c, "--report and --summary exclude each other");
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (id_syntax(c, argv[optind], usage) == -1)
+		return CLI_USAGE;
+	if (cli_open(c, 1) == -1)
+		return CLI_ERROR;
+	if ((rc = resolve_id(c, argv[optind], STORE_ID_OUT_INC, j.inc)) != 0)
+		return rc;
+	rc = CLI_ERROR;
+	if (file != NULL && (r = report_from_file(file, err,
+	    sizeof(err))) == NULL) {
+		cli_err(c, "%s", err);
+		goto done;
+	}
+	if (summary == NULL && r == NULL)
+		summary = phase == INCIDENT_CLOSED ? "収束宣言" :
+		    phase == INCIDENT_FINAL ? "最終報告" : NULL;
+	j.phase = phase;
+	j.reopen = reopen;
+	j.fresh = r;
+	j.summary = summary;
+	j.reason = reason;
+	rc = report_commit(c, &j);
+done:
+	job_clear(&j);
+	report_free(r);
+	return rc;
 }
 
 static int
 verb_close(struct cli *c, int argc, char **argv)
 {
-	const char *summary = "収束宣言";
-	struct store_msg *v = NULL;
-	Message *last = NULL;
-	IncidentReport *r;
-	uint8_t inc[KAIRAN_ID_LEN];
-	char **rcpts = NULL, err[512], *saved_summary = NULL, *sum = NULL;
-	Kairan__V1__Attachment **saved_att = NULL;
-	size_t saved_natt = 0;
-	long n = 0, nr = 0;
-	int rc = CLI_ERROR;
-	const struct cli_opt opts[] = {
-		{ "summary", 's', &summary, NULL, 0 },
-		{ NULL, 0, NULL, NULL, 0 }
-	};
+	return verb_phase(c, argc, argv, INCIDENT_CLOSED);
+}
 
-	if (!cli_args(c, argc, argv, opts, 1, "INCIDENT", usage_close, &rc))
-		return rc;
-	rc = CLI_ERROR;
-	if (parse_id(c, argv[optind], inc) == -1)
-		return CLI_USAGE;
-	if (cli_open(c, 1) == -1)
-		return CLI_ERROR;
-	if ((n = our_incident(c, inc, &v, argv[optind])) == -1) {
-		n = 0;
-		goto done;
-	}
-	if ((last = stored_message(&v[n - 1], err, sizeof(err))) == NULL) {
-		cli_err(c, "last report: %s", err);
-		goto done;
-	}
-	if ((nr = store_incident_recipients(c->store, inc, &rcpts, err,
-	    sizeof(err))) == -1) {
-		nr = 0;
-		cli_err(c, "%s", err);
-		goto done;
-	}
-	if ((sum = strdup(summary)) == NULL) {
-		cli_err(c, "out of memory");
-		goto done;
-	}
-	/* The last report's facts; attachments are not repeated. */
-	r = last->report;
-	saved_summary = r->summary;
-	saved_att = r->attachments;
-	saved_natt = r->n_attachments;
-	r->summary = sum;
-	r->attachments = NULL;
-	r->n_attachments = 0;
-	r->report_no = v[n - 1].report_no + 1;
-	r->phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED;
-	rc = commit_report(c, r, rcpts, (size_t)nr, v[0].status);
-	r->summary = saved_summary;
-	r->attachments = saved_att;
-	r->n_attachments = saved_natt;
-done:
-	free(sum);
-	message_free(last);
-	store_strings_free(rcpts, (size_t)nr);
-	store_msgs_free(v, (size_t)n);
-	return rc;
+static int
+verb_final(struct cli *c, int argc, char **argv)
+{
+	return verb_phase(c, argc, argv, INCIDENT_FINAL);
+}
+
+static int
+verb_withdraw(struct cli *c, int argc, char **argv)
+{
+	return verb_phase(c, argc, argv, INCIDENT_WITHDRAWN);
 }
 
 /* ---- inbox / show ---- */
@@ -668,6 +1038,7 @@ msg_json(const struct cli *c, const struct store_msg *sm, const Message *m)
 		    json_integer(m->report->report_no));
 		json_object_set_new(o, "phase",
 		    json_string(message_phase_name(m->report->phase)));
+		json_object_set_new(o, "withdrawn", withdrawal_json(c, sm));
 		x = report_to_json(m->report);
 		json_object_set_new(o, "report", x != NULL ? x : json_null());
 	} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT) {
@@ -700,7 +1071,7 @@ cut(const char *s, int nl, char *out, size_t max)
 
 /*
  * The columns of one inbox line, raw (escaped when printed):
- * SENDER NAME | 第N報[ 収束宣言|最終報告] | [訓練  ]未確認|確認済 BY |
+ * SENDER NAME | 第N報[ 収束宣言|最終報告|取消] | [訓練  ]未確認|確認済 BY |
  * レベルL | CATEGORY | TITLE (the title, else the summary's first line).
  */
 enum { IC_SENDER, IC_NO, IC_STATE, IC_LEVEL, IC_CATEGORY, IC_TITLE, IC_N };
@@ -715,8 +1086,10 @@ inbox_cols(const struct cli *c, const struct store_msg *sm, const Message *m,
 
 	snprintf(col[IC_SENDER], INBOX_COL, "%s %s", m->sender,
 	    entity_name(c->dir, m->sender));
+	/* 収束宣言, 最終報告, 取消: the phases a reader must not miss */
 	if (r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED ||
-	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL)
+	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL ||
+	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN)
 		snprintf(col[IC_NO], INBOX_COL, "第%u報 %s", r->report_no,
 		    label_phase(r->phase));
 	else
@@ -738,6 +1111,8 @@ inbox_cols(const struct cli *c, const struct store_msg *sm, const Message *m,
  * value escaped on one line (text.h) so that no report can move the
  * cursor or fake a line:
  * ID  DATE TIME  SENDER NAME  第N報  [訓練  ]未確認|確認済 BY  レベルL  CATEGORY  TITLE
+ * A report of a withdrawn incident has the withdrawal banner on the line
+ * above it (outside the columns).
  */
 static void
 inbox_table(const struct cli *c, const struct store_msg *v, Message **m,
@@ -759,6 +1134,7 @@ inbox_table(const struct cli *c, const struct store_msg *v, Message **m,
 	for (i = 0; i < n; i++) {
 		if (m[i] == NULL)
 			continue;
+		withdrawal_banner(c, &v[i]);
 		message_hex(v[i].id, KAIRAN_ID_LEN, hex);
 		printf("%s  %s", hex, jst_short(v[i].received_ms, t));
 		for (k = 0; k < IC_TITLE; k++) {
@@ -1193,7 +1569,10 @@ usage_show(FILE *fp)
 	    "usage: kairan-node [-f node.conf] show ID [--json | --form | "
 	    "--save DIR]\n"
 	    "  ID: a message id, or an incident id (all its reports, in "
-	    "order).\n"
+	    "order), or a\n"
+	    "      unique prefix of either (6+ hex digits). A withdrawn "
+	    "incident (取消)\n"
+	    "      shows its withdrawal and the reason first.\n"
 	    "  --form      lay it out like the report form (報告様式).\n"
 	    "  --save DIR  write its attachments into the folder DIR, after "
 	    "checking\n"
@@ -1233,10 +1612,13 @@ verb_show(struct cli *c, int argc, char **argv)
 		cli_err(c, "--save: a folder is required");
 		return CLI_USAGE;
 	}
-	if (parse_id(c, argv[optind], id) == -1)
+	if (id_syntax(c, argv[optind], usage_show) == -1)
 		return CLI_USAGE;
 	if (cli_open(c, 0) == -1)
 		return CLI_ERROR;
+	if ((rc = resolve_id(c, argv[optind], STORE_ID_ANY, id)) != 0)
+		return rc;
+	rc = CLI_ERROR;
 	memset(&one, 0, sizeof(one));
 	/* A message id (received, then sent), else an incident id. */
 	if ((found = store_get(c->store, STORE_IN, id, &one, err,
@@ -1286,6 +1668,8 @@ verb_show(struct cli *c, int argc, char **argv)
 	}
 	if (json)
 		arr = json_array();
+	else
+		withdrawal_banner(c, &v[0]);	/* before anything else */
 	for (i = 0; i < n; i++) {
 		if (json)
 			json_array_append_new(arr, msg_json(c, &v[i], ms[i]));
@@ -1333,8 +1717,11 @@ usage_ack(FILE *fp)
 	    "signed and\n"
 	    "  sent to its sender. ID: a message id, or an incident id (every "
 	    "unacknowledged\n"
-	    "  report of it).\n"
-	    "  Prints: acknowledged <message id> receipt <receipt id>\n");
+	    "  report of it), or a unique prefix of either (6+ hex digits).\n"
+	    "  Prints: acknowledged <message id> receipt <receipt id>\n"
+	    "  With no daemon running it says so on stderr (exit 0): the "
+	    "receipt waits\n"
+	    "  in the outbox.\n");
 }
 
 static int
@@ -1348,9 +1735,10 @@ ack_one(struct cli *c, const struct store_msg *sm, const char *by,
 
 	message_hex(sm->id, KAIRAN_ID_LEN, hex);
 	if (sm->ack_ms > 0) {
-		printf("already acknowledged %s by %s at %s\n", hex,
-		    sm->ack_by != NULL ? sm->ack_by : "?",
-		    jst_rfc3339(sm->ack_ms, t));
+		printf("already acknowledged %s by ", hex);
+		(void)text_fputs(sm->ack_by != NULL ? sm->ack_by : "?", 0,
+		    stdout);
+		printf(" at %s\n", jst_rfc3339(sm->ack_ms, t));
 		return CLI_OK;
 	}
 	if (compose_receipt(&rc, c->signer, sm->sender, sm->id, sm->digest,
@@ -1393,10 +1781,14 @@ verb_ack(struct cli *c, int argc, char **argv)
 	if (!cli_args(c, argc, argv, opts, 1, "ID", usage_ack, &rc))
 		return rc;
 	rc = CLI_ERROR;
-	if (parse_id(c, argv[optind], id) == -1)
+	if (id_syntax(c, argv[optind], usage_ack) == -1)
 		return CLI_USAGE;
 	if (cli_open(c, 1) == -1)
 		return CLI_ERROR;
+	if ((rc = resolve_id(c, argv[optind], STORE_ID_IN_MSG |
+	    STORE_ID_IN_INC, id)) != 0)
+		return rc;
+	rc = CLI_ERROR;
 	memset(&one, 0, sizeof(one));
 	if ((found = store_get(c->store, STORE_IN, id, &one, err,
 	    sizeof(err))) == -1) {
@@ -1404,6 +1796,7 @@ verb_ack(struct cli *c, int argc, char **argv)
 		goto done;
 	}
 	if (found == 1) {
+		any = one.ack_ms == 0;
 		rc = ack_one(c, &one, by, note);
 		store_msg_clear(&one);
 		goto poke;
@@ -1429,7 +1822,8 @@ verb_ack(struct cli *c, int argc, char **argv)
 	if (!any)
 		printf("already acknowledged: every report of this incident\n");
 poke:
-	daemon_poke(c->cfg->db);
+	if (any && rc == CLI_OK)
+		cli_queued(c);
 done:
 	store_msgs_free(v, (size_t)n);
 	return rc;
@@ -1448,10 +1842,19 @@ usage_status(FILE *fp)
 	    "  (by whom), rejected (why). ID: a report of ours, or an incident "
 	    "of ours\n"
 	    "  (its latest report).\n"
-	    "  --wait  show progress (\"delivered k/n, acknowledged k/n\") "
-	    "until every\n"
-	    "          recipient has acknowledged (exit 0) or SECONDS pass "
-	    "(exit 3).\n");
+	    "  ID: its id or a unique prefix (6+ hex digits). Per route "
+	    "also: connected\n"
+	    "  since T, not connected since T and why, or no daemon "
+	    "running.\n"
+	    "  --wait  show progress (\"delivered k/n, acknowledged k/n, "
+	    "rejected k/n\")\n"
+	    "          until every recipient has acknowledged or been "
+	    "rejected, or\n"
+	    "          SECONDS pass.\n"
+	    "  exit codes: 0 shown (with --wait: every recipient "
+	    "acknowledged), 1 error,\n"
+	    "  2 usage, 3 --wait timed out, 4 --wait ended with some "
+	    "recipient rejected.\n");
 }
 
 static int
@@ -1466,7 +1869,7 @@ verb_status(struct cli *c, int argc, char **argv)
 	double wait = -1;
 	long n = 0;
 	long long dv, last_dv = -2;
-	size_t last_d = (size_t)-1, last_a = (size_t)-1;
+	size_t last_d = (size_t)-1, last_a = (size_t)-1, last_r = (size_t)-1;
 	int json = 0, rc = CLI_ERROR, r, done = 0;
 	json_t *o;
 	const struct cli_opt opts[] = {
@@ -1489,10 +1892,14 @@ verb_status(struct cli *c, int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (parse_id(c, argv[optind], id) == -1)
+	if (id_syntax(c, argv[optind], usage_status) == -1)
 		return CLI_USAGE;
 	if (cli_open(c, 0) == -1)
 		return CLI_ERROR;
+	if ((rc = resolve_id(c, argv[optind], STORE_ID_OUT_MSG |
+	    STORE_ID_OUT_INC, id)) != 0)
+		return rc;
+	rc = CLI_ERROR;
 	memset(&sv, 0, sizeof(sv));
 	if ((r = status_load(&sv, c->store, c->cfg, c->dir, id, err,
 	    sizeof(err))) == 0) {
@@ -1534,21 +1941,30 @@ verb_status(struct cli *c, int argc, char **argv)
 			if (dv != last_dv) {
 				last_dv = dv;
 				status_clear(&sv);
-				if (status_load(&sv, c->store, c->cfg, c->dir,
-				    id, err, sizeof(err)) != 1) {
-					cli_err(c, "%s", err);
+				if ((r = status_load(&sv, c->store, c->cfg,
+				    c->dir, id, err, sizeof(err))) != 1) {
+					if (r == 0)
+						cli_err(c, "%s: the report is "
+						    "gone from the store",
+						    argv[optind]);
+					else
+						cli_err(c, "%s", err);
+					status_clear(&sv);
 					return CLI_ERROR;
 				}
 				if (sv.delivered != last_d ||
-				    sv.acknowledged != last_a) {
+				    sv.acknowledged != last_a ||
+				    sv.rejected != last_r) {
 					status_progress(json ? stderr : stdout,
 					    &sv);
 					fflush(stdout);
 					last_d = sv.delivered;
 					last_a = sv.acknowledged;
+					last_r = sv.rejected;
 				}
 			}
-			if (sv.total > 0 && sv.acknowledged == sv.total) {
+			/* Nothing more can come once each one has answered. */
+			if (status_settled(&sv)) {
 				done = 1;
 				break;
 			}
@@ -1567,10 +1983,173 @@ verb_status(struct cli *c, int argc, char **argv)
 		json_decref(o);
 	} else
 		status_print(stdout, &sv);
-	status_clear(&sv);
 	rc = CLI_OK;
 	if (wait >= 0 && !done)
 		rc = CLI_TIMEOUT;
+	else if (wait >= 0 && sv.rejected > 0)
+		rc = CLI_REJECTED;
+	status_clear(&sv);
+	return rc;
+}
+
+/* ---- sent ---- */
+
+static void
+usage_sent(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node [-f node.conf] sent [--json]\n"
+	    "  Our incidents (latest activity first) and their reports "
+	    "(newest first),\n"
+	    "  with per report: delivered k/n, acknowledged k/n, rejected "
+	    "k/n. A withdrawn\n"
+	    "  incident (取消) is marked so, with its reason, on its first "
+	    "line.\n");
+}
+
+/*
+ * The title of a stored report (else its summary; "" if it does not
+ * decode) and its withdraw_reason (NULL if none), both malloc'd, raw:
+ * the caller escapes them.
+ */
+static char *
+sent_title(const struct store_msg *sm, char **reason)
+{
+	Message *m;
+	char err[256], *t = NULL;
+
+	*reason = NULL;
+	if ((m = shown_message(sm, err, sizeof(err))) == NULL)
+		return strdup("");
+	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT) {
+		t = strdup(m->report->title[0] != '\0' ? m->report->title :
+		    m->report->summary);
+		*reason = strdup(m->report->withdraw_reason);
+	}
+	message_free(m);
+	return t != NULL ? t : strdup("");
+}
+
+static int
+verb_sent(struct cli *c, int argc, char **argv)
+{
+	struct store_sent *v = NULL;
+	struct store_msg w;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
+	char t[JST_BUFLEN], *title, *reason, *wreason;
+	json_t *arr = NULL, *cur = NULL, *reps = NULL, *x;
+	long n = 0, i;
+	int json = 0, rc = CLI_ERROR, wf;
+	const char *mark;
+	const struct cli_opt opts[] = {
+		{ "json", 'j', NULL, &json, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
+
+	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_sent, &rc))
+		return rc;
+	rc = CLI_ERROR;
+	if (cli_open(c, 0) == -1)
+		return CLI_ERROR;
+	if ((n = store_sent_list(c->store, &v, err, sizeof(err))) == -1) {
+		n = 0;
+		cli_err(c, "%s", err);
+		goto done;
+	}
+	if (json)
+		arr = json_array();
+	for (i = 0; i < n; i++) {
+		const struct store_msg *sm = &v[i].msg;
+
+		message_hex(sm->incident, KAIRAN_ID_LEN, inc);
+		message_hex(sm->id, KAIRAN_ID_LEN, hex);
+		/* A new incident: its line, a withdrawal first of all. */
+		if (i == 0 || memcmp(v[i - 1].msg.incident, sm->incident,
+		    KAIRAN_ID_LEN) != 0) {
+			if ((wf = store_withdrawal(c->store, STORE_OUT,
+			    sm->incident, &w, err, sizeof(err))) == -1) {
+				cli_err(c, "%s", err);
+				goto done;
+			}
+			wreason = NULL;
+			if (wf == 1) {
+				free(sent_title(&w, &wreason));
+				store_msg_clear(&w);
+			}
+			title = sent_title(sm, &reason);
+			free(reason);
+			if (json) {
+				cur = json_object();
+				reps = json_array();
+				json_object_set_new(cur, "incident",
+				    json_string(inc));
+				json_object_set_new(cur, "title",
+				    json_string(title));
+				json_object_set_new(cur, "withdrawn", wf == 1 ?
+				    json_true() : json_false());
+				json_object_set_new(cur, "withdraw_reason",
+				    wreason != NULL ? json_string(wreason) :
+				    json_null());
+				json_object_set(cur, "reports", reps);
+				json_array_append_new(arr, cur);
+				json_decref(reps);
+			} else {
+				if (i > 0)
+					putchar('\n');
+				printf("incident %s  ", inc);
+				if (wf == 1) {
+					printf("*** %s (withdrawn): ",
+					    LABEL_WITHDRAWN);
+					(void)text_fputs(wreason != NULL ?
+					    wreason : "", 0, stdout);
+					printf(" ***  ");
+				}
+				(void)text_fputs(title, 0, stdout);
+				putchar('\n');
+			}
+			free(title);
+			free(wreason);
+		}
+		mark = label_status(sm->status);
+		if (json) {
+			x = json_object();
+			json_object_set_new(x, "id", json_string(hex));
+			json_object_set_new(x, "report_no",
+			    json_integer(sm->report_no));
+			json_object_set_new(x, "phase", sm->phase != 0 ?
+			    json_string(message_phase_name(sm->phase)) :
+			    json_null());
+			json_object_set_new(x, "status",
+			    json_string(message_status_name(sm->status)));
+			json_object_set_new(x, "created_at",
+			    jst_json(sm->created_ms));
+			json_object_set_new(x, "total",
+			    json_integer(v[i].total));
+			json_object_set_new(x, "delivered",
+			    json_integer(v[i].delivered));
+			json_object_set_new(x, "acknowledged",
+			    json_integer(v[i].acknowledged));
+			json_object_set_new(x, "rejected",
+			    json_integer(v[i].rejected));
+			json_array_append_new(reps, x);
+		} else
+			printf("  %s  第%u報 %s  %s%s%s  delivered %ld/%ld, "
+			    "acknowledged %ld/%ld, rejected %ld/%ld\n", hex,
+			    sm->report_no, sm->phase != 0 ?
+			    label_phase(sm->phase) : "",
+			    jst_short(sm->created_ms, t),
+			    mark[0] != '\0' ? "  " : "", mark,
+			    v[i].delivered, v[i].total, v[i].acknowledged,
+			    v[i].total, v[i].rejected, v[i].total);
+	}
+	if (json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	rc = CLI_OK;
+done:
+	json_decref(arr);
+	store_sent_free(v, (size_t)n);
 	return rc;
 }
 
@@ -1620,6 +2199,11 @@ static const struct {
 	{ "send", verb_send, "a new incident (第1報)" },
 	{ "update", verb_update, "the next report of an incident (第N報)" },
 	{ "close", verb_close, "declare an incident over (収束宣言)" },
+	{ "final", verb_final, "the final report of a closed incident "
+	    "(最終報告)" },
+	{ "withdraw", verb_withdraw, "withdraw an incident sent in error "
+	    "(取消)" },
+	{ "sent", verb_sent, "our incidents and reports, with receipts" },
 	{ "inbox", verb_inbox, "received reports" },
 	{ "show", verb_show, "one message or incident" },
 	{ "ack", verb_ack, "acknowledge a received report (受理確認)" },

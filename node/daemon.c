@@ -22,7 +22,10 @@
 
 #include <ev.h>
 #include <libwebsockets.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
@@ -31,6 +34,7 @@
 
 #include "compose.h"
 #include "daemon.h"
+#include "lock.h"
 
 static int	daemon_lws_callback(struct lws *, enum lws_callback_reasons,
 		    void *, void *, size_t);
@@ -173,6 +177,33 @@ daemon_poke_listen(struct daemon *d)
 }
 
 void
+daemon_route_conn(struct daemon *d, struct route *r, int connected,
+    const char *why)
+{
+	char err[256];
+	int64_t now = message_now_ms();
+
+	if (why == NULL || connected)
+		why = "";
+	if (r->conn_up == connected && strcmp(r->conn_why, why) == 0)
+		return;
+	/* "not connected since": since it went down, not since the last try */
+	if (r->conn_up != connected)
+		r->conn_since_ms = now;
+	r->conn_up = connected;
+	snprintf(r->conn_why, sizeof(r->conn_why), "%s", why);
+	if (d->store == NULL)
+		return;
+	if (store_route_conn_set(d->store, r->name, connected,
+	    r->conn_since_ms, connected ? NULL : why, (long)getpid(), err,
+	    sizeof(err)) == -1) {
+		/* Only `status` reads it: written again at the next change. */
+		log_debug("route=%s state not recorded: %s", r->name, err);
+		r->conn_up = -1;
+	}
+}
+
+void
 daemon_client_ssl_ctx(struct daemon *d, SSL_CTX *ctx)
 {
 	/*
@@ -185,6 +216,107 @@ daemon_client_ssl_ctx(struct daemon *d, SSL_CTX *ctx)
 		SSL_CTX_set1_cert_store(ctx, trust_store(d->trust));
 	log_debug("client tls store installed crls=%d",
 	    d->trust != NULL ? trust_ncrls(d->trust) : 0);
+}
+
+/* The last OpenSSL error as text ("" if none), and the queue cleared. */
+static const char *
+tls_errstr(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_peek_last_error();
+
+	if (e == 0)
+		snprintf(buf, sizeof(buf), "no certificate or key");
+	else
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+/*
+ * Our TLS client certificate and key, renewed on disk: both are read and
+ * checked first (the key matches the certificate, whose CN is our id),
+ * and only then put on the client SSL_CTX together, for the next
+ * handshakes; on any failure the old pair stays and the reason is
+ * logged. Open connections keep the certificate they were made with.
+ */
+static void
+daemon_reload_tls(struct daemon *d)
+{
+	STACK_OF(X509) *chain = NULL;
+	X509 *leaf = NULL, *x;
+	EVP_PKEY *key = NULL;
+	ASN1_INTEGER *sn;
+	BIGNUM *bn = NULL;
+	char cn[KAIRAN_ENTITY_MAX + 1], e[256], *hex = NULL;
+	BIO *bio = NULL;
+
+	if (d->client_ctx == NULL)
+		return;
+	ERR_clear_error();
+	if ((bio = BIO_new_file(d->cfg->cert, "r")) == NULL) {
+		log_warnx("reload: tls certificate kept: %s: cannot open: %s",
+		    d->cfg->cert, strerror(errno));
+		goto done;
+	}
+	if ((leaf = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		log_warnx("reload: tls certificate kept: %s: %s",
+		    d->cfg->cert, tls_errstr());
+		goto done;
+	}
+	if ((chain = sk_X509_new_null()) == NULL)
+		goto oom;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(chain, x)) {
+			X509_free(x);
+			goto oom;
+		}
+	ERR_clear_error();	/* the end of the file */
+	BIO_free(bio);
+	if ((bio = BIO_new_file(d->cfg->key, "r")) == NULL) {
+		log_warnx("reload: tls certificate kept: %s: cannot open: %s",
+		    d->cfg->key, strerror(errno));
+		goto done;
+	}
+	if ((key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
+		log_warnx("reload: tls certificate kept: %s: %s", d->cfg->key,
+		    tls_errstr());
+		goto done;
+	}
+	if (X509_check_private_key(leaf, key) != 1) {
+		ERR_clear_error();
+		log_warnx("reload: tls certificate kept: %s does not match the "
+		    "key %s", d->cfg->cert, d->cfg->key);
+		goto done;
+	}
+	if (identity_name_field(X509_get_subject_name(leaf), NID_commonName,
+	    cn, sizeof(cn), e, sizeof(e)) == -1 ||
+	    strcmp(cn, d->cfg->id) != 0) {
+		log_warnx("reload: tls certificate kept: %s is for %s, not %s",
+		    d->cfg->cert, log_str(cn), d->cfg->id);
+		goto done;
+	}
+	/* Certificate, key and chain in one call: never a mismatched pair. */
+	if (SSL_CTX_use_cert_and_key(d->client_ctx, leaf, key, chain, 1) !=
+	    1) {
+		log_warnx("reload: tls certificate kept: %s", tls_errstr());
+		goto done;
+	}
+	if ((sn = X509_get_serialNumber(leaf)) != NULL &&
+	    (bn = ASN1_INTEGER_to_BN(sn, NULL)) != NULL)
+		hex = BN_bn2hex(bn);
+	log_info("reload: tls certificate replaced cert=%s serial=%s",
+	    d->cfg->cert, hex != NULL ? hex : "?");
+	goto done;
+oom:
+	log_warnx("reload: tls certificate kept: out of memory");
+done:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	BIO_free(bio);
+	EVP_PKEY_free(key);
+	X509_free(leaf);
+	sk_X509_pop_free(chain, X509_free);
 }
 
 static void
@@ -222,6 +354,7 @@ daemon_reload(struct daemon *d)
 		signer_free(d->signer);
 		d->signer = s;
 	}
+	daemon_reload_tls(d);
 	log_info("reloaded crls=%d entities=%zu", trust_ncrls(d->trust),
 	    directory_count(d->dir));
 }
@@ -290,12 +423,61 @@ refuse(const uint8_t *id, size_t idlen, int reason, const char *detail,
 	    anslen);
 }
 
+/* What the DELIVERED receipt is about (store_inbox_add's seal callback). */
+struct delivered_arg {
+	struct daemon		*d;
+	const Message		*m;
+	const uint8_t		*digest;
+	struct composed		*c;
+};
+
+/*
+ * Signs our DELIVERED receipt for a report the store has just found new
+ * (inside its transaction): a duplicate never gets a receipt signed.
+ */
+static int
+delivered_seal(void *arg, const struct store_last *last,
+    struct store_sealed *out, char *err, size_t errlen)
+{
+	struct delivered_arg *a = arg;
+
+	(void)last;
+	if (compose_receipt(a->c, a->d->signer, a->m->sender, a->m->id.data,
+	    a->digest, a->m->status, KAIRAN__V1__RECEIPT__STATE__DELIVERED,
+	    NULL, NULL, err, errlen) == -1)
+		return -1;
+	out->m = &a->c->msg;
+	out->env = a->c->env;
+	out->envlen = a->c->envlen;
+	out->digest = a->c->digest;
+	return 0;
+}
+
+/*
+ * The store could not take the lock in STORE_DAEMON_BUSY_MS (a command
+ * line is writing): answer OVERLOADED, the one retryable refusal, so that
+ * the relay sends the envelope again a little later; nothing is lost and
+ * the loop was never blocked for long.
+ */
+static int
+busy(struct daemon *d, const char *hex, const uint8_t *id, uint8_t **ans,
+    size_t *anslen)
+{
+	log_info("envelope deferred id=%s reason=OVERLOADED detail=%s", hex,
+	    log_str("database busy"));
+	(void)d;
+	return refuse(id, KAIRAN_ID_LEN,
+	    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+	    "database busy: send it again", ans, anslen);
+}
+
 int
 daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
     uint8_t **ans, size_t *anslen)
 {
 	struct envelope_info info;
 	struct composed c;
+	struct delivered_arg da;
 	uint8_t id[KAIRAN_ID_LEN], *raw = NULL;
 	char err[512], hex[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
 	size_t idlen = 0, rawlen;
@@ -315,8 +497,8 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 	if (envelope_verify(d->trust, env, 0, &info, &reason, err,
 	    sizeof(err)) == -1) {
 		log_warnx("envelope refused route=%s relay=%s id=%s reason=%s "
-		    "detail=\"%s\"", r->name, r->peer.entity, hex,
-		    frame_reason_name(reason), err);
+		    "detail=%s", r->name, r->peer.entity, hex,
+		    frame_reason_name(reason), log_str(err));
 		rc = refuse(id, idlen, reason, err, ans, anslen);
 		goto done;
 	}
@@ -326,8 +508,8 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 		snprintf(err, sizeof(err), "recipients: %s is not a recipient",
 		    d->cfg->id);
 		log_warnx("envelope refused route=%s id=%s sender=%s "
-		    "reason=NOT_AUTHORIZED detail=\"%s\"", r->name, hex,
-		    m->sender, err);
+		    "reason=NOT_AUTHORIZED detail=%s", r->name, hex,
+		    m->sender, log_str(err));
 		rc = refuse(m->id.data, KAIRAN_ID_LEN,
 		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, ans,
 		    anslen);
@@ -343,16 +525,17 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 
 	switch (m->body_case) {
 	case KAIRAN__V1__MESSAGE__BODY_REPORT:
-		if (compose_receipt(&c, d->signer, m->sender, m->id.data,
-		    info.digest, m->status,
-		    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL, err,
-		    sizeof(err)) == -1) {
-			log_warnx("receipt for id=%s: %s", hex, err);
-			goto done;
-		}
+		da.d = d;
+		da.m = m;
+		da.digest = info.digest;
+		da.c = &c;
 		if (store_inbox_add(d->store, m, raw, rawlen, info.digest,
-		    r->name, message_now_ms(), &c.msg, c.env, c.envlen,
-		    c.digest, &dup, err, sizeof(err)) == -1) {
+		    r->name, message_now_ms(), delivered_seal, &da, &dup, err,
+		    sizeof(err)) == -1) {
+			if (store_busy(d->store)) {
+				rc = busy(d, hex, m->id.data, ans, anslen);
+				goto done;
+			}
 			log_warnx("inbox store id=%s: %s", hex, err);
 			goto done;
 		}
@@ -373,14 +556,18 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 		if (store_receipt_add(d->store, m, &info.signer, raw, rawlen,
 		    r->name, message_now_ms(), &result, &reason, err,
 		    sizeof(err)) == -1) {
+			if (reason == 0 && store_busy(d->store)) {
+				rc = busy(d, hex, m->id.data, ans, anslen);
+				goto done;
+			}
 			if (reason == 0) {
 				log_warnx("receipt store id=%s: %s", hex, err);
 				goto done;
 			}
 			log_warnx("envelope refused route=%s id=%s signer=%s "
-			    "reason=%s detail=\"%s\"", r->name, hex,
+			    "reason=%s detail=%s", r->name, hex,
 			    info.signer.entity, frame_reason_name(reason),
-			    err);
+			    log_str(err));
 			rc = refuse(m->id.data, KAIRAN_ID_LEN, reason, err, ans,
 			    anslen);
 			goto done;
@@ -393,7 +580,8 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 		    message_receipt_state_name(m->receipt->state),
 		    info.signer.entity,
 		    m->receipt->subject[0] != '\0' ? " subject=" : "",
-		    m->receipt->subject, r->name);
+		    m->receipt->subject[0] != '\0' ?
+		    log_str(m->receipt->subject) : "", r->name);
 		break;
 	default:
 		fatalx("%s: verified message without body", __func__);
@@ -419,17 +607,35 @@ daemon_run(struct config *cfg)
 	void *loops[1];
 	char err[512];
 	size_t i;
+	long pid = 0;
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
 	d.poke_fd = -1;
+	d.lock_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Before anything that touches the database or its poke socket. */
+	switch (lock_take(cfg->db, &d.lock_fd, &pid, err, sizeof(err))) {
+	case 0:
+		break;
+	case 1:
+		fprintf(stderr, "kairan-node: another kairan-node daemon is "
+		    "running on %s (pid %ld)\n", cfg->db, pid);
+		log_warnx("not started: another daemon is running db=%s "
+		    "pid=%ld", cfg->db, pid);
+		return 1;
+	default:
+		log_warnx("lock: %s", err);
+		return 1;
+	}
 	if ((d.store = store_open(cfg->db, err, sizeof(err))) == NULL) {
 		log_warnx("store: %s", err);
 		goto done;
 	}
+	/* The loop must not stop for seconds behind a command line's write. */
+	store_set_busy_timeout(d.store, STORE_DAEMON_BUSY_MS);
 	if ((d.signer = signer_new(cfg->cert, cfg->key, err, sizeof(err))) ==
 	    NULL) {
 		log_warnx("cert/key: %s", err);
@@ -531,6 +737,9 @@ done:
 	trust_free(d.trust);
 	signer_free(d.signer);
 	store_close(d.store);
+	/* Last: the lock covers the poke socket's unlink above. */
+	if (d.lock_fd != -1)
+		close(d.lock_fd);
 	if (rc == 0)
 		log_info("stopped");
 	return rc;

@@ -5,8 +5,12 @@
  * signer and the directory; receives envelopes from the routes (verify,
  * store, answer, DELIVERED receipt); listens on the poke socket
  * (db + ".sock") so that the command line's new outbox rows go out at
- * once; SIGHUP reloads trust, CRLs, signer and directory; SIGTERM/SIGINT
- * stop it cleanly.
+ * once; SIGHUP reloads trust, CRLs, signer, directory and its own TLS
+ * client certificate and key; SIGTERM/SIGINT stop it cleanly. One daemon
+ * per database: it holds "<db>.lock" (lock.h) from start to exit, and a
+ * second one exits 1 without touching the first one's socket. Each
+ * route's connection state goes to the store (route_state) on every
+ * change, for `status`.
  */
 #ifndef KAIRAN_NODE_DAEMON_H
 #define KAIRAN_NODE_DAEMON_H
@@ -43,6 +47,7 @@ struct daemon {
 	ev_signal		 sig_term, sig_int, sig_hup;
 	ev_io			 poke_io;
 	int			 poke_fd;
+	int			 lock_fd;	/* lock.h: one daemon per db */
 	char			*poke_path;
 	lws_sorted_usec_list_t	 sul_sweep;
 };
@@ -59,6 +64,13 @@ int	daemon_run(struct config *);
  */
 int	daemon_envelope(struct daemon *, struct route *, const Envelope *,
 	    uint8_t **ans, size_t *anslen);
+
+/*
+ * Route r is now connected (since now) or not (why): recorded in the
+ * store for `status` when it differs from what was recorded last.
+ */
+void	daemon_route_conn(struct daemon *, struct route *, int connected,
+	    const char *why);
 
 /* The vhost's client SSL_CTX: install the trust's store (root + CRLs). */
 void	daemon_client_ssl_ctx(struct daemon *, SSL_CTX *);

@@ -85,8 +85,10 @@ usage(FILE *fp)
 	    "  run      the daemon: hold every route, send the outbox, "
 	    "receive\n", DEFAULT_CONF);
 	cli_usage_verbs(fp);
-	fprintf(fp, "exit codes: 0 ok, 1 error, 2 usage, 3 status --wait "
-	    "timed out\n");
+	fprintf(fp, "exit codes: 0 ok, 1 error (run: another daemon holds "
+	    "the database), 2 usage,\n"
+	    "  3 status --wait timed out, 4 status --wait ended with a "
+	    "recipient rejected\n");
 }
 
 int

@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "route.h"
+#include "store.h"
 
 #define ROUTE_REWIND_US		(2 * LWS_US_PER_SEC)	/* after OVERLOADED */
 
@@ -55,25 +56,44 @@ route_state_name(enum route_state s)
 	}
 }
 
-/* The one place a route changes state. */
+/*
+ * The one place a route changes state, along the edges of route.h:
+ * idle -> connecting -> hello -> ready, any of those three -> backoff ->
+ * connecting, and anything -> stopped.
+ */
 static void
 route_transition(struct route *r, enum route_state new)
 {
 	enum route_state old = r->state;
+	int ok = 0;
 
+	if (old == new)
+		return;
 	switch (new) {
 	case ROUTE_IDLE:
+		break;		/* only route_init starts there */
 	case ROUTE_CONNECTING:
+		ok = old == ROUTE_IDLE || old == ROUTE_BACKOFF;
+		break;
 	case ROUTE_HELLO:
+		ok = old == ROUTE_CONNECTING;
+		break;
 	case ROUTE_READY:
+		ok = old == ROUTE_HELLO;
+		break;
 	case ROUTE_BACKOFF:
+		ok = old == ROUTE_CONNECTING || old == ROUTE_HELLO ||
+		    old == ROUTE_READY;
+		break;
 	case ROUTE_STOPPED:
+		ok = 1;
 		break;
 	default:
 		fatalx("%s: state %d", __func__, (int)new);
 	}
-	if (old == new)
-		return;
+	if (!ok)
+		fatalx("%s: route=%s %s -> %s", __func__, r->name,
+		    route_state_name(old), route_state_name(new));
 	r->state = new;
 	log_info("route=%s %s -> %s", r->name, route_state_name(old),
 	    route_state_name(new));
@@ -88,6 +108,7 @@ route_init(struct route *r, struct daemon *d, const struct config_route *cfg)
 	r->name = cfg->name;
 	r->state = ROUTE_IDLE;
 	r->backoff_ms = ROUTE_BACKOFF_MIN_MS;
+	r->conn_up = -1;
 }
 
 static void
@@ -115,8 +136,8 @@ route_reset_conn(struct route *r)
 	r->rx_paused = 0;
 	ctl_free_all(r);
 	r->hello_sent = 0;
-	r->cursor = 0;
-	r->ninflight = 0;
+	flight_reset(&r->flight);
+	r->down_why[0] = '\0';
 	memset(&r->peer, 0, sizeof(r->peer));
 	lws_sul_cancel(&r->sul_rewind);
 }
@@ -213,6 +234,7 @@ route_start(struct route *r)
 {
 	if (r->state != ROUTE_IDLE)
 		return;
+	daemon_route_conn(r->d, r, 0, "connecting");
 	route_connect(r);
 }
 
@@ -232,6 +254,7 @@ route_stop(struct route *r)
 static void
 route_gone(struct route *r, struct lws *wsi, const char *why)
 {
+	char reason[sizeof(r->down_why)];
 	uint32_t delay;
 
 	if (r->wsi != NULL && wsi != NULL && r->wsi != wsi)
@@ -250,19 +273,23 @@ route_gone(struct route *r, struct lws *wsi, const char *why)
 	default:
 		fatalx("%s: state %d", __func__, (int)r->state);
 	}
+	/* the specific reason, if one was noted, over the generic one */
+	snprintf(reason, sizeof(reason), "%s", r->down_why[0] != '\0' ?
+	    r->down_why : why);
 	route_reset_conn(r);
 	if (r->d->stopping) {
 		route_transition(r, ROUTE_STOPPED);
 		return;
 	}
+	daemon_route_conn(r->d, r, 0, reason);
 	/* Jitter: somewhere in [backoff/2, backoff], so that a relay restart does not bring every node back in the same millisecond. */
 	delay = r->backoff_ms / 2 + arc4random_uniform(r->backoff_ms / 2 + 1);
 	r->backoff_ms *= 2;
 	if (r->backoff_ms > ROUTE_BACKOFF_MAX_MS)
 		r->backoff_ms = ROUTE_BACKOFF_MAX_MS;
 	route_transition(r, ROUTE_BACKOFF);
-	log_info("route=%s down reason=\"%s\" retry_ms=%u", r->name, why,
-	    delay);
+	log_info("route=%s down reason=%s retry_ms=%u", r->name,
+	    log_str(reason), delay);
 	lws_sul_schedule(r->d->context, 0, &r->sul_retry, route_retry_cb,
 	    (lws_usec_t)delay * LWS_US_PER_MS);
 }
@@ -273,32 +300,90 @@ route_kick(struct route *r, int rewind)
 	if (r->state != ROUTE_READY || r->wsi == NULL)
 		return;
 	if (rewind)
-		r->cursor = 0;
+		flight_rewind(&r->flight);
 	lws_callback_on_writable(r->wsi);
 }
 
+/* ---- in flight ---- */
+
+void
+flight_reset(struct route_flight *f)
+{
+	f->n = 0;
+	f->cursor = 0;
+}
+
+void
+flight_rewind(struct route_flight *f)
+{
+	f->cursor = 0;
+}
+
+int
+flight_full(const struct route_flight *f)
+{
+	return f->n >= ROUTE_WINDOW;
+}
+
 static int
-inflight_find(struct route *r, const uint8_t *id)
+flight_find(const struct route_flight *f, const uint8_t *id)
 {
 	size_t i;
 
-	for (i = 0; i < r->ninflight; i++)
-		if (memcmp(r->inflight[i], id, KAIRAN_ID_LEN) == 0)
+	for (i = 0; i < f->n; i++)
+		if (memcmp(f->ids[i], id, KAIRAN_ID_LEN) == 0)
 			return (int)i;
 	return -1;
 }
 
-static void
-inflight_remove(struct route *r, const uint8_t *id)
+int
+flight_has(const struct route_flight *f, const uint8_t *id)
+{
+	return flight_find(f, id) >= 0;
+}
+
+void
+flight_add(struct route_flight *f, const uint8_t *id)
+{
+	if (f->n >= ROUTE_WINDOW || flight_find(f, id) >= 0)
+		fatalx("%s: window full or id already in flight", __func__);
+	memcpy(f->ids[f->n++], id, KAIRAN_ID_LEN);
+}
+
+int
+flight_remove(struct route_flight *f, const uint8_t *id)
 {
 	int i;
 
-	if ((i = inflight_find(r, id)) < 0)
-		return;
-	r->ninflight--;
-	if ((size_t)i != r->ninflight)
-		memcpy(r->inflight[i], r->inflight[r->ninflight],
-		    KAIRAN_ID_LEN);
+	if ((i = flight_find(f, id)) < 0)
+		return 0;
+	f->n--;
+	if ((size_t)i != f->n)
+		memcpy(f->ids[i], f->ids[f->n], KAIRAN_ID_LEN);
+	return 1;
+}
+
+int
+flight_next(struct route_flight *f, struct store *st, const char *route,
+    uint8_t id[KAIRAN_ID_LEN], int64_t *seq, uint8_t **env, size_t *envlen,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	*env = NULL;
+	if (flight_full(f))
+		return 0;
+	for (;;) {
+		rc = store_outbox_next(st, route, f->cursor, seq, id, env,
+		    envlen, err, errlen);
+		if (rc != 1)
+			return rc;
+		f->cursor = *seq;
+		if (!flight_has(f, id))
+			return 1;
+		free(*env);
+		*env = NULL;
+	}
 }
 
 static int
@@ -342,24 +427,16 @@ route_writeable(struct route *r, struct lws *wsi)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (r->state != ROUTE_READY || r->ninflight >= ROUTE_WINDOW)
+	if (r->state != ROUTE_READY)
 		return 0;
-	for (;;) {
-		rc = store_outbox_next(r->d->store, r->name, r->cursor, &seq,
-		    id, &env, &envlen, err, sizeof(err));
-		if (rc == -1) {
-			log_warnx("route=%s outbox read failed: %s", r->name,
-			    err);
-			return 0;	/* the sweep tries again */
-		}
-		if (rc == 0)
-			return 0;
-		r->cursor = seq;
-		if (inflight_find(r, id) < 0)
-			break;
-		free(env);
-		env = NULL;
+	rc = flight_next(&r->flight, r->d->store, r->name, id, &seq, &env,
+	    &envlen, err, sizeof(err));
+	if (rc == -1) {
+		log_warnx("route=%s outbox read failed: %s", r->name, err);
+		return 0;	/* the sweep tries again */
 	}
+	if (rc == 0)
+		return 0;
 	rc = frame_encode_envelope(env, envlen, LWS_PRE, &buf, &len);
 	free(env);
 	if (rc == -1) {
@@ -370,7 +447,7 @@ route_writeable(struct route *r, struct lws *wsi)
 	free(buf);
 	if (rc == -1)
 		return -1;
-	memcpy(r->inflight[r->ninflight++], id, KAIRAN_ID_LEN);
+	flight_add(&r->flight, id);
 	r->sent++;
 	message_hex(id, KAIRAN_ID_LEN, hex);
 	log_debug("route=%s sent id=%s seq=%lld", r->name, hex,
@@ -395,12 +472,18 @@ route_established(struct route *r, struct lws *wsi)
 		return -1;
 	}
 	if (identity_from_ssl(ssl, &r->peer, err, sizeof(err)) == -1) {
-		log_warnx("route=%s refused relay: %s", r->name, err);
+		log_warnx("route=%s refused relay: detail=%s", r->name,
+		    log_str(err));
+		snprintf(r->down_why, sizeof(r->down_why),
+		    "relay refused: %.140s", err);
 		return -1;
 	}
 	if (r->peer.role != ROLE_RELAY) {
 		log_warnx("route=%s refused: peer %s has role %s, not relay",
 		    r->name, r->peer.entity, identity_role_name(r->peer.role));
+		snprintf(r->down_why, sizeof(r->down_why), "peer %s has role "
+		    "%s, not relay", r->peer.entity,
+		    identity_role_name(r->peer.role));
 		return -1;
 	}
 	route_transition(r, ROUTE_HELLO);
@@ -428,8 +511,8 @@ route_frame(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 
 	if ((f = frame_decode(in, len, r->d->cfg->max_frame, &reason, err,
 	    sizeof(err))) == NULL) {
-		log_warnx("route=%s bad frame from relay=%s: %s", r->name,
-		    r->peer.entity, err);
+		log_warnx("route=%s bad frame from relay=%s detail=%s",
+		    r->name, r->peer.entity, log_str(err));
 		return -1;
 	}
 	switch (f->kind_case) {
@@ -443,13 +526,17 @@ route_frame(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 		if (strcmp(f->hello->entity, r->peer.entity) != 0 ||
 		    f->hello->version != KAIRAN_PROTOCOL_VERSION) {
 			log_warnx("route=%s bad hello: entity=%s version=%u "
-			    "certificate=%s", r->name, f->hello->entity,
-			    f->hello->version, r->peer.entity);
+			    "certificate=%s", r->name,
+			    log_str(f->hello->entity), f->hello->version,
+			    r->peer.entity);
+			snprintf(r->down_why, sizeof(r->down_why), "bad hello "
+			    "from relay %s", r->peer.entity);
 			rc = -1;
 			break;
 		}
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		route_transition(r, ROUTE_READY);
+		daemon_route_conn(r->d, r, 1, NULL);
 		r->backoff_ms = ROUTE_BACKOFF_MIN_MS;
 		log_info("route=%s ready relay=%s url=%s unanswered=%lld",
 		    r->name, r->peer.entity, r->cfg->url,
@@ -472,7 +559,7 @@ route_frame(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 		break;
 	case KAIRAN__V1__FRAME__KIND_ACCEPTED:
 		message_hex(f->accepted->id.data, f->accepted->id.len, hex);
-		inflight_remove(r, f->accepted->id.data);
+		flight_remove(&r->flight, f->accepted->id.data);
 		r->accepted++;
 		if (store_route_accepted(r->d->store, f->accepted->id.data,
 		    r->name, message_now_ms(), err, sizeof(err)) == -1)
@@ -487,12 +574,12 @@ route_frame(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 			message_hex(f->refused->id.data, KAIRAN_ID_LEN, hex);
 		else
 			snprintf(hex, sizeof(hex), "-");
-		log_warnx("route=%s refused id=%s reason=%s detail=\"%s\"",
+		log_warnx("route=%s refused id=%s reason=%s detail=%s",
 		    r->name, hex, frame_reason_name(f->refused->reason),
-		    f->refused->detail);
+		    log_str(f->refused->detail));
 		if (f->refused->id.len != KAIRAN_ID_LEN)
 			break;
-		inflight_remove(r, f->refused->id.data);
+		flight_remove(&r->flight, f->refused->id.data);
 		r->refused++;
 		if (f->refused->reason ==
 		    KAIRAN__V1__REFUSED__REASON__OVERLOADED) {
@@ -590,8 +677,14 @@ route_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		log_warnx("route=%s connect failed url=%s error=\"%s\"",
-		    r->name, r->cfg->url, in != NULL ? (const char *)in : "");
+		/* lws's text may quote what the peer sent (an HTTP status) */
+		log_warnx("route=%s connect failed url=%s error=%s",
+		    r->name, r->cfg->url,
+		    log_str(in != NULL ? (const char *)in : ""));
+		if (r->down_why[0] == '\0')
+			snprintf(r->down_why, sizeof(r->down_why),
+			    "connect failed: %.140s",
+			    in != NULL ? (const char *)in : "");
 		route_gone(r, wsi, "connect failed");
 		return 0;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:

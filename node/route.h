@@ -49,6 +49,40 @@ enum route_state {
 
 struct daemon;
 
+/*
+ * The in-flight bookkeeping of one connection, apart from lws so that it
+ * can be tested alone: at most ROUTE_WINDOW envelopes sent and not yet
+ * answered, and the outbox cursor (last seq looked at). A rewind (after
+ * OVERLOADED, on the sweep) goes back to the start of the outbox but
+ * never sends again what is still in flight.
+ */
+struct route_flight {
+	uint8_t		 ids[ROUTE_WINDOW][KAIRAN_ID_LEN];
+	size_t		 n;
+	int64_t		 cursor;
+};
+
+struct store;
+
+void	flight_reset(struct route_flight *);	/* a new connection */
+void	flight_rewind(struct route_flight *);	/* cursor back to 0 */
+int	flight_full(const struct route_flight *);
+int	flight_has(const struct route_flight *, const uint8_t *id);
+/* Adds id (not there, window not full: else fatalx). */
+void	flight_add(struct route_flight *, const uint8_t *id);
+/* Removes id if in flight: 1 removed, 0 it was not. */
+int	flight_remove(struct route_flight *, const uint8_t *id);
+/*
+ * The next outbox envelope route should send on this connection: the
+ * first unanswered one after the cursor that is not in flight. Moves the
+ * cursor past it (and past in-flight ones). Returns 1 with id, *seq,
+ * *env (malloc'd) and *envlen; 0 if there is nothing (or the window is
+ * full); -1 with err.
+ */
+int	flight_next(struct route_flight *, struct store *, const char *route,
+	    uint8_t id[KAIRAN_ID_LEN], int64_t *seq, uint8_t **env,
+	    size_t *envlen, char *err, size_t errlen);
+
 struct route_buf {
 	struct route_buf	*next;
 	uint8_t			*buf;	/* LWS_PRE headroom, then the frame */
@@ -75,10 +109,14 @@ struct route {
 	struct route_buf		*ctl_head, *ctl_tail;
 	size_t				 nctl;
 	int				 hello_sent;
-	int64_t				 cursor;	/* last outbox seq sent */
-	uint8_t				 inflight[ROUTE_WINDOW][KAIRAN_ID_LEN];
-	size_t				 ninflight;
+	struct route_flight		 flight;
 	uint64_t			 sent, accepted, refused;
+	char				 down_why[160];	/* why it is closing */
+
+	/* what daemon_route_conn recorded last (conn_up -1: nothing yet) */
+	int				 conn_up;
+	int64_t				 conn_since_ms;
+	char				 conn_why[160];
 };
 
 const char	*route_state_name(enum route_state);

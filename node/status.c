@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "kairan/envelope.h"
 #include "kairan/frame.h"
 #include "kairan/jst.h"
 #include "kairan/labels.h"
@@ -20,6 +21,8 @@
 #include "kairan/message.h"
 #include "kairan/text.h"
 
+#include "incident.h"
+#include "lock.h"
 #include "status.h"
 
 const char *
@@ -37,6 +40,96 @@ status_state_name(enum status_state s)
 	default:
 		fatalx("%s: state %d", __func__, (int)s);
 	}
+}
+
+const char *
+status_conn_name(enum status_conn_state s)
+{
+	switch (s) {
+	case STATUS_CONN_NO_DAEMON:
+		return "no_daemon";
+	case STATUS_CONN_UNKNOWN:
+		return "unknown";
+	case STATUS_CONN_UP:
+		return "connected";
+	case STATUS_CONN_DOWN:
+		return "not_connected";
+	default:
+		fatalx("%s: state %d", __func__, (int)s);
+	}
+}
+
+/*
+ * Each configured route's connection as the running daemon recorded it
+ * (a row written by an earlier daemon, another pid, is not believed).
+ */
+static int
+load_conns(struct status_view *v, struct store *store, char *err,
+    size_t errlen)
+{
+	struct store_route_conn rc;
+	size_t i;
+	int r;
+
+	if ((v->conns = calloc(v->cfg->nroutes + 1, sizeof(*v->conns))) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((r = lock_probe(v->cfg->db, &v->daemon_pid, err, errlen)) == -1)
+		return -1;
+	if (r == 0)
+		return 0;	/* every route: STATUS_CONN_NO_DAEMON */
+	for (i = 0; i < v->cfg->nroutes; i++) {
+		v->conns[i].state = STATUS_CONN_UNKNOWN;
+		if ((r = store_route_conn_get(store, v->cfg->routes[i].name,
+		    &rc, err, errlen)) == -1)
+			return -1;
+		if (r == 1 && rc.pid == v->daemon_pid) {
+			v->conns[i].state = rc.connected ? STATUS_CONN_UP :
+			    STATUS_CONN_DOWN;
+			v->conns[i].since_ms = rc.since_ms;
+			v->conns[i].reason = rc.reason;
+			rc.reason = NULL;
+		}
+		store_route_conn_clear(&rc);
+	}
+	return 0;
+}
+
+/* Whether the report's incident was withdrawn (取消), and why. */
+static int
+load_withdrawal(struct status_view *v, struct store *store, char *err,
+    size_t errlen)
+{
+	struct store_msg w;
+	Envelope *env;
+	Message *m;
+	int r;
+
+	if ((r = store_withdrawal(store, STORE_OUT, v->msg.incident, &w, err,
+	    errlen)) != 1)
+		return r;
+	v->withdrawn = 1;
+	v->withdrawn_ms = w.created_ms;
+	memcpy(v->withdraw_id, w.id, KAIRAN_ID_LEN);
+	if ((env = kairan__v1__envelope__unpack(NULL, w.envlen, w.env)) !=
+	    NULL) {
+		if ((m = message_decode(env->message.data, env->message.len,
+		    err, errlen)) != NULL) {
+			v->withdraw_reason = strdup(m->report->withdraw_reason);
+			message_free(m);
+		}
+		kairan__v1__envelope__free_unpacked(env, NULL);
+	}
+	store_msg_clear(&w);
+	return 1;
+}
+
+int
+status_settled(const struct status_view *v)
+{
+	return v->total > 0 && v->acknowledged + v->rejected == v->total;
 }
 
 enum status_state
@@ -72,6 +165,11 @@ status_load(struct status_view *v, struct store *store,
 		store_msg_clear(&v->msg);
 		return rc;
 	}
+	if (load_conns(v, store, err, errlen) == -1 ||
+	    load_withdrawal(v, store, err, errlen) == -1) {
+		status_clear(v);
+		return -1;
+	}
 	v->total = v->st.nrcpts;
 	for (i = 0; i < v->st.nrcpts; i++) {
 		switch (status_of(&v->st.rcpts[i])) {
@@ -97,6 +195,13 @@ status_load(struct status_view *v, struct store *store,
 void
 status_clear(struct status_view *v)
 {
+	size_t i;
+
+	if (v->conns != NULL && v->cfg != NULL)
+		for (i = 0; i < v->cfg->nroutes; i++)
+			free(v->conns[i].reason);
+	free(v->conns);
+	free(v->withdraw_reason);
 	store_msg_clear(&v->msg);
 	store_status_clear(&v->st);
 	memset(v, 0, sizeof(*v));
@@ -145,29 +250,62 @@ quoted(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* "; connected since T" and the like, after a configured route's answer. */
 static void
-print_route(FILE *fp, const char *name, const struct store_route_state *a)
+print_conn(FILE *fp, const struct status_conn *k)
+{
+	char t[JST_BUFLEN];
+
+	if (k == NULL)
+		return;
+	switch (k->state) {
+	case STATUS_CONN_NO_DAEMON:
+		fprintf(fp, "; no daemon running");
+		break;
+	case STATUS_CONN_UNKNOWN:
+		fprintf(fp, "; daemon running, connection not known yet");
+		break;
+	case STATUS_CONN_UP:
+		fprintf(fp, "; connected since %s",
+		    jst_rfc3339(k->since_ms, t));
+		break;
+	case STATUS_CONN_DOWN:
+		fprintf(fp, "; not connected since %s: ",
+		    jst_rfc3339(k->since_ms, t));
+		/* lws's reason may quote what a peer sent */
+		text_fputs(k->reason != NULL ? k->reason : "?", 0, fp);
+		break;
+	default:
+		fatalx("%s: state %d", __func__, (int)k->state);
+	}
+}
+
+static void
+print_route(FILE *fp, const char *name, const struct store_route_state *a,
+    const struct status_conn *k)
 {
 	char t[JST_BUFLEN];
 
 	fputs("route ", fp);
 	(void)text_fputs(name, 0, fp);
 	if (a != NULL && a->accepted_ms > 0)
-		fprintf(fp, ": accepted %s\n", jst_rfc3339(a->accepted_ms, t));
+		fprintf(fp, ": accepted %s", jst_rfc3339(a->accepted_ms, t));
 	else if (a != NULL && a->refused_reason != 0) {
 		fprintf(fp, ": refused %s ",
 		    frame_reason_name(a->refused_reason));
 		quoted(fp, a->refused_detail);
-		fputc('\n', fp);
 	} else
-		fprintf(fp, ": pending\n");
+		fprintf(fp, ": pending");
+	print_conn(fp, k);
+	fputc('\n', fp);
 }
 
 void
 status_progress(FILE *fp, const struct status_view *v)
 {
-	fprintf(fp, "delivered %zu/%zu, acknowledged %zu/%zu\n", v->delivered,
-	    v->total, v->acknowledged, v->total);
+	fprintf(fp, "delivered %zu/%zu, acknowledged %zu/%zu, rejected "
+	    "%zu/%zu\n", v->delivered, v->total, v->acknowledged, v->total,
+	    v->rejected, v->total);
 }
 
 void
@@ -181,16 +319,26 @@ status_print(FILE *fp, const struct status_view *v)
 
 	message_hex(v->msg.id, KAIRAN_ID_LEN, id);
 	message_hex(v->msg.incident, KAIRAN_ID_LEN, inc);
+	/* A withdrawal comes before everything else about the incident. */
+	if (v->withdrawn)
+		incident_withdrawn_banner(fp, v->withdrawn_ms,
+		    v->withdraw_reason);
 	mark = label_status(v->msg.status);
-	fprintf(fp, "message %s incident %s 第%u報%s%s\n", id, inc,
-	    v->msg.report_no, mark[0] != '\0' ? " " : "", mark);
+	fprintf(fp, "message %s incident %s 第%u報%s%s%s%s\n", id, inc,
+	    v->msg.report_no,
+	    /* 収束宣言, 最終報告, 取消 are said; 第1報 and 続報 need not be */
+	    v->msg.phase > KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE ? " " : "",
+	    v->msg.phase > KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE ?
+	    label_phase(v->msg.phase) : "",
+	    mark[0] != '\0' ? " " : "", mark);
 	for (i = 0; i < v->cfg->nroutes; i++)
 		print_route(fp, v->cfg->routes[i].name,
-		    route_answer(v, v->cfg->routes[i].name));
+		    route_answer(v, v->cfg->routes[i].name),
+		    v->conns != NULL ? &v->conns[i] : NULL);
 	for (i = 0; i < v->st.nroutes; i++)
 		if (!route_configured(v, v->st.routes[i].route))
 			print_route(fp, v->st.routes[i].route,
-			    &v->st.routes[i]);
+			    &v->st.routes[i], NULL);
 	for (i = 0; i < v->st.nrcpts; i++) {
 		r = &v->st.rcpts[i];
 		fputs("recipient ", fp);
@@ -239,9 +387,10 @@ json_str_or_null(const char *s)
 }
 
 static json_t *
-route_json(const char *name, const struct store_route_state *a)
+route_json(const char *name, const struct store_route_state *a,
+    const struct status_conn *k)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *x;
 
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "accepted_at", jst_json(a != NULL ?
@@ -255,6 +404,16 @@ route_json(const char *name, const struct store_route_state *a)
 		json_object_set_new(o, "refused", json_null());
 		json_object_set_new(o, "detail", json_null());
 	}
+	if (k != NULL) {
+		x = json_object();
+		json_object_set_new(x, "state",
+		    json_string(status_conn_name(k->state)));
+		json_object_set_new(x, "since", jst_json(k->since_ms));
+		json_object_set_new(x, "reason", k->state == STATUS_CONN_DOWN ?
+		    json_str_or_null(k->reason) : json_null());
+		json_object_set_new(o, "connection", x);
+	} else
+		json_object_set_new(o, "connection", json_null());
 	return o;
 }
 
@@ -274,17 +433,31 @@ status_json(const struct status_view *v)
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "incident", json_string(inc));
 	json_object_set_new(o, "report_no", json_integer(v->msg.report_no));
+	json_object_set_new(o, "phase", v->msg.phase != 0 ?
+	    json_string(message_phase_name(v->msg.phase)) : json_null());
+	if (v->withdrawn) {
+		x = json_object();
+		message_hex(v->withdraw_id, KAIRAN_ID_LEN, id);
+		json_object_set_new(x, "at", jst_json(v->withdrawn_ms));
+		json_object_set_new(x, "reason",
+		    json_str_or_null(v->withdraw_reason));
+		json_object_set_new(x, "message", json_string(id));
+		json_object_set_new(o, "withdrawn", x);
+		message_hex(v->msg.id, KAIRAN_ID_LEN, id);
+	} else
+		json_object_set_new(o, "withdrawn", json_null());
 	json_object_set_new(o, "status",
 	    json_string(message_status_name(v->msg.status)));
 	json_object_set_new(o, "created_at", jst_json(v->msg.created_ms));
 	routes = json_array();
 	for (i = 0; i < v->cfg->nroutes; i++)
 		json_array_append_new(routes, route_json(v->cfg->routes[i].name,
-		    route_answer(v, v->cfg->routes[i].name)));
+		    route_answer(v, v->cfg->routes[i].name),
+		    v->conns != NULL ? &v->conns[i] : NULL));
 	for (i = 0; i < v->st.nroutes; i++)
 		if (!route_configured(v, v->st.routes[i].route))
 			json_array_append_new(routes, route_json(
-			    v->st.routes[i].route, &v->st.routes[i]));
+			    v->st.routes[i].route, &v->st.routes[i], NULL));
 	json_object_set_new(o, "routes", routes);
 	rcpts = json_array();
 	for (i = 0; i < v->st.nrcpts; i++) {
@@ -312,6 +485,8 @@ status_json(const struct status_view *v)
 	json_object_set_new(o, "delivered", json_integer((json_int_t)v->delivered));
 	json_object_set_new(o, "acknowledged",
 	    json_integer((json_int_t)v->acknowledged));
+	json_object_set_new(o, "rejected",
+	    json_integer((json_int_t)v->rejected));
 	json_object_set_new(o, "total", json_integer((json_int_t)v->total));
 	return o;
 }

@@ -3,10 +3,13 @@
  * route, accepted or not (or refused, why); per recipient, pending /
  * delivered (when) / acknowledged (when, by whom) / rejected (why). Built
  * from the store, printed as text or as the JSON object of issue 4:
- *   {id, incident, report_no, status, routes: [{name, accepted_at,
- *    refused, detail}], recipients: [{entity, name, state, delivered_at,
- *    acknowledged_at, acknowledged_by, reason}], delivered, acknowledged,
- *    total}
+ *   {id, incident, report_no, phase, status, withdrawn: null |
+ *    {at, reason, message}, routes: [{name, accepted_at, refused, detail,
+ *    connection: {state, since, reason}}], recipients: [{entity, name,
+ *    state, delivered_at, acknowledged_at, acknowledged_by, reason}],
+ *    delivered, acknowledged, rejected, total}
+ * A route's connection is what the daemon recorded (connected since T,
+ * not connected since T and why), or no_daemon when none runs (lock.h).
  * Times are RFC 3339 in JST (+09:00), null when not (yet) known.
  */
 #ifndef KAIRAN_NODE_STATUS_H
@@ -28,8 +31,27 @@ enum status_state {
 	STATUS_REJECTED,
 };
 
+enum status_conn_state {
+	STATUS_CONN_NO_DAEMON,	/* no daemon holds the database's lock */
+	STATUS_CONN_UNKNOWN,	/* a daemon runs, nothing recorded yet */
+	STATUS_CONN_UP,
+	STATUS_CONN_DOWN,
+};
+
+struct status_conn {
+	enum status_conn_state	 state;
+	int64_t			 since_ms;
+	char			*reason;	/* DOWN: why */
+};
+
 struct status_view {
 	struct store_msg	 msg;	/* the report (outbox) */
+	struct status_conn	*conns;	/* one per cfg->routes[] */
+	long			 daemon_pid;	/* 0: none */
+	int			 withdrawn;	/* the incident was withdrawn */
+	int64_t			 withdrawn_ms;
+	char			*withdraw_reason;
+	uint8_t			 withdraw_id[KAIRAN_ID_LEN];
 	struct store_status	 st;
 	const struct config	*cfg;
 	const struct directory	*dir;	/* may be NULL */
@@ -40,6 +62,7 @@ struct status_view {
 };
 
 const char		*status_state_name(enum status_state);
+const char		*status_conn_name(enum status_conn_state);
 /*
  * State of one recipient. A recipient reached by one route and rejected by
  * another relay (multiplexing) is delivered: acknowledged > delivered >
@@ -55,7 +78,13 @@ void	status_clear(struct status_view *);
 
 void	status_print(FILE *, const struct status_view *);
 json_t	*status_json(const struct status_view *);
-/* "delivered k/n, acknowledged k/n" */
+/*
+ * 1 when every recipient has acknowledged or been finally rejected
+ * (nothing more can come), 0 otherwise.
+ */
+int	status_settled(const struct status_view *);
+
+/* "delivered k/n, acknowledged k/n, rejected k/n" */
 void	status_progress(FILE *, const struct status_view *);
 
 #endif

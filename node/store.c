@@ -21,11 +21,12 @@
 
 #include "store.h"
 
-#define BUSY_TIMEOUT_MS	10000
+#define BUSY_TIMEOUT_MS	10000	/* the command line's default */
 
 struct store {
 	sqlite3	*db;
 	char	*path;
+	int	 busy;	/* the last failure was a lock held by another writer */
 };
 
 /* Schema version 1. Later versions append a step to migrations[]. */
@@ -94,13 +95,43 @@ static const char *const schema_v1 =
 	" envelope BLOB NOT NULL);"
 	"CREATE INDEX receipt_in_ref ON receipt_in(ref_id);";
 
+/*
+ * 1 -> 2: report numbers unique per incident; the phase of each report;
+ * the daemon's per-route connection state.
+ *
+ * UNIQUE(incident, report_no): a database written before version 2 may
+ * already hold two reports with one number (two concurrent `update`s
+ * did that); those signed reports stay, each later duplicate marked with
+ * its seq in report_dup, so that the index holds for everything written
+ * from now on (report_dup 0) without rewriting history.
+ */
+static const char *const migration_v2 =
+	"ALTER TABLE outbox ADD COLUMN phase INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN report_dup INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE outbox SET report_dup = seq WHERE kind = 1 AND EXISTS ("
+	" SELECT 1 FROM outbox o2 WHERE o2.kind = 1 AND"
+	" o2.incident = outbox.incident AND o2.report_no = outbox.report_no"
+	" AND o2.seq < outbox.seq);"
+	"CREATE UNIQUE INDEX outbox_report_no ON outbox(incident, report_no,"
+	" report_dup) WHERE kind = 1;"
+	"ALTER TABLE inbox ADD COLUMN phase INTEGER;"
+	"CREATE TABLE route_state("
+	" route TEXT PRIMARY KEY,"
+	" connected INTEGER NOT NULL,"
+	" since_ms INTEGER NOT NULL,"
+	" reason TEXT,"
+	" pid INTEGER) WITHOUT ROWID;";
+
+/* migrations[v] brings version v to v + 1 (v >= 1). */
 static const char *const migrations[] = {
-	NULL,		/* 0 -> 1 */
+	NULL,		/* 0 -> 1: schema_v1 */
+	migration_v2,	/* 1 -> 2 */
 };
 
 static int
 sqlerr(struct store *st, char *err, size_t errlen, const char *what)
 {
+	st->busy = (sqlite3_errcode(st->db) & 0xff) == SQLITE_BUSY;
 	snprintf(err, errlen, "%s: %s: %s", st->path, what,
 	    sqlite3_errmsg(st->db));
 	return -1;
@@ -110,8 +141,11 @@ static int
 exec(struct store *st, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
+	int rc;
 
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	st->busy = 0;
+	if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg)) != SQLITE_OK) {
+		st->busy = (rc & 0xff) == SQLITE_BUSY;
 		snprintf(err, errlen, "%s: %s", st->path,
 		    msg != NULL ? msg : "sqlite error");
 		sqlite3_free(msg);
@@ -215,7 +249,8 @@ migrate(struct store *st, char *err, size_t errlen)
 		v = 1;
 	}
 	for (; v < STORE_SCHEMA_VERSION; v++)
-		if (migrations[v] != NULL &&
+		if (v < (int)(sizeof(migrations) / sizeof(migrations[0])) &&
+		    migrations[v] != NULL &&
 		    exec(st, migrations[v], err, errlen) == -1)
 			goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
@@ -262,6 +297,18 @@ fail:
 }
 
 void
+store_set_busy_timeout(struct store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
+int
+store_busy(const struct store *st)
+{
+	return st->busy;
+}
+
+void
 store_close(struct store *st)
 {
 	if (st == NULL)
@@ -303,8 +350,8 @@ outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 		return -1;
 	}
 	if (prepare(st, &s, "INSERT INTO outbox(id, kind, incident, "
-	    "report_no, ref_id, status, created_ms, envelope, digest) "
-	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)", err, errlen) == -1)
+	    "report_no, ref_id, status, created_ms, envelope, digest, phase) "
+	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, r != NULL ? 1 : 2);
@@ -312,6 +359,7 @@ outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 		sqlite3_bind_blob(s, 3, r->incident_id.data,
 		    (int)r->incident_id.len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 4, r->report_no);
+		sqlite3_bind_int(s, 10, r->phase);
 	} else
 		sqlite3_bind_blob(s, 5, rc->ref_id.data, (int)rc->ref_id.len,
 		    SQLITE_TRANSIENT);
@@ -513,12 +561,12 @@ exists(struct store *st, const char *sql, const uint8_t *id, int *found,
 int
 store_inbox_add(struct store *st, const Message *m, const uint8_t *env,
     size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN], const char *route,
-    int64_t now_ms, const Message *rm, const uint8_t *renv, size_t renvlen,
-    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *dup, char *err,
+    int64_t now_ms, store_seal_fn seal, void *arg, int *dup, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
 	const IncidentReport *r;
+	struct store_sealed rc;
 	int found;
 
 	*dup = 0;
@@ -540,7 +588,8 @@ store_inbox_add(struct store *st, const Message *m, const uint8_t *env,
 	}
 	if (prepare(st, &s, "INSERT INTO inbox(id, sender, incident, "
 	    "report_no, status, created_ms, received_ms, route, envelope, "
-	    "digest) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err, errlen) == -1)
+	    "digest, phase) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err,
+	    errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, m->sender, -1, SQLITE_TRANSIENT);
@@ -553,13 +602,73 @@ store_inbox_add(struct store *st, const Message *m, const uint8_t *env,
 	bind_text_or_null(s, 8, route);
 	sqlite3_bind_blob(s, 9, env, (int)envlen, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 10, digest, KAIRAN_DIGEST_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 11, r->phase);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlerr(st, err, errlen, "inbox insert");
 		goto fail;
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (rm != NULL && outbox_insert(st, rm, renv, renvlen, rdigest, err,
+	/* Our receipt is signed only now that the report is new. */
+	memset(&rc, 0, sizeof(rc));
+	if (seal != NULL) {
+		if (seal(arg, NULL, &rc, err, errlen) == -1)
+			goto fail;
+		if (outbox_insert(st, rc.m, rc.env, rc.envlen, rc.digest, err,
+		    errlen) == -1)
+			goto fail;
+	}
+	if (commit(st, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	rollback(st);
+	return -1;
+}
+
+int
+store_report_add(struct store *st, const uint8_t incident[KAIRAN_ID_LEN],
+    store_seal_fn seal, void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_last last;
+	struct store_sealed out;
+	int n;
+
+	memset(&last, 0, sizeof(last));
+	memset(&out, 0, sizeof(out));
+	/*
+	 * BEGIN IMMEDIATE takes the write lock before the read: a second
+	 * `update` waits here and then reads the number this one commits.
+	 */
+	if (begin(st, err, errlen) == -1)
+		return -1;
+	if (prepare(st, &s, "SELECT report_no, status, envelope FROM outbox "
+	    "WHERE kind = 1 AND incident = ? ORDER BY report_no DESC, "
+	    "seq DESC LIMIT 1", err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		last.found = 1;
+		last.report_no = (uint32_t)sqlite3_column_int64(s, 0);
+		last.status = sqlite3_column_int(s, 1);
+		n = sqlite3_column_bytes(s, 2);
+		last.env = sqlite3_column_blob(s, 2);
+		last.envlen = n > 0 ? (size_t)n : 0;
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		sqlerr(st, err, errlen, "last report");
+		goto fail;
+	}
+	if (seal(arg, &last, &out, err, errlen) == -1)
+		goto fail;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (outbox_insert(st, out.m, out.env, out.envlen, out.digest, err,
 	    errlen) == -1)
 		goto fail;
 	if (commit(st, err, errlen) == -1)
@@ -845,10 +954,10 @@ col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t len)
 }
 
 #define OUT_COLS "seq, id, kind, incident, report_no, status, created_ms, " \
-	"envelope, digest"
+	"envelope, digest, phase"
 #define IN_COLS "seq, id, 1, incident, report_no, status, created_ms, " \
 	"envelope, digest, sender, received_ms, route, acknowledged_ms, " \
-	"acknowledged_by, ack_note"
+	"acknowledged_by, ack_note, phase"
 
 static int
 read_msg(sqlite3_stmt *s, enum store_dir dir, struct store_msg *m)
@@ -873,6 +982,7 @@ read_msg(sqlite3_stmt *s, enum store_dir dir, struct store_msg *m)
 		m->envlen = (size_t)n;
 	}
 	col_blob(s, 8, m->digest, KAIRAN_DIGEST_LEN);
+	m->phase = sqlite3_column_int(s, dir == STORE_IN ? 15 : 9);
 	if (dir == STORE_IN) {
 		t = sqlite3_column_text(s, 9);
 		snprintf(m->sender, sizeof(m->sender), "%s",
@@ -1168,4 +1278,257 @@ store_status_clear(struct store_status *stt)
 	free(stt->routes);
 	free(stt->rcpts);
 	memset(stt, 0, sizeof(*stt));
+}
+
+/* ---- the daemon's routes ---- */
+
+int
+store_route_conn_set(struct store *st, const char *route, int connected,
+    int64_t since_ms, const char *reason, long pid, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv = -1;
+
+	/* One short statement, autocommit: a transaction of its own. */
+	if (prepare(st, &s, "INSERT OR REPLACE INTO route_state(route, "
+	    "connected, since_ms, reason, pid) VALUES(?, ?, ?, ?, ?)", err,
+	    errlen) == -1)
+		return -1;
+	sqlite3_bind_text(s, 1, route, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, connected != 0);
+	sqlite3_bind_int64(s, 3, since_ms);
+	bind_text_or_null(s, 4, reason);
+	sqlite3_bind_int64(s, 5, pid);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		sqlerr(st, err, errlen, "route state");
+	else
+		rv = 0;
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+store_route_conn_get(struct store *st, const char *route,
+    struct store_route_conn *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (prepare(st, &s, "SELECT connected, since_ms, reason, pid FROM "
+	    "route_state WHERE route = ?", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_text(s, 1, route, -1, SQLITE_TRANSIENT);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		out->connected = sqlite3_column_int(s, 0);
+		out->since_ms = sqlite3_column_int64(s, 1);
+		out->reason = col_strdup(s, 2);
+		out->pid = (long)sqlite3_column_int64(s, 3);
+		rv = 1;
+		break;
+	case SQLITE_DONE:
+		rv = 0;
+		break;
+	default:
+		sqlerr(st, err, errlen, "route state");
+		break;
+	}
+	sqlite3_finalize(s);
+	return rv;
+}
+
+void
+store_route_conn_clear(struct store_route_conn *c)
+{
+	if (c == NULL)
+		return;
+	free(c->reason);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- ids by prefix ---- */
+
+long
+store_id_prefix(struct store *st, const char *prefix, unsigned what,
+    uint8_t (**out)[KAIRAN_ID_LEN], unsigned **kinds, char *err,
+    size_t errlen)
+{
+	static const struct {
+		unsigned	 flag;
+		const char	*sql;
+	} parts[] = {
+		{ STORE_ID_IN_MSG, "SELECT DISTINCT id AS x, 1 AS k FROM inbox" },
+		{ STORE_ID_IN_INC,
+		    "SELECT DISTINCT incident AS x, 2 AS k FROM inbox" },
+		{ STORE_ID_OUT_MSG,
+		    "SELECT DISTINCT id AS x, 4 AS k FROM outbox" },
+		{ STORE_ID_OUT_INC, "SELECT DISTINCT incident AS x, 8 AS k "
+		    "FROM outbox WHERE kind = 1" },
+	};
+	char sql[1024], up[KAIRAN_ID_HEXLEN + 1];
+	sqlite3_stmt *s = NULL;
+	uint8_t (*v)[KAIRAN_ID_LEN] = NULL, (*nv)[KAIRAN_ID_LEN];
+	unsigned *k = NULL, *nk;
+	size_t i, n = 0, cap = 0, len;
+	int rc;
+
+	*out = NULL;
+	*kinds = NULL;
+	len = strlen(prefix);
+	if (len > KAIRAN_ID_HEXLEN) {
+		snprintf(err, errlen, "id prefix: too long");
+		return -1;
+	}
+	for (i = 0; i <= len; i++)
+		up[i] = (char)(prefix[i] >= 'a' && prefix[i] <= 'f' ?
+		    prefix[i] - 'a' + 'A' : prefix[i]);
+	snprintf(sql, sizeof(sql), "SELECT x, sum(k) FROM (");
+	for (i = 0, rc = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (!(what & parts[i].flag))
+			continue;
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
+		    "%s %s",
+		    rc++ ? " UNION ALL" : "", parts[i].sql);
+	}
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
+	    ") WHERE length(x) = %d AND substr(hex(x), 1, ?1) = ?2 "
+	    "GROUP BY x ORDER BY x", KAIRAN_ID_LEN);
+	if (rc == 0) {
+		snprintf(err, errlen, "id prefix: nothing to look in");
+		return -1;
+	}
+	if (prepare(st, &s, sql, err, errlen) == -1)
+		return -1;
+	sqlite3_bind_int(s, 1, (int)len);
+	sqlite3_bind_text(s, 2, up, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				goto oom;
+			v = nv;
+			if ((nk = reallocarray(k, cap, sizeof(*k))) == NULL)
+				goto oom;
+			k = nk;
+		}
+		col_blob(s, 0, v[n], KAIRAN_ID_LEN);
+		k[n] = (unsigned)sqlite3_column_int(s, 1);
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		free(k);
+		return sqlerr(st, err, errlen, "id prefix");
+	}
+	*out = v;
+	*kinds = k;
+	return (long)n;
+oom:
+	sqlite3_finalize(s);
+	free(v);
+	free(k);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* ---- what we sent ---- */
+
+long
+store_sent_list(struct store *st, struct store_sent **out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_sent *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	/*
+	 * The counts follow status_of(): acknowledged > delivered >
+	 * rejected > pending, per recipient.
+	 */
+	if (prepare(st, &s, "SELECT " OUT_COLS ", "
+	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id), "
+	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
+	    " (r.delivered_ms IS NOT NULL OR r.acknowledged_ms IS NOT NULL)), "
+	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
+	    " r.acknowledged_ms IS NOT NULL), "
+	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
+	    " r.rejected_ms IS NOT NULL AND r.delivered_ms IS NULL AND "
+	    " r.acknowledged_ms IS NULL) "
+	    "FROM outbox o WHERE kind = 1 ORDER BY "
+	    "(SELECT max(o2.seq) FROM outbox o2 WHERE o2.kind = 1 AND "
+	    " o2.incident = o.incident) DESC, o.seq DESC", err, errlen) == -1)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				goto oom;
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		if (read_msg(s, STORE_OUT, &v[n].msg) == -1) {
+			n++;
+			goto oom;
+		}
+		v[n].total = sqlite3_column_int64(s, 10);
+		v[n].delivered = sqlite3_column_int64(s, 11);
+		v[n].acknowledged = sqlite3_column_int64(s, 12);
+		v[n].rejected = sqlite3_column_int64(s, 13);
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_sent_free(v, n);
+		return sqlerr(st, err, errlen, "sent");
+	}
+	*out = v;
+	return (long)n;
+oom:
+	sqlite3_finalize(s);
+	store_sent_free(v, n);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+void
+store_sent_free(struct store_sent *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		store_msg_clear(&v[i].msg);
+	free(v);
+}
+
+int
+store_withdrawal(struct store *st, enum store_dir dir,
+    const uint8_t incident[KAIRAN_ID_LEN], struct store_msg *out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_msg *v;
+	long n;
+
+	memset(out, 0, sizeof(*out));
+	if (prepare(st, &s, dir == STORE_IN ?
+	    "SELECT " IN_COLS " FROM inbox WHERE incident = ?1 AND phase = ?2 "
+	    "ORDER BY seq LIMIT 1" :
+	    "SELECT " OUT_COLS " FROM outbox WHERE kind = 1 AND incident = ?1 "
+	    "AND phase = ?2 ORDER BY seq LIMIT 1", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN);
+	n = collect(st, s, dir, &v, err, errlen);
+	sqlite3_finalize(s);
+	if (n <= 0)
+		return (int)n;
+	*out = v[0];
+	free(v);
+	return 1;
 }

@@ -10,7 +10,13 @@
  *             / rejected (why), filled from the receipts that come back;
  * inbox       every verified report received, once per message id;
  * receipt_in  every verified receipt received, once per id, marked
- *             whether it matched a message of ours.
+ *             whether it matched a message of ours;
+ * route_state per route: connected or not, since when, why not (written
+ *             by the daemon on each route transition, for `status`).
+ *
+ * Schema version 2 (PRAGMA user_version; version 1 databases are migrated
+ * in place): UNIQUE(incident, report_no) for our reports, the phase of
+ * every report, route_state.
  *
  * All times are Unix milliseconds. Functions return 0 (or a count), or -1
  * with err; nothing is half-written: each call that writes is one
@@ -26,7 +32,14 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
+/*
+ * The daemon's busy_timeout: it must never wait seconds on a lock held
+ * by a command line process (its event loop stops while it waits). A
+ * write that fails on it leaves nothing half-done and is answered so that
+ * the peer sends again (Refused OVERLOADED), see daemon.c.
+ */
+#define STORE_DAEMON_BUSY_MS	100
 
 struct store;
 
@@ -37,6 +50,10 @@ struct store;
  */
 struct store	*store_open(const char *path, char *err, size_t errlen);
 void		 store_close(struct store *);	/* NULL is a no-op */
+/* How long a write waits for another connection's lock (default 10 s). */
+void		 store_set_busy_timeout(struct store *, int ms);
+/* 1 if the last failed call failed on a lock (SQLITE_BUSY): try again. */
+int		 store_busy(const struct store *);
 /* PRAGMA user_version of the open database. */
 int		 store_schema_version(struct store *);
 /*
@@ -46,6 +63,46 @@ int		 store_schema_version(struct store *);
 long long	 store_data_version(struct store *);
 
 /* ---- outbox (what we signed) ---- */
+
+/*
+ * What a seal callback is told about the incident, inside the write
+ * transaction: its highest-numbered report so far (found 0: none), whose
+ * envelope stays valid during the callback only.
+ */
+struct store_last {
+	int		 found;
+	uint32_t	 report_no;
+	int		 status;
+	const uint8_t	*env;
+	size_t		 envlen;
+};
+
+/* A message the callback signed: it stays the callback's to free. */
+struct store_sealed {
+	const Message	*m;
+	const uint8_t	*env;
+	size_t		 envlen;
+	const uint8_t	*digest;
+};
+
+/*
+ * Called inside a write transaction (last is NULL for store_inbox_add):
+ * signs the message to insert and describes it in *out. Returns 0, or -1
+ * with err: then nothing is written.
+ */
+typedef int	(*store_seal_fn)(void *arg, const struct store_last *last,
+		    struct store_sealed *out, char *err, size_t errlen);
+
+/*
+ * The next report of an incident of ours, numbered in the same write
+ * transaction: reads the incident's last report, calls seal (which picks
+ * report_no = last.report_no + 1, checks the phase transition and signs),
+ * inserts it like store_outbox_add and commits. Two processes never get
+ * the same number: the second waits for the first's commit (BEGIN
+ * IMMEDIATE) and UNIQUE(incident, report_no) backs it up.
+ */
+int	store_report_add(struct store *, const uint8_t incident[KAIRAN_ID_LEN],
+	    store_seal_fn seal, void *arg, char *err, size_t errlen);
 
 /*
  * Adds a sealed message of ours: m (already validated, report or receipt),
@@ -82,17 +139,17 @@ int	store_route_refused(struct store *, const uint8_t id[KAIRAN_ID_LEN],
 
 /*
  * Stores a verified report m (Envelope bytes env, digest) received on
- * route, and in the SAME transaction our DELIVERED receipt for it (rm,
- * renv, rdigest: sealed by the caller), so that a crash can never store
- * one without the other. If the id is already in the inbox, nothing is
- * written and *dup is set to 1 (the caller answers Accepted again).
+ * route, and in the SAME transaction our DELIVERED receipt for it, which
+ * seal (if not NULL) signs only once the report is known to be new, so
+ * that a crash can never store one without the other and a duplicate is
+ * never answered with a second receipt. If the id is already in the
+ * inbox, nothing is signed or written and *dup is set to 1 (the caller
+ * answers Accepted again).
  */
 int	store_inbox_add(struct store *, const Message *m, const uint8_t *env,
 	    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN],
-	    const char *route, int64_t now_ms, const Message *rm,
-	    const uint8_t *renv, size_t renvlen,
-	    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *dup, char *err,
-	    size_t errlen);
+	    const char *route, int64_t now_ms, store_seal_fn seal, void *arg,
+	    int *dup, char *err, size_t errlen);
 
 enum store_receipt_result {
 	STORE_RECEIPT_MATCHED = 1,	/* applied to a recipient of ours */
@@ -139,6 +196,7 @@ struct store_msg {
 	int		 is_report;
 	uint8_t		 incident[KAIRAN_ID_LEN];	/* reports */
 	uint32_t	 report_no;
+	int		 phase;			/* IncidentReport.phase; 0: v1 row */
 	int		 status;		/* Status enum */
 	char		 sender[KAIRAN_ENTITY_MAX + 1];	/* inbox */
 	int64_t		 created_ms;
@@ -208,5 +266,67 @@ struct store_status {
 int	store_status(struct store *, const uint8_t id[KAIRAN_ID_LEN],
 	    struct store_status *out, char *err, size_t errlen);
 void	store_status_clear(struct store_status *);
+
+/* ---- the daemon's routes, for `status` ---- */
+
+struct store_route_conn {
+	int	 connected;
+	int64_t	 since_ms;
+	char	*reason;	/* why not connected (NULL if connected) */
+	long	 pid;		/* the daemon that wrote it */
+};
+
+/* Records route's state (one short autocommit statement). 0 or -1. */
+int	store_route_conn_set(struct store *, const char *route, int connected,
+	    int64_t since_ms, const char *reason, long pid, char *err,
+	    size_t errlen);
+/* 1 found, 0 never recorded, -1. Clear with store_route_conn_clear. */
+int	store_route_conn_get(struct store *, const char *route,
+	    struct store_route_conn *out, char *err, size_t errlen);
+void	store_route_conn_clear(struct store_route_conn *);
+
+/* ---- ids by prefix ---- */
+
+#define STORE_ID_IN_MSG		0x1	/* a received message */
+#define STORE_ID_IN_INC		0x2	/* an incident we received reports of */
+#define STORE_ID_OUT_MSG	0x4	/* a message of ours */
+#define STORE_ID_OUT_INC	0x8	/* an incident of ours */
+#define STORE_ID_ANY		0xf
+
+/*
+ * Every id of the kinds in `what` whose hex starts with prefix (hex
+ * digits, either case), sorted, each with the STORE_ID_* bits it was
+ * found as in (*kinds)[i]. Returns the count (arrays malloc'd, caller
+ * frees both), or -1.
+ */
+long	store_id_prefix(struct store *, const char *prefix, unsigned what,
+	    uint8_t (**out)[KAIRAN_ID_LEN], unsigned **kinds, char *err,
+	    size_t errlen);
+
+/* ---- what we sent ---- */
+
+struct store_sent {
+	struct store_msg msg;		/* a report of ours */
+	long		 total;
+	long		 delivered;	/* delivered or acknowledged */
+	long		 acknowledged;
+	long		 rejected;	/* rejected and not delivered */
+};
+
+/*
+ * Our reports, incidents with the latest activity first, each incident's
+ * reports newest first. Count or -1; free with store_sent_free.
+ */
+long	store_sent_list(struct store *, struct store_sent **out, char *err,
+	    size_t errlen);
+void	store_sent_free(struct store_sent *, size_t n);
+
+/*
+ * The withdrawal (report of phase WITHDRAWN) of incident in dir, if any:
+ * 1 with *out (store_msg_clear), 0 none, -1.
+ */
+int	store_withdrawal(struct store *, enum store_dir,
+	    const uint8_t incident[KAIRAN_ID_LEN], struct store_msg *out,
+	    char *err, size_t errlen);
 
 #endif

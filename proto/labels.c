@@ -37,6 +37,9 @@ label_phase(int p)
 		return "収束宣言";
 	case KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL:
 		return "最終報告";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN:
+		/* The reason is the banner above the report, not this word. */
+		return LABEL_WITHDRAWN;
 	default:
 		return LABEL_UNKNOWN;
 	}

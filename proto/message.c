@@ -304,7 +304,20 @@ check_report(const IncidentReport *r, char *err, size_t errlen)
 	}
 	if (check_enum("report.phase", (int)r->phase,
 	    KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL,
-	    KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL, err, errlen) == -1 ||
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN, err, errlen) == -1)
+		return -1;
+	/* A withdrawal (取消) says why; no other report carries a reason. */
+	if (r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN) {
+		if (check_str("report.withdraw_reason", r->withdraw_reason,
+		    KAIRAN_MAX_TEXT, 1, err, errlen) == -1)
+			return -1;
+	} else if (r->withdraw_reason != NULL &&
+	    r->withdraw_reason[0] != '\0') {
+		snprintf(err, errlen, "report.withdraw_reason: only in a "
+		    "WITHDRAWN report");
+		return -1;
+	}
+	if (
 	    check_enum("report.category", (int)r->category,
 	    KAIRAN__V1__INCIDENT_REPORT__CATEGORY__SYSTEM_OUTAGE,
 	    KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER, err, errlen) == -1 ||
@@ -723,6 +736,8 @@ message_phase_name(int phase)
 		return "CLOSED";
 	case KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL:
 		return "FINAL";
+	case KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN:
+		return "WITHDRAWN";
 	default:
 		return "UNKNOWN";
 	}

@@ -19,7 +19,7 @@
 
 /* 情報システムの停止等 / 外部からのサイバー攻撃 / 重要情報の盗難・紛失等 / その他 */
 const char	*label_category(int category);
-/* 第1報 / 続報 / 収束宣言 / 最終報告 */
+/* 第1報 / 続報 / 収束宣言 / 最終報告 / 取消 (LABEL_WITHDRAWN) */
 const char	*label_phase(int phase);
 /* 訓練 (EXERCISE) / テスト (TEST); "" for real traffic (ACTUAL). */
 const char	*label_status(int status);

@@ -127,17 +127,36 @@ class Node:
             args.append("--exercise")
         return self._ids(self.run(*args).stdout)
 
-    def update(self, incident, report, to=None):
+    def update(self, incident, report, to=None, reopen=False):
         args = ["update", incident, "--report", report]
         if to:
             args += ["--to", to]
+        if reopen:
+            args.append("--reopen")
         return self._ids(self.run(*args).stdout)
 
-    def close(self, incident, summary=None):
+    def close(self, incident, summary=None, reopen=False):
         args = ["close", incident]
         if summary:
             args += ["--summary", summary]
+        if reopen:
+            args.append("--reopen")
         return self._ids(self.run(*args).stdout)
+
+    def final(self, incident, summary=None, report=None):
+        args = ["final", incident]
+        if summary:
+            args += ["--summary", summary]
+        if report:
+            args += ["--report", report]
+        return self._ids(self.run(*args).stdout)
+
+    def withdraw(self, incident, reason):
+        return self._ids(self.run("withdraw", incident, "--reason",
+                                  reason).stdout)
+
+    def sent(self):
+        return self.json("sent")
 
     def ack(self, mid, by, note=None):
         args = ["ack", mid, "--by", by]

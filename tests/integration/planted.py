@@ -49,11 +49,11 @@ def plant(node, sender="452017", status=pb.ACTUAL, report_no=1,
         with db:
             db.execute(
                 "INSERT INTO inbox(id, sender, incident, report_no, status, "
-                "created_ms, received_ms, route, envelope, digest) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_ms, received_ms, route, envelope, digest, phase) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (mid, sender, inc, report_no, status, now,
                  received_ms or now, "planted", env,
-                 hashlib.sha256(env).digest()))
+                 hashlib.sha256(env).digest(), phase))
     finally:
         db.close()
     return mid.hex(), inc.hex()

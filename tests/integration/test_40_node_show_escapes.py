@@ -3,7 +3,8 @@ an OSC sequence, a C1 control and bidi overrides (old data, or another
 implementation: the protocol refuses them on the wire, so the test puts
 the report into the node's database) shows no raw control character in
 any output: inbox, show, show --form, show of its incident, status of a
-report of ours whose receipts carry such text, and kairan-dir show/expand
+report of ours whose receipts carry such text, the banner of a withdrawal
+whose reason holds such text, and kairan-dir show/expand
 of a directory with such a name. --json stays valid JSON and carries the
 strings unchanged."""
 import json
@@ -83,6 +84,47 @@ def test_received_report_shows_no_raw_control(node):
     assert shown["report"]["title"] == TITLE
     box = json.loads(node.run("inbox", "--json").stdout)
     assert box[0]["report"]["summary"] == SUMMARY
+
+
+def test_withdrawal_reason_shows_no_raw_control(node):
+    """A withdrawal (取消) whose reason holds control characters (old data,
+    another implementation): its banner is still one line, first on every
+    surface, with the reason escaped."""
+    reason = "誤送信" + CLEAR + "\n*** 本件は解決 ***\u202e"
+    mid, inc = plant(node, title="件名", summary="概要")
+    wid, _ = plant(node, incident=bytes.fromhex(inc), report_no=2,
+                   phase=pb.IncidentReport.Phase.WITHDRAWN,
+                   withdraw_reason=reason)
+    shown = "誤送信\\x1b[2J\\x1b[H\\x0a*** 本件は解決 ***\\u202e ***"
+    for args in (["inbox"], ["show", mid], ["show", mid, "--form"],
+                 ["show", inc], ["show", wid, "--form"]):
+        out = run_text(node, *args)
+        assert raw_controls(out) == [], (args, raw_controls(out), out)
+        first = out.splitlines()[0]
+        assert first.startswith("*** 取消 (withdrawn) "), (args, out)
+        assert first.endswith(shown), (args, first)
+    # every inbox line of the incident has its banner above it
+    box = run_text(node, "inbox").splitlines()
+    assert len(box) == 4 and box[2] == box[0], box
+    assert box[1].startswith(wid) and box[3].startswith(mid), box
+    j = json.loads(node.run("show", mid, "--json").stdout)
+    assert j["withdrawn"]["reason"] == reason
+    assert j["withdrawn"]["message"] == wid
+
+
+def test_already_acknowledged_name_is_escaped(node):
+    """ack of a report acknowledged before names who did, escaped."""
+    mid, _ = plant(node, title="件名")
+    db = sqlite3.connect(node.db, timeout=10)
+    with db:
+        db.execute("UPDATE inbox SET acknowledged_ms = 1795307400000, "
+                   "acknowledged_by = ? "
+                   "WHERE id = ?", ("日向\x1b[2J\n太郎", bytes.fromhex(mid)))
+    db.close()
+    out = run_text(node, "ack", mid[:8], "--by", "都城 一郎")
+    assert raw_controls(out) == [], out
+    assert out == ("already acknowledged %s by 日向\\x1b[2J\\x0a太郎 at "
+                   "2026-11-22T09:30:00+09:00\n" % mid), out
 
 
 def test_status_of_ours_shows_no_raw_control(node):

@@ -13,8 +13,8 @@ PROGRAMS = {
     "kairan-dir": (BIN / "kairan-dir", "usage: kairan-dir"),
     "kairan-pki": (ROOT / "certs" / "kairan-pki", "kairan-pki init DIR"),
 }
-VERBS = ["send", "update", "close", "inbox", "show", "ack", "status",
-         "template"]
+VERBS = ["send", "update", "close", "final", "withdraw", "inbox", "show",
+         "ack", "status", "sent", "template"]
 
 
 @pytest.mark.parametrize("prog", sorted(PROGRAMS))
@@ -67,6 +67,14 @@ def test_wrong_usage_still_exits_2():
      "show: --json, --form and --save exclude each other"),
     (["inbox", "--bogus"], "unrecognized option"),
     (["template", "x"], 'template: unexpected argument "x"'),
+    (["withdraw", "0" * 32], "withdraw: --reason is required"),
+    (["withdraw", "--reason", "x"], "withdraw: one INCIDENT is required"),
+    (["final", "0" * 32, "--report", "r.json", "--summary", "x"],
+     "final: --report and --summary exclude each other"),
+    (["close", "0" * 32, "--reason", "x"], "unrecognized option"),
+    (["sent", "x"], 'sent: unexpected argument "x"'),
+    (["status", "abcde"], "at least 6"),
+    (["show", "abcdefg!"], "at least 6"),
 ])
 def test_verb_usage_errors(args, message, tmp_path):
     """One option parser for every verb: the same errors, exit 2, before

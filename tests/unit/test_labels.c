@@ -41,6 +41,8 @@ test_enums(void **state)
 	    KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED), "収束宣言");
 	assert_string_equal(label_phase(
 	    KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL), "最終報告");
+	assert_string_equal(label_phase(
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN), "取消");
 	assert_string_equal(label_phase(-1), "不明");
 	assert_string_equal(LABEL_WITHDRAWN, "取消");
 

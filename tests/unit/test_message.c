@@ -297,9 +297,9 @@ test_report_fields(void **state)
 	expect_invalid(&t.m, "report.report_no: must be >= 1");
 	tmsg_init(&t);
 	t.r.phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__PHASE_UNSPECIFIED;
-	expect_invalid(&t.m, "report.phase: must be 1..4, got 0");
-	t.r.phase = (Kairan__V1__IncidentReport__Phase)5;
-	expect_invalid(&t.m, "report.phase: must be 1..4, got 5");
+	expect_invalid(&t.m, "report.phase: must be 1..5, got 0");
+	t.r.phase = (Kairan__V1__IncidentReport__Phase)6;
+	expect_invalid(&t.m, "report.phase: must be 1..5, got 6");
 	t.r.phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL;
 	expect_valid(&t.m);
 	tmsg_init(&t);
