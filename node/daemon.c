@@ -161,7 +161,12 @@ daemon_poke_listen(struct daemon *d)
 	}
 	/* A stale socket of an earlier run is ours to replace. */
 	(void)unlink(d->poke_path);
-	old = umask(0077);
+	/*
+	 * The command line's users are the database's group: they must be
+	 * able to poke (a poke only makes the daemon look at its outbox), so
+	 * the socket is the group's too, and nobody else's.
+	 */
+	old = umask(0007);
 	if (bind(d->poke_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
 		log_warn("poke socket bind path=%s", d->poke_path);

@@ -9,10 +9,14 @@
  * depend on that). The schema version lives in PRAGMA user_version and is
  * migrated forward in one transaction.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -263,6 +267,33 @@ fail:
 	return -1;
 }
 
+/*
+ * A new database is the group's: 0660 whatever the umask. SQLite would
+ * create it 0644 less the umask (0640 under the unit's UMask=0007, which
+ * locks the command line's users out) and gives its -wal and -shm files the
+ * database's mode. An empty file is an empty database.
+ */
+static int
+create_db(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660)) ==
+	    -1) {
+		if (errno == EEXIST)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0660) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 struct store *
 store_open(const char *path, char *err, size_t errlen)
 {
@@ -274,6 +305,8 @@ store_open(const char *path, char *err, size_t errlen)
 		free(st);
 		return NULL;
 	}
+	if (create_db(path, err, errlen) == -1)
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		if (st->db != NULL)

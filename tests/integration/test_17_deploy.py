@@ -312,9 +312,6 @@ def test_node_files_usable_by_its_group(group_node):
         assert mode(f) == (0o660, GID), (f, oct(mode(f)[0]), mode(f)[1])
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: node/daemon.c binds the "
-                   "poke socket under umask(0077), so the group cannot poke "
-                   "the daemon (its reports wait for the 5 s sweep)")
 def test_node_poke_socket_usable_by_its_group(group_node):
     conf, state, daemon = group_node
     sock = state / "node.db.sock"

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -930,11 +931,41 @@ test_prefix_sent_withdrawal(void **state)
 	store_close(st);
 }
 
+/* A new database is the group's (0660), whatever the umask, and so are its WAL files. */
+static void
+test_new_database_is_the_groups(void **state)
+{
+	struct store *st;
+	struct stat sb;
+	char err[512], wal[160];
+	mode_t old;
+
+	(void)state;
+	old = umask(0077);
+	st = store_open(path, err, sizeof(err));
+	umask(old);
+	assert_non_null(st);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0660);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0)
+		assert_int_equal(sb.st_mode & 0777, 0660);
+	store_close(st);
+	/* an existing one keeps its mode */
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_non_null(st = store_open(path, err, sizeof(err)));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	store_close(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_database_is_the_groups,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_outbox_durable_and_per_route, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_idempotent, setup,
