@@ -410,17 +410,6 @@ daemon_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 static int
-is_recipient(const Message *m, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < m->n_recipients; i++)
-		if (strcmp(m->recipients[i], id) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 refuse(const uint8_t *id, size_t idlen, int reason, const char *detail,
     uint8_t **ans, size_t *anslen)
 {
@@ -509,7 +498,7 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 	}
 	m = info.msg;
 	message_hex(m->id.data, KAIRAN_ID_LEN, hex);
-	if (!is_recipient(m, d->cfg->id)) {
+	if (!message_has_recipient(m, d->cfg->id)) {
 		snprintf(err, sizeof(err), "recipients: %s is not a recipient",
 		    d->cfg->id);
 		log_warnx("envelope refused route=%s id=%s sender=%s "

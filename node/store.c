@@ -966,6 +966,26 @@ fail:
 
 /* ---- reading ---- */
 
+/*
+ * The array v (of *cap elements of size bytes) with room for element n:
+ * v itself, or v reallocated to twice its size (first elements at first).
+ * NULL if out of memory (v is untouched then, and still the caller's).
+ */
+static void *
+grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap ? *cap * 2 : first;
+	if ((nv = reallocarray(v, ncap, size)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return nv;
+}
+
 static char *
 col_strdup(sqlite3_stmt *s, int i)
 {
@@ -1064,12 +1084,9 @@ collect(struct store *st, sqlite3_stmt *s, enum store_dir dir,
 
 	*out = NULL;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
-				goto oom;
-			v = nv;
-		}
+		if ((nv = grow(v, &cap, n, sizeof(*v), 16)) == NULL)
+			goto oom;
+		v = nv;
 		if (read_msg(s, dir, &v[n]) == -1) {
 			n++;
 			goto oom;
@@ -1180,12 +1197,9 @@ store_incident_recipients(struct store *st,
 		return -1;
 	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
-				goto oom;
-			v = nv;
-		}
+		if ((nv = grow(v, &cap, n, sizeof(*v), 16)) == NULL)
+			goto oom;
+		v = nv;
 		if ((v[n] = col_strdup(s, 0)) == NULL)
 			goto oom;
 		n++;
@@ -1209,8 +1223,8 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
     struct store_status *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	void *nv;
 	size_t cap;
+	void *nv;
 	int found, rc;
 
 	memset(out, 0, sizeof(*out));
@@ -1228,13 +1242,10 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_route_state *r;
 
-		if (out->nroutes == cap) {
-			cap = cap ? cap * 2 : 4;
-			if ((nv = reallocarray(out->routes, cap,
-			    sizeof(*out->routes))) == NULL)
-				goto oom;
-			out->routes = nv;
-		}
+		if ((nv = grow(out->routes, &cap, out->nroutes,
+		    sizeof(*out->routes), 4)) == NULL)
+			goto oom;
+		out->routes = nv;
 		r = &out->routes[out->nroutes++];
 		memset(r, 0, sizeof(*r));
 		r->route = col_strdup(s, 0);
@@ -1256,13 +1267,10 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		struct store_rcpt_state *r;
 		const unsigned char *t;
 
-		if (out->nrcpts == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = reallocarray(out->rcpts, cap,
-			    sizeof(*out->rcpts))) == NULL)
-				goto oom;
-			out->rcpts = nv;
-		}
+		if ((nv = grow(out->rcpts, &cap, out->nrcpts,
+		    sizeof(*out->rcpts), 16)) == NULL)
+			goto oom;
+		out->rcpts = nv;
 		r = &out->rcpts[out->nrcpts++];
 		memset(r, 0, sizeof(*r));
 		t = sqlite3_column_text(s, 0);
@@ -1496,12 +1504,9 @@ store_sent_list(struct store *st, struct store_sent **out, char *err,
 	    " o2.incident = o.incident) DESC, o.seq DESC", err, errlen) == -1)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
-				goto oom;
-			v = nv;
-		}
+		if ((nv = grow(v, &cap, n, sizeof(*v), 16)) == NULL)
+			goto oom;
+		v = nv;
 		memset(&v[n], 0, sizeof(v[n]));
 		if (read_msg(s, STORE_OUT, &v[n].msg) == -1) {
 			n++;

@@ -774,3 +774,14 @@ message_receipt_state_name(int state)
 		return "UNKNOWN";
 	}
 }
+
+int
+message_has_recipient(const Message *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_recipients; i++)
+		if (strcmp(m->recipients[i], id) == 0)
+			return 1;
+	return 0;
+}

@@ -23,17 +23,6 @@
 #include "relay.h"
 #include "store.h"
 
-static int
-has_recipient(const Message *m, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < m->n_recipients; i++)
-		if (strcmp(m->recipients[i], id) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * The rules a receipt m, signed by `writer`, must follow before the relay
  * records or forwards it (PROTOCOL.md §7): addressed to exactly one
@@ -98,7 +87,7 @@ check_receipt(struct server *s, const Message *m,
 		snprintf(err, errlen, "recipients: the receipt is addressed to "
 		    "%s, but message %s was sent by %s", m->recipients[0], hex,
 		    ref->sender);
-	else if (!has_recipient(ref, concerned))
+	else if (!message_has_recipient(ref, concerned))
 		snprintf(err, errlen, "receipt: %s is not a recipient of "
 		    "message %s", concerned, hex);
 	else if (r->ref_digest.len != KAIRAN_DIGEST_LEN ||

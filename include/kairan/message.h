@@ -97,6 +97,9 @@ int	 message_wire_next(const uint8_t **p, const uint8_t *end,
 	    uint64_t *field, const uint8_t **data, size_t *n);
 void	 message_free(Message *);		/* NULL is a no-op */
 
+/* 1 if id is one of m's recipients. */
+int	 message_has_recipient(const Message *m, const char *id);
+
 /* Packs m into a malloc'd buffer. Returns 0 or -1. */
 int	 message_encode(const Message *m, uint8_t **out, size_t *outlen);
 
