@@ -109,20 +109,7 @@ route_init(struct route *r, struct daemon *d, const struct config_route *cfg)
 	r->state = ROUTE_IDLE;
 	r->backoff_ms = ROUTE_BACKOFF_MIN_MS;
 	r->conn_up = -1;
-}
-
-static void
-ctl_free_all(struct route *r)
-{
-	struct route_buf *b;
-
-	while ((b = r->ctl_head) != NULL) {
-		r->ctl_head = b->next;
-		free(b->buf);
-		free(b);
-	}
-	r->ctl_tail = NULL;
-	r->nctl = 0;
+	conn_flight_init(&r->flight, ROUTE_WINDOW);
 }
 
 /* Forgets everything about the current connection. */
@@ -130,13 +117,10 @@ static void
 route_reset_conn(struct route *r)
 {
 	r->wsi = NULL;
-	free(r->rx);
-	r->rx = NULL;
-	r->rxlen = r->rxcap = 0;
-	r->rx_paused = 0;
-	ctl_free_all(r);
+	conn_rx_free(&r->rx);
+	conn_ctl_clear(&r->ctl);
 	r->hello_sent = 0;
-	flight_reset(&r->flight);
+	conn_flight_clear(&r->flight);
 	r->down_why[0] = '\0';
 	memset(&r->peer, 0, sizeof(r->peer));
 	lws_sul_cancel(&r->sul_rewind);
@@ -146,6 +130,7 @@ void
 route_cleanup(struct route *r)
 {
 	route_reset_conn(r);
+	conn_flight_free(&r->flight);
 }
 
 static void
@@ -166,28 +151,23 @@ route_rewind_cb(lws_sorted_usec_list_t *sul)
 	route_kick(r, 1);
 }
 
-/* Queues a frame (buffer with LWS_PRE headroom, taken over) to send. */
+/*
+ * Queues a frame (buffer with LWS_PRE headroom, taken over) to send.
+ * A relay sends at most its window of deliveries before it reads our
+ * answers; one that leaves ROUTE_MAX_CTL of them unread is not reading,
+ * and the connection is given up (-1) rather than buffered without end.
+ * (Pausing our reading from here, inside RECEIVE, would risk lws 4.1.6's
+ * spin: see relay/deliver.c.)
+ */
 static int
 route_queue(struct route *r, uint8_t *buf, size_t len)
 {
-	struct route_buf *b;
-
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		free(buf);
+	conn_ctl_push(&r->ctl, buf, len);
+	if (r->ctl.n >= ROUTE_MAX_CTL) {
+		snprintf(r->down_why, sizeof(r->down_why), "the relay does not "
+		    "read its answers (%d queued)", ROUTE_MAX_CTL);
+		log_warnx("route=%s closing: %s", r->name, r->down_why);
 		return -1;
-	}
-	b->buf = buf;
-	b->len = len;
-	if (r->ctl_tail != NULL)
-		r->ctl_tail->next = b;
-	else
-		r->ctl_head = b;
-	r->ctl_tail = b;
-	r->nctl++;
-	/* A relay that sends faster than it reads our answers waits. */
-	if (r->nctl >= ROUTE_MAX_CTL && !r->rx_paused && r->wsi != NULL) {
-		lws_rx_flow_control(r->wsi, 0);
-		r->rx_paused = 1;
 	}
 	if (r->wsi != NULL)
 		lws_callback_on_writable(r->wsi);
@@ -300,86 +280,29 @@ route_kick(struct route *r, int rewind)
 	if (r->state != ROUTE_READY || r->wsi == NULL)
 		return;
 	if (rewind)
-		flight_rewind(&r->flight);
+		conn_flight_rewind(&r->flight, 1);	/* the outbox's start */
 	lws_callback_on_writable(r->wsi);
 }
 
 /* ---- in flight ---- */
 
-void
-flight_reset(struct route_flight *f)
-{
-	f->n = 0;
-	f->cursor = 0;
-}
-
-void
-flight_rewind(struct route_flight *f)
-{
-	f->cursor = 0;
-}
-
 int
-flight_full(const struct route_flight *f)
-{
-	return f->n >= ROUTE_WINDOW;
-}
-
-static int
-flight_find(const struct route_flight *f, const uint8_t *id)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		if (memcmp(f->ids[i], id, KAIRAN_ID_LEN) == 0)
-			return (int)i;
-	return -1;
-}
-
-int
-flight_has(const struct route_flight *f, const uint8_t *id)
-{
-	return flight_find(f, id) >= 0;
-}
-
-void
-flight_add(struct route_flight *f, const uint8_t *id)
-{
-	if (f->n >= ROUTE_WINDOW || flight_find(f, id) >= 0)
-		fatalx("%s: window full or id already in flight", __func__);
-	memcpy(f->ids[f->n++], id, KAIRAN_ID_LEN);
-}
-
-int
-flight_remove(struct route_flight *f, const uint8_t *id)
-{
-	int i;
-
-	if ((i = flight_find(f, id)) < 0)
-		return 0;
-	f->n--;
-	if ((size_t)i != f->n)
-		memcpy(f->ids[i], f->ids[f->n], KAIRAN_ID_LEN);
-	return 1;
-}
-
-int
-flight_next(struct route_flight *f, struct store *st, const char *route,
-    uint8_t id[KAIRAN_ID_LEN], int64_t *seq, uint8_t **env, size_t *envlen,
-    char *err, size_t errlen)
+route_next_envelope(struct conn_flight *fl, struct store *st,
+    const char *route, uint8_t id[KAIRAN_ID_LEN], int64_t *seq,
+    uint8_t **env, size_t *envlen, char *err, size_t errlen)
 {
 	int rc;
 
 	*env = NULL;
-	if (flight_full(f))
+	if (conn_flight_full(fl))
 		return 0;
 	for (;;) {
-		rc = store_outbox_next(st, route, f->cursor, seq, id, env,
+		rc = store_outbox_next(st, route, fl->cursor, seq, id, env,
 		    envlen, err, errlen);
 		if (rc != 1)
 			return rc;
-		f->cursor = *seq;
-		if (!flight_has(f, id))
+		fl->cursor = *seq;
+		if (!conn_flight_has(fl, id))
 			return 1;
 		free(*env);
 		*env = NULL;
@@ -403,33 +326,25 @@ route_write(struct route *r, struct lws *wsi, uint8_t *buf, size_t len)
 static int
 route_writeable(struct route *r, struct lws *wsi)
 {
-	struct route_buf *b;
+	struct conn_frame *b;
 	uint8_t id[KAIRAN_ID_LEN], *env = NULL, *buf = NULL;
 	char err[256], hex[KAIRAN_ID_HEXLEN + 1];
 	size_t envlen, len;
 	int64_t seq;
 	int rc;
 
-	if ((b = r->ctl_head) != NULL) {
-		r->ctl_head = b->next;
-		if (r->ctl_head == NULL)
-			r->ctl_tail = NULL;
-		r->nctl--;
+	if ((b = conn_ctl_pop(&r->ctl)) != NULL) {
 		rc = route_write(r, wsi, b->buf, b->len);
-		free(b->buf);
-		free(b);
+		conn_frame_free(b);
 		if (rc == -1)
 			return -1;
-		if (r->rx_paused && r->nctl < ROUTE_MAX_CTL / 2) {
-			lws_rx_flow_control(wsi, 1);
-			r->rx_paused = 0;
-		}
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
 	if (r->state != ROUTE_READY)
 		return 0;
-	rc = flight_next(&r->flight, r->d->store, r->name, id, &seq, &env,
+	rc = route_next_envelope(&r->flight, r->d->store, r->name, id, &seq,
+	    &env,
 	    &envlen, err, sizeof(err));
 	if (rc == -1) {
 		log_warnx("route=%s outbox read failed: %s", r->name, err);
@@ -447,7 +362,8 @@ route_writeable(struct route *r, struct lws *wsi)
 	free(buf);
 	if (rc == -1)
 		return -1;
-	flight_add(&r->flight, id);
+	if (conn_flight_add(&r->flight, seq, id, 0) == -1)
+		fatalx("%s: window full or id already in flight", __func__);
 	r->sent++;
 	message_hex(id, KAIRAN_ID_LEN, hex);
 	log_debug("route=%s sent id=%s seq=%lld", r->name, hex,
@@ -559,7 +475,7 @@ route_frame(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 		break;
 	case KAIRAN__V1__FRAME__KIND_ACCEPTED:
 		message_hex(f->accepted->id.data, f->accepted->id.len, hex);
-		flight_remove(&r->flight, f->accepted->id.data);
+		conn_flight_remove(&r->flight, f->accepted->id.data, NULL);
 		r->accepted++;
 		if (store_route_accepted(r->d->store, f->accepted->id.data,
 		    r->name, message_now_ms(), err, sizeof(err)) == -1)
@@ -579,7 +495,7 @@ route_frame(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 		    log_str(f->refused->detail));
 		if (f->refused->id.len != KAIRAN_ID_LEN)
 			break;
-		flight_remove(&r->flight, f->refused->id.data);
+		conn_flight_remove(&r->flight, f->refused->id.data, NULL);
 		r->refused++;
 		if (f->refused->reason ==
 		    KAIRAN__V1__REFUSED__REASON__OVERLOADED) {
@@ -609,8 +525,7 @@ route_frame(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 static int
 route_receive(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 {
-	size_t max = r->d->cfg->max_frame, cap;
-	uint8_t *n;
+	size_t max = r->d->cfg->max_frame;
 	int rc;
 
 	if (r->state != ROUTE_HELLO && r->state != ROUTE_READY)
@@ -620,37 +535,15 @@ route_receive(struct route *r, struct lws *wsi, const uint8_t *in, size_t len)
 		    r->name);
 		return -1;
 	}
-	if (len > max || r->rxlen > max - len) {
+	if (conn_rx_append(&r->rx, in, len, max) == -1) {
 		log_warnx("route=%s frame over limit max_frame=%zu", r->name,
 		    max);
 		return -1;
 	}
-	if (r->rxlen + len > r->rxcap) {
-		cap = r->rxcap ? r->rxcap : 4096;
-		while (cap < r->rxlen + len)
-			cap *= 2;
-		if (cap > max)
-			cap = max;
-		if ((n = realloc(r->rx, cap)) == NULL) {
-			log_warnx("route=%s out of memory", r->name);
-			return -1;
-		}
-		r->rx = n;
-		r->rxcap = cap;
-	}
-	if (len > 0)
-		memcpy(r->rx + r->rxlen, in, len);
-	r->rxlen += len;
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return 0;
-	rc = route_frame(r, wsi, r->rx, r->rxlen);
-	r->rxlen = 0;
-	/* Do not keep a large buffer around per idle connection. */
-	if (r->rxcap > 65536) {
-		free(r->rx);
-		r->rx = NULL;
-		r->rxcap = 0;
-	}
+	rc = route_frame(r, wsi, r->rx.buf, r->rx.len);
+	conn_rx_reset(&r->rx);
 	return rc;
 }
 

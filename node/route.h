@@ -27,13 +27,14 @@
 
 #include <libwebsockets.h>
 
+#include "kairan/conn.h"
 #include "kairan/identity.h"
 #include "kairan/kairan.h"
 
 #include "config.h"
 
 #define ROUTE_WINDOW		32	/* envelopes in flight per connection */
-#define ROUTE_MAX_CTL		256	/* queued answers before we stop reading */
+#define ROUTE_MAX_CTL		256	/* queued answers: the relay is not reading */
 #define ROUTE_BACKOFF_MIN_MS	500
 #define ROUTE_BACKOFF_MAX_MS	30000
 #define ROUTE_HELLO_TIMEOUT_S	15
@@ -49,45 +50,20 @@ enum route_state {
 
 struct daemon;
 
-/*
- * The in-flight bookkeeping of one connection, apart from lws so that it
- * can be tested alone: at most ROUTE_WINDOW envelopes sent and not yet
- * answered, and the outbox cursor (last seq looked at). A rewind (after
- * OVERLOADED, on the sweep) goes back to the start of the outbox but
- * never sends again what is still in flight.
- */
-struct route_flight {
-	uint8_t		 ids[ROUTE_WINDOW][KAIRAN_ID_LEN];
-	size_t		 n;
-	int64_t		 cursor;
-};
-
 struct store;
 
-void	flight_reset(struct route_flight *);	/* a new connection */
-void	flight_rewind(struct route_flight *);	/* cursor back to 0 */
-int	flight_full(const struct route_flight *);
-int	flight_has(const struct route_flight *, const uint8_t *id);
-/* Adds id (not there, window not full: else fatalx). */
-void	flight_add(struct route_flight *, const uint8_t *id);
-/* Removes id if in flight: 1 removed, 0 it was not. */
-int	flight_remove(struct route_flight *, const uint8_t *id);
 /*
- * The next outbox envelope route should send on this connection: the
- * first unanswered one after the cursor that is not in flight. Moves the
- * cursor past it (and past in-flight ones). Returns 1 with id, *seq,
- * *env (malloc'd) and *envlen; 0 if there is nothing (or the window is
- * full); -1 with err.
+ * The next outbox envelope route should send on this connection (its
+ * bookkeeping fl, conn.h): the first one after the cursor that route has
+ * not had answered and that is not in flight, so that a rewind (after
+ * OVERLOADED, on the sweep) never sends again what is still in flight.
+ * Moves the cursor past it (and past in-flight ones). Returns 1 with id,
+ * *seq, *env (malloc'd) and *envlen; 0 if there is nothing (or the window
+ * is full); -1 with err.
  */
-int	flight_next(struct route_flight *, struct store *, const char *route,
-	    uint8_t id[KAIRAN_ID_LEN], int64_t *seq, uint8_t **env,
-	    size_t *envlen, char *err, size_t errlen);
-
-struct route_buf {
-	struct route_buf	*next;
-	uint8_t			*buf;	/* LWS_PRE headroom, then the frame */
-	size_t			 len;	/* of the frame */
-};
+int	route_next_envelope(struct conn_flight *fl, struct store *,
+	    const char *route, uint8_t id[KAIRAN_ID_LEN], int64_t *seq,
+	    uint8_t **env, size_t *envlen, char *err, size_t errlen);
 
 struct route {
 	struct daemon			*d;
@@ -100,16 +76,11 @@ struct route {
 	lws_sorted_usec_list_t		 sul_retry;
 	lws_sorted_usec_list_t		 sul_rewind;	/* OVERLOADED retry */
 
-	/* receiving: one WebSocket message, reassembled from fragments */
-	uint8_t				*rx;
-	size_t				 rxlen, rxcap;
-	int				 rx_paused;
-
-	/* sending: our Hello and answers first, then outbox envelopes */
-	struct route_buf		*ctl_head, *ctl_tail;
-	size_t				 nctl;
+	/* this connection's bookkeeping (conn.h) */
+	struct conn_rx			 rx;	/* one message, reassembled */
+	struct conn_ctl			 ctl;	/* our Hello and answers first */
 	int				 hello_sent;
-	struct route_flight		 flight;
+	struct conn_flight		 flight; /* outbox envelopes in flight */
 	uint64_t			 sent, accepted, refused;
 	char				 down_why[160];	/* why it is closing */
 

@@ -11,6 +11,7 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
+#include "kairan/conn.h"
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
 #include "kairan/log.h"
@@ -163,7 +164,7 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (frame_encode_accepted(q->msg->id.data, KAIRAN_ID_LEN,
 		    LWS_PRE, &buf, &len) == -1)
 			fatal("%s", __func__);
-		peer_ctl_push(q->peer, buf, len);
+		conn_ctl_push(&q->peer->ctl, buf, len);
 		deliver_wake(q->peer);
 		deliver_maybe_pause(q->peer);
 	}

@@ -15,6 +15,7 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
+#include "kairan/conn.h"
 #include "kairan/frame.h"
 #include "kairan/log.h"
 #include "kairan/message.h"
@@ -45,7 +46,7 @@ deliver_maybe_pause(struct peer *p)
 	struct server *s = p->srv;
 
 	if (p->rx_paused || p->rx_pause_wanted ||
-	    p->nctl < 4 * (size_t)s->cfg->window)
+	    p->ctl.n < 4 * (size_t)s->cfg->window)
 		return;
 	p->rx_pause_wanted = 1;
 	if (!ev_is_active(&s->pause_check))
@@ -65,11 +66,11 @@ deliver_pause_cb(struct ev_loop *loop, ev_check *w, int revents)
 			continue;
 		p->rx_pause_wanted = 0;
 		if (p->wsi == NULL || p->rx_paused ||
-		    p->nctl < 4 * (size_t)s->cfg->window)
+		    p->ctl.n < 4 * (size_t)s->cfg->window)
 			continue;
 		p->rx_paused = 1;
 		log_debug("peer paused entity=%s addr=%s queued=%zu",
-		    p->who.entity, p->addr, p->nctl);
+		    p->who.entity, p->addr, p->ctl.n);
 		lws_rx_flow_control(p->wsi, 0);
 	}
 }
@@ -95,7 +96,7 @@ deliver_refuse(struct peer *p, const uint8_t *id, size_t idlen, int reason,
 	    idlen == KAIRAN_ID_LEN ? idlen : 0, reason, detail, LWS_PRE, &buf,
 	    &len) == -1)
 		fatal("%s", __func__);
-	peer_ctl_push(p, buf, len);
+	conn_ctl_push(&p->ctl, buf, len);
 	if (close)
 		peer_transition(p, PEER_CLOSING);
 	deliver_wake(p);
@@ -130,7 +131,7 @@ deliver_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	for (p = s->peers; p != NULL; p = p->next)
 		if (p->state == PEER_READY &&
-		    peer_flight_expire(p, ev_now(loop) -
+		    conn_flight_expire(&p->flight, ev_now(loop) -
 		    s->cfg->resend_after_s)) {
 			log_warnx("deliveries unanswered entity=%s addr=%s: "
 			    "sending them again", p->who.entity, p->addr);
@@ -185,24 +186,24 @@ int
 deliver_writeable(struct peer *p)
 {
 	struct server *s = p->srv;
-	struct peer_ctl *c;
+	struct conn_frame *c;
 	uint8_t id[KAIRAN_ID_LEN], *env = NULL, *buf = NULL;
 	size_t envlen, len;
 	char err[512];
 	int64_t seq;
 	int n, rc = 0;
 
-	if ((c = peer_ctl_pop(p)) != NULL) {
+	if ((c = conn_ctl_pop(&p->ctl)) != NULL) {
 		n = lws_write(p->wsi, c->buf + LWS_PRE, c->len,
 		    LWS_WRITE_BINARY);
-		peer_ctl_free(c);
+		conn_frame_free(c);
 		if (n < 0)
 			return -1;
-		if (p->ctl_head != NULL || p->state == PEER_READY ||
+		if (p->ctl.head != NULL || p->state == PEER_READY ||
 		    p->state == PEER_CLOSING)
 			deliver_wake(p);	/* a closing one closes once flushed */
 		if (p->rx_paused && !s->stopping &&
-		    p->nctl < s->cfg->window) {
+		    p->ctl.n < s->cfg->window) {
 			p->rx_paused = 0;
 			log_debug("peer resumed entity=%s addr=%s",
 			    p->who.entity, p->addr);
@@ -218,7 +219,7 @@ deliver_writeable(struct peer *p)
 	if (s->stopping)
 		return 0;	/* answers only, no new deliveries */
 	if (p->state != PEER_READY || p->retry_pending ||
-	    p->nflight >= s->cfg->window)
+	    conn_flight_full(&p->flight))
 		return 0;
 	/*
 	 * The next pending delivery not already in flight: after an
@@ -226,7 +227,7 @@ deliver_writeable(struct peer *p)
 	 * behind it must not be sent twice.
 	 */
 	for (;;) {
-		n = store_next_delivery(s->store, p->who.entity, p->cursor,
+		n = store_next_delivery(s->store, p->who.entity, p->flight.cursor,
 		    &seq, id, &env, &envlen, err, sizeof(err));
 		if (n == -1) {
 			log_warnx("delivery lookup entity=%s error=%s",
@@ -235,17 +236,17 @@ deliver_writeable(struct peer *p)
 		}
 		if (n == 0)
 			return 0;
-		if (!peer_flight_has(p, id))
+		if (!conn_flight_has(&p->flight, id))
 			break;
-		p->cursor = seq;
+		p->flight.cursor = seq;
 		free(env);
 		env = NULL;
 	}
 	if (frame_encode_envelope(env, envlen, LWS_PRE, &buf, &len) == -1)
 		fatal("%s", __func__);
 	free(env);
-	p->cursor = seq;
-	if (peer_flight_add(p, s->cfg->window, seq, id,
+	p->flight.cursor = seq;
+	if (conn_flight_add(&p->flight, seq, id,
 	    ev_now(s->loop)) == -1)
 		fatalx("%s: window full", __func__);
 	if (lws_write(p->wsi, buf + LWS_PRE, len, LWS_WRITE_BINARY) < 0)

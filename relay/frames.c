@@ -11,6 +11,7 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
+#include "kairan/conn.h"
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
 #include "kairan/log.h"
@@ -167,7 +168,7 @@ frames_on_frame(struct peer *p)
 	int reason = 0;
 	int64_t seq;
 
-	if ((f = frame_decode(p->rx, p->rxlen, s->cfg->max_frame, &reason, err,
+	if ((f = frame_decode(p->rx.buf, p->rx.len, s->cfg->max_frame, &reason, err,
 	    sizeof(err))) == NULL) {
 		deliver_refuse(p, NULL, 0, reason, err,
 		    reason != KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);
@@ -200,7 +201,7 @@ frames_on_frame(struct peer *p)
 		on_envelope(p, f->envelope);
 		break;
 	case KAIRAN__V1__FRAME__KIND_ACCEPTED:
-		if (peer_flight_remove(p, f->accepted->id.data, NULL))
+		if (conn_flight_remove(&p->flight, f->accepted->id.data, NULL))
 			commit_end_delivery(p, f->accepted->id.data, DELIVERY_DONE,
 			    NULL);
 		else {
@@ -213,7 +214,7 @@ frames_on_frame(struct peer *p)
 	case KAIRAN__V1__FRAME__KIND_REFUSED:
 		idhex(f->refused->id.data, f->refused->id.len, hex);
 		if (f->refused->id.len != KAIRAN_ID_LEN ||
-		    !peer_flight_remove(p, f->refused->id.data, &seq)) {
+		    !conn_flight_remove(&p->flight, f->refused->id.data, &seq)) {
 			log_warnx("peer refused frame entity=%s id=%s reason=%s "
 			    "detail=%s", p->who.entity, hex,
 			    frame_reason_name(f->refused->reason),
@@ -223,8 +224,7 @@ frames_on_frame(struct peer *p)
 		if (f->refused->reason ==
 		    KAIRAN__V1__REFUSED__REASON__OVERLOADED) {
 			/* send it again later, from where it was */
-			if (p->cursor >= seq)
-				p->cursor = seq - 1;
+			conn_flight_rewind(&p->flight, seq);
 			p->retry_pending = 1;
 			if (!ev_is_active(&s->retry_timer)) {
 				ev_timer_set(&s->retry_timer, RETRY_DELAY, 0.);

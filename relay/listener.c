@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "kairan/conn.h"
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
 #include "kairan/identity.h"
@@ -122,12 +123,13 @@ on_established(struct server *s, struct peer *p, struct lws *wsi)
 	p->issuer = sk_X509_value(chain, 1);
 	X509_up_ref(p->leaf);
 	X509_up_ref(p->issuer);
+	conn_flight_init(&p->flight, s->cfg->window);
 	peer_transition(p, PEER_OPEN);
 	peer_link(s, p);
 	if (frame_encode_hello(s->cfg->id, SOFTWARE, LWS_PRE, &buf,
 	    &len) == -1)
 		fatal("%s", __func__);
-	peer_ctl_push(p, buf, len);
+	conn_ctl_push(&p->ctl, buf, len);
 	if (full) {
 		snprintf(err, sizeof(err), "too many connections "
 		    "(max_connections %u), retry later",
@@ -279,12 +281,12 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		/* before its Hello a peer may send nothing but a Hello */
 		max = p->state == PEER_OPEN ? HELLO_FRAME_MAX :
 		    s->cfg->max_frame;
-		if (peer_rx_append(p, in, len, max) == -1) {
+		if (conn_rx_append(&p->rx, in, len, max) == -1) {
 			char e[128];
 
 			snprintf(e, sizeof(e), "frame: over limit %zu bytes%s",
 			    max, p->state == PEER_OPEN ? " for a Hello" : "");
-			peer_rx_reset(p);
+			conn_rx_reset(&p->rx);
 			deliver_refuse(p, NULL, 0,
 			    KAIRAN__V1__REFUSED__REASON__TOO_LARGE, e, 1);
 			return 0;
@@ -293,7 +295,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		    lws_remaining_packet_payload(wsi) > 0)
 			return 0;
 		frames_on_frame(p);
-		peer_rx_reset(p);
+		conn_rx_reset(&p->rx);
 		deliver_maybe_pause(p);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -304,7 +306,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (p == NULL || p->state == PEER_NEW)
 			return 0;
 		log_info("peer closed entity=%s addr=%s in_flight=%u",
-		    p->who.entity, p->addr, p->nflight);
+		    p->who.entity, p->addr, p->flight.n);
 		peer_unlink(s, p);
 		peer_clear(p);
 		p->state = PEER_NEW;

@@ -1,8 +1,8 @@
 /*
  * peer: one connected node, as the relay sees it — its identity (from its
- * certificate), its state, what it sent that is not yet a whole frame,
- * the control frames (Hello, Accepted, Refused) waiting to be written, and
- * the deliveries in flight to it.
+ * certificate), its state, and its connection's bookkeeping (conn.h):
+ * what it sent that is not yet a whole frame, the control frames (Hello,
+ * Accepted, Refused) waiting to be written, the deliveries in flight.
  *
  *   OPEN ──hello──▶ READY ──(refusal that ends it, reload, shutdown)──▶ CLOSING
  *     └──────────────(refusal)───────────────────────────────────────────▲
@@ -19,6 +19,7 @@
 
 #include <openssl/x509.h>
 
+#include "kairan/conn.h"
 #include "kairan/identity.h"
 #include "kairan/kairan.h"
 
@@ -32,18 +33,6 @@ enum peer_state {
 	PEER_CLOSING,		/* writing its last frames, then closed */
 };
 
-struct peer_ctl {
-	struct peer_ctl	*next;
-	uint8_t		*buf;		/* LWS_PRE headroom, then the frame */
-	size_t		 len;		/* of the frame */
-};
-
-struct peer_flight {
-	int64_t		 seq;
-	uint8_t		 id[KAIRAN_ID_LEN];
-	double		 sent_at;	/* loop time, seconds */
-};
-
 struct peer {
 	struct server		*srv;
 	struct lws		*wsi;
@@ -53,49 +42,17 @@ struct peer {
 	char			 addr[64];
 	X509			*leaf, *issuer;	/* for re-checks on reload */
 
-	uint8_t			*rx;		/* frame being reassembled */
-	size_t			 rxlen, rxcap;
+	struct conn_rx		 rx;		/* the message being reassembled */
 	int			 rx_paused;
 	int			 rx_pause_wanted;	/* applied outside lws */
-
-	struct peer_ctl		*ctl_head, *ctl_tail;
-	size_t			 nctl;
-
-	int64_t			 cursor;	/* last delivery seq written */
-	struct peer_flight	*flight;	/* window entries */
-	unsigned		 nflight;
+	struct conn_ctl		 ctl;		/* Hello, Accepted, Refused */
+	struct conn_flight	 flight;	/* deliveries in flight, cursor */
 	int			 retry_pending;	/* OVERLOADED: cursor rewinds later */
 };
 
 const char	*peer_state_name(enum peer_state);
 /* The one place a peer changes state; logs old -> new. */
 void		 peer_transition(struct peer *, enum peer_state);
-
-/* Queues a control frame (takes buf, made with LWS_PRE headroom). */
-void		 peer_ctl_push(struct peer *, uint8_t *buf, size_t len);
-/* The first queued control frame, removed; NULL if none. Free with peer_ctl_free. */
-struct peer_ctl	*peer_ctl_pop(struct peer *);
-void		 peer_ctl_free(struct peer_ctl *);
-
-/* Appends len bytes of a fragment; -1 if the frame would exceed max. */
-int		 peer_rx_append(struct peer *, const void *in, size_t len,
-		    size_t max);
-void		 peer_rx_reset(struct peer *);
-
-/* In-flight deliveries: add (0, or -1 if the window is full), remove by id (1 found, 0 not). */
-int		 peer_flight_add(struct peer *, unsigned window, int64_t seq,
-		    const uint8_t id[KAIRAN_ID_LEN], double now);
-int		 peer_flight_remove(struct peer *, const uint8_t id[KAIRAN_ID_LEN],
-		    int64_t *seq);
-/* 1 if a delivery of id is in flight. */
-int		 peer_flight_has(const struct peer *, const uint8_t id[KAIRAN_ID_LEN]);
-
-/*
- * If a delivery has been in flight since before `before`, forgets every
- * one in flight and moves the cursor back so that they are all written
- * again, in order. Returns 1 if it did, 0 if nothing was that old.
- */
-int		 peer_flight_expire(struct peer *, double before);
 
 /* Frees everything the peer holds (not the struct itself, which is lws's). */
 void		 peer_clear(struct peer *);

@@ -23,6 +23,7 @@
 #include <libwebsockets.h>
 
 #include "kairan/directory.h"
+#include "kairan/conn.h"
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
 #include "kairan/log.h"
@@ -140,15 +141,15 @@ drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (s->peers != NULL && ev_now(loop) < s->drain_until) {
 		for (p = s->peers; p != NULL; p = p->next)
-			if (p->nctl == 0 && deliver_flushed(p))
+			if (p->ctl.n == 0 && deliver_flushed(p))
 				deliver_wake(p);	/* deliver_writeable closes it */
 		return;
 	}
 	for (p = s->peers; p != NULL; p = p->next)
-		if (p->nctl > 0)
+		if (p->ctl.n > 0)
 			log_warnx("stopping: answers not taken entity=%s addr=%s "
 			    "queued=%zu (it will send those again)",
-			    p->who.entity, p->addr, p->nctl);
+			    p->who.entity, p->addr, p->ctl.n);
 	finish_stop(s);
 }
 

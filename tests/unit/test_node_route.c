@@ -1,5 +1,6 @@
 /*
- * test_node_route: a route's in-flight bookkeeping (node/route.c, without
+ * test_node_route: a route's in-flight bookkeeping (conn.h's window with
+ * node/route.c's route_next_envelope over the outbox, without
  * libwebsockets): the window of ROUTE_WINDOW unanswered envelopes, the
  * cursor, a rewind that goes back over the outbox without sending again
  * what is still in flight, and answers that free a slot.
@@ -94,7 +95,7 @@ fill(unsigned n)
 
 /* The next envelope to send: its index (id_of), or 0 for none. */
 static unsigned
-next(struct route_flight *f)
+next(struct conn_flight *f)
 {
 	uint8_t id[KAIRAN_ID_LEN], *env;
 	char err[512];
@@ -102,7 +103,7 @@ next(struct route_flight *f)
 	int64_t seq;
 	int rc;
 
-	rc = flight_next(f, st, "pref", id, &seq, &env, &envlen, err,
+	rc = route_next_envelope(f, st, "pref", id, &seq, &env, &envlen, err,
 	    sizeof(err));
 	if (rc == -1)
 		fail_msg("%s", err);
@@ -110,55 +111,56 @@ next(struct route_flight *f)
 		return 0;
 	assert_int_equal(envlen, 1);
 	free(env);
-	flight_add(f, id);	/* sent */
+	assert_int_equal(conn_flight_add(f, seq, id, 0), 0);	/* sent */
 	return ((unsigned)id[0] << 8) | id[1];
 }
 
 static void
 test_window(void **state)
 {
-	struct route_flight f;
+	struct conn_flight f;
 	uint8_t id[KAIRAN_ID_LEN];
 	unsigned i;
 
 	(void)state;
 	fill(ROUTE_WINDOW + 5);
-	flight_reset(&f);
+	conn_flight_init(&f, ROUTE_WINDOW);
 	for (i = 1; i <= ROUTE_WINDOW; i++)
 		assert_int_equal(next(&f), i);
-	assert_true(flight_full(&f));
+	assert_true(conn_flight_full(&f));
 	assert_int_equal(next(&f), 0);		/* the window is full */
 	/* an answer frees one slot: the next one goes */
 	id_of(id, 3);
-	assert_int_equal(flight_remove(&f, id), 1);
-	assert_int_equal(flight_remove(&f, id), 0);	/* twice: no-op */
-	assert_false(flight_has(&f, id));
+	assert_int_equal(conn_flight_remove(&f, id, NULL), 1);
+	assert_int_equal(conn_flight_remove(&f, id, NULL), 0);	/* twice: no-op */
+	assert_false(conn_flight_has(&f, id));
 	assert_int_equal(next(&f), ROUTE_WINDOW + 1);
 	assert_int_equal(next(&f), 0);
+	conn_flight_free(&f);
 }
 
 static void
 test_rewind_skips_in_flight(void **state)
 {
-	struct route_flight f;
+	struct conn_flight f;
 	uint8_t id[KAIRAN_ID_LEN];
 	char err[512];
 
 	(void)state;
 	fill(6);
-	flight_reset(&f);
+	conn_flight_init(&f, ROUTE_WINDOW);
 	assert_int_equal(next(&f), 1);
 	assert_int_equal(next(&f), 2);
 	assert_int_equal(next(&f), 3);
 	/* 2 was refused OVERLOADED: out of flight, to be sent again */
 	id_of(id, 2);
-	assert_int_equal(flight_remove(&f, id), 1);
+	assert_int_equal(conn_flight_remove(&f, id, NULL), 1);
 	/* 1 was accepted: the store says so */
 	id_of(id, 1);
-	assert_int_equal(flight_remove(&f, id), 1);
+	assert_int_equal(conn_flight_remove(&f, id, NULL), 1);
 	assert_int_equal(store_route_accepted(st, id, "pref", 10, err,
 	    sizeof(err)), 0);
-	flight_rewind(&f);
+	conn_flight_rewind(&f, 1);
 	/* again from the start: 1 answered, 3 still in flight: 2, then 4 */
 	assert_int_equal(next(&f), 2);
 	assert_int_equal(next(&f), 4);
@@ -166,50 +168,53 @@ test_rewind_skips_in_flight(void **state)
 	assert_int_equal(next(&f), 6);
 	assert_int_equal(next(&f), 0);
 	/* a rewind with everything in flight sends nothing twice */
-	flight_rewind(&f);
+	conn_flight_rewind(&f, 1);
 	assert_int_equal(next(&f), 0);
 	assert_int_equal(f.n, 5);
+	conn_flight_free(&f);
 }
 
 static void
 test_new_connection_resends_unanswered(void **state)
 {
-	struct route_flight f;
+	struct conn_flight f;
 
 	(void)state;
 	fill(3);
-	flight_reset(&f);
+	conn_flight_init(&f, ROUTE_WINDOW);
 	assert_int_equal(next(&f), 1);
 	assert_int_equal(next(&f), 2);
 	/* the connection ended: whatever was unanswered goes again */
-	flight_reset(&f);
+	conn_flight_clear(&f);
 	assert_int_equal(f.n, 0);
 	assert_int_equal(next(&f), 1);
 	assert_int_equal(next(&f), 2);
 	assert_int_equal(next(&f), 3);
 	assert_int_equal(next(&f), 0);
+	conn_flight_free(&f);
 }
 
 static void
 test_remove_keeps_the_others(void **state)
 {
-	struct route_flight f;
+	struct conn_flight f;
 	uint8_t id[KAIRAN_ID_LEN];
 	unsigned i;
 
 	(void)state;
-	flight_reset(&f);
+	conn_flight_init(&f, ROUTE_WINDOW);
 	for (i = 1; i <= 5; i++) {
 		id_of(id, i);
-		flight_add(&f, id);
+		assert_int_equal(conn_flight_add(&f, 0, id, 0), 0);
 	}
 	id_of(id, 1);		/* the first: the last one moves into its slot */
-	assert_int_equal(flight_remove(&f, id), 1);
+	assert_int_equal(conn_flight_remove(&f, id, NULL), 1);
 	for (i = 2; i <= 5; i++) {
 		id_of(id, i);
-		assert_true(flight_has(&f, id));
+		assert_true(conn_flight_has(&f, id));
 	}
 	assert_int_equal(f.n, 4);
+	conn_flight_free(&f);
 }
 
 int
