@@ -40,6 +40,11 @@ GEN = $(BUILD)/gen/kairan.pb-c.c $(BUILD)/gen/kairan.pb-c.h
 LIB_SRC = $(wildcard proto/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/kairan.pb-c.o
 LIB = $(BUILD)/libkairan.a
+# What needs libwebsockets lives apart (proto/lws/), so that the protocol
+# code above builds and fuzzes without it.
+LWS_SRC = $(wildcard proto/lws/*.c)
+LWS_OBJ = $(LWS_SRC:%.c=$(BUILD)/%.o)
+LWS_LIB = $(BUILD)/libkairan-lws.a
 
 RELAY_SRC = $(filter-out relay/main.c,$(wildcard relay/*.c))
 RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/%.o)
@@ -84,6 +89,9 @@ $(BUILD)/%.o: %.c $(GEN)
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+$(LWS_LIB): $(LWS_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 $(RELAY_LIB): $(RELAY_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -94,10 +102,10 @@ $(NODE_LIB): $(NODE_OBJ)
 $(BIN)/kairan-dir: $(BUILD)/proto/cmd/kairan-dir.o $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN)/kairan-relay: $(BUILD)/relay/main.o $(RELAY_LIB) $(LIB)
+$(BIN)/kairan-relay: $(BUILD)/relay/main.o $(RELAY_LIB) $(LWS_LIB) $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN)/kairan-node: $(BUILD)/node/main.o $(NODE_LIB) $(LIB)
+$(BIN)/kairan-node: $(BUILD)/node/main.o $(NODE_LIB) $(LWS_LIB) $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -126,10 +134,10 @@ $(FIXTURES)/.done: tests/unit/mkpki.sh certs/kairan-pki
 
 # Unit tests: tests/unit/test_relay_*.c link the relay's modules,
 # test_node_*.c the node's, the others the protocol library only.
-$(BUILD)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LIB) $(LIB)
+$(BUILD)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LIB) $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Irelay $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
-$(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(NODE_LIB) $(LIB)
+$(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(NODE_LIB) $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)

@@ -30,6 +30,7 @@
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
 #include "kairan/log.h"
+#include "kairan/lwslog.h"
 #include "kairan/message.h"
 
 #include "compose.h"
@@ -656,7 +657,7 @@ daemon_run(struct config *cfg)
 		goto done;
 	}
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 0 ?
-	    LLL_NOTICE : 0), log_lws);
+	    LLL_NOTICE : 0), lwslog_line);
 	memset(&info, 0, sizeof(info));
 	loops[0] = d.loop;
 	info.foreign_loops = loops;

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <libwebsockets.h>
-
 #include "kairan/log.h"
 #include "kairan/text.h"
 
@@ -140,22 +138,6 @@ log_audit(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("audit", 0, 0, fmt, ap);
 	va_end(ap);
-}
-
-void
-log_lws(int level, const char *line)
-{
-	char buf[512];
-	size_t n;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (level & LLL_ERR)
-		log_warnx("lws: %s", buf);
-	else
-		log_debug("lws: %s", buf);
 }
 
 void

@@ -24,6 +24,7 @@
 #include "kairan/frame.h"
 #include "kairan/identity.h"
 #include "kairan/log.h"
+#include "kairan/lwslog.h"
 #include "kairan/trust.h"
 
 #include "admit.h"
@@ -402,7 +403,7 @@ listener_start(struct server *s)
 	    s)) == NULL)
 		fatal("%s", __func__);
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 1 ?
-	    LLL_NOTICE | LLL_INFO : 0), log_lws);
+	    LLL_NOTICE | LLL_INFO : 0), lwslog_line);
 	memset(&idle, 0, sizeof(idle));
 	idle.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
 	idle.secs_since_valid_hangup = (uint16_t)(cfg->ping_interval_s +

@@ -44,11 +44,6 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_audit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/*
- * libwebsockets' own log lines, through ours (for lws_set_log_level):
- * errors as warnings, the rest at debug level.
- */
-void log_lws(int level, const char *line);
 void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)

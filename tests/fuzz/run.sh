@@ -40,7 +40,8 @@ command -v "$CLANG" >/dev/null 2>&1 || {
 	exit 1
 }
 
-PKGS="openssl libprotobuf-c sqlite3 inih jansson libwebsockets"
+# no libwebsockets: the protocol code must build without it
+PKGS="openssl libprotobuf-c sqlite3 inih jansson"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS)
 PKG_LIBS=$(pkg-config --libs $PKGS)
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
