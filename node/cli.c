@@ -771,6 +771,13 @@ verb_send(struct cli *c, int argc, char **argv)
 	j.status = exercise ? KAIRAN__V1__STATUS__EXERCISE :
 	    KAIRAN__V1__STATUS__ACTUAL;
 	rc = report_commit(c, &j);
+	/*
+	 * 報告様式1's 記入要領 asks items 1-5 at triage but allows blanks:
+	 * remind, never refuse (the 第1報 is already queued).
+	 */
+	if (rc == CLI_OK && report_triage_missing(r, err, sizeof(err)) > 0)
+		fprintf(stderr, "kairan-node: send: 第1報: items 1-5 of 報告様式1 "
+		    "are asked at triage (記入要領); still empty: %s\n", err);
 done:
 	job_clear(&j);
 	directory_list_free(rcpts, n);

@@ -1552,3 +1552,55 @@ report_template(void)
 	json_object_set_new(o, "attachments", json_array());
 	return o;
 }
+
+/* See report.h. */
+size_t
+report_triage_missing(const IncidentReport *r, char *buf, size_t len)
+{
+	struct {
+		int		 missing;
+		const char	*item;
+	} v[16];
+	size_t i, n = 0, k = 0, off = 0;
+	int leak;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (r == NULL)
+		return 0;
+#define MISSING(cond, what) do {					\
+	v[k].missing = (cond);						\
+	v[k].item = (what);						\
+	k++;								\
+} while (0)
+#define EMPTY(s)	((s) == NULL || (s)[0] == '\0')
+	MISSING(r->occurred_at_ms <= 0, "1(2) 発生日時");
+	MISSING(EMPTY(r->location), "1(3) 発生場所");
+	MISSING(EMPTY(r->summary), "1(4) 発生した事案の概要");
+	MISSING(EMPTY(r->service_overview), "2(1) サービスの概要");
+	MISSING(EMPTY(r->service_impact), "2(2) サービスへの影響");
+	MISSING(EMPTY(r->system_overview), "2(3) システムの概要");
+	MISSING(EMPTY(r->cause), "3(1) 原因");
+	MISSING(EMPTY(r->suspected_act), "3(2) 原因として想定される行為");
+	MISSING(EMPTY(r->damage), "4(1) 被害状況・影響範囲");
+	MISSING(EMPTY(r->damage_scale), "4(2) 損害規模");
+	/* 「情報漏えいの場合は」: only asked of a theft or loss, or a count. */
+	leak = r->category == KAIRAN__V1__INCIDENT_REPORT__CATEGORY__THEFT_LOSS ||
+	    r->records_affected > 0;
+	MISSING(leak && EMPTY(r->leaked_info), "4(3) 漏えいした情報の概要");
+	MISSING(leak && r->records_affected == 0, "4(3) 漏えい件数");
+	MISSING(r->is_incident ==
+	    KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__UNDETERMINED,
+	    "5 インシデントに該当するか否かの判断結果");
+#undef EMPTY
+#undef MISSING
+	for (i = 0; i < k; i++) {
+		if (!v[i].missing)
+			continue;
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			    n > 0 ? "、" : "", v[i].item);
+		n++;
+	}
+	return n;
+}
