@@ -63,6 +63,26 @@ def test_every_field_end_to_end(fed):
         else:
             assert w.fullmatch(g), f"line {i}: got {g!r}"
 
+    # show (text): each new field with its label from the form
+    text = r.run("show", mid).stdout
+    for part in ("職: 統括情報セキュリティ責任者（CSIRT責任者）\n",
+                 "氏名: 日向 一郎\n", "検知・発見・通報の別: 通報\n",
+                 "検知・発見・通報した者: 宮崎県警察\n",
+                 "サービスの概要: 住民税の証明書発行\n",
+                 "サービスへの影響: 窓口の発行を停止\n",
+                 "システムの概要: 内部情報系の職員端末\n",
+                 "原因として想定される行為: 標的型攻撃メールの送付\n",
+                 "損害規模: 端末1台の再構築\n",
+                 "漏えいした情報の概要: 職員の氏名とメールアドレス\n",
+                 "初動対応: 隔離、証拠保全\n", "復旧状況: 作業中\n",
+                 "復旧見込み: 11月24日に再開\n",
+                 "復旧に要する金額: 1650000円\n",
+                 "報道発表: 不要\n  漏えいなし\n", "住民への連絡: 未定\n",
+                 "総務省・都道府県への連絡: 実施済 2026-11-22T10:30:00+09:00\n",
+                 "NISC・警察機関等への連絡: 予定 2026-11-22T14:00:00+09:00\n",
+                 "公表の有無: 有\n承認者: CISO 副市長\n"):
+        assert part in text, (part, text)
+
     # show --json and inbox --json: every field as the file gave it
     src = json.loads(FULL.read_text())
     for rep in (r.show(mid)["report"],
