@@ -773,6 +773,13 @@ verb_send(struct cli *c, int argc, char **argv)
 	j.status = exercise ? KAIRAN__V1__STATUS__EXERCISE :
 	    KAIRAN__V1__STATUS__ACTUAL;
 	rc = report_commit(c, &j);
+	/*
+	 * 報告様式1's 記入要領 asks items 1-5 at triage but allows blanks:
+	 * remind, never refuse (the 第1報 is already queued).
+	 */
+	if (rc == CLI_OK && report_triage_missing(r, err, sizeof(err)) > 0)
+		fprintf(stderr, "kairan-node: send: 第1報: items 1-5 of 報告様式1 "
+		    "are asked at triage (記入要領); still empty: %s\n", err);
 done:
 	job_clear(&j);
 	directory_list_free(rcpts, n);
@@ -1266,6 +1273,38 @@ show_list(const char *key, char **v, size_t n)
 	putchar('\n');
 }
 
+/* 復旧措置 and its parts (報告様式1 item 6), each if set. */
+static void
+show_recovery(const Kairan__V1__Recovery *v)
+{
+	if (v == NULL)
+		return;
+	show_item("recovery.measures", v->measures, TEXT_MULTILINE);
+	show_item("recovery.status", v->status, TEXT_MULTILINE);
+	show_item("recovery.outlook", v->outlook, TEXT_MULTILINE);
+	if (v->cost_known)
+		printf("%s: %llu円\n", label_field("recovery.cost_yen"),
+		    (unsigned long long)v->cost_yen);
+}
+
+/* One channel of item 8: "報道発表: 実施済 2026-11-22T10:30:00+09:00" and its note. */
+static void
+show_channel(const char *key, const Kairan__V1__ExternalChannel *ch)
+{
+	char t[JST_BUFLEN];
+
+	if (ch == NULL)
+		return;
+	printf("%s: %s", label_field(key), label_channel_state(ch->state));
+	if (ch->at_ms > 0)
+		printf(" %s", jst_rfc3339(ch->at_ms, t));
+	putchar('\n');
+	if (ch->note != NULL && ch->note[0] != '\0') {
+		fputs("  ", stdout);
+		(void)text_fputs_lines(ch->note, "", "  ", stdout);
+	}
+}
+
 /* "ID NAME" of an entity, escaped. */
 static void
 show_entity(const struct cli *c, const char *id)
@@ -1327,6 +1366,10 @@ show_text(const struct cli *c, const struct store_msg *sm, const Message *m)
 	printf("incident %s\n", hex);
 	printf("第%u報 (%s)\n", r->report_no, label_phase(r->phase));
 	show_item("title", r->title, 0);
+	if (r->author != NULL) {
+		show_item("author.role", r->author->role, 0);
+		show_item("author.name", r->author->name, 0);
+	}
 	printf("区分: %s\n", label_category(r->category));
 	show_list("subtypes", r->subtypes, r->n_subtypes);
 	printf("%s: %u（%s）\n", label_field("level"), r->level,
@@ -1337,20 +1380,46 @@ show_text(const struct cli *c, const struct store_msg *sm, const Message *m)
 	if (r->discovered_at_ms > 0)
 		printf("%s: %s\n", label_field("discovered_at"),
 		    jst_rfc3339(r->discovered_at_ms, t));
+	if (r->detection != NULL) {
+		if (r->detection->method != 0)
+			printf("%s: %s\n", label_field("detection.method"),
+			    label_detection_method(r->detection->method));
+		show_item("detection.by", r->detection->by, 0);
+		show_item("detection.detail", r->detection->detail,
+		    TEXT_MULTILINE);
+	}
 	show_item("location", r->location, TEXT_MULTILINE);
 	show_item("summary", r->summary, TEXT_MULTILINE);
+	show_item("service_overview", r->service_overview, TEXT_MULTILINE);
+	show_item("service_impact", r->service_impact, TEXT_MULTILINE);
+	show_item("system_overview", r->system_overview, TEXT_MULTILINE);
 	show_list("affected_services", r->affected_services,
 	    r->n_affected_services);
 	show_list("affected_systems", r->affected_systems,
 	    r->n_affected_systems);
 	show_item("cause", r->cause, TEXT_MULTILINE);
+	show_item("suspected_act", r->suspected_act, TEXT_MULTILINE);
 	show_item("damage", r->damage, TEXT_MULTILINE);
+	show_item("damage_scale", r->damage_scale, TEXT_MULTILINE);
+	show_item("leaked_info", r->leaked_info, TEXT_MULTILINE);
 	if (r->records_affected > 0)
 		printf("%s: %llu\n", label_field("records_affected"),
 		    (unsigned long long)r->records_affected);
 	show_item("response", r->response, TEXT_MULTILINE);
+	show_item("initial_response", r->initial_response, TEXT_MULTILINE);
+	show_recovery(r->recovery);
 	show_item("prevention", r->prevention, TEXT_MULTILINE);
 	show_item("external_response", r->external_response, TEXT_MULTILINE);
+	show_channel("press_release", r->press_release);
+	show_channel("residents", r->residents);
+	show_channel("government", r->government);
+	show_channel("agencies", r->agencies);
+	if (r->publication != NULL) {
+		printf("%s: %s\n", label_field("publication"),
+		    label_publication(r->publication->decision));
+		show_item("publication.approved_by",
+		    r->publication->approved_by, 0);
+	}
 	show_item("other", r->other, TEXT_MULTILINE);
 	if (r->contact != NULL) {
 		show_item("contact", r->contact->name, 0);

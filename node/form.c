@@ -1,12 +1,17 @@
 /*
- * form: one report laid out like the municipal report form (報告様式) of
- * the CSIRT plans (宮崎市: 「情報セキュリティインシデント事案の発生について
- * 報告（第〇報）」, 1. 事案の状況 ... ), for `kairan-node show --form`.
+ * form: one report laid out as 報告様式1 of 宮崎市's 緊急時対応計画
+ * (001_497a7f08171ce70d.txt) lays it out, for `kairan-node show --form`:
+ * 日付, 宛先, 差出人, 件名 「情報セキュリティインシデント事案の発生について
+ * 報告（第N報）」, 前文, 記, items 1-9 in the form's own words, 以上,
+ * 「対応記録等は別紙のとおり」 and the 別紙 (attachments); then the ids
+ * kairan needs (報告区分, インシデント番号, 報告番号), which the paper form
+ * has no place for.
  *
  * People read this on paper and on screen in the middle of an incident, so
- * items that are not known yet are printed as （未記入） rather than left
- * out: the numbering stays that of the form, and the next report fills
- * them in. Exercise and test traffic carries a banner at the top and at
+ * items that are not known yet are printed as （調査中） rather than left
+ * out: the 記入要領 allows blanks (「判明していない部分は未記入でも可。報数を
+ * 重ねていくうちに埋めていく」), the numbering stays that of the form, and
+ * the next report fills them in. Exercise and test traffic carries a banner at the top and at
  * the bottom, so that no page of a drill can be taken for a real incident.
  *
  * Every string that came with the report is written through text.h: a
@@ -28,7 +33,7 @@
 #include "kairan/text.h"
 #include "form.h"
 
-#define UNFILLED	"（未記入）"
+#define UNFILLED	"（調査中）"
 
 typedef Kairan__V1__Contact	Contact;
 
@@ -58,7 +63,7 @@ put(FILE *out, const char *s)
 
 /*
  * A free text, each of its lines indented by indent (tabs kept, other
- * controls escaped); （未記入） if empty.
+ * controls escaped); （調査中） if empty.
  */
 static void
 text_block(FILE *out, const char *indent, const char *s)
@@ -69,7 +74,7 @@ text_block(FILE *out, const char *indent, const char *s)
 		(void)text_fputs_lines(s, indent, indent, out);
 }
 
-/* "label: value" or "label: （未記入）". */
+/* "　label: value" or "　label: （調査中）". */
 static void
 line(FILE *out, const char *label, const char *value)
 {
@@ -81,7 +86,7 @@ line(FILE *out, const char *label, const char *value)
 	fputc('\n', out);
 }
 
-/* A list joined with 、, or （未記入）. */
+/* A list joined with 、, or （調査中）. */
 static void
 list_line(FILE *out, const char *label, char **v, size_t n)
 {
@@ -98,13 +103,13 @@ list_line(FILE *out, const char *label, char **v, size_t n)
 	fputc('\n', out);
 }
 
-/* "　label: value\n" if value is set (an item of the contact block). */
+/* "　　label: value\n" if value is set (an item of the contact block). */
 static void
 opt_line(FILE *out, const char *label, const char *value)
 {
 	if (empty(value))
 		return;
-	fprintf(out, "　%s: ", label);
+	fprintf(out, "　　%s: ", label);
 	put(out, value);
 	fputc('\n', out);
 }
@@ -124,7 +129,7 @@ contact_lines(FILE *out, const Contact *k, const struct dir_entity *e)
 		hours = k->hours;
 	} else if (e != NULL) {
 		/* Not in the report: the PoC from the directory. */
-		fprintf(out, "%s（名簿より）:\n", label_field("contact"));
+		fprintf(out, "　%s（名簿より）:\n", label_field("contact"));
 		name = e->contact.name;
 		org = NULL;
 		phone = e->contact.phone;
@@ -134,13 +139,13 @@ contact_lines(FILE *out, const Contact *k, const struct dir_entity *e)
 		hours = e->contact.hours;
 		goto print;
 	} else {
-		fprintf(out, "%s: %s\n", label_field("contact"), UNFILLED);
+		fprintf(out, "　%s: %s\n", label_field("contact"), UNFILLED);
 		return;
 	}
-	fprintf(out, "%s:\n", label_field("contact"));
+	fprintf(out, "　%s:\n", label_field("contact"));
 print:
 	if (!empty(org) || !empty(name)) {
-		fprintf(out, "　%s: ", label_field("contact.name"));
+		fprintf(out, "　　%s: ", label_field("contact.name"));
 		if (!empty(org))
 			put(out, org);
 		if (!empty(org) && !empty(name))
@@ -188,10 +193,204 @@ entity_put(FILE *out, const struct directory *dir, const char *id)
 		put(out, id);
 }
 
+/* A JST time of the form, or （調査中） if not known. */
+static const char *
+when(int64_t ms, char buf[JST_BUFLEN])
+{
+	return ms > 0 ? jst_form(ms, buf) : UNFILLED;
+}
+
+/* "{head}label:\n" then the text indented by indent, or （調査中）. */
+static void
+labelled_block(FILE *out, const char *head, const char *label,
+    const char *indent, const char *s)
+{
+	fprintf(out, "%s%s:\n", head, label);
+	text_block(out, indent, s);
+}
+
+/* Item 8's channel n: "　(n) 報道発表: 実施済（time）" and its note. */
+static void
+channel_lines(FILE *out, int n, const char *key,
+    const Kairan__V1__ExternalChannel *c)
+{
+	char t[JST_BUFLEN];
+
+	fprintf(out, "　(%d) %s: ", n, label_field(key));
+	if (c == NULL) {
+		fprintf(out, "%s\n", UNFILLED);
+		return;
+	}
+	fputs(label_channel_state(c->state), out);
+	if (c->at_ms > 0)
+		fprintf(out, "（%s）", jst_form(c->at_ms, t));
+	fputc('\n', out);
+	if (!empty(c->note))
+		(void)text_fputs_lines(c->note, "　　", "　　", out);
+}
+
+/* 日付, 宛先, 差出人 and the 件名 and 前文 of 報告様式1. */
+static void
+form_head(FILE *out, const Message *m, const IncidentReport *r,
+    const struct directory *dir)
+{
+	char t[JST_BUFLEN];
+	size_t i;
+
+	fprintf(out, "日付: %s\n", jst_form(m->created_at_ms, t));
+	fputs("宛先: ", out);
+	for (i = 0; i < m->n_recipients; i++) {
+		if (i > 0)
+			fputs("、", out);
+		entity_put(out, dir, m->recipients[i]);
+	}
+	if (m->n_recipients == 0)
+		fputs(UNFILLED, out);
+	fputs("\n差出人: ", out);
+	entity_put(out, dir, m->sender);
+	fputc('\n', out);
+	/* The person within the signing entity (「統括情報セキュリティ責任者
+	 * （C S I R T 責任者）」 on the seed form). */
+	if (r->author != NULL &&
+	    (!empty(r->author->role) || !empty(r->author->name))) {
+		fputs("　", out);
+		if (!empty(r->author->role))
+			put(out, r->author->role);
+		if (!empty(r->author->role) && !empty(r->author->name))
+			fputs("　", out);
+		if (!empty(r->author->name))
+			put(out, r->author->name);
+		fputc('\n', out);
+	}
+	fprintf(out, "\n情報セキュリティインシデント事案の発生について報告"
+	    "（第%" PRIu32 "報）\n\n", r->report_no);
+	fputs("このことについて、業務において", out);
+	put(out, empty(r->title) ? UNFILLED : r->title);
+	fputs("の事案が発生したため、下記のとおり報告いたします。\n", out);
+}
+
+/* Item 1: 事案の状況, with when and how it was found under (2). */
+static void
+item1(FILE *out, const IncidentReport *r)
+{
+	const Kairan__V1__Detection *d = r->detection;
+	char t[JST_BUFLEN];
+	size_t i;
+
+	fputs("\n1. 事案の状況\n", out);
+	fprintf(out, "　(1) 発生した事案の種類: %s", label_category(r->category));
+	if (r->n_subtypes > 0) {
+		fputs("（", out);
+		for (i = 0; i < r->n_subtypes; i++) {
+			if (i > 0)
+				fputs("、", out);
+			put(out, r->subtypes[i]);
+		}
+		fputs("）", out);
+	}
+	fputc('\n', out);
+	fprintf(out, "　(2) 発生日時: %s\n", when(r->occurred_at_ms, t));
+	fprintf(out, "　　　%s: %s\n", label_field("discovered_at"),
+	    when(r->discovered_at_ms, t));
+	fprintf(out, "　　　%s: %s\n", label_field("detection.method"),
+	    d != NULL && d->method != 0 ? label_detection_method(d->method) :
+	    UNFILLED);
+	line(out, "　　" "検知・発見・通報した者", d != NULL ? d->by : NULL);
+	if (d != NULL && !empty(d->detail)) {
+		fprintf(out, "　　　%s:\n", label_field("detection.detail"));
+		text_block(out, "　　　　", d->detail);
+	}
+	line(out, "(3) 発生場所", r->location);
+	fputs("　(4) 発生した事案の概要:\n", out);
+	text_block(out, "　　", r->summary);
+}
+
+/* Item 4: 被害状況・影響範囲（損害規模等）, and for a leak what and how many. */
+static void
+item4(FILE *out, const IncidentReport *r)
+{
+	char num[40];
+
+	fputs("\n4. 確認した被害状況・影響範囲（損害規模等）\n", out);
+	fprintf(out, "　%s: %" PRIu32 "（%s）\n", label_field("level"),
+	    r->level, label_level(r->level));
+	labelled_block(out, "　(1) ", label_field("damage"), "　　", r->damage);
+	labelled_block(out, "　(2) ", label_field("damage_scale"), "　　",
+	    r->damage_scale);
+	fputs("　(3) 情報漏えいの場合は、漏えいした情報の概要及び件数\n", out);
+	labelled_block(out, "　　", label_field("leaked_info"), "　　　",
+	    r->leaked_info);
+	if (r->records_affected > 0)
+		fprintf(out, "　　%s: %s件\n", label_field("records_affected"),
+		    grouped(r->records_affected, num, sizeof(num)));
+	else
+		fprintf(out, "　　%s: %s\n", label_field("records_affected"),
+		    UNFILLED);
+}
+
+/* Item 6: 初動対応 and 復旧措置 (記入要領: 「第6項は、…初動対応(…)及び復旧措置」). */
+static void
+item6(FILE *out, const IncidentReport *r)
+{
+	const Kairan__V1__Recovery *v = r->recovery;
+	char num[40];
+
+	fputs("\n6. 対応状況（初動対応、復旧措置（復旧状況及び復旧見込み、"
+	    "復旧に要する金額等））\n", out);
+	/* A report written before the split: its one text, as it was. */
+	if (!empty(r->response))
+		labelled_block(out, "　", label_field("response"), "　　",
+		    r->response);
+	labelled_block(out, "　(1) ", "初動対応（対応方針の検討、証拠保全、"
+	    "封じ込め、根絶）", "　　", r->initial_response);
+	labelled_block(out, "　(2) ", label_field("recovery"), "　　",
+	    v != NULL ? v->measures : NULL);
+	labelled_block(out, "　　", label_field("recovery.status"), "　　　",
+	    v != NULL ? v->status : NULL);
+	labelled_block(out, "　　", label_field("recovery.outlook"), "　　　",
+	    v != NULL ? v->outlook : NULL);
+	if (v != NULL && v->cost_known)
+		fprintf(out, "　　%s: %s円\n", label_field("recovery.cost_yen"),
+		    grouped(v->cost_yen, num, sizeof(num)));
+	else
+		fprintf(out, "　　%s: %s\n", label_field("recovery.cost_yen"),
+		    UNFILLED);
+}
+
+/* Item 8: the four channels and 公表の有無. */
+static void
+item8(FILE *out, const IncidentReport *r)
+{
+	const Kairan__V1__Publication *p = r->publication;
+
+	fputs("\n8. 対外的な対応（報道発表、住民への連絡、総務省・都道府県・"
+	    "NISC・警察機関等への連絡）\n", out);
+	if (!empty(r->external_response))
+		labelled_block(out, "　", label_field("external_response"),
+		    "　　", r->external_response);
+	channel_lines(out, 1, "press_release", r->press_release);
+	channel_lines(out, 2, "residents", r->residents);
+	channel_lines(out, 3, "government", r->government);
+	channel_lines(out, 4, "agencies", r->agencies);
+	fprintf(out, "　%s: ", label_field("publication"));
+	if (p == NULL)
+		fputs(UNFILLED, out);
+	else {
+		fputs(label_publication(p->decision), out);
+		if (!empty(p->approved_by)) {
+			fprintf(out, "（%s: ",
+			    label_field("publication.approved_by"));
+			put(out, p->approved_by);
+			fputs("）", out);
+		}
+	}
+	fputc('\n', out);
+}
+
 int
 form_render(FILE *out, const Message *m, const struct directory *dir)
 {
-	char t[JST_BUFLEN], hex[KAIRAN_ID_HEXLEN + 1], num[40], dig[65];
+	char hex[KAIRAN_ID_HEXLEN + 1], dig[65];
 	const IncidentReport *r;
 	const Kairan__V1__Attachment *a;
 	const char *b;
@@ -204,89 +403,51 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 	if (b != NULL)
 		fprintf(out, "%s\n\n", b);
 
-	fprintf(out, "情報セキュリティインシデント報告（第%" PRIu32 "報）\n"
-	    "報告区分: %s\n", r->report_no, label_phase(r->phase));
-	if (!empty(r->title)) {
-		fprintf(out, "%s: ", label_field("title"));
-		put(out, r->title);
-		fputc('\n', out);
-	}
-	if (r->incident_id.len == KAIRAN_ID_LEN) {
-		message_hex(r->incident_id.data, KAIRAN_ID_LEN, hex);
-		fprintf(out, "インシデント番号: %s\n", hex);
-	}
-	if (m->id.len == KAIRAN_ID_LEN) {
-		message_hex(m->id.data, KAIRAN_ID_LEN, hex);
-		fprintf(out, "報告番号: %s\n", hex);
-	}
-	fprintf(out, "報告日時: %s\n", jst_form(m->created_at_ms, t));
-	fputs("報告者: ", out);
-	entity_put(out, dir, m->sender);
-	fputs("\n宛先: ", out);
-	for (i = 0; i < m->n_recipients; i++) {
-		if (i > 0)
-			fputs("、", out);
-		entity_put(out, dir, m->recipients[i]);
-	}
-	fputc('\n', out);
+	form_head(out, m, r, dir);
+	fputs("\n記\n", out);
+	item1(out, r);
+
+	fputs("\n2. 事案が発生したサービスの概要及びサービスへの影響並びに"
+	    "システムの概要\n", out);
+	labelled_block(out, "　(1) ", label_field("service_overview"), "　　",
+	    r->service_overview);
+	labelled_block(out, "　(2) ", label_field("service_impact"), "　　",
+	    r->service_impact);
+	labelled_block(out, "　(3) ", label_field("system_overview"), "　　",
+	    r->system_overview);
+	list_line(out, label_field("affected_services"), r->affected_services,
+	    r->n_affected_services);
+	list_line(out, label_field("affected_systems"), r->affected_systems,
+	    r->n_affected_systems);
+
+	fputs("\n3. 事案が発生した原因（及び原因として想定される行為）\n", out);
+	labelled_block(out, "　(1) ", label_field("cause"), "　　", r->cause);
+	labelled_block(out, "　(2) ", label_field("suspected_act"), "　　",
+	    r->suspected_act);
+
+	item4(out, r);
+
+	fputs("\n5. 事案が情報セキュリティインシデントに該当するか否かの"
+	    "判断結果\n", out);
+	fprintf(out, "　%s\n", label_determination(r->is_incident));
+
+	item6(out, r);
+
+	fputs("\n7. 再発防止策（恒久対応）\n", out);
+	text_block(out, "　", r->prevention);
+
+	item8(out, r);
+
+	fputs("\n9. その他\n", out);
+	text_block(out, "　", r->other);
 	contact_lines(out, r->contact, dir != NULL ?
 	    directory_get(dir, m->sender) : NULL);
 
-	fprintf(out, "\n記\n\n1. 事案の状況\n");
-	fprintf(out, "　(1) %s: %s", label_field("category"),
-	    label_category(r->category));
-	if (r->n_subtypes > 0) {
-		fputs("（", out);
-		for (i = 0; i < r->n_subtypes; i++) {
-			if (i > 0)
-				fputs("、", out);
-			put(out, r->subtypes[i]);
-		}
-		fputs("）", out);
-	}
-	fputc('\n', out);
-	fprintf(out, "　(2) %s: %s\n", label_field("occurred_at"),
-	    jst_form(r->occurred_at_ms, t));
-	fprintf(out, "　(3) %s: %s\n", label_field("discovered_at"),
-	    jst_form(r->discovered_at_ms, t));
-	line(out, "(4) 発生場所", r->location);
-	fprintf(out, "　(5) %s:\n", label_field("summary"));
-	text_block(out, "　　", r->summary);
-
-	fprintf(out, "\n2. 被害の状況\n");
-	fprintf(out, "　(1) レベル: %" PRIu32 "（%s）\n", r->level,
-	    label_level(r->level));
-	fprintf(out, "　(2) 影響を受けたサービス・システム:\n");
-	list_line(out, "　サービス", r->affected_services,
-	    r->n_affected_services);
-	list_line(out, "　システム", r->affected_systems,
-	    r->n_affected_systems);
-	fprintf(out, "　(3) %s:\n", label_field("damage"));
-	text_block(out, "　　", r->damage);
-	if (r->records_affected > 0)
-		fprintf(out, "　(4) %s: %s件\n", label_field("records_affected"),
-		    grouped(r->records_affected, num, sizeof(num)));
-	else
-		fprintf(out, "　(4) %s: なし（または不明）\n",
-		    label_field("records_affected"));
-
-	fprintf(out, "\n3. %s\n", label_field("cause"));
-	text_block(out, "　", r->cause);
-	fprintf(out, "\n4. %s\n　%s\n", label_field("is_incident"),
-	    label_determination(r->is_incident));
-	fprintf(out, "\n5. 対応状況（封じ込め・復旧）\n");
-	text_block(out, "　", r->response);
-	fprintf(out, "\n6. %s\n", label_field("prevention"));
-	text_block(out, "　", r->prevention);
-	fprintf(out, "\n7. 外部対応（報道・住民・総務省・都道府県・NISC・警察）\n");
-	text_block(out, "　", r->external_response);
-	fprintf(out, "\n8. %s\n", label_field("other"));
-	text_block(out, "　", r->other);
-
+	fputs("\n以上\n\n対応記録等は別紙のとおり\n", out);
 	if (r->n_attachments == 0)
-		fprintf(out, "\n%s: なし\n", label_field("attachments"));
+		fputs("別紙: なし\n", out);
 	else
-		fprintf(out, "\n%s:\n", label_field("attachments"));
+		fputs("別紙:\n", out);
 	for (i = 0; i < r->n_attachments; i++) {
 		a = r->attachments[i];
 		if (a->sha256.len == KAIRAN_DIGEST_LEN)
@@ -300,7 +461,17 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 		fprintf(out, "、%zuバイト）\n　   sha256: %s\n", a->data.len,
 		    dig);
 	}
-	fprintf(out, "\n以上\n");
+
+	/* What kairan needs to answer (ack, show) and the form has no place for. */
+	fprintf(out, "\n報告区分: %s\n", label_phase(r->phase));
+	if (r->incident_id.len == KAIRAN_ID_LEN) {
+		message_hex(r->incident_id.data, KAIRAN_ID_LEN, hex);
+		fprintf(out, "インシデント番号: %s\n", hex);
+	}
+	if (m->id.len == KAIRAN_ID_LEN) {
+		message_hex(m->id.data, KAIRAN_ID_LEN, hex);
+		fprintf(out, "報告番号: %s\n", hex);
+	}
 	if (b != NULL)
 		fprintf(out, "\n%s\n", b);
 	if (fflush(out) == EOF || ferror(out))

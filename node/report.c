@@ -46,7 +46,26 @@ static const char *const top_keys[] = {
 	"discovered_at", "location", "summary", "affected_services",
 	"affected_systems", "cause", "damage", "records_affected",
 	"is_incident", "response", "prevention", "external_response",
-	"other", "contact", "attachments", NULL
+	"other", "contact", "attachments", "author", "detection",
+	"service_overview", "service_impact", "system_overview",
+	"suspected_act", "damage_scale", "leaked_info", "initial_response",
+	"recovery", "press_release", "residents", "government", "agencies",
+	"publication", NULL
+};
+static const char *const author_keys[] = { "name", "role", NULL };
+static const char *const detection_keys[] = {
+	"method", "by", "detail", NULL
+};
+static const char *const recovery_keys[] = {
+	"measures", "status", "outlook", "cost_yen", NULL
+};
+static const char *const channel_keys[] = { "state", "at", "note", NULL };
+static const char *const publication_keys[] = {
+	"decision", "approved_by", NULL
+};
+/* Item 8's channels: JSON key, in the order of 報告様式1. */
+static const char *const channel_names[] = {
+	"press_release", "residents", "government", "agencies", NULL
 };
 static const char *const contact_keys[] = {
 	"name", "organization", "phone", "after_hours_phone", "fax", "email",
@@ -73,6 +92,22 @@ static const struct enum_name categories[] = {
 	{ "incident", KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__INCIDENT },
 	{ "not_incident",
 	    KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__NOT_INCIDENT },
+	{ NULL, 0 }
+}, methods[] = {
+	{ "detected", KAIRAN__V1__DETECTION__METHOD__DETECTED },
+	{ "found", KAIRAN__V1__DETECTION__METHOD__FOUND },
+	{ "notified", KAIRAN__V1__DETECTION__METHOD__NOTIFIED },
+	{ NULL, 0 }
+}, channel_states[] = {
+	{ "undecided", KAIRAN__V1__EXTERNAL_CHANNEL__STATE__UNDECIDED },
+	{ "planned", KAIRAN__V1__EXTERNAL_CHANNEL__STATE__PLANNED },
+	{ "done", KAIRAN__V1__EXTERNAL_CHANNEL__STATE__DONE },
+	{ "not_needed", KAIRAN__V1__EXTERNAL_CHANNEL__STATE__NOT_NEEDED },
+	{ NULL, 0 }
+}, decisions[] = {
+	{ "undecided", KAIRAN__V1__PUBLICATION__DECISION__UNDECIDED },
+	{ "publish", KAIRAN__V1__PUBLICATION__DECISION__PUBLISH },
+	{ "no_publish", KAIRAN__V1__PUBLICATION__DECISION__NO_PUBLISH },
 	{ NULL, 0 }
 };
 
@@ -273,8 +308,23 @@ opt_list(const json_t *obj, const char *key, char ***dst, size_t *ndst,
 
 /* An enum given by name. *out set on success. 0 or -1 with err. */
 static int
+get_enum_at(const json_t *obj, const char *where, const char *key,
+    int required, const struct enum_name *tab, int *out, char *err,
+    size_t errlen);
+
+static int
 get_enum(const json_t *obj, const char *key, int required,
     const struct enum_name *tab, int *out, char *err,
+    size_t errlen)
+{
+	return get_enum_at(obj, "report", key, required, tab, out, err,
+	    errlen);
+}
+
+/* An enum given by name, in the object named where. 0 or -1 with err. */
+static int
+get_enum_at(const json_t *obj, const char *where, const char *key,
+    int required, const struct enum_name *tab, int *out, char *err,
     size_t errlen)
 {
 	char g[GOT_MAX + 8], names[160];
@@ -285,7 +335,7 @@ get_enum(const json_t *obj, const char *key, int required,
 	if ((v = json_object_get(obj, key)) == NULL || json_is_null(v)) {
 		if (!required)
 			return 0;
-		seterr(err, errlen, "report.%s: missing", key);
+		seterr(err, errlen, "%s.%s: missing", where, key);
 		return -1;
 	}
 	if (json_is_string(v)) {
@@ -300,8 +350,8 @@ get_enum(const json_t *obj, const char *key, int required,
 	for (i = 0; tab[i].name != NULL && off < sizeof(names); i++)
 		off += (size_t)snprintf(names + off, sizeof(names) - off,
 		    "%s\"%s\"", i ? " | " : "", tab[i].name);
-	seterr(err, errlen, "report.%s: must be one of %s, got %s", key, names,
-	    got(v, g, sizeof(g)));
+	seterr(err, errlen, "%s.%s: must be one of %s, got %s", where, key,
+	    names, got(v, g, sizeof(g)));
 	return -1;
 }
 
@@ -386,8 +436,19 @@ report_parse_time(const char *s, int64_t *ms)
 }
 
 static int
+opt_time_at(const json_t *obj, const char *where, const char *key,
+    int64_t *dst, char *err, size_t errlen);
+
+static int
 opt_time(const json_t *obj, const char *key, int64_t *dst, char *err,
     size_t errlen)
+{
+	return opt_time_at(obj, "report", key, dst, err, errlen);
+}
+
+static int
+opt_time_at(const json_t *obj, const char *where, const char *key,
+    int64_t *dst, char *err, size_t errlen)
 {
 	char g[GOT_MAX + 8];
 	json_t *v;
@@ -397,14 +458,14 @@ opt_time(const json_t *obj, const char *key, int64_t *dst, char *err,
 		return 0;
 	if (!json_is_string(v) ||
 	    report_parse_time(json_string_value(v), &ms) == -1) {
-		seterr(err, errlen, "report.%s: must be an RFC 3339 time with "
-		    "offset like \"2026-11-22T09:30:00+09:00\", got %s", key,
-		    got(v, g, sizeof(g)));
+		seterr(err, errlen, "%s.%s: must be an RFC 3339 time with "
+		    "offset like \"2026-11-22T09:30:00+09:00\", got %s", where,
+		    key, got(v, g, sizeof(g)));
 		return -1;
 	}
 	if (ms <= 0) {
-		seterr(err, errlen, "report.%s: must be after 1970, got %s",
-		    key, got(v, g, sizeof(g)));
+		seterr(err, errlen, "%s.%s: must be after 1970, got %s",
+		    where, key, got(v, g, sizeof(g)));
 		return -1;
 	}
 	*dst = ms;
@@ -727,6 +788,247 @@ parse_contact(const json_t *obj, IncidentReport *r, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The object at obj[key] (absent or null: *out NULL), its keys checked.
+ * 1 if there is one, 0 if not, -1 with err.
+ */
+static int
+sub_object(const json_t *obj, const char *key, const char *const *keys,
+    const json_t **out, char *err, size_t errlen)
+{
+	char where[64], g[GOT_MAX + 8];
+	const json_t *v;
+
+	*out = NULL;
+	if ((v = json_object_get(obj, key)) == NULL || json_is_null(v))
+		return 0;
+	snprintf(where, sizeof(where), "report.%s", key);
+	if (!json_is_object(v)) {
+		seterr(err, errlen, "%s: must be an object, got %s", where,
+		    got(v, g, sizeof(g)));
+		return -1;
+	}
+	if (check_keys(v, keys, where, err, errlen) == -1)
+		return -1;
+	*out = v;
+	return 1;
+}
+
+/* 差出人 {name, role}; one with neither is none. */
+static int
+parse_author(const json_t *obj, IncidentReport *r, char *err, size_t errlen)
+{
+	static const char where[] = "report.author";
+	Kairan__V1__Author *a;
+	const json_t *v;
+	int n;
+
+	if ((n = sub_object(obj, "author", author_keys, &v, err, errlen)) <= 0)
+		return n;
+	if ((a = malloc(sizeof(*a))) == NULL) {
+		seterr(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	kairan__v1__author__init(a);
+	r->author = a;
+	if (opt_string(v, "name", where, KAIRAN_MAX_SHORT, &a->name, err,
+	    errlen) == -1 ||
+	    opt_string(v, "role", where, KAIRAN_MAX_SHORT, &a->role, err,
+	    errlen) == -1)
+		return -1;
+	if (a->name[0] == '\0' && a->role[0] == '\0') {
+		kairan__v1__author__free_unpacked(a, NULL);
+		r->author = NULL;
+	}
+	return 0;
+}
+
+/* 検知・発見・通報 {method, by, detail}. */
+static int
+parse_detection(const json_t *obj, IncidentReport *r, char *err,
+    size_t errlen)
+{
+	static const char where[] = "report.detection";
+	Kairan__V1__Detection *d;
+	const json_t *v;
+	int n, e = 0;
+
+	if ((n = sub_object(obj, "detection", detection_keys, &v, err,
+	    errlen)) <= 0)
+		return n;
+	if ((d = malloc(sizeof(*d))) == NULL) {
+		seterr(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	kairan__v1__detection__init(d);
+	r->detection = d;
+	if (get_enum_at(v, where, "method", 0, methods, &e, err, errlen) == -1)
+		return -1;
+	d->method = e;
+	if (opt_string(v, "by", where, KAIRAN_MAX_SHORT, &d->by, err,
+	    errlen) == -1 ||
+	    opt_string(v, "detail", where, KAIRAN_MAX_TEXT, &d->detail, err,
+	    errlen) == -1)
+		return -1;
+	if (d->method == 0 && d->by[0] == '\0' && d->detail[0] == '\0') {
+		kairan__v1__detection__free_unpacked(d, NULL);
+		r->detection = NULL;
+	}
+	return 0;
+}
+
+/* 復旧措置 {measures, status, outlook, cost_yen}. */
+static int
+parse_recovery(const json_t *obj, IncidentReport *r, char *err,
+    size_t errlen)
+{
+	static const char where[] = "report.recovery";
+	char g[GOT_MAX + 8];
+	Kairan__V1__Recovery *k;
+	const json_t *v, *c;
+	int n;
+
+	if ((n = sub_object(obj, "recovery", recovery_keys, &v, err,
+	    errlen)) <= 0)
+		return n;
+	if ((k = malloc(sizeof(*k))) == NULL) {
+		seterr(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	kairan__v1__recovery__init(k);
+	r->recovery = k;
+	if (opt_string(v, "measures", where, KAIRAN_MAX_TEXT, &k->measures,
+	    err, errlen) == -1 ||
+	    opt_string(v, "status", where, KAIRAN_MAX_TEXT, &k->status, err,
+	    errlen) == -1 ||
+	    opt_string(v, "outlook", where, KAIRAN_MAX_TEXT, &k->outlook, err,
+	    errlen) == -1)
+		return -1;
+	if ((c = json_object_get(v, "cost_yen")) != NULL && !json_is_null(c)) {
+		if (!json_is_integer(c) || json_integer_value(c) < 0) {
+			seterr(err, errlen, "%s.cost_yen: must be an integer "
+			    "number of yen >= 0, got %s", where,
+			    got(c, g, sizeof(g)));
+			return -1;
+		}
+		k->cost_yen = (uint64_t)json_integer_value(c);
+		k->cost_known = 1;
+	}
+	if (k->measures[0] == '\0' && k->status[0] == '\0' &&
+	    k->outlook[0] == '\0' && !k->cost_known) {
+		kairan__v1__recovery__free_unpacked(k, NULL);
+		r->recovery = NULL;
+	}
+	return 0;
+}
+
+/* One channel of item 8 {state, at, note} into *dst. */
+static int
+parse_channel(const json_t *obj, const char *key,
+    Kairan__V1__ExternalChannel **dst, char *err, size_t errlen)
+{
+	char where[64];
+	Kairan__V1__ExternalChannel *c;
+	const json_t *v, *st;
+	int n, e = 0;
+
+	if ((n = sub_object(obj, key, channel_keys, &v, err, errlen)) <= 0)
+		return n;
+	snprintf(where, sizeof(where), "report.%s", key);
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		seterr(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	kairan__v1__external_channel__init(c);
+	*dst = c;
+	if (get_enum_at(v, where, "state", 0, channel_states, &e, err,
+	    errlen) == -1)
+		return -1;
+	c->state = e;
+	if (opt_time_at(v, where, "at", &c->at_ms, err, errlen) == -1 ||
+	    opt_string(v, "note", where, KAIRAN_MAX_TEXT, &c->note, err,
+	    errlen) == -1)
+		return -1;
+	/* The template's channel (state null, nothing else) is no channel. */
+	st = json_object_get(v, "state");
+	if ((st == NULL || json_is_null(st)) && c->at_ms == 0 &&
+	    c->note[0] == '\0') {
+		kairan__v1__external_channel__free_unpacked(c, NULL);
+		*dst = NULL;
+	}
+	return 0;
+}
+
+/* 公表の有無 {decision, approved_by}. */
+static int
+parse_publication(const json_t *obj, IncidentReport *r, char *err,
+    size_t errlen)
+{
+	static const char where[] = "report.publication";
+	Kairan__V1__Publication *p;
+	const json_t *v, *d;
+	int n, e = 0;
+
+	if ((n = sub_object(obj, "publication", publication_keys, &v, err,
+	    errlen)) <= 0)
+		return n;
+	if ((p = malloc(sizeof(*p))) == NULL) {
+		seterr(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	kairan__v1__publication__init(p);
+	r->publication = p;
+	if (get_enum_at(v, where, "decision", 0, decisions, &e, err, errlen) ==
+	    -1)
+		return -1;
+	p->decision = e;
+	if (opt_string(v, "approved_by", where, KAIRAN_MAX_SHORT,
+	    &p->approved_by, err, errlen) == -1)
+		return -1;
+	d = json_object_get(v, "decision");
+	if ((d == NULL || json_is_null(d)) && p->approved_by[0] == '\0') {
+		kairan__v1__publication__free_unpacked(p, NULL);
+		r->publication = NULL;
+	}
+	return 0;
+}
+
+/* The fields of 報告様式1 added in issue 11. 0 or -1 with err. */
+static int
+parse_form_fields(const json_t *obj, IncidentReport *r, char *err,
+    size_t errlen)
+{
+	static const char where[] = "report";
+
+	if (parse_author(obj, r, err, errlen) == -1 ||
+	    parse_detection(obj, r, err, errlen) == -1 ||
+	    opt_string(obj, "service_overview", where, KAIRAN_MAX_TEXT,
+	    &r->service_overview, err, errlen) == -1 ||
+	    opt_string(obj, "service_impact", where, KAIRAN_MAX_TEXT,
+	    &r->service_impact, err, errlen) == -1 ||
+	    opt_string(obj, "system_overview", where, KAIRAN_MAX_TEXT,
+	    &r->system_overview, err, errlen) == -1 ||
+	    opt_string(obj, "suspected_act", where, KAIRAN_MAX_TEXT,
+	    &r->suspected_act, err, errlen) == -1 ||
+	    opt_string(obj, "damage_scale", where, KAIRAN_MAX_TEXT,
+	    &r->damage_scale, err, errlen) == -1 ||
+	    opt_string(obj, "leaked_info", where, KAIRAN_MAX_TEXT,
+	    &r->leaked_info, err, errlen) == -1 ||
+	    opt_string(obj, "initial_response", where, KAIRAN_MAX_TEXT,
+	    &r->initial_response, err, errlen) == -1 ||
+	    parse_recovery(obj, r, err, errlen) == -1 ||
+	    parse_channel(obj, "press_release", &r->press_release, err,
+	    errlen) == -1 ||
+	    parse_channel(obj, "residents", &r->residents, err, errlen) ==
+	    -1 ||
+	    parse_channel(obj, "government", &r->government, err, errlen) ==
+	    -1 ||
+	    parse_channel(obj, "agencies", &r->agencies, err, errlen) == -1 ||
+	    parse_publication(obj, r, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
 IncidentReport *
 report_from_json(const json_t *obj, const char *base_dir, char *err,
     size_t errlen)
@@ -821,6 +1123,8 @@ report_from_json(const json_t *obj, const char *base_dir, char *err,
 	    errlen) == -1)
 		goto fail;
 	if (parse_contact(obj, r, err, errlen) == -1)
+		goto fail;
+	if (parse_form_fields(obj, r, err, errlen) == -1)
 		goto fail;
 	if (parse_attachments(obj, base_dir, r, err, errlen) == -1)
 		goto fail;
@@ -1020,6 +1324,97 @@ enum_json(const struct enum_name *tab, int value)
 	return s != NULL ? json_string(s) : json_null();
 }
 
+static const Kairan__V1__ExternalChannel *
+channel_of(const IncidentReport *r, size_t i)
+{
+	switch (i) {
+	case 0:
+		return r->press_release;
+	case 1:
+		return r->residents;
+	case 2:
+		return r->government;
+	default:
+		return r->agencies;
+	}
+}
+
+/*
+ * The fields of 報告様式1 added in issue 11, with the keys of the report
+ * file; a sub-object an older report lacks is null.
+ */
+static void
+form_fields_json(json_t *o, const IncidentReport *r)
+{
+	const Kairan__V1__ExternalChannel *ch;
+	json_t *x;
+	size_t i;
+
+	if (r->author != NULL) {
+		x = json_object();
+		json_object_set_new(x, "name", json_string(r->author->name));
+		json_object_set_new(x, "role", json_string(r->author->role));
+		json_object_set_new(o, "author", x);
+	} else
+		json_object_set_new(o, "author", json_null());
+	if (r->detection != NULL) {
+		x = json_object();
+		json_object_set_new(x, "method", enum_json(methods,
+		    r->detection->method));
+		json_object_set_new(x, "by", json_string(r->detection->by));
+		json_object_set_new(x, "detail",
+		    json_string(r->detection->detail));
+		json_object_set_new(o, "detection", x);
+	} else
+		json_object_set_new(o, "detection", json_null());
+	json_object_set_new(o, "service_overview",
+	    json_string(r->service_overview));
+	json_object_set_new(o, "service_impact",
+	    json_string(r->service_impact));
+	json_object_set_new(o, "system_overview",
+	    json_string(r->system_overview));
+	json_object_set_new(o, "suspected_act", json_string(r->suspected_act));
+	json_object_set_new(o, "damage_scale", json_string(r->damage_scale));
+	json_object_set_new(o, "leaked_info", json_string(r->leaked_info));
+	json_object_set_new(o, "initial_response",
+	    json_string(r->initial_response));
+	if (r->recovery != NULL) {
+		x = json_object();
+		json_object_set_new(x, "measures",
+		    json_string(r->recovery->measures));
+		json_object_set_new(x, "status",
+		    json_string(r->recovery->status));
+		json_object_set_new(x, "outlook",
+		    json_string(r->recovery->outlook));
+		json_object_set_new(x, "cost_yen", r->recovery->cost_known ?
+		    json_integer((json_int_t)r->recovery->cost_yen) :
+		    json_null());
+		json_object_set_new(o, "recovery", x);
+	} else
+		json_object_set_new(o, "recovery", json_null());
+	for (i = 0; channel_names[i] != NULL; i++) {
+		if ((ch = channel_of(r, i)) == NULL) {
+			json_object_set_new(o, channel_names[i], json_null());
+			continue;
+		}
+		x = json_object();
+		json_object_set_new(x, "state", enum_json(channel_states,
+		    ch->state));
+		json_object_set_new(x, "at", jst_json(ch->at_ms));
+		json_object_set_new(x, "note", json_string(ch->note));
+		json_object_set_new(o, channel_names[i], x);
+	}
+	if (r->publication != NULL) {
+		x = json_object();
+		json_object_set_new(x, "decision", enum_json(decisions,
+		    r->publication->decision));
+		json_object_set_new(x, "approved_by",
+		    json_string(r->publication->approved_by));
+		json_object_set_new(o, "publication", x);
+	} else
+		json_object_set_new(o, "publication", json_null());
+}
+
 json_t *
 report_to_json(const IncidentReport *r)
 {
@@ -1069,6 +1464,7 @@ report_to_json(const IncidentReport *r)
 		json_object_set_new(o, "contact", c);
 	} else
 		json_object_set_new(o, "contact", json_null());
+	form_fields_json(o, r);
 	a = json_array();
 	for (i = 0; i < r->n_attachments; i++) {
 		const Attachment *at = r->attachments[i];
@@ -1120,6 +1516,91 @@ report_template(void)
 	for (i = 0; contact_keys[i] != NULL; i++)
 		json_object_set_new(c, contact_keys[i], json_string(""));
 	json_object_set_new(o, "contact", c);
+	c = json_object();
+	json_object_set_new(c, "name", json_string(""));
+	json_object_set_new(c, "role", json_string(""));
+	json_object_set_new(o, "author", c);
+	c = json_object();
+	json_object_set_new(c, "method", json_null());
+	json_object_set_new(c, "by", json_string(""));
+	json_object_set_new(c, "detail", json_string(""));
+	json_object_set_new(o, "detection", c);
+	json_object_set_new(o, "service_overview", json_string(""));
+	json_object_set_new(o, "service_impact", json_string(""));
+	json_object_set_new(o, "system_overview", json_string(""));
+	json_object_set_new(o, "suspected_act", json_string(""));
+	json_object_set_new(o, "damage_scale", json_string(""));
+	json_object_set_new(o, "leaked_info", json_string(""));
+	json_object_set_new(o, "initial_response", json_string(""));
+	c = json_object();
+	json_object_set_new(c, "measures", json_string(""));
+	json_object_set_new(c, "status", json_string(""));
+	json_object_set_new(c, "outlook", json_string(""));
+	json_object_set_new(c, "cost_yen", json_null());
+	json_object_set_new(o, "recovery", c);
+	for (i = 0; channel_names[i] != NULL; i++) {
+		c = json_object();
+		json_object_set_new(c, "state", json_null());
+		json_object_set_new(c, "at", json_null());
+		json_object_set_new(c, "note", json_string(""));
+		json_object_set_new(o, channel_names[i], c);
+	}
+	c = json_object();
+	json_object_set_new(c, "decision", json_null());
+	json_object_set_new(c, "approved_by", json_string(""));
+	json_object_set_new(o, "publication", c);
 	json_object_set_new(o, "attachments", json_array());
 	return o;
+}
+
+/* See report.h. */
+size_t
+report_triage_missing(const IncidentReport *r, char *buf, size_t len)
+{
+	struct {
+		int		 missing;
+		const char	*item;
+	} v[16];
+	size_t i, n = 0, k = 0, off = 0;
+	int leak;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (r == NULL)
+		return 0;
+#define MISSING(cond, what) do {					\
+	v[k].missing = (cond);						\
+	v[k].item = (what);						\
+	k++;								\
+} while (0)
+#define EMPTY(s)	((s) == NULL || (s)[0] == '\0')
+	MISSING(r->occurred_at_ms <= 0, "1(2) 発生日時");
+	MISSING(EMPTY(r->location), "1(3) 発生場所");
+	MISSING(EMPTY(r->summary), "1(4) 発生した事案の概要");
+	MISSING(EMPTY(r->service_overview), "2(1) サービスの概要");
+	MISSING(EMPTY(r->service_impact), "2(2) サービスへの影響");
+	MISSING(EMPTY(r->system_overview), "2(3) システムの概要");
+	MISSING(EMPTY(r->cause), "3(1) 原因");
+	MISSING(EMPTY(r->suspected_act), "3(2) 原因として想定される行為");
+	MISSING(EMPTY(r->damage), "4(1) 被害状況・影響範囲");
+	MISSING(EMPTY(r->damage_scale), "4(2) 損害規模");
+	/* 「情報漏えいの場合は」: only asked of a theft or loss, or a count. */
+	leak = r->category == KAIRAN__V1__INCIDENT_REPORT__CATEGORY__THEFT_LOSS ||
+	    r->records_affected > 0;
+	MISSING(leak && EMPTY(r->leaked_info), "4(3) 漏えいした情報の概要");
+	MISSING(leak && r->records_affected == 0, "4(3) 漏えい件数");
+	MISSING(r->is_incident ==
+	    KAIRAN__V1__INCIDENT_REPORT__DETERMINATION__UNDETERMINED,
+	    "5 インシデントに該当するか否かの判断結果");
+#undef EMPTY
+#undef MISSING
+	for (i = 0; i < k; i++) {
+		if (!v[i].missing)
+			continue;
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			    n > 0 ? "、" : "", v[i].item);
+		n++;
+	}
+	return n;
 }

@@ -16,6 +16,14 @@
  *   other, contact ({name, organization, phone, after_hours_phone, fax,
  *   email, hours}), attachments ([{name*, media_type*, path* (relative to
  *   the JSON file) | data_base64*}]).
+ * 報告様式1 (issue 11): author ({name, role}), detection ({method:
+ *   "detected" | "found" | "notified", by, detail}), service_overview,
+ *   service_impact, system_overview, suspected_act, damage_scale,
+ *   leaked_info, initial_response (texts), recovery ({measures, status,
+ *   outlook, cost_yen (integer >= 0)}), press_release / residents /
+ *   government / agencies ({state: "undecided" | "planned" | "done" |
+ *   "not_needed", at (RFC 3339), note}), publication ({decision:
+ *   "undecided" | "publish" | "no_publish", approved_by}).
  * incident_id, report_no and phase are set by the command line, not the file.
  */
 #ifndef KAIRAN_NODE_REPORT_H
@@ -67,5 +75,14 @@ json_t		*report_to_json(const IncidentReport *);
  * reference, or NULL if out of memory.
  */
 json_t		*report_template(void);
+
+/*
+ * The items 1-5 of 報告様式1 that r leaves empty, which the 記入要領 asks
+ * to know at triage (「トリアージの段階で、第1項～第5項までは、極力把握し
+ * 報告できるようにしておく」), as "1(2) 発生日時、2(1) サービスの概要…"
+ * into buf (truncated to len). Returns how many; 0 leaves buf "".
+ */
+size_t		 report_triage_missing(const IncidentReport *r, char *buf,
+		    size_t len);
 
 #endif

@@ -121,6 +121,53 @@ label_receipt_state(int state)
 	}
 }
 
+const char *
+label_detection_method(int method)
+{
+	switch (method) {
+	case KAIRAN__V1__DETECTION__METHOD__DETECTED:
+		return "検知";
+	case KAIRAN__V1__DETECTION__METHOD__FOUND:
+		return "発見";
+	case KAIRAN__V1__DETECTION__METHOD__NOTIFIED:
+		return "通報";
+	default:
+		return LABEL_UNKNOWN;
+	}
+}
+
+const char *
+label_channel_state(int state)
+{
+	switch (state) {
+	case KAIRAN__V1__EXTERNAL_CHANNEL__STATE__UNDECIDED:
+		return "未定";
+	case KAIRAN__V1__EXTERNAL_CHANNEL__STATE__PLANNED:
+		return "予定";
+	case KAIRAN__V1__EXTERNAL_CHANNEL__STATE__DONE:
+		return "実施済";
+	case KAIRAN__V1__EXTERNAL_CHANNEL__STATE__NOT_NEEDED:
+		return "不要";
+	default:
+		return LABEL_UNKNOWN;
+	}
+}
+
+const char *
+label_publication(int decision)
+{
+	switch (decision) {
+	case KAIRAN__V1__PUBLICATION__DECISION__UNDECIDED:
+		return "未定";
+	case KAIRAN__V1__PUBLICATION__DECISION__PUBLISH:
+		return "有";
+	case KAIRAN__V1__PUBLICATION__DECISION__NO_PUBLISH:
+		return "無";
+	default:
+		return LABEL_UNKNOWN;
+	}
+}
+
 /* Report JSON keys (node/report.h, node/REPORT.md) and their form items. */
 static const struct {
 	const char	*key;
@@ -153,6 +200,33 @@ static const struct {
 	{ "contact.email", "メール" },
 	{ "contact.hours", "対応時間" },
 	{ "attachments", "添付" },
+	/* 報告様式1 of 宮崎市 (001_497a7f08171ce70d.txt), word for word. */
+	{ "author", "差出人" },
+	{ "author.name", "氏名" },
+	{ "author.role", "職" },
+	{ "detection", "検知・発見・通報" },
+	{ "detection.method", "検知・発見・通報の別" },
+	{ "detection.by", "検知・発見・通報した者" },
+	{ "detection.detail", "経緯" },
+	{ "service_overview", "サービスの概要" },
+	{ "service_impact", "サービスへの影響" },
+	{ "system_overview", "システムの概要" },
+	{ "suspected_act", "原因として想定される行為" },
+	{ "damage_scale", "損害規模" },
+	{ "leaked_info", "漏えいした情報の概要" },
+	{ "initial_response", "初動対応" },
+	{ "recovery", "復旧措置" },
+	{ "recovery.measures", "復旧措置" },
+	{ "recovery.status", "復旧状況" },
+	{ "recovery.outlook", "復旧見込み" },
+	{ "recovery.cost_yen", "復旧に要する金額" },
+	{ "press_release", "報道発表" },
+	{ "residents", "住民への連絡" },
+	{ "government", "総務省・都道府県への連絡" },
+	{ "agencies", "NISC・警察機関等への連絡" },
+	{ "publication", "公表の有無" },
+	{ "publication.decision", "公表の有無" },
+	{ "publication.approved_by", "承認者" },
 };
 
 const char *

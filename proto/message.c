@@ -8,6 +8,7 @@
  * embedded NUL comes back truncated at the NUL, so it must be caught before
  * the struct is looked at, or a signed text could carry a hidden tail.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,132 @@ check_attachments(const IncidentReport *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* 差出人: the person and the role who issued the report. */
+static int
+check_author(const Kairan__V1__Author *a, char *err, size_t errlen)
+{
+	if (a == NULL)
+		return 0;
+	if (check_str("report.author.name", a->name, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1 ||
+	    check_str("report.author.role", a->role, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1)
+		return -1;
+	return 0;
+}
+
+/* 検知・発見・通報: how, and by whom. */
+static int
+check_detection(const Kairan__V1__Detection *d, char *err, size_t errlen)
+{
+	if (d == NULL)
+		return 0;
+	if (check_enum("report.detection.method", (int)d->method,
+	    KAIRAN__V1__DETECTION__METHOD__METHOD_UNSPECIFIED,
+	    KAIRAN__V1__DETECTION__METHOD__NOTIFIED, err, errlen) == -1 ||
+	    check_str("report.detection.by", d->by, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1 ||
+	    check_str("report.detection.detail", d->detail, KAIRAN_MAX_TEXT,
+	    0, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+/* 復旧措置 with its 復旧状況, 復旧見込み and 復旧に要する金額. */
+static int
+check_recovery(const Kairan__V1__Recovery *v, char *err, size_t errlen)
+{
+	if (v == NULL)
+		return 0;
+	if (check_str("report.recovery.measures", v->measures,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_str("report.recovery.status", v->status, KAIRAN_MAX_TEXT, 0,
+	    err, errlen) == -1 ||
+	    check_str("report.recovery.outlook", v->outlook, KAIRAN_MAX_TEXT,
+	    0, err, errlen) == -1)
+		return -1;
+	/* An amount without cost_known would be shown as unknown: refuse it. */
+	if (!v->cost_known && v->cost_yen != 0) {
+		snprintf(err, errlen, "report.recovery.cost_yen: set without "
+		    "cost_known");
+		return -1;
+	}
+	if (v->cost_yen > (uint64_t)INT64_MAX) {
+		snprintf(err, errlen, "report.recovery.cost_yen: at most %lld",
+		    (long long)INT64_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* One channel of item 8 (報道発表, 住民への連絡, ...). */
+static int
+check_channel(const char *key, const Kairan__V1__ExternalChannel *c,
+    char *err, size_t errlen)
+{
+	char name[64];
+
+	if (c == NULL)
+		return 0;
+	snprintf(name, sizeof(name), "report.%s.state", key);
+	if (check_enum(name, (int)c->state,
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__UNDECIDED,
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__NOT_NEEDED, err, errlen) ==
+	    -1)
+		return -1;
+	if (c->at_ms < 0) {
+		snprintf(err, errlen, "report.%s.at_ms: negative", key);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "report.%s.note", key);
+	return check_str(name, c->note, KAIRAN_MAX_TEXT, 0, err, errlen);
+}
+
+static int
+check_publication(const Kairan__V1__Publication *p, char *err, size_t errlen)
+{
+	if (p == NULL)
+		return 0;
+	if (check_enum("report.publication.decision", (int)p->decision,
+	    KAIRAN__V1__PUBLICATION__DECISION__UNDECIDED,
+	    KAIRAN__V1__PUBLICATION__DECISION__NO_PUBLISH, err, errlen) == -1 ||
+	    check_str("report.publication.approved_by", p->approved_by,
+	    KAIRAN_MAX_SHORT, 0, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+/* The fields of 報告様式1 added in issue 11 (all optional). */
+static int
+check_form_fields(const IncidentReport *r, char *err, size_t errlen)
+{
+	if (check_author(r->author, err, errlen) == -1 ||
+	    check_detection(r->detection, err, errlen) == -1 ||
+	    check_str("report.service_overview", r->service_overview,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_str("report.service_impact", r->service_impact,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_str("report.system_overview", r->system_overview,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_str("report.suspected_act", r->suspected_act,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_str("report.damage_scale", r->damage_scale,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_str("report.leaked_info", r->leaked_info,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_str("report.initial_response", r->initial_response,
+	    KAIRAN_MAX_TEXT, 0, err, errlen) == -1 ||
+	    check_recovery(r->recovery, err, errlen) == -1 ||
+	    check_channel("press_release", r->press_release, err, errlen) ==
+	    -1 ||
+	    check_channel("residents", r->residents, err, errlen) == -1 ||
+	    check_channel("government", r->government, err, errlen) == -1 ||
+	    check_channel("agencies", r->agencies, err, errlen) == -1 ||
+	    check_publication(r->publication, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 check_report(const IncidentReport *r, char *err, size_t errlen)
 {
@@ -365,7 +492,8 @@ check_report(const IncidentReport *r, char *err, size_t errlen)
 	    check_str("report.other", r->other, KAIRAN_MAX_TEXT, 0, err,
 	    errlen) == -1)
 		return -1;
-	if (check_contact(r->contact, err, errlen) == -1)
+	if (check_contact(r->contact, err, errlen) == -1 ||
+	    check_form_fields(r, err, errlen) == -1)
 		return -1;
 	return check_attachments(r, err, errlen);
 }

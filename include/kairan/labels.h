@@ -34,6 +34,12 @@ const char	*label_level(uint32_t level);
 const char	*label_determination(int determination);
 /* 配達済 (DELIVERED) / 受理確認 (ACKNOWLEDGED) / 受領拒否 (REJECTED) */
 const char	*label_receipt_state(int state);
+/* 検知 (DETECTED) / 発見 (FOUND) / 通報 (NOTIFIED), 001 「検知、発見、通報等」 */
+const char	*label_detection_method(int method);
+/* Item 8's channel state: 未定 / 予定 / 実施済 / 不要 */
+const char	*label_channel_state(int state);
+/* 公表の有無: 未定 / 有 / 無 */
+const char	*label_publication(int decision);
 /*
  * The report-form item of a report JSON key ("summary" -> "概要",
  * "contact.phone" -> "電話"), or NULL for a key that is not a report field.

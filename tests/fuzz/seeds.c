@@ -17,6 +17,11 @@ struct seed {
 	Receipt			 rc;
 	Kairan__V1__Contact	 c;
 	Kairan__V1__Attachment	 a[2], *ap[2];
+	Kairan__V1__Author	 au;
+	Kairan__V1__Detection	 de;
+	Kairan__V1__Recovery	 rv;
+	Kairan__V1__ExternalChannel ch[4];
+	Kairan__V1__Publication	 pu;
 	char			*recips[8], *subs[3], *svcs[2], *syss[2];
 	char			 sender[40];
 	uint8_t			 id[16], iid[16], ref[16], dig[32];
@@ -43,6 +48,22 @@ static char S_PHONE[] = "0985-25-2111", S_FAX[] = "0985-27-2222";
 static char S_EMAIL[] = "csirt@example.lg.jp", S_HOURS[] = "平日 8:30-17:15";
 static char S_ANAME[][24] = { "対応記録.txt", "ログ.csv" };
 static char S_AMT[][16] = { "text/plain", "text/csv" };
+/* 報告様式1 (issue 11) */
+static char S_ROLE[] = "統括情報セキュリティ責任者（CSIRT責任者）";
+static char S_AUTHOR[] = "宮崎 一郎", S_FINDER[] = "宮崎県警察";
+static char S_DETAIL[] = "不審な通信の通報を受けた。\n\t発信元は調査中。";
+static char S_SVCOV[] = "住民票の写しの交付（窓口・コンビニ交付）";
+static char S_IMPACT[] = "コンビニ交付を停止。\n窓口は継続。";
+static char S_SYSOV[] = "基幹系ネットワーク上の住民記録システム";
+static char S_ACT[] = "外部からの標的型攻撃メール";
+static char S_SCALE[] = "端末3台の再構築";
+static char S_LEAKED[] = "職員の氏名・メールアドレス";
+static char S_INITIAL[] = "対応方針の検討、証拠保全、封じ込め、根絶";
+static char S_MEASURES[] = "端末の再構築", S_RSTATUS[] = "作業中";
+static char S_OUTLOOK[] = "11月24日に復旧見込み";
+static char S_CHNOTE[][40] = { "不要（漏えいなし）", "未定", "第1報を送付",
+    "県警へ相談予定" };
+static char S_APPROVER[] = "CISO 副市長";
 static char S_BY[] = "宮崎 花子", S_NOTE[] = "受領しました。\n対応します。";
 static char S_NOTSERVED[] = "not served by this relay";
 /* one step past a rule */
@@ -138,6 +159,57 @@ seed_full(struct seed *s)
 	s->r.n_attachments = 2;
 }
 
+/* Every field of 報告様式1 added in issue 11 set, on top of seed_full. */
+static void
+seed_form(struct seed *s)
+{
+	static const int state[] = {
+		KAIRAN__V1__EXTERNAL_CHANNEL__STATE__NOT_NEEDED,
+		KAIRAN__V1__EXTERNAL_CHANNEL__STATE__UNDECIDED,
+		KAIRAN__V1__EXTERNAL_CHANNEL__STATE__DONE,
+		KAIRAN__V1__EXTERNAL_CHANNEL__STATE__PLANNED,
+	};
+	size_t i;
+
+	kairan__v1__author__init(&s->au);
+	kairan__v1__detection__init(&s->de);
+	kairan__v1__recovery__init(&s->rv);
+	kairan__v1__publication__init(&s->pu);
+	s->au.name = S_AUTHOR;
+	s->au.role = S_ROLE;
+	s->r.author = &s->au;
+	s->de.method = KAIRAN__V1__DETECTION__METHOD__NOTIFIED;
+	s->de.by = S_FINDER;
+	s->de.detail = S_DETAIL;
+	s->r.detection = &s->de;
+	s->r.service_overview = S_SVCOV;
+	s->r.service_impact = S_IMPACT;
+	s->r.system_overview = S_SYSOV;
+	s->r.suspected_act = S_ACT;
+	s->r.damage_scale = S_SCALE;
+	s->r.leaked_info = S_LEAKED;
+	s->r.initial_response = S_INITIAL;
+	s->rv.measures = S_MEASURES;
+	s->rv.status = S_RSTATUS;
+	s->rv.outlook = S_OUTLOOK;
+	s->rv.cost_yen = 1650000;
+	s->rv.cost_known = 1;
+	s->r.recovery = &s->rv;
+	for (i = 0; i < 4; i++) {
+		kairan__v1__external_channel__init(&s->ch[i]);
+		s->ch[i].state = state[i];
+		s->ch[i].at_ms = i >= 2 ? 1700001000000LL : 0;
+		s->ch[i].note = S_CHNOTE[i];
+	}
+	s->r.press_release = &s->ch[0];
+	s->r.residents = &s->ch[1];
+	s->r.government = &s->ch[2];
+	s->r.agencies = &s->ch[3];
+	s->pu.decision = KAIRAN__V1__PUBLICATION__DECISION__PUBLISH;
+	s->pu.approved_by = S_APPROVER;
+	s->r.publication = &s->pu;
+}
+
 static void
 seed_receipt(struct seed *s, int state)
 {
@@ -169,6 +241,8 @@ seed_messages(const char *sender, seed_fn fn, void *arg)
 	fn("report-minimal", &s.m, arg);
 	seed_full(&s);
 	fn("report-full", &s.m, arg);
+	seed_form(&s);
+	fn("report-form-full", &s.m, arg);
 	for (i = 1; i <= 4; i++) {
 		seed_init(&s, sender);
 		s.r.phase = i;
@@ -240,6 +314,20 @@ seed_messages(const char *sender, seed_fn fn, void *arg)
 	seed_full(&s);
 	s.sha[1][0] ^= 1;
 	fn("bad-attachment-sha", &s.m, arg);
+	seed_init(&s, sender);
+	seed_full(&s);
+	seed_form(&s);
+	s.ch[1].state = 4;
+	fn("bad-channel-state", &s.m, arg);
+	s.ch[1].state = KAIRAN__V1__EXTERNAL_CHANNEL__STATE__UNDECIDED;
+	s.rv.cost_known = 0;
+	fn("bad-cost-without-known", &s.m, arg);
+	s.rv.cost_known = 1;
+	s.au.role = S_NL;
+	fn("bad-author-role-newline", &s.m, arg);
+	s.au.role = S_ROLE;
+	s.r.leaked_info = S_RLO;
+	fn("bad-leaked-info-bidi", &s.m, arg);
 	seed_init(&s, sender);
 	s.m.body_case = KAIRAN__V1__MESSAGE__BODY__NOT_SET;
 	fn("bad-no-body", &s.m, arg);

@@ -101,10 +101,10 @@ def test_demo_flow(fed):
         assert shown["incident"] == inc
         assert [r["report_no"] for r in shown["reports"]] == [1, 2]
     form = nodes["452025"].form(inc)
-    assert "情報セキュリティインシデント報告（第1報）" in form
-    assert "情報セキュリティインシデント報告（第2報）" in form
-    assert "報告者: 宮崎市（452017）" in form
-    assert "1. 事案の状況" in form and "8. その他" in form
+    assert "情報セキュリティインシデント事案の発生について報告（第1報）" in form
+    assert "情報セキュリティインシデント事案の発生について報告（第2報）" in form
+    assert "差出人: 宮崎市（452017）" in form
+    assert "1. 事案の状況" in form and "9. その他" in form
     assert "受信メールのヘッダ.txt" in form
     assert "【訓練】" not in form and "これは訓練です" not in form
     # Nothing was refused anywhere.

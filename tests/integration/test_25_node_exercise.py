@@ -42,7 +42,9 @@ def test_exercise_mark_end_to_end(fed):
     assert s.status(m2)["status"] == "EXERCISE"
     r.wait_inbox(m2)
     assert r.show(m2)["status"] == "EXERCISE"
-    for part in r.form(inc).split("情報セキュリティインシデント報告")[1:]:
+    parts = r.form(inc).split("情報セキュリティインシデント事案の発生について報告")
+    assert len(parts) == 3, parts
+    for part in parts[1:]:
         assert "第" in part
     assert r.form(inc).count("これは訓練です") == 4   # 2 reports x 2
 

@@ -105,12 +105,54 @@ test_fields(void **state)
 	assert_null(label_field(NULL));
 }
 
+/* The words of 報告様式1 for the issue-11 fields, as the seed writes them. */
+static void
+test_form_labels(void **state)
+{
+	(void)state;
+	assert_string_equal(label_detection_method(
+	    KAIRAN__V1__DETECTION__METHOD__DETECTED), "検知");
+	assert_string_equal(label_detection_method(
+	    KAIRAN__V1__DETECTION__METHOD__FOUND), "発見");
+	assert_string_equal(label_detection_method(
+	    KAIRAN__V1__DETECTION__METHOD__NOTIFIED), "通報");
+	assert_string_equal(label_detection_method(0), LABEL_UNKNOWN);
+	assert_string_equal(label_channel_state(
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__UNDECIDED), "未定");
+	assert_string_equal(label_channel_state(
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__PLANNED), "予定");
+	assert_string_equal(label_channel_state(
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__DONE), "実施済");
+	assert_string_equal(label_channel_state(
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__NOT_NEEDED), "不要");
+	assert_string_equal(label_channel_state(9), LABEL_UNKNOWN);
+	assert_string_equal(label_publication(
+	    KAIRAN__V1__PUBLICATION__DECISION__UNDECIDED), "未定");
+	assert_string_equal(label_publication(
+	    KAIRAN__V1__PUBLICATION__DECISION__PUBLISH), "有");
+	assert_string_equal(label_publication(
+	    KAIRAN__V1__PUBLICATION__DECISION__NO_PUBLISH), "無");
+	assert_string_equal(label_publication(-1), LABEL_UNKNOWN);
+	assert_string_equal(label_field("author"), "差出人");
+	assert_string_equal(label_field("suspected_act"),
+	    "原因として想定される行為");
+	assert_string_equal(label_field("damage_scale"), "損害規模");
+	assert_string_equal(label_field("leaked_info"), "漏えいした情報の概要");
+	assert_string_equal(label_field("initial_response"), "初動対応");
+	assert_string_equal(label_field("recovery.cost_yen"),
+	    "復旧に要する金額");
+	assert_string_equal(label_field("press_release"), "報道発表");
+	assert_string_equal(label_field("residents"), "住民への連絡");
+	assert_string_equal(label_field("publication"), "公表の有無");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enums),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_form_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -561,6 +561,208 @@ test_control_characters(void **state)
 	expect_chars_refused(&t, &t.rc.subject, "receipt.subject", 0);
 }
 
+/* The 報告様式1 fields of issue 11, every one set, in caller storage. */
+struct tform {
+	Kairan__V1__Author		au;
+	Kairan__V1__Detection		de;
+	Kairan__V1__Recovery		rv;
+	Kairan__V1__ExternalChannel	ch[4];
+	Kairan__V1__Publication		pu;
+};
+
+static char F_ROLE[] = "統括情報セキュリティ責任者（CSIRT責任者）";
+static char F_NAME[] = "日向 一郎";
+static char F_TEXT[] = "一行目\n二行目";
+
+static void
+tform_init(struct tmsg *t, struct tform *f)
+{
+	size_t i;
+
+	kairan__v1__author__init(&f->au);
+	kairan__v1__detection__init(&f->de);
+	kairan__v1__recovery__init(&f->rv);
+	kairan__v1__publication__init(&f->pu);
+	f->au.name = F_NAME;
+	f->au.role = F_ROLE;
+	f->de.method = KAIRAN__V1__DETECTION__METHOD__NOTIFIED;
+	f->de.by = F_NAME;
+	f->de.detail = F_TEXT;
+	f->rv.measures = F_TEXT;
+	f->rv.status = F_TEXT;
+	f->rv.outlook = F_TEXT;
+	f->rv.cost_yen = 1650000;
+	f->rv.cost_known = 1;
+	for (i = 0; i < 4; i++) {
+		kairan__v1__external_channel__init(&f->ch[i]);
+		f->ch[i].state = KAIRAN__V1__EXTERNAL_CHANNEL__STATE__DONE;
+		f->ch[i].at_ms = 1795307400000LL;
+		f->ch[i].note = F_TEXT;
+	}
+	f->pu.decision = KAIRAN__V1__PUBLICATION__DECISION__PUBLISH;
+	f->pu.approved_by = F_NAME;
+	t->r.author = &f->au;
+	t->r.detection = &f->de;
+	t->r.recovery = &f->rv;
+	t->r.press_release = &f->ch[0];
+	t->r.residents = &f->ch[1];
+	t->r.government = &f->ch[2];
+	t->r.agencies = &f->ch[3];
+	t->r.publication = &f->pu;
+	t->r.service_overview = F_TEXT;
+	t->r.service_impact = F_TEXT;
+	t->r.system_overview = F_TEXT;
+	t->r.suspected_act = F_TEXT;
+	t->r.damage_scale = F_TEXT;
+	t->r.leaked_info = F_TEXT;
+	t->r.initial_response = F_TEXT;
+}
+
+/* Each new field: valid set or absent; its enum, time, limit and characters. */
+static void
+test_form_fields(void **state)
+{
+	static const char *chan[] = {
+		"report.press_release", "report.residents", "report.government",
+		"report.agencies"
+	};
+	struct tmsg t;
+	struct tform f;
+	char name[64], *s;
+	size_t i;
+
+	(void)state;
+	tmsg_init(&t);
+	expect_valid(&t.m);		/* none of them: an older report */
+	tform_init(&t, &f);
+	expect_valid(&t.m);
+	/* enums */
+	f.de.method = (Kairan__V1__Detection__Method)4;
+	expect_invalid(&t.m, "report.detection.method: must be 0..3, got 4");
+	f.de.method = KAIRAN__V1__DETECTION__METHOD__METHOD_UNSPECIFIED;
+	expect_valid(&t.m);
+	f.pu.decision = (Kairan__V1__Publication__Decision)3;
+	expect_invalid(&t.m, "report.publication.decision: must be 0..2, "
+	    "got 3");
+	f.pu.decision = KAIRAN__V1__PUBLICATION__DECISION__NO_PUBLISH;
+	for (i = 0; i < 4; i++) {
+		f.ch[i].state = (Kairan__V1__ExternalChannel__State)4;
+		snprintf(name, sizeof(name), "%s.state: must be 0..3, got 4",
+		    chan[i]);
+		expect_invalid(&t.m, name);
+		f.ch[i].state = KAIRAN__V1__EXTERNAL_CHANNEL__STATE__NOT_NEEDED;
+		f.ch[i].at_ms = -1;
+		snprintf(name, sizeof(name), "%s.at_ms: negative", chan[i]);
+		expect_invalid(&t.m, name);
+		f.ch[i].at_ms = 0;
+		expect_valid(&t.m);
+	}
+	/* the amount: 0 円 is an amount when known; never one without it */
+	f.rv.cost_yen = 0;
+	expect_valid(&t.m);
+	f.rv.cost_known = 0;
+	expect_valid(&t.m);
+	f.rv.cost_yen = 5;
+	expect_invalid(&t.m, "report.recovery.cost_yen: set without "
+	    "cost_known");
+	f.rv.cost_known = 1;
+	f.rv.cost_yen = (uint64_t)INT64_MAX + 1;
+	expect_invalid(&t.m, "report.recovery.cost_yen: at most");
+	f.rv.cost_yen = 1;
+	expect_valid(&t.m);
+	/* limits: short 256 bytes, text 64 KiB */
+	s = malloc(KAIRAN_MAX_TEXT + 2);
+	assert_non_null(s);
+	memset(s, 'a', KAIRAN_MAX_SHORT + 1);
+	s[KAIRAN_MAX_SHORT + 1] = '\0';
+	f.au.role = s;
+	expect_invalid(&t.m, "report.author.role: 257 bytes, at most 256");
+	f.au.role = F_ROLE;
+	f.pu.approved_by = s;
+	expect_invalid(&t.m, "report.publication.approved_by: 257 bytes");
+	f.pu.approved_by = F_NAME;
+	f.de.by = s;
+	expect_invalid(&t.m, "report.detection.by: 257 bytes");
+	f.de.by = F_NAME;
+	memset(s, 'a', KAIRAN_MAX_TEXT + 1);
+	s[KAIRAN_MAX_TEXT + 1] = '\0';
+	t.r.leaked_info = s;
+	expect_invalid(&t.m, "report.leaked_info: 65537 bytes, at most 65536");
+	t.r.leaked_info = F_TEXT;
+	f.rv.outlook = s;
+	expect_invalid(&t.m, "report.recovery.outlook: 65537 bytes");
+	f.rv.outlook = F_TEXT;
+	f.ch[2].note = s;
+	expect_invalid(&t.m, "report.government.note: 65537 bytes");
+	f.ch[2].note = F_TEXT;
+	s[KAIRAN_MAX_TEXT] = '\0';
+	t.r.initial_response = s;
+	expect_valid(&t.m);
+	t.r.initial_response = F_TEXT;
+	free(s);
+	/* characters: short strings one line, texts keep \n and \t */
+	expect_chars_refused(&t, &f.au.name, "report.author.name", 0);
+	expect_chars_refused(&t, &f.au.role, "report.author.role", 0);
+	expect_chars_refused(&t, &f.de.by, "report.detection.by", 0);
+	expect_chars_refused(&t, &f.de.detail, "report.detection.detail", 1);
+	expect_chars_refused(&t, &t.r.service_overview,
+	    "report.service_overview", 1);
+	expect_chars_refused(&t, &t.r.service_impact,
+	    "report.service_impact", 1);
+	expect_chars_refused(&t, &t.r.system_overview,
+	    "report.system_overview", 1);
+	expect_chars_refused(&t, &t.r.suspected_act, "report.suspected_act",
+	    1);
+	expect_chars_refused(&t, &t.r.damage_scale, "report.damage_scale", 1);
+	expect_chars_refused(&t, &t.r.leaked_info, "report.leaked_info", 1);
+	expect_chars_refused(&t, &t.r.initial_response,
+	    "report.initial_response", 1);
+	expect_chars_refused(&t, &f.rv.measures, "report.recovery.measures",
+	    1);
+	expect_chars_refused(&t, &f.rv.status, "report.recovery.status", 1);
+	expect_chars_refused(&t, &f.rv.outlook, "report.recovery.outlook", 1);
+	expect_chars_refused(&t, &f.ch[0].note, "report.press_release.note",
+	    1);
+	expect_chars_refused(&t, &f.ch[1].note, "report.residents.note", 1);
+	expect_chars_refused(&t, &f.ch[2].note, "report.government.note", 1);
+	expect_chars_refused(&t, &f.ch[3].note, "report.agencies.note", 1);
+	expect_chars_refused(&t, &f.pu.approved_by,
+	    "report.publication.approved_by", 0);
+}
+
+/* Through the wire: every new field survives encode and decode. */
+static void
+test_form_fields_wire(void **state)
+{
+	struct tmsg t;
+	struct tform f;
+	uint8_t *buf;
+	size_t len;
+	Message *m;
+	char err[256];
+
+	(void)state;
+	tmsg_init(&t);
+	tform_init(&t, &f);
+	assert_int_equal(message_encode(&t.m, &buf, &len), 0);
+	m = message_decode(buf, len, err, sizeof(err));
+	if (m == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(m->report->author->role, F_ROLE);
+	assert_int_equal(m->report->detection->method,
+	    KAIRAN__V1__DETECTION__METHOD__NOTIFIED);
+	assert_true(m->report->recovery->cost_known);
+	assert_int_equal(m->report->recovery->cost_yen, 1650000);
+	assert_int_equal(m->report->agencies->state,
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__DONE);
+	assert_int_equal(m->report->government->at_ms, 1795307400000LL);
+	assert_int_equal(m->report->publication->decision,
+	    KAIRAN__V1__PUBLICATION__DECISION__PUBLISH);
+	assert_string_equal(m->report->leaked_info, F_TEXT);
+	message_free(m);
+	free(buf);
+}
+
 /* Next to the refused ones: what is still allowed, and the exact offsets. */
 static void
 test_control_character_edges(void **state)
@@ -813,6 +1015,8 @@ main(void)
 		cmocka_unit_test(test_recipients),
 		cmocka_unit_test(test_time_status_body),
 		cmocka_unit_test(test_report_fields),
+		cmocka_unit_test(test_form_fields),
+		cmocka_unit_test(test_form_fields_wire),
 		cmocka_unit_test(test_string_limits),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_invalid_utf8_fields),

@@ -1,7 +1,9 @@
 /*
  * test_node_form: the 報告様式 rendering: every numbered item present, the
  * 訓練 banner at top and bottom for exercises (テスト for tests, none for
- * real reports), times in JST, unknown items shown as 未記入; control
+ * real reports), times in JST, unknown items shown as （調査中）; the
+ * layout of 報告様式1 against tests/unit/data/form-reference.txt; a
+ * report without the issue-11 fields still shown whole; control
  * characters, OSC sequences and bidi overrides in the report's strings
  * (old data, another implementation) shown as visible escapes, a newline
  * in a one-line field unable to start a line of its own.
@@ -96,43 +98,115 @@ count(const char *hay, const char *needle)
 	return n;
 }
 
+/* Where this file's data lives (the tests run from the repository root). */
+#define DATA_DIR	"tests/unit/data/"
+
+/* A whole file into a malloc'd string. */
+static char *
+slurp(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *in, *fp;
+	int c;
+
+	if ((in = fopen(path, "r")) == NULL)
+		fail_msg("cannot open %s", path);
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	while ((c = fgetc(in)) != EOF)
+		fputc(c, fp);
+	fclose(in);
+	fclose(fp);
+	return buf;
+}
+
+static IncidentReport *
+full_report(void)
+{
+	IncidentReport *r;
+	char err[256];
+
+	r = report_from_file(DATA_DIR "form-full.json", err, sizeof(err));
+	if (r == NULL)
+		fail_msg("%s", err);
+	return r;
+}
+
+/*
+ * The layout of 報告様式1 against the committed reference rendering, line
+ * by line: a report with every field set, fixed ids and times (the first
+ * differing line is named). Set KAIRAN_FORM_WRITE=1 to print the current
+ * rendering, to review a deliberate change.
+ */
+static void
+test_reference(void **state)
+{
+	IncidentReport *r = full_report();
+	char *got, *want, *g, *w, *ge, *we;
+	int line = 1;
+
+	(void)state;
+	got = render(r, KAIRAN__V1__STATUS__ACTUAL);
+	if (getenv("KAIRAN_FORM_WRITE") != NULL)
+		fputs(got, stdout);
+	want = slurp(DATA_DIR "form-reference.txt");
+	for (g = got, w = want; *g != '\0' || *w != '\0'; line++) {
+		ge = strchr(g, '\n');
+		we = strchr(w, '\n');
+		if (ge == NULL)
+			ge = g + strlen(g);
+		if (we == NULL)
+			we = w + strlen(w);
+		if (ge - g != we - w || memcmp(g, w, (size_t)(ge - g)) != 0)
+			fail_msg("line %d:\n want: %.*s\n  got: %.*s", line,
+			    (int)(we - w), w, (int)(ge - g), g);
+		g = *ge != '\0' ? ge + 1 : ge;
+		w = *we != '\0' ? we + 1 : we;
+	}
+	free(want);
+	free(got);
+	report_free(r);
+}
+
+/* The seed form's items, in its order and words. */
 static void
 test_items(void **state)
 {
-	static const char *want[] = {
-		"情報セキュリティインシデント報告（第2報）", "続報",
-		"件名: 標的型攻撃メールによるマルウェア感染",
-		"インシデント番号: cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
-		"報告日時: 2026年11月22日 09時30分",
-		"報告者: 452017\n", "報告区分: 続報", "宛先: 450006、mic",
-		"連絡先:", "0985-21-1712",
-		"1. 事案の状況", "種別: 外部からのサイバー攻撃（標的型攻撃）",
-		"発生日時: 2026年11月22日 08時05分",
-		"発見日時: 2026年11月22日 09時30分", "発生場所: 本庁舎",
-		"概要:", "　　一行目\n　　二行目\n",
-		"2. 被害の状況", "レベル: 3（被害が広範囲", "サービス: 住民情報系",
-		"システム: 職員端末", "被害・影響範囲:", "漏えい件数: 1,234,567件",
-		"3. 原因", "添付ファイル",
-		"4. インシデントか否かの判断",
-		"情報セキュリティインシデントに該当する",
-		"5. 対応状況（封じ込め・復旧）", "隔離",
-		"6. 再発防止策", "（未記入）",
-		"7. 外部対応（報道・住民・総務省・都道府県・NISC・警察）",
-		"8. その他", "添付:", "memo.txt（text/plain、6バイト）",
-		"sha256: ", NULL
+	static const char *order[] = {
+		"日付: ", "宛先: ", "差出人: ",
+		"情報セキュリティインシデント事案の発生について報告（第2報）",
+		"このことについて、業務において", "\n記\n",
+		"\n1. 事案の状況\n", "(1) 発生した事案の種類",
+		"(2) 発生日時", "(3) 発生場所", "(4) 発生した事案の概要",
+		"\n2. 事案が発生したサービスの概要及びサービスへの影響並びに"
+		    "システムの概要\n",
+		"\n3. 事案が発生した原因（及び原因として想定される行為）\n",
+		"\n4. 確認した被害状況・影響範囲（損害規模等）\n",
+		"情報漏えいの場合は、漏えいした情報の概要及び件数",
+		"\n5. 事案が情報セキュリティインシデントに該当するか否かの"
+		    "判断結果\n",
+		"\n6. 対応状況（初動対応、復旧措置（復旧状況及び復旧見込み、"
+		    "復旧に要する金額等））\n",
+		"\n7. 再発防止策（恒久対応）\n",
+		"\n8. 対外的な対応（報道発表、住民への連絡、総務省・都道府県・"
+		    "NISC・警察機関等への連絡）\n",
+		"\n9. その他\n", "\n以上\n", "対応記録等は別紙のとおり", NULL
 	};
-	IncidentReport *r = sample_report();
+	IncidentReport *r = full_report();
+	const char *p;
 	char *s;
 	size_t i;
 
 	(void)state;
 	s = render(r, KAIRAN__V1__STATUS__ACTUAL);
-	for (i = 0; want[i] != NULL; i++)
-		if (strstr(s, want[i]) == NULL)
-			fail_msg("missing \"%s\" in:\n%s", want[i], s);
-	/* The items come in the order of the form. */
-	assert_true(strstr(s, "1. 事案の状況") < strstr(s, "2. 被害の状況"));
-	assert_true(strstr(s, "7. 外部対応") < strstr(s, "8. その他"));
+	for (p = s, i = 0; order[i] != NULL; i++) {
+		if ((p = strstr(p, order[i])) == NULL)
+			fail_msg("missing or out of order: \"%s\" in:\n%s",
+			    order[i], s);
+		p += strlen(order[i]);
+	}
+	assert_null(strstr(s, "（調査中）"));	/* every field was set */
 	assert_null(strstr(s, "訓練"));
 	assert_null(strstr(s, "テスト"));
 	free(s);
@@ -160,6 +234,38 @@ test_exercise_banner(void **state)
 	report_free(r);
 }
 
+/*
+ * A report from before issue 11 (none of the new fields, as an older node
+ * sends it): every item still there, the new parts （調査中）, its one
+ * 対応状況 and 外部対応 texts shown in items 6 and 8.
+ */
+static void
+test_old_report(void **state)
+{
+	IncidentReport *r = sample_report();
+	char *s;
+
+	(void)state;
+	assert_null(r->author);
+	assert_null(r->recovery);
+	assert_null(r->press_release);
+	s = render(r, KAIRAN__V1__STATUS__ACTUAL);
+	assert_non_null(strstr(s, "差出人: 452017\n\n"));
+	assert_non_null(strstr(s, "　(1) サービスの概要:\n　　（調査中）\n"));
+	assert_non_null(strstr(s, "　(2) 原因として想定される行為:\n"
+	    "　　（調査中）\n"));
+	assert_non_null(strstr(s, "　(1) 原因:\n　　添付ファイル\n"));
+	assert_non_null(strstr(s, "　対応状況:\n　　隔離\n"));
+	assert_non_null(strstr(s, "　　復旧に要する金額: （調査中）\n"));
+	assert_non_null(strstr(s, "　(1) 報道発表: （調査中）\n"));
+	assert_non_null(strstr(s, "　(4) NISC・警察機関等への連絡: （調査中）\n"));
+	assert_non_null(strstr(s, "　公表の有無: （調査中）\n"));
+	assert_non_null(strstr(s, "　　漏えい件数: 1,234,567件\n"));
+	assert_non_null(strstr(s, "\n9. その他\n　（調査中）\n"));
+	free(s);
+	report_free(r);
+}
+
 static void
 test_unfilled(void **state)
 {
@@ -170,12 +276,14 @@ test_unfilled(void **state)
 	r.category = KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER;
 	r.summary = "概要のみ";
 	s = render(&r, KAIRAN__V1__STATUS__ACTUAL);
-	assert_non_null(strstr(s, "発生日時: 未確認"));
-	assert_non_null(strstr(s, "漏えい件数: なし"));
-	assert_non_null(strstr(s, "調査中"));
-	assert_non_null(strstr(s, "添付: なし"));
-	assert_non_null(strstr(s, "連絡先: （未記入）"));
-	assert_true(count(s, "（未記入）") >= 7);
+	assert_non_null(strstr(s, "(2) 発生日時: （調査中）"));
+	assert_non_null(strstr(s, "業務において（調査中）の事案が発生した"));
+	assert_non_null(strstr(s, "漏えい件数: （調査中）"));
+	assert_non_null(strstr(s, "調査中（判断未了）"));
+	assert_non_null(strstr(s, "別紙: なし"));
+	assert_non_null(strstr(s, "連絡先: （調査中）"));
+	assert_null(strstr(s, "未記入"));
+	assert_true(count(s, "（調査中）") >= 25);
 	free(s);
 }
 
@@ -201,7 +309,7 @@ test_escaped(void **state)
 	    strstr(s, "\xe2\x80\xae") != NULL ||
 	    strstr(s, "\xc2\x9b") != NULL)
 		fail_msg("raw control in:\n%s", s);
-	assert_non_null(strstr(s, "件名: 本物\\x0a報告区分: 収束宣言\n"));
+	assert_non_null(strstr(s, "業務において本物\\x0a報告区分: 収束宣言の事案"));
 	assert_non_null(strstr(s, "　　\\x1b[2J\\x1b]0;偽\\x07【訂正】本件は"
 	    "誤報です\n"));
 	/* A long text keeps its lines and tabs, escapes the rest. */
@@ -226,7 +334,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_items),
+		cmocka_unit_test(test_old_report),
 		cmocka_unit_test(test_exercise_banner),
 		cmocka_unit_test(test_unfilled),
 		cmocka_unit_test(test_escaped),

@@ -158,6 +158,224 @@ test_full_report(void **state)
 	report_free(r);
 }
 
+/* Every field of 報告様式1 added in issue 11, as a report file sets them. */
+#define FORM_FIELDS \
+	"{\"category\": \"theft_loss\", \"level\": 2, \"summary\": \"紛失\",\n" \
+	" \"author\": {\"name\": \"日向 一郎\", \"role\": " \
+	"\"統括情報セキュリティ責任者（CSIRT責任者）\"},\n" \
+	" \"detection\": {\"method\": \"found\", \"by\": \"市民課 職員\", " \
+	"\"detail\": \"棚卸しで\\n発見\"},\n" \
+	" \"service_overview\": \"窓口\", \"service_impact\": \"停止\", " \
+	"\"system_overview\": \"端末\",\n" \
+	" \"suspected_act\": \"持ち出し\", \"damage_scale\": \"軽微\", " \
+	"\"leaked_info\": \"氏名・住所\", \"records_affected\": 12,\n" \
+	" \"initial_response\": \"捜索\",\n" \
+	" \"recovery\": {\"measures\": \"交換\", \"status\": \"完了\", " \
+	"\"outlook\": \"なし\", \"cost_yen\": 0},\n" \
+	" \"press_release\": {\"state\": \"planned\", " \
+	"\"at\": \"2026-11-23T10:00:00+09:00\", \"note\": \"市長会見\"},\n" \
+	" \"residents\": {\"state\": \"done\"},\n" \
+	" \"government\": {\"state\": \"not_needed\", \"note\": \"\"},\n" \
+	" \"agencies\": {\"state\": \"undecided\"},\n" \
+	" \"publication\": {\"decision\": \"publish\", " \
+	"\"approved_by\": \"CISO 副市長\"}}"
+
+static IncidentReport *
+parse_text(const char *text)
+{
+	IncidentReport *r;
+	json_error_t je;
+	char err[512];
+	json_t *j;
+
+	if ((j = json_loads(text, 0, &je)) == NULL)
+		fail_msg("%s", je.text);
+	r = report_from_json(j, NULL, err, sizeof(err));
+	json_decref(j);
+	if (r == NULL)
+		fail_msg("%s", err);
+	return r;
+}
+
+static void
+test_form_fields(void **state)
+{
+	IncidentReport *r;
+	Message m = KAIRAN__V1__MESSAGE__INIT;
+	uint8_t id[KAIRAN_ID_LEN], inc[KAIRAN_ID_LEN];
+	char err[512], *text, *rcpt[] = { "450006" };
+	json_t *o, *x;
+
+	(void)state;
+	r = parse_text(FORM_FIELDS);
+	assert_string_equal(r->author->name, "日向 一郎");
+	assert_string_equal(r->author->role,
+	    "統括情報セキュリティ責任者（CSIRT責任者）");
+	assert_int_equal(r->detection->method,
+	    KAIRAN__V1__DETECTION__METHOD__FOUND);
+	assert_string_equal(r->detection->by, "市民課 職員");
+	assert_string_equal(r->detection->detail, "棚卸しで\n発見");
+	assert_string_equal(r->service_overview, "窓口");
+	assert_string_equal(r->service_impact, "停止");
+	assert_string_equal(r->system_overview, "端末");
+	assert_string_equal(r->suspected_act, "持ち出し");
+	assert_string_equal(r->damage_scale, "軽微");
+	assert_string_equal(r->leaked_info, "氏名・住所");
+	assert_string_equal(r->initial_response, "捜索");
+	assert_string_equal(r->recovery->measures, "交換");
+	assert_string_equal(r->recovery->status, "完了");
+	assert_string_equal(r->recovery->outlook, "なし");
+	/* 0 円 is an amount, not "unknown" */
+	assert_true(r->recovery->cost_known);
+	assert_int_equal(r->recovery->cost_yen, 0);
+	assert_int_equal(r->press_release->state,
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__PLANNED);
+	assert_int_equal(r->press_release->at_ms, 1795395600000LL);
+	assert_string_equal(r->press_release->note, "市長会見");
+	assert_int_equal(r->residents->state,
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__DONE);
+	assert_int_equal(r->government->state,
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__NOT_NEEDED);
+	/* "undecided" said is 未定, unlike a channel left out */
+	assert_non_null(r->agencies);
+	assert_int_equal(r->agencies->state,
+	    KAIRAN__V1__EXTERNAL_CHANNEL__STATE__UNDECIDED);
+	assert_int_equal(r->publication->decision,
+	    KAIRAN__V1__PUBLICATION__DECISION__PUBLISH);
+	assert_string_equal(r->publication->approved_by, "CISO 副市長");
+
+	/* It validates as the body of a Message. */
+	memset(id, 1, sizeof(id));
+	memset(inc, 2, sizeof(inc));
+	r->incident_id.data = inc;
+	r->incident_id.len = sizeof(inc);
+	r->report_no = 1;
+	r->phase = KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL;
+	m.id.data = id;
+	m.id.len = sizeof(id);
+	m.sender = "452017";
+	m.recipients = rcpt;
+	m.n_recipients = 1;
+	m.created_at_ms = 1795307400000LL;
+	m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	m.report = r;
+	if (message_validate(&m, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	r->incident_id.data = NULL;
+	r->incident_id.len = 0;
+
+	/* report_to_json: the same keys and values back. */
+	o = report_to_json(r);
+	assert_non_null(o);
+	x = json_object_get(o, "author");
+	assert_string_equal(json_string_value(json_object_get(x, "role")),
+	    "統括情報セキュリティ責任者（CSIRT責任者）");
+	x = json_object_get(o, "detection");
+	assert_string_equal(json_string_value(json_object_get(x, "method")),
+	    "found");
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "leaked_info")), "氏名・住所");
+	x = json_object_get(o, "recovery");
+	assert_true(json_is_integer(json_object_get(x, "cost_yen")));
+	assert_int_equal(json_integer_value(json_object_get(x, "cost_yen")),
+	    0);
+	x = json_object_get(o, "press_release");
+	assert_string_equal(json_string_value(json_object_get(x, "state")),
+	    "planned");
+	assert_string_equal(json_string_value(json_object_get(x, "at")),
+	    "2026-11-23T10:00:00+09:00");
+	x = json_object_get(o, "government");
+	assert_string_equal(json_string_value(json_object_get(x, "state")),
+	    "not_needed");
+	assert_true(json_is_null(json_object_get(x, "at")));
+	x = json_object_get(o, "publication");
+	assert_string_equal(json_string_value(json_object_get(x,
+	    "decision")), "publish");
+	/* ... and read again, the same report. */
+	json_object_del(o, "attachments");	/* shown with sha256 and size */
+	text = json_dumps(o, 0);
+	json_decref(o);
+	report_free(r);
+	r = parse_text(text);
+	free(text);
+	assert_int_equal(r->press_release->at_ms, 1795395600000LL);
+	assert_true(r->recovery->cost_known);
+	assert_string_equal(r->detection->detail, "棚卸しで\n発見");
+	report_free(r);
+}
+
+/*
+ * A report without the new fields (as before issue 11) has none of them;
+ * the writer gives null for each sub-object and "" for each text.
+ */
+static void
+test_form_fields_absent(void **state)
+{
+	IncidentReport *r;
+	json_t *o;
+
+	(void)state;
+	r = parse_text("{\"category\": \"other\", \"level\": 0, "
+	    "\"summary\": \"x\", \"author\": {\"name\": \"\", \"role\": \"\"}, "
+	    "\"recovery\": {\"cost_yen\": null}, \"press_release\": "
+	    "{\"state\": null, \"at\": null, \"note\": \"\"}}");
+	assert_null(r->author);
+	assert_null(r->detection);
+	assert_null(r->recovery);
+	assert_null(r->press_release);
+	assert_null(r->publication);
+	o = report_to_json(r);
+	assert_true(json_is_null(json_object_get(o, "author")));
+	assert_true(json_is_null(json_object_get(o, "recovery")));
+	assert_true(json_is_null(json_object_get(o, "agencies")));
+	assert_true(json_is_null(json_object_get(o, "publication")));
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "suspected_act")), "");
+	json_decref(o);
+	report_free(r);
+}
+
+/* The 第1報 reminder: items 1-5 of 報告様式1 still empty, named. */
+static void
+test_triage_missing(void **state)
+{
+	IncidentReport *r;
+	char buf[1024];
+
+	(void)state;
+	r = parse_text("{\"category\": \"cyber_attack\", \"level\": 1, "
+	    "\"summary\": \"x\", \"location\": \"本庁舎\"}");
+	assert_int_equal(report_triage_missing(r, buf, sizeof(buf)), 9);
+	assert_string_equal(buf, "1(2) 発生日時、2(1) サービスの概要、"
+	    "2(2) サービスへの影響、2(3) システムの概要、3(1) 原因、"
+	    "3(2) 原因として想定される行為、4(1) 被害状況・影響範囲、"
+	    "4(2) 損害規模、5 インシデントに該当するか否かの判断結果");
+	report_free(r);
+	/* A leak asks what leaked and how much. */
+	r = parse_text(FORM_FIELDS);
+	assert_int_equal(report_triage_missing(r, buf, sizeof(buf)), 5);
+	assert_non_null(strstr(buf, "1(2) 発生日時"));
+	assert_non_null(strstr(buf, "1(3) 発生場所"));
+	assert_non_null(strstr(buf, "3(1) 原因"));
+	assert_null(strstr(buf, "漏えい"));
+	report_free(r);
+	r = parse_text("{\"category\": \"theft_loss\", \"level\": 1, "
+	    "\"summary\": \"x\"}");
+	report_triage_missing(r, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "4(3) 漏えいした情報の概要、"
+	    "4(3) 漏えい件数"));
+	report_free(r);
+	r = parse_text("{\"category\": \"other\", \"level\": 1, "
+	    "\"summary\": \"x\", \"occurred_at\": \"2026-11-22T08:00:00Z\", "
+	    "\"location\": \"a\", \"service_overview\": \"a\", "
+	    "\"service_impact\": \"a\", \"system_overview\": \"a\", "
+	    "\"cause\": \"a\", \"suspected_act\": \"a\", \"damage\": \"a\", "
+	    "\"damage_scale\": \"a\", \"is_incident\": \"not_incident\"}");
+	assert_int_equal(report_triage_missing(r, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	report_free(r);
+}
+
 static void
 test_minimal_and_round_trip(void **state)
 {
@@ -329,6 +547,60 @@ static const struct {
 	  "\"attachments\": [{\"name\": \"a\", \"media_type\": \"text/plain\", "
 	  "\"path\": \"mail.eml\", \"url\": \"x\"}]}",
 	  "report.attachments[0].url: unknown key" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"author\": \"日向\"}", "report.author: must be an object" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"author\": {\"title\": \"a\"}}", "report.author.title: unknown key" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"author\": {\"role\": 1}}", "report.author.role: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"detection\": {\"method\": \"seen\"}}", "report.detection.method: must be one of \"detected\" | \"found\" | \"notified\"" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"detection\": {\"who\": \"a\"}}", "report.detection.who: unknown key" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"detection\": {\"by\": [1]}}", "report.detection.by: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"service_overview\": 1}", "report.service_overview: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"service_impact\": {}}", "report.service_impact: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"system_overview\": []}", "report.system_overview: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"suspected_act\": true}", "report.suspected_act: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"damage_scale\": 3}", "report.damage_scale: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"leaked_info\": 3}", "report.leaked_info: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"initial_response\": 3}", "report.initial_response: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"recovery\": \"復旧中\"}", "report.recovery: must be an object" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"recovery\": {\"cost\": 1}}", "report.recovery.cost: unknown key" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"recovery\": {\"cost_yen\": -1}}", "report.recovery.cost_yen: must be an integer number of yen >= 0, got -1" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"recovery\": {\"cost_yen\": \"16万円\"}}", "report.recovery.cost_yen: must be an integer" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"recovery\": {\"cost_yen\": 1.5}}", "report.recovery.cost_yen: must be an integer" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"recovery\": {\"outlook\": 1}}", "report.recovery.outlook: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"press_release\": {\"state\": \"done?\"}}", "report.press_release.state: must be one of \"undecided\" | \"planned\" | \"done\" | \"not_needed\"" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"residents\": {\"at\": \"明日\"}}", "report.residents.at: must be an RFC 3339 time" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"government\": {\"note\": 1}}", "report.government.note: must be a string" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"agencies\": {\"when\": 1}}", "report.agencies.when: unknown key" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"agencies\": [1]}", "report.agencies: must be an object" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"publication\": {\"decision\": \"yes\"}}", "report.publication.decision: must be one of" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"publication\": {\"approved\": \"a\"}}", "report.publication.approved: unknown key" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"publication\": {\"approved_by\": 1}}", "report.publication.approved_by: must be a string" },
 	{ "[1, 2]", "report: must be a JSON object" },
 };
 
@@ -546,9 +818,11 @@ test_template(void **state)
 	j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	free(text);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 20);
+	assert_int_equal(json_object_size(j), 35);
 	json_object_foreach(j, k, v)
-		assert_non_null(strstr(FULL_REPORT, k));
+		if (strstr(FULL_REPORT, k) == NULL &&
+		    strstr(FORM_FIELDS, k) == NULL)
+			fail_msg("template key %s in no test report", k);
 	assert_null(report_from_json(j, NULL, err, sizeof(err)));
 	assert_string_equal(err, "report.level: missing");
 	json_object_set_new(j, "level", json_integer(2));
@@ -563,6 +837,15 @@ test_template(void **state)
 	    KAIRAN__V1__INCIDENT_REPORT__CATEGORY__OTHER);
 	/* The empty contact is no contact (the form uses the directory's). */
 	assert_null(r->contact);
+	/* ... and so are its empty 報告様式1 sub-objects. */
+	assert_null(r->author);
+	assert_null(r->detection);
+	assert_null(r->recovery);
+	assert_null(r->press_release);
+	assert_null(r->residents);
+	assert_null(r->government);
+	assert_null(r->agencies);
+	assert_null(r->publication);
 	assert_int_equal(r->n_attachments, 0);
 	report_free(r);
 	json_decref(j);
@@ -573,6 +856,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_report),
+		cmocka_unit_test(test_form_fields),
+		cmocka_unit_test(test_form_fields_absent),
+		cmocka_unit_test(test_triage_missing),
 		cmocka_unit_test(test_minimal_and_round_trip),
 		cmocka_unit_test(test_to_json_attachments),
 		cmocka_unit_test(test_bad_fields),
