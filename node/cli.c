@@ -34,6 +34,7 @@
 #include "form.h"
 #include "incident.h"
 #include "lock.h"
+#include "policy.h"
 #include "report.h"
 #include "status.h"
 #include "store.h"
@@ -527,6 +528,8 @@ struct report_job {
 	const char		*reason;	/* withdraw_reason */
 	char			**rcpts;	/* send: the recipients */
 	size_t			 nrcpts;
+	const char		**required;	/* send: parallel to rcpts, the
+						   policy rules (NULL: none) */
 	char			**add;		/* update: more recipients */
 	size_t			 nadd;
 	int			 status;	/* send: ACTUAL or EXERCISE */
@@ -669,6 +672,7 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 	    &j->envlen, j->digest, err, errlen) == -1)
 		goto fail;
 	out->m = &j->msg;
+	out->required = j->phase == INCIDENT_INITIAL ? j->required : NULL;
 	out->env = j->env;
 	out->envlen = j->envlen;
 	out->digest = j->digest;
@@ -710,7 +714,7 @@ usage_send(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: kairan-node [-f node.conf] send --report FILE.json "
-	    "--to LIST [--exercise]\n"
+	    "[--to LIST] [--exercise]\n"
 	    "  A new incident: signs its first report (第1報) and puts it in "
 	    "the outbox.\n"
 	    "  FILE.json: the report, UTF-8; every field, its item on the "
@@ -724,6 +728,13 @@ usage_send(FILE *fp)
 	    "        @neighbours, @region, @prefectures (the 47), @all (every "
 	    "local\n"
 	    "        government of the country).\n"
+	    "  Recipients: those the [policy NAME] rules of node.conf require "
+	    "for the\n"
+	    "        report's level, category and subtypes, plus those of "
+	    "--to; each one\n"
+	    "        and the rules that required it are listed on stderr. "
+	    "Without\n"
+	    "        policy rules --to is required.\n"
 	    "  --exercise  mark it as a drill (訓練).\n"
 	    "  Prints: incident <32 hex> message <32 hex>\n"
 	    "  With no daemon running it says so on stderr (exit 0): the "
@@ -731,25 +742,90 @@ usage_send(FILE *fp)
 	    "  in the outbox and goes out when the daemon starts.\n");
 }
 
+/* 1 if the configuration has policy rules; 0 if not or if it does not load. */
+static int
+send_has_policy(const struct cli *c)
+{
+	struct config *cfg;
+	char err[512];
+	int has;
+
+	if ((cfg = config_load(c->conffile, err, sizeof(err))) == NULL)
+		return 0;	/* no rules known: --to is required, as before */
+	has = cfg->policy->nrules > 0;
+	config_free(cfg);
+	return has;
+}
+
+/*
+ * The recipients of a new report: the policy's (pr) and --to's (extra)
+ * merged into *all (sorted, without us), with (*req)[i] the rules that
+ * required (*all)[i], or NULL. Lists them on stderr when the
+ * configuration has rules. Returns 0, or -1 out of memory.
+ */
+static int
+send_recipients(const struct cli *c, const IncidentReport *r,
+    const struct policy_result *pr, char **extra, size_t nextra,
+    char ***all, size_t *nall, const char ***req)
+{
+	size_t i;
+
+	*req = NULL;
+	if (merge_recipients(pr->entity, pr->n, extra, nextra, c->cfg->id,
+	    all, nall) == -1)
+		return -1;
+	if ((*req = calloc(*nall + 1, sizeof(**req))) == NULL)
+		return -1;
+	for (i = 0; i < *nall; i++)
+		(*req)[i] = policy_required_by(pr, (*all)[i]);
+	if (c->cfg->policy->nrules == 0)
+		return 0;
+	fprintf(stderr, "kairan-node: %s: recipients for level %u, %s: %zu "
+	    "(%zu required by policy)\n", c->verb, r->level,
+	    policy_category_name(r->category), *nall, pr->n);
+	for (i = 0; i < *nall; i++) {
+		fprintf(stderr, "kairan-node: %s:   ", c->verb);
+		(void)text_fputs((*all)[i], 0, stderr);
+		fputc(' ', stderr);
+		(void)text_fputs(entity_name(c->dir, (*all)[i]), 0, stderr);
+		if ((*req)[i] != NULL)
+			fprintf(stderr, ": required by policy %s\n",
+			    (*req)[i]);
+		else
+			fputs(": --to\n", stderr);
+	}
+	return 0;
+}
+
 static int
 verb_send(struct cli *c, int argc, char **argv)
 {
 	struct report_job j;
-	const char *file = NULL, *to = NULL;
+	struct policy_result pr;
+	const char *file = NULL, *to = NULL, **req = NULL;
 	IncidentReport *r = NULL;
-	char **rcpts = NULL, err[512];
-	size_t n = 0;
+	char **extra = NULL, **rcpts = NULL, err[512];
+	size_t nextra = 0, n = 0;
 	int exercise = 0, rc = CLI_ERROR;
 	const struct cli_opt opts[] = {
 		{ "report", 'r', &file, NULL, 1 },
-		{ "to", 't', &to, NULL, 1 },
+		{ "to", 't', &to, NULL, 0 },
 		{ "exercise", 'x', NULL, &exercise, 0 },
 		{ NULL, 0, NULL, NULL, 0 }
 	};
 
 	memset(&j, 0, sizeof(j));
+	memset(&pr, 0, sizeof(pr));
 	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_send, &rc))
 		return rc;
+	if (to != NULL && to[0] == '\0')
+		to = NULL;	/* an empty --to counts as missing, as before */
+	/* Without policy rules --to stays required, exactly as before them. */
+	if (to == NULL && !send_has_policy(c)) {
+		cli_err(c, "--to is required");
+		usage_send(stderr);
+		return CLI_USAGE;
+	}
 	rc = CLI_ERROR;
 	if (cli_open(c, 1) == -1)
 		return CLI_ERROR;
@@ -757,9 +833,26 @@ verb_send(struct cli *c, int argc, char **argv)
 		cli_err(c, "%s", err);
 		goto done;
 	}
-	if (directory_expand(c->dir, c->cfg->id, to, &rcpts, &n, err,
+	if (policy_resolve(c->cfg->policy, r, c->dir, c->cfg->id, &pr, err,
 	    sizeof(err)) == -1) {
+		cli_err(c, "%s: %s", c->cfg->file, err);
+		goto done;
+	}
+	if (to != NULL && directory_expand(c->dir, c->cfg->id, to, &extra,
+	    &nextra, err, sizeof(err)) == -1) {
 		cli_err(c, "--to: %s", err);
+		goto done;
+	}
+	if (pr.n == 0 && nextra == 0) {
+		cli_err(c, "no [policy] rule applies to this report (level %u, "
+		    "category %s) and --to is not given: name its recipients "
+		    "with --to", r->level, policy_category_name(r->category));
+		rc = CLI_USAGE;
+		goto done;
+	}
+	if (send_recipients(c, r, &pr, extra, nextra, &rcpts, &n,
+	    &req) == -1) {
+		cli_err(c, "out of memory");
 		goto done;
 	}
 	if (message_id_new(j.inc) == -1) {
@@ -770,12 +863,16 @@ verb_send(struct cli *c, int argc, char **argv)
 	j.fresh = r;
 	j.rcpts = rcpts;
 	j.nrcpts = n;
+	j.required = req;
 	j.status = exercise ? KAIRAN__V1__STATUS__EXERCISE :
 	    KAIRAN__V1__STATUS__ACTUAL;
 	rc = report_commit(c, &j);
 done:
 	job_clear(&j);
-	directory_list_free(rcpts, n);
+	free(req);
+	store_strings_free(rcpts, n);
+	directory_list_free(extra, nextra);
+	policy_result_clear(&pr);
 	report_free(r);
 	return rc;
 }
