@@ -161,3 +161,44 @@ def test_check_expands_every_rule(fed, tmp_path):
     p = check(s.conf)
     assert f"{s.conf}:{line}: level: expected levels 0..3" in p.stderr, \
         p.stderr
+
+
+EXAMPLE = (BIN.parent / "deploy" / "node.conf.example").read_text()
+
+
+def test_example_policy_from_the_seeds(fed, tmp_path):
+    """deploy/node.conf.example's rules: each quotes a seed, they pass -n
+    for 宮崎市 (test_17 runs the whole example), and they route as their
+    comments say. The police lines stay commented: -n refuses them until
+    the directory has the police."""
+    part = EXAMPLE[EXAMPLE.index("; ---- The contact route by policy"):]
+    blocks = re.split(r"^(?=\[policy )", part, flags=re.M)
+    assert len(blocks) >= 5
+    for before, rule in zip(blocks, blocks[1:]):
+        assert re.search(r"\d{3}_[0-9a-f]{16}\.txt", before), rule
+        assert "「" in before, rule
+    s = fed.node(SENDER, {"pref": "wss://127.0.0.1:1"}, start=False)
+    base = s.conf.read_text()
+    s.conf.write_text(base + part)
+    p = check(s.conf)
+    assert p.returncode == 0 and p.stdout == "configuration OK\n", p.stderr
+
+    def to(level, category, subtypes):
+        r = report(tmp_path, "r", level, category, subtypes)
+        p = s.run("send", "--report", r, check=False)
+        return p.returncode, {m.group(1): m.group(2) for m in re.finditer(
+            r"^kairan-node: send:   (\S+) \S+: required by policy (\S+)$",
+            p.stderr, re.M)}
+    assert to(3, "cyber_attack", ["標的型攻撃"]) == (0, {
+        PREF: "level23-prefecture,crime", "mic": "level23-ministry"})
+    assert to(1, "cyber_attack", ["不正アクセス"]) == (0, {PREF: "crime"})
+    rc, got = to(0, "system_outage", ["踏み台"])
+    assert rc == 0 and got[PREF] == "stepping-stone" and len(got) == 9, got
+    assert to(1, "other", [])[0] == 2          # stays inside: --to needed
+    # uncommenting a police line before the directory has the police
+    s.conf.write_text(base + part.replace(";notify = @prefecture,@police",
+                                          "notify = @prefecture,@police", 1)
+                      .replace("notify = @prefecture\n;", ";", 1))
+    p = check(s.conf)
+    assert p.returncode != 0 and "notify: [policy crime]: " in p.stderr, \
+        p.stderr
