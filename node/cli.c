@@ -528,8 +528,8 @@ struct report_job {
 	const char		*reason;	/* withdraw_reason */
 	char			**rcpts;	/* send: the recipients */
 	size_t			 nrcpts;
-	const char		**required;	/* send: parallel to rcpts, the
-						   policy rules (NULL: none) */
+	const struct policy_result *policy;	/* send, update: whom the
+						   rules require, or NULL */
 	char			**add;		/* update: more recipients */
 	size_t			 nadd;
 	int			 status;	/* send: ACTUAL or EXERCISE */
@@ -546,6 +546,8 @@ struct report_job {
 	size_t			 nall;
 	char			*sum, *why;
 	uint32_t		 report_no;
+	const char		**req;	/* parallel to msg.recipients: the
+					   rules that required each, or NULL */
 	struct saved_report	 saved;
 };
 
@@ -568,6 +570,8 @@ job_clear(struct report_job *j)
 	free(j->sum);
 	free(j->why);
 	store_strings_free(j->all, j->nall);
+	free(j->req);
+	j->req = NULL;
 	j->last = NULL;
 	j->env = NULL;
 	j->sum = j->why = NULL;
@@ -589,6 +593,7 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 	IncidentReport *r;
 	char **old_rcpts = NULL;
 	long nold = 0;
+	size_t i;
 	int rc = -1;
 
 	if (last->found) {
@@ -664,6 +669,17 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 		j->msg.n_recipients = j->nall;
 		j->msg.status = last->status;
 	}
+	/* Which rules required each recipient, stored beside it. */
+	free(j->req);
+	j->req = NULL;
+	if (j->policy != NULL && j->policy->n > 0) {
+		if ((j->req = calloc(j->msg.n_recipients + 1,
+		    sizeof(*j->req))) == NULL)
+			goto oom;
+		for (i = 0; i < j->msg.n_recipients; i++)
+			j->req[i] = policy_required_by(j->policy,
+			    j->msg.recipients[i]);
+	}
 	j->msg.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
 	j->msg.report = r;
 	free(j->env);
@@ -672,7 +688,7 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 	    &j->envlen, j->digest, err, errlen) == -1)
 		goto fail;
 	out->m = &j->msg;
-	out->required = j->phase == INCIDENT_INITIAL ? j->required : NULL;
+	out->required = j->req;
 	out->env = j->env;
 	out->envlen = j->envlen;
 	out->digest = j->digest;
@@ -757,44 +773,51 @@ send_has_policy(const struct cli *c)
 	return has;
 }
 
-/*
- * The recipients of a new report: the policy's (pr) and --to's (extra)
- * merged into *all (sorted, without us), with (*req)[i] the rules that
- * required (*all)[i], or NULL. Lists them on stderr when the
- * configuration has rules. Returns 0, or -1 out of memory.
- */
+/* 1 if id is one of v[0..n). */
 static int
-send_recipients(const struct cli *c, const IncidentReport *r,
-    const struct policy_result *pr, char **extra, size_t nextra,
-    char ***all, size_t *nall, const char ***req)
+listed(char **v, size_t n, const char *id)
 {
 	size_t i;
 
-	*req = NULL;
-	if (merge_recipients(pr->entity, pr->n, extra, nextra, c->cfg->id,
-	    all, nall) == -1)
-		return -1;
-	if ((*req = calloc(*nall + 1, sizeof(**req))) == NULL)
-		return -1;
-	for (i = 0; i < *nall; i++)
-		(*req)[i] = policy_required_by(pr, (*all)[i]);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * After a report of ours was written (job j, report r, --to's recipients
+ * to): when the configuration has policy rules, lists on stderr every
+ * recipient and why it is one: the rules that required it, --to, or (an
+ * update) an earlier report of the incident.
+ */
+static void
+recipients_print(const struct cli *c, const IncidentReport *r,
+    const struct report_job *j, char **to, size_t nto)
+{
+	size_t i, k = 0;
+
 	if (c->cfg->policy->nrules == 0)
-		return 0;
+		return;
+	for (i = 0; j->req != NULL && i < j->msg.n_recipients; i++)
+		k += j->req[i] != NULL;
 	fprintf(stderr, "kairan-node: %s: recipients for level %u, %s: %zu "
 	    "(%zu required by policy)\n", c->verb, r->level,
-	    policy_category_name(r->category), *nall, pr->n);
-	for (i = 0; i < *nall; i++) {
+	    policy_category_name(r->category), j->msg.n_recipients, k);
+	for (i = 0; i < j->msg.n_recipients; i++) {
+		const char *id = j->msg.recipients[i];
+
 		fprintf(stderr, "kairan-node: %s:   ", c->verb);
-		(void)text_fputs((*all)[i], 0, stderr);
+		(void)text_fputs(id, 0, stderr);
 		fputc(' ', stderr);
-		(void)text_fputs(entity_name(c->dir, (*all)[i]), 0, stderr);
-		if ((*req)[i] != NULL)
-			fprintf(stderr, ": required by policy %s\n",
-			    (*req)[i]);
-		else
+		(void)text_fputs(entity_name(c->dir, id), 0, stderr);
+		if (j->req != NULL && j->req[i] != NULL)
+			fprintf(stderr, ": required by policy %s\n", j->req[i]);
+		else if (listed(to, nto, id))
 			fputs(": --to\n", stderr);
+		else
+			fputs(": earlier report\n", stderr);
 	}
-	return 0;
 }
 
 static int
@@ -802,7 +825,7 @@ verb_send(struct cli *c, int argc, char **argv)
 {
 	struct report_job j;
 	struct policy_result pr;
-	const char *file = NULL, *to = NULL, **req = NULL;
+	const char *file = NULL, *to = NULL;
 	IncidentReport *r = NULL;
 	char **extra = NULL, **rcpts = NULL, err[512];
 	size_t nextra = 0, n = 0;
@@ -850,8 +873,8 @@ verb_send(struct cli *c, int argc, char **argv)
 		rc = CLI_USAGE;
 		goto done;
 	}
-	if (send_recipients(c, r, &pr, extra, nextra, &rcpts, &n,
-	    &req) == -1) {
+	if (merge_recipients(pr.entity, pr.n, extra, nextra, c->cfg->id,
+	    &rcpts, &n) == -1) {
 		cli_err(c, "out of memory");
 		goto done;
 	}
@@ -863,13 +886,13 @@ verb_send(struct cli *c, int argc, char **argv)
 	j.fresh = r;
 	j.rcpts = rcpts;
 	j.nrcpts = n;
-	j.required = req;
+	j.policy = &pr;
 	j.status = exercise ? KAIRAN__V1__STATUS__EXERCISE :
 	    KAIRAN__V1__STATUS__ACTUAL;
-	rc = report_commit(c, &j);
+	if ((rc = report_commit(c, &j)) == CLI_OK)
+		recipients_print(c, r, &j, extra, nextra);
 done:
 	job_clear(&j);
-	free(req);
 	store_strings_free(rcpts, n);
 	directory_list_free(extra, nextra);
 	policy_result_clear(&pr);
@@ -886,8 +909,11 @@ usage_update(FILE *fp)
 	    "                   [--reopen]\n"
 	    "  The next numbered report (第N報, 続報) of an incident of ours, "
 	    "to the same\n"
-	    "  recipients as before plus those of --to. After the incident "
-	    "was declared\n"
+	    "  recipients as before plus those of --to and those the "
+	    "[policy NAME]\n"
+	    "  rules of node.conf require for this report (listed on "
+	    "stderr).\n"
+	    "  After the incident was declared\n"
 	    "  over (収束宣言, 最終報告) only with --reopen; never after a "
 	    "withdrawal (取消).\n"
 	    "  INCIDENT: its id, or a unique prefix of 6+ hex digits.\n"
@@ -899,10 +925,11 @@ static int
 verb_update(struct cli *c, int argc, char **argv)
 {
 	struct report_job j;
+	struct policy_result pr;
 	const char *file = NULL, *to = NULL;
 	IncidentReport *r = NULL;
-	char **add = NULL, err[512];
-	size_t nadd = 0;
+	char **add = NULL, **more = NULL, err[512];
+	size_t nadd = 0, nmore = 0;
 	int rc = CLI_ERROR, reopen = 0;
 	const struct cli_opt opts[] = {
 		{ "report", 'r', &file, NULL, 1 },
@@ -912,6 +939,7 @@ verb_update(struct cli *c, int argc, char **argv)
 	};
 
 	memset(&j, 0, sizeof(j));
+	memset(&pr, 0, sizeof(pr));
 	if (!cli_args(c, argc, argv, opts, 1, "INCIDENT", usage_update, &rc))
 		return rc;
 	if (id_syntax(c, argv[optind], usage_update) == -1)
@@ -930,14 +958,29 @@ verb_update(struct cli *c, int argc, char **argv)
 		cli_err(c, "--to: %s", err);
 		goto done;
 	}
+	/* A report whose level or kind grew reaches whom the rules now ask. */
+	if (policy_resolve(c->cfg->policy, r, c->dir, c->cfg->id, &pr, err,
+	    sizeof(err)) == -1) {
+		cli_err(c, "%s: %s", c->cfg->file, err);
+		goto done;
+	}
+	if (merge_recipients(pr.entity, pr.n, add, nadd, c->cfg->id, &more,
+	    &nmore) == -1) {
+		cli_err(c, "out of memory");
+		goto done;
+	}
 	j.phase = INCIDENT_UPDATE;
 	j.reopen = reopen;
 	j.fresh = r;
-	j.add = add;
-	j.nadd = nadd;
-	rc = report_commit(c, &j);
+	j.add = more;
+	j.nadd = nmore;
+	j.policy = &pr;
+	if ((rc = report_commit(c, &j)) == CLI_OK)
+		recipients_print(c, r, &j, add, nadd);
 done:
 	job_clear(&j);
+	store_strings_free(more, nmore);
+	policy_result_clear(&pr);
 	directory_list_free(add, nadd);
 	report_free(r);
 	return rc;

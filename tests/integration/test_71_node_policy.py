@@ -3,7 +3,8 @@ route as [policy NAME] rules; `send` without --to applies them to the
 report's level, category and subtypes and lists on stderr who they
 resolved to and which rule required each, --to adds to them, the
 recipients get it through a real relay, and `status` (text and --json)
-marks the ones the policy required. A report no rule applies to needs
+marks the ones the policy required; an `update` whose level grew reaches
+whom the rules now require. A report no rule applies to needs
 --to; without rules --to is required exactly as before; `-n` expands
 every rule's recipients and names the key and line of one that does not."""
 import json
@@ -92,7 +93,7 @@ def test_policy_chooses_recipients(fed, tmp_path):
     # required, the neighbour is there by --to and not marked
     low = report(tmp_path, "low", 1, "cyber_attack", ["標的型攻撃"])
     p = s.run("send", "--report", low, "--to", MITAKO)
-    _, m2 = ids(p.stdout)
+    inc2, m2 = ids(p.stdout)
     assert "kairan-node: send:   452025 都城市: --to" in p.stderr, p.stderr
     assert "450006" not in p.stderr
     st = s.wait_delivered(m2)
@@ -101,6 +102,20 @@ def test_policy_chooses_recipients(fed, tmp_path):
     text = s.run("status", m2).stdout
     assert re.search(r"^recipient 452025 都城市: delivered \S+$", text,
                      re.M), text
+
+    # its 第2報 says level 3: the prefecture is required now and gets it;
+    # the neighbour stays, as a recipient of the earlier report
+    p = s.run("update", inc2, "--report", targeted)
+    _, m2b = ids(p.stdout)
+    assert ("kairan-node: update:   450006 宮崎県: required by policy "
+            "level23-prefecture") in p.stderr, p.stderr
+    assert "kairan-node: update:   452025 都城市: earlier report" in \
+        p.stderr, p.stderr
+    st = s.wait_delivered(m2b)
+    assert marks(st) == {PREF: (True, ["level23-prefecture"]),
+                         "mic": (True, ["targeted-ministry"]),
+                         MITAKO: (False, [])}
+    pref.wait_inbox(m2b)
 
     # --to naming a required one too: required, listed once
     p = s.run("send", "--report", targeted, "--to", f"{PREF},{MITAKO}")
