@@ -11,7 +11,7 @@ import json
 import re
 import subprocess
 
-from harness import BIN
+from harness import BIN, ROOT
 from nodeharness import PREF, REPORT_1, SENDER, fed  # noqa: F401 (fixture)
 
 MITAKO = "452025"   # 都城市, a neighbour of 宮崎市
@@ -178,7 +178,7 @@ def test_check_expands_every_rule(fed, tmp_path):
         p.stderr
 
 
-EXAMPLE = (BIN.parent / "deploy" / "node.conf.example").read_text()
+EXAMPLE = (ROOT / "deploy" / "node.conf.example").read_text()
 
 
 def test_example_policy_from_the_seeds(fed, tmp_path):
