@@ -34,6 +34,7 @@
 #include "form.h"
 #include "incident.h"
 #include "lock.h"
+#include "policy.h"
 #include "report.h"
 #include "status.h"
 #include "store.h"
@@ -527,6 +528,8 @@ struct report_job {
 	const char		*reason;	/* withdraw_reason */
 	char			**rcpts;	/* send: the recipients */
 	size_t			 nrcpts;
+	const struct policy_result *policy;	/* send, update: whom the
+						   rules require, or NULL */
 	char			**add;		/* update: more recipients */
 	size_t			 nadd;
 	int			 status;	/* send: ACTUAL or EXERCISE */
@@ -543,6 +546,8 @@ struct report_job {
 	size_t			 nall;
 	char			*sum, *why;
 	uint32_t		 report_no;
+	const char		**req;	/* parallel to msg.recipients: the
+					   rules that required each, or NULL */
 	struct saved_report	 saved;
 };
 
@@ -565,6 +570,8 @@ job_clear(struct report_job *j)
 	free(j->sum);
 	free(j->why);
 	store_strings_free(j->all, j->nall);
+	free(j->req);
+	j->req = NULL;
 	j->last = NULL;
 	j->env = NULL;
 	j->sum = j->why = NULL;
@@ -586,6 +593,7 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 	IncidentReport *r;
 	char **old_rcpts = NULL;
 	long nold = 0;
+	size_t i;
 	int rc = -1;
 
 	if (last->found) {
@@ -661,6 +669,17 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 		j->msg.n_recipients = j->nall;
 		j->msg.status = last->status;
 	}
+	/* Which rules required each recipient, stored beside it. */
+	free(j->req);
+	j->req = NULL;
+	if (j->policy != NULL && j->policy->n > 0) {
+		if ((j->req = calloc(j->msg.n_recipients + 1,
+		    sizeof(*j->req))) == NULL)
+			goto oom;
+		for (i = 0; i < j->msg.n_recipients; i++)
+			j->req[i] = policy_required_by(j->policy,
+			    j->msg.recipients[i]);
+	}
 	j->msg.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
 	j->msg.report = r;
 	free(j->env);
@@ -669,6 +688,7 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 	    &j->envlen, j->digest, err, errlen) == -1)
 		goto fail;
 	out->m = &j->msg;
+	out->required = j->req;
 	out->env = j->env;
 	out->envlen = j->envlen;
 	out->digest = j->digest;
@@ -710,7 +730,7 @@ usage_send(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: kairan-node [-f node.conf] send --report FILE.json "
-	    "--to LIST [--exercise]\n"
+	    "[--to LIST] [--exercise]\n"
 	    "  A new incident: signs its first report (第1報) and puts it in "
 	    "the outbox.\n"
 	    "  FILE.json: the report, UTF-8; every field, its item on the "
@@ -724,6 +744,13 @@ usage_send(FILE *fp)
 	    "        @neighbours, @region, @prefectures (the 47), @all (every "
 	    "local\n"
 	    "        government of the country).\n"
+	    "  Recipients: those the [policy NAME] rules of node.conf require "
+	    "for the\n"
+	    "        report's level, category and subtypes, plus those of "
+	    "--to; each one\n"
+	    "        and the rules that required it are listed on stderr. "
+	    "Without\n"
+	    "        policy rules --to is required.\n"
 	    "  --exercise  mark it as a drill (訓練).\n"
 	    "  Prints: incident <32 hex> message <32 hex>\n"
 	    "  With no daemon running it says so on stderr (exit 0): the "
@@ -731,25 +758,97 @@ usage_send(FILE *fp)
 	    "  in the outbox and goes out when the daemon starts.\n");
 }
 
+/* 1 if the configuration has policy rules; 0 if not or if it does not load. */
+static int
+send_has_policy(const struct cli *c)
+{
+	struct config *cfg;
+	char err[512];
+	int has;
+
+	if ((cfg = config_load(c->conffile, err, sizeof(err))) == NULL)
+		return 0;	/* no rules known: --to is required, as before */
+	has = cfg->policy->nrules > 0;
+	config_free(cfg);
+	return has;
+}
+
+/* 1 if id is one of v[0..n). */
+static int
+listed(char **v, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * After a report of ours was written (job j, report r, --to's recipients
+ * to): when the configuration has policy rules, lists on stderr every
+ * recipient and why it is one: the rules that required it, --to, or (an
+ * update) an earlier report of the incident.
+ */
+static void
+recipients_print(const struct cli *c, const IncidentReport *r,
+    const struct report_job *j, char **to, size_t nto)
+{
+	size_t i, k = 0;
+
+	if (c->cfg->policy->nrules == 0)
+		return;
+	for (i = 0; j->req != NULL && i < j->msg.n_recipients; i++)
+		k += j->req[i] != NULL;
+	fprintf(stderr, "kairan-node: %s: recipients for level %u, %s: %zu "
+	    "(%zu required by policy)\n", c->verb, r->level,
+	    policy_category_name(r->category), j->msg.n_recipients, k);
+	for (i = 0; i < j->msg.n_recipients; i++) {
+		const char *id = j->msg.recipients[i];
+
+		fprintf(stderr, "kairan-node: %s:   ", c->verb);
+		(void)text_fputs(id, 0, stderr);
+		fputc(' ', stderr);
+		(void)text_fputs(entity_name(c->dir, id), 0, stderr);
+		if (j->req != NULL && j->req[i] != NULL)
+			fprintf(stderr, ": required by policy %s\n", j->req[i]);
+		else if (listed(to, nto, id))
+			fputs(": --to\n", stderr);
+		else
+			fputs(": earlier report\n", stderr);
+	}
+}
+
 static int
 verb_send(struct cli *c, int argc, char **argv)
 {
 	struct report_job j;
+	struct policy_result pr;
 	const char *file = NULL, *to = NULL;
 	IncidentReport *r = NULL;
-	char **rcpts = NULL, err[512];
-	size_t n = 0;
+	char **extra = NULL, **rcpts = NULL, err[512];
+	size_t nextra = 0, n = 0;
 	int exercise = 0, rc = CLI_ERROR;
 	const struct cli_opt opts[] = {
 		{ "report", 'r', &file, NULL, 1 },
-		{ "to", 't', &to, NULL, 1 },
+		{ "to", 't', &to, NULL, 0 },
 		{ "exercise", 'x', NULL, &exercise, 0 },
 		{ NULL, 0, NULL, NULL, 0 }
 	};
 
 	memset(&j, 0, sizeof(j));
+	memset(&pr, 0, sizeof(pr));
 	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_send, &rc))
 		return rc;
+	if (to != NULL && to[0] == '\0')
+		to = NULL;	/* an empty --to counts as missing, as before */
+	/* Without policy rules --to stays required, exactly as before them. */
+	if (to == NULL && !send_has_policy(c)) {
+		cli_err(c, "--to is required");
+		usage_send(stderr);
+		return CLI_USAGE;
+	}
 	rc = CLI_ERROR;
 	if (cli_open(c, 1) == -1)
 		return CLI_ERROR;
@@ -757,9 +856,26 @@ verb_send(struct cli *c, int argc, char **argv)
 		cli_err(c, "%s", err);
 		goto done;
 	}
-	if (directory_expand(c->dir, c->cfg->id, to, &rcpts, &n, err,
+	if (policy_resolve(c->cfg->policy, r, c->dir, c->cfg->id, &pr, err,
 	    sizeof(err)) == -1) {
+		cli_err(c, "%s: %s", c->cfg->file, err);
+		goto done;
+	}
+	if (to != NULL && directory_expand(c->dir, c->cfg->id, to, &extra,
+	    &nextra, err, sizeof(err)) == -1) {
 		cli_err(c, "--to: %s", err);
+		goto done;
+	}
+	if (pr.n == 0 && nextra == 0) {
+		cli_err(c, "no [policy] rule applies to this report (level %u, "
+		    "category %s) and --to is not given: name its recipients "
+		    "with --to", r->level, policy_category_name(r->category));
+		rc = CLI_USAGE;
+		goto done;
+	}
+	if (merge_recipients(pr.entity, pr.n, extra, nextra, c->cfg->id,
+	    &rcpts, &n) == -1) {
+		cli_err(c, "out of memory");
 		goto done;
 	}
 	if (message_id_new(j.inc) == -1) {
@@ -770,9 +886,11 @@ verb_send(struct cli *c, int argc, char **argv)
 	j.fresh = r;
 	j.rcpts = rcpts;
 	j.nrcpts = n;
+	j.policy = &pr;
 	j.status = exercise ? KAIRAN__V1__STATUS__EXERCISE :
 	    KAIRAN__V1__STATUS__ACTUAL;
-	rc = report_commit(c, &j);
+	if ((rc = report_commit(c, &j)) == CLI_OK)
+		recipients_print(c, r, &j, extra, nextra);
 	/*
 	 * 報告様式1's 記入要領 asks items 1-5 at triage but allows blanks:
 	 * remind, never refuse (the 第1報 is already queued).
@@ -782,7 +900,9 @@ verb_send(struct cli *c, int argc, char **argv)
 		    "are asked at triage (記入要領); still empty: %s\n", err);
 done:
 	job_clear(&j);
-	directory_list_free(rcpts, n);
+	store_strings_free(rcpts, n);
+	directory_list_free(extra, nextra);
+	policy_result_clear(&pr);
 	report_free(r);
 	return rc;
 }
@@ -796,8 +916,11 @@ usage_update(FILE *fp)
 	    "                   [--reopen]\n"
 	    "  The next numbered report (第N報, 続報) of an incident of ours, "
 	    "to the same\n"
-	    "  recipients as before plus those of --to. After the incident "
-	    "was declared\n"
+	    "  recipients as before plus those of --to and those the "
+	    "[policy NAME]\n"
+	    "  rules of node.conf require for this report (listed on "
+	    "stderr).\n"
+	    "  After the incident was declared\n"
 	    "  over (収束宣言, 最終報告) only with --reopen; never after a "
 	    "withdrawal (取消).\n"
 	    "  INCIDENT: its id, or a unique prefix of 6+ hex digits.\n"
@@ -809,10 +932,11 @@ static int
 verb_update(struct cli *c, int argc, char **argv)
 {
 	struct report_job j;
+	struct policy_result pr;
 	const char *file = NULL, *to = NULL;
 	IncidentReport *r = NULL;
-	char **add = NULL, err[512];
-	size_t nadd = 0;
+	char **add = NULL, **more = NULL, err[512];
+	size_t nadd = 0, nmore = 0;
 	int rc = CLI_ERROR, reopen = 0;
 	const struct cli_opt opts[] = {
 		{ "report", 'r', &file, NULL, 1 },
@@ -822,6 +946,7 @@ verb_update(struct cli *c, int argc, char **argv)
 	};
 
 	memset(&j, 0, sizeof(j));
+	memset(&pr, 0, sizeof(pr));
 	if (!cli_args(c, argc, argv, opts, 1, "INCIDENT", usage_update, &rc))
 		return rc;
 	if (id_syntax(c, argv[optind], usage_update) == -1)
@@ -840,14 +965,29 @@ verb_update(struct cli *c, int argc, char **argv)
 		cli_err(c, "--to: %s", err);
 		goto done;
 	}
+	/* A report whose level or kind grew reaches whom the rules now ask. */
+	if (policy_resolve(c->cfg->policy, r, c->dir, c->cfg->id, &pr, err,
+	    sizeof(err)) == -1) {
+		cli_err(c, "%s: %s", c->cfg->file, err);
+		goto done;
+	}
+	if (merge_recipients(pr.entity, pr.n, add, nadd, c->cfg->id, &more,
+	    &nmore) == -1) {
+		cli_err(c, "out of memory");
+		goto done;
+	}
 	j.phase = INCIDENT_UPDATE;
 	j.reopen = reopen;
 	j.fresh = r;
-	j.add = add;
-	j.nadd = nadd;
-	rc = report_commit(c, &j);
+	j.add = more;
+	j.nadd = nmore;
+	j.policy = &pr;
+	if ((rc = report_commit(c, &j)) == CLI_OK)
+		recipients_print(c, r, &j, add, nadd);
 done:
 	job_clear(&j);
+	store_strings_free(more, nmore);
+	policy_result_clear(&pr);
 	directory_list_free(add, nadd);
 	report_free(r);
 	return rc;

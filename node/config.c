@@ -30,6 +30,7 @@ struct parse {
 	struct config	*cfg;
 	int		 seen_node;
 	struct config_route *cur_route;		/* NULL: not in a route */
+	struct policy_rule *cur_rule;		/* NULL: not in a policy */
 	int		 in_node;
 	int		 in_unknown;
 };
@@ -58,6 +59,7 @@ section_start(struct conf_ini *ini, const char *name)
 	size_t i;
 
 	p->cur_route = NULL;
+	p->cur_rule = NULL;
 	p->in_node = 0;
 	p->in_unknown = 0;
 	if (strcmp(name, "node") == 0) {
@@ -99,12 +101,29 @@ section_start(struct conf_ini *ini, const char *name)
 		p->cur_route->line = p->ini.line;
 		return;
 	}
+	if (strncmp(name, "policy", 6) == 0 &&
+	    (name[6] == ' ' || name[6] == '\t')) {
+		char e[256];
+
+		rn = name + 6;
+		while (*rn == ' ' || *rn == '\t')
+			rn++;
+		if ((p->cur_rule = policy_rule_add(cfg->policy, rn,
+		    p->ini.line, e, sizeof(e))) == NULL) {
+			parse_error(p, p->ini.line, "%s", e);
+			p->in_unknown = 1;
+		}
+		return;
+	}
 	if (strcmp(name, "route") == 0)
 		parse_error(p, p->ini.line, "[route]: a route needs a name: "
 		    "[route NAME]");
+	else if (strcmp(name, "policy") == 0)
+		parse_error(p, p->ini.line, "[policy]: a rule needs a name: "
+		    "[policy NAME]");
 	else
 		parse_error(p, p->ini.line, "unknown section [%s] (expected "
-		    "[node] or [route NAME])", name);
+		    "[node], [route NAME] or [policy NAME])", name);
 	p->in_unknown = 1;
 }
 
@@ -262,6 +281,25 @@ route_key(struct parse *p, const char *name, const char *value)
 	return 1;
 }
 
+static int
+policy_key(struct parse *p, const char *name, const char *value)
+{
+	struct policy_rule *r = p->cur_rule;
+	char where[16 + POLICY_NAME_MAX], e[512];
+	int k;
+
+	snprintf(where, sizeof(where), "policy %s", r->name);
+	if ((k = conf_ini_key(&p->ini, where, policy_keys, PK_NKEYS,
+	    r->key_line, name)) == -1)
+		return 0;
+	if (policy_rule_key(r, (enum policy_key)k, value, e,
+	    sizeof(e)) == -1) {
+		parse_error(p, p->ini.line, "%s", e);
+		return 0;
+	}
+	return 1;
+}
+
 static void
 key(struct conf_ini *ini, const char *section, const char *name,
     const char *value)
@@ -275,6 +313,8 @@ key(struct conf_ini *ini, const char *section, const char *name,
 		(void)node_key(p, name, value);
 	else if (p->cur_route != NULL)
 		(void)route_key(p, name, value);
+	else if (p->cur_rule != NULL)
+		(void)policy_key(p, name, value);
 	else
 		parse_error(p, p->ini.line, "%s: key outside a section", name);
 }
@@ -295,7 +335,8 @@ config_load(const char *file, char *err, size_t errlen)
 		return NULL;
 	}
 	cfg->max_frame = KAIRAN_MAX_FRAME;
-	if ((cfg->file = strdup(file)) == NULL) {
+	if ((cfg->file = strdup(file)) == NULL ||
+	    (cfg->policy = policy_new()) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
@@ -321,6 +362,14 @@ config_load(const char *file, char *err, size_t errlen)
 				parse_error(&p, cfg->routes[i].line,
 				    "[route %s]: missing key \"url\"",
 				    cfg->routes[i].name);
+		for (i = 0; i < cfg->policy->nrules; i++) {
+			char e[256];
+
+			if (policy_rule_finish(&cfg->policy->rules[i], e,
+			    sizeof(e)) == -1)
+				parse_error(&p, cfg->policy->rules[i].line,
+				    "%s", e);
+		}
 	}
 	if (conf_ini_result(&p.ini, err, errlen) == -1)
 		goto fail;
@@ -346,5 +395,13 @@ config_free(struct config *cfg)
 	free(cfg->ca);
 	free(cfg->crl);
 	free(cfg->directory);
+	policy_free(cfg->policy);
 	free(cfg);
+}
+
+int
+config_check_policy(const struct config *cfg, const struct directory *dir,
+    char *err, size_t errlen)
+{
+	return policy_check(cfg->policy, dir, cfg->id, cfg->file, err, errlen);
 }

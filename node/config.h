@@ -6,6 +6,8 @@
  *                   warning | info | debug)
  *   [route NAME]    url = wss://host[:port][/path]   (one section per route,
  *                   at least one)
+ *   [policy NAME]   level, category, subtype, notify: a rule of the
+ *                   contact route (optional, any number; policy.h)
  *
  * Paths are relative to the configuration file's directory. Every error
  * reads "file:line: what is wrong".
@@ -16,6 +18,8 @@
 #include <stddef.h>
 
 #include "kairan/kairan.h"
+
+#include "policy.h"
 
 #define CONFIG_ROUTE_NAME_MAX	64
 #define CONFIG_HOST_MAX		256
@@ -52,6 +56,7 @@ struct config {
 	size_t			 nroutes;
 	int			 line[CK_NKEYS];
 	int			 node_line;	/* of the [node] header */
+	struct policy		*policy;	/* never NULL; nrules 0: none */
 };
 
 /*
@@ -61,6 +66,13 @@ struct config {
  */
 struct config	*config_load(const char *file, char *err, size_t errlen);
 void		 config_free(struct config *);	/* NULL is a no-op */
+
+/*
+ * What `-n` adds for the policy: every rule's notify list expands for
+ * cfg->id in dir. Returns 0 or -1 with err "file:line: notify: ...".
+ */
+int		 config_check_policy(const struct config *,
+		    const struct directory *, char *err, size_t errlen);
 
 /*
  * Parses "wss://host[:port][/path]" into r (host, port, path). Returns 0

@@ -23,7 +23,7 @@
 /*
  * What `-n` adds to config_load: loads the signer (cert + key, whose CN
  * must equal id), the trust (ca, crl) and the directory (which must know
- * id). Returns 0 or -1 with err "file:line: key: what is wrong".
+ * id, and expand every [policy] rule's notify list for it). Returns 0 or -1 with err "file:line: key: what is wrong".
  */
 static int
 check_files(const struct config *cfg, char *err, size_t errlen)
@@ -62,6 +62,8 @@ check_files(const struct config *cfg, char *err, size_t errlen)
 		    cfg->directory);
 		goto fail;
 	}
+	if (config_check_policy(cfg, d, err, errlen) == -1)
+		goto fail;
 	rc = 0;
 fail:
 	signer_free(s);

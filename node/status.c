@@ -375,6 +375,12 @@ status_print(FILE *fp, const struct status_view *v)
 		default:
 			fatalx("%s: state", __func__);
 		}
+		/* Rule names are [A-Za-z0-9._-] (policy.h), escaped anyway. */
+		if (r->required != NULL) {
+			fputs(" [required: ", fp);
+			(void)text_fputs(r->required, 0, fp);
+			fputc(']', fp);
+		}
 		fputc('\n', fp);
 	}
 	status_progress(fp, v);
@@ -384,6 +390,22 @@ static json_t *
 json_str_or_null(const char *s)
 {
 	return s != NULL ? json_string(s) : json_null();
+}
+
+/* "a,b" (the rules that required a recipient) as ["a", "b"]; NULL: []. */
+static json_t *
+required_json(const char *rules)
+{
+	json_t *a = json_array();
+	const char *s = rules, *e;
+
+	while (a != NULL && s != NULL && *s != '\0') {
+		if ((e = strchr(s, ',')) == NULL)
+			e = s + strlen(s);
+		json_array_append_new(a, json_stringn(s, (size_t)(e - s)));
+		s = *e == ',' ? e + 1 : e;
+	}
+	return a;
 }
 
 static json_t *
@@ -477,6 +499,9 @@ status_json(const struct status_view *v)
 		json_object_set_new(x, "acknowledged_by",
 		    json_str_or_null(r->acknowledged_by));
 		json_object_set_new(x, "note", json_str_or_null(r->ack_note));
+		json_object_set_new(x, "required", json_boolean(r->required !=
+		    NULL));
+		json_object_set_new(x, "required_by", required_json(r->required));
 		json_object_set_new(x, "reason", r->rejected_ms > 0 ?
 		    json_str_or_null(r->rejected_reason) : json_null());
 		json_array_append_new(rcpts, x);

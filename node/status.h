@@ -6,8 +6,11 @@
  *   {id, incident, report_no, phase, status, withdrawn: null |
  *    {at, reason, message}, routes: [{name, accepted_at, refused, detail,
  *    connection: {state, since, reason}}], recipients: [{entity, name,
- *    state, delivered_at, acknowledged_at, acknowledged_by, reason}],
+ *    state, delivered_at, acknowledged_at, acknowledged_by, required,
+ *    required_by, reason}],
  *    delivered, acknowledged, rejected, total}
+ * required/required_by: whether the policy rules (policy.h) required the
+ * recipient when the report was written, and which ones.
  * A route's connection is what the daemon recorded (connected since T,
  * not connected since T and why), or no_daemon when none runs (lock.h).
  * Times are RFC 3339 in JST (+09:00), null when not (yet) known.

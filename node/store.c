@@ -126,10 +126,20 @@ static const char *const migration_v2 =
 	" reason TEXT,"
 	" pid INTEGER) WITHOUT ROWID;";
 
+/*
+ * 2 -> 3: which policy rules required a recipient (node/policy.h), kept
+ * when the report is written so that `status` shows what the rules of
+ * that day asked for, whatever the configuration says later. Rows
+ * written before stay NULL: not required by any rule.
+ */
+static const char *const migration_v3 =
+	"ALTER TABLE recipient ADD COLUMN required TEXT;";
+
 /* migrations[v] brings version v to v + 1 (v >= 1). */
 static const char *const migrations[] = {
 	NULL,		/* 0 -> 1: schema_v1 */
 	migration_v2,	/* 1 -> 2 */
+	migration_v3,	/* 2 -> 3 */
 };
 
 static int
@@ -365,8 +375,8 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 /* Inserts the outbox row (and a report's recipients); inside a transaction. */
 static int
 outbox_insert(struct store *st, const Message *m, const uint8_t *env,
-    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN], char *err,
-    size_t errlen)
+    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN],
+    const char *const *required, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
 	const IncidentReport *r = NULL;
@@ -407,8 +417,8 @@ outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 	sqlite3_finalize(s);
 	s = NULL;
 	if (r != NULL) {
-		if (prepare(st, &s, "INSERT INTO recipient(id, entity, pos) "
-		    "VALUES(?, ?, ?)", err, errlen) == -1)
+		if (prepare(st, &s, "INSERT INTO recipient(id, entity, pos, "
+		    "required) VALUES(?, ?, ?, ?)", err, errlen) == -1)
 			goto fail;
 		for (i = 0; i < m->n_recipients; i++) {
 			sqlite3_reset(s);
@@ -417,6 +427,8 @@ outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 			sqlite3_bind_text(s, 2, m->recipients[i], -1,
 			    SQLITE_TRANSIENT);
 			sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
+			bind_text_or_null(s, 4, required != NULL ?
+			    required[i] : NULL);
 			if (sqlite3_step(s) != SQLITE_DONE) {
 				sqlerr(st, err, errlen, "recipient insert");
 				goto fail;
@@ -436,7 +448,8 @@ store_outbox_add(struct store *st, const Message *m, const uint8_t *env,
 {
 	if (begin(st, err, errlen) == -1)
 		return -1;
-	if (outbox_insert(st, m, env, envlen, digest, err, errlen) == -1) {
+	if (outbox_insert(st, m, env, envlen, digest, NULL, err,
+	    errlen) == -1) {
 		rollback(st);
 		return -1;
 	}
@@ -647,8 +660,8 @@ store_inbox_add(struct store *st, const Message *m, const uint8_t *env,
 	if (seal != NULL) {
 		if (seal(arg, NULL, &rc, err, errlen) == -1)
 			goto fail;
-		if (outbox_insert(st, rc.m, rc.env, rc.envlen, rc.digest, err,
-		    errlen) == -1)
+		if (outbox_insert(st, rc.m, rc.env, rc.envlen, rc.digest,
+		    NULL, err, errlen) == -1)
 			goto fail;
 	}
 	if (commit(st, err, errlen) == -1)
@@ -701,8 +714,8 @@ store_report_add(struct store *st, const uint8_t incident[KAIRAN_ID_LEN],
 		goto fail;
 	sqlite3_finalize(s);
 	s = NULL;
-	if (outbox_insert(st, out.m, out.env, out.envlen, out.digest, err,
-	    errlen) == -1)
+	if (outbox_insert(st, out.m, out.env, out.envlen, out.digest,
+	    out.required, err, errlen) == -1)
 		goto fail;
 	if (commit(st, err, errlen) == -1)
 		goto fail;
@@ -953,7 +966,8 @@ store_inbox_ack(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (outbox_insert(st, rm, renv, renvlen, rdigest, err, errlen) == -1)
+	if (outbox_insert(st, rm, renv, renvlen, rdigest, NULL, err,
+	    errlen) == -1)
 		goto fail;
 	if (commit(st, err, errlen) == -1)
 		goto fail;
@@ -1258,7 +1272,7 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	sqlite3_finalize(s);
 	if (prepare(st, &s, "SELECT entity, delivered_ms, acknowledged_ms, "
 	    "acknowledged_by, ack_note, rejected_ms, rejected_reason, "
-	    "rejected_by FROM recipient WHERE id = ? ORDER BY pos",
+	    "rejected_by, required FROM recipient WHERE id = ? ORDER BY pos",
 	    err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
@@ -1283,6 +1297,7 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		r->rejected_ms = sqlite3_column_int64(s, 5);
 		r->rejected_reason = col_strdup(s, 6);
 		r->rejected_by = col_strdup(s, 7);
+		r->required = col_strdup(s, 8);
 	}
 	if (rc != SQLITE_DONE)
 		goto sqlfail;
@@ -1315,6 +1330,7 @@ store_status_clear(struct store_status *stt)
 		free(stt->rcpts[i].ack_note);
 		free(stt->rcpts[i].rejected_reason);
 		free(stt->rcpts[i].rejected_by);
+		free(stt->rcpts[i].required);
 	}
 	free(stt->routes);
 	free(stt->rcpts);

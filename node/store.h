@@ -14,9 +14,11 @@
  * route_state per route: connected or not, since when, why not (written
  *             by the daemon on each route transition, for `status`).
  *
- * Schema version 2 (PRAGMA user_version; version 1 databases are migrated
+ * Schema version 3 (PRAGMA user_version; older databases are migrated
  * in place): UNIQUE(incident, report_no) for our reports, the phase of
- * every report, route_state.
+ * every report, route_state (2); recipient.required, the policy rules that
+ * required a recipient of ours (3; NULL: not required, and for every row
+ * written before).
  *
  * All times are Unix milliseconds. Functions return 0 (or a count), or -1
  * with err; nothing is half-written: each call that writes is one
@@ -32,7 +34,7 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 /*
  * The daemon's busy_timeout: it must never wait seconds on a lock held
  * by a command line process (its event loop stops while it waits). A
@@ -77,12 +79,18 @@ struct store_last {
 	size_t		 envlen;
 };
 
-/* A message the callback signed: it stays the callback's to free. */
+/*
+ * A message the callback signed: it stays the callback's to free.
+ * required (reports; may be NULL) runs parallel to m->recipients: the
+ * policy rules that required each recipient ("a,b"), NULL for one that
+ * none did (policy.h).
+ */
 struct store_sealed {
 	const Message	*m;
 	const uint8_t	*env;
 	size_t		 envlen;
 	const uint8_t	*digest;
+	const char *const *required;
 };
 
 /*
@@ -253,6 +261,7 @@ struct store_rcpt_state {
 	int64_t	 rejected_ms;
 	char	*rejected_reason;
 	char	*rejected_by;
+	char	*required;	/* policy rules that required it; NULL: none */
 };
 
 struct store_status {

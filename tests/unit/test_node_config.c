@@ -166,6 +166,81 @@ test_errors(void **state)
 	expect_error("[route a]\nurl = wss://h\n", 2, "missing section [node]");
 }
 
+#define ROUTE_A "[route a]\nurl = wss://h\n"	/* lines 8-9 after GOOD_NODE */
+
+static void
+test_policy(void **state)
+{
+	struct config *cfg;
+	const struct policy_rule *r;
+	char err[512];
+
+	(void)state;
+	write_conf(GOOD_NODE ROUTE_A
+	    "[policy level23-prefecture]\n"		/* 10 */
+	    "; 004: 脅威度がレベル2またはレベル3 ... 県の住基ネット担当部署に通報\n"
+	    "level = 2-3\n"
+	    "notify = @prefecture\n"
+	    "\n"
+	    "[policy targeted]\n"			/* 15 */
+	    "category = cyber_attack\n"
+	    "subtype = 標的型攻撃, 不正アクセス\n"
+	    "notify = @prefecture, @ministry\n");
+	if ((cfg = config_load(file, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(cfg->policy->nrules, 2);
+	r = &cfg->policy->rules[0];
+	assert_string_equal(r->name, "level23-prefecture");
+	assert_int_equal(r->line, 10);
+	assert_int_equal(r->levels, 0xc);
+	assert_int_equal(r->categories, 0);
+	assert_int_equal(r->key_line[PK_NOTIFY], 13);
+	r = &cfg->policy->rules[1];
+	assert_int_equal(r->levels, 0xf);
+	assert_int_equal(r->nsubtypes, 2);
+	assert_string_equal(r->subtypes[1], "不正アクセス");
+	assert_string_equal(r->notify, "@prefecture, @ministry");
+	config_free(cfg);
+	/* no [policy] section: an empty policy, never NULL */
+	write_conf(GOOD_NODE ROUTE_A);
+	if ((cfg = config_load(file, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_non_null(cfg->policy);
+	assert_int_equal(cfg->policy->nrules, 0);
+	config_free(cfg);
+}
+
+static void
+test_policy_errors(void **state)
+{
+	(void)state;
+	expect_error(GOOD_NODE ROUTE_A "[policy p]\nlevel = 5\nnotify = mic\n",
+	    11, "level: expected levels 0..3 as N, N-M or a comma-separated "
+	    "list of them, got \"5\"");
+	expect_error(GOOD_NODE ROUTE_A "[policy p]\ncategory = crime\n"
+	    "notify = mic\n", 11, "category: \"crime\" is not one of");
+	expect_error(GOOD_NODE ROUTE_A "[policy p]\nnotify = mic\n"
+	    "subtype = a,,b\n", 12, "subtype: empty item");
+	expect_error(GOOD_NODE ROUTE_A "[policy p]\nnotify = @prefecture,\n",
+	    11, "notify: empty item");
+	expect_error(GOOD_NODE ROUTE_A "[policy p]\nlevel = 2\n", 10,
+	    "[policy p]: missing key \"notify\"");
+	expect_error(GOOD_NODE ROUTE_A "[policy p]\nnotify = mic\n"
+	    "police = yes\n", 12, "[policy p]: unknown key \"police\"");
+	expect_error(GOOD_NODE ROUTE_A "[policy p]\nnotify = mic\n"
+	    "level = 1\nlevel = 2\n", 13, "level: duplicate key (first on "
+	    "line 12)");
+	expect_error(GOOD_NODE ROUTE_A "[policy p]\nnotify = mic\n"
+	    "[policy p]\nnotify = mic\n", 12, "duplicate section [policy p]");
+	expect_error(GOOD_NODE ROUTE_A "[policy]\nnotify = mic\n", 10,
+	    "[policy]: a rule needs a name: [policy NAME]");
+	expect_error(GOOD_NODE ROUTE_A "[policy a/b]\nnotify = mic\n", 10,
+	    "[policy a/b]: rule name must be");
+	expect_error(GOOD_NODE ROUTE_A "[police]\nnotify = mic\n", 10,
+	    "unknown section [police] (expected [node], [route NAME] or "
+	    "[policy NAME])");
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -207,6 +282,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_errors, setup,
+		    teardown),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_url),
 	};

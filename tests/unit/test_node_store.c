@@ -731,7 +731,10 @@ test_migrate_v1_with_duplicates(void **state)
 	sqlite3_close(db);
 	if ((st = store_open(path, err, sizeof(err))) == NULL)
 		fail_msg("%s", err);
-	assert_int_equal(store_schema_version(st), 2);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	/* version 3: the policy's mark, NULL for rows from before */
+	assert_int_equal(count(st, "SELECT count(*) FROM recipient WHERE "
+	    "required IS NOT NULL"), 0);
 	/* the old rows stay; the later duplicate is marked */
 	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 3);
 	assert_int_equal(count(st, "SELECT count(*) FROM outbox WHERE "
@@ -745,6 +748,62 @@ test_migrate_v1_with_duplicates(void **state)
 	store_close(st);
 	/* opening again: nothing to migrate */
 	assert_non_null(st = store_open(path, err, sizeof(err)));
+	store_close(st);
+}
+
+/* A seal callback that hands over a tmsg with the policy's marks. */
+struct required_arg {
+	struct tmsg	 t;
+	const char	*required[3];
+};
+
+static int
+seal_required(void *arg, const struct store_last *last,
+    struct store_sealed *out, char *err, size_t errlen)
+{
+	struct required_arg *a = arg;
+
+	if (seal_tmsg(&a->t, last, out, err, errlen) == -1)
+		return -1;
+	out->required = a->required;
+	return 0;
+}
+
+static void
+test_required_recipients(void **state)
+{
+	static const uint8_t inc[KAIRAN_ID_LEN] = { 0x31 };
+	struct required_arg a;
+	struct store_status stt;
+	struct store *st;
+	char err[512];
+
+	(void)state;
+	st = open_store();
+	memset(&a, 0, sizeof(a));
+	tmsg_report(&a.t, 0x30, 0x31, 1, "452017", "450006", "452025", "mic");
+	a.required[0] = "level23-prefecture";
+	a.required[1] = NULL;			/* from --to */
+	a.required[2] = "level23-prefecture,ministry";
+	if (store_report_add(st, inc, seal_required, &a, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	memset(&stt, 0, sizeof(stt));
+	assert_int_equal(store_status(st, a.t.id, &stt, err, sizeof(err)), 1);
+	assert_int_equal(stt.nrcpts, 3);
+	assert_string_equal(stt.rcpts[0].entity, "450006");
+	assert_string_equal(stt.rcpts[0].required, "level23-prefecture");
+	assert_null(stt.rcpts[1].required);
+	assert_string_equal(stt.rcpts[2].required,
+	    "level23-prefecture,ministry");
+	store_status_clear(&stt);
+	/* store_outbox_add (no policy): nothing marked */
+	tmsg_report(&a.t, 0x32, 0x33, 1, "452017", "450006", NULL, NULL);
+	add_out(st, &a.t);
+	memset(&stt, 0, sizeof(stt));
+	assert_int_equal(store_status(st, a.t.id, &stt, err, sizeof(err)), 1);
+	assert_null(stt.rcpts[0].required);
+	store_status_clear(&stt);
 	store_close(st);
 }
 
@@ -974,6 +1033,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_report_numbers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1_with_duplicates,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_required_recipients,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_duplicate_not_sealed,
 		    setup, teardown),
