@@ -46,7 +46,9 @@ static const char *const top_keys[] = {
 	"discovered_at", "location", "summary", "affected_services",
 	"affected_systems", "cause", "damage", "records_affected",
 	"is_incident", "response", "prevention", "external_response",
-	"other", "contact", "attachments", NULL
+	"other", "contact", "attachments",
+	"proxy_logs_checked_at",	/* node/README.md "Deadlines" */
+	NULL
 };
 static const char *const contact_keys[] = {
 	"name", "organization", "phone", "after_hours_phone", "fax", "email",
@@ -774,7 +776,9 @@ report_from_json(const json_t *obj, const char *base_dir, char *err,
 	if (opt_time(obj, "occurred_at", &r->occurred_at_ms, err, errlen) ==
 	    -1 ||
 	    opt_time(obj, "discovered_at", &r->discovered_at_ms, err,
-	    errlen) == -1)
+	    errlen) == -1 ||
+	    opt_time(obj, "proxy_logs_checked_at",
+	    &r->proxy_logs_checked_at_ms, err, errlen) == -1)
 		goto fail;
 	if (opt_string(obj, "location", where, KAIRAN_MAX_TEXT, &r->location,
 	    err, errlen) == -1)
@@ -1087,6 +1091,8 @@ report_to_json(const IncidentReport *r)
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "attachments", a);
+	json_object_set_new(o, "proxy_logs_checked_at",
+	    jst_json(r->proxy_logs_checked_at_ms));
 	return o;
 }
 
@@ -1121,5 +1127,6 @@ report_template(void)
 		json_object_set_new(c, contact_keys[i], json_string(""));
 	json_object_set_new(o, "contact", c);
 	json_object_set_new(o, "attachments", json_array());
+	json_object_set_new(o, "proxy_logs_checked_at", json_null());
 	return o;
 }
