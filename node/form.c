@@ -26,6 +26,7 @@
 #include "kairan/labels.h"
 #include "kairan/message.h"
 #include "kairan/text.h"
+#include "deadline.h"
 #include "form.h"
 
 #define UNFILLED	"（未記入）"
@@ -188,6 +189,35 @@ entity_put(FILE *out, const struct directory *dir, const char *id)
 		put(out, id);
 }
 
+/* ---- deadlines (node/deadline.h) ---- */
+
+/*
+ * Under 発見日時: on a 第1報 of a targeted attack the deadline for the
+ * proxy logs (003 「事案発覚後6時間以内」), on any report the time it
+ * says they were checked. Whether a later report met the deadline needs
+ * the 第1報, so `show --form` prints that after the form.
+ */
+static void
+proxy_lines(FILE *out, const Message *m)
+{
+	struct deadline_report one;
+	struct deadline_proxy d;
+	char t[JST_BUFLEN];
+
+	one.report_no = m->report->report_no;
+	one.phase = (int)m->report->phase;
+	one.created_ms = m->created_at_ms;
+	one.r = m->report;
+	deadline_proxy(&one, 1, 0, 0, &d);
+	if (d.state != DEADLINE_PROXY_NONE)
+		fprintf(out, "　　%s: %s（事案発覚後6時間以内）\n",
+		    LABEL_PROXY_DEADLINE, jst_form(d.due_ms, t));
+	if (m->report->proxy_logs_checked_at_ms > 0)
+		fprintf(out, "　　%s: %s\n",
+		    label_field("proxy_logs_checked_at"),
+		    jst_form(m->report->proxy_logs_checked_at_ms, t));
+}
+
 int
 form_render(FILE *out, const Message *m, const struct directory *dir)
 {
@@ -249,6 +279,7 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 	    jst_form(r->occurred_at_ms, t));
 	fprintf(out, "　(3) %s: %s\n", label_field("discovered_at"),
 	    jst_form(r->discovered_at_ms, t));
+	proxy_lines(out, m);
 	line(out, "(4) 発生場所", r->location);
 	fprintf(out, "　(5) %s:\n", label_field("summary"));
 	text_block(out, "　　", r->summary);

@@ -7,7 +7,10 @@
  *    {at, reason, message}, routes: [{name, accepted_at, refused, detail,
  *    connection: {state, since, reason}}], recipients: [{entity, name,
  *    state, delivered_at, acknowledged_at, acknowledged_by, reason}],
- *    delivered, acknowledged, rejected, total}
+ *    delivered, acknowledged, rejected, total, final_report, proxy_logs}
+ * final_report and proxy_logs are the incident's deadlines (deadline.h:
+ * deadline_final_json, deadline_proxy_json), null when it has none; the
+ * text shows them as the last lines.
  * A route's connection is what the daemon recorded (connected since T,
  * not connected since T and why), or no_daemon when none runs (lock.h).
  * Times are RFC 3339 in JST (+09:00), null when not (yet) known.
@@ -22,6 +25,7 @@
 #include "kairan/directory.h"
 
 #include "config.h"
+#include "deadline.h"
 #include "store.h"
 
 enum status_state {
@@ -59,6 +63,9 @@ struct status_view {
 	size_t			 acknowledged;
 	size_t			 rejected;
 	size_t			 total;
+	/* the incident's deadlines now (deadline.h), for its sender */
+	struct deadline_final	 final;
+	struct deadline_proxy	 proxy;
 };
 
 const char		*status_state_name(enum status_state);
