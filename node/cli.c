@@ -1026,7 +1026,7 @@ report_proxy(const struct cli *c, const struct store_msg *sm,
 }
 
 /*
- * The lines of show (text and after the form) about the proxy logs: the
+ * The lines of show's text about the proxy logs: the
  * deadline on a 第1報 of a targeted attack, whether it was met on every
  * later report (「プロキシログ確認: 期限内 / 期限超過 / 未確認」).
  */
@@ -1044,6 +1044,19 @@ show_proxy(const struct cli *c, const struct store_msg *sm)
 		    d.discovered ? "発見日時から" : "第1報の時刻から");
 	if (sm->report_no > 1 || d.checked_ms > 0)
 		deadline_proxy_print(stdout, "", &d);
+}
+
+/* The form of report m (stored as sm) with its proxy-log deadline. */
+static int
+show_form(const struct cli *c, const struct store_msg *sm, const Message *m)
+{
+	struct deadline_proxy d;
+	struct form_context ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (report_proxy(c, sm, &d) == 0 && d.state != DEADLINE_PROXY_NONE)
+		ctx.proxy = &d;
+	return form_render_ctx(stdout, m, c->dir, &ctx);
 }
 
 static json_t *
@@ -1737,11 +1750,10 @@ verb_show(struct cli *c, int argc, char **argv)
 			json_array_append_new(arr, msg_json(c, &v[i], ms[i]));
 		else if (form && ms[i]->body_case ==
 		    KAIRAN__V1__MESSAGE__BODY_REPORT) {
-			if (form_render(stdout, ms[i], c->dir) == -1) {
+			if (show_form(c, &v[i], ms[i]) == -1) {
 				cli_err(c, "write error");
 				goto done;
 			}
-			show_proxy(c, &v[i]);
 			putchar('\n');
 		} else
 			show_text(c, &v[i], ms[i]);

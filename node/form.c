@@ -194,11 +194,11 @@ entity_put(FILE *out, const struct directory *dir, const char *id)
 /*
  * Under 発見日時: on a 第1報 of a targeted attack the deadline for the
  * proxy logs (003 「事案発覚後6時間以内」), on any report the time it
- * says they were checked. Whether a later report met the deadline needs
- * the 第1報, so `show --form` prints that after the form.
+ * says they were checked, and on a later report whether the deadline was
+ * met, which needs the 第1報: the caller's ctx says (form.h).
  */
 static void
-proxy_lines(FILE *out, const Message *m)
+proxy_lines(FILE *out, const Message *m, const struct form_context *ctx)
 {
 	struct deadline_report one;
 	struct deadline_proxy d;
@@ -216,10 +216,19 @@ proxy_lines(FILE *out, const Message *m)
 		fprintf(out, "　　%s: %s\n",
 		    label_field("proxy_logs_checked_at"),
 		    jst_form(m->report->proxy_logs_checked_at_ms, t));
+	if (ctx != NULL && ctx->proxy != NULL && m->report->report_no > 1)
+		deadline_proxy_print(out, "　　", ctx->proxy);
 }
 
 int
 form_render(FILE *out, const Message *m, const struct directory *dir)
+{
+	return form_render_ctx(out, m, dir, NULL);
+}
+
+int
+form_render_ctx(FILE *out, const Message *m, const struct directory *dir,
+    const struct form_context *ctx)
 {
 	char t[JST_BUFLEN], hex[KAIRAN_ID_HEXLEN + 1], num[40], dig[65];
 	const IncidentReport *r;
@@ -279,7 +288,7 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 	    jst_form(r->occurred_at_ms, t));
 	fprintf(out, "　(3) %s: %s\n", label_field("discovered_at"),
 	    jst_form(r->discovered_at_ms, t));
-	proxy_lines(out, m);
+	proxy_lines(out, m, ctx);
 	line(out, "(4) 発生場所", r->location);
 	fprintf(out, "　(5) %s:\n", label_field("summary"));
 	text_block(out, "　　", r->summary);

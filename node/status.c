@@ -396,9 +396,10 @@ status_print(FILE *fp, const struct status_view *v)
 		}
 		fputc('\n', fp);
 	}
-	status_progress(fp, v);
+	/* the progress line stays last: scripts read it there */
 	deadline_proxy_print(fp, "", &v->proxy);
 	deadline_final_print(fp, "", &v->final);
+	status_progress(fp, v);
 }
 
 static json_t *

@@ -5,7 +5,9 @@
  * or withdrawn); the proxy logs of a 標的型攻撃 第1報 are due 6 hours
  * after discovery (a check at exactly +6 h is 期限内, one millisecond
  * later 期限超過), from the 第1報's own time when discovery is unknown,
- * and only the reports up to the one shown count.
+ * and only the reports up to the one shown count; the form shows the
+ * deadline under 発見日時 on the 第1報 and, given by the caller, whether a
+ * later report met it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@
 #include "kairan/message.h"
 
 #include "deadline.h"
+#include "form.h"
 
 #define INITIAL	KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL
 #define UPDATE	KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE
@@ -233,6 +236,81 @@ test_print_and_json(void **state)
 	json_decref(o);
 }
 
+/* The form of r (report_no and phase set) at T0 + 2 h, with ctx. */
+static char *
+form_of(IncidentReport *r, const struct form_context *ctx)
+{
+	static uint8_t id[KAIRAN_ID_LEN], inc[KAIRAN_ID_LEN];
+	static char *rcpts[] = { "450006" };
+	Message m = KAIRAN__V1__MESSAGE__INIT;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	r->incident_id.data = inc;
+	r->incident_id.len = sizeof(inc);
+	m.id.data = id;
+	m.id.len = sizeof(id);
+	m.sender = "452017";
+	m.recipients = rcpts;
+	m.n_recipients = 1;
+	m.created_at_ms = T0 + 2 * HOUR;
+	m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	m.report = r;
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	assert_int_equal(form_render_ctx(fp, &m, NULL, ctx), 0);
+	fclose(fp);
+	return buf;
+}
+
+static void
+test_form_lines(void **state)
+{
+	struct deadline_report v[2];
+	struct deadline_proxy p;
+	struct form_context ctx = { &p };
+	char *s;
+
+	(void)state;
+	set(&v[0], 1, INITIAL, T0 + 2 * HOUR, &reps[0]);
+	reps[0].subtypes = targeted;
+	reps[0].n_subtypes = 2;
+	reps[0].discovered_at_ms = T0;
+	reps[0].summary = "概要";
+	s = form_of(&reps[0], NULL);
+	/* under 1.(3) 発見日時, from the 第1報 alone */
+	assert_non_null(strstr(s, "　(3) 発見日時: 2026年11月22日 08時00分\n"
+	    "　　プロキシログ確認期限: 2026年11月22日 14時00分"
+	    "（事案発覚後6時間以内）\n"));
+	assert_null(strstr(s, "プロキシログ確認:"));
+	free(s);
+	/* unknown discovery: from the report's own time */
+	reps[0].discovered_at_ms = 0;
+	s = form_of(&reps[0], NULL);
+	assert_non_null(strstr(s, "プロキシログ確認期限: 2026年11月22日 16時00分"));
+	free(s);
+	reps[0].discovered_at_ms = T0;
+
+	/* a 第2報 with the check time, the state from the caller */
+	set(&v[1], 2, UPDATE, T0 + 7 * HOUR, &reps[1]);
+	reps[1].summary = "続報";
+	reps[1].proxy_logs_checked_at_ms = T0 + 7 * HOUR;
+	deadline_proxy(v, 2, 2, T0 + 8 * HOUR, &p);
+	s = form_of(&reps[1], &ctx);
+	assert_non_null(strstr(s, "　　プロキシログ確認日時: 2026年11月22日 "
+	    "15時00分\n　　プロキシログ確認: 期限超過（期限 "
+	    "2026-11-22T14:00:00+09:00、発見日時から6時間以内） 確認 "
+	    "2026-11-22T15:00:00+09:00（第2報）\n"));
+	assert_null(strstr(s, "プロキシログ確認期限"));
+	free(s);
+	/* without the caller's word: only what the report itself says */
+	s = form_of(&reps[1], NULL);
+	assert_non_null(strstr(s, "プロキシログ確認日時:"));
+	assert_null(strstr(s, "期限超過"));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -240,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_final_edges),
 		cmocka_unit_test(test_proxy_edges),
 		cmocka_unit_test(test_print_and_json),
+		cmocka_unit_test(test_form_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
