@@ -31,6 +31,7 @@
 #include "compose.h"
 #include "config.h"
 #include "daemon.h"
+#include "deadline.h"
 #include "form.h"
 #include "incident.h"
 #include "lock.h"
@@ -1144,6 +1145,67 @@ verb_withdraw(struct cli *c, int argc, char **argv)
 /* ---- inbox / show ---- */
 
 /* A stored message as JSON (see node/README.md). New reference. */
+/* ---- deadlines (deadline.h, node/README.md "Deadlines") ---- */
+
+/*
+ * The proxy-log deadline of the incident of report sm as known by that
+ * report (the reports of its direction numbered up to it), at now. 0, or
+ * -1 (said on stderr; nothing is shown about it then).
+ */
+static int
+report_proxy(const struct cli *c, const struct store_msg *sm,
+    struct deadline_proxy *out)
+{
+	struct deadline_set set;
+	char err[512];
+
+	memset(out, 0, sizeof(*out));
+	if (!sm->is_report)
+		return 0;
+	if (deadline_load(&set, c->store, sm->dir, sm->incident, err,
+	    sizeof(err)) == -1) {
+		cli_err(c, "%s", err);
+		return -1;
+	}
+	deadline_proxy(set.v, set.n, sm->report_no, message_now_ms(), out);
+	deadline_set_clear(&set);
+	return 0;
+}
+
+/*
+ * The lines of show's text about the proxy logs: the
+ * deadline on a 第1報 of a targeted attack, whether it was met on every
+ * later report (「プロキシログ確認: 期限内 / 期限超過 / 未確認」).
+ */
+static void
+show_proxy(const struct cli *c, const struct store_msg *sm)
+{
+	struct deadline_proxy d;
+	char t[JST_BUFLEN];
+
+	if (report_proxy(c, sm, &d) == -1 || d.state == DEADLINE_PROXY_NONE)
+		return;
+	if (sm->report_no == 1)
+		printf("%s: %s（%s6時間以内、「事案発覚後6時間以内」）\n",
+		    LABEL_PROXY_DEADLINE, jst_rfc3339(d.due_ms, t),
+		    d.discovered ? "発見日時から" : "第1報の時刻から");
+	if (sm->report_no > 1 || d.checked_ms > 0)
+		deadline_proxy_print(stdout, "", &d);
+}
+
+/* The form of report m (stored as sm) with its proxy-log deadline. */
+static int
+show_form(const struct cli *c, const struct store_msg *sm, const Message *m)
+{
+	struct deadline_proxy d;
+	struct form_context ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (report_proxy(c, sm, &d) == 0 && d.state != DEADLINE_PROXY_NONE)
+		ctx.proxy = &d;
+	return form_render_ctx(stdout, m, c->dir, &ctx);
+}
+
 static json_t *
 msg_json(const struct cli *c, const struct store_msg *sm, const Message *m)
 {
@@ -1190,6 +1252,13 @@ msg_json(const struct cli *c, const struct store_msg *sm, const Message *m)
 		json_object_set_new(o, "withdrawn", withdrawal_json(c, sm));
 		x = report_to_json(m->report);
 		json_object_set_new(o, "report", x != NULL ? x : json_null());
+		{
+			struct deadline_proxy d;
+
+			(void)report_proxy(c, sm, &d);
+			json_object_set_new(o, "proxy_logs",
+			    deadline_proxy_json(&d));
+		}
 	} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT) {
 		x = json_object();
 		message_hex(m->receipt->ref_id.data, KAIRAN_ID_LEN, hex);
@@ -1528,6 +1597,9 @@ show_text(const struct cli *c, const struct store_msg *sm, const Message *m)
 		show_item("detection.detail", r->detection->detail,
 		    TEXT_MULTILINE);
 	}
+	if (r->proxy_logs_checked_at_ms > 0)
+		printf("%s: %s\n", label_field("proxy_logs_checked_at"),
+		    jst_rfc3339(r->proxy_logs_checked_at_ms, t));
 	show_item("location", r->location, TEXT_MULTILINE);
 	show_item("summary", r->summary, TEXT_MULTILINE);
 	show_item("service_overview", r->service_overview, TEXT_MULTILINE);
@@ -1575,6 +1647,7 @@ show_text(const struct cli *c, const struct store_msg *sm, const Message *m)
 		(void)text_fputs(a->media_type, 0, stdout);
 		printf(", %zu bytes)\n", a->data.len);
 	}
+	show_proxy(c, sm);
 	putchar('\n');
 }
 
@@ -1886,7 +1959,7 @@ verb_show(struct cli *c, int argc, char **argv)
 			json_array_append_new(arr, msg_json(c, &v[i], ms[i]));
 		else if (form && ms[i]->body_case ==
 		    KAIRAN__V1__MESSAGE__BODY_REPORT) {
-			if (form_render(stdout, ms[i], c->dir) == -1) {
+			if (show_form(c, &v[i], ms[i]) == -1) {
 				cli_err(c, "write error");
 				goto done;
 			}
@@ -2241,11 +2314,40 @@ sent_title(const struct store_msg *sm, char **reason)
 	return t != NULL ? t : strdup("");
 }
 
+/*
+ * The deadlines of the incident of our report sm, now (none for a
+ * withdrawn one). 0, or -1 (said on stderr).
+ */
+static int
+sent_deadlines(const struct cli *c, const struct store_msg *sm,
+    int withdrawn, struct deadline_final *fin, struct deadline_proxy *px)
+{
+	struct deadline_set set;
+	char err[512];
+	int64_t now = message_now_ms();
+
+	memset(fin, 0, sizeof(*fin));
+	memset(px, 0, sizeof(*px));
+	if (withdrawn)
+		return 0;
+	if (deadline_load(&set, c->store, STORE_OUT, sm->incident, err,
+	    sizeof(err)) == -1) {
+		cli_err(c, "%s", err);
+		return -1;
+	}
+	deadline_final(set.v, set.n, now, fin);
+	deadline_proxy(set.v, set.n, 0, now, px);
+	deadline_set_clear(&set);
+	return 0;
+}
+
 static int
 verb_sent(struct cli *c, int argc, char **argv)
 {
 	struct store_sent *v = NULL;
 	struct store_msg w;
+	struct deadline_final dfinal;
+	struct deadline_proxy dproxy;
 	char err[512], hex[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
 	char t[JST_BUFLEN], *title, *reason, *wreason;
 	json_t *arr = NULL, *cur = NULL, *reps = NULL, *x;
@@ -2289,6 +2391,12 @@ verb_sent(struct cli *c, int argc, char **argv)
 			}
 			title = sent_title(sm, &reason);
 			free(reason);
+			if (sent_deadlines(c, sm, wf == 1, &dfinal,
+			    &dproxy) == -1) {
+				free(title);
+				free(wreason);
+				goto done;
+			}
 			if (json) {
 				cur = json_object();
 				reps = json_array();
@@ -2301,6 +2409,10 @@ verb_sent(struct cli *c, int argc, char **argv)
 				json_object_set_new(cur, "withdraw_reason",
 				    wreason != NULL ? json_string(wreason) :
 				    json_null());
+				json_object_set_new(cur, "final_report",
+				    deadline_final_json(&dfinal));
+				json_object_set_new(cur, "proxy_logs",
+				    deadline_proxy_json(&dproxy));
 				json_object_set(cur, "reports", reps);
 				json_array_append_new(arr, cur);
 				json_decref(reps);
@@ -2317,6 +2429,8 @@ verb_sent(struct cli *c, int argc, char **argv)
 				}
 				(void)text_fputs(title, 0, stdout);
 				putchar('\n');
+				deadline_proxy_print(stdout, "  ", &dproxy);
+				deadline_final_print(stdout, "  ", &dfinal);
 			}
 			free(title);
 			free(wreason);

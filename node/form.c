@@ -31,11 +31,14 @@
 #include "kairan/labels.h"
 #include "kairan/message.h"
 #include "kairan/text.h"
+#include "deadline.h"
 #include "form.h"
 
 #define UNFILLED	"（調査中）"
 
 typedef Kairan__V1__Contact	Contact;
+
+static void	proxy_lines(FILE *, const Message *, const struct form_context *);
 
 static const char *
 entity_name(const struct directory *dir, const char *id)
@@ -269,10 +272,14 @@ form_head(FILE *out, const Message *m, const IncidentReport *r,
 	fputs("の事案が発生したため、下記のとおり報告いたします。\n", out);
 }
 
-/* Item 1: 事案の状況, with when and how it was found under (2). */
+/*
+ * Item 1: 事案の状況, with when and how it was found under (2), and the
+ * proxy-log deadline of a targeted attack (proxy_lines).
+ */
 static void
-item1(FILE *out, const IncidentReport *r)
+item1(FILE *out, const Message *m, const struct form_context *ctx)
 {
+	const IncidentReport *r = m->report;
 	const Kairan__V1__Detection *d = r->detection;
 	char t[JST_BUFLEN];
 	size_t i;
@@ -292,6 +299,7 @@ item1(FILE *out, const IncidentReport *r)
 	fprintf(out, "　(2) 発生日時: %s\n", when(r->occurred_at_ms, t));
 	fprintf(out, "　　　%s: %s\n", label_field("discovered_at"),
 	    when(r->discovered_at_ms, t));
+	proxy_lines(out, m, ctx);
 	fprintf(out, "　　　%s: %s\n", label_field("detection.method"),
 	    d != NULL && d->method != 0 ? label_detection_method(d->method) :
 	    UNFILLED);
@@ -387,8 +395,46 @@ item8(FILE *out, const IncidentReport *r)
 	fputc('\n', out);
 }
 
+/* ---- deadlines (node/deadline.h) ---- */
+
+/*
+ * Under 発見日時: on a 第1報 of a targeted attack the deadline for the
+ * proxy logs (003 「事案発覚後6時間以内」), on any report the time it
+ * says they were checked, and on a later report whether the deadline was
+ * met, which needs the 第1報: the caller's ctx says (form.h).
+ */
+static void
+proxy_lines(FILE *out, const Message *m, const struct form_context *ctx)
+{
+	struct deadline_report one;
+	struct deadline_proxy d;
+	char t[JST_BUFLEN];
+
+	one.report_no = m->report->report_no;
+	one.phase = (int)m->report->phase;
+	one.created_ms = m->created_at_ms;
+	one.r = m->report;
+	deadline_proxy(&one, 1, 0, 0, &d);
+	if (d.state != DEADLINE_PROXY_NONE)
+		fprintf(out, "　　　%s: %s（事案発覚後6時間以内）\n",
+		    LABEL_PROXY_DEADLINE, jst_form(d.due_ms, t));
+	if (m->report->proxy_logs_checked_at_ms > 0)
+		fprintf(out, "　　　%s: %s\n",
+		    label_field("proxy_logs_checked_at"),
+		    jst_form(m->report->proxy_logs_checked_at_ms, t));
+	if (ctx != NULL && ctx->proxy != NULL && m->report->report_no > 1)
+		deadline_proxy_print(out, "　　　", ctx->proxy);
+}
+
 int
 form_render(FILE *out, const Message *m, const struct directory *dir)
+{
+	return form_render_ctx(out, m, dir, NULL);
+}
+
+int
+form_render_ctx(FILE *out, const Message *m, const struct directory *dir,
+    const struct form_context *ctx)
 {
 	char hex[KAIRAN_ID_HEXLEN + 1], dig[65];
 	const IncidentReport *r;
@@ -405,7 +451,7 @@ form_render(FILE *out, const Message *m, const struct directory *dir)
 
 	form_head(out, m, r, dir);
 	fputs("\n記\n", out);
-	item1(out, r);
+	item1(out, m, ctx);
 
 	fputs("\n2. 事案が発生したサービスの概要及びサービスへの影響並びに"
 	    "システムの概要\n", out);

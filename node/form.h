@@ -19,4 +19,19 @@
  */
 int	form_render(FILE *out, const Message *m, const struct directory *dir);
 
+/*
+ * What the form of one report cannot know from the report alone (each
+ * member may be NULL): proxy, the proxy-log deadline of the incident as
+ * of this report (deadline.h), shown under 1.(3) 発見日時 on reports
+ * after the 第1報 as 「プロキシログ確認: 期限内 / 期限超過 / 未確認」.
+ */
+struct deadline_proxy;
+struct form_context {
+	const struct deadline_proxy	*proxy;
+};
+
+/* form_render with ctx (NULL: as form_render). */
+int	form_render_ctx(FILE *out, const Message *m,
+	    const struct directory *dir, const struct form_context *ctx);
+
 #endif

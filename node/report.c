@@ -50,7 +50,9 @@ static const char *const top_keys[] = {
 	"service_overview", "service_impact", "system_overview",
 	"suspected_act", "damage_scale", "leaked_info", "initial_response",
 	"recovery", "press_release", "residents", "government", "agencies",
-	"publication", NULL
+	"publication",
+	"proxy_logs_checked_at",	/* node/README.md "Deadlines" */
+	NULL
 };
 static const char *const author_keys[] = { "name", "role", NULL };
 static const char *const detection_keys[] = {
@@ -1076,7 +1078,9 @@ report_from_json(const json_t *obj, const char *base_dir, char *err,
 	if (opt_time(obj, "occurred_at", &r->occurred_at_ms, err, errlen) ==
 	    -1 ||
 	    opt_time(obj, "discovered_at", &r->discovered_at_ms, err,
-	    errlen) == -1)
+	    errlen) == -1 ||
+	    opt_time(obj, "proxy_logs_checked_at",
+	    &r->proxy_logs_checked_at_ms, err, errlen) == -1)
 		goto fail;
 	if (opt_string(obj, "location", where, KAIRAN_MAX_TEXT, &r->location,
 	    err, errlen) == -1)
@@ -1483,6 +1487,8 @@ report_to_json(const IncidentReport *r)
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "attachments", a);
+	json_object_set_new(o, "proxy_logs_checked_at",
+	    jst_json(r->proxy_logs_checked_at_ms));
 	return o;
 }
 
@@ -1550,6 +1556,7 @@ report_template(void)
 	json_object_set_new(c, "approved_by", json_string(""));
 	json_object_set_new(o, "publication", c);
 	json_object_set_new(o, "attachments", json_array());
+	json_object_set_new(o, "proxy_logs_checked_at", json_null());
 	return o;
 }
 

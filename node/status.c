@@ -126,6 +126,24 @@ load_withdrawal(struct status_view *v, struct store *store, char *err,
 	return 1;
 }
 
+/* The incident's deadlines as of now (none for a withdrawn incident). */
+static int
+load_deadlines(struct status_view *v, struct store *store, char *err,
+    size_t errlen)
+{
+	struct deadline_set set;
+	int64_t now = message_now_ms();
+
+	if (deadline_load(&set, store, STORE_OUT, v->msg.incident, err,
+	    errlen) == -1)
+		return -1;
+	deadline_final(set.v, set.n, now, &v->final);
+	if (!v->withdrawn)
+		deadline_proxy(set.v, set.n, 0, now, &v->proxy);
+	deadline_set_clear(&set);
+	return 0;
+}
+
 int
 status_settled(const struct status_view *v)
 {
@@ -166,7 +184,8 @@ status_load(struct status_view *v, struct store *store,
 		return rc;
 	}
 	if (load_conns(v, store, err, errlen) == -1 ||
-	    load_withdrawal(v, store, err, errlen) == -1) {
+	    load_withdrawal(v, store, err, errlen) == -1 ||
+	    load_deadlines(v, store, err, errlen) == -1) {
 		status_clear(v);
 		return -1;
 	}
@@ -383,6 +402,9 @@ status_print(FILE *fp, const struct status_view *v)
 		}
 		fputc('\n', fp);
 	}
+	/* the progress line stays last: scripts read it there */
+	deadline_proxy_print(fp, "", &v->proxy);
+	deadline_final_print(fp, "", &v->final);
 	status_progress(fp, v);
 }
 
@@ -513,5 +535,7 @@ status_json(const struct status_view *v)
 	json_object_set_new(o, "rejected",
 	    json_integer((json_int_t)v->rejected));
 	json_object_set_new(o, "total", json_integer((json_int_t)v->total));
+	json_object_set_new(o, "final_report", deadline_final_json(&v->final));
+	json_object_set_new(o, "proxy_logs", deadline_proxy_json(&v->proxy));
 	return o;
 }

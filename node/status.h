@@ -8,9 +8,12 @@
  *    connection: {state, since, reason}}], recipients: [{entity, name,
  *    state, delivered_at, acknowledged_at, acknowledged_by, required,
  *    required_by, reason}],
- *    delivered, acknowledged, rejected, total}
+ *    delivered, acknowledged, rejected, total, final_report, proxy_logs}
  * required/required_by: whether the policy rules (policy.h) required the
  * recipient when the report was written, and which ones.
+ * final_report and proxy_logs are the incident's deadlines (deadline.h:
+ * deadline_final_json, deadline_proxy_json), null when it has none; the
+ * text shows them as the last lines.
  * A route's connection is what the daemon recorded (connected since T,
  * not connected since T and why), or no_daemon when none runs (lock.h).
  * Times are RFC 3339 in JST (+09:00), null when not (yet) known.
@@ -25,6 +28,7 @@
 #include "kairan/directory.h"
 
 #include "config.h"
+#include "deadline.h"
 #include "store.h"
 
 enum status_state {
@@ -62,6 +66,9 @@ struct status_view {
 	size_t			 acknowledged;
 	size_t			 rejected;
 	size_t			 total;
+	/* the incident's deadlines now (deadline.h), for its sender */
+	struct deadline_final	 final;
+	struct deadline_proxy	 proxy;
 };
 
 const char		*status_state_name(enum status_state);

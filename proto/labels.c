@@ -179,6 +179,7 @@ static const struct {
 	{ "level", "被害レベル" },
 	{ "occurred_at", "発生日時" },
 	{ "discovered_at", "発見日時" },
+	{ "proxy_logs_checked_at", "プロキシログ確認日時" },
 	{ "location", "発生場所" },
 	{ "summary", "概要" },
 	{ "affected_services", "影響を受けたサービス" },

@@ -466,6 +466,11 @@ check_report(const IncidentReport *r, char *err, size_t errlen)
 		snprintf(err, errlen, "report.discovered_at_ms: negative");
 		return -1;
 	}
+	if (r->proxy_logs_checked_at_ms < 0) {
+		snprintf(err, errlen,
+		    "report.proxy_logs_checked_at_ms: negative");
+		return -1;
+	}
 	if (check_strlist("report.subtypes", r->subtypes, r->n_subtypes, err,
 	    errlen) == -1 ||
 	    check_strlist("report.affected_services", r->affected_services,

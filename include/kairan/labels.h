@@ -17,6 +17,18 @@
 #define LABEL_WITHDRAWN	"取消"
 #define LABEL_UNKNOWN	"不明"
 
+/*
+ * The deadlines of node/deadline.h: the proxy logs checked within six
+ * hours of discovery (003 「事案発覚後6時間以内」) and whether a report
+ * says that was met; the final report about a month after 収束宣言.
+ */
+#define LABEL_PROXY_CHECK	"プロキシログ確認"
+#define LABEL_PROXY_DEADLINE	"プロキシログ確認期限"
+#define LABEL_PROXY_MET		"期限内"
+#define LABEL_PROXY_MISSED	"期限超過"
+#define LABEL_PROXY_UNCHECKED	"未確認"
+#define LABEL_FINAL_REPORT	"最終報告"
+
 /* 情報システムの停止等 / 外部からのサイバー攻撃 / 重要情報の盗難・紛失等 / その他 */
 const char	*label_category(int category);
 /* 第1報 / 続報 / 収束宣言 / 最終報告 / 取消 (LABEL_WITHDRAWN) */

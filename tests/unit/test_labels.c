@@ -91,7 +91,7 @@ test_fields(void **state)
 		"other", "contact", "attachments", "contact.name",
 		"contact.organization", "contact.phone",
 		"contact.after_hours_phone", "contact.fax", "contact.email",
-		"contact.hours", NULL
+		"contact.hours", "proxy_logs_checked_at", NULL
 	};
 	size_t i;
 

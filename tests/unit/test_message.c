@@ -326,6 +326,12 @@ test_report_fields(void **state)
 	t.r.discovered_at_ms = -1;
 	expect_invalid(&t.m, "report.discovered_at_ms");
 	tmsg_init(&t);
+	t.r.proxy_logs_checked_at_ms = -1;
+	expect_invalid(&t.m, "report.proxy_logs_checked_at_ms: negative");
+	tmsg_init(&t);
+	t.r.proxy_logs_checked_at_ms = 1795324200000LL;
+	expect_valid(&t.m);
+	tmsg_init(&t);
 	t.r.contact = NULL;		/* optional */
 	expect_valid(&t.m);
 }

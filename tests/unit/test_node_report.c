@@ -68,6 +68,7 @@ teardown(void **state)
 	"  \"level\": 3,\n" \
 	"  \"occurred_at\": \"2026-11-22T08:05:12.250+09:00\",\n" \
 	"  \"discovered_at\": \"2026-11-22T09:30:00+09:00\",\n" \
+	"  \"proxy_logs_checked_at\": \"2026-11-22T15:30:00+09:00\",\n" \
 	"  \"location\": \"宮崎市役所 本庁舎 情報政策課\",\n" \
 	"  \"summary\": \"職員が標的型攻撃メールの添付ファイルを開き、\\n" \
 	"端末1台がマルウェアに感染した。\",\n" \
@@ -116,6 +117,8 @@ test_full_report(void **state)
 	assert_int_equal(r->level, 3);
 	assert_true(r->occurred_at_ms == 1795302312250LL);
 	assert_true(r->discovered_at_ms == 1795307400000LL);
+	/* 6 hours after discovery */
+	assert_true(r->proxy_logs_checked_at_ms == 1795329000000LL);
 	assert_non_null(strstr(r->summary, "\n端末1台"));
 	assert_int_equal(r->n_affected_systems, 2);
 	assert_true(r->records_affected == 1234);
@@ -401,6 +404,8 @@ test_minimal_and_round_trip(void **state)
 	assert_string_equal(json_string_value(json_object_get(out,
 	    "occurred_at")), "2026-11-22T09:30:00+09:00");
 	assert_true(json_is_null(json_object_get(out, "discovered_at")));
+	assert_true(json_is_null(json_object_get(out,
+	    "proxy_logs_checked_at")));
 	assert_string_equal(json_string_value(json_object_get(out,
 	    "category")), "system_outage");
 	assert_string_equal(json_string_value(json_object_get(out,
@@ -412,6 +417,7 @@ test_minimal_and_round_trip(void **state)
 	if (r2 == NULL)
 		fail_msg("%s", err);
 	assert_true(r2->occurred_at_ms == r->occurred_at_ms);
+	assert_true(r2->proxy_logs_checked_at_ms == 0);
 	assert_string_equal(r2->summary, r->summary);
 	assert_string_equal(r2->contact->phone, "1");
 	report_free(r2);
@@ -501,6 +507,9 @@ static const struct {
 	  "report.discovered_at: must be an RFC 3339" },
 	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
 	  "\"occurred_at\": 1795307400000}", "report.occurred_at:" },
+	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
+	  "\"proxy_logs_checked_at\": \"2026-11-22 15:00\"}",
+	  "report.proxy_logs_checked_at: must be an RFC 3339 time" },
 	{ "{\"category\": \"other\", \"level\": 1, \"summary\": \"x\", "
 	  "\"records_affected\": -3}",
 	  "report.records_affected: must be an integer >= 0" },
@@ -818,7 +827,7 @@ test_template(void **state)
 	j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	free(text);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 35);
+	assert_int_equal(json_object_size(j), 36);	/* + proxy_logs_checked_at */
 	json_object_foreach(j, k, v)
 		if (strstr(FULL_REPORT, k) == NULL &&
 		    strstr(FORM_FIELDS, k) == NULL)

@@ -1,0 +1,322 @@
+/*
+ * deadline: the final report's and the proxy logs' deadlines of an
+ * incident, computed from its stored reports (see deadline.h; the
+ * decisions and the seed passages are in node/README.md "Deadlines").
+ *
+ * Every time is printed in JST (jst.h); nothing printed here comes from a
+ * peer except numbers and times, so no string needs text.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "kairan/envelope.h"
+#include "kairan/jst.h"
+#include "kairan/kairan.h"
+#include "kairan/labels.h"
+#include "kairan/log.h"
+#include "kairan/message.h"
+
+#include "deadline.h"
+
+#define PH_INITIAL	KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL
+#define PH_UPDATE	KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE
+#define PH_CLOSED	KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED
+#define PH_FINAL	KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL
+#define PH_WITHDRAWN	KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN
+
+int
+deadline_targeted(const IncidentReport *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return 0;
+	/* "標的型攻撃メール" and the like count too. */
+	for (i = 0; i < r->n_subtypes; i++)
+		if (r->subtypes[i] != NULL &&
+		    strstr(r->subtypes[i], DEADLINE_TARGETED) != NULL)
+			return 1;
+	return 0;
+}
+
+void
+deadline_final(const struct deadline_report *v, size_t n, int64_t now_ms,
+    struct deadline_final *out)
+{
+	const struct deadline_report *close = NULL, *after = NULL;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		if (v[i].phase == PH_WITHDRAWN)
+			return;		/* reported in error: nothing is due */
+		if (v[i].phase == PH_CLOSED && (close == NULL ||
+		    v[i].report_no > close->report_no))
+			close = &v[i];
+	}
+	if (close == NULL)
+		return;
+	/* What came after the latest 収束宣言: the earliest report. */
+	for (i = 0; i < n; i++)
+		if (v[i].report_no > close->report_no && (after == NULL ||
+		    v[i].report_no < after->report_no))
+			after = &v[i];
+	out->closed_ms = close->created_ms;
+	out->due_ms = close->created_ms + DEADLINE_FINAL_MS;
+	if (after != NULL && after->phase == PH_FINAL) {
+		out->state = DEADLINE_FINAL_DONE;
+		out->final_ms = after->created_ms;
+	} else if (after != NULL)
+		out->state = DEADLINE_FINAL_NONE;	/* reopened */
+	else if (now_ms > out->due_ms)
+		out->state = DEADLINE_FINAL_OVERDUE;
+	else
+		out->state = DEADLINE_FINAL_DUE;
+}
+
+void
+deadline_proxy(const struct deadline_report *v, size_t n, uint32_t upto,
+    int64_t now_ms, struct deadline_proxy *out)
+{
+	const struct deadline_report *first = NULL;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++)
+		if (v[i].report_no == 1)
+			first = &v[i];
+	if (first == NULL || first->r == NULL || first->phase != PH_INITIAL ||
+	    !deadline_targeted(first->r))
+		return;
+	out->discovered = first->r->discovered_at_ms > 0;
+	out->base_ms = out->discovered ? first->r->discovered_at_ms :
+	    first->created_ms;
+	out->due_ms = out->base_ms + DEADLINE_PROXY_MS;
+	for (i = 0; i < n; i++) {
+		if (v[i].r == NULL || v[i].r->proxy_logs_checked_at_ms <= 0 ||
+		    (upto != 0 && v[i].report_no > upto))
+			continue;
+		if (out->checked_ms == 0 ||
+		    v[i].r->proxy_logs_checked_at_ms < out->checked_ms) {
+			out->checked_ms = v[i].r->proxy_logs_checked_at_ms;
+			out->checked_in = v[i].report_no;
+		}
+	}
+	if (out->checked_ms == 0) {
+		out->state = DEADLINE_PROXY_UNCHECKED;
+		out->late = now_ms > out->due_ms;
+	} else if (out->checked_ms <= out->due_ms)
+		out->state = DEADLINE_PROXY_MET;
+	else
+		out->state = DEADLINE_PROXY_MISSED;
+}
+
+const char *
+deadline_proxy_label(enum deadline_proxy_state s)
+{
+	switch (s) {
+	case DEADLINE_PROXY_NONE:
+		return "";
+	case DEADLINE_PROXY_UNCHECKED:
+		return LABEL_PROXY_UNCHECKED;
+	case DEADLINE_PROXY_MET:
+		return LABEL_PROXY_MET;
+	case DEADLINE_PROXY_MISSED:
+		return LABEL_PROXY_MISSED;
+	default:
+		fatalx("%s: state %d", __func__, (int)s);
+	}
+}
+
+const char *
+deadline_proxy_name(enum deadline_proxy_state s)
+{
+	switch (s) {
+	case DEADLINE_PROXY_NONE:
+		return "none";
+	case DEADLINE_PROXY_UNCHECKED:
+		return "unchecked";
+	case DEADLINE_PROXY_MET:
+		return "met";
+	case DEADLINE_PROXY_MISSED:
+		return "missed";
+	default:
+		fatalx("%s: state %d", __func__, (int)s);
+	}
+}
+
+const char *
+deadline_final_name(enum deadline_final_state s)
+{
+	switch (s) {
+	case DEADLINE_FINAL_NONE:
+		return "none";
+	case DEADLINE_FINAL_DUE:
+		return "due";
+	case DEADLINE_FINAL_OVERDUE:
+		return "overdue";
+	case DEADLINE_FINAL_DONE:
+		return "done";
+	default:
+		fatalx("%s: state %d", __func__, (int)s);
+	}
+}
+
+/* The validated Message of a stored row, or NULL. */
+static Message *
+decode(const struct store_msg *sm)
+{
+	Envelope *env;
+	Message *m = NULL;
+	char err[256];
+
+	if ((env = kairan__v1__envelope__unpack(NULL, sm->envlen,
+	    sm->env)) == NULL)
+		return NULL;
+	m = message_decode(env->message.data, env->message.len, err,
+	    sizeof(err));
+	kairan__v1__envelope__free_unpacked(env, NULL);
+	if (m != NULL && m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT) {
+		message_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+int
+deadline_load(struct deadline_set *set, struct store *store,
+    enum store_dir dir, const uint8_t incident[KAIRAN_ID_LEN], char *err,
+    size_t errlen)
+{
+	long n;
+	size_t i;
+
+	memset(set, 0, sizeof(*set));
+	if ((n = store_incident(store, dir, incident, &set->sm, err,
+	    errlen)) == -1)
+		return -1;
+	set->n = (size_t)n;
+	if (n == 0)
+		return 0;
+	if ((set->v = calloc(set->n, sizeof(*set->v))) == NULL ||
+	    (set->m = calloc(set->n, sizeof(*set->m))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < set->n; i++) {
+		set->m[i] = decode(&set->sm[i]);
+		set->v[i].report_no = set->sm[i].report_no;
+		set->v[i].created_ms = set->sm[i].created_ms;
+		set->v[i].r = set->m[i] != NULL ? set->m[i]->report : NULL;
+		/* a version 1 row has no phase column: the report says */
+		set->v[i].phase = set->v[i].r != NULL ?
+		    (int)set->v[i].r->phase : set->sm[i].phase;
+	}
+	return 0;
+fail:
+	deadline_set_clear(set);
+	return -1;
+}
+
+void
+deadline_set_clear(struct deadline_set *set)
+{
+	size_t i;
+
+	for (i = 0; set->m != NULL && i < set->n; i++)
+		message_free(set->m[i]);
+	free(set->m);
+	free(set->v);
+	store_msgs_free(set->sm, set->n);
+	memset(set, 0, sizeof(*set));
+}
+
+void
+deadline_final_print(FILE *fp, const char *prefix,
+    const struct deadline_final *d)
+{
+	char t[JST_BUFLEN], u[JST_BUFLEN];
+
+	switch (d->state) {
+	case DEADLINE_FINAL_NONE:
+		return;
+	case DEADLINE_FINAL_DUE:
+		fprintf(fp, "%s%s: due by %s (%s %s + 30日, 「1か月を目途」)\n",
+		    prefix, LABEL_FINAL_REPORT, jst_rfc3339(d->due_ms, t),
+		    label_phase(PH_CLOSED), jst_rfc3339(d->closed_ms, u));
+		break;
+	case DEADLINE_FINAL_OVERDUE:
+		fprintf(fp, "%s%s: OVERDUE since %s (%s %s + 30日, "
+		    "「1か月を目途」): send it with `final`\n", prefix,
+		    LABEL_FINAL_REPORT, jst_rfc3339(d->due_ms, t),
+		    label_phase(PH_CLOSED), jst_rfc3339(d->closed_ms, u));
+		break;
+	case DEADLINE_FINAL_DONE:
+		fprintf(fp, "%s%s: sent %s\n", prefix, LABEL_FINAL_REPORT,
+		    jst_rfc3339(d->final_ms, t));
+		break;
+	default:
+		fatalx("%s: state %d", __func__, (int)d->state);
+	}
+}
+
+void
+deadline_proxy_print(FILE *fp, const char *prefix,
+    const struct deadline_proxy *d)
+{
+	char t[JST_BUFLEN], u[JST_BUFLEN];
+
+	if (d->state == DEADLINE_PROXY_NONE)
+		return;
+	fprintf(fp, "%s%s: %s（期限 %s、%s%s）", prefix, LABEL_PROXY_CHECK,
+	    deadline_proxy_label(d->state), jst_rfc3339(d->due_ms, t),
+	    d->discovered ? "発見日時から" : "第1報の時刻から",
+	    "6時間以内");
+	if (d->checked_ms > 0)
+		fprintf(fp, " 確認 %s（第%u報）", jst_rfc3339(d->checked_ms, u),
+		    d->checked_in);
+	else if (d->late)
+		fputs(" 期限を過ぎています", fp);
+	fputc('\n', fp);
+}
+
+json_t *
+deadline_final_json(const struct deadline_final *d)
+{
+	json_t *o;
+
+	if (d->state == DEADLINE_FINAL_NONE)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "state",
+	    json_string(deadline_final_name(d->state)));
+	json_object_set_new(o, "closed_at", jst_json(d->closed_ms));
+	json_object_set_new(o, "due_at", jst_json(d->due_ms));
+	json_object_set_new(o, "final_at", jst_json(d->final_ms));
+	return o;
+}
+
+json_t *
+deadline_proxy_json(const struct deadline_proxy *d)
+{
+	json_t *o;
+
+	if (d->state == DEADLINE_PROXY_NONE)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "state",
+	    json_string(deadline_proxy_name(d->state)));
+	json_object_set_new(o, "label",
+	    json_string(deadline_proxy_label(d->state)));
+	json_object_set_new(o, "due_at", jst_json(d->due_ms));
+	json_object_set_new(o, "base", json_string(d->discovered ?
+	    "discovered_at" : "report"));
+	json_object_set_new(o, "checked_at", jst_json(d->checked_ms));
+	json_object_set_new(o, "checked_in", d->checked_in > 0 ?
+	    json_integer(d->checked_in) : json_null());
+	json_object_set_new(o, "late", json_boolean(d->late));
+	return o;
+}

@@ -1,0 +1,143 @@
+/*
+ * deadline: the two deadlines the seed documents set for an incident,
+ * derived from the stored reports' times whenever something is shown (no
+ * timers: the command line computes them from the store, see
+ * node/README.md "Deadlines"):
+ *
+ *   最終報告 (final report): due DEADLINE_FINAL_MS (30 days) after the
+ *     latest 収束宣言 (001 「1か月を目途に…最終報告書を取りまとめる」);
+ *     overdue after that while no 最終報告 followed it.
+ *   プロキシログ確認 (proxy logs checked): a 第1報 whose subtypes name
+ *     標的型攻撃 carries a deadline of DEADLINE_PROXY_MS (6 hours) after
+ *     discovery (003 「事案発覚後6時間以内に調査」); discovered_at unknown:
+ *     after the 第1報's own time. A later report says when the logs were
+ *     checked (IncidentReport.proxy_logs_checked_at_ms) and is shown as
+ *     期限内 (at or before the deadline), 期限超過 (after it) or 未確認.
+ *
+ * The computations (deadline_final, deadline_proxy) are pure functions of
+ * the reports and the current time; deadline_load reads an incident's
+ * reports from the store for them.
+ */
+#ifndef KAIRAN_NODE_DEADLINE_H
+#define KAIRAN_NODE_DEADLINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "kairan/message.h"
+
+#include "store.h"
+
+/* 30 days of 24 hours: JST has no daylight saving, so days are 24 h. */
+#define DEADLINE_FINAL_MS	(30LL * 24 * 3600 * 1000)
+#define DEADLINE_PROXY_MS	(6LL * 3600 * 1000)
+/* The subtype that carries the proxy-log deadline (a substring match). */
+#define DEADLINE_TARGETED	"標的型攻撃"
+
+/* One report of an incident, as the computations need it. */
+struct deadline_report {
+	uint32_t		 report_no;
+	int			 phase;		/* IncidentReport.Phase */
+	int64_t			 created_ms;	/* the report's time */
+	const IncidentReport	*r;		/* may be NULL: undecodable */
+};
+
+enum deadline_final_state {
+	DEADLINE_FINAL_NONE,	/* not closed (or reopened, or withdrawn) */
+	DEADLINE_FINAL_DUE,	/* closed, 最終報告 due by due_ms */
+	DEADLINE_FINAL_OVERDUE,	/* now is past due_ms, no 最終報告 */
+	DEADLINE_FINAL_DONE,	/* a 最終報告 followed the 収束宣言 */
+};
+
+struct deadline_final {
+	enum deadline_final_state state;
+	int64_t		closed_ms;	/* the latest 収束宣言 */
+	int64_t		due_ms;		/* closed_ms + DEADLINE_FINAL_MS */
+	int64_t		final_ms;	/* DONE: the 最終報告's time */
+};
+
+enum deadline_proxy_state {
+	DEADLINE_PROXY_NONE,	/* no deadline: not a 標的型攻撃 第1報 */
+	DEADLINE_PROXY_UNCHECKED,	/* 未確認 */
+	DEADLINE_PROXY_MET,	/* 期限内: checked at or before due_ms */
+	DEADLINE_PROXY_MISSED,	/* 期限超過: checked after due_ms */
+};
+
+struct deadline_proxy {
+	enum deadline_proxy_state state;
+	int		discovered;	/* the base is discovered_at (else the
+					   第1報's time) */
+	int64_t		base_ms;
+	int64_t		due_ms;		/* base_ms + DEADLINE_PROXY_MS */
+	int64_t		checked_ms;	/* earliest check reported, 0: none */
+	uint32_t	checked_in;	/* the report that said so */
+	int		late;		/* UNCHECKED and now is past due_ms */
+};
+
+/* 1 if r's subtypes name a targeted attack (DEADLINE_TARGETED). */
+int	deadline_targeted(const IncidentReport *r);
+
+/*
+ * The final report's deadline from reports v[0..n) in any order, at now.
+ * The latest 収束宣言 counts; a later 最終報告 makes it DONE, a later
+ * 続報 (reopened) or a 取消 anywhere makes it NONE.
+ */
+void	deadline_final(const struct deadline_report *v, size_t n,
+	    int64_t now_ms, struct deadline_final *out);
+
+/*
+ * The proxy-log deadline of the incident v[0..n) as known by report
+ * upto (report_no; 0: all of them): NONE unless report 1 is a 第1報
+ * whose subtypes name 標的型攻撃. The check time is the earliest
+ * proxy_logs_checked_at of the reports numbered up to upto; a check at
+ * exactly due_ms is MET (「6時間以内」).
+ */
+void	deadline_proxy(const struct deadline_report *v, size_t n,
+	    uint32_t upto, int64_t now_ms, struct deadline_proxy *out);
+
+/* 期限内 / 期限超過 / 未確認 ("" for NONE). */
+const char	*deadline_proxy_label(enum deadline_proxy_state);
+/* "none", "unchecked", "met", "missed" / "none", "due", ... (JSON). */
+const char	*deadline_proxy_name(enum deadline_proxy_state);
+const char	*deadline_final_name(enum deadline_final_state);
+
+/* An incident's reports from the store, decoded, in report_no order. */
+struct deadline_set {
+	struct deadline_report	*v;
+	Message			**m;
+	struct store_msg	*sm;
+	size_t			 n;
+};
+
+/*
+ * Loads the reports of incident (dir: ours or received) into set (clear
+ * with deadline_set_clear; a report that does not decode has r NULL).
+ * Returns 0 or -1 with err.
+ */
+int	deadline_load(struct deadline_set *, struct store *, enum store_dir,
+	    const uint8_t incident[KAIRAN_ID_LEN], char *err, size_t errlen);
+void	deadline_set_clear(struct deadline_set *);
+
+/*
+ * Text lines for the sender (status, sent): prefix, then
+ * "最終報告: due by DATE (収束宣言 T + 30日, 001 「1か月を目途」)",
+ * "最終報告: OVERDUE since DATE ...", "最終報告: sent T"; nothing for
+ * NONE. And "プロキシログ確認: 期限 T (標的型攻撃, 事案発覚後6時間以内):
+ * 期限内 (確認 T, 第N報)" and the like; nothing for NONE.
+ */
+void	deadline_final_print(FILE *, const char *prefix,
+	    const struct deadline_final *);
+void	deadline_proxy_print(FILE *, const char *prefix,
+	    const struct deadline_proxy *);
+/*
+ * {state, closed_at, due_at, final_at} / {state, label, due_at,
+ * base, checked_at, checked_in, late}; JSON null for NONE. New
+ * references.
+ */
+json_t	*deadline_final_json(const struct deadline_final *);
+json_t	*deadline_proxy_json(const struct deadline_proxy *);
+
+#endif
