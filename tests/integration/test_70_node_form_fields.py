@@ -38,6 +38,11 @@ def expected_form(inc, mid):
             line = line.replace("（第2報）", "（第1報）")
             line = line.replace("報告区分: 続報", "報告区分: 第1報")
         out.append(line)
+        # a 第1報 of a targeted attack carries the proxy-log deadline
+        # (node/README.md "Deadlines"): discovered 09:30, due 15:30
+        if isinstance(line, str) and line.startswith("　　　発見日時: "):
+            out.append("　　　プロキシログ確認期限: 2026年11月22日 15時30分"
+                       "（事案発覚後6時間以内）")
     return out
 
 
