@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-import harness
 from kairan_client import Client, Identity
 
 SILENT = 500
@@ -47,10 +46,9 @@ def wait_all_closed(socks, deadline):
 
 
 @pytest.mark.parametrize("max_connections", [20, 4096])
-def test_silent_sockets_cannot_lock_nodes_out(tmp_path, pki, max_connections):
-    relay = harness.Relay(tmp_path, pki, extra={
-        "handshake_timeout": f"{TIMEOUT_S}s",
-        "max_connections": max_connections}).start()
+def test_silent_sockets_cannot_lock_nodes_out(relays, pki, max_connections):
+    relay = relays(extra={"handshake_timeout": f"{TIMEOUT_S}s",
+                          "max_connections": max_connections})
     socks = []
     try:
         socks = open_silent(relay.port, SILENT)
@@ -73,14 +71,13 @@ def test_silent_sockets_cannot_lock_nodes_out(tmp_path, pki, max_connections):
     finally:
         for s in socks:
             s.close()
-        relay.stop()
 
 
-def test_many_addresses_cannot_lock_nodes_out(tmp_path, pki):
+def test_many_addresses_cannot_lock_nodes_out(relays, pki):
     """The same from 50 source addresses (127.0.0.2 ...): the total cap
     holds where the per-address cap cannot."""
-    relay = harness.Relay(tmp_path, pki, extra={
-        "handshake_timeout": f"{TIMEOUT_S}s", "max_pending": 64}).start()
+    relay = relays(extra={"handshake_timeout": f"{TIMEOUT_S}s",
+                          "max_pending": 64})
     socks = []
     try:
         for i in range(50):
@@ -93,7 +90,6 @@ def test_many_addresses_cannot_lock_nodes_out(tmp_path, pki):
     finally:
         for s in socks:
             s.close()
-        relay.stop()
 
 
 def test_before_hello_only_a_hello_sized_frame(relay, pki):

@@ -5,7 +5,6 @@ not verify, and `-n` never creates or migrates a database."""
 import re
 import sqlite3
 
-import harness
 import kairan_client as kc
 from kairan_client import Client, Identity
 
@@ -17,16 +16,14 @@ def submit_some(relay, pki, n):
             assert a.WhichOneof("kind") == "accepted"
 
 
-def test_checkpoint_shows_rows_cut_off_the_end(tmp_path, pki):
-    relay = harness.Relay(tmp_path, pki, extra={
-        "audit_checkpoint": "1s", "log_level": "warning"}).start()
-    try:
-        submit_some(relay, pki, 5)
-        # written within a second, even at log_level = warning
-        relay.wait_log(r"audit: kairan-audit-checkpoint v=1 "
-                       r"relay=relay-45 rows=5 ")
-    finally:
-        relay.stop()
+def test_checkpoint_shows_rows_cut_off_the_end(relays, pki, tmp_path):
+    relay = relays(extra={"audit_checkpoint": "1s",
+                          "log_level": "warning"})
+    submit_some(relay, pki, 5)
+    # written within a second, even at log_level = warning
+    relay.wait_log(r"audit: kairan-audit-checkpoint v=1 "
+                   r"relay=relay-45 rows=5 ")
+    relay.stop()
     log = relay.dir / "relay.log"
     r = relay.run("audit", "verify", "--checkpoint", log)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -50,8 +47,8 @@ def test_checkpoint_shows_rows_cut_off_the_end(tmp_path, pki):
     assert "signature does not verify" in r.stderr, r.stderr
 
 
-def test_check_only_reads(tmp_path, pki):
-    relay = harness.Relay(tmp_path, pki)
+def test_check_only_reads(relays):
+    relay = relays(start=False)
     r = relay.run("-n")
     assert r.returncode == 0, r.stderr
     assert "configuration OK" in r.stdout

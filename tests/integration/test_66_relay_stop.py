@@ -6,14 +6,13 @@ was Accepted, and the relay exits 0."""
 import signal
 
 import kairan_client as kc
-import harness
 from kairan_client import Client, Identity, pb
 
 N = 2000
 
 
-def test_sigterm_answers_what_it_committed(tmp_path, pki):
-    relay = harness.Relay(tmp_path, pki).start()
+def test_sigterm_answers_what_it_committed(relays, pki):
+    relay = relays()
     me = Identity(pki.entity("452017"))
     msgs = [kc.report("452017", ["mic"]) for _ in range(N)]
     with Client(relay.url, pki, me, rcvbuf=4096) as c:
