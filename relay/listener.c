@@ -310,7 +310,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		    p->who.entity, p->addr, p->flight.n);
 		peer_unlink(s, p);
 		peer_clear(p);
-		p->state = PEER_NEW;
+		peer_transition(p, PEER_NEW);
 		return 0;
 	default:
 		return 0;

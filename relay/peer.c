@@ -44,6 +44,8 @@ peer_transition(struct peer *p, enum peer_state new)
 	case PEER_CLOSING:
 		break;
 	case PEER_NEW:
+		/* the connection is gone (CLOSED): the slot is lws's again */
+		break;
 	default:
 		fatalx("%s: to state %d", __func__, (int)new);
 	}

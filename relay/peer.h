@@ -6,6 +6,7 @@
  *
  *   OPEN ──hello──▶ READY ──(refusal that ends it, reload, shutdown)──▶ CLOSING
  *     └──────────────(refusal)───────────────────────────────────────────▲
+ *   any ──(the connection closed)──▶ NEW
  *
  * The struct is libwebsockets' per-session data: lws zeroes it before
  * ESTABLISHED and frees it after CLOSED; the server keeps the peers of a
