@@ -507,6 +507,7 @@ static int
 check_receipt(const Receipt *r, char *err, size_t errlen)
 {
 	char eerr[200];
+	size_t i;
 
 	if (r == NULL) {
 		snprintf(err, errlen, "receipt: missing");
@@ -524,7 +525,7 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 	}
 	if (check_enum("receipt.state", (int)r->state,
 	    KAIRAN__V1__RECEIPT__STATE__DELIVERED,
-	    KAIRAN__V1__RECEIPT__STATE__REJECTED, err, errlen) == -1)
+	    KAIRAN__V1__RECEIPT__STATE__QUEUED, err, errlen) == -1)
 		return -1;
 	if (check_str("receipt.by", r->by, KAIRAN_MAX_SHORT,
 	    r->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, err,
@@ -540,6 +541,25 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 		snprintf(err, errlen, "receipt.subject: %s", eerr);
 		return -1;
 	}
+	if (r->state != KAIRAN__V1__RECEIPT__STATE__QUEUED) {
+		if (r->n_held != 0) {
+			snprintf(err, errlen, "receipt.held: only a QUEUED "
+			    "receipt names held recipients");
+			return -1;
+		}
+		return 0;
+	}
+	if (r->n_held == 0 || r->n_held > KAIRAN_MAX_RECIPIENTS) {
+		snprintf(err, errlen, "receipt.held: a QUEUED receipt names "
+		    "1..%d recipients, got %zu", KAIRAN_MAX_RECIPIENTS,
+		    r->n_held);
+		return -1;
+	}
+	for (i = 0; i < r->n_held; i++)
+		if (!entity_valid(r->held[i], eerr, sizeof(eerr))) {
+			snprintf(err, errlen, "receipt.held[%zu]: %s", i, eerr);
+			return -1;
+		}
 	return 0;
 }
 
@@ -903,6 +923,8 @@ message_receipt_state_name(int state)
 		return "ACKNOWLEDGED";
 	case KAIRAN__V1__RECEIPT__STATE__REJECTED:
 		return "REJECTED";
+	case KAIRAN__V1__RECEIPT__STATE__QUEUED:
+		return "QUEUED";
 	default:
 		return "UNKNOWN";
 	}
