@@ -44,6 +44,28 @@ def relay(relays):
     return relays()
 
 
+@pytest.fixture(scope="session")
+def fed_pki(tmp_path_factory):
+    """The federation PKI of fedharness.FedPki (root; CAs 45, 46, 13,
+    national; certificates issued on demand), once per session."""
+    import fedharness
+    return fedharness.FedPki(tmp_path_factory.mktemp("fedpki") / "pki")
+
+
+@pytest.fixture()
+def federation(tmp_path, fed_pki):
+    """A fedharness.Federation to build and start (federation.standard()
+    .start(), then .node(...)); after the test its nodes and relays are
+    stopped (cleanly, exit 0 checked) and its fault proxies closed, also
+    when the test failed."""
+    import fedharness
+    f = fedharness.Federation(tmp_path, fed_pki)
+    try:
+        yield f
+    finally:
+        f.close()
+
+
 @pytest.fixture(autouse=True)
 def no_process_left():
     """After every test (and its other finalisers): nothing it started is
