@@ -50,9 +50,11 @@ NISC = "nisc"
 # 都城市's @neighbours across the border (kairan-dir expand 452025 @neighbours)
 BORDER = [SOO, KIRISHIMA, SHIBUSHI]
 
-# What a relay logs when a relay link is up, and which link (the NAME of
-# its [peer NAME] section). One place to change if the log line changes.
-LINK_UP = r"link=%s .*ready|peer ready entity=%s"
+# What a relay logs when a relay link is up, on both sides: "peer
+# connected entity=ID role=relay link=NAME addr=... dialled=yes|no" (NAME:
+# its [peer NAME] section for the other relay). One place to change if
+# the log line changes.
+LINK_UP = r"peer connected entity=%(id)s role=relay link=%(name)s addr="
 
 
 class FedPki:
@@ -332,25 +334,33 @@ class Federation:
 
     def link_up_count(self, r, other):
         """How many times relay r logged its link to relay other up."""
-        rx = LINK_UP % (re.escape(other.name), re.escape(other.id))
+        rx = LINK_UP % {"name": re.escape(other.name),
+                        "id": re.escape(other.id)}
         return len(re.findall(rx, r.log()))
 
     def wait_link(self, lk, since=None, timeout=TIMEOUT):
         """Until both ends of lk logged it up (more often than `since`, a
         pair of counts from link_counts(), if given)."""
         s = since or (0, 0)
-        wait_for(lambda: self.link_up_count(lk.dialer, lk.acceptor) > s[0]
-                 and self.link_up_count(lk.acceptor, lk.dialer) > s[1],
-                 timeout, f"link {lk.dialer.name} -> {lk.acceptor.name} up")
+
+        def up():
+            for r in (lk.dialer, lk.acceptor):
+                if not r.process.alive():
+                    raise AssertionError(
+                        f"{r.name} exited ({r.process.proc.returncode}) "
+                        f"while waiting for {lk}:\n{r.log()[-3000:]}")
+            return (self.link_up_count(lk.dialer, lk.acceptor) > s[0] and
+                    self.link_up_count(lk.acceptor, lk.dialer) > s[1])
+        wait_for(up, timeout, f"link {lk.dialer.name} -> {lk.acceptor.name} up")
 
     def link_counts(self, lk):
         return (self.link_up_count(lk.dialer, lk.acceptor),
                 self.link_up_count(lk.acceptor, lk.dialer))
 
     def wait_links(self, timeout=TIMEOUT):
+        """Until every link whose proxy passes is up at both ends."""
         for lk in self.links:
-            if lk.dialer.process.alive() and lk.acceptor.process.alive() \
-                    and lk.proxy.mode == "pass":
+            if lk.proxy.mode == "pass":
                 self.wait_link(lk, timeout=timeout)
 
     def node(self, nid, routes, start=True, wait=True, extra=None):
@@ -391,13 +401,16 @@ def home(entity):
     return "r" + entity[:2]
 
 
-# What a relay logs when a relay link goes down (see LINK_UP).
-LINK_DOWN = r"link=%s .*(down|closed)|peer closed entity=%s"
+# What a relay logs when a relay link goes down (see LINK_UP): the
+# dialing side "link=NAME down reason=...", the accepting side "peer
+# closed entity=ID" (no link name there).
+LINK_DOWN = r"link=%(name)s down reason=|peer closed entity=%(id)s addr="
 
 
 def link_down_count(r, other):
     """How many times relay r logged its link to relay other down."""
-    rx = LINK_DOWN % (re.escape(other.name), re.escape(other.id))
+    rx = LINK_DOWN % {"name": re.escape(other.name),
+                      "id": re.escape(other.id)}
     return len(re.findall(rx, r.log()))
 
 
