@@ -87,6 +87,7 @@ dial_connect(struct dial *d)
 
 	memset(&i, 0, sizeof(i));
 	i.context = d->srv->context;
+	i.vhost = d->srv->links_vhost;
 	i.address = d->cfg->host;
 	i.port = d->cfg->port;
 	i.path = d->cfg->path;
@@ -173,6 +174,7 @@ dial_callback(struct server *s, struct lws *wsi, int reason, void *in,
     size_t len)
 {
 	struct dial *d;
+	enum peer_state was;
 	char addr[300];
 	int rc;
 
@@ -203,10 +205,10 @@ dial_callback(struct server *s, struct lws *wsi, int reason, void *in,
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (d->wsi != wsi || d->state != DIAL_UP)
 			return -1;
+		was = d->peer.state;
 		rc = session_receive(&d->peer, wsi, in, len);
 		/* it spoke: the next outage starts from the shortest wait */
-		if (d->peer.state == PEER_READY &&
-		    d->backoff_ms != DIAL_BACKOFF_MIN_MS) {
+		if (was == PEER_OPEN && d->peer.state == PEER_READY) {
 			d->backoff_ms = DIAL_BACKOFF_MIN_MS;
 			log_info("link=%s ready relay=%s url=%s", d->cfg->name,
 			    d->peer.who.entity, d->cfg->url);

@@ -304,10 +304,6 @@ listener_start(struct server *s)
 	info.ssl_cert_filepath = cfg->cert;
 	info.ssl_private_key_filepath = cfg->key;
 	info.ssl_ca_filepath = cfg->ca;
-	/* the links we dial present the same certificate (LWS-NOTES.md 4) */
-	info.client_ssl_cert_filepath = cfg->cert;
-	info.client_ssl_private_key_filepath = cfg->key;
-	info.client_ssl_ca_filepath = cfg->ca;
 	info.ssl_info_event_mask = SSL_CB_ALERT;
 	info.timeout_secs = cfg->handshake_timeout_s;
 	info.retry_and_idle_policy = &idle;
@@ -320,6 +316,31 @@ listener_start(struct server *s)
 		log_warnx("libwebsockets: cannot listen on %s:%d (port in use? "
 		    "is libwebsockets-evlib-ev installed?)", cfg->host,
 		    cfg->port);
+		return -1;
+	}
+	/*
+	 * The links we dial live on a vhost of their own, which presents the
+	 * same certificate (LWS-NOTES.md 4) but has no TLS info callback:
+	 * lws 4.1.6 keeps its tls client record, not the context, in a
+	 * client SSL_CTX's ex_data, and lws_ssl_info_callback reads that as
+	 * the context and crashes in wsi_from_fd on the first client
+	 * handshake of a vhost with ssl_info_event_mask set.
+	 */
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBEV |
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.vhost_name = "links";
+	info.client_ssl_cert_filepath = cfg->cert;
+	info.client_ssl_private_key_filepath = cfg->key;
+	info.client_ssl_ca_filepath = cfg->ca;
+	info.timeout_secs = cfg->handshake_timeout_s;
+	info.retry_and_idle_policy = &idle;
+	if (cfg->npeers > 0 &&
+	    (s->links_vhost = lws_create_vhost(s->context, &info)) == NULL) {
+		log_warnx("libwebsockets: cannot create the vhost of the links");
 		return -1;
 	}
 	return 0;

@@ -29,6 +29,7 @@
 #define SOFTWARE		"kairan-relay/" KAIRAN_VERSION
 
 struct lws_context;
+struct lws_vhost;
 struct trust;
 struct directory;
 struct signer;
@@ -42,6 +43,7 @@ struct server {
 	const struct config	*cfg;
 	struct ev_loop		*loop;
 	struct lws_context	*context;
+	struct lws_vhost	*links_vhost;	/* the links we dial */
 	SSL_CTX			*ssl_ctx;	/* the listener's, for reloads */
 	SSL_CTX			*client_ssl_ctx;	/* of the links we dial */
 	struct trust		*trust;
