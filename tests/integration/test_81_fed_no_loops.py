@@ -16,29 +16,26 @@ from nodeharness import REPORT_1, REPORT_2
 RECIPIENTS = [MIYAZAKI, SOO, KAGOSHIMA, KOTO, TOKYO, MIC]
 
 
+def stored(relay, mid):
+    """(origin, [delivery keys]) of message mid in relay's store: who it
+    was first taken from (a node's id, or the peer relay's), and where its
+    copies go (recipients served here, "peer:NAME" for forwards over the
+    link of [peer NAME])."""
+    rows = relay.query("SELECT seq, origin FROM message WHERE id = ?",
+                       (bytes.fromhex(mid),))
+    if not rows:
+        return None, []
+    assert len(rows) == 1, rows
+    seq, origin = rows[0]
+    keys = [k for (k,) in relay.query(
+        "SELECT recipient FROM delivery WHERE message_seq = ?", (seq,))]
+    return origin, keys
+
+
 def forwards(relay, mid):
-    """(link, line) of every line of relay's log that hands message mid
-    to a link: "forward... id=MID ... link=NAME" in either order."""
-    out = []
-    for ln in relay.mentions(mid):
-        if not re.search(r"\bforward", ln):
-            continue
-        m = re.search(r"\blink=([A-Za-z0-9_-]+)", ln)
-        if m:
-            out.append((m.group(1), ln))
-    return out
-
-
-def arrivals(relay, mid):
-    """The links message mid arrived on at relay (its "accepted id=MID"
-    lines name link=NAME when it came from a peer relay; None for a
-    node)."""
-    out = []
-    for ln in relay.mentions(mid):
-        if re.search(r"\baccepted id=%s\b" % mid, ln):
-            m = re.search(r"\blink=([A-Za-z0-9_-]+)", ln)
-            out.append(m.group(1) if m else None)
-    return out
+    """The [peer] names relay forwards mid to (its store's deliveries)."""
+    return [k.split(":", 1)[1] for k in stored(relay, mid)[1]
+            if k.startswith("peer:")]
 
 
 def check_once_everywhere(f, nodes, s, mid):
@@ -52,20 +49,36 @@ def check_once_everywhere(f, nodes, s, mid):
     for e in RECIPIENTS:
         assert s.count(r"receipt stored id=\S+ ref=%s state=DELIVERED "
                        r"signer=%s" % (mid, e)) == 1, e
+    ids = {name: rid for (name, rid, _) in
+           [tuple(p) for p in f["r45"].peers + f["r46"].peers +
+            f["r13"].peers + f["national"].peers]}
     for r in f.relays.values():
-        # stored once however often it arrived
-        got = arrivals(r, mid)
-        assert len([a for a in got]) >= 1, (r.name, r.log()[-3000:])
-        assert len(got) == len(set(got)), (r.name, got)
-        # never back over a link it came on
-        back = [ln for (link, ln) in forwards(r, mid) if link in got]
-        assert not back, (r.name, got, back)
-    # relay-13 is a leaf: it forwards nothing of it to anyone
-    assert forwards(f["r13"], mid) == [], forwards(f["r13"], mid)
-    # every relay hands it to each link at most once
-    for r in f.relays.values():
-        links = [link for (link, _) in forwards(r, mid)]
-        assert len(links) == len(set(links)), (r.name, links)
+        origin, keys = stored(r, mid)
+        # every relay has it, once (message.id is unique in the store);
+        # it may have arrived more than once (two routes), never more
+        # often than it has ways in
+        assert origin is not None, (r.name, r.log()[-3000:])
+        took = r.process.count(r"accepted id=%s " % mid)
+        assert 1 <= took <= 1 + len(r.peers), (r.name, took)
+        # never back to where it came from
+        back = [n for n in forwards(r, mid) if ids[n] == origin]
+        assert not back, (r.name, origin, keys)
+        # each link at most once
+        assert len(keys) == len(set(keys)), (r.name, keys)
+        # its log says the same: no "delivered ... to=peer:NAME" towards
+        # where it came from
+        for (n, rid, _) in r.peers:
+            if rid == origin:
+                assert r.process.count(r"delivered id=%s to=peer:%s\b"
+                                       % (mid, n)) == 0, (r.name, n)
+    # only the hub transits: what relay-13 and relay-46 took from a peer
+    # relay they forward to no one
+    for name in ("r13", "r46"):
+        origin, _ = stored(f[name], mid)
+        if origin.startswith("relay-"):
+            assert forwards(f[name], mid) == [], (name, stored(f[name], mid))
+    # relay-13 got it from the hub, the only way there
+    assert stored(f["r13"], mid)[0] == "relay-national"
 
 
 def test_two_routes_three_prefectures_once(federation):
