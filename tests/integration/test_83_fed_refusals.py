@@ -3,7 +3,8 @@ its reason, while its links to the good peers keep carrying reports.
 
 Dialing side (relay-45 has one more [peer r13] whose url leads, through a
 fault proxy, to a fake server, faultproxy + fedharness.FakeServer):
-  - the far end presents a node certificate (462179),
+  - the far end presents a node certificate (462179; with 127.0.0.1 as
+    a host name, so that it is its role that is refused),
   - the far end presents a relay-13 certificate issued by CA 45 (made with
     openssl directly: kairan-pki would not issue it).
 Accepting side (the independent Python client, kairan_client.py):
@@ -38,11 +39,12 @@ def good_link_works(s, mic, n=[0]):
 
 
 def refused_connection(url, pki, ident):
-    """Connects as ident and says Hello; returns "tls" if the handshake
-    failed, "closed" if the relay closed the connection (after a Refused
-    or not), with the frames it sent first."""
+    """Connects as ident and reads what the relay says (it speaks first:
+    its Hello, a Refused, the close); returns "tls" if the handshake
+    failed, "closed" if the relay closed the connection, with the frames
+    it sent before."""
     try:
-        c = kc.Client(url, pki, ident)
+        c = kc.Client(url, pki, ident, hello=False)
     except Exception as e:          # the TLS handshake was refused
         return "tls", [repr(e)]
     frames = []
@@ -70,7 +72,11 @@ def test_refusals(federation):
     fakes = []
     try:
         r45.add_peer("r13", "relay-13", fake_proxy.url)
-        node_cert = pki.entity(SOO)
+        # a node certificate (OU=node, CN 462179, CA 46) that also names
+        # 127.0.0.1, so that the TLS host check passes and what refuses it
+        # is the role: kairan-pki gives a node no host names
+        node_cert = pki.forged("node-462179-with-ip",
+                               "/O=kairan/OU=node/CN=462179", "46")
         forged = pki.forged("relay13-by-45", "/O=kairan/OU=relay/CN=relay-13",
                             "45")
         fake = FakeServer(pki, node_cert).start()
@@ -84,44 +90,53 @@ def test_refusals(federation):
         good_link_works(s, mic)
 
         # -- dialing side: a node certificate at the far end
-        r45.wait_log(r"link=r13 .*(role|node).*|link=r13 .*%s" % SOO)
-        line = [ln for ln in r45.log().splitlines()
-                if "link=r13" in ln and ("role" in ln or SOO in ln)][0]
-        assert "warning" in line or "refused" in line or "down" in line, line
-        assert f.link_up_count(r45, type("X", (), {"name": "r13",
-                                                   "id": "relay-13"})) == 0
+        r45.wait_log(r"warning: peer refused addr=\S+ entity=%s role=node "
+                     r"reason=\"link r13: [^\"]*node" % SOO)
+        assert not re.search(r"role=relay link=r13 ", r45.log())
         good_link_works(s, mic)
 
         # -- dialing side: relay-13 issued by CA 45 at the far end
+        mark = len(r45.log())
         fake2 = FakeServer(pki, forged).start()
         fakes.append(fake2)
         fake_proxy.set_target("127.0.0.1", fake2.port, cut_existing=True)
         wait_for(lambda: fake2.connections > 0 or fake_proxy.accepted > 1,
                  what="relay-45 dials the forged relay-13")
-        r45.wait_log(r"link=r13 .*(CA|issu|45)")
-        assert f.link_up_count(r45, type("X", (), {"name": "r13",
-                                                   "id": "relay-13"})) == 0
+        wait_for(lambda: re.search(
+            r"warning: peer refused addr=\S+ link=r13 reason=\"certificate "
+            r"relay-13: of prefecture 13 but issued by CA 45\"",
+            r45.log()[mark:]), what="relay-45 refuses the forged relay-13")
+        assert not re.search(r"role=relay link=r13 ", r45.log())
         assert fake2.hellos == [], "relay-45 said Hello to a forged relay"
         good_link_works(s, mic)
 
         # -- accepting side: relay-13 issued by CA 45 connects to the hub
         mark = len(hub.log())
-        how, _ = refused_connection(hub.url, pki, kc.Identity(forged))
-        wait_for(lambda: re.search(r"peer refused .*relay-13.*|refused.*"
-                                   r"relay-13", hub.log()[mark:]),
-                 what="the hub logs the forged relay-13 refused")
+        how, frames = refused_connection(hub.url, pki, kc.Identity(forged))
+        wait_for(lambda: re.search(
+            r"warning: peer refused addr=\S+ reason=\"certificate relay-13: "
+            r"of prefecture 13 but issued by CA 45\"", hub.log()[mark:]),
+            what="the hub logs the forged relay-13 refused")
+        # nothing was delivered to it before the close
+        assert how == "tls" or not any(
+            fr.WhichOneof("kind") == "envelope" for fr in frames), frames
         good_link_works(s, mic)
 
         # -- accepting side: a relay that is no peer of relay-46
         mark = len(r46.log())
         how, frames = refused_connection(r46.url, pki,
                                          kc.Identity(pki.entity("relay-13")))
-        wait_for(lambda: re.search(r"peer refused .*entity=relay-13 .*"
-                                   r"reason=", r46.log()[mark:]),
-                 what="relay-46 logs relay-13 refused (not a peer)")
-        assert any(fr.WhichOneof("kind") == "refused" and
-                   fr.refused.reason == kc.REASON.NOT_AUTHORIZED
-                   for fr in frames) or how == "tls", frames
+        wait_for(lambda: re.search(
+            r"warning: peer refused addr=\S+ entity=relay-13 role=relay "
+            r"reason=\"relay relay-13 is not configured as a peer",
+            r46.log()[mark:]),
+            what="relay-46 logs relay-13 refused (not a peer)")
+        # TLS passes (a valid relay certificate): the relay says why
+        assert how == "closed" and any(
+            fr.WhichOneof("kind") == "refused" and
+            fr.refused.reason == kc.REASON.NOT_AUTHORIZED and
+            "not configured as a peer" in fr.refused.detail
+            for fr in frames), (how, frames)
         good_link_works(s, mic)
 
         # -- a node relaying another entity's report
@@ -134,13 +149,16 @@ def test_refusals(federation):
             assert a.WhichOneof("kind") == "refused", a
             assert a.refused.reason in (kc.REASON.NOT_AUTHORIZED,
                                         kc.REASON.SENDER_MISMATCH), a
-        hub.wait_log(r"refused .*%s" % m.id.hex())
+        hub.wait_log(r"warning: envelope refused entity=462179 addr=\S+ "
+                     r"id=%s reason=NOT_AUTHORIZED detail=\"sender: 462179 "
+                     r"may only submit its own messages" % m.id.hex())
         assert not mic.has(m.id.hex())
 
         # -- a configured peer relaying broken envelopes
         with kc.Client(hub.url, pki, kc.Identity(pki.entity("relay-13"))) as c:
             bad_sig = kc.report(KOTO, [MIC])
-            a = kc.submit(c, bad_sig, tamper=True)[1]
+            c.send_envelope(koto.seal(bad_sig, tamper=True))
+            a = c.answer(bad_sig.id)
             assert a.WhichOneof("kind") == "refused", a
             assert a.refused.reason == kc.REASON.BAD_SIGNATURE, a
             # a 131083 leaf issued by CA 45 (prefecture rule)
@@ -165,11 +183,20 @@ def test_refusals(federation):
             a = c.answer(swapped.id)
             assert a.WhichOneof("kind") == "refused", a
             assert a.refused.reason == kc.REASON.BAD_CERTIFICATE, a
-            for m in (bad_sig, bad_chain, swapped):
-                hub.wait_log(r"refused .*id=%s .*reason=" % m.id.hex())
+            for m, why in ((bad_sig, r"BAD_SIGNATURE detail=\"envelope"
+                            r"\.signature: does not verify with the key of "
+                            r"131083\""),
+                           (bad_chain, r"BAD_CERTIFICATE detail=\"envelope"
+                            r"\.cert_chain: certificate 131083: of "
+                            r"prefecture 13 but issued by CA 45\""),
+                           (swapped, r"BAD_CERTIFICATE detail=\"envelope"
+                            r"\.cert_chain: chain: ")):
+                hub.wait_log(r"warning: envelope refused entity=relay-13 "
+                             r"addr=\S+ id=%s reason=%s" % (m.id.hex(), why))
             # the same link still takes a good one, and it reaches mic
             good = kc.report(KOTO, [MIC])
-            a = kc.submit(c, good)[1]
+            c.send_envelope(koto.seal(good))
+            a = c.answer(good.id)
             assert a.WhichOneof("kind") == "accepted", a
             once(mic, good.id.hex())
         for m in (bad_sig, bad_chain, swapped):
