@@ -4,8 +4,9 @@ relay-46, their own stores and their own keys and certificates); the hub
 dials both; the Kagoshima nodes hold routes to both. A burst of reports
 from 都城市 (through relay-45 and the hub) and from 志布志市 (its two
 routes) to Kagoshima recipients and mic; r46a is SIGKILLed in the middle
-of it (after half of the reports were written, and while its store holds
-some it has not delivered) and is not started again. Nothing is lost:
+of it (after half of the reports were written, with 曽於市's node
+paused by SIGSTOP until r46a's store holds reports for it that it has not
+delivered) and is not started again. Nothing is lost:
 every report reaches every recipient exactly once, and every sender has
 exactly one DELIVERED per recipient."""
 import collections
@@ -55,10 +56,17 @@ def test_ha_pair_one_killed_mid_burst(federation):
         t.start()
     half.wait(120)
     assert half.is_set(), errors
-    # mid-burst: r46a has taken reports from the hub and from 志布志市
-    wait_for(lambda: re.search(r"accepted id=", a.log()),
-             what="r46a took reports before it dies")
-    a.kill()
+    # mid-burst, with 曽於市's node stopped (SIGSTOP) so that r46a's store
+    # surely holds reports it has not delivered: r46a dies with them
+    soo = nodes[SOO]
+    soo.process.pause()
+    try:
+        wait_for(lambda: a.query(
+            "SELECT count(*) FROM delivery WHERE recipient = ? AND state = 0",
+            (SOO,))[0][0] > 0, what="r46a holds undelivered reports")
+        a.kill()
+    finally:
+        soo.process.resume()
     for t in threads:
         t.join()
     assert not errors, errors
