@@ -2,7 +2,8 @@
  * status: the receipt matrix of one report of ours (see status.h).
  *
  * Strings that came from elsewhere (a relay's refusal detail, a
- * recipient's name and note, a rejection reason) are printed through
+ * recipient's name and note, a rejection reason, the id of the relay
+ * holding a report) are printed through
  * text.h, single-line: a control character shows as "\x1b" and a newline
  * cannot fake a line of the matrix. JSON carries them as they are
  * (jansson escapes them).
