@@ -87,7 +87,7 @@ add(struct store *s, Message *m, int *dup)
 	if (!*dup)
 		for (i = 0; i < m->n_recipients; i++)
 			assert_int_equal(store_delivery_add(s, seq,
-			    m->recipients[i], err, sizeof(err)), 0);
+			    m->recipients[i], NULL, err, sizeof(err)), 0);
 	assert_int_equal(store_commit(s, err, sizeof(err)), 0);
 	return seq;
 }
@@ -176,7 +176,7 @@ test_rollback_leaves_nothing(void **state)
 	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
 	assert_int_equal(store_message_add(f->s, &m, env, 1, digest, "452017",
 	    1, &dup, &seq, err, sizeof(err)), 0);
-	assert_int_equal(store_delivery_add(f->s, seq, "450006", err,
+	assert_int_equal(store_delivery_add(f->s, seq, "450006", NULL, err,
 	    sizeof(err)), 0);
 	/* inside the transaction the batch is there (so the checks below
 	 * can fail) ... */
