@@ -20,7 +20,6 @@
 
 #include <sqlite3.h>
 
-#include "kairan/entity.h"
 #include "kairan/log.h"
 #include "kairan/message.h"
 
@@ -738,40 +737,22 @@ fail:
 }
 
 /*
- * The home relay of entity into home (PROTOCOL.md §7): relay-PP for an
- * entity of prefecture PP, which its code names (the directory's `pref`
- * is the same two digits, proto/directory.c checks it); relay-national
- * for every other name, the national bodies.
- */
-static void
-home_relay(const char *entity, char home[KAIRAN_ENTITY_MAX + 1])
-{
-	char pp[3];
-
-	if (entity_is_code(entity) && entity_prefecture(entity, pp) == 0)
-		snprintf(home, KAIRAN_ENTITY_MAX + 1, "relay-%s", pp);
-	else
-		snprintf(home, KAIRAN_ENTITY_MAX + 1, "relay-national");
-}
-
-/*
  * The rules of a QUEUED receipt that need no database: written by a relay
- * that is the home relay of every recipient it lists in held. Returns 0,
+ * (PROTOCOL.md §2), naming whom it holds. Which relay holds whom is its
+ * configuration's business (the home relay, §7.2, or `serve`): the
+ * writer's certificate vouches for the relay the sender shows. Returns 0,
  * or -1 with *reason and err naming the field.
  */
 static int
 queued_check(const Receipt *rc, const struct identity *signer,
     const char *idhex, int *reason, char *err, size_t errlen)
 {
-	char home[KAIRAN_ENTITY_MAX + 1];
-	size_t i;
-
 	if (signer->role != ROLE_RELAY) {
 		*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
 		snprintf(err, errlen, "receipt.state: QUEUED for message %s "
-		    "signed by %s (role %s); only a relay, the home relay of "
-		    "the recipients it holds, may write QUEUED", idhex,
-		    signer->entity, identity_role_name(signer->role));
+		    "signed by %s (role %s); only a relay, the one holding "
+		    "the report, may write QUEUED", idhex, signer->entity,
+		    identity_role_name(signer->role));
 		return -1;
 	}
 	if (rc->n_held == 0) {
@@ -779,16 +760,6 @@ queued_check(const Receipt *rc, const struct identity *signer,
 		snprintf(err, errlen, "receipt.held: empty in a QUEUED receipt "
 		    "of relay %s for message %s", signer->entity, idhex);
 		return -1;
-	}
-	for (i = 0; i < rc->n_held; i++) {
-		home_relay(rc->held[i], home);
-		if (strcmp(home, signer->entity) != 0) {
-			*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
-			snprintf(err, errlen, "receipt.held[%zu]: %s is not the "
-			    "home relay of %s (its home relay is %s), message %s",
-			    i, signer->entity, rc->held[i], home, idhex);
-			return -1;
-		}
 	}
 	return 0;
 }

@@ -173,14 +173,15 @@ enum store_receipt_result {
  *   DELIVERED / ACKNOWLEDGED: signer must be a recipient of that message;
  *   REJECTED: signer is a relay naming the recipient in receipt.subject,
  *   or the recipient itself;
- *   QUEUED: signer is a relay (role relay) that is the home relay of every
- *   recipient in receipt.held (relay-PP for an entity of prefecture PP,
- *   relay-national for a national body: checked before anything is
- *   read, also for a message we do not have), and each of them is a
- *   recipient of that message; each gets held_by = signer and held_ms =
- *   the receipt's created_at_ms, unless it already has a hold (the first
- *   is kept). A hold is recorded whatever the recipient's state and never
- *   moves it backwards (status_of ranks it below delivered and rejected);
+ *   QUEUED: signer is a relay (role relay; checked before anything is
+ *   read, also for a message we do not have) and receipt.held is not
+ *   empty; each entry is a recipient of that message (the relay holding
+ *   it is its home relay or the one its configuration makes serve it,
+ *   PROTOCOL.md §2: not ours to check); each gets held_by = signer and
+ *   held_ms = the receipt's created_at_ms, unless it already has a hold
+ *   (the first is kept). A hold is recorded whatever the recipient's
+ *   state and never moves it backwards (status_of ranks it below
+ *   delivered and rejected);
  *   receipt.ref_digest must equal the stored message's digest.
  * No receipt is ever answered with a receipt: this only stores.
  * A receipt referring to no message of ours is stored, marked unmatched.

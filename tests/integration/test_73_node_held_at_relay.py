@@ -5,10 +5,14 @@ test_queued_from_a_relay: relay-45 is played by the test (a TLS WebSocket
 server holding relay-45's real certificate, speaking kairan.v1 frames), so
 that every QUEUED the node gets is one the test wrote, good or bad: the
 sender's status shows "held at relay-45 since T" for the recipients it
-names, then delivered; a QUEUED from a node, naming a recipient of another
-home relay, naming someone who is not a recipient, or with a wrong digest
-is refused with the field named and changes nothing; and a QUEUED is
-answered with Accepted only, never with a receipt.
+names, then delivered; a QUEUED from a node, naming someone who is not a
+recipient, or with a wrong digest is refused with the field named and
+changes nothing; and a QUEUED is answered with Accepted only, never with
+a receipt.
+
+test_held_at_relay_then_delivered: a real relay-45 and a report to two
+recipients of its prefecture, one of them offline: the sender's status
+shows that one held at relay-45, then delivered once its node comes up.
 """
 import asyncio
 import hashlib
@@ -23,7 +27,7 @@ import websockets
 import kairan_client
 import kairan_pb2 as pb
 from harness import TIMEOUT
-from nodeharness import REPORT_1, Node
+from nodeharness import REPORT_1, Node, fed  # noqa: F401 (fixture)
 
 REASON = pb.Refused.Reason
 QUEUED = pb.Receipt.QUEUED
@@ -181,8 +185,6 @@ def test_queued_from_a_relay(fake, sender, pki):
     bad = [
         (kairan_client.Identity(pki.entity("450006")), ["450006"], None,
          REASON.NOT_AUTHORIZED, "receipt.state"),
-        (relay, ["452025", "mic"], None, REASON.NOT_AUTHORIZED,
-         "receipt.held[1]: relay-45 is not the home relay of mic"),
         (relay, ["453412"], None, REASON.NOT_AUTHORIZED,
          "receipt.held[0]: 453412 is not a recipient"),
         (relay, ["450006"], hashlib.sha256(b"other").digest(),
@@ -218,3 +220,41 @@ def test_queued_from_a_relay(fake, sender, pki):
     assert sender.query("SELECT count(*) FROM outbox")[0][0] == outbox
     sender.wait_log(r"receipt stored id=%s ref=%s state=QUEUED "
                     r"signer=relay-45" % (q.id.hex(), mid))
+
+
+def test_held_at_relay_then_delivered(fed):
+    """A real relay-45: a report to 宮崎県 (online) and 都城市 (offline):
+    the sender's status shows 都城市 held at relay-45, then delivered once
+    its node comes up; the hold stays on record."""
+    relay = fed.relay()
+    routes = {"pref": relay}
+    s = fed.node("452017", routes)
+    fed.node("450006", routes)
+    off = fed.node("452025", routes, start=False)
+    _, mid = s.send(REPORT_1, "450006,452025")
+    st = s.wait_status(mid, lambda x: by_entity(x)["452025"]["state"] ==
+                       "held", "452025 held at relay-45")
+    r = by_entity(st)["452025"]
+    assert r["held_by"] == "relay-45" and r["held_at"].endswith("+09:00"), r
+    assert r["delivered_at"] is None, r
+    text = s.run("status", mid).stdout
+    assert re.search(r"^recipient 452025 都城市: held at relay-45 since "
+                     r"\S+\+09:00$", text, re.M), text
+    # the online one is delivered (the hold, if it came first, stays noted)
+    s.wait_status(mid, lambda x: by_entity(x)["450006"]["state"] ==
+                  "delivered", "450006 delivered")
+    assert s.status(mid)["held"] == 1
+
+    off.start()
+    st = s.wait_delivered(mid)
+    r = by_entity(st)["452025"]
+    assert r["state"] == "delivered" and r["held_by"] == "relay-45", r
+    assert st["held"] == 0
+    text = s.run("status", mid).stdout
+    assert re.search(r"^recipient 452025 都城市: delivered \S+$", text,
+                     re.M), text
+    # the node never answers a receipt with a receipt: the sender signed
+    # its report and nothing else
+    assert s.query("SELECT kind FROM outbox") == [(1,)]
+    assert s.query("SELECT count(*) FROM receipt_in WHERE state = ? AND "
+                   "matched = 1", (QUEUED,))[0][0] >= 1

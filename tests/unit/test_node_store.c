@@ -10,9 +10,9 @@
  * getting a receipt signed, a write that meets another connection's lock
  * failing fast and marked busy (the daemon's timeout), route states, id
  * prefixes, `sent`'s counts and withdrawals. Schema 4: a QUEUED receipt
- * of the recipients' home relay records the hold (held_by, held_ms),
- * refused per rule (role, home relay, recipient, digest) without a
- * trace, never moving a recipient backwards; a version 3 database
+ * of the relay holding a report records the hold (held_by, held_ms),
+ * refused per rule (role, held, recipient, digest) without a trace,
+ * never moving a recipient backwards; a version 3 database
  * migrated.
  */
 #include <stdarg.h>
@@ -1095,16 +1095,6 @@ test_queued(void **state)
 	tmsg_queued(&q, 0x61, "450006", &a, "450006", NULL);
 	queued_refused(st, &q, "450006", ROLE_NODE,
 	    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, "receipt.state");
-	tmsg_queued(&q, 0x62, "relay-45", &a, "450006", "mic");
-	queued_refused(st, &q, "relay-45", ROLE_RELAY,
-	    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, "receipt.held[1]");
-	tmsg_queued(&q, 0x63, "relay-46", &a, "450006", NULL);
-	queued_refused(st, &q, "relay-46", ROLE_RELAY,
-	    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, "receipt.held[0]");
-	tmsg_queued(&q, 0x64, "relay-national", &a, "450006", NULL);
-	queued_refused(st, &q, "relay-national", ROLE_RELAY,
-	    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED,
-	    "not the home relay of 450006");
 	/* 三股町 is of prefecture 45 but not a recipient: the first stays */
 	tmsg_queued(&q, 0x65, "relay-45", &a, "450006", "453412");
 	queued_refused(st, &q, "relay-45", ROLE_RELAY,
@@ -1203,8 +1193,30 @@ test_queued(void **state)
 	assert_int_equal(receipt(st, &q, "relay-national", ROLE_RELAY,
 	    &result, &reason), 0);
 	assert_int_equal(state_of(st, a.id, "mic"), STATUS_REJECTED);
+	/*
+	 * A relay that serves a recipient by its configuration (relay-45
+	 * with `serve = 45 mic` standing in for the ministry's) holds it as
+	 * well as its home relay would: the sender shows who holds it.
+	 */
+	{
+		struct tmsg b;
+
+		tmsg_report(&b, 0x55, 0x56, 1, "452017", "mic", "462012",
+		    NULL);
+		add_out(st, &b);
+		tmsg_queued(&q, 0x7a, "relay-45", &b, "mic", NULL);
+		assert_int_equal(receipt(st, &q, "relay-45", ROLE_RELAY,
+		    &result, &reason), 0);
+		assert_int_equal(result, STORE_RECEIPT_MATCHED);
+		assert_int_equal(state_of(st, b.id, "mic"), STATUS_HELD);
+		assert_int_equal(state_of(st, b.id, "462012"), STATUS_PENDING);
+		assert_int_equal(store_status(st, b.id, &ss, err, sizeof(err)),
+		    1);
+		assert_string_equal(rcpt_of(&ss, "mic")->held_by, "relay-45");
+		store_status_clear(&ss);
+	}
 	/* nothing of ours was written: a receipt is never answered */
-	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 2);
 	store_close(st);
 }
 
