@@ -1,13 +1,12 @@
 """Scenario 81: no loops, no duplicates. 都城市 holds two routes, to its
 prefecture relay-45 and to the hub, and sends one report to recipients
-in three prefectures (宮崎県, 鹿児島県 on both sides of a direct link,
-東京都 only through the hub) and the ministry. Each of the four relays
-receives it over two paths at most, every store keeps it once, every
-inbox has it exactly once, and no relay forwards it back over the link it
-came on: relay-13 and the hub, fed by the others, forward nothing back
-to them. A second report, sent while the node's first route is down, goes
-the same way."""
-import re
+in three prefectures (宮崎県; 鹿児島県 across the direct link; 東京都 only
+through the hub) and the ministry. Every inbox has it exactly once, the
+sender one DELIVERED per recipient. Read from each relay's store: every
+relay holds it once, took it at most once per way in, never forwards it
+towards where it came from (nor logs a delivery there), and only the
+hub transits: relay-13 and relay-46 forward nothing they took from a
+relay. A 第2報, sent while relay-45's link to the hub is cut, the same."""
 
 from fedharness import (KAGOSHIMA, KOTO, MIC, MIYAKONOJO, MIYAZAKI, SOO,
                         TOKYO, once)

@@ -1,9 +1,10 @@
 """Scenario 84: the loss count. 1,000 reports from nodes of three
 prefectures (都城市 45, 鹿児島県 46, 江東区 13; each with a route to its
 prefecture relay and one to the hub) to recipients across the federation
-(宮崎県, 曽於市, 東京都, mic and the other senders), while links are cut
-at their fault proxies and relays (the hub included) are SIGKILLed and
-started again at moments drawn from a seeded random generator. The
+(宮崎県, 曽於市, 東京都, mic and the other senders), while links are cut,
+black-holed or slowed at their fault proxies and relays (the hub
+included) are SIGKILLed and started again at moments drawn from a seeded
+random generator. The
 moments are counted in reports sent, not in seconds, so a run replays
 the same sequence of faults against the same traffic on any machine
 (the seed is printed; KAIRAN_FED_SEED sets it).
@@ -30,20 +31,21 @@ RECIPIENTS = {MIYAZAKI: "r45", SOO: "r46", TOKYO: "r13", MIC: "national"}
 RELAYS = ["r45", "r46", "r13", "national"]
 LINKS = [("r45", "r46"), ("r45", "national"), ("r46", "national"),
          ("r13", "national")]
+SLOW_MS = 40                 # a slow link: every chunk 40 ms late
 DRAIN = float(os.environ.get("KAIRAN_FED_DRAIN", "300"))
 
 
 def plan(rng):
     """The faults: (at report k, action, target, until report j). Kills
-    of every relay (the hub at least twice) and cuts of every link, with
-    some overlapping."""
+    of every relay (the hub at least twice) and a fault on every link
+    (cut, black hole or slow), some overlapping."""
     faults = []
     for r in RELAYS + ["national", rng.choice(RELAYS)]:
         k = rng.randrange(50, REPORTS - 150)
         faults.append((k, "kill", r, k + rng.randrange(20, 120)))
     for a, b in LINKS + [rng.choice(LINKS)]:
         k = rng.randrange(20, REPORTS - 150)
-        mode = rng.choice(["cut", "cut", "blackhole"])
+        mode = rng.choice(["cut", "cut", "blackhole", "slow"])
         faults.append((k, mode, (a, b), k + rng.randrange(10, 140)))
     return sorted(faults)
 
@@ -113,7 +115,10 @@ def test_thousand_reports_while_relays_die(federation):
                     p = f.proxy(*target)
                     if phase == "start":
                         down[target] += 1
-                        if p.mode != "cut":
+                        if action == "slow":
+                            if p.mode == "pass":
+                                p.slow(SLOW_MS)
+                        elif p.mode != "cut":
                             getattr(p, action)()
                     else:
                         down[target] -= 1
