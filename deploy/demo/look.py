@@ -7,10 +7,10 @@ as the node's own tables are.
 
     look.py neighbours DIRECTORY ID PP      ID's neighbours in prefecture PP
     look.py table relays < ID|URL|ROLE      the relays of the federation
-    look.py nodes ID...                     nodes, their routes, home relay
+    look.py nodes [--off IDS] ID...         nodes and their routes
     look.py watch SENDER MSG --until delivered|acknowledged=N [--only IDS]
-                 [--changes] [--quiet]      each receipt as it comes back
-                                            (--changes: not the ones before)
+                 [--rows IDS] [--quiet]     each receipt as it comes back
+                                            (--rows: only those recipients)
     look.py held MSG                        the QUEUED receipts (relay logs)
     look.py wait-inbox ID MSG               until ID's inbox holds MSG
     look.py pending SENDER MSG ID...        those not reached yet (asserted)
@@ -144,8 +144,13 @@ def stage(r):
 
 
 def progress(s):
-    return "delivered %d/%d, acknowledged %d/%d" % (
+    """The node's own progress line; with the held count where the node
+    reports it (a node that knows QUEUED receipts)."""
+    line = "delivered %d/%d, acknowledged %d/%d" % (
         s["delivered"], s["total"], s["acknowledged"], s["total"])
+    if isinstance(s.get("held"), int) and s["held"] > 0:
+        line += ", held at a relay %d" % s["held"]
+    return line
 
 
 def cmd_watch(dm, a):
@@ -165,7 +170,9 @@ def cmd_watch(dm, a):
             if seen.get(e) != now:
                 seen[e] = now
                 rows.append([e, dm.name(e), now])
-        if rows and not a.quiet and not (a.changes and last is None):
+        if a.rows is not None:
+            rows = [r for r in rows if r[0] in a.rows.split(",")]
+        if rows and not a.quiet:
             table(rows, indent="  ")
         line = progress(s)
         if line != last:
@@ -259,10 +266,12 @@ def cmd_inboxes(dm, a):
 
 def cmd_nodes(dm, a):
     ports = dm.relay_of_port()
+    off = set(a.off.split(",")) if a.off else set()
     rows = []
     for nid in a.ids:
         rs = [f"{r}→{ports.get(p, p)}" for r, p in dm.routes(nid)]
-        rows.append([nid, dm.name(nid), "  ".join(rs)])
+        rows.append([nid, dm.name(nid), "  ".join(rs)] +
+                    (["(offline for now)"] if nid in off else []))
     table(rows)
 
 
@@ -301,7 +310,7 @@ def main():
     p.add_argument("--until", default="delivered")
     p.add_argument("--only")
     p.add_argument("--quiet", action="store_true")
-    p.add_argument("--changes", action="store_true")
+    p.add_argument("--rows")
     p = verb("held")
     p.add_argument("msg")
     p = verb("wait-inbox")
@@ -316,6 +325,7 @@ def main():
     p.add_argument("msgs")
     p.add_argument("ids", nargs="+")
     p = verb("nodes")
+    p.add_argument("--off")
     p.add_argument("ids", nargs="+")
     p = verb("table")
     p.add_argument("what")

@@ -9,7 +9,8 @@ logs, the nodes' databases and `--json` output), not only on what the
 script prints: three relays with their links (relay-45 -> hub, relay-46 ->
 hub, relay-45 -> relay-46); the 第1報 of 都城市 in every recipient's inbox
 on both sides of the border and at mic, with every DELIVERED receipt back
-at 都城市 and a QUEUED receipt from each home relay; the 第2報 reaching mic
+at 都城市 and a QUEUED receipt from each home relay (志布志市's node is
+offline at first: relay-46 holds the report for it until it comes up); the 第2報 reaching mic
 and the Kagoshima side while relay-45 was down (received before relay-45
 was started again) and the rest after; each report exactly once in every
 inbox. Its traffic is an exercise (訓練): signed as EXERCISE, shown as such,
@@ -34,6 +35,7 @@ EARLY = ["mic", "450006"] + KAGOSHIMA
 LATE = MIYAZAKI[1:]
 RECIPIENTS = MIYAZAKI + KAGOSHIMA + ["mic"]
 RELAYS = ["relay-45", "relay-46", "relay-national"]
+OFF = "462217"      # 志布志市: offline when the 第1報 is sent
 
 
 def alive(pid):
@@ -128,6 +130,20 @@ def test_demo_script(tmp_path):
                 assert f"queued id={mid} sender={SENDER} held={held}" in \
                     logs[r], (r, mid)
         assert "held at the home relays" in out
+        # A node that knows QUEUED receipts (its status --json counts
+        # "held") records them, and shows 志布志市 held at relay-46: its
+        # node was offline when the 第1報 came.
+        s1 = cli(SENDER, "status", msg1)
+        if "held" in s1:
+            for mid in sent:
+                writers = {x for (x,) in db(
+                    SENDER, "SELECT signer FROM receipt_in WHERE ref_id = ? "
+                    "AND state = 4", bytes.fromhex(mid))}
+                assert writers == set(RELAYS), (mid, writers)
+            (shibushi,) = [r for r in s1["recipients"]
+                           if r["entity"] == OFF]
+            assert shibushi["held_by"] == "relay-46", shibushi
+            assert f"{OFF}  志布志市  held at relay-46 since" in out, out
 
         # each report exactly once in every inbox, shown as 訓練
         for nid in RECIPIENTS:
