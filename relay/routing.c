@@ -58,6 +58,18 @@ connected_node(struct server *s, const char *entity)
 	return NULL;
 }
 
+/* 1 if link i is up: a connection of it has said Hello. */
+static int
+link_up(struct server *s, size_t i)
+{
+	struct peer *p;
+
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->state == PEER_READY && p->link == (int)i)
+			return 1;
+	return 0;
+}
+
 static int
 add_link(struct server *s, int64_t seq, size_t i, char *err, size_t errlen)
 {
@@ -74,7 +86,7 @@ routing_route(struct server *s, int64_t seq, int from, const char *recipient,
 	const struct config *cfg = s->cfg;
 	const struct dir_entity *e;
 	char home[KAIRAN_ENTITY_MAX + 1];
-	int hub = routing_is_hub(s), fwd = 0;
+	int hub = routing_is_hub(s), fwd = 0, up = 0;
 	size_t i;
 
 	if ((e = directory_get(s->dir, recipient)) == NULL) {
@@ -100,8 +112,15 @@ routing_route(struct server *s, int64_t seq, int from, const char *recipient,
 				if (add_link(s, seq, i, err, errlen) == -1)
 					return -1;
 				fwd++;
+				up += link_up(s, i);
 			}
-		if (fwd == 0 && !hub && cfg->hub >= 0 && cfg->hub != from) {
+		/*
+		 * No link to the home relay, or none of them up now: through
+		 * the hub as well (a queued direct forward still goes when its
+		 * link is back; the home relay drops the second copy by id).
+		 */
+		if (up == 0 && !hub && cfg->hub >= 0 && cfg->hub != from &&
+		    strcmp(cfg->peers[cfg->hub].id, home) != 0) {
 			if (add_link(s, seq, (size_t)cfg->hub, err,
 			    errlen) == -1)
 				return -1;
