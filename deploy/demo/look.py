@@ -9,8 +9,11 @@ as the node's own tables are.
     look.py table relays < ID|URL|ROLE      the relays of the federation
     look.py nodes [--off IDS] ID...         nodes and their routes
     look.py watch SENDER MSG --until delivered|acknowledged=N [--only IDS]
-                 [--rows IDS] [--quiet]     each receipt as it comes back
-                                            (--rows: only those recipients)
+                 [--rows IDS] [--held IDS] [--quiet]
+                                            each receipt as it comes back
+                                            (--rows: only those recipients;
+                                            --held: until those are held at
+                                            a relay, if the node shows it)
     look.py held MSG                        the QUEUED receipts (relay logs)
     look.py wait-inbox ID MSG               until ID's inbox holds MSG
     look.py pending SENDER MSG ID...        those not reached yet (asserted)
@@ -186,6 +189,12 @@ def cmd_watch(dm, a):
                        for r in rcpts)
         else:
             done = s["acknowledged"] >= int(want or s["total"])
+        # --held: those recipients held at a relay too, when the node
+        # shows that stage (its status counts "held"); else not waited for
+        if a.held and "held" in s:
+            done = done and all(held_of(r) is not None for r in
+                                s["recipients"]
+                                if r["entity"] in a.held.split(","))
         if done:
             return
         if time.monotonic() > end:
@@ -311,6 +320,7 @@ def main():
     p.add_argument("--only")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--rows")
+    p.add_argument("--held")
     p = verb("held")
     p.add_argument("msg")
     p = verb("wait-inbox")

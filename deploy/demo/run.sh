@@ -48,7 +48,13 @@ OFF=462217
 RELAYS="relay-national relay-46 relay-45"
 
 say() { printf '\n== %s\n' "$*"; }
-die() { echo "demo: $*" >&2; exit 1; }
+die() {
+	echo "demo: $*" >&2
+	if [ -n "$(ls -A "$DEMO/pids" 2>/dev/null)" ]; then
+		echo "demo: what was started keeps running (logs in $DEMO/logs); make demo-stop stops it" >&2
+	fi
+	exit 1
+}
 
 # --- stopping -------------------------------------------------------------
 
@@ -154,7 +160,7 @@ node() {	# node ID VERB ARGS...: the command line of node ID
 
 # look VERB ARGS...: deploy/demo/look.py (polls and prints the tables).
 look() {
-	$LOOK "$@" --bin "$BIN" --demo "$DEMO"
+	$LOOK "$@" --bin "$BIN" --demo "$DEMO" || die "stopped at: look $1"
 }
 
 # --- setting up -----------------------------------------------------------
@@ -369,7 +375,7 @@ INC=$(echo "$out" | awk '{print $2}')
 MSG1=$(echo "$out" | awk '{print $4}')
 
 say "receipts coming back to 都城市, across the border and from the ministry"
-look watch $SENDER "$MSG1" --until delivered --only "$(echo $NODES |
+look watch $SENDER "$MSG1" --until delivered --held "$OFF" --only "$(echo $NODES |
     tr ' ' '\n' | grep -vx -e "$OFF" -e "$SENDER" | paste -sd,)"
 look held "$MSG1"
 
