@@ -174,7 +174,10 @@ def cmd_watch(dm, a):
                 seen[e] = now
                 rows.append([e, dm.name(e), now])
         if a.rows is not None:
-            rows = [r for r in rows if r[0] in a.rows.split(",")]
+            # those recipients only; still pending at the first look: as
+            # the previous step showed them
+            rows = [r for r in rows if r[0] in a.rows.split(",") and
+                    not (last is None and r[2] == "pending")]
         if rows and not a.quiet:
             table(rows, indent="  ")
         line = progress(s)
