@@ -215,7 +215,9 @@ say "PKI: root, CA 45, CA 46, CA national, 3 relays, $NNODES nodes ($(basename "
 	"$PKI" crl "$DEMO/pki"
 } >"$DEMO/logs/pki.log" 2>&1 || { cat "$DEMO/logs/pki.log" >&2; die "PKI failed"; }
 
-# relay_conf ID [PEER-LINES]: the configuration of relay ID. Port 0: the
+# relay_conf ID HUB <PEER-SECTIONS: writes the configuration of relay ID
+# (HUB: the name of its [peer] section that is the hub, or ""; the
+# [peer NAME] sections come on stdin). Port 0: the
 # kernel chooses a free port (two demos, or a demo and the tests, never
 # collide); start_relay then writes the port into the file, so that a
 # restart keeps the port the nodes and the peers know.
@@ -358,7 +360,8 @@ start_nodes() {
 }
 
 say "starting $((NNODES - 1)) nodes; 志布志市 ($OFF) stays offline until after the 第1報"
-start_nodes $(for id in $NODES; do [ "$id" = "$OFF" ] || echo "$id"; done)
+ONLINE=$(for id in $NODES; do [ "$id" = "$OFF" ] || echo "$id"; done)
+start_nodes $ONLINE
 look nodes --off "$OFF" $NODES
 
 # --- the scenario ---------------------------------------------------------
