@@ -16,6 +16,7 @@
 
 #include "kairan/conf.h"
 #include "kairan/entity.h"
+#include "kairan/link.h"
 #include "kairan/log.h"
 
 #include "config.h"
@@ -189,68 +190,16 @@ int
 config_parse_url(const char *url, struct config_route *r, char *err,
     size_t errlen)
 {
-	const char *h, *hend, *p, *path;
-	char port[8];
-	size_t hl, pl;
-	long v;
-	char *end;
+	struct link_url u;
 
-	if (strncmp(url, "wss://", 6) != 0) {
-		snprintf(err, errlen, "url: \"%s\": must begin with wss:// "
-		    "(TLS is required)", url);
+	/* The one parser of link urls (link.h), shared with the relay. */
+	_Static_assert(sizeof(r->host) == sizeof(u.host) &&
+	    sizeof(r->path) == sizeof(u.path), "config_route vs link_url");
+	if (link_url_parse(url, &u, err, errlen) == -1)
 		return -1;
-	}
-	h = url + 6;
-	path = strchr(h, '/');
-	if (path == NULL)
-		path = h + strlen(h);
-	if (*h == '[') {
-		hend = memchr(h, ']', (size_t)(path - h));
-		if (hend == NULL) {
-			snprintf(err, errlen, "url: \"%s\": missing ']'", url);
-			return -1;
-		}
-		h++;
-		p = hend + 1;
-	} else {
-		hend = memchr(h, ':', (size_t)(path - h));
-		if (hend == NULL)
-			hend = path;
-		p = hend;
-	}
-	hl = (size_t)(hend - h);
-	if (hl == 0 || hl >= sizeof(r->host)) {
-		snprintf(err, errlen, "url: \"%s\": bad host", url);
-		return -1;
-	}
-	memcpy(r->host, h, hl);
-	r->host[hl] = '\0';
-	r->port = KAIRAN_DEFAULT_PORT;
-	if (p < path) {
-		if (*p != ':' || path - p < 2 || path - p > 6) {
-			snprintf(err, errlen, "url: \"%s\": bad port", url);
-			return -1;
-		}
-		pl = (size_t)(path - p - 1);
-		memcpy(port, p + 1, pl);
-		port[pl] = '\0';
-		errno = 0;
-		v = strtol(port, &end, 10);
-		if (*end != '\0' || !isdigit((unsigned char)port[0]) ||
-		    v < 1 || v > 65535) {
-			snprintf(err, errlen, "url: \"%s\": port must be "
-			    "1..65535", url);
-			return -1;
-		}
-		r->port = (int)v;
-	}
-	if (*path == '\0')
-		path = "/";
-	if (strlen(path) >= sizeof(r->path)) {
-		snprintf(err, errlen, "url: \"%s\": path too long", url);
-		return -1;
-	}
-	snprintf(r->path, sizeof(r->path), "%s", path);
+	memcpy(r->host, u.host, sizeof(r->host));
+	r->port = u.port;
+	memcpy(r->path, u.path, sizeof(r->path));
 	return 0;
 }
 
