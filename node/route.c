@@ -170,6 +170,8 @@ route_init(struct route *r, const struct config *ncfg,
 	lc.self = ncfg->id;
 	lc.software = r->software;
 	lc.max_frame = ncfg->max_frame;
+	lc.hello_timeout_ms = ncfg->hello_timeout_ms;
+	lc.stall_ms = ncfg->stall_ms;
 	link_init(&r->link, &lc, context, &route_link_ops, r);
 }
 

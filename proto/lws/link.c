@@ -374,7 +374,7 @@ link_queue(struct link *l, uint8_t *buf, size_t len)
 		snprintf(l->down_why, sizeof(l->down_why), "the peer does not "
 		    "read its answers (%u queued)", l->cfg.max_ctl);
 		log_warnx("%s=%s closing: %s", l->cfg.what, l->cfg.name,
-		    l->down_why);
+		    log_str(l->down_why));
 		return -1;
 	}
 	if (l->wsi != NULL)
