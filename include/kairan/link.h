@@ -159,6 +159,7 @@ struct link {
 	void			*arg;
 	enum link_state		 state;
 	struct lws		*wsi;
+	uint64_t		 gen;		/* connections dialled so far */
 	struct identity		 peer;		/* once checked */
 	uint32_t		 backoff_ms;	/* next delay */
 	lws_sorted_usec_list_t	 sul_retry, sul_rewind, sul_hello, sul_stall;
@@ -219,6 +220,21 @@ void	link_cleanup(struct link *);
  * (it is not reading): the owner returns -1 so that the link is closed.
  */
 int	link_queue(struct link *, uint8_t *buf, size_t len);
+
+/*
+ * An answer the owner decided later (a relay's Accepted after its commit)
+ * belongs to connection number gen: link_queue_gen drops it (freeing buf,
+ * returning 0) if that connection is gone, since the peer sends again
+ * what was unanswered; otherwise as link_queue.
+ */
+int	link_queue_gen(struct link *, uint64_t gen, uint8_t *buf, size_t len);
+
+/*
+ * Flow control of what the peer sends (lws_rx_flow_control): 0 pauses
+ * reading, 1 resumes. Not from inside RECEIVE (lws 4.1.6 can spin; see
+ * relay/deliver.c): from a timer or another connection's callback.
+ */
+void	link_rx_flow(struct link *, int allow);
 
 /* The link a connection belongs to, or NULL (not one of a link's). */
 struct link	*link_of_wsi(struct lws *);

@@ -382,6 +382,24 @@ link_queue(struct link *l, uint8_t *buf, size_t len)
 	return 0;
 }
 
+int
+link_queue_gen(struct link *l, uint64_t gen, uint8_t *buf, size_t len)
+{
+	if (gen != l->gen || l->wsi == NULL ||
+	    (l->state != LINK_HELLO && l->state != LINK_READY)) {
+		free(buf);
+		return 0;
+	}
+	return link_queue(l, buf, len);
+}
+
+void
+link_rx_flow(struct link *l, int allow)
+{
+	if (l->wsi != NULL && l->state == LINK_READY)
+		lws_rx_flow_control(l->wsi, allow ? 1 : 0);
+}
+
 static void
 link_connect(struct link *l)
 {
@@ -405,6 +423,7 @@ link_connect(struct link *l)
 	i.retry_and_idle_policy = &link_idle_policy;
 
 	link_reset_conn(l);
+	l->gen++;
 	link_transition(l, LINK_CONNECTING);
 	log_debug("%s=%s connecting url=%s", l->cfg.what, l->cfg.name,
 	    l->cfg.url != NULL ? l->cfg.url : "-");

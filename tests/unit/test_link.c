@@ -4,7 +4,8 @@
  * machine, the backoff's jitter bounds and cap, the stall watchdog's
  * verdict, and a real link on a libwebsockets context dialling a loopback
  * port that refuses: connecting -> backoff with the owner told why,
- * redialled after the backoff, and silent after link_stop.
+ * redialled after the backoff (capped), a late answer for a connection
+ * that is gone dropped, and silent after link_stop.
  */
 #include <sys/socket.h>
 
@@ -290,6 +291,9 @@ test_refused_connect_backs_off(void **state)
 	link_init(&l, &lc, ctx, &own_ops, &o);
 	assert_int_equal(l.state, LINK_IDLE);
 	assert_null(link_of_wsi(NULL));
+	/* an answer for a connection that is not there is dropped (freed) */
+	assert_int_equal(link_queue_gen(&l, l.gen, malloc(LWS_PRE + 8), 8), 0);
+	assert_int_equal(l.ctl.n, 0);
 
 	link_start(&l);
 	service_until(ctx, &o.downs, 1);
@@ -301,6 +305,7 @@ test_refused_connect_backs_off(void **state)
 	service_until(ctx, &o.downs, 4);
 	assert_int_equal(l.backoff_ms, 80);
 	assert_int_equal(o.ups, 0);
+	assert_true(l.gen >= 4);		/* one per dial */
 
 	link_stop(&l);
 	assert_int_equal(l.state, LINK_STOPPED);
