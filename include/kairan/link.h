@@ -25,6 +25,12 @@
  * sends nothing for stall_ms is closed ("stalled") and redialled; whatever
  * was in flight is sent again on the next connection.
  *
+ * An owner that speaks kairan.v1 itself on the connection (a relay, whose
+ * accepted and dialled connections share one session code) gives the
+ * wire callbacks (established, receive, writeable): the link then keeps
+ * only the connection's life (connect, the Hello timeout, backoff,
+ * redial) and the owner says when the peer's Hello came (link_ready).
+ *
  * Everything runs on the owner's lws service thread: inside lws callbacks
  * (the owner's protocols[0] callback hands the link's connections to
  * link_lws_callback) or lws_sul timers of the link's context.
@@ -102,6 +108,8 @@ struct link_config {
 	uint32_t	 hello_timeout_ms;
 	uint32_t	 stall_ms;	/* 0: no stall watchdog */
 	uint32_t	 rewind_ms;	/* OVERLOADED: send again after */
+	const lws_retry_bo_t *idle_policy; /* NULL: ping after 30 s of
+					   silence, hang up after 70 s */
 };
 
 /* what "link", max_frame 1 MiB and the LINK_* values above. */
@@ -149,6 +157,20 @@ struct link_ops {
 	int	(*next)(void *arg, struct link *, struct conn_flight *fl,
 		    uint8_t id[KAIRAN_ID_LEN], int64_t *seq, uint8_t **env,
 		    size_t *envlen);
+
+	/*
+	 * The wire callbacks, all three or none. established: TLS and
+	 * WebSocket are up (the link is in HELLO, its Hello timeout armed);
+	 * the owner checks the peer and sends its Hello; 0, or -1 to close.
+	 * receive: a fragment (the link notes the time); writeable: lws's
+	 * WRITEABLE. Both return lws's verdict (-1 closes). With them,
+	 * check_peer, frame and next are not used, nor the link's window,
+	 * and the owner calls link_ready on the peer's Hello.
+	 */
+	int	(*established)(void *arg, struct link *, struct lws *wsi);
+	int	(*receive)(void *arg, struct link *, struct lws *wsi,
+		    const void *in, size_t len);
+	int	(*writeable)(void *arg, struct link *, struct lws *wsi);
 };
 
 struct link {
@@ -160,6 +182,7 @@ struct link {
 	enum link_state		 state;
 	struct lws		*wsi;
 	uint64_t		 gen;		/* connections dialled so far */
+	int			 draining;	/* link_drain: no more redials */
 	struct identity		 peer;		/* once checked */
 	uint32_t		 backoff_ms;	/* next delay */
 	lws_sorted_usec_list_t	 sul_retry, sul_rewind, sul_hello, sul_stall;
@@ -211,6 +234,22 @@ void	link_kick(struct link *, int rewind);
  * (link_cleanup) at once.
  */
 void	link_stop(struct link *);
+/*
+ * No more redials: a link without a connection is STOPPED at once; one
+ * with a connection keeps it until it closes (the owner's own draining),
+ * then tells the owner (ops->down) and is STOPPED. Idempotent.
+ */
+void	link_drain(struct link *);
+/*
+ * Closes the current connection (if any) with why as the reason the
+ * owner and the log are told; the link redials after the backoff.
+ */
+void	link_close(struct link *, const char *why);
+/*
+ * With the wire callbacks: the peer said Hello (HELLO -> READY, the
+ * backoff reset, ops->up). A no-op in any other state.
+ */
+void	link_ready(struct link *);
 /* Frees the buffers (after link_stop or with the lws context gone). */
 void	link_cleanup(struct link *);
 

@@ -11,7 +11,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,23 +271,22 @@ link_cleanup(struct link *l)
 }
 
 /* Closes the current connection from outside its callbacks (a timer). */
-static void
-link_close(struct link *l, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-link_close(struct link *l, const char *fmt, ...)
+void
+link_close(struct link *l, const char *why)
 {
-	va_list ap;
-
 	if (l->wsi == NULL)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(l->down_why, sizeof(l->down_why), fmt, ap);
-	va_end(ap);
+	if (why != l->down_why)
+		snprintf(l->down_why, sizeof(l->down_why), "%s", why);
 	log_warnx("%s=%s closing: %s", l->cfg.what, l->cfg.name,
 	    log_str(l->down_why));
 	lws_set_timeout(l->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static int
+link_wire(const struct link *l)
+{
+	return l->ops->established != NULL;
 }
 
 static void
@@ -320,8 +318,9 @@ link_hello_cb(lws_sorted_usec_list_t *sul)
 	if (l->state != LINK_HELLO)
 		return;
 	/* A peer that never says Hello is dropped and retried. */
-	link_close(l, "no Hello from the peer within %u ms",
-	    l->cfg.hello_timeout_ms);
+	snprintf(l->down_why, sizeof(l->down_why), "no Hello from the peer "
+	    "within %u ms", l->cfg.hello_timeout_ms);
+	link_close(l, l->down_why);
 }
 
 static void
@@ -334,8 +333,10 @@ link_stall_cb(lws_sorted_usec_list_t *sul)
 		return;
 	if (link_stall_due(conn_flight_full(&l->flight), l->last_rx_ms,
 	    link_mono_ms(), l->cfg.stall_ms, &wait)) {
-		link_close(l, "stalled: %u envelopes in flight and nothing "
-		    "from the peer for %u ms", l->flight.n, l->cfg.stall_ms);
+		snprintf(l->down_why, sizeof(l->down_why), "stalled: %u "
+		    "envelopes in flight and nothing from the peer for %u ms",
+		    l->flight.n, l->cfg.stall_ms);
+		link_close(l, l->down_why);
 		return;
 	}
 	if (wait > 0)
@@ -420,7 +421,8 @@ link_connect(struct link *l)
 	/* WebSocket over HTTP/1.1 only: never let ALPN pick h2. */
 	i.alpn = "http/1.1";
 	i.opaque_user_data = l;
-	i.retry_and_idle_policy = &link_idle_policy;
+	i.retry_and_idle_policy = l->cfg.idle_policy != NULL ?
+	    l->cfg.idle_policy : &link_idle_policy;
 
 	link_reset_conn(l);
 	l->gen++;
@@ -443,6 +445,26 @@ link_start(struct link *l)
 	if (l->state != LINK_IDLE)
 		return;
 	link_connect(l);
+}
+
+void
+link_drain(struct link *l)
+{
+	l->draining = 1;
+	lws_sul_cancel(&l->sul_retry);
+	switch (l->state) {
+	case LINK_CONNECTING:
+	case LINK_HELLO:
+	case LINK_READY:
+		break;		/* link_gone ends it */
+	case LINK_IDLE:
+	case LINK_BACKOFF:
+	case LINK_STOPPED:
+		link_transition(l, LINK_STOPPED);
+		break;
+	default:
+		fatalx("%s: state %d", __func__, (int)l->state);
+	}
 }
 
 void
@@ -490,16 +512,28 @@ link_gone(struct link *l, struct lws *wsi, const char *why)
 	snprintf(reason, sizeof(reason), "%s", l->down_why[0] != '\0' ?
 	    l->down_why : why);
 	link_reset_conn(l);
+	if (l->draining) {
+		link_transition(l, LINK_STOPPED);
+		if (l->ops->down != NULL)
+			l->ops->down(l->arg, l, reason);
+		log_info("%s=%s down reason=%s (stopping)", l->cfg.what,
+		    l->cfg.name, log_str(reason));
+		return;
+	}
 	delay = link_backoff_step(&l->backoff_ms, l->cfg.backoff_max_ms);
 	link_transition(l, LINK_BACKOFF);
 	if (l->ops->down != NULL)
 		l->ops->down(l->arg, l, reason);
+	/* the owner may have stopped the link from its down callback */
+	if (l->state != LINK_BACKOFF) {
+		log_info("%s=%s down reason=%s (stopping)", l->cfg.what,
+		    l->cfg.name, log_str(reason));
+		return;
+	}
 	log_info("%s=%s down reason=%s retry_ms=%u", l->cfg.what,
 	    l->cfg.name, log_str(reason), delay);
-	/* the owner may have stopped the link from its down callback */
-	if (l->state == LINK_BACKOFF)
-		lws_sul_schedule(l->context, 0, &l->sul_retry, link_retry_cb,
-		    (lws_usec_t)delay * LWS_US_PER_MS);
+	lws_sul_schedule(l->context, 0, &l->sul_retry, link_retry_cb,
+	    (lws_usec_t)delay * LWS_US_PER_MS);
 }
 
 void
@@ -585,6 +619,19 @@ link_established(struct link *l, struct lws *wsi)
 	size_t len;
 
 	l->wsi = wsi;
+	if (link_wire(l)) {
+		link_transition(l, LINK_HELLO);
+		l->last_rx_ms = link_mono_ms();
+		lws_sul_schedule(l->context, 0, &l->sul_hello, link_hello_cb,
+		    (lws_usec_t)l->cfg.hello_timeout_ms * LWS_US_PER_MS);
+		if (l->ops->established(l->arg, l, wsi) == -1) {
+			if (l->down_why[0] == '\0')
+				snprintf(l->down_why, sizeof(l->down_why),
+				    "peer refused");
+			return -1;
+		}
+		return 0;
+	}
 	if ((ssl = lws_get_ssl(wsi)) == NULL) {
 		snprintf(l->down_why, sizeof(l->down_why), "not a TLS "
 		    "connection");
@@ -639,6 +686,15 @@ link_hello(struct link *l, const Frame *f)
 		    "%s", l->peer.entity);
 		return -1;
 	}
+	link_ready(l);
+	return 0;
+}
+
+void
+link_ready(struct link *l)
+{
+	if (l->state != LINK_HELLO)
+		return;
 	lws_sul_cancel(&l->sul_hello);
 	link_transition(l, LINK_READY);
 	/* the peer talks: the next outage starts from the shortest delay */
@@ -646,8 +702,8 @@ link_hello(struct link *l, const Frame *f)
 	if (l->ops->up != NULL)
 		l->ops->up(l->arg, l);
 	/* at once, whatever is unanswered, from the queue's start */
-	link_kick(l, 1);
-	return 0;
+	if (!link_wire(l))
+		link_kick(l, 1);
 }
 
 /*
@@ -751,6 +807,10 @@ link_receive(struct link *l, struct lws *wsi, const uint8_t *in, size_t len)
 
 	if (l->state != LINK_HELLO && l->state != LINK_READY)
 		return -1;
+	if (link_wire(l)) {
+		l->last_rx_ms = link_mono_ms();
+		return l->ops->receive(l->arg, l, wsi, in, len);
+	}
 	if (!lws_frame_is_binary(wsi)) {
 		log_warnx("%s=%s text message from peer: protocol error",
 		    l->cfg.what, l->cfg.name);
@@ -809,6 +869,9 @@ link_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (l->wsi != wsi)
 			return 0;
+		if (link_wire(l))
+			return l->state == LINK_HELLO || l->state ==
+			    LINK_READY ? l->ops->writeable(l->arg, l, wsi) : 0;
 		return link_writeable(l, wsi);
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		link_gone(l, wsi, "closed");

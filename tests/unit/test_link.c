@@ -5,7 +5,8 @@
  * verdict, and a real link on a libwebsockets context dialling a loopback
  * port that refuses: connecting -> backoff with the owner told why,
  * redialled after the backoff (capped), a late answer for a connection
- * that is gone dropped, and silent after link_stop.
+ * that is gone dropped, and silent after link_stop; link_drain, which
+ * lets a connection end but never redials.
  */
 #include <sys/socket.h>
 
@@ -325,6 +326,79 @@ test_refused_connect_backs_off(void **state)
 	close(fd);
 }
 
+/*
+ * link_drain: a link with a connection under way keeps it until it ends,
+ * then tells the owner and is STOPPED (never BACKOFF, never redialled);
+ * one without a connection is STOPPED at once.
+ */
+static void
+test_drain(void **state)
+{
+	struct lws_context_creation_info info;
+	struct lws_context *ctx;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct link_config lc;
+	struct link l, idle;
+	struct owner o;
+	char url[64];
+	double end;
+	int fd;
+
+	(void)state;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	lws_set_log_level(0, NULL);
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	ctx = lws_create_context(&info);
+	assert_non_null(ctx);
+	tick_ctx = ctx;
+	lws_sul_schedule(ctx, 0, &tick_sul, tick_cb, 10 * LWS_US_PER_MS);
+
+	memset(&o, 0, sizeof(o));
+	snprintf(url, sizeof(url), "wss://127.0.0.1:%d/",
+	    ntohs(sin.sin_port));
+	link_config_defaults(&lc);
+	lc.name = "d";
+	lc.url = url;
+	assert_int_equal(link_url_parse(url, &lc.at, o.why, sizeof(o.why)),
+	    0);
+	lc.self = "452017";
+	lc.software = "test";
+	lc.backoff_min_ms = 10;
+	link_init(&idle, &lc, ctx, &own_ops, &o);
+	link_drain(&idle);
+	assert_int_equal(idle.state, LINK_STOPPED);
+
+	link_init(&l, &lc, ctx, &own_ops, &o);
+	link_start(&l);
+	if (l.state == LINK_CONNECTING) {
+		link_drain(&l);
+		assert_int_equal(l.state, LINK_CONNECTING);	/* kept */
+		service_until(ctx, &o.downs, 1);
+	}
+	assert_int_equal(o.downs, 1);
+	assert_int_equal(l.state, LINK_STOPPED);
+	end = now_s() + 0.2;		/* 20 backoffs' worth: no redial */
+	while (now_s() < end)
+		lws_service(ctx, 0);
+	assert_int_equal(o.downs, 1);
+	assert_int_equal(l.gen, 1);
+	link_cleanup(&l);
+	link_cleanup(&idle);
+	lws_sul_cancel(&tick_sul);
+	lws_context_destroy(ctx);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -334,6 +408,7 @@ main(void)
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_stall_due),
 		cmocka_unit_test(test_refused_connect_backs_off),
+		cmocka_unit_test(test_drain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
