@@ -206,17 +206,8 @@ int
 config_parse_url(const char *url, struct config_route *r, char *err,
     size_t errlen)
 {
-	struct link_url u;
-
-	/* The one parser of link urls (link.h), shared with the relay. */
-	_Static_assert(sizeof(r->host) == sizeof(u.host) &&
-	    sizeof(r->path) == sizeof(u.path), "config_route vs link_url");
-	if (link_url_parse(url, &u, err, errlen) == -1)
-		return -1;
-	memcpy(r->host, u.host, sizeof(r->host));
-	r->port = u.port;
-	memcpy(r->path, u.path, sizeof(r->path));
-	return 0;
+	return conf_url(url, r->host, sizeof(r->host), &r->port, r->path,
+	    sizeof(r->path), err, errlen);
 }
 
 static int

@@ -16,6 +16,7 @@
 #include <ini.h>
 
 #include "kairan/conf.h"
+#include "kairan/kairan.h"
 
 /* Parses an unsigned decimal prefix of s; *end after it. -1 on none/overflow. */
 static int
@@ -82,6 +83,62 @@ hostport(const char *v, char *host, size_t hostlen, int *port, int minport,
 	snprintf(err, errlen, "expected host:port or [v6]:port, got \"%s\"",
 	    v != NULL ? v : "");
 	return -1;
+}
+
+int
+conf_url(const char *url, char *host, size_t hostlen, int *port, char *path,
+    size_t pathlen, char *err, size_t errlen)
+{
+	const char *h, *hend, *p, *pth, *end;
+	uint64_t v;
+	size_t hl;
+
+	if (strncmp(url, "wss://", 6) != 0) {
+		snprintf(err, errlen, "url: \"%s\": must begin with wss:// "
+		    "(TLS is required)", url);
+		return -1;
+	}
+	h = url + 6;
+	if ((pth = strchr(h, '/')) == NULL)
+		pth = h + strlen(h);
+	if (*h == '[') {
+		if ((hend = memchr(h, ']', (size_t)(pth - h))) == NULL) {
+			snprintf(err, errlen, "url: \"%s\": missing ']'", url);
+			return -1;
+		}
+		h++;
+		p = hend + 1;
+	} else {
+		if ((hend = memchr(h, ':', (size_t)(pth - h))) == NULL)
+			hend = pth;
+		p = hend;
+	}
+	hl = (size_t)(hend - h);
+	if (hl == 0 || hl >= hostlen) {
+		snprintf(err, errlen, "url: \"%s\": bad host", url);
+		return -1;
+	}
+	*port = KAIRAN_DEFAULT_PORT;
+	if (p < pth) {
+		if (*p != ':' || pth - p < 2 || pth - p > 6 ||
+		    parse_u64(p + 1, &v, &end) == -1 || end != pth ||
+		    v < 1 || v > 65535) {
+			snprintf(err, errlen, "url: \"%s\": port must be "
+			    "1..65535", url);
+			return -1;
+		}
+		*port = (int)v;
+	}
+	if (*pth == '\0')
+		pth = "/";
+	if (strlen(pth) >= pathlen) {
+		snprintf(err, errlen, "url: \"%s\": path too long", url);
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(path, pathlen, "%s", pth);
+	return 0;
 }
 
 int

@@ -31,13 +31,16 @@ struct pending {
 	uint8_t		 digest[KAIRAN_DIGEST_LEN];
 	uint8_t		*env;		/* the Envelope bytes, as stored */
 	size_t		 envlen;
+	int		 from;		/* the link it came over, -1: a node */
+	char		 origin[KAIRAN_ENTITY_MAX + 1];	/* who handed it over */
 };
 
 /* A delivery that ended (the recipient answered), for the next commit. */
 struct ended {
 	struct ended	*next;
 	uint8_t		 id[KAIRAN_ID_LEN];
-	char		 recipient[KAIRAN_ENTITY_MAX + 1];
+	char		 recipient[ROUTING_KEY_MAX];	/* delivery key */
+	char		 home[KAIRAN_ENTITY_MAX + 1];	/* a link's relay id */
 	enum delivery_state state;
 	char		 detail[256];
 };
@@ -53,44 +56,72 @@ pending_free(struct pending *q)
 	return next;
 }
 
+/*
+ * One verified envelope, inside the open transaction: stored once per id
+ * (*fresh = 0 for one seen before), and each recipient's copy routed; a
+ * report gets a REJECTED of ours for every recipient without a route and
+ * one QUEUED of ours naming the recipients it is now held for here.
+ */
 static int
 commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
     char *err, size_t errlen)
 {
 	const Message *m = q->msg;
-	char why[256];
+	int report = m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT;
+	char why[256], **held = NULL;
+	size_t i, nheld = 0;
 	int64_t seq;
-	size_t i;
-	int dup;
+	int dup, rc = -1;
 
 	*fresh = 0;
 	if (store_message_add(s->store, m, q->env, q->envlen, q->digest,
-	    q->peer != NULL ? q->peer->who.entity : m->sender, now, &dup, &seq,
-	    err, errlen) == -1)
+	    q->origin, now, &dup, &seq, err, errlen) == -1)
 		return -1;
 	if (dup)
 		return 0;
 	*fresh = 1;
-	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
-	    store_receipt_add(s->store, seq, m, q->digest, now, err,
-	    errlen) == -1)
+	if (!report && store_receipt_add(s->store, seq, m, q->digest, now,
+	    err, errlen) == -1)
 		return -1;
-	for (i = 0; i < m->n_recipients; i++) {
-		if (routing_unserved(s, m->recipients[i], why, sizeof(why)) == NULL) {
-			if (store_delivery_add(s->store, seq, m->recipients[i],
-			    err, errlen) == -1)
-				return -1;
-		} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT) {
-			if (routing_reject(s, q->msg, q->digest, m->recipients[i], why, now,
-			    err, errlen) == -1)
-				return -1;
-		} else
-			/* no receipts about receipts: that could loop */
-			log_warnx("receipt not routed sender=%s recipient=%s "
-			    "reason=%s", m->sender, m->recipients[i],
-			    log_str(why));
+	if (report && (held = calloc(m->n_recipients, sizeof(*held))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	return 0;
+	for (i = 0; i < m->n_recipients; i++) {
+		switch (routing_route(s, seq, q->from, m->recipients[i], why,
+		    sizeof(why), err, errlen)) {
+		case -1:
+			goto done;
+		case ROUTING_SERVED:
+			if (report)
+				held[nheld++] = m->recipients[i];
+			break;
+		case ROUTING_FORWARDED:
+		case ROUTING_NOT_OURS:
+			break;
+		case ROUTING_NO_ROUTE:
+			if (report) {
+				if (routing_reject(s, m, q->digest,
+				    m->recipients[i], why, now, err,
+				    errlen) == -1)
+					goto done;
+			} else
+				/* no receipts about receipts: that could loop */
+				log_warnx("receipt not routed sender=%s "
+				    "recipient=%s reason=%s", m->sender,
+				    m->recipients[i], log_str(why));
+			break;
+		default:
+			fatalx("%s: routing result", __func__);
+		}
+	}
+	if (nheld > 0 && routing_queued(s, m, q->digest, held, nheld, now, err,
+	    errlen) == -1)
+		goto done;
+	rc = 0;
+done:
+	free(held);
+	return rc;
 }
 
 /*
@@ -130,11 +161,19 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		else if (fresh)
 			wake_all = 1;
 	}
-	for (e = ended; !failed && e != NULL; e = e->next)
-		if (store_delivery_end(s->store, e->id, e->recipient, e->state,
-		    e->state == DELIVERY_REFUSED ? e->detail : NULL, now, err,
-		    sizeof(err)) == -1)
+	for (e = ended; !failed && e != NULL; e = e->next) {
+		int changed;
+
+		if ((changed = store_delivery_end(s->store, e->id,
+		    e->recipient, e->state, e->state == DELIVERY_REFUSED ?
+		    e->detail : NULL, now, err, sizeof(err))) == -1)
 			failed = 1;
+		/* the home relay has it: direct copies are no longer needed */
+		else if (changed && e->state == DELIVERY_DONE &&
+		    e->home[0] != '\0' && store_direct_home(s->store, e->id,
+		    e->home, now, err, sizeof(err)) == -1)
+			failed = 1;
+	}
 	if (!failed && store_commit(s->store, err, sizeof(err)) == -1)
 		failed = 1;
 	if (failed) {
@@ -216,7 +255,10 @@ commit_end_delivery(struct peer *p, const uint8_t *id, enum delivery_state st,
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		fatal("%s", __func__);
 	memcpy(e->id, id, KAIRAN_ID_LEN);
-	snprintf(e->recipient, sizeof(e->recipient), "%s", p->who.entity);
+	snprintf(e->recipient, sizeof(e->recipient), "%s", p->key);
+	if (p->link >= 0)
+		snprintf(e->home, sizeof(e->home), "%s",
+		    p->srv->cfg->peers[p->link].id);
 	e->state = st;
 	snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
 	e->next = p->srv->ended;
@@ -233,6 +275,8 @@ commit_add(struct peer *p, struct envelope_info *info, const Envelope *env)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		fatal("%s", __func__);
 	q->peer = p;
+	q->from = p->link;
+	snprintf(q->origin, sizeof(q->origin), "%s", p->who.entity);
 	q->msg = info->msg;
 	info->msg = NULL;
 	memcpy(q->digest, info->digest, sizeof(q->digest));

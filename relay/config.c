@@ -2,6 +2,7 @@
  * config: reads the relay's INI file (the shared reader of conf.h) and
  * checks every key.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@ struct parse {
 	int		 seen[32];	/* line of each key, by index in keys[] */
 	int		 section_line;
 	int		 in_relay;
+	struct config_peer *cur_peer;	/* in a [peer NAME] section */
+	int		 peer_seen[2];	/* lines of its id, url */
+	char		 hub[CONFIG_PEER_NAME_MAX + 1];
+	int		 hub_line;
 };
 
 static const char *const keys[] = {
@@ -27,8 +32,9 @@ static const char *const keys[] = {
 	"serve", "max_frame", "window", "queue_limit", "max_connections",
 	"handshake_timeout", "idle_timeout", "ping_interval", "resend_after",
 	"log_level", "max_pending", "max_pending_per_addr",
-	"audit_checkpoint",
+	"audit_checkpoint", "hub",
 };
+static const char *const peer_keys[] = { "id", "url" };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 static const char *const required[] = {
 	"id", "listen", "db", "cert", "key", "ca", "directory",
@@ -36,14 +42,113 @@ static const char *const required[] = {
 
 #define parse_error(p, ...)	conf_ini_error(&(p)->ini, 0, __VA_ARGS__)
 
+/* A link name: 1..32 of letters, digits, '-', '_'. */
+static int
+peer_name_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > CONFIG_PEER_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* The end of a [peer] section: its keys are all there. */
+static void
+peer_end(struct parse *p)
+{
+	struct config_peer *c = p->cur_peer;
+
+	if (c == NULL)
+		return;
+	p->cur_peer = NULL;
+	if (c->id[0] == '\0')
+		conf_ini_error(&p->ini, c->line, "[peer %s]: missing key \"id\"",
+		    c->name);
+}
+
+static void
+peer_start(struct parse *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	struct config_peer *c;
+	size_t i;
+
+	if (!peer_name_valid(name)) {
+		parse_error(p, "[peer %s]: a link name is 1..%d letters, "
+		    "digits, '-' or '_'", name, CONFIG_PEER_NAME_MAX);
+		return;
+	}
+	for (i = 0; i < cfg->npeers; i++)
+		if (strcmp(cfg->peers[i].name, name) == 0) {
+			parse_error(p, "duplicate section [peer %s] (first on "
+			    "line %d)", name, cfg->peers[i].line);
+			return;
+		}
+	if (cfg->npeers == CONFIG_MAX_PEERS) {
+		parse_error(p, "[peer %s]: more than %d peers", name,
+		    CONFIG_MAX_PEERS);
+		return;
+	}
+	c = &cfg->peers[cfg->npeers++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->line = p->ini.line;
+	p->cur_peer = c;
+	memset(p->peer_seen, 0, sizeof(p->peer_seen));
+}
+
+static void
+peer_key(struct parse *p, const char *name, const char *v)
+{
+	struct config_peer *c = p->cur_peer;
+	char where[64], e[256];
+	int k;
+
+	snprintf(where, sizeof(where), "peer %s", c->name);
+	if ((k = conf_ini_key(&p->ini, where, peer_keys, 2, p->peer_seen,
+	    name)) == -1)
+		return;
+	if (k == 0) {
+		if (!entity_valid(v, e, sizeof(e)))
+			parse_error(p, "id: %s", e);
+		else if (strncmp(v, "relay-", 6) != 0)
+			parse_error(p, "id: %s is not a relay (a peer is "
+			    "relay-PP or relay-national)", v);
+		else if (strcmp(v, p->cfg->id) == 0)
+			parse_error(p, "id: %s is this relay itself", v);
+		else
+			snprintf(c->id, sizeof(c->id), "%s", v);
+		return;
+	}
+	if (conf_url(v, c->host, sizeof(c->host), &c->port, c->path,
+	    sizeof(c->path), e, sizeof(e)) == -1) {
+		parse_error(p, "%s", e);
+		return;
+	}
+	if ((c->url = strdup(v)) == NULL)
+		parse_error(p, "url: out of memory");
+}
+
 static void
 section_start(struct conf_ini *ini, const char *name)
 {
 	struct parse *p = (struct parse *)ini;
 
+	peer_end(p);
 	p->in_relay = strcmp(name, "relay") == 0;
-	if (!p->in_relay)
-		parse_error(p, "unknown section [%s] (expected [relay])", name);
+	if (strncmp(name, "peer", 4) == 0 && (name[4] == ' ' ||
+	    name[4] == '\t' || name[4] == '\0')) {
+		name += 4;
+		while (*name == ' ' || *name == '\t')
+			name++;
+		peer_start(p, name);
+	} else if (!p->in_relay)
+		parse_error(p, "unknown section [%s] (expected [relay] or "
+		    "[peer NAME])", name);
 	else if (p->section_line != 0)
 		parse_error(p, "duplicate section [relay] (first on line %d)",
 		    p->section_line);
@@ -195,7 +300,15 @@ relay_key(struct parse *p, const char *name, const char *v)
 	else if (strcmp(name, "resend_after") == 0)
 		return set_duration(p, name, &cfg->resend_after_s, v, 1000,
 		    3600000);
-	else if (strcmp(name, "log_level") == 0) {
+	else if (strcmp(name, "hub") == 0) {
+		if (!peer_name_valid(v)) {
+			parse_error(p, "hub: expected the name of a [peer] "
+			    "section, got \"%s\"", v);
+			return 0;
+		}
+		snprintf(p->hub, sizeof(p->hub), "%s", v);
+		p->hub_line = p->ini.line;
+	} else if (strcmp(name, "log_level") == 0) {
 		if (conf_log_level(v, &cfg->log_level, e, sizeof(e)) == -1) {
 			parse_error(p, "log_level: %s", e);
 			return 0;
@@ -213,9 +326,45 @@ key(struct conf_ini *ini, const char *section, const char *name,
 	(void)section;	/* tracked by section_start */
 	if (p->in_relay)
 		(void)relay_key(p, name, v);
+	else if (p->cur_peer != NULL)
+		peer_key(p, name, v);
 	else if (p->section_line == 0 && ini->err_line == 0)
 		parse_error(p, "%s: key outside a section (expected [relay] "
 		    "first)", name);
+}
+
+/*
+ * Across the [peer] sections: `hub` names one; an id that several name
+ * (an HA pair) is dialled by each of them, and at most one section
+ * without url waits for a given id (an incoming connection must map to
+ * exactly one link).
+ */
+static void
+check_peers(struct parse *p)
+{
+	struct config *cfg = p->cfg;
+	size_t i, j;
+
+	for (i = 0; i < cfg->npeers; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->peers[i].id, cfg->peers[j].id) == 0 &&
+			    cfg->peers[i].id[0] != '\0' &&
+			    (cfg->peers[i].url == NULL ||
+			    cfg->peers[j].url == NULL))
+				conf_ini_error(&p->ini, cfg->peers[i].line,
+				    "[peer %s]: id %s is also [peer %s] (line "
+				    "%d); two links to one id (an HA pair) are "
+				    "both dialled: give each a url",
+				    cfg->peers[i].name, cfg->peers[i].id,
+				    cfg->peers[j].name, cfg->peers[j].line);
+	if (p->hub[0] == '\0')
+		return;
+	for (i = 0; i < cfg->npeers; i++)
+		if (strcmp(cfg->peers[i].name, p->hub) == 0)
+			cfg->hub = (int)i;
+	if (cfg->hub == -1)
+		conf_ini_error(&p->ini, p->hub_line, "hub: no [peer %s] section",
+		    p->hub);
 }
 
 struct config *
@@ -250,8 +399,11 @@ config_load(const char *file, char *err, size_t errlen)
 	p.ini.file = file;
 	p.ini.section = section_start;
 	p.ini.key = key;
+	cfg->hub = -1;
 	if (conf_ini_read(&p.ini, err, errlen) == -1)
 		goto fail;
+	peer_end(&p);
+	check_peers(&p);
 	if (p.section_line == 0)
 		conf_ini_error(&p.ini, p.ini.line, "missing section [relay]");
 	for (i = 0; p.ini.err_line == 0 &&
@@ -264,8 +416,13 @@ config_load(const char *file, char *err, size_t errlen)
 			    "[relay]: missing key \"%s\"", required[i]);
 	}
 	if (p.ini.err_line == 0 && cfg->nserve == 0) {
-		/* default: the relay's own prefecture (relay-PP) */
-		if (entity_prefecture(cfg->id, pref) == -1)
+		/*
+		 * default: the relay's own prefecture (relay-PP); the national
+		 * relay is the home of the national bodies
+		 */
+		if (strcmp(cfg->id, KAIRAN_NATIONAL_RELAY) == 0)
+			cfg->serve_national = 1;
+		else if (entity_prefecture(cfg->id, pref) == -1)
 			conf_ini_error(&p.ini, p.section_line, "[relay]: id %s "
 			    "names no prefecture: say what it serves with "
 			    "\"serve\"", cfg->id);
@@ -286,6 +443,8 @@ fail:
 void
 config_free(struct config *cfg)
 {
+	size_t i;
+
 	if (cfg == NULL)
 		return;
 	free(cfg->file);
@@ -295,7 +454,20 @@ config_free(struct config *cfg)
 	free(cfg->ca);
 	free(cfg->crl);
 	free(cfg->directory);
+	for (i = 0; i < cfg->npeers; i++)
+		free(cfg->peers[i].url);
 	free(cfg);
+}
+
+const struct config_peer *
+config_peer(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->npeers; i++)
+		if (strcmp(cfg->peers[i].name, name) == 0)
+			return &cfg->peers[i];
+	return NULL;
 }
 
 int
@@ -303,6 +475,8 @@ config_serves(const struct config *cfg, const char *entity, const char *pref)
 {
 	size_t i;
 
+	if (cfg->serve_national && pref != NULL && *pref == '\0')
+		return 1;
 	for (i = 0; i < cfg->nserve; i++)
 		if (strcmp(cfg->serve[i], entity) == 0 ||
 		    (pref != NULL && *pref != '\0' &&

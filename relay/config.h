@@ -5,7 +5,9 @@
  *            max_frame, window, queue_limit, max_connections,
  *            handshake_timeout, idle_timeout, ping_interval, resend_after,
  *            max_pending, max_pending_per_addr, audit_checkpoint,
- *            log_level
+ *            log_level, hub
+ *   [peer NAME]  id, url: one link to another relay of the federation
+ *            (with url this relay dials it; without, it accepts it)
  *
  * Paths are relative to the configuration file's directory. Every error
  * reads "file:line: what is wrong".
@@ -18,6 +20,19 @@
 #include "kairan/kairan.h"
 
 #define CONFIG_MAX_SERVE	64
+#define CONFIG_MAX_PEERS	128	/* the hub: 47 prefectures, HA pairs */
+#define CONFIG_PEER_NAME_MAX	32
+
+/* One [peer NAME] section: a link to another relay. */
+struct config_peer {
+	char	 name[CONFIG_PEER_NAME_MAX + 1];
+	char	 id[KAIRAN_ENTITY_MAX + 1];	/* its certificate's CN */
+	char	*url;				/* NULL: it dials us */
+	char	 host[256];
+	int	 port;
+	char	 path[256];
+	int	 line;				/* of the section header */
+};
 
 struct config {
 	char		*file;
@@ -33,6 +48,7 @@ struct config {
 	/* what this relay serves: "45" (a prefecture) or an entity id */
 	char		 serve[CONFIG_MAX_SERVE][KAIRAN_ENTITY_MAX + 1];
 	size_t		 nserve;
+	int		 serve_national;	/* relay-national without serve */
 	size_t		 max_frame;
 	unsigned	 window;		/* deliveries in flight per connection */
 	unsigned	 queue_limit;		/* envelopes awaiting commit */
@@ -45,6 +61,9 @@ struct config {
 	unsigned	 max_pending_per_addr;	/* ... from one address */
 	unsigned	 audit_checkpoint_s;	/* signed audit checkpoint interval */
 	int		 log_level;		/* -1 warning, 0 info, 1 debug */
+	struct config_peer peers[CONFIG_MAX_PEERS];
+	size_t		 npeers;
+	int		 hub;			/* index in peers, -1: none */
 };
 
 /*
@@ -53,6 +72,10 @@ struct config {
  */
 struct config	*config_load(const char *file, char *err, size_t errlen);
 void		 config_free(struct config *);	/* NULL is a no-op */
+
+/* The [peer] section named name, or NULL. */
+const struct config_peer *config_peer(const struct config *,
+		    const char *name);
 
 /* 1 if entity (known to the directory as being of prefecture pref, "" for national) is served. */
 int		 config_serves(const struct config *, const char *entity,

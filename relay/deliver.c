@@ -227,7 +227,7 @@ deliver_writeable(struct peer *p)
 	 * behind it must not be sent twice.
 	 */
 	for (;;) {
-		n = store_next_delivery(s->store, p->who.entity, p->flight.cursor,
+		n = store_next_delivery(s->store, p->key, p->flight.cursor,
 		    &seq, id, &env, &envlen, err, sizeof(err));
 		if (n == -1) {
 			log_warnx("delivery lookup entity=%s error=%s",

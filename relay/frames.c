@@ -33,6 +33,18 @@
  * the subject of a relay's REJECTED) among its recipients, and the digest
  * of exactly its bytes. Returns 0, or -1 with *reason and err.
  */
+/* The index of the first of r->held not among ref's recipients, or -1. */
+static int
+held_not_recipient(const Message *ref, const Receipt *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_held; i++)
+		if (!message_has_recipient(ref, r->held[i]))
+			return (int)i;
+	return -1;
+}
+
 static int
 check_receipt(struct server *s, const Message *m,
     const struct identity *writer, int *reason, char *err, size_t errlen)
@@ -55,6 +67,12 @@ check_receipt(struct server *s, const Message *m,
 		    m->n_recipients);
 		return -1;
 	}
+	if (r->state == KAIRAN__V1__RECEIPT__STATE__QUEUED &&
+	    writer->role != ROLE_RELAY) {
+		snprintf(err, errlen, "receipt.state: QUEUED is written by a "
+		    "home relay, not by %s", writer->entity);
+		return -1;
+	}
 	if (r->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
 	    r->subject[0] != '\0' && strcmp(r->subject, writer->entity) != 0) {
 		if (writer->role != ROLE_RELAY) {
@@ -70,6 +88,17 @@ check_receipt(struct server *s, const Message *m,
 		*reason = KAIRAN__V1__REFUSED__REASON__OVERLOADED;
 		snprintf(err, errlen, "store unavailable, retry later");
 		return -1;
+	}
+	if (n == 0 && s->cfg->npeers > 0) {
+		/*
+		 * In a federation a report and its receipts may take different
+		 * routes: the receipt goes on towards the report's sender,
+		 * and is checked in full by every relay that holds the report
+		 * and by the sender's node.
+		 */
+		log_debug("receipt unchecked id=%s writer=%s: report not held "
+		    "here", hex, writer->entity);
+		return 0;
 	}
 	if (n == 0) {
 		snprintf(err, errlen, "receipt.ref_id: message %s never passed "
@@ -88,9 +117,14 @@ check_receipt(struct server *s, const Message *m,
 		snprintf(err, errlen, "recipients: the receipt is addressed to "
 		    "%s, but message %s was sent by %s", m->recipients[0], hex,
 		    ref->sender);
-	else if (!message_has_recipient(ref, concerned))
+	else if (r->state != KAIRAN__V1__RECEIPT__STATE__QUEUED &&
+	    !message_has_recipient(ref, concerned))
 		snprintf(err, errlen, "receipt: %s is not a recipient of "
 		    "message %s", concerned, hex);
+	else if (r->state == KAIRAN__V1__RECEIPT__STATE__QUEUED &&
+	    (n = held_not_recipient(ref, r)) >= 0)
+		snprintf(err, errlen, "receipt.held[%d]: %s is not a recipient "
+		    "of message %s", n, r->held[n], hex);
 	else if (r->ref_digest.len != KAIRAN_DIGEST_LEN ||
 	    memcmp(r->ref_digest.data, digest, KAIRAN_DIGEST_LEN) != 0) {
 		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
@@ -140,7 +174,8 @@ on_envelope(struct peer *p, const Envelope *env)
 		deliver_refuse(p, id, idlen, reason, err, 0);
 		return;
 	}
-	if (strcmp(info.msg->sender, p->who.entity) != 0) {
+	/* a node submits its own; a peer relay relays anyone's, verified */
+	if (p->link == -1 && strcmp(info.msg->sender, p->who.entity) != 0) {
 		snprintf(err, sizeof(err), "sender: %s may only submit its own "
 		    "messages, not those of %s", p->who.entity,
 		    info.msg->sender);

@@ -28,11 +28,11 @@
 #include "kairan/trust.h"
 
 #include "admit.h"
-#include "commit.h"
 #include "deliver.h"
-#include "frames.h"
+#include "dial.h"
 #include "listener.h"
 #include "relay.h"
+#include "session.h"
 
 static int	server_callback(struct lws *, enum lws_callback_reasons,
 		    void *, void *, size_t);
@@ -66,108 +66,6 @@ peer_addr(struct server *s, struct lws *wsi, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len, "%s", strncmp(a, "::ffff:", 7) == 0 ? a + 7 : a);
-}
-
-static void
-peer_link(struct server *s, struct peer *p)
-{
-	p->next = s->peers;
-	if (s->peers != NULL)
-		s->peers->prev = p;
-	s->peers = p;
-	s->npeers++;
-}
-
-static void
-peer_unlink(struct server *s, struct peer *p)
-{
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else if (s->peers == p)
-		s->peers = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	p->prev = p->next = NULL;
-	s->npeers--;
-	commit_forget_peer(s, p);
-}
-
-static int
-on_established(struct server *s, struct peer *p, struct lws *wsi)
-{
-	STACK_OF(X509) *chain;
-	SSL *ssl;
-	char err[512];
-	uint8_t *buf;
-	size_t len;
-	int full;
-
-	p->srv = s;
-	p->wsi = wsi;
-	peer_addr(s, wsi, p->addr, sizeof(p->addr));
-	if ((ssl = lws_get_ssl(wsi)) == NULL ||
-	    identity_from_ssl(ssl, &p->who, err, sizeof(err)) == -1) {
-		log_warnx("peer refused addr=%s reason=%s", p->addr,
-		    log_str(ssl == NULL ? "no TLS" : err));
-		return -1;
-	}
-	/* full: told so (OVERLOADED, retryable) before the close */
-	full = s->npeers >= s->cfg->max_connections;
-	/* identity_from_ssl wants leaf, issuer and root; never rely on it */
-	if ((chain = SSL_get0_verified_chain(ssl)) == NULL ||
-	    sk_X509_num(chain) < 2) {
-		log_warnx("peer refused addr=%s entity=%s reason=\"verified "
-		    "chain without an issuer\"", p->addr, p->who.entity);
-		return -1;
-	}
-	p->leaf = sk_X509_value(chain, 0);
-	p->issuer = sk_X509_value(chain, 1);
-	X509_up_ref(p->leaf);
-	X509_up_ref(p->issuer);
-	conn_flight_init(&p->flight, s->cfg->window);
-	peer_transition(p, PEER_OPEN);
-	peer_link(s, p);
-	if (frame_encode_hello(s->cfg->id, SOFTWARE, LWS_PRE, &buf,
-	    &len) == -1)
-		fatal("%s", __func__);
-	conn_ctl_push(&p->ctl, buf, len);
-	if (full) {
-		snprintf(err, sizeof(err), "too many connections "
-		    "(max_connections %u), retry later",
-		    s->cfg->max_connections);
-		log_warnx("peer refused addr=%s entity=%s reason=%s", p->addr,
-		    p->who.entity, log_str(err));
-		deliver_refuse(p, NULL, 0, KAIRAN__V1__REFUSED__REASON__OVERLOADED,
-		    err, 1);
-		deliver_wake(p);
-		return 0;
-	}
-	switch (p->who.role) {
-	case ROLE_NODE:
-		log_info("peer connected entity=%s role=node addr=%s",
-		    p->who.entity, p->addr);
-		break;
-	case ROLE_RELAY:
-		log_warnx("peer refused addr=%s entity=%s reason=\"role relay: "
-		    "federation is not supported yet\"", p->addr,
-		    p->who.entity);
-		deliver_refuse(p, NULL, 0,
-		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED,
-		    "role relay: federation is not supported yet", 1);
-		break;
-	case ROLE_OPERATOR:
-		log_warnx("peer refused addr=%s entity=%s reason=\"role "
-		    "operator: not on this port\"", p->addr, p->who.entity);
-		deliver_refuse(p, NULL, 0,
-		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED,
-		    "role operator: not on this port", 1);
-		break;
-	case ROLE_NONE:
-	default:
-		fatalx("%s: identity without role", __func__);
-	}
-	deliver_wake(p);
-	return 0;
 }
 
 /* OpenSSL's verdict on the client's chain, with our CRLs: we decide. */
@@ -232,7 +130,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	struct lws_filter_network_conn_args *filt;
 	struct peer *p = user;
 	SSL_CTX *ctx;
-	size_t max;
+	char addr[64];
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
@@ -244,7 +142,8 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_WSI_DESTROY:
 		admit_gone(s->admit, wsi);
-		return 0;
+		/* lws 4.1.6 may free a client wsi with no other word */
+		return dial_callback(s, wsi, (int)reason, in, len);
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		ctx = user;
 		s->ssl_ctx = ctx;
@@ -267,51 +166,32 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		on_ssl_info(s, wsi, in);
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
-		return on_established(s, p, wsi);
+		peer_addr(s, wsi, addr, sizeof(addr));
+		return session_open(s, p, wsi, addr, -1);
 	case LWS_CALLBACK_RECEIVE:
-		if (p == NULL || p->state == PEER_NEW ||
-		    p->state == PEER_CLOSING)
+		if (p == NULL)
 			return 0;
-		if (!lws_frame_is_binary(wsi)) {
-			deliver_refuse(p, NULL, 0,
-			    KAIRAN__V1__REFUSED__REASON__MALFORMED,
-			    "frame: text message; kairan.v1 frames are binary",
-			    1);
-			return 0;
-		}
-		/* before its Hello a peer may send nothing but a Hello */
-		max = p->state == PEER_OPEN ? HELLO_FRAME_MAX :
-		    s->cfg->max_frame;
-		if (conn_rx_append(&p->rx, in, len, max) == -1) {
-			char e[128];
-
-			snprintf(e, sizeof(e), "frame: over limit %zu bytes%s",
-			    max, p->state == PEER_OPEN ? " for a Hello" : "");
-			conn_rx_reset(&p->rx);
-			deliver_refuse(p, NULL, 0,
-			    KAIRAN__V1__REFUSED__REASON__TOO_LARGE, e, 1);
-			return 0;
-		}
-		if (!lws_is_final_fragment(wsi) ||
-		    lws_remaining_packet_payload(wsi) > 0)
-			return 0;
-		frames_on_frame(p);
-		conn_rx_reset(&p->rx);
-		deliver_maybe_pause(p);
-		return 0;
+		return session_receive(p, wsi, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (p == NULL || p->state == PEER_NEW)
 			return 0;
 		return deliver_writeable(p);
 	case LWS_CALLBACK_CLOSED:
-		if (p == NULL || p->state == PEER_NEW)
-			return 0;
-		log_info("peer closed entity=%s addr=%s in_flight=%u",
-		    p->who.entity, p->addr, p->flight.n);
-		peer_unlink(s, p);
-		peer_clear(p);
-		peer_transition(p, PEER_NEW);
+		if (p != NULL)
+			session_closed(p);
 		return 0;
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
+		/* the links we dial: the trust's store, CRLs included */
+		s->client_ssl_ctx = user;
+		SSL_CTX_set1_cert_store(user, trust_store(s->trust));
+		SSL_CTX_set_min_proto_version(user, TLS1_3_VERSION);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		return dial_callback(s, wsi, (int)reason, in, len);
 	default:
 		return 0;
 	}
@@ -374,8 +254,10 @@ listener_reload_cert(struct server *s)
 		signer_free(sg);
 		return;
 	}
-	if (s->ssl_ctx != NULL &&
-	    signer_use_for_tls(sg, s->ssl_ctx, err, sizeof(err)) == -1) {
+	if ((s->ssl_ctx != NULL &&
+	    signer_use_for_tls(sg, s->ssl_ctx, err, sizeof(err)) == -1) ||
+	    (s->client_ssl_ctx != NULL &&
+	    signer_use_for_tls(sg, s->client_ssl_ctx, err, sizeof(err)) == -1)) {
 		log_warnx("reload: certificate and key kept: %s", log_str(err));
 		signer_free(sg);
 		return;
@@ -434,6 +316,31 @@ listener_start(struct server *s)
 		log_warnx("libwebsockets: cannot listen on %s:%d (port in use? "
 		    "is libwebsockets-evlib-ev installed?)", cfg->host,
 		    cfg->port);
+		return -1;
+	}
+	/*
+	 * The links we dial live on a vhost of their own, which presents the
+	 * same certificate (LWS-NOTES.md 4) but has no TLS info callback:
+	 * lws 4.1.6 keeps its tls client record, not the context, in a
+	 * client SSL_CTX's ex_data, and lws_ssl_info_callback reads that as
+	 * the context and crashes in wsi_from_fd on the first client
+	 * handshake of a vhost with ssl_info_event_mask set.
+	 */
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBEV |
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.vhost_name = "links";
+	info.client_ssl_cert_filepath = cfg->cert;
+	info.client_ssl_private_key_filepath = cfg->key;
+	info.client_ssl_ca_filepath = cfg->ca;
+	info.timeout_secs = cfg->handshake_timeout_s;
+	info.retry_and_idle_policy = &idle;
+	if (cfg->npeers > 0 &&
+	    (s->links_vhost = lws_create_vhost(s->context, &info)) == NULL) {
+		log_warnx("libwebsockets: cannot create the vhost of the links");
 		return -1;
 	}
 	return 0;

@@ -24,8 +24,11 @@
 #include "kairan/identity.h"
 #include "kairan/kairan.h"
 
+#include "routing.h"
+
 struct lws;
 struct server;
+struct dial;
 
 enum peer_state {
 	PEER_NEW = 0,		/* zeroed by lws, before ESTABLISHED */
@@ -40,6 +43,9 @@ struct peer {
 	struct peer		*prev, *next;	/* the server's list */
 	enum peer_state		 state;
 	struct identity		 who;
+	int			 link;		/* index in cfg->peers; -1: a node */
+	char			 key[ROUTING_KEY_MAX];	/* its deliveries' key */
+	struct dial		*dial;		/* a link we dialled, else NULL */
 	char			 addr[64];
 	X509			*leaf, *issuer;	/* for re-checks on reload */
 
@@ -49,6 +55,7 @@ struct peer {
 	struct conn_ctl		 ctl;		/* Hello, Accepted, Refused */
 	struct conn_flight	 flight;	/* deliveries in flight, cursor */
 	int			 retry_pending;	/* OVERLOADED: cursor rewinds later */
+	double			 last_rx;	/* loop time it last sent anything */
 };
 
 const char	*peer_state_name(enum peer_state);

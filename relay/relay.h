@@ -29,6 +29,7 @@
 #define SOFTWARE		"kairan-relay/" KAIRAN_VERSION
 
 struct lws_context;
+struct lws_vhost;
 struct trust;
 struct directory;
 struct signer;
@@ -36,21 +37,29 @@ struct store;
 struct admit;
 struct pending;
 struct ended;
+struct dial;
 
 struct server {
 	const struct config	*cfg;
 	struct ev_loop		*loop;
 	struct lws_context	*context;
+	struct lws_vhost	*links_vhost;	/* the links we dial */
 	SSL_CTX			*ssl_ctx;	/* the listener's, for reloads */
+	SSL_CTX			*client_ssl_ctx;	/* of the links we dial */
 	struct trust		*trust;
 	struct directory	*dir;
 	struct signer		*signer;
 	struct store		*store;
 	struct admit		*admit;		/* unauthenticated connections */
 
-	/* listener.c: the connected peers */
+	/* session.c: the connected peers (nodes and relays) */
 	struct peer		*peers;
 	unsigned		 npeers;
+
+	/* dial.c: the links we dial */
+	struct dial		*dials;
+	size_t			 ndials;
+	ev_timer		 dial_timer;	/* the stall watch */
 
 	/* commit.c: what the next commit writes */
 	struct pending		*batch, **batch_tail;

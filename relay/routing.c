@@ -1,8 +1,6 @@
 /*
- * routing: where a recipient's copy of a message goes (see routing.h).
- * Today a relay delivers to the recipients it serves and answers every
- * other one with a REJECTED receipt it signs itself; federation turns
- * routing_unserved into the routing table (peer relays, the hub).
+ * routing: where a recipient's copy of a message goes (see routing.h and
+ * PROTOCOL.md §7, whose rules this is).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,33 +15,154 @@
 #include "routing.h"
 #include "store.h"
 
+void
+routing_link_key(const struct config_peer *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "peer:%s", c->name);
+}
+
+int
+routing_is_hub(const struct server *s)
+{
+	return strcmp(s->cfg->id, KAIRAN_NATIONAL_RELAY) == 0;
+}
+
 const char *
-routing_unserved(struct server *s, const char *recipient, char *buf, size_t len)
+routing_home(struct server *s, const char *recipient, char *buf, size_t len,
+    char *why, size_t whylen)
 {
 	const struct dir_entity *e;
 
 	if ((e = directory_get(s->dir, recipient)) == NULL) {
-		snprintf(buf, len, "unknown recipient %s: not in the directory",
-		    recipient);
-		return buf;
+		snprintf(why, whylen, "unknown recipient %s: not in the "
+		    "directory", recipient);
+		return NULL;
 	}
-	if (!config_serves(s->cfg, e->id, e->pref)) {
-		snprintf(buf, len, "recipient %s is not served by %s and no "
-		    "federation route is configured", recipient, s->cfg->id);
-		return buf;
-	}
+	if (e->pref[0] != '\0')
+		snprintf(buf, len, "relay-%s", e->pref);
+	else
+		snprintf(buf, len, "%s", KAIRAN_NATIONAL_RELAY);
+	return buf;
+}
+
+/* The node of entity, if it is connected here and has said Hello. */
+static struct peer *
+connected_node(struct server *s, const char *entity)
+{
+	struct peer *p;
+
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->state == PEER_READY && p->link == -1 &&
+		    strcmp(p->who.entity, entity) == 0)
+			return p;
 	return NULL;
 }
 
+/* 1 if link i is up: a connection of it has said Hello. */
+static int
+link_up(struct server *s, size_t i)
+{
+	struct peer *p;
+
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->state == PEER_READY && p->link == (int)i)
+			return 1;
+	return 0;
+}
+
+static int
+add_link(struct server *s, int64_t seq, size_t i, char *err, size_t errlen)
+{
+	char key[ROUTING_KEY_MAX];
+
+	routing_link_key(&s->cfg->peers[i], key, sizeof(key));
+	return store_delivery_add(s->store, seq, key, NULL, err, errlen);
+}
+
 int
-routing_reject(struct server *s, const Message *ref,
-    const uint8_t ref_digest[KAIRAN_DIGEST_LEN], const char *recipient,
-    const char *why, int64_t now, char *err, size_t errlen)
+routing_route(struct server *s, int64_t seq, int from, const char *recipient,
+    char *why, size_t whylen, char *err, size_t errlen)
+{
+	const struct config *cfg = s->cfg;
+	const struct dir_entity *e;
+	char home[KAIRAN_ENTITY_MAX + 1];
+	int hub = routing_is_hub(s), fwd = 0, up = 0;
+	size_t i;
+
+	if ((e = directory_get(s->dir, recipient)) == NULL) {
+		snprintf(why, whylen, "unknown recipient %s: not in the "
+		    "directory", recipient);
+		return ROUTING_NO_ROUTE;
+	}
+	if (config_serves(cfg, e->id, e->pref)) {
+		if (store_delivery_add(s->store, seq, recipient, NULL, err,
+		    errlen) == -1)
+			return -1;
+		return ROUTING_SERVED;
+	}
+	(void)routing_home(s, recipient, home, sizeof(home), why, whylen);
+	/*
+	 * One transit at most: what came from another relay goes on only
+	 * from the hub, and never back over the link it came on.
+	 */
+	if (from == -1 || hub) {
+		for (i = 0; i < cfg->npeers; i++)
+			if ((int)i != from &&
+			    strcmp(cfg->peers[i].id, home) == 0) {
+				if (add_link(s, seq, i, err, errlen) == -1)
+					return -1;
+				fwd++;
+				up += link_up(s, i);
+			}
+		/*
+		 * No link to the home relay, or none of them up now: through
+		 * the hub as well (a queued direct forward still goes when its
+		 * link is back; the home relay drops the second copy by id).
+		 */
+		if (up == 0 && !hub && cfg->hub >= 0 && cfg->hub != from &&
+		    strcmp(cfg->peers[cfg->hub].id, home) != 0) {
+			if (add_link(s, seq, (size_t)cfg->hub, err,
+			    errlen) == -1)
+				return -1;
+			fwd++;
+		}
+	}
+	/*
+	 * A copy straight to its node if it is connected here, besides: it
+	 * lasts while that node stays and the home relay has not taken the
+	 * message (store_direct_drop_*); the home relay stays responsible.
+	 */
+	if (connected_node(s, recipient) != NULL &&
+	    store_delivery_add(s->store, seq, recipient, home, err,
+	    errlen) == -1)
+		return -1;
+	if (fwd > 0)
+		return ROUTING_FORWARDED;
+	if (from >= 0 && (!hub || strcmp(cfg->peers[from].id, home) == 0))
+		return ROUTING_NOT_OURS;
+	if (hub || cfg->npeers > 0)
+		snprintf(why, whylen, "recipient %s: no route to its home "
+		    "relay %s from %s", recipient, home, cfg->id);
+	else
+		snprintf(why, whylen, "recipient %s is not served by %s and "
+		    "no federation route is configured", recipient, cfg->id);
+	return ROUTING_NO_ROUTE;
+}
+
+/*
+ * A receipt of ours (state, subject or held) about ref, addressed to its
+ * sender: sealed, stored with its audit row and routed.
+ */
+static int
+relay_receipt(struct server *s, const Message *ref,
+    const uint8_t ref_digest[KAIRAN_DIGEST_LEN], int state,
+    const char *subject, const char *note, char **held, size_t nheld,
+    int64_t now, char *err, size_t errlen)
 {
 	Message m = KAIRAN__V1__MESSAGE__INIT;
 	Receipt r = KAIRAN__V1__RECEIPT__INIT;
 	uint8_t id[KAIRAN_ID_LEN], digest[KAIRAN_DIGEST_LEN], *env = NULL;
-	char *rcpt[1], hex[KAIRAN_ID_HEXLEN + 1], note[256];
+	char *rcpt[1], why[256];
 	size_t envlen;
 	int64_t seq;
 	int dup, rc = -1;
@@ -52,7 +171,6 @@ routing_reject(struct server *s, const Message *ref,
 		snprintf(err, errlen, "CSPRNG failed");
 		return -1;
 	}
-	snprintf(note, sizeof(note), "%s", why);
 	rcpt[0] = ref->sender;
 	m.id.data = id;
 	m.id.len = sizeof(id);
@@ -66,24 +184,66 @@ routing_reject(struct server *s, const Message *ref,
 	r.ref_id = ref->id;
 	r.ref_digest.data = (uint8_t *)(uintptr_t)ref_digest;
 	r.ref_digest.len = KAIRAN_DIGEST_LEN;
-	r.state = KAIRAN__V1__RECEIPT__STATE__REJECTED;
-	r.subject = (char *)(uintptr_t)recipient;
-	r.note = note;
+	r.state = state;
+	r.subject = (char *)(uintptr_t)(subject != NULL ? subject : "");
+	r.note = (char *)(uintptr_t)(note != NULL ? note : "");
+	r.held = held;
+	r.n_held = nheld;
 	if (envelope_seal(s->signer, &m, &env, &envlen, digest, err,
 	    errlen) == -1)
 		return -1;
 	if (store_message_add(s->store, &m, env, envlen, digest, s->cfg->id,
 	    now, &dup, &seq, err, errlen) == -1 ||
 	    store_receipt_add(s->store, seq, &m, digest, now, err,
-	    errlen) == -1 ||
-	    store_delivery_add(s->store, seq, ref->sender, err,
 	    errlen) == -1)
 		goto done;
-	idhex(ref->id.data, ref->id.len, hex);
-	log_info("rejected id=%s recipient=%s sender=%s reason=%s", hex,
-	    recipient, ref->sender, log_str(why));
+	switch (routing_route(s, seq, -1, ref->sender, why, sizeof(why), err,
+	    errlen)) {
+	case -1:
+		goto done;
+	case ROUTING_NO_ROUTE:
+		/* no receipt about a receipt: that could loop */
+		log_warnx("receipt not routed sender=%s recipient=%s reason=%s",
+		    s->cfg->id, ref->sender, log_str(why));
+		break;
+	default:
+		break;
+	}
 	rc = 0;
 done:
 	free(env);
 	return rc;
+}
+
+int
+routing_reject(struct server *s, const Message *ref,
+    const uint8_t ref_digest[KAIRAN_DIGEST_LEN], const char *recipient,
+    const char *why, int64_t now, char *err, size_t errlen)
+{
+	char hex[KAIRAN_ID_HEXLEN + 1];
+
+	if (relay_receipt(s, ref, ref_digest,
+	    KAIRAN__V1__RECEIPT__STATE__REJECTED, recipient, why, NULL, 0, now,
+	    err, errlen) == -1)
+		return -1;
+	idhex(ref->id.data, ref->id.len, hex);
+	log_info("rejected id=%s recipient=%s sender=%s reason=%s", hex,
+	    recipient, ref->sender, log_str(why));
+	return 0;
+}
+
+int
+routing_queued(struct server *s, const Message *ref,
+    const uint8_t ref_digest[KAIRAN_DIGEST_LEN], char **held, size_t n,
+    int64_t now, char *err, size_t errlen)
+{
+	char hex[KAIRAN_ID_HEXLEN + 1];
+
+	if (relay_receipt(s, ref, ref_digest,
+	    KAIRAN__V1__RECEIPT__STATE__QUEUED, NULL, NULL, held, n, now, err,
+	    errlen) == -1)
+		return -1;
+	idhex(ref->id.data, ref->id.len, hex);
+	log_info("queued id=%s sender=%s held=%zu", hex, ref->sender, n);
+	return 0;
 }

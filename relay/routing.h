@@ -1,8 +1,15 @@
 /*
- * routing: where the copy of a message for each recipient goes: a
- * delivery here for the recipients this relay serves, a REJECTED receipt
- * signed by the relay for the others (until federation routes them to
- * their home relay).
+ * routing: where the copy of a message for each recipient goes
+ * (PROTOCOL.md §7): a delivery here for the recipients this relay serves;
+ * for the others a forward over the link to their home relay, or to the
+ * hub, under the one-transit rule; a direct delivery to their node if it
+ * is connected here; and, where no route exists, a REJECTED receipt the
+ * relay signs itself.
+ *
+ * Deliveries are keyed by who takes them: a node by its entity id, a
+ * link to a peer relay by "peer:NAME" (no entity id has a colon), so that
+ * every forward is a durable queue per (message, link), drained like a
+ * node's.
  */
 #ifndef KAIRAN_RELAY_ROUTING_H
 #define KAIRAN_RELAY_ROUTING_H
@@ -14,19 +21,52 @@
 #include "kairan/message.h"
 
 struct server;
+struct config_peer;
 
-/* Why recipient cannot be served here (into buf), or NULL if it can. */
-const char	*routing_unserved(struct server *, const char *recipient,
-		    char *buf, size_t len);
+#define ROUTING_KEY_MAX	40	/* "peer:" NAME, or an entity id */
+
+enum routing_result {
+	ROUTING_SERVED,		/* a delivery to the recipient's node, here */
+	ROUTING_FORWARDED,	/* queued on links towards its home relay */
+	ROUTING_NOT_OURS,	/* came from a relay that is responsible */
+	ROUTING_NO_ROUTE,	/* nobody to give it to: why says so */
+};
+
+/* The delivery key of a link ("peer:NAME") into buf. */
+void		 routing_link_key(const struct config_peer *, char *buf,
+		    size_t len);
 /*
- * Inside the open transaction: a REJECTED receipt signed by the relay,
- * saying why (`why`) recipient will not get message ref (its digest),
- * addressed to ref's sender and queued for delivery to it. Returns 0 or
- * -1 with err.
+ * The home relay of recipient (relay-PP, or relay-national for a national
+ * body) into buf, or NULL with why if the directory does not know it.
+ */
+const char	*routing_home(struct server *, const char *recipient,
+		    char *buf, size_t len, char *why, size_t whylen);
+/* 1 if this relay is the hub of its federation (the national relay). */
+int		 routing_is_hub(const struct server *);
+/*
+ * Inside the open transaction: routes the copy of message seq for
+ * recipient, the message having come over link `from` (an index in
+ * cfg->peers; -1 from a node or signed here). Adds the deliveries (a
+ * forward is added once per link however many recipients it carries;
+ * a direct one to a connected node that is not ours, besides). Returns
+ * the result, why filled for ROUTING_NO_ROUTE; or -1 with err.
+ */
+int		 routing_route(struct server *, int64_t seq, int from,
+		    const char *recipient, char *why, size_t whylen,
+		    char *err, size_t errlen);
+/*
+ * Inside the open transaction: a receipt signed by the relay about
+ * message ref (its digest), addressed to ref's sender and routed to it:
+ * REJECTED for `subject` (with `why`), or QUEUED for the n recipients in
+ * held. Returns 0 or -1 with err.
  */
 int		 routing_reject(struct server *, const Message *ref,
 		    const uint8_t ref_digest[KAIRAN_DIGEST_LEN],
-		    const char *recipient, const char *why, int64_t now,
+		    const char *subject, const char *why, int64_t now,
 		    char *err, size_t errlen);
+int		 routing_queued(struct server *, const Message *ref,
+		    const uint8_t ref_digest[KAIRAN_DIGEST_LEN],
+		    char **held, size_t n, int64_t now, char *err,
+		    size_t errlen);
 
 #endif

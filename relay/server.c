@@ -35,6 +35,7 @@
 #include "commit.h"
 #include "config.h"
 #include "deliver.h"
+#include "dial.h"
 #include "listener.h"
 #include "relay.h"
 #include "server.h"
@@ -87,6 +88,9 @@ reload(struct server *s)
 	else {
 		if (s->ssl_ctx != NULL)
 			SSL_CTX_set1_cert_store(s->ssl_ctx, trust_store(t));
+		if (s->client_ssl_ctx != NULL)
+			SSL_CTX_set1_cert_store(s->client_ssl_ctx,
+			    trust_store(t));
 		trust_free(s->trust);
 		s->trust = t;
 	}
@@ -117,6 +121,14 @@ reload(struct server *s)
 	}
 	log_info("reloaded crls=%d entities=%zu peers=%u",
 	    trust_ncrls(s->trust), directory_count(s->dir), s->npeers);
+}
+
+static void
+dial_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	dial_watch(w->data);
 }
 
 /* The end of a stop: every connection closed, the loop told to end. */
@@ -174,6 +186,8 @@ stop(struct server *s)
 	ev_timer_stop(s->loop, &s->commit_timer);
 	ev_timer_stop(s->loop, &s->retry_timer);
 	ev_timer_stop(s->loop, &s->resend_timer);
+	ev_timer_stop(s->loop, &s->dial_timer);
+	dial_stop_all(s);
 	ev_check_stop(s->loop, &s->pause_check);
 	ev_signal_stop(s->loop, &s->sig_term);
 	ev_signal_stop(s->loop, &s->sig_int);
@@ -324,8 +338,24 @@ server_run(const struct config *cfg)
 	s.checkpoint_timer.data = &s;
 	ev_timer_start(s.loop, &s.checkpoint_timer);
 
+	/* no node is connected yet: direct copies of before are not needed */
+	{
+		int n;
+
+		if ((n = store_direct_all(s.store, message_now_ms(), err,
+		    sizeof(err))) == -1) {
+			log_warnx("db: %s", err);
+			goto done;
+		}
+		if (n > 0)
+			log_info("direct deliveries dropped count=%d", n);
+	}
 	if (listener_start(&s) == -1)
 		goto done;
+	dial_start_all(&s);
+	ev_timer_init(&s.dial_timer, dial_timer_cb, 1., 1.);
+	s.dial_timer.data = &s;
+	ev_timer_start(s.loop, &s.dial_timer);
 	ev_signal_init(&s.sig_term, signal_cb, SIGTERM);
 	ev_signal_init(&s.sig_int, signal_cb, SIGINT);
 	ev_signal_init(&s.sig_hup, signal_cb, SIGHUP);
@@ -335,8 +365,9 @@ server_run(const struct config *cfg)
 	ev_signal_start(s.loop, &s.sig_hup);
 
 	pending = store_pending_count(s.store);
-	log_notice("started id=%s serve=%zu crls=%d entities=%zu pending=%lld "
-	    "version=%s", cfg->id, cfg->nserve, trust_ncrls(s.trust),
+	log_notice("started id=%s serve=%zu peers=%zu hub=%s crls=%d entities=%zu pending=%lld "
+	    "version=%s", cfg->id, cfg->nserve, cfg->npeers, cfg->hub >= 0 ?
+	    cfg->peers[cfg->hub].name : "-", trust_ncrls(s.trust),
 	    directory_count(s.dir), pending, KAIRAN_VERSION);
 	/* the real port: "listen = 127.0.0.1:0" lets the kernel choose */
 	log_notice("listening addr=%s:%d", cfg->host, listener_port(&s));
@@ -353,6 +384,7 @@ done:
 	if (s.loop != NULL)
 		ev_run(s.loop, EVRUN_NOWAIT);
 	admit_free(s.admit);
+	dial_free_all(&s);
 	commit_clear(&s);
 	unload(&s);
 	if (rc == 0)

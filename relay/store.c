@@ -21,7 +21,7 @@ enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_MSG_FIND, S_MSG_ADD, S_DELIV_ADD, S_RCPT_ADD, S_AUDIT_ADD,
 	S_DELIV_END, S_DELIV_NEXT, S_PENDING, S_AUDIT_ALL, S_MSG_GET,
-	S_AUDIT_ROW,
+	S_AUDIT_ROW, S_DIRECT_GONE, S_DIRECT_HOME, S_DIRECT_ALL,
 	S_NSTMT
 };
 
@@ -34,7 +34,15 @@ static const char *const sql[S_NSTMT] = {
 	    "envelope, origin, accepted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
 	    "?7, ?8)",
 	[S_DELIV_ADD] = "INSERT OR IGNORE INTO delivery (recipient, "
-	    "message_seq, state) VALUES (?2, ?1, 0)",
+	    "message_seq, state, home) VALUES (?2, ?1, 0, ?3)",
+	[S_DIRECT_GONE] = "UPDATE delivery SET state = 3, detail = ?2, "
+	    "done_at = ?3 WHERE recipient = ?1 AND home IS NOT NULL AND "
+	    "state = 0",
+	[S_DIRECT_HOME] = "UPDATE delivery SET state = 3, detail = ?3, "
+	    "done_at = ?4 WHERE home = ?2 AND state = 0 AND message_seq = "
+	    "(SELECT seq FROM message WHERE id = ?1)",
+	[S_DIRECT_ALL] = "UPDATE delivery SET state = 3, detail = ?1, "
+	    "done_at = ?2 WHERE home IS NOT NULL AND state = 0",
 	[S_RCPT_ADD] = "INSERT OR IGNORE INTO receipt (message_seq, ref_id, "
 	    "signer, state, by, note, subject, at) VALUES (?1, ?2, ?3, ?4, "
 	    "?5, ?6, ?7, ?8)",
@@ -95,6 +103,13 @@ static const char *const migrations[] = {
 	"  detail TEXT NOT NULL,"
 	"  prev BLOB NOT NULL,"
 	"  hash BLOB NOT NULL);",
+	/*
+	 * 2: federation. A delivery with a home is a direct one to a node
+	 * this relay does not serve (its home relay is named); the state 3
+	 * (dropped) ends one when that node leaves or its home relay has
+	 * the message.
+	 */
+	"ALTER TABLE delivery ADD COLUMN home TEXT;",
 };
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -457,13 +472,56 @@ store_message_add(struct store *s, const Message *m, const uint8_t *env,
 
 int
 store_delivery_add(struct store *s, int64_t seq, const char *recipient,
-    char *err, size_t errlen)
+    const char *home, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_DELIV_ADD];
 
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+	if (home != NULL)
+		sqlite3_bind_text(st, 3, home, -1, SQLITE_STATIC);
 	return step_done(s, S_DELIV_ADD, err, errlen);
+}
+
+int
+store_direct_gone(struct store *s, const char *recipient, int64_t now_ms,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_DIRECT_GONE];
+
+	sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, "node left", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	if (step_done(s, S_DIRECT_GONE, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_direct_home(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
+    const char *home, int64_t now_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_DIRECT_HOME];
+
+	sqlite3_bind_blob(st, 1, id, KAIRAN_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, home, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, "home relay has it", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_ms);
+	if (step_done(s, S_DIRECT_HOME, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_direct_all(struct store *s, int64_t now_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_DIRECT_ALL];
+
+	sqlite3_bind_text(st, 1, "relay restarted", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_ms);
+	if (step_done(s, S_DIRECT_ALL, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
 }
 
 int

@@ -4,8 +4,13 @@
  * message   every envelope the relay accepted (or signed itself), once per
  *           Message id, as the exact Envelope bytes, in acceptance order
  *           (seq);
- * delivery  per (message, recipient served here): pending until that
- *           recipient's node answers Accepted (delivered) or Refused;
+ * delivery  per (message, taker): pending until the taker answers
+ *           Accepted (delivered) or Refused. The taker is a recipient's
+ *           node (its entity id) or a link to a peer relay ("peer:NAME",
+ *           routing.h): a forward is a delivery like any other. A direct
+ *           delivery to a node this relay does not serve names the
+ *           node's home relay, and is dropped when the node leaves or
+ *           the home relay has the message;
  * receipt   every receipt seen, for monitoring;
  * audit     the hash-chained log of everything accepted and every receipt
  *           (audit.h).
@@ -25,12 +30,13 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
 	DELIVERY_DONE = 1,
 	DELIVERY_REFUSED = 2,
+	DELIVERY_DROPPED = 3,	/* a direct delivery no longer needed */
 };
 
 struct store;
@@ -64,9 +70,24 @@ int	store_message_add(struct store *, const Message *m, const uint8_t *env,
 	    size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN],
 	    const char *from, int64_t now_ms, int *dup, int64_t *seq,
 	    char *err, size_t errlen);
-/* Inside a transaction: a pending delivery of message seq to recipient. */
+/*
+ * Inside a transaction: a pending delivery of message seq to recipient (a
+ * delivery key, routing.h); home non-NULL for a direct one to a node whose
+ * home relay is home. A delivery that exists already is left as it is.
+ */
 int	store_delivery_add(struct store *, int64_t seq, const char *recipient,
-	    char *err, size_t errlen);
+	    const char *home, char *err, size_t errlen);
+/*
+ * Drops the pending direct deliveries: to recipient (its node left), of
+ * message id whose home relay is home (it has the message), or all of
+ * them (at start: no node is connected yet). The number dropped, or -1.
+ */
+int	store_direct_gone(struct store *, const char *recipient,
+	    int64_t now_ms, char *err, size_t errlen);
+int	store_direct_home(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *home, int64_t now_ms, char *err, size_t errlen);
+int	store_direct_all(struct store *, int64_t now_ms, char *err,
+	    size_t errlen);
 /* Inside a transaction: records receipt message m (stored as seq) and its audit row. */
 int	store_receipt_add(struct store *, int64_t seq, const Message *m,
 	    const uint8_t digest[KAIRAN_DIGEST_LEN], int64_t now_ms, char *err,

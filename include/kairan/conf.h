@@ -16,6 +16,13 @@ int	conf_hostport(const char *v, char *host, size_t hostlen, int *port,
 /* The same for a listening address: port 0 lets the kernel choose one. */
 int	conf_listen(const char *v, char *host, size_t hostlen, int *port,
 	    char *err, size_t errlen);
+/*
+ * "wss://host[:port][/path]" ("[v6]" for IPv6): TLS is required. The
+ * host without brackets, the port (KAIRAN_DEFAULT_PORT if none) and the
+ * path ("/" if none). The error quotes the url and names what is wrong.
+ */
+int	conf_url(const char *url, char *host, size_t hostlen, int *port,
+	    char *path, size_t pathlen, char *err, size_t errlen);
 /* Plain count or with K/M/G (powers of 1024), within [min, max]. */
 int	conf_size(const char *v, uint64_t min, uint64_t max, uint64_t *out,
 	    char *err, size_t errlen);

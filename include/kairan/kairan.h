@@ -14,6 +14,8 @@
 #define KAIRAN_ID_HEXLEN	32
 #define KAIRAN_DIGEST_LEN	32	/* SHA-256 */
 #define KAIRAN_ENTITY_MAX	32	/* longest entity id, bytes */
+/* The national relay (the hub): the home relay of every national body. */
+#define KAIRAN_NATIONAL_RELAY	"relay-national"
 
 /* Length limits of strings, in bytes of UTF-8 (PROTOCOL.md §Limits). */
 #define KAIRAN_MAX_RECIPIENTS	4096

@@ -110,6 +110,8 @@ struct link_config {
 	uint32_t	 rewind_ms;	/* OVERLOADED: send again after */
 	const lws_retry_bo_t *idle_policy; /* NULL: ping after 30 s of
 					   silence, hang up after 70 s */
+	struct lws_vhost *vhost;	/* the client identity's; NULL: the
+					   context's default vhost */
 };
 
 /* what "link", max_frame 1 MiB and the LINK_* values above. */

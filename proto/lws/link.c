@@ -9,8 +9,6 @@
  * callback hands it here) is treated as the final "gone" too; link_gone()
  * is idempotent, so whichever of the three comes first wins.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 
 #include <libwebsockets.h>
 
+#include "kairan/conf.h"
 #include "kairan/conn.h"
 #include "kairan/frame.h"
 #include "kairan/identity.h"
@@ -49,69 +48,9 @@ link_mono_ms(void)
 int
 link_url_parse(const char *url, struct link_url *u, char *err, size_t errlen)
 {
-	const char *h, *hend, *p, *path;
-	char port[8];
-	size_t hl, pl;
-	long v;
-	char *end;
-
-	if (strncmp(url, "wss://", 6) != 0) {
-		snprintf(err, errlen, "url: \"%s\": must begin with wss:// "
-		    "(TLS is required)", url);
-		return -1;
-	}
-	h = url + 6;
-	path = strchr(h, '/');
-	if (path == NULL)
-		path = h + strlen(h);
-	if (*h == '[') {
-		hend = memchr(h, ']', (size_t)(path - h));
-		if (hend == NULL) {
-			snprintf(err, errlen, "url: \"%s\": missing ']'", url);
-			return -1;
-		}
-		h++;
-		p = hend + 1;
-	} else {
-		hend = memchr(h, ':', (size_t)(path - h));
-		if (hend == NULL)
-			hend = path;
-		p = hend;
-	}
-	hl = (size_t)(hend - h);
-	if (hl == 0 || hl >= sizeof(u->host)) {
-		snprintf(err, errlen, "url: \"%s\": bad host", url);
-		return -1;
-	}
-	memcpy(u->host, h, hl);
-	u->host[hl] = '\0';
-	u->port = KAIRAN_DEFAULT_PORT;
-	if (p < path) {
-		if (*p != ':' || path - p < 2 || path - p > 6) {
-			snprintf(err, errlen, "url: \"%s\": bad port", url);
-			return -1;
-		}
-		pl = (size_t)(path - p - 1);
-		memcpy(port, p + 1, pl);
-		port[pl] = '\0';
-		errno = 0;
-		v = strtol(port, &end, 10);
-		if (*end != '\0' || !isdigit((unsigned char)port[0]) ||
-		    v < 1 || v > 65535) {
-			snprintf(err, errlen, "url: \"%s\": port must be "
-			    "1..65535", url);
-			return -1;
-		}
-		u->port = (int)v;
-	}
-	if (*path == '\0')
-		path = "/";
-	if (strlen(path) >= sizeof(u->path)) {
-		snprintf(err, errlen, "url: \"%s\": path too long", url);
-		return -1;
-	}
-	snprintf(u->path, sizeof(u->path), "%s", path);
-	return 0;
+	/* the one url parser (conf.h), shared with both configurations */
+	return conf_url(url, u->host, sizeof(u->host), &u->port, u->path,
+	    sizeof(u->path), err, errlen);
 }
 
 void
@@ -409,6 +348,7 @@ link_connect(struct link *l)
 
 	memset(&i, 0, sizeof(i));
 	i.context = l->context;
+	i.vhost = l->cfg.vhost;
 	i.address = l->cfg.at.host;
 	i.port = l->cfg.at.port;
 	i.path = l->cfg.at.path;

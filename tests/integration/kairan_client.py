@@ -183,22 +183,29 @@ class Client:
             if k == "envelope":
                 self.pending.append(f.envelope)
 
-    def expect_delivery(self, timeout=harness.TIMEOUT, accept=True):
+    def expect_delivery(self, timeout=harness.TIMEOUT, accept=True,
+                        queued=False):
         """The next delivered envelope (and its decoded Message); answers
-        Accepted unless accept is False."""
-        if self.pending:
-            env = self.pending.pop(0)
-        else:
-            while True:
-                f = self.recv(timeout)
-                if f.WhichOneof("kind") == "envelope":
-                    env = f.envelope
-                    break
-        m = pb.Message()
-        m.ParseFromString(env.message)
-        if accept:
-            self.send_frame(pb.Frame(accepted=pb.Accepted(id=m.id)))
-        return env, m
+        Accepted unless accept is False. The QUEUED receipts a home relay
+        sends the sender of every report (held at relay) are taken and
+        skipped, unless queued is True."""
+        while True:
+            if self.pending:
+                env = self.pending.pop(0)
+            else:
+                while True:
+                    f = self.recv(timeout)
+                    if f.WhichOneof("kind") == "envelope":
+                        env = f.envelope
+                        break
+            m = pb.Message()
+            m.ParseFromString(env.message)
+            skip = (not queued and m.WhichOneof("body") == "receipt" and
+                    m.receipt.state == pb.Receipt.QUEUED)
+            if accept or skip:
+                self.send_frame(pb.Frame(accepted=pb.Accepted(id=m.id)))
+            if not skip:
+                return env, m
 
     def nothing(self, timeout=1.0):
         """True if no frame arrives within timeout (used only to check that

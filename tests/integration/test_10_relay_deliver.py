@@ -46,7 +46,8 @@ def test_same_id_twice_stored_and_delivered_once(relay, pki):
         assert s.answer(msg.id).WhichOneof("kind") == "accepted"
     assert relay.query("SELECT count(*) FROM message WHERE id = ?",
                        (msg.id,)) == [(1,)]
-    assert relay.query("SELECT count(*) FROM delivery") == [(1,)]
+    assert relay.query("SELECT count(*) FROM delivery "
+                       "WHERE recipient = '450006'") == [(1,)]
     with Client(relay.url, pki, rcpt) as r, Client(relay.url, pki, sender) as s:
         _, m = r.expect_delivery()
         assert m.id == msg.id
@@ -76,8 +77,11 @@ def test_receipts_flow_back_to_sender(relay, pki):
             assert bm.receipt.state == state and bm.receipt.by == by
     # the relay recorded both receipts, and audited everything
     assert relay.query("SELECT signer, state, by FROM receipt ORDER BY at") == \
-        [("mic", 1, ""), ("mic", 2, "総務 太郎")]
-    # audit: every accepted message (report + 2 receipts), every receipt
+        [("relay-45", pb.Receipt.QUEUED, ""), ("mic", 1, ""),
+         ("mic", 2, "総務 太郎")]
+    # audit: every accepted message (report, the relay's QUEUED and the
+    # 2 receipts), every receipt
     assert relay.query("SELECT event, entity FROM audit ORDER BY seq") == [
-        ("accepted", "452017"), ("accepted", "mic"), ("receipt", "mic"),
+        ("accepted", "452017"), ("accepted", "relay-45"),
+        ("receipt", "relay-45"), ("accepted", "mic"), ("receipt", "mic"),
         ("accepted", "mic"), ("receipt", "mic")]

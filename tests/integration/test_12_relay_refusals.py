@@ -11,7 +11,8 @@ from kairan_client import REASON, Client, Identity, pb
 
 
 def stored(relay):
-    return relay.query("SELECT count(*) FROM message")[0][0]
+    return relay.query("SELECT count(*) FROM message "
+                       "WHERE sender NOT LIKE 'relay-%'")[0][0]
 
 
 def causes(e):
@@ -101,14 +102,15 @@ def test_revoked_by_sighup_is_dropped(relay, pki, tmp_path):
                          r'revoked".*CN=452068')
 
 
-def test_relay_role_refused_until_federation(relay, pki):
+def test_relay_not_configured_as_peer_refused(relay, pki):
     with Client(relay.url, pki, Identity(pki.entity("relay-13")),
                 hello=False) as c:
         f = c.recv()
         assert f.refused.reason == REASON.NOT_AUTHORIZED
-        assert "federation" in f.refused.detail
+        assert "not configured as a peer" in f.refused.detail
         assert c.closed()
-    relay.wait_log(r'peer refused .*entity=relay-13 reason="role relay')
+    relay.wait_log(r'peer refused .*entity=relay-13 role=relay '
+                   r'reason="relay relay-13 is not configured as a peer')
 
 
 def test_sender_different_from_certificate(relay, pki):

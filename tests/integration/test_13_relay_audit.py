@@ -15,18 +15,23 @@ def test_audit_verify_good_then_altered(relay, pki):
     relay.stop()
     r = relay.run("audit", "verify")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "audit OK: 4 rows" in r.stdout
+    # each report: its row, the relay's QUEUED receipt and its receipt row
+    assert "audit OK: 12 rows" in r.stdout
+    third = relay.query("SELECT seq FROM audit WHERE entity = '452017' "
+                        "ORDER BY seq LIMIT 1 OFFSET 2")[0][0]
 
-    # someone edits row 3 to hide who sent it
+    # someone edits the third report's row to hide who sent it
     with sqlite3.connect(relay.db) as db:
-        db.execute("UPDATE audit SET entity = '450006' WHERE seq = 3")
+        db.execute("UPDATE audit SET entity = '450006' WHERE seq = ?",
+                   (third,))
     r = relay.run("audit", "verify")
     assert r.returncode == 1
-    assert "BROKEN at row 3" in r.stdout
+    assert "BROKEN at row %d" % third in r.stdout
 
     # put it back: intact again; then delete row 2 instead
     with sqlite3.connect(relay.db) as db:
-        db.execute("UPDATE audit SET entity = '452017' WHERE seq = 3")
+        db.execute("UPDATE audit SET entity = '452017' WHERE seq = ?",
+                   (third,))
     assert relay.run("audit", "verify").returncode == 0
     with sqlite3.connect(relay.db) as db:
         db.execute("DELETE FROM audit WHERE seq = 2")

@@ -37,6 +37,8 @@ def test_full_queue_pushes_back_never_drops(relays, pki):
         while len(answers) < len(msgs):
             f = c.recv()
             k = f.WhichOneof("kind")
+            if k == "envelope":     # the relay's QUEUED receipt for one
+                continue
             assert k in ("accepted", "refused"), f
             if k == "refused":
                 assert f.refused.reason == REASON.OVERLOADED, f
@@ -49,16 +51,19 @@ def test_full_queue_pushes_back_never_drops(relays, pki):
         assert accepted, answers
         assert "overloaded" in answers.values()
         # what was accepted is stored, what was pushed back is not
-        stored = {r[0] for r in relay.query("SELECT id FROM message")}
+        stored = {r[0] for r in relay.query(
+            "SELECT id FROM message WHERE sender NOT LIKE 'relay-%'")}
         assert stored == accepted
         # and a retry of everything pushed back is taken, one at a time
         for m in msgs:
             if answers[m.id] == "overloaded":
                 _, a = kc.submit(c, m)
                 assert a.WhichOneof("kind") == "accepted", a
-    stored = {r[0] for r in relay.query("SELECT id FROM message")}
+    stored = {r[0] for r in relay.query(
+        "SELECT id FROM message WHERE sender NOT LIKE 'relay-%'")}
     assert stored == {m.id for m in msgs}
-    assert relay.query("SELECT count(*) FROM delivery") == [(BURST,)]
+    assert relay.query("SELECT count(*) FROM delivery "
+                       "WHERE recipient = 'mic'") == [(BURST,)]
     relay.wait_log(r'envelope refused entity=452017 .*reason=OVERLOADED '
                    r'detail="relay queue full')
 

@@ -21,27 +21,28 @@ def test_checkpoint_shows_rows_cut_off_the_end(relays, pki, tmp_path):
                           "log_level": "warning"})
     submit_some(relay, pki, 5)
     # written within a second, even at log_level = warning
+    # 3 rows a report: it, the relay's QUEUED receipt, its receipt row
     relay.wait_log(r"audit: kairan-audit-checkpoint v=1 "
-                   r"relay=relay-45 rows=5 ")
+                   r"relay=relay-45 rows=15 ")
     relay.stop()
     log = relay.dir / "relay.log"
     r = relay.run("audit", "verify", "--checkpoint", log)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "audit OK against the checkpoint" in r.stdout
 
-    # the last two rows are cut off: the chain alone still looks intact
+    # the last rows are cut off: the chain alone still looks intact
     with sqlite3.connect(relay.db) as db:
-        db.execute("DELETE FROM audit WHERE seq > 3")
+        db.execute("DELETE FROM audit WHERE seq > 9")
     r = relay.run("audit", "verify")
-    assert r.returncode == 0 and "audit OK: 3 rows" in r.stdout
+    assert r.returncode == 0 and "audit OK: 9 rows" in r.stdout
     r = relay.run("audit", "verify", "--checkpoint", log)
     assert r.returncode == 1, r.stdout
-    assert "TRUNCATED" in r.stdout and "counts 5 rows" in r.stdout
+    assert "TRUNCATED" in r.stdout and "counts 15 rows" in r.stdout
 
     # a checkpoint edited to say fewer rows no longer verifies
     text = log.read_text()
     forged = tmp_path / "forged.log"
-    forged.write_text(re.sub(r"rows=5 ", "rows=3 ", text))
+    forged.write_text(re.sub(r"rows=15 ", "rows=9 ", text))
     r = relay.run("audit", "verify", "--checkpoint", forged)
     assert r.returncode == 1
     assert "signature does not verify" in r.stderr, r.stderr

@@ -68,8 +68,8 @@ test_url(void **state)
 	expect_url_error("wss:///x", "bad host");
 	expect_url_error("wss://:7443", "bad host");
 	expect_url_error("wss://[::1/x", "missing ']'");
-	expect_url_error("wss://h:/x", "bad port");
-	expect_url_error("wss://h:1234567", "bad port");
+	expect_url_error("wss://h:/x", "port must be 1..65535");
+	expect_url_error("wss://h:1234567", "port must be 1..65535");
 	expect_url_error("wss://h:0", "port must be 1..65535");
 	expect_url_error("wss://h:65536", "port must be 1..65535");
 	expect_url_error("wss://h:+80", "port must be 1..65535");

@@ -890,7 +890,8 @@ static void
 test_receipt_fields(void **state)
 {
 	struct tmsg t;
-	static char badsubj[] = "452018";
+	static char badsubj[] = "452018", h1[] = "462012", h2[] = "mic";
+	char *held[] = { h1, h2, badsubj };
 
 	(void)state;
 	tmsg_init(&t);
@@ -904,9 +905,24 @@ test_receipt_fields(void **state)
 	tmsg_init(&t);
 	tmsg_receipt(&t);
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__STATE_UNSPECIFIED;
-	expect_invalid(&t.m, "receipt.state: must be 1..3, got 0");
-	t.rc.state = (Kairan__V1__Receipt__State)4;
-	expect_invalid(&t.m, "receipt.state: must be 1..3, got 4");
+	expect_invalid(&t.m, "receipt.state: must be 1..4, got 0");
+	t.rc.state = (Kairan__V1__Receipt__State)5;
+	expect_invalid(&t.m, "receipt.state: must be 1..4, got 5");
+	/* QUEUED names the recipients held, and only QUEUED does */
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__QUEUED;
+	expect_invalid(&t.m, "receipt.held: a QUEUED receipt names 1..4096 "
+	    "recipients, got 0");
+	t.rc.held = held;
+	t.rc.n_held = 2;
+	expect_valid(&t.m);
+	t.rc.n_held = 3;
+	expect_invalid(&t.m, "receipt.held[2]: 452018: bad check digit");
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__DELIVERED;
+	t.rc.n_held = 1;
+	expect_invalid(&t.m, "receipt.held: only a QUEUED receipt names held "
+	    "recipients");
 	tmsg_init(&t);
 	tmsg_receipt(&t);
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__REJECTED;

@@ -145,11 +145,82 @@ test_errors_name_line_and_key(void **state)
 	expect_error(BASE "id = relay-46\n", 9, "duplicate key");
 	expect_error("[relay]\nid = 452018\n", 2, "id:");
 	expect_error("[relay]\nid = relay-45\n", 1, "missing key \"listen\"");
-	expect_error("[node]\nid = 452017\n", 1, "unknown section [node]");
+	expect_error("[node]\nid = 452017\n", 1, "unknown section [node] "
+	    "(expected [relay] or [peer NAME])");
 	expect_error("[relay]\nid relay-45\n", 2, "syntax error");
-	/* a national relay must say what it serves */
+	/* a national relay other than the hub must say what it serves */
 	expect_error("[relay]\nid = relay-mic\nlisten = 127.0.0.1:1\n"
 	    "db = a\ncert = b\nkey = c\nca = d\ndirectory = e\n", 1, "serve");
+}
+
+/* [peer NAME] sections and the hub */
+static void
+test_peers(void **state)
+{
+	const struct config_peer *c;
+	struct config *cfg;
+	char err[512];
+
+	(void)state;
+	cfg = config_load(write_conf(BASE "hub = national\n"
+	    "[peer national]\nid = relay-national\n"
+	    "url = wss://hub.example.lg.jp:7444/kairan\n"
+	    "[peer relay-46]\nid = relay-46\n"), err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(cfg->npeers, 2);
+	assert_int_equal(cfg->hub, 0);
+	assert_non_null(c = config_peer(cfg, "national"));
+	assert_string_equal(c->id, "relay-national");
+	assert_string_equal(c->host, "hub.example.lg.jp");
+	assert_int_equal(c->port, 7444);
+	assert_string_equal(c->path, "/kairan");
+	assert_non_null(c = config_peer(cfg, "relay-46"));
+	assert_null(c->url);		/* it dials us */
+	assert_null(config_peer(cfg, "relay-13"));
+	/* relay-national serves the national bodies by default */
+	assert_int_equal(config_serves(cfg, "mic", ""), 0);
+	config_free(cfg);
+	cfg = config_load(write_conf("[relay]\nid = relay-national\n"
+	    "listen = 127.0.0.1:1\ndb = a\ncert = b\nkey = c\nca = d\n"
+	    "directory = e\n[peer p45]\nid = relay-45\n"), err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(config_serves(cfg, "mic", ""), 1);
+	assert_int_equal(config_serves(cfg, "452025", "45"), 0);
+	assert_int_equal(cfg->hub, -1);
+	config_free(cfg);
+	/* an HA pair: two links to one id, both dialled */
+	cfg = config_load(write_conf(BASE "[peer a]\nid = relay-46\n"
+	    "url = wss://a:1/\n[peer b]\nid = relay-46\nurl = wss://b:1/\n"),
+	    err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	config_free(cfg);
+}
+
+static void
+test_peer_errors(void **state)
+{
+	(void)state;
+	expect_error(BASE "[peer x]\n", 9, "[peer x]: missing key \"id\"");
+	expect_error(BASE "[peer x]\nid = 452025\n", 10,
+	    "id: 452025 is not a relay");
+	expect_error(BASE "[peer x]\nid = relay-45\n", 10,
+	    "id: relay-45 is this relay itself");
+	expect_error(BASE "[peer x]\nid = relay-46\nurl = ws://a:1/\n", 11,
+	    "must begin with wss://");
+	expect_error(BASE "[peer x]\nid = relay-46\nurl = wss://a:99999/\n",
+	    11, "port must be 1..65535");
+	expect_error(BASE "[peer x]\nid = relay-46\nport = 1\n", 11,
+	    "[peer x]: unknown key \"port\"");
+	expect_error(BASE "[peer bad name!]\nid = relay-46\n", 9,
+	    "a link name is");
+	expect_error(BASE "[peer x]\nid = relay-46\n[peer x]\nid = relay-13\n",
+	    11, "duplicate section [peer x] (first on line 9)");
+	expect_error(BASE "hub = nowhere\n", 9, "hub: no [peer nowhere]");
+	expect_error(BASE "[peer a]\nid = relay-46\n[peer b]\nid = relay-46\n"
+	    "url = wss://b:1/\n", 11, "two links to one id");
 }
 
 int
@@ -159,6 +230,8 @@ main(void)
 		cmocka_unit_test(test_good_and_defaults),
 		cmocka_unit_test(test_serve_list),
 		cmocka_unit_test(test_errors_name_line_and_key),
+		cmocka_unit_test(test_peers),
+		cmocka_unit_test(test_peer_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

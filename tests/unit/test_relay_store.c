@@ -87,7 +87,7 @@ add(struct store *s, Message *m, int *dup)
 	if (!*dup)
 		for (i = 0; i < m->n_recipients; i++)
 			assert_int_equal(store_delivery_add(s, seq,
-			    m->recipients[i], err, sizeof(err)), 0);
+			    m->recipients[i], NULL, err, sizeof(err)), 0);
 	assert_int_equal(store_commit(s, err, sizeof(err)), 0);
 	return seq;
 }
@@ -176,7 +176,7 @@ test_rollback_leaves_nothing(void **state)
 	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
 	assert_int_equal(store_message_add(f->s, &m, env, 1, digest, "452017",
 	    1, &dup, &seq, err, sizeof(err)), 0);
-	assert_int_equal(store_delivery_add(f->s, seq, "450006", err,
+	assert_int_equal(store_delivery_add(f->s, seq, "450006", NULL, err,
 	    sizeof(err)), 0);
 	/* inside the transaction the batch is there (so the checks below
 	 * can fail) ... */
@@ -302,6 +302,67 @@ test_schema_version(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * Direct deliveries (to a node this relay does not serve) end when the
+ * node leaves, when its home relay has the message, or at a restart; the
+ * others are untouched. A link's forward is a delivery like any other.
+ */
+static void
+test_direct_deliveries_dropped(void **state)
+{
+	struct fx *f = *state;
+	Message m1, m2;
+	IncidentReport r1, r2;
+	uint8_t id1[16], id2[16], got[16], *e;
+	static const uint8_t env[1], digest[32];
+	char *rc[] = { "462179", "450006" }, err[256];
+	int64_t s1, s2, cur;
+	size_t elen;
+	int dup;
+
+	mk(&m1, &r1, id1, rc, 2);
+	mk(&m2, &r2, id2, rc, 2);
+	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_message_add(f->s, &m1, env, 1, digest, "452017",
+	    1, &dup, &s1, err, sizeof(err)), 0);
+	assert_int_equal(store_message_add(f->s, &m2, env, 1, digest, "452017",
+	    1, &dup, &s2, err, sizeof(err)), 0);
+	assert_int_equal(store_delivery_add(f->s, s1, "450006", NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_delivery_add(f->s, s1, "peer:relay-46", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(store_delivery_add(f->s, s1, "462179", "relay-46",
+	    err, sizeof(err)), 0);
+	assert_int_equal(store_delivery_add(f->s, s2, "462179", "relay-46",
+	    err, sizeof(err)), 0);
+	/* added twice: one delivery */
+	assert_int_equal(store_delivery_add(f->s, s2, "462179", "relay-46",
+	    err, sizeof(err)), 0);
+	assert_int_equal(store_commit(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_pending_count(f->s), 4);
+	/* relay-46 accepted message 1: its direct copy goes, not message 2's */
+	assert_int_equal(store_direct_home(f->s, id1, "relay-46", 2, err,
+	    sizeof(err)), 1);
+	assert_int_equal(store_direct_home(f->s, id1, "relay-13", 2, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_next_delivery(f->s, "462179", 0, &cur, got, &e,
+	    &elen, err, sizeof(err)), 1);
+	free(e);
+	assert_int_equal(cur, s2);
+	/* the node left: its other direct copy goes too */
+	assert_int_equal(store_direct_gone(f->s, "462179", 3, err,
+	    sizeof(err)), 1);
+	assert_int_equal(store_next_delivery(f->s, "462179", 0, &cur, got, &e,
+	    &elen, err, sizeof(err)), 0);
+	/* the served recipient and the link's forward stay */
+	assert_int_equal(store_pending_count(f->s), 2);
+	assert_int_equal(store_direct_all(f->s, 4, err, sizeof(err)), 0);
+	assert_int_equal(store_next_delivery(f->s, "peer:relay-46", 0, &cur,
+	    got, &e, &elen, err, sizeof(err)), 1);
+	free(e);
+	assert_int_equal(cur, s1);
+}
+
 int
 main(void)
 {
@@ -317,6 +378,8 @@ main(void)
 		cmocka_unit_test(test_audit_hash_covers_every_field),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_direct_deliveries_dropped,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
