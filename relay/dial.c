@@ -168,6 +168,8 @@ dial_start_all(struct server *s)
 		lc.backoff_min_ms = DIAL_BACKOFF_MIN_MS;
 		lc.backoff_max_ms = DIAL_BACKOFF_MAX_MS;
 		lc.stall_ms = 0;		/* dial_watch, with resend_after */
+		/* as for an accepted connection: TLS, upgrade and Hello */
+		lc.hello_timeout_ms = cfg->handshake_timeout_s * 1000;
 		lc.idle_policy = &dial_idle;
 		/* its own vhost: lws 4.1.6 crashes in its TLS info callback
 		 * on a client SSL_CTX of the listening vhost */

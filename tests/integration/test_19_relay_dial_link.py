@@ -5,7 +5,10 @@ hello -> ready on relay-13's Hello, carries a report from 宮崎市 to
 台東区 and its DELIVERED back; when relay-13 is SIGKILLed the link backs
 off and redials, and once relay-13 is back (same
 port) it is ready again and what was sent meanwhile goes through; at
-SIGTERM relay-45 drains the link instead of redialling (exit 0)."""
+SIGTERM relay-45 drains the link instead of redialling (exit 0). A peer
+that never says Hello (a stand-in with relay-13's certificate) is dropped
+after handshake_timeout and dialled again, as an accepted one would be."""
+from fakerelay import FakeRelay
 from harness import wait_for
 from nodeharness import REPORT_1, Node
 
@@ -63,3 +66,23 @@ def test_dialled_link_backs_off_and_comes_back(tmp_path, pki, relays):
     # SIGTERM (the fixture): the link drains, no redial while stopping
     r45.stop()
     assert r45.process.count(r"link=k \S+ -> stopped") == 1, r45.log()[-3000:]
+
+
+def test_dialled_peer_without_hello_is_dropped(tmp_path, pki, relays):
+    fake = FakeRelay(pki, ["silent", "silent", "accept"], entity="relay-13")
+    try:
+        r45 = relays(start=False, rid="relay-45", serve="45 mic",
+                     extra={"handshake_timeout": "1s"})
+        with open(r45.conf, "a") as f:
+            f.write(f"\n[peer k]\nid = relay-13\nurl = {fake.url}\n")
+        r45.start()
+        r45.wait_log(r"link=k closing: "
+                     r"\"no Hello from the peer within 1000 ms\"")
+        r45.wait_log(r"link=k down reason=\"no Hello from the peer within "
+                     r"1000 ms\" retry_ms=\d+")
+        # dialled again, twice more: the third connection says Hello
+        r45.wait_log(r"link=k ready relay=relay-13 url=")
+        assert fake.connections == 3
+        assert r45.process.count(r"link=k closing: \"no Hello") == 2
+    finally:
+        fake.stop()
