@@ -2,7 +2,8 @@
  * status: the receipt matrix of one report of ours (see status.h).
  *
  * Strings that came from elsewhere (a relay's refusal detail, a
- * recipient's name and note, a rejection reason) are printed through
+ * recipient's name and note, a rejection reason, the id of the relay
+ * holding a report) are printed through
  * text.h, single-line: a control character shows as "\x1b" and a newline
  * cannot fake a line of the matrix. JSON carries them as they are
  * (jansson escapes them).
@@ -37,6 +38,8 @@ status_state_name(enum status_state s)
 		return "acknowledged";
 	case STATUS_REJECTED:
 		return "rejected";
+	case STATUS_HELD:
+		return "held";
 	default:
 		fatalx("%s: state %d", __func__, (int)s);
 	}
@@ -159,6 +162,8 @@ status_of(const struct store_rcpt_state *r)
 		return STATUS_DELIVERED;
 	if (r->rejected_ms > 0)
 		return STATUS_REJECTED;
+	if (r->held_by != NULL)
+		return STATUS_HELD;
 	return STATUS_PENDING;
 }
 
@@ -201,6 +206,9 @@ status_load(struct status_view *v, struct store *store,
 			break;
 		case STATUS_REJECTED:
 			v->rejected++;
+			break;
+		case STATUS_HELD:
+			v->held++;
 			break;
 		case STATUS_PENDING:
 			break;
@@ -333,8 +341,8 @@ status_print(FILE *fp, const struct status_view *v)
 	char id[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
 	char t[JST_BUFLEN];
 	const struct store_rcpt_state *r;
-	const char *mark;
-	size_t i;
+	const char *mark, *name;
+	size_t i, x, we = 0, wn = 0;
 
 	message_hex(v->msg.id, KAIRAN_ID_LEN, id);
 	message_hex(v->msg.incident, KAIRAN_ID_LEN, inc);
@@ -358,13 +366,25 @@ status_print(FILE *fp, const struct status_view *v)
 		if (!route_configured(v, v->st.routes[i].route))
 			print_route(fp, v->st.routes[i].route,
 			    &v->st.routes[i], NULL);
+	/* the id and "name:" columns, by display width (a kanji takes two) */
 	for (i = 0; i < v->st.nrcpts; i++) {
 		r = &v->st.rcpts[i];
+		if ((x = text_width(r->entity)) > we)
+			we = x;
+		if ((x = text_width(entity_name(v, r->entity)) + 1) > wn)
+			wn = x;
+	}
+	for (i = 0; i < v->st.nrcpts; i++) {
+		r = &v->st.rcpts[i];
+		name = entity_name(v, r->entity);
 		fputs("recipient ", fp);
-		(void)text_fputs(r->entity, 0, fp);
+		(void)text_fpad(fp, r->entity, we);
 		fputc(' ', fp);
-		(void)text_fputs(entity_name(v, r->entity), 0, fp);
-		fputs(": ", fp);
+		(void)text_fputs(name, 0, fp);
+		fputc(':', fp);
+		for (x = text_width(name) + 1; x < wn; x++)
+			fputc(' ', fp);
+		fputc(' ', fp);
 		switch (status_of(r)) {
 		case STATUS_ACKNOWLEDGED:
 			fprintf(fp, "acknowledged %s by ",
@@ -387,6 +407,11 @@ status_print(FILE *fp, const struct status_view *v)
 			(void)text_fputs(r->rejected_by != NULL ?
 			    r->rejected_by : "?", 0, fp);
 			fputc(')', fp);
+			break;
+		case STATUS_HELD:
+			fputs("held at ", fp);
+			(void)text_fputs(r->held_by, 0, fp);
+			fprintf(fp, " since %s", jst_rfc3339(r->held_ms, t));
 			break;
 		case STATUS_PENDING:
 			fprintf(fp, "pending");
@@ -526,6 +551,9 @@ status_json(const struct status_view *v)
 		json_object_set_new(x, "required_by", required_json(r->required));
 		json_object_set_new(x, "reason", r->rejected_ms > 0 ?
 		    json_str_or_null(r->rejected_reason) : json_null());
+		json_object_set_new(x, "held_by", json_str_or_null(r->held_by));
+		json_object_set_new(x, "held_at", r->held_by != NULL ?
+		    jst_json(r->held_ms) : json_null());
 		json_array_append_new(rcpts, x);
 	}
 	json_object_set_new(o, "recipients", rcpts);
@@ -534,6 +562,7 @@ status_json(const struct status_view *v)
 	    json_integer((json_int_t)v->acknowledged));
 	json_object_set_new(o, "rejected",
 	    json_integer((json_int_t)v->rejected));
+	json_object_set_new(o, "held", json_integer((json_int_t)v->held));
 	json_object_set_new(o, "total", json_integer((json_int_t)v->total));
 	json_object_set_new(o, "final_report", deadline_final_json(&v->final));
 	json_object_set_new(o, "proxy_logs", deadline_proxy_json(&v->proxy));

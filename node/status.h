@@ -1,14 +1,19 @@
 /*
  * status: what `kairan-node status` shows about one report of ours: per
  * route, accepted or not (or refused, why); per recipient, pending /
- * delivered (when) / acknowledged (when, by whom) / rejected (why). Built
- * from the store, printed as text or as the JSON object of issue 4:
+ * held at its home relay (which, since when) / delivered (when) /
+ * acknowledged (when, by whom) / rejected (why). Built from the store,
+ * printed as text (the recipients' lines aligned by display width) or as
+ * the JSON object of issue 4:
  *   {id, incident, report_no, phase, status, withdrawn: null |
  *    {at, reason, message}, routes: [{name, accepted_at, refused, detail,
  *    connection: {state, since, reason}}], recipients: [{entity, name,
  *    state, delivered_at, acknowledged_at, acknowledged_by, required,
- *    required_by, reason}],
- *    delivered, acknowledged, rejected, total, final_report, proxy_logs}
+ *    required_by, reason, held_by, held_at}],
+ *    delivered, acknowledged, rejected, held, total, final_report,
+ *    proxy_logs}
+ * held_by/held_at: the home relay's QUEUED receipt (null when none came),
+ * kept after the recipient moved on; "held" counts those still held.
  * required/required_by: whether the policy rules (policy.h) required the
  * recipient when the report was written, and which ones.
  * final_report and proxy_logs are the incident's deadlines (deadline.h:
@@ -36,6 +41,7 @@ enum status_state {
 	STATUS_DELIVERED,
 	STATUS_ACKNOWLEDGED,
 	STATUS_REJECTED,
+	STATUS_HELD,		/* stored by its home relay (QUEUED) */
 };
 
 enum status_conn_state {
@@ -65,6 +71,7 @@ struct status_view {
 	size_t			 delivered;	/* delivered or acknowledged */
 	size_t			 acknowledged;
 	size_t			 rejected;
+	size_t			 held;		/* held, not yet further */
 	size_t			 total;
 	/* the incident's deadlines now (deadline.h), for its sender */
 	struct deadline_final	 final;
@@ -76,7 +83,8 @@ const char		*status_conn_name(enum status_conn_state);
 /*
  * State of one recipient. A recipient reached by one route and rejected by
  * another relay (multiplexing) is delivered: acknowledged > delivered >
- * rejected > pending.
+ * rejected > held > pending. A hold (QUEUED) is the stage before
+ * delivered; it never hides a later or a final answer.
  */
 enum status_state	 status_of(const struct store_rcpt_state *);
 

@@ -135,11 +135,21 @@ static const char *const migration_v2 =
 static const char *const migration_v3 =
 	"ALTER TABLE recipient ADD COLUMN required TEXT;";
 
+/*
+ * 3 -> 4: the home relay that holds a report for a recipient (a QUEUED
+ * receipt, PROTOCOL.md §6): which relay and since when (the relay's
+ * signed time). Rows written before stay NULL: no hold known.
+ */
+static const char *const migration_v4 =
+	"ALTER TABLE recipient ADD COLUMN held_by TEXT;"
+	"ALTER TABLE recipient ADD COLUMN held_ms INTEGER;";
+
 /* migrations[v] brings version v to v + 1 (v >= 1). */
 static const char *const migrations[] = {
 	NULL,		/* 0 -> 1: schema_v1 */
 	migration_v2,	/* 1 -> 2 */
 	migration_v3,	/* 2 -> 3 */
+	migration_v4,	/* 3 -> 4 */
 };
 
 static int
@@ -726,6 +736,94 @@ fail:
 	return -1;
 }
 
+/*
+ * The rules of a QUEUED receipt that need no database: written by a relay
+ * (PROTOCOL.md §2), naming whom it holds. Which relay holds whom is its
+ * configuration's business (the home relay, §7.2, or `serve`): the
+ * writer's certificate vouches for the relay the sender shows. Returns 0,
+ * or -1 with *reason and err naming the field.
+ */
+static int
+queued_check(const Receipt *rc, const struct identity *signer,
+    const char *idhex, int *reason, char *err, size_t errlen)
+{
+	if (signer->role != ROLE_RELAY) {
+		*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
+		snprintf(err, errlen, "receipt.state: QUEUED for message %s "
+		    "signed by %s (role %s); only a relay, the one holding "
+		    "the report, may write QUEUED", idhex, signer->entity,
+		    identity_role_name(signer->role));
+		return -1;
+	}
+	if (rc->n_held == 0) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "receipt.held: empty in a QUEUED receipt "
+		    "of relay %s for message %s", signer->entity, idhex);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Applies a QUEUED receipt (already through queued_check) to our report
+ * ref, inside the caller's transaction: every held recipient must be a
+ * recipient of it; each gets held_by/held_ms unless it already has them
+ * (the first hold is kept: an HA pair of one relay id may both say so).
+ * A hold never moves a recipient backwards: it is recorded whatever the
+ * recipient's state, and status_of() ranks delivered, acknowledged and
+ * rejected above it. Returns 0, or -1 with *reason (0: database error).
+ */
+static int
+queued_apply(struct store *st, const Message *m,
+    const struct identity *signer, const char *idhex, int *reason, char *err,
+    size_t errlen)
+{
+	const Receipt *rc = m->receipt;
+	sqlite3_stmt *q = NULL, *u = NULL;
+	size_t i;
+	int rv = -1, r;
+
+	if (prepare(st, &q, "SELECT 1 FROM recipient WHERE id = ? AND "
+	    "entity = ?", err, errlen) == -1 ||
+	    prepare(st, &u, "UPDATE recipient SET "
+	    "held_ms = CASE WHEN held_by IS NULL THEN ?3 ELSE held_ms END, "
+	    "held_by = coalesce(held_by, ?4) "
+	    "WHERE id = ?1 AND entity = ?2", err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < rc->n_held; i++) {
+		sqlite3_reset(q);
+		sqlite3_bind_blob(q, 1, rc->ref_id.data, KAIRAN_ID_LEN,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, rc->held[i], -1, SQLITE_TRANSIENT);
+		r = sqlite3_step(q);
+		if (r == SQLITE_DONE) {
+			*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
+			snprintf(err, errlen, "receipt.held[%zu]: %s is not a "
+			    "recipient of message %s (QUEUED signed by %s)", i,
+			    rc->held[i], idhex, signer->entity);
+			goto fail;
+		} else if (r != SQLITE_ROW) {
+			sqlerr(st, err, errlen, "recipient lookup");
+			goto fail;
+		}
+		sqlite3_reset(u);
+		sqlite3_bind_blob(u, 1, rc->ref_id.data, KAIRAN_ID_LEN,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(u, 2, rc->held[i], -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(u, 3, m->created_at_ms);
+		sqlite3_bind_text(u, 4, signer->entity, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(u) != SQLITE_DONE) {
+			sqlerr(st, err, errlen, "recipient update");
+			goto fail;
+		}
+	}
+	rv = 0;
+fail:
+	sqlite3_finalize(q);
+	sqlite3_finalize(u);
+	return rv;
+}
+
 int
 store_receipt_add(struct store *st, const Message *m,
     const struct identity *signer, const uint8_t *env, size_t envlen,
@@ -764,6 +862,9 @@ store_receipt_add(struct store *st, const Message *m,
 		    "reject", signer->entity, rc->subject, idhex);
 		return -1;
 	}
+	if (rc->state == KAIRAN__V1__RECEIPT__STATE__QUEUED &&
+	    queued_check(rc, signer, idhex, reason, err, errlen) == -1)
+		return -1;
 	if (begin(st, err, errlen) == -1)
 		return -1;
 	if (exists(st, "SELECT 1 FROM receipt_in WHERE id = ?", m->id.data,
@@ -798,7 +899,12 @@ store_receipt_add(struct store *st, const Message *m,
 	sqlite3_finalize(s);
 	s = NULL;
 
-	if (kind == 1) {
+	if (kind == 1 && rc->state == KAIRAN__V1__RECEIPT__STATE__QUEUED) {
+		if (queued_apply(st, m, signer, idhex, reason, err,
+		    errlen) == -1)
+			goto fail;
+		matched = 1;
+	} else if (kind == 1) {
 		/* Whose state this receipt speaks for. */
 		concerned = signer->entity;
 		if (rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
@@ -1272,7 +1378,8 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	sqlite3_finalize(s);
 	if (prepare(st, &s, "SELECT entity, delivered_ms, acknowledged_ms, "
 	    "acknowledged_by, ack_note, rejected_ms, rejected_reason, "
-	    "rejected_by, required FROM recipient WHERE id = ? ORDER BY pos",
+	    "rejected_by, required, held_by, held_ms FROM recipient "
+	    "WHERE id = ? ORDER BY pos",
 	    err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
@@ -1298,6 +1405,8 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		r->rejected_reason = col_strdup(s, 6);
 		r->rejected_by = col_strdup(s, 7);
 		r->required = col_strdup(s, 8);
+		r->held_by = col_strdup(s, 9);
+		r->held_ms = sqlite3_column_int64(s, 10);
 	}
 	if (rc != SQLITE_DONE)
 		goto sqlfail;
@@ -1331,6 +1440,7 @@ store_status_clear(struct store_status *stt)
 		free(stt->rcpts[i].rejected_reason);
 		free(stt->rcpts[i].rejected_by);
 		free(stt->rcpts[i].required);
+		free(stt->rcpts[i].held_by);
 	}
 	free(stt->routes);
 	free(stt->rcpts);

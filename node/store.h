@@ -6,19 +6,21 @@
  * outbox      every message this node signed (reports and receipts), as
  *             the exact Envelope bytes, in the order written (seq);
  * outbox_route per (message, route): accepted_at, or the final refusal;
- * recipient   per (report, recipient): delivered / acknowledged (by whom)
- *             / rejected (why), filled from the receipts that come back;
+ * recipient   per (report, recipient): held at its home relay (which,
+ *             since when) / delivered / acknowledged (by whom) / rejected
+ *             (why), filled from the receipts that come back;
  * inbox       every verified report received, once per message id;
  * receipt_in  every verified receipt received, once per id, marked
  *             whether it matched a message of ours;
  * route_state per route: connected or not, since when, why not (written
  *             by the daemon on each route transition, for `status`).
  *
- * Schema version 3 (PRAGMA user_version; older databases are migrated
+ * Schema version 4 (PRAGMA user_version; older databases are migrated
  * in place): UNIQUE(incident, report_no) for our reports, the phase of
  * every report, route_state (2); recipient.required, the policy rules that
  * required a recipient of ours (3; NULL: not required, and for every row
- * written before).
+ * written before); recipient.held_by and held_ms, the home relay holding
+ * a report of ours for that recipient (4; NULL: no QUEUED receipt).
  *
  * All times are Unix milliseconds. Functions return 0 (or a count), or -1
  * with err; nothing is half-written: each call that writes is one
@@ -34,7 +36,7 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 /*
  * The daemon's busy_timeout: it must never wait seconds on a lock held
  * by a command line process (its event loop stops while it waits). A
@@ -171,7 +173,17 @@ enum store_receipt_result {
  *   DELIVERED / ACKNOWLEDGED: signer must be a recipient of that message;
  *   REJECTED: signer is a relay naming the recipient in receipt.subject,
  *   or the recipient itself;
+ *   QUEUED: signer is a relay (role relay; checked before anything is
+ *   read, also for a message we do not have) and receipt.held is not
+ *   empty; each entry is a recipient of that message (the relay holding
+ *   it is its home relay or the one its configuration makes serve it,
+ *   PROTOCOL.md §2: not ours to check); each gets held_by = signer and
+ *   held_ms = the receipt's created_at_ms, unless it already has a hold
+ *   (the first is kept). A hold is recorded whatever the recipient's
+ *   state and never moves it backwards (status_of ranks it below
+ *   delivered and rejected);
  *   receipt.ref_digest must equal the stored message's digest.
+ * No receipt is ever answered with a receipt: this only stores.
  * A receipt referring to no message of ours is stored, marked unmatched.
  * Returns 0 with *result; or -1 with *reason a Refused reason (the receipt
  * is wrong: nothing stored) and err, or with *reason 0 on a database error.
@@ -262,6 +274,8 @@ struct store_rcpt_state {
 	char	*rejected_reason;
 	char	*rejected_by;
 	char	*required;	/* policy rules that required it; NULL: none */
+	char	*held_by;	/* the home relay holding it (QUEUED); NULL */
+	int64_t	 held_ms;	/* since when (the relay's signed time); 0 */
 };
 
 struct store_status {

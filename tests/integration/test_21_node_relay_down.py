@@ -26,12 +26,16 @@ def test_sent_while_relay_down_is_delivered_when_back(fed):
     r.wait_ready("pref", timeout=LONG)
     s.wait_log(r"route=pref accepted id=%s" % mid)
     r.wait_inbox(mid)
+    want = {"452025": "delivered", "450006": "held"}
     st = s.wait_status(mid, lambda x: x["routes"][0]["accepted_at"] and
                        {y["entity"]: y["state"] for y in x["recipients"]}
-                       ["452025"] == "delivered", "delivered to 452025")
+                       == want, "delivered to 452025, 450006 held")
     states = {y["entity"]: y["state"] for y in st["recipients"]}
-    # 450006 has no node running: accepted by the relay, still pending.
-    assert states == {"452025": "delivered", "450006": "pending"}
+    # 450006 has no node running: accepted by the relay, which holds it
+    # (its QUEUED receipt), not delivered.
+    assert states == want
+    assert {y["entity"]: y["held_by"] for y in st["recipients"]} == \
+        {"452025": "relay-45", "450006": "relay-45"}
     assert [x["id"] for x in r.inbox()] == [mid]
     assert r.inbox()[0]["incident"] == inc
 

@@ -84,9 +84,9 @@ def test_policy_chooses_recipients(fed, tmp_path):
     pref.wait_inbox(m1)
     mic.wait_inbox(m1)
     text = s.run("status", m1).stdout
-    assert re.search(r"^recipient 450006 宮崎県: delivered \S+ "
+    assert re.search(r"^recipient 450006 +宮崎県: +delivered \S+ "
                      r"\[required: level23-prefecture\]$", text, re.M), text
-    assert re.search(r"^recipient mic 総務省: delivered \S+ "
+    assert re.search(r"^recipient mic +総務省: +delivered \S+ "
                      r"\[required: targeted-ministry\]$", text, re.M), text
 
     # level 1 targeted attack, --to adds a neighbour: only the ministry is
@@ -100,7 +100,7 @@ def test_policy_chooses_recipients(fed, tmp_path):
     assert marks(st) == {"mic": (True, ["targeted-ministry"]),
                          MITAKO: (False, [])}
     text = s.run("status", m2).stdout
-    assert re.search(r"^recipient 452025 都城市: delivered \S+$", text,
+    assert re.search(r"^recipient 452025 +都城市: +delivered \S+$", text,
                      re.M), text
 
     # its 第2報 says level 3: the prefecture is required now and gets it;

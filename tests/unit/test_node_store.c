@@ -9,7 +9,11 @@
  * already holds two reports with one number, a duplicate report never
  * getting a receipt signed, a write that meets another connection's lock
  * failing fast and marked busy (the daemon's timeout), route states, id
- * prefixes, `sent`'s counts and withdrawals.
+ * prefixes, `sent`'s counts and withdrawals. Schema 4: a QUEUED receipt
+ * of the relay holding a report records the hold (held_by, held_ms),
+ * refused per rule (role, held, recipient, digest) without a trace,
+ * never moving a recipient backwards; a version 3 database
+ * migrated.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -735,6 +739,9 @@ test_migrate_v1_with_duplicates(void **state)
 	/* version 3: the policy's mark, NULL for rows from before */
 	assert_int_equal(count(st, "SELECT count(*) FROM recipient WHERE "
 	    "required IS NOT NULL"), 0);
+	/* version 4: no hold known for rows from before */
+	assert_int_equal(count(st, "SELECT count(*) FROM recipient WHERE "
+	    "held_by IS NOT NULL"), 0);
 	/* the old rows stay; the later duplicate is marked */
 	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 3);
 	assert_int_equal(count(st, "SELECT count(*) FROM outbox WHERE "
@@ -1018,6 +1025,246 @@ test_new_database_is_the_groups(void **state)
 	store_close(st);
 }
 
+/* A QUEUED receipt of relay signer holding h1 (and h2) of ref. */
+static void
+tmsg_queued(struct tmsg *t, int idbyte, const char *signer,
+    const struct tmsg *ref, const char *h1, const char *h2)
+{
+	tmsg_receipt(t, idbyte, signer, ref,
+	    KAIRAN__V1__RECEIPT__STATE__QUEUED, NULL, NULL);
+	t->rcpts[4] = (char *)(uintptr_t)h1;
+	t->rcpts[5] = (char *)(uintptr_t)h2;
+	t->rc.held = &t->rcpts[4];
+	t->rc.n_held = h2 != NULL ? 2 : 1;
+}
+
+/* The row of recipient entity in ss. */
+static const struct store_rcpt_state *
+rcpt_of(struct store_status *ss, const char *entity)
+{
+	size_t i;
+
+	for (i = 0; i < ss->nrcpts; i++)
+		if (strcmp(ss->rcpts[i].entity, entity) == 0)
+			return &ss->rcpts[i];
+	fail_msg("no recipient %s", entity);
+	return NULL;
+}
+
+/* A QUEUED receipt that must be refused with reason, err naming field. */
+static void
+queued_refused(struct store *st, struct tmsg *q, const char *signer,
+    int role, int want, const char *field)
+{
+	struct identity who;
+	long long before;
+	char err[512];
+	int result, reason;
+
+	before = count(st, "SELECT count(*) FROM receipt_in");
+	memset(&who, 0, sizeof(who));
+	snprintf(who.entity, sizeof(who.entity), "%s", signer);
+	who.role = role;
+	assert_int_equal(store_receipt_add(st, &q->m, &who, q->env,
+	    sizeof(q->env), "pref", 9000, &result, &reason, err, sizeof(err)),
+	    -1);
+	assert_int_equal(reason, want);
+	if (strstr(err, field) == NULL)
+		fail_msg("error does not name %s: %s", field, err);
+	/* nothing stored */
+	assert_int_equal(count(st, "SELECT count(*) FROM receipt_in"), before);
+}
+
+static void
+test_queued(void **state)
+{
+	struct store *st;
+	struct tmsg a, q, r;
+	struct store_status ss;
+	const struct store_rcpt_state *x;
+	char err[512];
+	int result, reason;
+
+	(void)state;
+	st = open_store();
+	/* 宮崎市 to 宮崎県 and 都城市 (relay-45), 総務省 (relay-national) */
+	tmsg_report(&a, 0x51, 0x52, 1, "452017", "450006", "452025", "mic");
+	add_out(st, &a);
+
+	/* refused, per rule; each changes nothing */
+	tmsg_queued(&q, 0x61, "450006", &a, "450006", NULL);
+	queued_refused(st, &q, "450006", ROLE_NODE,
+	    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, "receipt.state");
+	/* 三股町 is of prefecture 45 but not a recipient: the first stays */
+	tmsg_queued(&q, 0x65, "relay-45", &a, "450006", "453412");
+	queued_refused(st, &q, "relay-45", ROLE_RELAY,
+	    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED,
+	    "receipt.held[1]: 453412 is not a recipient");
+	tmsg_queued(&q, 0x66, "relay-45", &a, "450006", NULL);
+	q.refdigest[0] ^= 1;
+	queued_refused(st, &q, "relay-45", ROLE_RELAY,
+	    KAIRAN__V1__REFUSED__REASON__INVALID_FIELD, "receipt.ref_digest");
+	tmsg_queued(&q, 0x67, "relay-45", &a, "450006", NULL);
+	q.rc.n_held = 0;
+	queued_refused(st, &q, "relay-45", ROLE_RELAY,
+	    KAIRAN__V1__REFUSED__REASON__INVALID_FIELD, "receipt.held");
+	/* a node's QUEUED about a message we do not have: refused too */
+	{
+		struct tmsg other;
+
+		tmsg_report(&other, 0x53, 0x54, 1, "452017", "450006", NULL,
+		    NULL);
+		tmsg_queued(&q, 0x68, "450006", &other, "450006", NULL);
+		queued_refused(st, &q, "450006", ROLE_NODE,
+		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED,
+		    "receipt.state");
+		/* ... a relay's is stored, unmatched */
+		tmsg_queued(&q, 0x69, "relay-45", &other, "450006", NULL);
+		assert_int_equal(receipt(st, &q, "relay-45", ROLE_RELAY,
+		    &result, &reason), 0);
+		assert_int_equal(result, STORE_RECEIPT_UNMATCHED);
+	}
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_PENDING);
+	assert_int_equal(state_of(st, a.id, "452025"), STATUS_PENDING);
+	assert_int_equal(count(st, "SELECT count(*) FROM recipient WHERE "
+	    "held_by IS NOT NULL"), 0);
+
+	/* 都城市 is delivered before its relay's QUEUED comes back */
+	tmsg_receipt(&r, 0x71, "452025", &a,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "452025", ROLE_NODE, &result,
+	    &reason), 0);
+
+	/* accepted: relay-45 holds both of its recipients */
+	tmsg_queued(&q, 0x72, "relay-45", &a, "450006", "452025");
+	assert_int_equal(receipt(st, &q, "relay-45", ROLE_RELAY, &result,
+	    &reason), 0);
+	assert_int_equal(result, STORE_RECEIPT_MATCHED);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_HELD);
+	/* never backwards: delivered stays delivered, the hold is noted */
+	assert_int_equal(state_of(st, a.id, "452025"), STATUS_DELIVERED);
+	assert_int_equal(state_of(st, a.id, "mic"), STATUS_PENDING);
+	/* the same receipt again (another route) */
+	assert_int_equal(receipt(st, &q, "relay-45", ROLE_RELAY, &result,
+	    &reason), 0);
+	assert_int_equal(result, STORE_RECEIPT_DUPLICATE);
+	/* the national relay holds the ministry */
+	tmsg_queued(&q, 0x73, "relay-national", &a, "mic", NULL);
+	assert_int_equal(receipt(st, &q, "relay-national", ROLE_RELAY,
+	    &result, &reason), 0);
+	assert_int_equal(state_of(st, a.id, "mic"), STATUS_HELD);
+	/* the other relay-45 of an HA pair says so later: the first is kept */
+	tmsg_queued(&q, 0x74, "relay-45", &a, "450006", NULL);
+	q.m.created_at_ms += 5000;
+	assert_int_equal(receipt(st, &q, "relay-45", ROLE_RELAY, &result,
+	    &reason), 0);
+
+	assert_int_equal(store_status(st, a.id, &ss, err, sizeof(err)), 1);
+	x = rcpt_of(&ss, "450006");
+	assert_string_equal(x->held_by, "relay-45");
+	assert_int_equal(x->held_ms, 1700000100000LL + 0x72);
+	x = rcpt_of(&ss, "452025");
+	assert_string_equal(x->held_by, "relay-45");
+	assert_int_equal(x->delivered_ms, 1700000100000LL + 0x71);
+	x = rcpt_of(&ss, "mic");
+	assert_string_equal(x->held_by, "relay-national");
+	store_status_clear(&ss);
+
+	/* then delivered, acknowledged: the hold stays, the state moves on */
+	tmsg_receipt(&r, 0x75, "450006", &a,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_DELIVERED);
+	tmsg_receipt(&r, 0x76, "450006", &a,
+	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "宮崎花子", NULL);
+	assert_int_equal(receipt(st, &r, "450006", ROLE_NODE, &result,
+	    &reason), 0);
+	tmsg_queued(&q, 0x77, "relay-45", &a, "450006", NULL);
+	assert_int_equal(receipt(st, &q, "relay-45", ROLE_RELAY, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_ACKNOWLEDGED);
+	/* a rejected recipient stays rejected */
+	tmsg_receipt(&r, 0x78, "mic", &a,
+	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "mic", ROLE_NODE, &result, &reason),
+	    0);
+	tmsg_queued(&q, 0x79, "relay-national", &a, "mic", NULL);
+	assert_int_equal(receipt(st, &q, "relay-national", ROLE_RELAY,
+	    &result, &reason), 0);
+	assert_int_equal(state_of(st, a.id, "mic"), STATUS_REJECTED);
+	/*
+	 * A relay that serves a recipient by its configuration (relay-45
+	 * with `serve = 45 mic` standing in for the ministry's) holds it as
+	 * well as its home relay would: the sender shows who holds it.
+	 */
+	{
+		struct tmsg b;
+
+		tmsg_report(&b, 0x55, 0x56, 1, "452017", "mic", "462012",
+		    NULL);
+		add_out(st, &b);
+		tmsg_queued(&q, 0x7a, "relay-45", &b, "mic", NULL);
+		assert_int_equal(receipt(st, &q, "relay-45", ROLE_RELAY,
+		    &result, &reason), 0);
+		assert_int_equal(result, STORE_RECEIPT_MATCHED);
+		assert_int_equal(state_of(st, b.id, "mic"), STATUS_HELD);
+		assert_int_equal(state_of(st, b.id, "462012"), STATUS_PENDING);
+		assert_int_equal(store_status(st, b.id, &ss, err, sizeof(err)),
+		    1);
+		assert_string_equal(rcpt_of(&ss, "mic")->held_by, "relay-45");
+		store_status_clear(&ss);
+	}
+	/* nothing of ours was written: a receipt is never answered */
+	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 2);
+	store_close(st);
+}
+
+/*
+ * A version 3 database (before held_by/held_ms) with a report of ours,
+ * one recipient delivered: opened, it is version 4, the rows keep their
+ * state with no hold, and a QUEUED applies to them.
+ */
+static void
+test_migrate_v3_held(void **state)
+{
+	struct store *st;
+	struct tmsg a, r, q;
+	sqlite3 *db;
+	int result, reason;
+
+	(void)state;
+	st = open_store();
+	tmsg_report(&a, 0x81, 0x82, 1, "452017", "450006", "452025", NULL);
+	add_out(st, &a);
+	tmsg_receipt(&r, 0x83, "452025", &a,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "452025", ROLE_NODE, &result,
+	    &reason), 0);
+	store_close(st);
+	/* back to version 3, as a node of issue 7 left it */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "ALTER TABLE recipient DROP COLUMN held_by;"
+	    "ALTER TABLE recipient DROP COLUMN held_ms;"
+	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(count(NULL, "SELECT count(*) FROM "
+	    "pragma_table_info('recipient') WHERE name = 'held_by'"), 0);
+
+	st = open_store();
+	assert_int_equal(store_schema_version(st), 4);
+	assert_int_equal(count(st, "SELECT count(*) FROM recipient WHERE "
+	    "held_by IS NULL AND held_ms IS NULL"), 2);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_PENDING);
+	assert_int_equal(state_of(st, a.id, "452025"), STATUS_DELIVERED);
+	tmsg_queued(&q, 0x84, "relay-45", &a, "450006", NULL);
+	assert_int_equal(receipt(st, &q, "relay-45", ROLE_RELAY, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_HELD);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -1030,6 +1277,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_inbox_idempotent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queued, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v3_held, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_report_numbers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1_with_duplicates,
