@@ -16,13 +16,14 @@
 
 #include "kairan/conf.h"
 #include "kairan/entity.h"
+#include "kairan/link.h"
 #include "kairan/log.h"
 
 #include "config.h"
 
 static const char *const config_keys[CK_NKEYS] = {
 	"id", "db", "cert", "key", "ca", "crl", "directory", "max_frame",
-	"log_level",
+	"log_level", "hello_timeout", "stall_timeout",
 };
 
 struct parse {
@@ -180,6 +181,22 @@ node_key(struct parse *p, const char *name, const char *value)
 			return 0;
 		}
 		return 1;
+	case CK_HELLO_TIMEOUT:
+		if (conf_duration_ms(value, 100, 300000, &sz, e,
+		    sizeof(e)) == -1) {
+			parse_error(p, p->ini.line, "hello_timeout: %s", e);
+			return 0;
+		}
+		cfg->hello_timeout_ms = (uint32_t)sz;
+		return 1;
+	case CK_STALL_TIMEOUT:
+		if (conf_duration_ms(value, 100, 3600000, &sz, e,
+		    sizeof(e)) == -1) {
+			parse_error(p, p->ini.line, "stall_timeout: %s", e);
+			return 0;
+		}
+		cfg->stall_ms = (uint32_t)sz;
+		return 1;
 	default:
 		fatalx("%s: key %d", __func__, k);
 	}
@@ -274,6 +291,8 @@ config_load(const char *file, char *err, size_t errlen)
 		return NULL;
 	}
 	cfg->max_frame = KAIRAN_MAX_FRAME;
+	cfg->hello_timeout_ms = LINK_HELLO_TIMEOUT_MS;
+	cfg->stall_ms = LINK_STALL_MS;
 	if ((cfg->file = strdup(file)) == NULL ||
 	    (cfg->policy = policy_new()) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", file);

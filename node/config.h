@@ -3,7 +3,8 @@
  *
  *   [node]          id, db, cert, key, ca, crl (optional), directory,
  *                   max_frame (optional, default 1M), log_level (optional:
- *                   warning | info | debug)
+ *                   warning | info | debug), hello_timeout (optional,
+ *                   default 15s), stall_timeout (optional, default 60s)
  *   [route NAME]    url = wss://host[:port][/path]   (one section per route,
  *                   at least one)
  *   [policy NAME]   level, category, subtype, notify: a rule of the
@@ -16,6 +17,7 @@
 #define KAIRAN_NODE_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kairan/kairan.h"
 
@@ -38,7 +40,8 @@ struct config_route {
 /* Line numbers of the [node] keys, for errors found after parsing. */
 enum config_key {
 	CK_ID, CK_DB, CK_CERT, CK_KEY, CK_CA, CK_CRL, CK_DIRECTORY,
-	CK_MAX_FRAME, CK_LOG_LEVEL, CK_NKEYS
+	CK_MAX_FRAME, CK_LOG_LEVEL, CK_HELLO_TIMEOUT, CK_STALL_TIMEOUT,
+	CK_NKEYS
 };
 
 struct config {
@@ -52,6 +55,8 @@ struct config {
 	char			*directory;
 	size_t			 max_frame;
 	int			 log_level;	/* -1 warning, 0 info, 1 debug */
+	uint32_t		 hello_timeout_ms;	/* link.h */
+	uint32_t		 stall_ms;		/* link.h's watchdog */
 	struct config_route	 routes[CONFIG_MAX_ROUTES];
 	size_t			 nroutes;
 	int			 line[CK_NKEYS];

@@ -29,6 +29,7 @@
 
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
+#include "kairan/link.h"
 #include "kairan/log.h"
 #include "kairan/lwslog.h"
 #include "kairan/message.h"
@@ -45,11 +46,23 @@ static const struct lws_protocols daemon_protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+/*
+ * protocols[0]: the client SSL_CTX is the vhost's (no connection yet);
+ * everything else is a route's connection, handled by its link.
+ */
 static int
 daemon_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len)
 {
-	return route_lws_callback(wsi, reason, user, in, len);
+	struct daemon *d;
+
+	if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS) {
+		d = lws_context_user(lws_get_context(wsi));
+		if (d != NULL && user != NULL)
+			daemon_client_ssl_ctx(d, user);
+		return 0;
+	}
+	return link_lws_callback(wsi, reason, user, in, len);
 }
 
 char *
@@ -180,33 +193,6 @@ daemon_poke_listen(struct daemon *d)
 	d->poke_io.data = d;
 	ev_io_start(d->loop, &d->poke_io);
 	return 0;
-}
-
-void
-daemon_route_conn(struct daemon *d, struct route *r, int connected,
-    const char *why)
-{
-	char err[256];
-	int64_t now = message_now_ms();
-
-	if (why == NULL || connected)
-		why = "";
-	if (r->conn_up == connected && strcmp(r->conn_why, why) == 0)
-		return;
-	/* "not connected since": since it went down, not since the last try */
-	if (r->conn_up != connected)
-		r->conn_since_ms = now;
-	r->conn_up = connected;
-	snprintf(r->conn_why, sizeof(r->conn_why), "%s", why);
-	if (d->store == NULL)
-		return;
-	if (store_route_conn_set(d->store, r->name, connected,
-	    r->conn_since_ms, connected ? NULL : why, (long)getpid(), err,
-	    sizeof(err)) == -1) {
-		/* Only `status` reads it: written again at the next change. */
-		log_debug("route=%s state not recorded: %s", r->name, err);
-		r->conn_up = -1;
-	}
 }
 
 void
@@ -492,7 +478,7 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 	if (envelope_verify(d->trust, env, 0, &info, &reason, err,
 	    sizeof(err)) == -1) {
 		log_warnx("envelope refused route=%s relay=%s id=%s reason=%s "
-		    "detail=%s", r->name, r->peer.entity, hex,
+		    "detail=%s", r->name, r->link.peer.entity, hex,
 		    frame_reason_name(reason), log_str(err));
 		rc = refuse(id, idlen, reason, err, ans, anslen);
 		goto done;
@@ -594,6 +580,18 @@ done:
 	return rc;
 }
 
+/* route_hooks: an envelope that arrived on a route. */
+static int
+daemon_route_envelope(void *arg, struct route *r, const Envelope *env,
+    uint8_t **ans, size_t *anslen)
+{
+	return daemon_envelope(arg, r, env, ans, anslen);
+}
+
+static const struct route_hooks daemon_route_hooks = {
+	.envelope = daemon_route_envelope,
+};
+
 int
 daemon_run(struct config *cfg)
 {
@@ -684,6 +682,9 @@ daemon_run(struct config *cfg)
 		goto done;
 	}
 	d.nroutes = cfg->nroutes;
+	for (i = 0; i < d.nroutes; i++)
+		route_init(&d.routes[i], cfg, &cfg->routes[i], d.context,
+		    d.store, &daemon_route_hooks, &d);
 	if (daemon_poke_listen(&d) == -1)
 		goto done;
 	ev_signal_init(&d.sig_term, daemon_signal_cb, SIGTERM);
@@ -696,10 +697,8 @@ daemon_run(struct config *cfg)
 
 	log_info("started id=%s routes=%zu db=%s version=%s", cfg->id,
 	    cfg->nroutes, cfg->db, KAIRAN_VERSION);
-	for (i = 0; i < d.nroutes; i++) {
-		route_init(&d.routes[i], &d, &cfg->routes[i]);
+	for (i = 0; i < d.nroutes; i++)
 		route_start(&d.routes[i]);
-	}
 	lws_sul_schedule(d.context, 0, &d.sul_sweep, daemon_sweep_cb,
 	    DAEMON_SWEEP_US);
 
@@ -709,6 +708,9 @@ daemon_run(struct config *cfg)
 		log_warnx("event loop ended unexpectedly");
 done:
 	d.stopping = 1;
+	/* no reconnect may be scheduled on a context being destroyed */
+	for (i = 0; i < d.nroutes; i++)
+		route_stop(&d.routes[i]);
 	if (d.context != NULL)
 		lws_context_destroy(d.context);
 	if (d.loop != NULL) {

@@ -8,9 +8,10 @@
  * once; SIGHUP reloads trust, CRLs, signer, directory and its own TLS
  * client certificate and key; SIGTERM/SIGINT stop it cleanly. One daemon
  * per database: it holds "<db>.lock" (lock.h) from start to exit, and a
- * second one exits 1 without touching the first one's socket. Each
- * route's connection state goes to the store (route_state) on every
- * change, for `status`.
+ * second one exits 1 without touching the first one's socket. The
+ * routes (route.h) get their store and the daemon's hooks (route_hooks:
+ * what to do with an envelope a relay delivers) at route_init; they never
+ * call the daemon directly.
  */
 #ifndef KAIRAN_NODE_DAEMON_H
 #define KAIRAN_NODE_DAEMON_H
@@ -64,13 +65,6 @@ int	daemon_run(struct config *);
  */
 int	daemon_envelope(struct daemon *, struct route *, const Envelope *,
 	    uint8_t **ans, size_t *anslen);
-
-/*
- * Route r is now connected (since now) or not (why): recorded in the
- * store for `status` when it differs from what was recorded last.
- */
-void	daemon_route_conn(struct daemon *, struct route *, int connected,
-	    const char *why);
 
 /* The vhost's client SSL_CTX: install the trust's store (root + CRLs). */
 void	daemon_client_ssl_ctx(struct daemon *, SSL_CTX *);

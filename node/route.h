@@ -1,23 +1,17 @@
 /*
- * route: one configured route to a relay ([route NAME] url = wss://...),
- * held as one libwebsockets client connection, with its own state machine:
- *
- *   IDLE -> CONNECTING -> HELLO -> READY -> BACKOFF -> CONNECTING ...
- *                 \________\_________\____/
- *   (any) -> STOPPED at shutdown
- *
- * CONNECTING: TCP + TLS + WebSocket upgrade under way.
- * HELLO:      connected, the relay's certificate checked (role relay), our
- *             Hello sent; waiting for the relay's Hello.
- * READY:      the relay said Hello: outbox messages flow (logged once as
- *             "route=NAME ready").
- * BACKOFF:    the connection is gone; a timer (exponential, 0.5 s to 30 s,
- *             with jitter) brings it back to CONNECTING.
+ * route: one configured route to a relay ([route NAME] url = wss://...):
+ * a client link (include/kairan/link.h: the connection, its state
+ * machine, Hello, backoff, watchdog, window) and what only the node does
+ * with it: the envelopes it sends come from the store's outbox, an
+ * Accepted or a final Refused is recorded there against the route, the
+ * connection state goes to the store for `status`, and an envelope the
+ * relay delivers goes to the route's owner (the daemon) through
+ * route_hooks, so that route.c never calls the daemon.
  *
  * Every outbox message goes out on every route until that route's relay
  * answers Accepted or a final Refused; a bounded window of them is in
  * flight per connection, and whatever was unanswered when a connection
- * ended is sent again on the next one.
+ * ended is sent again on the next one, at once once the relay says Hello.
  */
 #ifndef KAIRAN_NODE_ROUTE_H
 #define KAIRAN_NODE_ROUTE_H
@@ -28,29 +22,31 @@
 #include <libwebsockets.h>
 
 #include "kairan/conn.h"
+#include "kairan/envelope.h"
 #include "kairan/identity.h"
 #include "kairan/kairan.h"
+#include "kairan/link.h"
 
 #include "config.h"
 
-#define ROUTE_WINDOW		32	/* envelopes in flight per connection */
-#define ROUTE_MAX_CTL		256	/* queued answers: the relay is not reading */
-#define ROUTE_BACKOFF_MIN_MS	500
-#define ROUTE_BACKOFF_MAX_MS	30000
-#define ROUTE_HELLO_TIMEOUT_S	15
-
-enum route_state {
-	ROUTE_IDLE,
-	ROUTE_CONNECTING,
-	ROUTE_HELLO,
-	ROUTE_READY,
-	ROUTE_BACKOFF,
-	ROUTE_STOPPED,
-};
-
-struct daemon;
+#define ROUTE_WINDOW		LINK_WINDOW	/* envelopes in flight */
 
 struct store;
+struct route;
+
+/* What the route's owner does for it (arg: route_init's). */
+struct route_hooks {
+	/*
+	 * A Frame{envelope} that arrived on route r (already bounded and
+	 * frame-decoded): verify, store, answer. Fills *ans and *anslen with
+	 * the Accepted or Refused frame to send (LWS_PRE headroom; taken by
+	 * the route). Returns 0, or -1 if the store failed: then nothing is
+	 * answered and the connection is closed so that the relay sends it
+	 * again.
+	 */
+	int	(*envelope)(void *arg, struct route *r, const Envelope *,
+		    uint8_t **ans, size_t *anslen);
+};
 
 /*
  * The next outbox envelope route should send on this connection (its
@@ -66,45 +62,42 @@ int	route_next_envelope(struct conn_flight *fl, struct store *,
 	    uint8_t **env, size_t *envlen, char *err, size_t errlen);
 
 struct route {
-	struct daemon			*d;
+	struct link			 link;	/* link.peer: the relay, once checked */
 	const struct config_route	*cfg;
 	const char			*name;
-	enum route_state		 state;
-	struct lws			*wsi;
-	struct identity			 peer;		/* the relay, once checked */
-	uint32_t			 backoff_ms;	/* next delay */
-	lws_sorted_usec_list_t		 sul_retry;
-	lws_sorted_usec_list_t		 sul_rewind;	/* OVERLOADED retry */
+	struct store			*store;
+	const struct route_hooks	*hooks;
+	void				*arg;
+	char				 software[64];
 
-	/* this connection's bookkeeping (conn.h) */
-	struct conn_rx			 rx;	/* one message, reassembled */
-	struct conn_ctl			 ctl;	/* our Hello and answers first */
-	int				 hello_sent;
-	struct conn_flight		 flight; /* outbox envelopes in flight */
-	uint64_t			 sent, accepted, refused;
-	char				 down_why[160];	/* why it is closing */
-
-	/* what daemon_route_conn recorded last (conn_up -1: nothing yet) */
+	/* what was recorded in the store last (conn_up -1: nothing yet) */
 	int				 conn_up;
 	int64_t				 conn_since_ms;
-	char				 conn_why[160];
+	char				 conn_why[LINK_WHY_MAX];
 };
 
-const char	*route_state_name(enum route_state);
-
-void	route_init(struct route *, struct daemon *,
-	    const struct config_route *);
-/* IDLE -> CONNECTING. */
+/*
+ * Sets r up (IDLE) for route cfg of the node ncfg, on the lws context
+ * (whose protocols[0] callback passes the links' connections to
+ * link_lws_callback), with the store (may be NULL only in tests that
+ * never start it) and the owner's hooks.
+ */
+void	route_init(struct route *, const struct config *ncfg,
+	    const struct config_route *cfg, struct lws_context *,
+	    struct store *, const struct route_hooks *, void *arg);
+/* IDLE -> CONNECTING, recorded as "not connected: connecting". */
 void	route_start(struct route *);
 /* New outbox rows (or a sweep): send what is unanswered, if READY. */
 void	route_kick(struct route *, int rewind);
-/* -> STOPPED: closes the connection, cancels timers. */
+/* -> STOPPED: cancels timers, closes the connection. */
 void	route_stop(struct route *);
-/* Frees buffers (after the lws context is gone). */
+/* Frees buffers (after route_stop or with the lws context gone). */
 void	route_cleanup(struct route *);
 
-/* The lws callback of protocol "kairan.v1" (protocols[0]). */
-int	route_lws_callback(struct lws *, enum lws_callback_reasons, void *,
-	    void *, size_t);
+/*
+ * Route r is now connected (since now) or not (why): recorded in the
+ * store for `status` when it differs from what was recorded last.
+ */
+void	route_conn_note(struct route *, int connected, const char *why);
 
 #endif

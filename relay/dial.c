@@ -1,11 +1,11 @@
 /*
- * dial: the links this relay dials (see dial.h). Everything runs on the
- * relay's libev loop: lws callbacks and one ev_timer per link for the
- * redial.
+ * dial: the links this relay dials (see dial.h). The connection's life is
+ * the client link's (kairan/link.h, shared with the node's routes); what
+ * is said on it is the relay's session (session.c), as on an accepted
+ * connection. Everything runs on the relay's libev loop: lws callbacks
+ * and the link's lws_sul timers.
  *
- * LWS-NOTES.md trap 6: lws 4.1.6 may free a client wsi with neither
- * CONNECTION_ERROR nor CLOSED, so WSI_DESTROY counts as "gone" too;
- * dial_gone() is idempotent, whichever comes first wins.
+ * LWS-NOTES.md trap 6 (WSI_DESTROY as the final "gone") is the link's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
+#include "kairan/link.h"
 #include "kairan/log.h"
 
 #include "deliver.h"
@@ -23,148 +24,93 @@
 
 static lws_retry_bo_t dial_idle;
 
-const char *
-dial_state_name(enum dial_state st)
+/* ---- the link's wire callbacks: the relay's session ---- */
+
+/* TLS is up: the session checks who the peer is and sends our Hello. */
+static int
+dial_established(void *arg, struct link *l, struct lws *wsi)
 {
-	switch (st) {
-	case DIAL_IDLE:
-		return "idle";
-	case DIAL_CONNECTING:
-		return "connecting";
-	case DIAL_UP:
-		return "up";
-	case DIAL_BACKOFF:
-		return "backoff";
-	case DIAL_STOPPED:
-		return "stopped";
-	default:
-		fatalx("%s: state %d", __func__, (int)st);
-	}
+	struct dial *d = arg;
+	char addr[300];
+
+	(void)l;
+	memset(&d->peer, 0, sizeof(d->peer));
+	d->peer.dial = d;
+	snprintf(addr, sizeof(addr), "%s:%d", d->cfg->host, d->cfg->port);
+	return session_open(d->srv, &d->peer, wsi, addr, d->index);
 }
 
-/* The one place a link changes state, along the edges of dial.h. */
-static void
-dial_transition(struct dial *d, enum dial_state new)
+static int
+dial_receive(void *arg, struct link *l, struct lws *wsi, const void *in,
+    size_t len)
 {
-	enum dial_state old = d->state;
-	int ok;
+	struct dial *d = arg;
+	int rc;
 
-	switch (new) {
-	case DIAL_CONNECTING:
-		ok = old == DIAL_IDLE || old == DIAL_BACKOFF;
-		break;
-	case DIAL_UP:
-		ok = old == DIAL_CONNECTING;
-		break;
-	case DIAL_BACKOFF:
-		ok = old == DIAL_CONNECTING || old == DIAL_UP;
-		break;
-	case DIAL_STOPPED:
-		ok = 1;
-		break;
-	case DIAL_IDLE:
-	default:
-		fatalx("%s: link=%s to state %d", __func__, d->cfg->name,
-		    (int)new);
-	}
-	if (!ok)
-		fatalx("%s: link=%s %s -> %s", __func__, d->cfg->name,
-		    dial_state_name(old), dial_state_name(new));
-	if (old == new)
-		return;
-	d->state = new;
-	log_info("link=%s %s -> %s", d->cfg->name, dial_state_name(old),
-	    dial_state_name(new));
+	rc = session_receive(&d->peer, wsi, in, len);
+	/* its Hello: the link is ready (and its backoff reset) */
+	if (d->peer.state == PEER_READY)
+		link_ready(l);
+	return rc;
 }
 
-static void	dial_gone(struct dial *, struct lws *, const char *);
-
-static void
-dial_connect(struct dial *d)
+static int
+dial_writeable(void *arg, struct link *l, struct lws *wsi)
 {
-	struct lws_client_connect_info i;
-	struct lws *wsi;
+	struct dial *d = arg;
 
-	memset(&i, 0, sizeof(i));
-	i.context = d->srv->context;
-	i.vhost = d->srv->links_vhost;
-	i.address = d->cfg->host;
-	i.port = d->cfg->port;
-	i.path = d->cfg->path;
-	/* the Host header, and the name the peer's certificate must carry */
-	i.host = d->cfg->host;
-	i.origin = d->cfg->host;
-	i.ssl_connection = LCCSCF_USE_SSL;
-	i.protocol = KAIRAN_PROTOCOL;
-	i.local_protocol_name = KAIRAN_PROTOCOL;
-	i.alpn = "http/1.1";		/* WebSocket over HTTP/1.1, never h2 */
-	i.opaque_user_data = d;
-	i.retry_and_idle_policy = &dial_idle;
-	d->why[0] = '\0';
-	d->wsi = NULL;
-	dial_transition(d, DIAL_CONNECTING);
-	log_debug("link=%s connecting url=%s", d->cfg->name, d->cfg->url);
-	wsi = lws_client_connect_via_info(&i);
-	/* a synchronous failure may have called dial_gone() already */
-	if (d->state != DIAL_CONNECTING)
-		return;
-	if (wsi == NULL)
-		dial_gone(d, NULL, "connect failed");
-	else
-		d->wsi = wsi;
+	(void)l;
+	(void)wsi;
+	if (d->peer.state == PEER_NEW)
+		return 0;
+	return deliver_writeable(&d->peer);
 }
 
 static void
-retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+dial_up(void *arg, struct link *l)
 {
-	struct dial *d = w->data;
+	struct dial *d = arg;
 
-	(void)loop;
-	(void)revents;
-	if (d->state == DIAL_BACKOFF && !d->srv->stopping)
-		dial_connect(d);
+	(void)l;
+	log_info("link=%s ready relay=%s url=%s", d->cfg->name,
+	    d->peer.who.entity, d->cfg->url);
 }
 
 /*
- * The connection ended (error, close or destroy, whichever comes first):
- * the session is closed and the redial scheduled, somewhere in [backoff/2,
- * backoff] so that a restarted hub is not dialled by every prefecture in
- * the same millisecond; the backoff doubles up to DIAL_BACKOFF_MAX_MS.
+ * The connection ended (whichever way): the session is closed. A relay
+ * that is stopping (also when it never got to stop(): a failed start)
+ * dials nothing more, and no timer is left on a context going away.
  */
 static void
-dial_gone(struct dial *d, struct lws *wsi, const char *why)
+dial_down(void *arg, struct link *l, const char *why)
 {
-	struct server *s = d->srv;
-	uint32_t delay;
+	struct dial *d = arg;
 
-	if (wsi != NULL && d->wsi != NULL && d->wsi != wsi)
-		return;		/* a stale wsi of an earlier connection */
-	if (d->state != DIAL_CONNECTING && d->state != DIAL_UP)
-		return;
+	(void)why;
 	session_closed(&d->peer);
-	d->wsi = NULL;
-	if (s->stopping) {
-		dial_transition(d, DIAL_STOPPED);
-		return;
-	}
-	delay = d->backoff_ms / 2 + arc4random_uniform(d->backoff_ms / 2 + 1);
-	d->backoff_ms *= 2;
-	if (d->backoff_ms > DIAL_BACKOFF_MAX_MS)
-		d->backoff_ms = DIAL_BACKOFF_MAX_MS;
-	dial_transition(d, DIAL_BACKOFF);
-	log_info("link=%s down reason=%s retry_ms=%u", d->cfg->name,
-	    log_str(d->why[0] != '\0' ? d->why : why), delay);
-	ev_timer_set(&d->retry, delay / 1000., 0.);
-	ev_timer_start(s->loop, &d->retry);
+	if (d->srv->stopping)
+		link_drain(l);
 }
 
+static const struct link_ops dial_ops = {
+	.up = dial_up,
+	.down = dial_down,
+	.established = dial_established,
+	.receive = dial_receive,
+	.writeable = dial_writeable,
+};
+
+/* The dial whose link wsi is, or NULL (an accepted connection's wsi). */
 static struct dial *
 dial_of(struct server *s, struct lws *wsi)
 {
-	struct dial *d = wsi != NULL ? lws_get_opaque_user_data(wsi) : NULL;
+	struct link *l = link_of_wsi(wsi);
+	struct dial *d;
 
-	if (d == NULL || s->dials == NULL || d < s->dials ||
-	    d >= s->dials + s->ndials)
+	if (l == NULL || s->dials == NULL)
+		return NULL;
+	d = lws_container_of(l, struct dial, link);
+	if (d < s->dials || d >= s->dials + s->ndials)
 		return NULL;
 	return d;
 }
@@ -173,67 +119,17 @@ int
 dial_callback(struct server *s, struct lws *wsi, int reason, void *in,
     size_t len)
 {
-	struct dial *d;
-	enum peer_state was;
-	char addr[300];
-	int rc;
-
-	if ((d = dial_of(s, wsi)) == NULL)
+	if (dial_of(s, wsi) == NULL)
 		return 0;
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		/* lws's text may quote what the peer sent (an HTTP status) */
-		snprintf(d->why, sizeof(d->why), "connect failed: %.150s",
-		    in != NULL ? (const char *)in : "");
-		log_warnx("link=%s connect failed url=%s error=%s", d->cfg->name,
-		    d->cfg->url, log_str(in != NULL ? (const char *)in : ""));
-		dial_gone(d, wsi, "connect failed");
-		return 0;
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		if (d->state != DIAL_CONNECTING || d->wsi != wsi)
-			return -1;
-		memset(&d->peer, 0, sizeof(d->peer));
-		d->peer.dial = d;
-		snprintf(addr, sizeof(addr), "%s:%d", d->cfg->host,
-		    d->cfg->port);
-		if (session_open(s, &d->peer, wsi, addr, d->index) == -1) {
-			snprintf(d->why, sizeof(d->why), "peer refused");
-			return -1;
-		}
-		dial_transition(d, DIAL_UP);
-		return 0;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		if (d->wsi != wsi || d->state != DIAL_UP)
-			return -1;
-		was = d->peer.state;
-		rc = session_receive(&d->peer, wsi, in, len);
-		/* it spoke: the next outage starts from the shortest wait */
-		if (was == PEER_OPEN && d->peer.state == PEER_READY) {
-			d->backoff_ms = DIAL_BACKOFF_MIN_MS;
-			log_info("link=%s ready relay=%s url=%s", d->cfg->name,
-			    d->peer.who.entity, d->cfg->url);
-		}
-		return rc;
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		if (d->wsi != wsi || d->state != DIAL_UP ||
-		    d->peer.state == PEER_NEW)
-			return 0;
-		return deliver_writeable(&d->peer);
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		dial_gone(d, wsi, "closed");
-		return 0;
-	case LWS_CALLBACK_WSI_DESTROY:
-		dial_gone(d, wsi, "connection destroyed");
-		return 0;
-	default:
-		return 0;
-	}
+	return link_lws_callback(wsi, (enum lws_callback_reasons)reason, NULL,
+	    in, len);
 }
 
 void
 dial_start_all(struct server *s)
 {
 	const struct config *cfg = s->cfg;
+	struct link_config lc;
 	size_t i, n = 0;
 
 	memset(&dial_idle, 0, sizeof(dial_idle));
@@ -248,19 +144,38 @@ dial_start_all(struct server *s)
 	if ((s->dials = calloc(n, sizeof(*s->dials))) == NULL)
 		fatal("%s", __func__);
 	for (i = 0; i < cfg->npeers; i++) {
+		const struct config_peer *cp = &cfg->peers[i];
 		struct dial *d;
 
-		if (cfg->peers[i].url == NULL)
+		if (cp->url == NULL)
 			continue;
 		d = &s->dials[s->ndials++];
 		d->srv = s;
-		d->cfg = &cfg->peers[i];
+		d->cfg = cp;
 		d->index = (int)i;
-		d->state = DIAL_IDLE;
-		d->backoff_ms = DIAL_BACKOFF_MIN_MS;
-		ev_timer_init(&d->retry, retry_cb, 0., 0.);
-		d->retry.data = d;
-		dial_connect(d);
+		link_config_defaults(&lc);
+		lc.what = "link";
+		lc.name = cp->name;
+		lc.url = cp->url;
+		_Static_assert(sizeof(cp->host) == sizeof(lc.at.host) &&
+		    sizeof(cp->path) == sizeof(lc.at.path), "host, path");
+		memcpy(lc.at.host, cp->host, sizeof(lc.at.host));
+		lc.at.port = cp->port;
+		memcpy(lc.at.path, cp->path, sizeof(lc.at.path));
+		lc.self = cfg->id;
+		lc.software = SOFTWARE;
+		lc.max_frame = cfg->max_frame;
+		lc.backoff_min_ms = DIAL_BACKOFF_MIN_MS;
+		lc.backoff_max_ms = DIAL_BACKOFF_MAX_MS;
+		lc.stall_ms = 0;		/* dial_watch, with resend_after */
+		/* as for an accepted connection: TLS, upgrade and Hello */
+		lc.hello_timeout_ms = cfg->handshake_timeout_s * 1000;
+		lc.idle_policy = &dial_idle;
+		/* its own vhost: lws 4.1.6 crashes in its TLS info callback
+		 * on a client SSL_CTX of the listening vhost */
+		lc.vhost = s->links_vhost;
+		link_init(&d->link, &lc, s->context, &dial_ops, d);
+		link_start(&d->link);
 	}
 }
 
@@ -269,17 +184,17 @@ dial_stop_all(struct server *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->ndials; i++) {
-		ev_timer_stop(s->loop, &s->dials[i].retry);
-		if (s->dials[i].state != DIAL_UP &&
-		    s->dials[i].state != DIAL_CONNECTING)
-			dial_transition(&s->dials[i], DIAL_STOPPED);
-	}
+	for (i = 0; i < s->ndials; i++)
+		link_drain(&s->dials[i].link);
 }
 
 void
 dial_free_all(struct server *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->ndials; i++)
+		link_cleanup(&s->dials[i].link);
 	free(s->dials);
 	s->dials = NULL;
 	s->ndials = 0;
@@ -303,10 +218,11 @@ dial_watch(struct server *s)
 		log_warnx("link=%s stalled entity=%s in_flight=%u silent_s=%.0f: "
 		    "closing it", s->cfg->peers[p->link].name, p->who.entity,
 		    p->flight.n, now - p->last_rx);
-		if (p->dial != NULL)
-			snprintf(p->dial->why, sizeof(p->dial->why), "stalled");
 		peer_transition(p, PEER_CLOSING);
-		lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK,
-		    LWS_TO_KILL_ASYNC);
+		if (p->dial != NULL)
+			link_close(&p->dial->link, "stalled");
+		else
+			lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK,
+			    LWS_TO_KILL_ASYNC);
 	}
 }

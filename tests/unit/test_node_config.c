@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "kairan/link.h"
+
 #include "config.h"
 
 static char dir[64];
@@ -130,8 +132,34 @@ test_defaults(void **state)
 	assert_null(cfg->crl);
 	assert_int_equal(cfg->max_frame, KAIRAN_MAX_FRAME);
 	assert_int_equal(cfg->log_level, 0);
+	assert_int_equal(cfg->hello_timeout_ms, LINK_HELLO_TIMEOUT_MS);
+	assert_int_equal(cfg->stall_ms, LINK_STALL_MS);
 	config_free(cfg);
 	config_free(NULL);
+}
+
+/* The link's timeouts (link.h): durations, each bounded. */
+static void
+test_link_timeouts(void **state)
+{
+	struct config *cfg;
+	char err[512];
+
+	(void)state;
+	write_conf(GOOD_NODE "hello_timeout = 500ms\nstall_timeout = 2m\n"
+	    "[route a]\nurl = wss://h\n");
+	cfg = config_load(file, err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(cfg->hello_timeout_ms, 500);
+	assert_int_equal(cfg->stall_ms, 120000);
+	config_free(cfg);
+	expect_error(GOOD_NODE "hello_timeout = soon\n[route a]\nurl = "
+	    "wss://h\n", 8, "hello_timeout: expected a duration");
+	expect_error(GOOD_NODE "hello_timeout = 10m\n[route a]\nurl = "
+	    "wss://h\n", 8, "hello_timeout: duration must be 100ms..300000ms");
+	expect_error(GOOD_NODE "stall_timeout = 0\n[route a]\nurl = "
+	    "wss://h\n", 8, "stall_timeout: duration must be");
 }
 
 static void
@@ -281,6 +309,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_timeouts, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_errors, setup,
