@@ -32,12 +32,16 @@ dial_established(void *arg, struct link *l, struct lws *wsi)
 {
 	struct dial *d = arg;
 	char addr[300];
+	int rc;
 
-	(void)l;
 	memset(&d->peer, 0, sizeof(d->peer));
 	d->peer.dial = d;
 	snprintf(addr, sizeof(addr), "%s:%d", d->cfg->host, d->cfg->port);
-	return session_open(d->srv, &d->peer, wsi, addr, d->index);
+	rc = session_open(d->srv, &d->peer, wsi, addr, d->index);
+	/* refused (and told why, then closed): that is the link's reason */
+	if (d->peer.why[0] != '\0')
+		link_note(l, d->peer.why);
+	return rc;
 }
 
 static int
@@ -116,12 +120,12 @@ dial_of(struct server *s, struct lws *wsi)
 }
 
 int
-dial_callback(struct server *s, struct lws *wsi, int reason, void *in,
-    size_t len)
+dial_callback(struct server *s, struct lws *wsi, int reason, void *user,
+    void *in, size_t len)
 {
 	if (dial_of(s, wsi) == NULL)
 		return 0;
-	return link_lws_callback(wsi, (enum lws_callback_reasons)reason, NULL,
+	return link_lws_callback(wsi, (enum lws_callback_reasons)reason, user,
 	    in, len);
 }
 

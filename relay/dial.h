@@ -56,6 +56,6 @@ void		 dial_watch(struct server *);
  * verdict; 0 for a wsi that is not a dial's.
  */
 int		 dial_callback(struct server *, struct lws *, int reason,
-		    void *in, size_t len);
+		    void *user, void *in, size_t len);
 
 #endif

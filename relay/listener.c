@@ -143,7 +143,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_WSI_DESTROY:
 		admit_gone(s->admit, wsi);
 		/* lws 4.1.6 may free a client wsi with no other word */
-		return dial_callback(s, wsi, (int)reason, in, len);
+		return dial_callback(s, wsi, (int)reason, user, in, len);
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		ctx = user;
 		s->ssl_ctx = ctx;
@@ -186,12 +186,13 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		SSL_CTX_set1_cert_store(user, trust_store(s->trust));
 		SSL_CTX_set_min_proto_version(user, TLS1_3_VERSION);
 		return 0;
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		return dial_callback(s, wsi, (int)reason, in, len);
+		return dial_callback(s, wsi, (int)reason, user, in, len);
 	default:
 		return 0;
 	}

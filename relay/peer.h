@@ -56,6 +56,7 @@ struct peer {
 	struct conn_flight	 flight;	/* deliveries in flight, cursor */
 	int			 retry_pending;	/* OVERLOADED: cursor rewinds later */
 	double			 last_rx;	/* loop time it last sent anything */
+	char			 why[200];	/* why we refused it, if we did */
 };
 
 const char	*peer_state_name(enum peer_state);

@@ -167,6 +167,7 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 		log_warnx("peer refused addr=%s entity=%s role=%s reason=%s",
 		    p->addr, p->who.entity, identity_role_name(p->who.role),
 		    log_str(no));
+		snprintf(p->why, sizeof(p->why), "refused: %.180s", no);
 		deliver_refuse(p, NULL, 0,
 		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, no, 1);
 		return 0;

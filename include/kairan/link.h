@@ -248,6 +248,11 @@ void	link_drain(struct link *);
  */
 void	link_close(struct link *, const char *why);
 /*
+ * why the current connection is about to end (a refusal the owner has
+ * queued), unless a reason is noted already: the link's down reason.
+ */
+void	link_note(struct link *, const char *why);
+/*
  * With the wire callbacks: the peer said Hello (HELLO -> READY, the
  * backoff reset, ops->up). A no-op in any other state.
  */

@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include <libwebsockets.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "kairan/conf.h"
 #include "kairan/conn.h"
@@ -776,6 +778,33 @@ link_receive(struct link *l, struct lws *wsi, const uint8_t *in, size_t len)
 	return rc;
 }
 
+/* The peer's certificate failed verification (x: OpenSSL's context). */
+static void
+link_cert_refused(struct link *l, X509_STORE_CTX *x)
+{
+	char subject[256] = "-";
+	X509 *cert;
+	int e = X509_STORE_CTX_get_error(x);
+
+	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL)
+		X509_NAME_oneline(X509_get_subject_name(cert), subject,
+		    sizeof(subject));
+	log_warnx("%s=%s peer refused url=%s reason=\"certificate %s\" "
+	    "depth=%d subject=%s", l->cfg.what, l->cfg.name,
+	    l->cfg.url != NULL ? l->cfg.url : "-",
+	    X509_verify_cert_error_string(e), X509_STORE_CTX_get_error_depth(x),
+	    log_str(subject));
+	snprintf(l->down_why, sizeof(l->down_why), "peer certificate: %s",
+	    X509_verify_cert_error_string(e));
+}
+
+void
+link_note(struct link *l, const char *why)
+{
+	if (l->down_why[0] == '\0')
+		snprintf(l->down_why, sizeof(l->down_why), "%s", why);
+}
+
 int
 link_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len)
@@ -786,6 +815,15 @@ link_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 
 	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		/*
+		 * OpenSSL's verdict on the peer's chain and host name: lws
+		 * would end the connection with "connect SSL err 1" and no
+		 * word of why; say it, and make it the link's reason.
+		 */
+		if (len == 0 && user != NULL)
+			link_cert_refused(l, user);
+		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		/* lws's text may quote what the peer sent (an HTTP status) */
 		log_warnx("%s=%s connect failed url=%s error=%s",

@@ -93,6 +93,25 @@ def test_refusals(federation):
         r45.wait_log(r"warning: peer refused addr=\S+ entity=%s role=node "
                      r"reason=\"link r13: [^\"]*node" % SOO)
         assert not re.search(r"role=relay link=r13 ", r45.log())
+        r45.wait_log(r"link=r13 down reason=\"refused: link r13: the peer "
+                     r"is %s, a node" % SOO)
+        good_link_works(s, mic)
+
+        # -- dialing side: a certificate without the url's host name (a
+        # node's, as kairan-pki issues it): refused by the TLS host check,
+        # and the link says so instead of lws's "connect SSL err 1"
+        mark = len(r45.log())
+        fake1 = FakeServer(pki, pki.entity(SOO)).start()
+        fakes.append(fake1)
+        fake_proxy.set_target("127.0.0.1", fake1.port, cut_existing=True)
+        wait_for(lambda: re.search(
+            r"warning: link=r13 peer refused url=\S+ reason=\"certificate "
+            r"IP address mismatch\" depth=0 subject=\"/O=kairan/OU=node/CN="
+            + SOO, r45.log()[mark:]), what="relay-45 names the host mismatch")
+        wait_for(lambda: re.search(
+            r"link=r13 down reason=\"peer certificate: IP address mismatch\"",
+            r45.log()[mark:]), what="the link's down reason")
+        assert fake1.hellos == []
         good_link_works(s, mic)
 
         # -- dialing side: relay-13 issued by CA 45 at the far end
