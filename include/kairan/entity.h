@@ -3,7 +3,7 @@
  *
  * An entity id is either a 6-digit 全国地方公共団体コード whose last digit is
  * the check digit of the first five, or a name matching [a-z][a-z0-9-]{1,31}
- * (national bodies "mic", "nisc", relays "relay-45", "relay-mic").
+ * (national bodies "mic", "nisc", relays "relay-45", "relay-national").
  * Prefecture codes are PP0006-style codes of the form PP000C.
  */
 #ifndef KAIRAN_ENTITY_H
