@@ -365,8 +365,9 @@ server_run(const struct config *cfg)
 	ev_signal_start(s.loop, &s.sig_hup);
 
 	pending = store_pending_count(s.store);
-	log_notice("started id=%s serve=%zu peers=%zu hub=%s crls=%d entities=%zu pending=%lld "
-	    "version=%s", cfg->id, cfg->nserve, cfg->npeers, cfg->hub >= 0 ?
+	log_notice("started id=%s serve=%zu%s peers=%zu hub=%s crls=%d entities=%zu pending=%lld "
+	    "version=%s", cfg->id, cfg->nserve, cfg->serve_national ?
+	    "+national" : "", cfg->npeers, cfg->hub >= 0 ?
 	    cfg->peers[cfg->hub].name : "-", trust_ncrls(s.trust),
 	    directory_count(s.dir), pending, KAIRAN_VERSION);
 	/* the real port: "listen = 127.0.0.1:0" lets the kernel choose */
