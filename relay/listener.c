@@ -113,6 +113,18 @@ on_ssl_info(struct server *s, struct lws *wsi, const struct lws_ssl_info *si)
 		    addr);
 		return;
 	}
+	/*
+	 * A fatal alert on a connection that was admitted (its Hello came:
+	 * admit no longer holds it) ends it, but is no refusal. lws 4.1.6
+	 * clients, ours included, close in a way that makes OpenSSL answer
+	 * "decode error" as the socket goes.
+	 */
+	if (wsi == NULL || s->admit == NULL ||
+	    admit_addr(s->admit, wsi) == NULL) {
+		log_debug("tls alert on an admitted connection addr=%s alert=\"%s\"",
+		    addr, SSL_alert_desc_string_long(si->ret));
+		return;
+	}
 	/* TLS 1.3 "certificate required" (116): OpenSSL has no name for it */
 	if ((si->ret & 0xff) == 116)
 		log_warnx("peer refused addr=%s reason=\"tls alert: certificate "

@@ -39,3 +39,18 @@ def test_two_routes_each_recipient_once(fed):
     assert [r["state"] for r in st["recipients"]
             if r["entity"] == "450006"] == ["acknowledged"]
     assert s.query("SELECT count(*) FROM inbox")[0][0] == 0
+
+
+def test_nodes_coming_and_going_are_not_refusals(fed):
+    """A node that stops closes its TLS connection in a way that makes
+    OpenSSL on the relay answer with an alert now and then ("decode
+    error"); on a connection that was admitted that is its end, logged at
+    debug, never a "peer refused" warning for the operator."""
+    a = fed.relay("relay-45", serve="45 mic")
+    n = fed.node("450006", {"a": a})
+    for _ in range(5):
+        n.stop()
+        a.wait_log(r"peer closed entity=450006 ", since_start=False)
+        n.start()
+    n.stop()
+    assert "peer refused" not in a.log(), a.log()[-3000:]
