@@ -2456,16 +2456,23 @@ verb_sent(struct cli *c, int argc, char **argv)
 			    json_integer(v[i].acknowledged));
 			json_object_set_new(x, "rejected",
 			    json_integer(v[i].rejected));
+			json_object_set_new(x, "overdue",
+			    json_integer(v[i].overdue));
 			json_array_append_new(reps, x);
-		} else
+		} else {
 			printf("  %s  第%u報 %s  %s%s%s  delivered %ld/%ld, "
-			    "acknowledged %ld/%ld, rejected %ld/%ld\n", hex,
+			    "acknowledged %ld/%ld, rejected %ld/%ld", hex,
 			    sm->report_no, sm->phase != 0 ?
 			    label_phase(sm->phase) : "",
 			    jst_short(sm->created_ms, t),
 			    mark[0] != '\0' ? "  " : "", mark,
 			    v[i].delivered, v[i].total, v[i].acknowledged,
 			    v[i].total, v[i].rejected, v[i].total);
+			/* only when there are: scripts read the line above */
+			if (v[i].overdue > 0)
+				printf(", overdue %ld", v[i].overdue);
+			putchar('\n');
+		}
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));

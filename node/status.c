@@ -196,6 +196,9 @@ status_load(struct status_view *v, struct store *store,
 	}
 	v->total = v->st.nrcpts;
 	for (i = 0; i < v->st.nrcpts; i++) {
+		if (v->st.rcpts[i].overdue_ms > 0 &&
+		    v->st.rcpts[i].acknowledged_ms == 0)
+			v->overdue++;
 		switch (status_of(&v->st.rcpts[i])) {
 		case STATUS_ACKNOWLEDGED:
 			v->acknowledged++;
@@ -419,6 +422,14 @@ status_print(FILE *fp, const struct status_view *v)
 		default:
 			fatalx("%s: state", __func__);
 		}
+		/* past its deadline, said its home relay: until it acknowledges */
+		if (r->overdue_ms > 0 && r->acknowledged_ms == 0) {
+			fprintf(fp, ", overdue since %s (no 受理確認 by the "
+			    "deadline, says ", jst_rfc3339(r->overdue_ms, t));
+			(void)text_fputs(r->overdue_by != NULL ? r->overdue_by :
+			    "?", 0, fp);
+			fputc(')', fp);
+		}
 		/* Rule names are [A-Za-z0-9._-] (policy.h), escaped anyway. */
 		if (r->required != NULL) {
 			fputs(" [required: ", fp);
@@ -554,6 +565,10 @@ status_json(const struct status_view *v)
 		json_object_set_new(x, "held_by", json_str_or_null(r->held_by));
 		json_object_set_new(x, "held_at", r->held_by != NULL ?
 		    jst_json(r->held_ms) : json_null());
+		json_object_set_new(x, "overdue_by",
+		    json_str_or_null(r->overdue_by));
+		json_object_set_new(x, "overdue_at", r->overdue_ms > 0 ?
+		    jst_json(r->overdue_ms) : json_null());
 		json_array_append_new(rcpts, x);
 	}
 	json_object_set_new(o, "recipients", rcpts);
@@ -563,6 +578,7 @@ status_json(const struct status_view *v)
 	json_object_set_new(o, "rejected",
 	    json_integer((json_int_t)v->rejected));
 	json_object_set_new(o, "held", json_integer((json_int_t)v->held));
+	json_object_set_new(o, "overdue", json_integer((json_int_t)v->overdue));
 	json_object_set_new(o, "total", json_integer((json_int_t)v->total));
 	json_object_set_new(o, "final_report", deadline_final_json(&v->final));
 	json_object_set_new(o, "proxy_logs", deadline_proxy_json(&v->proxy));

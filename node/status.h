@@ -9,11 +9,13 @@
  *    {at, reason, message}, routes: [{name, accepted_at, refused, detail,
  *    connection: {state, since, reason}}], recipients: [{entity, name,
  *    state, delivered_at, acknowledged_at, acknowledged_by, required,
- *    required_by, reason, held_by, held_at}],
- *    delivered, acknowledged, rejected, held, total, final_report,
+ *    required_by, reason, held_by, held_at, overdue_by, overdue_at}],
+ *    delivered, acknowledged, rejected, held, overdue, total, final_report,
  *    proxy_logs}
  * held_by/held_at: the home relay's QUEUED receipt (null when none came),
  * kept after the recipient moved on; "held" counts those still held.
+ * overdue_by/overdue_at: its OVERDUE receipt (no 受理確認 by the deadline;
+ * null when none came); "overdue" counts those not acknowledged since.
  * required/required_by: whether the policy rules (policy.h) required the
  * recipient when the report was written, and which ones.
  * final_report and proxy_logs are the incident's deadlines (deadline.h:
@@ -72,6 +74,7 @@ struct status_view {
 	size_t			 acknowledged;
 	size_t			 rejected;
 	size_t			 held;		/* held, not yet further */
+	size_t			 overdue;	/* past the deadline, not acknowledged */
 	size_t			 total;
 	/* the incident's deadlines now (deadline.h), for its sender */
 	struct deadline_final	 final;

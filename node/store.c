@@ -144,12 +144,22 @@ static const char *const migration_v4 =
 	"ALTER TABLE recipient ADD COLUMN held_by TEXT;"
 	"ALTER TABLE recipient ADD COLUMN held_ms INTEGER;";
 
+/*
+ * 4 -> 5: a recipient past its acknowledgement deadline (an OVERDUE
+ * receipt of its home relay, PROTOCOL.md §7.4): which relay said so and
+ * since when. Rows written before stay NULL: not known to be overdue.
+ */
+static const char *const migration_v5 =
+	"ALTER TABLE recipient ADD COLUMN overdue_by TEXT;"
+	"ALTER TABLE recipient ADD COLUMN overdue_ms INTEGER;";
+
 /* migrations[v] brings version v to v + 1 (v >= 1). */
 static const char *const migrations[] = {
 	NULL,		/* 0 -> 1: schema_v1 */
 	migration_v2,	/* 1 -> 2 */
 	migration_v3,	/* 2 -> 3 */
 	migration_v4,	/* 3 -> 4 */
+	migration_v5,	/* 4 -> 5 */
 };
 
 static int
@@ -865,6 +875,15 @@ store_receipt_add(struct store *st, const Message *m,
 	if (rc->state == KAIRAN__V1__RECEIPT__STATE__QUEUED &&
 	    queued_check(rc, signer, idhex, reason, err, errlen) == -1)
 		return -1;
+	if (rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE &&
+	    signer->role != ROLE_RELAY) {
+		*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
+		snprintf(err, errlen, "receipt.state: OVERDUE for message %s "
+		    "signed by %s (role %s); only a relay, the recipient's home "
+		    "relay, may write OVERDUE", idhex, signer->entity,
+		    identity_role_name(signer->role));
+		return -1;
+	}
 	if (begin(st, err, errlen) == -1)
 		return -1;
 	if (exists(st, "SELECT 1 FROM receipt_in WHERE id = ?", m->id.data,
@@ -907,13 +926,15 @@ store_receipt_add(struct store *st, const Message *m,
 	} else if (kind == 1) {
 		/* Whose state this receipt speaks for. */
 		concerned = signer->entity;
-		if (rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
+		if ((rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED ||
+		    rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE) &&
 		    signer->role == ROLE_RELAY) {
 			if (rc->subject == NULL || rc->subject[0] == '\0') {
 				*reason =
 				    KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
 				snprintf(err, errlen, "receipt.subject: missing "
-				    "in a REJECTED receipt of relay %s",
+				    "in a %s receipt of relay %s",
+				    message_receipt_state_name(rc->state),
 				    signer->entity);
 				goto fail;
 			}
@@ -962,6 +983,14 @@ store_receipt_add(struct store *st, const Message *m,
 			    "rejected_ms = coalesce(rejected_ms, ?3) "
 			    "WHERE id = ?1 AND entity = ?2", err, errlen);
 			break;
+		case KAIRAN__V1__RECEIPT__STATE__OVERDUE:
+			/* the first notice is kept (?5, the note, unused) */
+			rv = prepare(st, &s, "UPDATE recipient SET "
+			    "overdue_by = CASE WHEN overdue_ms IS NULL "
+			    "THEN ?6 ELSE overdue_by END, "
+			    "overdue_ms = coalesce(overdue_ms, ?3) "
+			    "WHERE id = ?1 AND entity = ?2", err, errlen);
+			break;
 		default:
 			*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
 			snprintf(err, errlen, "receipt.state: %d unknown",
@@ -979,7 +1008,8 @@ store_receipt_add(struct store *st, const Message *m,
 		if (rc->state != KAIRAN__V1__RECEIPT__STATE__DELIVERED)
 			sqlite3_bind_text(s, 5, rc->note != NULL ? rc->note :
 			    "", -1, SQLITE_TRANSIENT);
-		if (rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED)
+		if (rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED ||
+		    rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE)
 			sqlite3_bind_text(s, 6, signer->entity, -1,
 			    SQLITE_TRANSIENT);
 		if (sqlite3_step(s) != SQLITE_DONE) {
@@ -1378,8 +1408,8 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	sqlite3_finalize(s);
 	if (prepare(st, &s, "SELECT entity, delivered_ms, acknowledged_ms, "
 	    "acknowledged_by, ack_note, rejected_ms, rejected_reason, "
-	    "rejected_by, required, held_by, held_ms FROM recipient "
-	    "WHERE id = ? ORDER BY pos",
+	    "rejected_by, required, held_by, held_ms, overdue_by, overdue_ms "
+	    "FROM recipient WHERE id = ? ORDER BY pos",
 	    err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
@@ -1407,6 +1437,8 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		r->required = col_strdup(s, 8);
 		r->held_by = col_strdup(s, 9);
 		r->held_ms = sqlite3_column_int64(s, 10);
+		r->overdue_by = col_strdup(s, 11);
+		r->overdue_ms = sqlite3_column_int64(s, 12);
 	}
 	if (rc != SQLITE_DONE)
 		goto sqlfail;
@@ -1441,6 +1473,7 @@ store_status_clear(struct store_status *stt)
 		free(stt->rcpts[i].rejected_by);
 		free(stt->rcpts[i].required);
 		free(stt->rcpts[i].held_by);
+		free(stt->rcpts[i].overdue_by);
 	}
 	free(stt->routes);
 	free(stt->rcpts);
@@ -1624,7 +1657,9 @@ store_sent_list(struct store *st, struct store_sent **out, char *err,
 	    " r.acknowledged_ms IS NOT NULL), "
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
 	    " r.rejected_ms IS NOT NULL AND r.delivered_ms IS NULL AND "
-	    " r.acknowledged_ms IS NULL) "
+	    " r.acknowledged_ms IS NULL), "
+	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
+	    " r.overdue_ms IS NOT NULL AND r.acknowledged_ms IS NULL) "
 	    "FROM outbox o WHERE kind = 1 ORDER BY "
 	    "(SELECT max(o2.seq) FROM outbox o2 WHERE o2.kind = 1 AND "
 	    " o2.incident = o.incident) DESC, o.seq DESC", err, errlen) == -1)
@@ -1642,6 +1677,7 @@ store_sent_list(struct store *st, struct store_sent **out, char *err,
 		v[n].delivered = sqlite3_column_int64(s, 11);
 		v[n].acknowledged = sqlite3_column_int64(s, 12);
 		v[n].rejected = sqlite3_column_int64(s, 13);
+		v[n].overdue = sqlite3_column_int64(s, 14);
 		n++;
 	}
 	sqlite3_finalize(s);

@@ -36,7 +36,7 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 /*
  * The daemon's busy_timeout: it must never wait seconds on a lock held
  * by a command line process (its event loop stops while it waits). A
@@ -182,6 +182,11 @@ enum store_receipt_result {
  *   (the first is kept). A hold is recorded whatever the recipient's
  *   state and never moves it backwards (status_of ranks it below
  *   delivered and rejected);
+ *   OVERDUE: signer is a relay (checked before anything is read) naming
+ *   in receipt.subject a recipient of that message that has not
+ *   acknowledged by its deadline; it gets overdue_by = signer and
+ *   overdue_ms = the receipt's time, unless it has them (the first kept);
+ *   status shows it only while the recipient has not acknowledged;
  *   receipt.ref_digest must equal the stored message's digest.
  * No receipt is ever answered with a receipt: this only stores.
  * A receipt referring to no message of ours is stored, marked unmatched.
@@ -276,6 +281,8 @@ struct store_rcpt_state {
 	char	*required;	/* policy rules that required it; NULL: none */
 	char	*held_by;	/* the home relay holding it (QUEUED); NULL */
 	int64_t	 held_ms;	/* since when (the relay's signed time); 0 */
+	char	*overdue_by;	/* its home relay said: past the deadline */
+	int64_t	 overdue_ms;	/* when it said so; 0: not overdue */
 };
 
 struct store_status {
@@ -334,6 +341,7 @@ struct store_sent {
 	long		 delivered;	/* delivered or acknowledged */
 	long		 acknowledged;
 	long		 rejected;	/* rejected and not delivered */
+	long		 overdue;	/* past the deadline, not acknowledged */
 };
 
 /*

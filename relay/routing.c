@@ -233,6 +233,23 @@ routing_reject(struct server *s, const Message *ref,
 }
 
 int
+routing_overdue(struct server *s, const Message *ref,
+    const uint8_t ref_digest[KAIRAN_DIGEST_LEN], const char *recipient,
+    const char *note, int64_t now, char *err, size_t errlen)
+{
+	char hex[KAIRAN_ID_HEXLEN + 1];
+
+	if (relay_receipt(s, ref, ref_digest,
+	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, recipient, note, NULL, 0, now,
+	    err, errlen) == -1)
+		return -1;
+	idhex(ref->id.data, ref->id.len, hex);
+	log_info("overdue notice id=%s recipient=%s sender=%s", hex, recipient,
+	    ref->sender);
+	return 0;
+}
+
+int
 routing_queued(struct server *s, const Message *ref,
     const uint8_t ref_digest[KAIRAN_DIGEST_LEN], char **held, size_t n,
     int64_t now, char *err, size_t errlen)

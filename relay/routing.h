@@ -58,11 +58,20 @@ int		 routing_route(struct server *, int64_t seq, int from,
  * Inside the open transaction: a receipt signed by the relay about
  * message ref (its digest), addressed to ref's sender and routed to it:
  * REJECTED for `subject` (with `why`), or QUEUED for the n recipients in
- * held. Returns 0 or -1 with err.
+ * held. Returns 0 or -1 with err. (routing_overdue below is the third.)
  */
 int		 routing_reject(struct server *, const Message *ref,
 		    const uint8_t ref_digest[KAIRAN_DIGEST_LEN],
 		    const char *subject, const char *why, int64_t now,
+		    char *err, size_t errlen);
+/*
+ * Inside the open transaction: an OVERDUE receipt signed by the relay,
+ * the home relay of recipient, which has not acknowledged ref by its
+ * deadline (note says which), to ref's sender. 0 or -1 with err.
+ */
+int		 routing_overdue(struct server *, const Message *ref,
+		    const uint8_t ref_digest[KAIRAN_DIGEST_LEN],
+		    const char *recipient, const char *note, int64_t now,
 		    char *err, size_t errlen);
 int		 routing_queued(struct server *, const Message *ref,
 		    const uint8_t ref_digest[KAIRAN_DIGEST_LEN],

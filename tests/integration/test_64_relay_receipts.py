@@ -65,6 +65,13 @@ def test_bad_receipts_refused_good_one_forwarded(relay, pki, sent):
     third = kc.receipt("450006", msg, env, D)
     third.recipients[:] = ["mic"]
     refused(r, third, REASON.NOT_AUTHORIZED, "was sent by 452017")
+    # QUEUED and OVERDUE are the home relay's to say, not a node's
+    for state in (pb.Receipt.QUEUED, pb.Receipt.OVERDUE):
+        fake = kc.receipt("450006", msg, env, state)
+        fake.receipt.held.extend(["450006"] if state == pb.Receipt.QUEUED
+                                 else [])
+        fake.receipt.subject = "450006" if state == pb.Receipt.OVERDUE else ""
+        refused(r, fake, REASON.NOT_AUTHORIZED, "is written by a home relay")
     # two addressees
     two = kc.receipt("450006", msg, env, D)
     two.recipients.append("mic")

@@ -10,6 +10,10 @@ recipient, or with a wrong digest is refused with the field named and
 changes nothing; and a QUEUED is answered with Accepted only, never with
 a receipt.
 
+test_overdue_from_a_relay: the home relay's OVERDUE notice (no 受理確認
+by the deadline, PROTOCOL.md §7.4) shows in status and sent until the
+recipient acknowledges; one from a node is refused and changes nothing.
+
 test_held_at_relay_then_delivered: a real relay-45 and a report to two
 recipients of its prefecture, one of them offline: the sender's status
 shows that one held at relay-45, then delivered once its node comes up.
@@ -220,6 +224,63 @@ def test_queued_from_a_relay(fake, sender, pki):
     assert sender.query("SELECT count(*) FROM outbox")[0][0] == outbox
     sender.wait_log(r"receipt stored id=%s ref=%s state=QUEUED "
                     r"signer=relay-45" % (q.id.hex(), mid))
+
+
+def overdue(writer, report_msg, report_env, subject):
+    m = kairan_client.receipt(writer.entity, report_msg, report_env,
+                              pb.Receipt.OVERDUE)
+    m.receipt.subject = subject
+    return m, writer.seal(m)
+
+
+def test_overdue_from_a_relay(fake, sender, pki):
+    _, mid = sender.send(REPORT_1, "450006,452025")
+    f = fake.next("envelope")
+    env = f.envelope
+    rep = pb.Message()
+    rep.ParseFromString(env.message)
+    fake.send(pb.Frame(accepted=pb.Accepted(id=rep.id)))
+    outbox = sender.query("SELECT count(*) FROM outbox")[0][0]
+
+    # a node may not say it: refused, nothing recorded
+    o, oenv = overdue(kairan_client.Identity(pki.entity("452025")), rep, env,
+                      "450006")
+    fake.send(pb.Frame(envelope=oenv))
+    a = fake.answer(o.id)
+    assert a.WhichOneof("kind") == "refused", a
+    assert a.refused.reason == REASON.NOT_AUTHORIZED
+    assert "receipt.state: OVERDUE" in a.refused.detail, a
+    assert sender.status(mid)["overdue"] == 0
+
+    # relay-45 says 宮崎県 is past its deadline
+    o, oenv = overdue(fake.ident, rep, env, "450006")
+    fake.send(pb.Frame(envelope=oenv))
+    assert fake.answer(o.id).WhichOneof("kind") == "accepted"
+    st = sender.status(mid)
+    by = by_entity(st)
+    assert st["overdue"] == 1
+    assert by["450006"]["overdue_by"] == "relay-45"
+    assert by["450006"]["overdue_at"].endswith("+09:00")
+    assert by["452025"]["overdue_by"] is None
+    text = sender.run("status", mid).stdout
+    assert re.search(r"^recipient 450006 宮崎県: pending, overdue since \S+ "
+                     r"\(no 受理確認 by the deadline, says relay-45\)$",
+                     text, re.M), text
+    sent = sender.run("sent").stdout
+    assert "rejected 0/2, overdue 1" in sent, sent
+    # never answered with a receipt of ours
+    assert sender.query("SELECT count(*) FROM outbox")[0][0] == outbox
+
+    # its 受理確認 comes late: no longer overdue
+    k = kairan_client.receipt("450006", rep, env, pb.Receipt.ACKNOWLEDGED,
+                              by="宮崎 花子")
+    fake.send(pb.Frame(envelope=kairan_client.Identity(
+        pki.entity("450006")).seal(k)))
+    assert fake.answer(k.id).WhichOneof("kind") == "accepted"
+    st = sender.status(mid)
+    assert st["overdue"] == 0
+    assert by_entity(st)["450006"]["state"] == "acknowledged"
+    assert "overdue" not in sender.run("sent").stdout
 
 
 def test_held_at_relay_then_delivered(fed):

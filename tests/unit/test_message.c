@@ -905,9 +905,16 @@ test_receipt_fields(void **state)
 	tmsg_init(&t);
 	tmsg_receipt(&t);
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__STATE_UNSPECIFIED;
-	expect_invalid(&t.m, "receipt.state: must be 1..4, got 0");
-	t.rc.state = (Kairan__V1__Receipt__State)5;
-	expect_invalid(&t.m, "receipt.state: must be 1..4, got 5");
+	expect_invalid(&t.m, "receipt.state: must be 1..5, got 0");
+	t.rc.state = (Kairan__V1__Receipt__State)6;
+	expect_invalid(&t.m, "receipt.state: must be 1..5, got 6");
+	/* OVERDUE names the recipient concerned */
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__OVERDUE;
+	expect_invalid(&t.m, "receipt.subject: an OVERDUE receipt names the "
+	    "recipient");
+	t.rc.subject = h1;
+	expect_valid(&t.m);
+	t.rc.subject = NULL;
 	/* QUEUED names the recipients held, and only QUEUED does */
 	tmsg_init(&t);
 	tmsg_receipt(&t);

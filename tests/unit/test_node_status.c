@@ -145,7 +145,9 @@ receipt(struct store *st, const struct msg *ref, int idbyte,
 	t.rc.ref_digest.len = KAIRAN_DIGEST_LEN;
 	t.rc.state = state;
 	t.rc.by = (char *)(uintptr_t)(by != NULL ? by : "");
-	if (held != NULL) {
+	if (state == KAIRAN__V1__RECEIPT__STATE__OVERDUE)
+		t.rc.subject = (char *)(uintptr_t)held;	/* whom it is about */
+	else if (held != NULL) {
 		t.held[0] = (char *)(uintptr_t)held;
 		t.rc.held = t.held;
 		t.rc.n_held = 1;
@@ -162,6 +164,7 @@ receipt(struct store *st, const struct msg *ref, int idbyte,
 #define QUEUED	KAIRAN__V1__RECEIPT__STATE__QUEUED
 #define DELIVERED	KAIRAN__V1__RECEIPT__STATE__DELIVERED
 #define ACKED	KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED
+#define OVERDUE	KAIRAN__V1__RECEIPT__STATE__OVERDUE
 
 /* The display column at which needle starts in line. */
 static size_t
@@ -233,6 +236,11 @@ test_stages_text_and_json(void **state)
 	    "mic", 4);
 	receipt(st, &a, 0x25, "mic", ROLE_NODE, DELIVERED, NULL, NULL, 5);
 	receipt(st, &a, 0x26, "mic", ROLE_NODE, ACKED, "総務 太郎", NULL, 10);
+	/* 鹿児島市 past its deadline, and 総務省 too (but it acknowledged) */
+	receipt(st, &a, 0x27, "relay-46", ROLE_RELAY, OVERDUE, NULL, "462012",
+	    30);
+	receipt(st, &a, 0x28, "relay-national", ROLE_RELAY, OVERDUE, NULL,
+	    "mic", 8);
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.db = dbpath;	/* no lock file: no daemon */
@@ -240,6 +248,7 @@ test_stages_text_and_json(void **state)
 	if (status_load(&v, st, &cfg, dir, a.id, err, sizeof(err)) != 1)
 		fail_msg("%s", err);
 	assert_int_equal(v.held, 1);
+	assert_int_equal(v.overdue, 1);
 	assert_int_equal(v.delivered, 2);
 	assert_int_equal(v.acknowledged, 1);
 	assert_int_equal(v.total, 4);
@@ -259,7 +268,9 @@ test_stages_text_and_json(void **state)
 			assert_int_equal(column(line, rows[i][1]), col0);
 	}
 	line_with(text, "recipient 462012 ", line, sizeof(line));
-	assert_string_equal(line, "recipient 462012 鹿児島市: pending");
+	assert_string_equal(line, "recipient 462012 鹿児島市: pending, overdue "
+	    "since 2026-11-22T10:00:00+09:00 (no 受理確認 by the deadline, says "
+	    "relay-46)");
 	line_with(text, "recipient 450006 ", line, sizeof(line));
 	assert_string_equal(line, "recipient 450006 宮崎県:   held at relay-45 "
 	    "since 2026-11-22T09:31:00+09:00");

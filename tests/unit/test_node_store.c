@@ -1247,15 +1247,17 @@ test_migrate_v3_held(void **state)
 	assert_int_equal(sqlite3_exec(db,
 	    "ALTER TABLE recipient DROP COLUMN held_by;"
 	    "ALTER TABLE recipient DROP COLUMN held_ms;"
+	    "ALTER TABLE recipient DROP COLUMN overdue_by;"
+	    "ALTER TABLE recipient DROP COLUMN overdue_ms;"
 	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(count(NULL, "SELECT count(*) FROM "
 	    "pragma_table_info('recipient') WHERE name = 'held_by'"), 0);
 
 	st = open_store();
-	assert_int_equal(store_schema_version(st), 4);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
 	assert_int_equal(count(st, "SELECT count(*) FROM recipient WHERE "
-	    "held_by IS NULL AND held_ms IS NULL"), 2);
+	    "held_by IS NULL AND held_ms IS NULL AND overdue_by IS NULL"), 2);
 	assert_int_equal(state_of(st, a.id, "450006"), STATUS_PENDING);
 	assert_int_equal(state_of(st, a.id, "452025"), STATUS_DELIVERED);
 	tmsg_queued(&q, 0x84, "relay-45", &a, "450006", NULL);
@@ -1265,10 +1267,70 @@ test_migrate_v3_held(void **state)
 	store_close(st);
 }
 
+/*
+ * OVERDUE (PROTOCOL.md §7.4): from a relay only, about a recipient of the
+ * report; recorded once (the first notice kept), and no longer counted as
+ * overdue by status once the recipient acknowledges.
+ */
+static void
+test_overdue(void **state)
+{
+	struct store *st;
+	struct store_status ss;
+	struct tmsg a, o, o2, bad, ack;
+	const struct store_rcpt_state *r;
+	char err[512];
+	int result, reason;
+
+	(void)state;
+	st = open_store();
+	tmsg_report(&a, 0x91, 0x92, 1, "452017", "450006", "452025", NULL);
+	add_out(st, &a);
+	/* a node may not say that another is overdue */
+	tmsg_receipt(&bad, 0x93, "452025", &a,
+	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, NULL, "450006");
+	assert_int_equal(receipt(st, &bad, "452025", ROLE_NODE, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+	/* nor a relay about someone who is no recipient */
+	tmsg_receipt(&bad, 0x94, "relay-45", &a,
+	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, NULL, "452041");
+	assert_int_equal(receipt(st, &bad, "relay-45", ROLE_RELAY, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+	assert_int_equal(count(st, "SELECT count(*) FROM recipient WHERE "
+	    "overdue_ms IS NOT NULL"), 0);
+	/* the home relay says so: recorded, the state unchanged */
+	tmsg_receipt(&o, 0x95, "relay-45", &a,
+	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, NULL, "450006");
+	assert_int_equal(receipt(st, &o, "relay-45", ROLE_RELAY, &result,
+	    &reason), 0);
+	tmsg_receipt(&o2, 0x96, "relay-national", &a,
+	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, NULL, "450006");
+	o2.m.created_at_ms = o.m.created_at_ms + 5000;
+	assert_int_equal(receipt(st, &o2, "relay-national", ROLE_RELAY,
+	    &result, &reason), 0);
+	assert_int_equal(store_status(st, a.id, &ss, err, sizeof(err)), 1);
+	r = rcpt_of(&ss, "450006");
+	assert_string_equal(r->overdue_by, "relay-45");	/* the first kept */
+	assert_int_equal(r->overdue_ms, o.m.created_at_ms);
+	assert_int_equal(status_of(r), STATUS_PENDING);
+	assert_null(rcpt_of(&ss, "452025")->overdue_by);
+	store_status_clear(&ss);
+	/* its 受理確認 comes late: acknowledged, the notice kept for the record */
+	tmsg_receipt(&ack, 0x97, "450006", &a,
+	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "宮崎花子", NULL);
+	assert_int_equal(receipt(st, &ack, "450006", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, a.id, "450006"), STATUS_ACKNOWLEDGED);
+	store_close(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_overdue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_database_is_the_groups,
 		    setup, teardown),
