@@ -458,7 +458,7 @@ config_load(const char *file, char *err, size_t errlen)
 	cfg->max_pending = 256;
 	cfg->max_pending_per_addr = 32;
 	cfg->audit_checkpoint_s = 300;
-	cfg->metrics = METRICS_PLAIN;
+	cfg->metrics = METRICS_OFF;
 	if (conf_listen(CONFIG_METRICS_DEFAULT, cfg->metrics_host,
 	    sizeof(cfg->metrics_host), &cfg->metrics_port, err, errlen) == -1)
 		goto fail;
@@ -514,6 +514,9 @@ config_load(const char *file, char *err, size_t errlen)
 		    strdup(KAIRAN_CONSOLE_DIR)) == NULL)
 			conf_ini_error(&p.ini, p.in_console, "out of memory");
 	}
+	/* [metrics] without listen: loopback, the default port */
+	if (p.in_metrics != 0 && !p.metrics_seen[0])
+		cfg->metrics = METRICS_PLAIN;
 	if (p.ini.err_line == 0 && cfg->metrics == METRICS_CONSOLE &&
 	    !cfg->console)
 		conf_ini_error(&p.ini, p.in_metrics, "[metrics] listen = "

@@ -12,7 +12,7 @@
  *            (httpd.h); no section, no listener
  *   [metrics] listen: Prometheus /metrics, plain HTTP on HOST:PORT
  *            (loopback by default: 127.0.0.1:9145), or "console" for the
- *            console's listener, or "off"
+ *            console's listener, or "off"; no section, no /metrics
  *
  * Paths are relative to the configuration file's directory. Every error
  * reads "file:line: what is wrong".
