@@ -101,12 +101,16 @@ refuse(struct lws *wsi, struct http_req *r, unsigned status,
     const char *method, const char *why)
 {
 	char addr[64], body[256];
+	const char *a = addr;
 	int n;
 
 	if (lws_get_peer_simple(wsi, addr, sizeof(addr)) == NULL)
 		snprintf(addr, sizeof(addr), "-");
+	/* without the IPv4-mapped prefix of a dual-stack socket */
+	if (strncmp(addr, "::ffff:", 7) == 0)
+		a += 7;
 	log_warnx("http refused vhost=%s addr=%s method=%s path=%s status=%u "
-	    "reason=%s", lws_get_vhost_name(lws_get_vhost(wsi)), addr, method,
+	    "reason=%s", lws_get_vhost_name(lws_get_vhost(wsi)), a, method,
 	    log_str(r->path), status, log_str(why));
 	n = snprintf(body, sizeof(body), "%u %s\n", status, why);
 	return respond(wsi, r, status, "text/plain; charset=utf-8", body,
