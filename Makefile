@@ -16,7 +16,7 @@ endif
 DATA ?= ../shared/data
 
 CC ?= cc
-PKGS = openssl libprotobuf-c sqlite3 inih jansson libwebsockets
+PKGS = openssl libprotobuf-c sqlite3 inih jansson libwebsockets libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -203,10 +203,12 @@ BINDIR ?= $(PREFIX)/bin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DOCDIR ?= $(PREFIX)/share/doc/kairan
+CONSOLEDIR ?= $(PREFIX)/share/kairan/console
 CONFDIR ?= /etc/kairan
 INSTALL ?= install
 UNIT_SED = -e 's|/usr/local/bin/|$(BINDIR)/|g' \
 	-e 's|/usr/local/share/doc/kairan/|$(DOCDIR)/|g' \
+	-e 's|/usr/local/share/kairan/console|$(CONSOLEDIR)|g' \
 	-e 's|/etc/kairan|$(CONFDIR)|g'
 DOCS = README.md deploy/README.md relay/README.md node/README.md \
 	certs/README.md proto/README.md proto/PROTOCOL.md
@@ -227,6 +229,8 @@ install: $(PROGS)
 	for d in $(DOCS); do \
 	    $(INSTALL) -D -m 0644 $$d $(DESTDIR)$(DOCDIR)/$$d || exit 1; \
 	done
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(CONSOLEDIR)
+	$(INSTALL) -m 0644 relay/console/* $(DESTDIR)$(CONSOLEDIR)/
 	@echo "installed into $(DESTDIR)$(PREFIX) (and $(DESTDIR)$(CONFDIR)); next: deploy/README.md"
 
 clean:

@@ -9,6 +9,7 @@ PKGS="build-essential pkg-config openssl libssl-dev
 libwebsockets-dev libwebsockets-evlib-ev libev-dev
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libsqlite3-dev sqlite3 libinih-dev libjansson-dev libcmocka-dev
+libargon2-dev
 clang libclang-rt-14-dev
 python3 python3-pytest python3-websockets python3-protobuf python3-cryptography
 procps systemd"

@@ -19,6 +19,7 @@
 
 #include "commit.h"
 #include "deliver.h"
+#include "metrics.h"
 #include "relay.h"
 #include "routing.h"
 #include "store.h"
@@ -174,8 +175,14 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    e->home, now, err, sizeof(err)) == -1)
 			failed = 1;
 	}
-	if (!failed && store_commit(s->store, err, sizeof(err)) == -1)
-		failed = 1;
+	if (!failed) {
+		ev_tstamp t0 = ev_time();
+
+		if (store_commit(s->store, err, sizeof(err)) == -1)
+			failed = 1;
+		else
+			metrics_commit(n, ev_time() - t0);
+	}
 	if (failed) {
 		store_rollback(s->store);
 		log_warnx("commit failed envelopes=%u error=%s", n,
@@ -186,6 +193,10 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	for (q = batch; q != NULL; q = pending_free(q)) {
 		if (failed) {
 			if (q->peer != NULL)
+				metrics_inc(METRIC_ENVELOPES_REFUSED,
+				    frame_reason_name(
+				    KAIRAN__V1__REFUSED__REASON__OVERLOADED));
+			if (q->peer != NULL)
 				deliver_refuse(q->peer, q->msg->id.data,
 				    KAIRAN_ID_LEN,
 				    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
@@ -193,6 +204,8 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			continue;
 		}
 		idhex(q->msg->id.data, q->msg->id.len, hex);
+		metrics_inc(METRIC_ENVELOPES_ACCEPTED, q->msg->body_case ==
+		    KAIRAN__V1__MESSAGE__BODY_RECEIPT ? "receipt" : "report");
 		log_info("accepted id=%s sender=%s body=%s status=%s "
 		    "recipients=%zu", hex, q->msg->sender,
 		    q->msg->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT ?

@@ -21,6 +21,9 @@ struct parse {
 	int		 seen[32];	/* line of each key, by index in keys[] */
 	int		 section_line;
 	int		 in_relay;
+	int		 in_console, in_metrics;	/* lines of those sections */
+	char		 cur_section;	/* 'c' [console], 'm' [metrics], 0 */
+	int		 console_seen[4], metrics_seen[1];
 	struct config_peer *cur_peer;	/* in a [peer NAME] section */
 	int		 peer_seen[2];	/* lines of its id, url */
 	char		 hub[CONFIG_PEER_NAME_MAX + 1];
@@ -35,6 +38,8 @@ static const char *const keys[] = {
 	"audit_checkpoint", "hub",
 };
 static const char *const peer_keys[] = { "id", "url" };
+static const char *const console_keys[] = { "listen", "cert", "key", "root" };
+static const char *const metrics_keys[] = { "listen" };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 static const char *const required[] = {
 	"id", "listen", "db", "cert", "key", "ca", "directory",
@@ -140,6 +145,18 @@ section_start(struct conf_ini *ini, const char *name)
 
 	peer_end(p);
 	p->in_relay = strcmp(name, "relay") == 0;
+	if (strcmp(name, "console") == 0 || strcmp(name, "metrics") == 0) {
+		int *line = name[0] == 'c' ? &p->in_console : &p->in_metrics;
+
+		if (*line != 0)
+			parse_error(p, "duplicate section [%s] (first on line "
+			    "%d)", name, *line);
+		else
+			*line = ini->line;
+		p->cur_section = name[0];
+		return;
+	}
+	p->cur_section = 0;
 	if (strncmp(name, "peer", 4) == 0 && (name[4] == ' ' ||
 	    name[4] == '\t' || name[4] == '\0')) {
 		name += 4;
@@ -147,8 +164,8 @@ section_start(struct conf_ini *ini, const char *name)
 			name++;
 		peer_start(p, name);
 	} else if (!p->in_relay)
-		parse_error(p, "unknown section [%s] (expected [relay] or "
-		    "[peer NAME])", name);
+		parse_error(p, "unknown section [%s] (expected [relay], "
+		    "[peer NAME], [console] or [metrics])", name);
 	else if (p->section_line != 0)
 		parse_error(p, "duplicate section [relay] (first on line %d)",
 		    p->section_line);
@@ -317,6 +334,52 @@ relay_key(struct parse *p, const char *name, const char *v)
 	return 1;
 }
 
+/* [console] listen, cert, key, root */
+static void
+console_key(struct parse *p, const char *name, const char *v)
+{
+	struct config *cfg = p->cfg;
+	char e[256];
+	int k;
+
+	if ((k = conf_ini_key(&p->ini, "console", console_keys, 4,
+	    p->console_seen, name)) == -1)
+		return;
+	if (k == 0) {
+		if (conf_listen(v, cfg->console_host,
+		    sizeof(cfg->console_host), &cfg->console_port, e,
+		    sizeof(e)) == -1)
+			parse_error(p, "[console] listen: %s", e);
+	} else if (k == 1)
+		(void)set_path(p, &cfg->console_cert, name, v);
+	else if (k == 2)
+		(void)set_path(p, &cfg->console_key, name, v);
+	else
+		(void)set_path(p, &cfg->console_root, name, v);
+}
+
+/* [metrics] listen = HOST:PORT | console | off */
+static void
+metrics_key(struct parse *p, const char *name, const char *v)
+{
+	struct config *cfg = p->cfg;
+	char e[256];
+
+	if (conf_ini_key(&p->ini, "metrics", metrics_keys, 1, p->metrics_seen,
+	    name) == -1)
+		return;
+	if (strcmp(v, "console") == 0)
+		cfg->metrics = METRICS_CONSOLE;
+	else if (strcmp(v, "off") == 0)
+		cfg->metrics = METRICS_OFF;
+	else if (conf_listen(v, cfg->metrics_host, sizeof(cfg->metrics_host),
+	    &cfg->metrics_port, e, sizeof(e)) == -1)
+		parse_error(p, "[metrics] listen: %s (or \"console\", "
+		    "\"off\")", e);
+	else
+		cfg->metrics = METRICS_PLAIN;
+}
+
 static void
 key(struct conf_ini *ini, const char *section, const char *name,
     const char *v)
@@ -324,7 +387,11 @@ key(struct conf_ini *ini, const char *section, const char *name,
 	struct parse *p = (struct parse *)ini;
 
 	(void)section;	/* tracked by section_start */
-	if (p->in_relay)
+	if (p->cur_section == 'c')
+		console_key(p, name, v);
+	else if (p->cur_section == 'm')
+		metrics_key(p, name, v);
+	else if (p->in_relay)
 		(void)relay_key(p, name, v);
 	else if (p->cur_peer != NULL)
 		peer_key(p, name, v);
@@ -391,6 +458,10 @@ config_load(const char *file, char *err, size_t errlen)
 	cfg->max_pending = 256;
 	cfg->max_pending_per_addr = 32;
 	cfg->audit_checkpoint_s = 300;
+	cfg->metrics = METRICS_OFF;
+	if (conf_listen(CONFIG_METRICS_DEFAULT, cfg->metrics_host,
+	    sizeof(cfg->metrics_host), &cfg->metrics_port, err, errlen) == -1)
+		goto fail;
 	if ((cfg->file = strdup(file)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto fail;
@@ -432,6 +503,24 @@ config_load(const char *file, char *err, size_t errlen)
 			cfg->nserve = 1;
 		}
 	}
+	cfg->console = p.in_console != 0;
+	if (p.in_console != 0 && p.ini.err_line == 0) {
+		if (!p.console_seen[0] || !p.console_seen[1] ||
+		    !p.console_seen[2])
+			conf_ini_error(&p.ini, p.in_console, "[console]: needs "
+			    "listen, cert and key (its own certificate, with "
+			    "the host name browsers use)");
+		else if (!p.console_seen[3] && (cfg->console_root =
+		    strdup(KAIRAN_CONSOLE_DIR)) == NULL)
+			conf_ini_error(&p.ini, p.in_console, "out of memory");
+	}
+	/* [metrics] without listen: loopback, the default port */
+	if (p.in_metrics != 0 && !p.metrics_seen[0])
+		cfg->metrics = METRICS_PLAIN;
+	if (p.ini.err_line == 0 && cfg->metrics == METRICS_CONSOLE &&
+	    !cfg->console)
+		conf_ini_error(&p.ini, p.in_metrics, "[metrics] listen = "
+		    "console: there is no [console] section");
 	if (conf_ini_result(&p.ini, err, errlen) == -1)
 		goto fail;
 	return cfg;
@@ -454,6 +543,9 @@ config_free(struct config *cfg)
 	free(cfg->ca);
 	free(cfg->crl);
 	free(cfg->directory);
+	free(cfg->console_cert);
+	free(cfg->console_key);
+	free(cfg->console_root);
 	for (i = 0; i < cfg->npeers; i++)
 		free(cfg->peers[i].url);
 	free(cfg);

@@ -8,6 +8,11 @@
  *            log_level, hub
  *   [peer NAME]  id, url: one link to another relay of the federation
  *            (with url this relay dials it; without, it accepts it)
+ *   [console] listen, cert, key, root: the operators' HTTPS listener
+ *            (httpd.h); no section, no listener
+ *   [metrics] listen: Prometheus /metrics, plain HTTP on HOST:PORT
+ *            (loopback by default: 127.0.0.1:9145), or "console" for the
+ *            console's listener, or "off"; no section, no /metrics
  *
  * Paths are relative to the configuration file's directory. Every error
  * reads "file:line: what is wrong".
@@ -64,7 +69,24 @@ struct config {
 	struct config_peer peers[CONFIG_MAX_PEERS];
 	size_t		 npeers;
 	int		 hub;			/* index in peers, -1: none */
+
+	/* [console]: console 0 means no console listener */
+	int		 console;
+	char		 console_host[256];
+	int		 console_port;
+	char		*console_cert;	/* its own: browsers need the host name */
+	char		*console_key;
+	char		*console_root;	/* the one folder of static files */
+	/* [metrics]: METRICS_PLAIN on metrics_host:port, or on the console */
+	enum { METRICS_OFF, METRICS_PLAIN, METRICS_CONSOLE } metrics;
+	char		 metrics_host[256];
+	int		 metrics_port;
 };
+
+#define CONFIG_METRICS_DEFAULT	"127.0.0.1:9145"
+#ifndef KAIRAN_CONSOLE_DIR
+#define KAIRAN_CONSOLE_DIR	"/usr/local/share/kairan/console"
+#endif
 
 /*
  * Reads and checks file. Returns a config (free with config_free) or NULL

@@ -21,6 +21,7 @@
 #include "commit.h"
 #include "deliver.h"
 #include "frames.h"
+#include "metrics.h"
 #include "relay.h"
 #include "store.h"
 
@@ -142,6 +143,15 @@ check_receipt(struct server *s, const Message *m,
 	return rc;
 }
 
+/* An envelope refused: counted by reason for /metrics, then answered. */
+static void
+refuse_envelope(struct peer *p, const uint8_t *id, size_t idlen, int reason,
+    const char *detail, int close)
+{
+	metrics_inc(METRIC_ENVELOPES_REFUSED, frame_reason_name(reason));
+	deliver_refuse(p, id, idlen, reason, detail, close);
+}
+
 static void
 on_envelope(struct peer *p, const Envelope *env)
 {
@@ -155,19 +165,19 @@ on_envelope(struct peer *p, const Envelope *env)
 	if (envelope_peek_id(env, id) == 0)
 		idlen = KAIRAN_ID_LEN;
 	if (p->state != PEER_READY) {
-		deliver_refuse(p, id, idlen,
+		refuse_envelope(p, id, idlen,
 		    KAIRAN__V1__REFUSED__REASON__MALFORMED,
 		    "hello: expected a Hello frame first", 1);
 		return;
 	}
 	if (s->stopping) {
-		deliver_refuse(p, id, idlen,
+		refuse_envelope(p, id, idlen,
 		    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
 		    "relay stopping, retry later", 0);
 		return;
 	}
 	if (s->nbatch >= s->cfg->queue_limit) {
-		deliver_refuse(p, id, idlen,
+		refuse_envelope(p, id, idlen,
 		    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
 		    "relay queue full, retry later", 0);
 		return;
@@ -175,7 +185,7 @@ on_envelope(struct peer *p, const Envelope *env)
 	memset(&info, 0, sizeof(info));
 	if (envelope_verify(s->trust, env, 0, &info, &reason, err,
 	    sizeof(err)) == -1) {
-		deliver_refuse(p, id, idlen, reason, err, 0);
+		refuse_envelope(p, id, idlen, reason, err, 0);
 		return;
 	}
 	/* a node submits its own; a peer relay relays anyone's, verified */
@@ -183,7 +193,7 @@ on_envelope(struct peer *p, const Envelope *env)
 		snprintf(err, sizeof(err), "sender: %s may only submit its own "
 		    "messages, not those of %s", p->who.entity,
 		    info.msg->sender);
-		deliver_refuse(p, id, idlen,
+		refuse_envelope(p, id, idlen,
 		    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, 0);
 		envelope_info_clear(&info);
 		return;
@@ -191,7 +201,7 @@ on_envelope(struct peer *p, const Envelope *env)
 	if (info.msg->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
 	    check_receipt(s, info.msg, &info.signer, &reason, err,
 	    sizeof(err)) == -1) {
-		deliver_refuse(p, id, idlen, reason, err, 0);
+		refuse_envelope(p, id, idlen, reason, err, 0);
 		envelope_info_clear(&info);
 		return;
 	}

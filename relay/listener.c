@@ -31,6 +31,7 @@
 #include "deliver.h"
 #include "dial.h"
 #include "listener.h"
+#include "metrics.h"
 #include "relay.h"
 #include "session.h"
 
@@ -85,6 +86,7 @@ on_verify(struct lws *wsi, X509_STORE_CTX *x, SSL *ssl, int preverify_ok)
 		    sizeof(subject));
 	peer_addr(lws_context_user(lws_get_context(wsi)), wsi, addr,
 	    sizeof(addr));
+	metrics_inc(METRIC_HANDSHAKES_REFUSED, "certificate");
 	/* the subject is the peer's: escaped like any peer string */
 	log_warnx("peer refused addr=%s reason=\"certificate %s\" depth=%d "
 	    "subject=%s", addr, X509_verify_cert_error_string(e),
@@ -125,6 +127,8 @@ on_ssl_info(struct server *s, struct lws *wsi, const struct lws_ssl_info *si)
 		    addr, SSL_alert_desc_string_long(si->ret));
 		return;
 	}
+	metrics_inc(METRIC_HANDSHAKES_REFUSED, (si->ret & 0xff) == 116 ?
+	    "no_client_certificate" : "tls_alert");
 	/* TLS 1.3 "certificate required" (116): OpenSSL has no name for it */
 	if ((si->ret & 0xff) == 116)
 		log_warnx("peer refused addr=%s reason=\"tls alert: certificate "
@@ -215,6 +219,7 @@ static void
 admit_close(void *arg, struct lws *wsi, const char *addr, const char *why)
 {
 	(void)arg;
+	metrics_inc(METRIC_HANDSHAKES_REFUSED, "admission");
 	log_debug("peer refused addr=%s reason=%s", addr, log_str(why));
 	lws_set_timeout(wsi, PENDING_TIMEOUT_SSL_ACCEPT, LWS_TO_KILL_SYNC);
 }

@@ -5,8 +5,16 @@
  *   kairan-relay -f relay.conf -n              check the configuration
  *   kairan-relay -f relay.conf audit verify [--checkpoint FILE]
  *                                              check the audit chain
+ *   kairan-relay -f relay.conf operator add|del NAME, operator list
+ *                                              the console's operators
  */
+#include <sys/types.h>
+
+#include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
+#include <termios.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +27,7 @@
 
 #include "checkpoint.h"
 #include "config.h"
+#include "operator.h"
 #include "server.h"
 #include "store.h"
 
@@ -29,6 +38,8 @@ usage(FILE *out)
 	    "usage: kairan-relay [-nv] -f relay.conf\n"
 	    "       kairan-relay -f relay.conf audit verify [--checkpoint "
 	    "FILE]\n"
+	    "       kairan-relay -f relay.conf operator add|del NAME\n"
+	    "       kairan-relay -f relay.conf operator list\n"
 	    "       kairan-relay --help\n"
 	    "  -f FILE  configuration (INI, see deploy/relay.conf.example)\n"
 	    "  -n       check the configuration, certificates, directory and\n"
@@ -38,7 +49,216 @@ usage(FILE *out)
 	    "           first broken row (exit 1). With --checkpoint FILE (the\n"
 	    "           relay's journal, e.g. journalctl -u kairan-relay), also\n"
 	    "           that no row was cut off its end since the last signed\n"
-	    "           checkpoint in FILE (exit 1)\n");
+	    "           checkpoint in FILE (exit 1)\n"
+	    "  operator add NAME  a console operator; the password is read\n"
+	    "           from the terminal (asked twice, not echoed) or, when\n"
+	    "           stdin is not a terminal, from its first line; never\n"
+	    "           from the command line\n"
+	    "  operator del NAME  removes the operator and its sessions\n"
+	    "  operator list      the operators and when each was added\n");
+}
+
+/* Who runs the command, for the audit row: "uid N (name)". */
+static void
+invoker(char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *sudo = getenv("SUDO_USER");
+
+	snprintf(buf, len, "uid %u (%s)%s%s", (unsigned)getuid(),
+	    pw != NULL ? pw->pw_name : "?", sudo != NULL ? " via sudo from " :
+	    "", sudo != NULL ? sudo : "");
+}
+
+/*
+ * One line from fp into buf, without its newline (and CR). 0, or -1 if
+ * there is none or it is longer than the buffer.
+ */
+static int
+read_line(FILE *fp, char *buf, size_t len)
+{
+	size_t n;
+
+	if (fgets(buf, (int)len, fp) == NULL)
+		return -1;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (!feof(fp))
+		return -1;	/* longer than the buffer */
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return 0;
+}
+
+/* The password, from the terminal without echo (twice) or from stdin. */
+static int
+read_password(char *pw, size_t len)
+{
+	struct termios old, quiet;
+	char again[OPERATOR_PASSWORD_MAX + 2];
+	int rc = -1;
+
+	if (!isatty(STDIN_FILENO)) {
+		if (read_line(stdin, pw, len) == -1) {
+			fprintf(stderr, "kairan-relay: operator add: no password "
+			    "on stdin (one line, at most %d bytes)\n",
+			    OPERATOR_PASSWORD_MAX);
+			return -1;
+		}
+		return 0;
+	}
+	if (tcgetattr(STDIN_FILENO, &old) == -1) {
+		fprintf(stderr, "kairan-relay: terminal: %s\n", strerror(errno));
+		return -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == -1) {
+		fprintf(stderr, "kairan-relay: terminal: %s\n", strerror(errno));
+		return -1;
+	}
+	fprintf(stderr, "password: ");
+	if (read_line(stdin, pw, len) == -1)
+		fprintf(stderr, "kairan-relay: no password read\n");
+	else {
+		fprintf(stderr, "again: ");
+		if (read_line(stdin, again, sizeof(again)) == -1 ||
+		    strcmp(again, pw) != 0)
+			fprintf(stderr, "kairan-relay: the passwords differ; "
+			    "nothing changed\n");
+		else
+			rc = 0;
+	}
+	explicit_bzero(again, sizeof(again));
+	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	return rc;
+}
+
+static void
+list_one(void *arg, const char *name, int64_t created_ms)
+{
+	char t[JST_BUFLEN];
+
+	(void)arg;
+	jst_rfc3339(created_ms, t);
+	printf("%-*s  added %s\n", OPERATOR_NAME_MAX, name, t);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * operator add|del NAME, operator list: argv after "operator". Exit
+ * status: 0 done, 1 refused or failed (said why), 2 usage.
+ */
+static int
+operator_cmd(const struct config *cfg, int argc, char *argv[])
+{
+	char err[512], by[256], pw[OPERATOR_PASSWORD_MAX + 2];
+	char hash[OPERATOR_HASH_MAX];
+	struct store *s = NULL;
+	int rc = 1, n;
+
+	if (argc == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (argc == 1 && strcmp(argv[0], "list") == 0)
+		;
+	else if (argc >= 2 && strcmp(argv[0], "add") == 0 && argc > 2) {
+		fprintf(stderr, "kairan-relay: operator add: a password is "
+		    "never taken from the command line (other users see it in "
+		    "ps and shell histories keep it): give only the NAME, and "
+		    "type the password when asked or pipe it on stdin\n");
+		return 2;
+	} else if (argc != 2 || (strcmp(argv[0], "add") != 0 &&
+	    strcmp(argv[0], "del") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	if (argc == 2 && !operator_name_valid(argv[1], err, sizeof(err))) {
+		fprintf(stderr, "kairan-relay: %s: %s\n", err,
+		    log_str(argv[1]));
+		return 1;
+	}
+	if ((s = store_open(cfg->db, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "kairan-relay: %s\n", err);
+		return 1;
+	}
+	invoker(by, sizeof(by));
+	if (strcmp(argv[0], "list") == 0) {
+		if ((n = store_operator_list(s, list_one, NULL, err,
+		    sizeof(err))) == -1)
+			fprintf(stderr, "kairan-relay: %s\n", err);
+		else {
+			if (n == 0)
+				printf("no operators (add one with: kairan-relay "
+				    "-f %s operator add NAME)\n", cfg->file);
+			rc = 0;
+		}
+	} else if (strcmp(argv[0], "del") == 0) {
+		switch (store_operator_del(s, argv[1], by, now_ms(), err,
+		    sizeof(err))) {
+		case 0:
+			printf("operator %s deleted\n", argv[1]);
+			log_info("operator deleted name=%s by=%s",
+			    log_str(argv[1]), log_str(by));
+			rc = 0;
+			break;
+		case 1:
+			fprintf(stderr, "kairan-relay: operator del: no operator "
+			    "%s\n", argv[1]);
+			break;
+		default:
+			fprintf(stderr, "kairan-relay: %s\n", err);
+		}
+	} else {
+		if (store_operator_hash(s, argv[1], hash, sizeof(hash), err,
+		    sizeof(err)) == 1) {
+			fprintf(stderr, "kairan-relay: operator add: %s exists "
+			    "already (del it first to change its password)\n",
+			    argv[1]);
+			goto done;
+		}
+		if (read_password(pw, sizeof(pw)) == -1)
+			goto done;
+		if (!operator_password_valid(pw, err, sizeof(err))) {
+			fprintf(stderr, "kairan-relay: operator add: %s; "
+			    "nothing changed\n", err);
+			goto done;
+		}
+		if (operator_hash(pw, hash, err, sizeof(err)) == -1) {
+			fprintf(stderr, "kairan-relay: %s\n", err);
+			goto done;
+		}
+		switch (store_operator_add(s, argv[1], hash, by, now_ms(), err,
+		    sizeof(err))) {
+		case 0:
+			printf("operator %s added\n", argv[1]);
+			log_info("operator added name=%s by=%s",
+			    log_str(argv[1]), log_str(by));
+			rc = 0;
+			break;
+		case 1:
+			fprintf(stderr, "kairan-relay: operator add: %s exists "
+			    "already\n", argv[1]);
+			break;
+		default:
+			fprintf(stderr, "kairan-relay: %s\n", err);
+		}
+	}
+done:
+	explicit_bzero(pw, sizeof(pw));
+	store_close(s);
+	return rc;
 }
 
 /*
@@ -128,7 +348,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *checkpoint = NULL;
-	int ch, check = 0, verbose = 0, audit = 0, rc;
+	int ch, check = 0, verbose = 0, audit = 0, oper = 0, rc;
 
 	log_init("kairan-relay", 0);
 	while ((ch = getopt_long(argc, argv, "+f:hnv", opts, NULL)) != -1) {
@@ -165,7 +385,9 @@ main(int argc, char *argv[])
 			usage(stderr);
 			return 2;
 		}
-	} else if (argc != 0) {
+	} else if (argc >= 1 && strcmp(argv[0], "operator") == 0)
+		oper = 1;
+	else if (argc != 0) {
 		usage(stderr);
 		return 2;
 	}
@@ -176,6 +398,8 @@ main(int argc, char *argv[])
 	log_setverbose(verbose > 0 ? verbose : cfg->log_level);
 	if (audit)
 		rc = audit_verify(cfg, checkpoint);
+	else if (oper)
+		rc = operator_cmd(cfg, argc - 1, argv + 1);
 	else if (check) {
 		if (server_check(cfg, err, sizeof(err)) == -1) {
 			fprintf(stderr, "%s: %s\n", file, err);

@@ -44,6 +44,8 @@ struct server {
 	struct ev_loop		*loop;
 	struct lws_context	*context;
 	struct lws_vhost	*links_vhost;	/* the links we dial */
+	struct lws_vhost	*console_vhost;	/* httpd.c: HTTPS, operators */
+	struct lws_vhost	*metrics_vhost;	/* httpd.c: plain /metrics */
 	SSL_CTX			*ssl_ctx;	/* the listener's, for reloads */
 	SSL_CTX			*client_ssl_ctx;	/* of the links we dial */
 	struct trust		*trust;

@@ -36,6 +36,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "dial.h"
+#include "httpd.h"
 #include "listener.h"
 #include "relay.h"
 #include "server.h"
@@ -262,6 +263,8 @@ load(struct server *s, const struct config *cfg, int check, char *err,
 		snprintf(err, errlen, "directory: %s", e);
 		return -1;
 	}
+	if (httpd_check(cfg, err, errlen) == -1)
+		return -1;
 	if (check) {
 		if (store_check(cfg->db, e, sizeof(e)) == -1) {
 			snprintf(err, errlen, "db: %s", e);
@@ -350,7 +353,7 @@ server_run(const struct config *cfg)
 		if (n > 0)
 			log_info("direct deliveries dropped count=%d", n);
 	}
-	if (listener_start(&s) == -1)
+	if (listener_start(&s) == -1 || httpd_start(&s) == -1)
 		goto done;
 	dial_start_all(&s);
 	ev_timer_init(&s.dial_timer, dial_timer_cb, 1., 1.);
@@ -372,6 +375,13 @@ server_run(const struct config *cfg)
 	    directory_count(s.dir), pending, KAIRAN_VERSION);
 	/* the real port: "listen = 127.0.0.1:0" lets the kernel choose */
 	log_notice("listening addr=%s:%d", cfg->host, listener_port(&s));
+	if (s.console_vhost != NULL)
+		log_notice("console listening addr=%s:%d metrics=%s",
+		    cfg->console_host, httpd_console_port(&s),
+		    cfg->metrics == METRICS_CONSOLE ? "yes" : "no");
+	if (s.metrics_vhost != NULL)
+		log_notice("metrics listening addr=%s:%d", cfg->metrics_host,
+		    httpd_metrics_port(&s));
 	ev_run(s.loop, 0);
 	rc = s.stopping ? 0 : 1;
 	if (!s.stopping)

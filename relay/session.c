@@ -19,6 +19,7 @@
 #include "commit.h"
 #include "deliver.h"
 #include "frames.h"
+#include "metrics.h"
 #include "relay.h"
 #include "routing.h"
 #include "session.h"
@@ -120,6 +121,7 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 	snprintf(p->addr, sizeof(p->addr), "%s", addr);
 	if ((ssl = lws_get_ssl(wsi)) == NULL ||
 	    identity_from_ssl(ssl, &p->who, err, sizeof(err)) == -1) {
+		metrics_inc(METRIC_HANDSHAKES_REFUSED, "identity");
 		log_warnx("peer refused addr=%s%s%s reason=%s", p->addr,
 		    dialled ? " link=" : "", dialled ? s->cfg->peers[link].name :
 		    "", log_str(ssl == NULL ? "no TLS" : err));
@@ -128,6 +130,7 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 	/* identity_from_ssl wants leaf, issuer and root; never rely on it */
 	if ((chain = SSL_get0_verified_chain(ssl)) == NULL ||
 	    sk_X509_num(chain) < 2) {
+		metrics_inc(METRIC_HANDSHAKES_REFUSED, "identity");
 		log_warnx("peer refused addr=%s entity=%s reason=\"verified "
 		    "chain without an issuer\"", p->addr, p->who.entity);
 		return -1;
@@ -154,6 +157,7 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 		fatal("%s", __func__);
 	conn_ctl_push(&p->ctl, buf, len);
 	if (full) {
+		metrics_inc(METRIC_HANDSHAKES_REFUSED, "max_connections");
 		snprintf(err, sizeof(err), "too many connections "
 		    "(max_connections %u), retry later",
 		    s->cfg->max_connections);
@@ -164,6 +168,7 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 		return 0;
 	}
 	if ((no = refusal(s, p, dialled, why, sizeof(why))) != NULL) {
+		metrics_inc(METRIC_HANDSHAKES_REFUSED, "not_authorized");
 		log_warnx("peer refused addr=%s entity=%s role=%s reason=%s",
 		    p->addr, p->who.entity, identity_role_name(p->who.role),
 		    log_str(no));

@@ -22,6 +22,8 @@ enum stmt {
 	S_MSG_FIND, S_MSG_ADD, S_DELIV_ADD, S_RCPT_ADD, S_AUDIT_ADD,
 	S_DELIV_END, S_DELIV_NEXT, S_PENDING, S_AUDIT_ALL, S_MSG_GET,
 	S_AUDIT_ROW, S_DIRECT_GONE, S_DIRECT_HOME, S_DIRECT_ALL,
+	S_OP_ADD, S_OP_DEL, S_OP_HASH, S_OP_LIST, S_PENDING_OLDEST,
+	S_PENDING_TO, S_AUDIT_HEAD,
 	S_NSTMT
 };
 
@@ -61,6 +63,18 @@ static const char *const sql[S_NSTMT] = {
 	    "detail, prev, hash FROM audit ORDER BY seq",
 	[S_MSG_GET] = "SELECT envelope, digest FROM message WHERE id = ?1",
 	[S_AUDIT_ROW] = "SELECT hash FROM audit WHERE seq = ?1",
+	[S_OP_ADD] = "INSERT OR IGNORE INTO operator (name, hash, created_at) "
+	    "VALUES (?1, ?2, ?3)",
+	[S_OP_DEL] = "DELETE FROM operator WHERE name = ?1",
+	[S_OP_HASH] = "SELECT hash FROM operator WHERE name = ?1",
+	[S_OP_LIST] = "SELECT name, created_at FROM operator ORDER BY name",
+	[S_PENDING_OLDEST] = "SELECT count(*), min(m.accepted_at) FROM "
+	    "delivery d JOIN message m ON m.seq = d.message_seq WHERE "
+	    "d.state = 0",
+	[S_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC "
+	    "LIMIT 1",
+	[S_PENDING_TO] = "SELECT count(*) FROM delivery WHERE recipient = ?1 "
+	    "AND state = 0",
 };
 
 /* Migrations: migrations[v] takes the schema from version v to v + 1. */
@@ -110,6 +124,24 @@ static const char *const migrations[] = {
 	 * the message.
 	 */
 	"ALTER TABLE delivery ADD COLUMN home TEXT;",
+	/*
+	 * 3 (issue 9's operators; numbered 4 once escalation's migration
+	 * lands before it): the console's operators, their argon2id hashes
+	 * (the encoded form, parameters and salt included), and their
+	 * sessions (for the console's login; a session is the SHA-256 of
+	 * its cookie, so the database never holds a usable cookie).
+	 */
+	"CREATE TABLE operator ("
+	"  name TEXT PRIMARY KEY,"
+	"  hash TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE session ("
+	"  token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
+	"  operator TEXT NOT NULL REFERENCES operator (name) ON DELETE CASCADE,"
+	"  csrf BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX session_expiry ON session (expires_at);",
 };
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -350,11 +382,31 @@ step_done(struct store *s, enum stmt i, char *err, size_t errlen)
 int
 store_begin(struct store *s, char *err, size_t errlen)
 {
+	sqlite3_stmt *st;
+	int rc;
+
 	if (s->in_tx)
 		fatalx("%s: nested transaction", __func__);
 	if (step_done(s, S_BEGIN, err, errlen) == -1)
 		return -1;
 	s->in_tx = 1;
+	/*
+	 * The head as of now, under the write lock: another process (the
+	 * `operator` command beside a running relay) may have added rows.
+	 */
+	st = s->st[S_AUDIT_HEAD];
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 1) == AUDIT_HASH_LEN) {
+		s->audit_seq = sqlite3_column_int64(st, 0);
+		memcpy(s->audit_head, sqlite3_column_blob(st, 1),
+		    AUDIT_HASH_LEN);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		fail_db(s, "audit head", err, errlen);
+		store_rollback(s);
+		return -1;
+	}
 	s->audit_seq_tx = s->audit_seq;
 	memcpy(s->audit_head_tx, s->audit_head, AUDIT_HASH_LEN);
 	return 0;
@@ -752,4 +804,139 @@ store_audit_verify(struct store *s, int64_t *bad, long long *rows, char *err,
 	if (!broken && rc != SQLITE_DONE)
 		return fail_db(s, "audit", err, errlen);
 	return broken;
+}
+
+/*
+ * An audit row about an operator: no message, so id and digest are
+ * zeros; the entity is "operator:NAME". Inside the transaction.
+ */
+static int
+audit_operator(struct store *s, const char *event, const char *name,
+    const char *detail, int64_t now_ms, char *err, size_t errlen)
+{
+	static const uint8_t zero[KAIRAN_DIGEST_LEN];
+	char entity[128];
+
+	snprintf(entity, sizeof(entity), "operator:%s", name);
+	return audit_add(s, event, zero, entity, zero, detail, now_ms, err,
+	    errlen);
+}
+
+int
+store_operator_add(struct store *s, const char *name, const char *hash,
+    const char *by, int64_t now_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_OP_ADD];
+	char detail[256];
+	int changed;
+
+	if (store_begin(s, err, errlen) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	if (step_done(s, S_OP_ADD, err, errlen) == -1)
+		goto fail;
+	if ((changed = sqlite3_changes(s->db)) == 0) {
+		store_rollback(s);
+		return 1;
+	}
+	snprintf(detail, sizeof(detail), "operator added by %s", by);
+	if (audit_operator(s, "operator-add", name, detail, now_ms, err,
+	    errlen) == -1 || store_commit(s, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_operator_del(struct store *s, const char *name, const char *by,
+    int64_t now_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_OP_DEL];
+	char detail[256];
+
+	if (store_begin(s, err, errlen) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (step_done(s, S_OP_DEL, err, errlen) == -1)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		store_rollback(s);
+		return 1;
+	}
+	/* its sessions went with it (ON DELETE CASCADE) */
+	snprintf(detail, sizeof(detail), "operator deleted by %s", by);
+	if (audit_operator(s, "operator-del", name, detail, now_ms, err,
+	    errlen) == -1 || store_commit(s, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_operator_hash(struct store *s, const char *name, char *hash,
+    size_t hashlen, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_OP_HASH];
+	int rc, found = 0;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(hash, hashlen, "%s", col_text(st, 0));
+		found = 1;
+	}
+	return row_result(s, st, rc, found, "operator", err, errlen);
+}
+
+int
+store_operator_list(struct store *s, void (*fn)(void *, const char *,
+    int64_t), void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_OP_LIST];
+	int rc, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(arg, col_text(st, 0), sqlite3_column_int64(st, 1));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail_db(s, "operator list", err, errlen);
+	return n;
+}
+
+int
+store_pending_oldest(struct store *s, long long *count, int64_t *oldest_ms)
+{
+	sqlite3_stmt *st = s->st[S_PENDING_OLDEST];
+	int rc;
+
+	*count = 0;
+	*oldest_ms = 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*oldest_ms = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+long long
+store_pending_to(struct store *s, const char *recipient)
+{
+	sqlite3_stmt *st = s->st[S_PENDING_TO];
+	long long n = -1;
+
+	sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return n;
 }

@@ -13,7 +13,10 @@
  *           the home relay has the message;
  * receipt   every receipt seen, for monitoring;
  * audit     the hash-chained log of everything accepted and every receipt
- *           (audit.h).
+ *           (audit.h), and of every operator added or deleted;
+ * operator  the console's operators (operator.h: argon2id hashes);
+ * session   the console's login sessions, with their expiry (for the
+ *           console's pages, to come).
  *
  * WAL, synchronous=FULL; the server groups a burst of envelopes into one
  * transaction (store_begin .. store_commit), so one fsync covers a batch.
@@ -30,7 +33,7 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
@@ -124,6 +127,34 @@ void	store_audit_head(const struct store *, int64_t *rows,
 /* The hash of audit row seq: 1 found, 0 no such row, -1 error. */
 int	store_audit_row_hash(struct store *, int64_t seq,
 	    uint8_t hash[AUDIT_HASH_LEN], char *err, size_t errlen);
+
+/*
+ * The operators (each its own transaction, with its audit row
+ * "operator-add" / "operator-del", entity "operator:NAME", detail naming
+ * `by`, who ran the command). name must be operator_name_valid, hash an
+ * encoded argon2id hash. add: 0 added, 1 the name exists (nothing
+ * written); del: 0 deleted (its sessions too), 1 no such operator;
+ * -1 with err on failure.
+ */
+int	store_operator_add(struct store *, const char *name, const char *hash,
+	    const char *by, int64_t now_ms, char *err, size_t errlen);
+int	store_operator_del(struct store *, const char *name, const char *by,
+	    int64_t now_ms, char *err, size_t errlen);
+/* The operator's encoded hash into hash: 1 found, 0 none, -1 error. */
+int	store_operator_hash(struct store *, const char *name, char *hash,
+	    size_t hashlen, char *err, size_t errlen);
+/* fn(arg, name, created_at_ms) for each operator by name; their number or -1. */
+int	store_operator_list(struct store *, void (*fn)(void *, const char *,
+	    int64_t), void *arg, char *err, size_t errlen);
+
+/*
+ * For /metrics: the pending deliveries and the acceptance time of the
+ * oldest one's message (0 if none). 0, or -1.
+ */
+int	store_pending_oldest(struct store *, long long *count,
+	    int64_t *oldest_ms);
+/* Pending deliveries to one taker (a node or "peer:NAME"), -1 on error. */
+long long store_pending_to(struct store *, const char *recipient);
 
 /*
  * Walks the audit chain. Returns 0 if every row's hash is right, 1 if not

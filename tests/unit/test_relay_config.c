@@ -146,7 +146,7 @@ test_errors_name_line_and_key(void **state)
 	expect_error("[relay]\nid = 452018\n", 2, "id:");
 	expect_error("[relay]\nid = relay-45\n", 1, "missing key \"listen\"");
 	expect_error("[node]\nid = 452017\n", 1, "unknown section [node] "
-	    "(expected [relay] or [peer NAME])");
+	    "(expected [relay], [peer NAME], [console] or [metrics])");
 	expect_error("[relay]\nid relay-45\n", 2, "syntax error");
 	/* a national relay other than the hub must say what it serves */
 	expect_error("[relay]\nid = relay-mic\nlisten = 127.0.0.1:1\n"
@@ -223,6 +223,64 @@ test_peer_errors(void **state)
 	    "url = wss://b:1/\n", 11, "two links to one id");
 }
 
+/* [console] and [metrics]: what each key gives, and the errors. */
+static void
+test_console_and_metrics(void **state)
+{
+	struct config *c;
+	char err[512], want[256];
+
+	(void)state;
+	c = config_load(write_conf(BASE), err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->console, 0);
+	assert_int_equal(c->metrics, METRICS_OFF);
+	config_free(c);
+
+	c = config_load(write_conf(BASE "[console]\nlisten = 0.0.0.0:8443\n"
+	    "cert = console/chain.pem\nkey = console/key.pem\n[metrics]\n"),
+	    err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->console, 1);
+	assert_string_equal(c->console_host, "0.0.0.0");
+	assert_int_equal(c->console_port, 8443);
+	snprintf(want, sizeof(want), "%s/console/chain.pem", dir);
+	assert_string_equal(c->console_cert, want);
+	assert_string_equal(c->console_root, KAIRAN_CONSOLE_DIR);
+	/* a [metrics] without listen: loopback, port 9145 */
+	assert_int_equal(c->metrics, METRICS_PLAIN);
+	assert_string_equal(c->metrics_host, "127.0.0.1");
+	assert_int_equal(c->metrics_port, 9145);
+	config_free(c);
+
+	c = config_load(write_conf(BASE "[console]\nlisten = 127.0.0.1:0\n"
+	    "cert = c.pem\nkey = k.pem\nroot = /srv/console\n[metrics]\n"
+	    "listen = console\n"), err, sizeof(err));
+	assert_non_null(c);
+	assert_string_equal(c->console_root, "/srv/console");
+	assert_int_equal(c->metrics, METRICS_CONSOLE);
+	config_free(c);
+
+	assert_null(config_load(write_conf(BASE "[metrics]\nlisten = console\n"),
+	    err, sizeof(err)));
+	assert_non_null(strstr(err, "there is no [console] section"));
+	assert_null(config_load(write_conf(BASE "[metrics]\nlisten = x\n"),
+	    err, sizeof(err)));
+	assert_non_null(strstr(err, "relay.conf:10: [metrics] listen:"));
+	assert_null(config_load(write_conf(BASE "[console]\nlisten = "
+	    "127.0.0.1:8443\n"), err, sizeof(err)));
+	assert_non_null(strstr(err, "[console]: needs listen, cert and key"));
+	assert_null(config_load(write_conf(BASE "[console]\nport = 1\n"),
+	    err, sizeof(err)));
+	assert_non_null(strstr(err, "port"));
+	assert_null(config_load(write_conf(BASE "[console]\n[console]\n"),
+	    err, sizeof(err)));
+	assert_non_null(strstr(err, "duplicate section [console]"));
+	assert_null(config_load(write_conf(BASE "[consol]\n"), err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "[console] or [metrics]"));
+}
+
 int
 main(void)
 {
@@ -232,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_line_and_key),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_peer_errors),
+		cmocka_unit_test(test_console_and_metrics),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

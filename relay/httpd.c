@@ -1,0 +1,426 @@
+/*
+ * httpd: the console's HTTPS vhost and the metrics vhost (see httpd.h).
+ *
+ * One response path for everything: respond() writes the status line and
+ * headers (the security headers always), keeps the body, and the body
+ * goes out in the next HTTP_WRITEABLE as the final write. Only HTTP/1.1
+ * is offered (ALPN), so the headers lws formats are the ones sent.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+
+#include "kairan/log.h"
+
+#include "admit.h"
+#include "config.h"
+#include "httpd.h"
+#include "metrics.h"
+#include "relay.h"
+#include "routing.h"
+#include "store.h"
+#include "webpath.h"
+
+/* per HTTP connection (lws zeroes it) */
+struct http_req {
+	unsigned char	*out;		/* LWS_PRE + body, malloc'd */
+	size_t		 outlen;
+	size_t		 body_seen;	/* of a POST */
+	int		 close;		/* after this response */
+	int		 responded;
+	char		 path[128];	/* for the log, escaped later */
+};
+
+static const char csp[] = "default-src 'self'; script-src 'self'; "
+    "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
+
+static int	http_callback(struct lws *, enum lws_callback_reasons, void *,
+		    void *, size_t);
+
+static struct lws_protocols http_protocols[] = {
+	{ "http", http_callback, sizeof(struct http_req), 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static int
+add_header(struct lws *wsi, const char *name, const char *value,
+    unsigned char **p, unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+	    (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+/*
+ * Writes the status and headers and keeps body (len bytes, copied) for
+ * the next writeable. 0, or -1 (close the connection).
+ */
+static int
+respond(struct lws *wsi, struct http_req *r, unsigned status,
+    const char *ctype, const void *body, size_t len)
+{
+	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
+	    *end = buf + sizeof(buf) - 1;
+
+	if (r->responded)
+		return -1;
+	r->responded = 1;
+	if ((r->out = malloc(LWS_PRE + len + 1)) == NULL)
+		return -1;
+	memcpy(r->out + LWS_PRE, body, len);
+	r->outlen = len;
+	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
+	    add_header(wsi, "content-security-policy:", csp, &p, end) ||
+	    add_header(wsi, "strict-transport-security:",
+	    "max-age=31536000", &p, end) ||
+	    add_header(wsi, "x-content-type-options:", "nosniff", &p, end) ||
+	    add_header(wsi, "referrer-policy:", "no-referrer", &p, end) ||
+	    add_header(wsi, "x-frame-options:", "DENY", &p, end) ||
+	    add_header(wsi, "cache-control:", status == 200 &&
+	    strncmp(ctype, "text/plain; version", 19) != 0 ? "no-cache" :
+	    "no-store", &p, end) ||
+	    (r->close && add_header(wsi, "connection:", "close", &p, end)) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* A refusal: logged (who, what, why) and answered with a short text. */
+static int
+refuse(struct lws *wsi, struct http_req *r, unsigned status,
+    const char *method, const char *why)
+{
+	char addr[64], body[256];
+	const char *a = addr;
+	int n;
+
+	if (lws_get_peer_simple(wsi, addr, sizeof(addr)) == NULL)
+		snprintf(addr, sizeof(addr), "-");
+	/* without the IPv4-mapped prefix of a dual-stack socket */
+	if (strncmp(addr, "::ffff:", 7) == 0)
+		a += 7;
+	log_warnx("http refused vhost=%s addr=%s method=%s path=%s status=%u "
+	    "reason=%s", lws_get_vhost_name(lws_get_vhost(wsi)), a, method,
+	    log_str(r->path), status, log_str(why));
+	n = snprintf(body, sizeof(body), "%u %s\n", status, why);
+	return respond(wsi, r, status, "text/plain; charset=utf-8", body,
+	    (size_t)n);
+}
+
+/* The gauges of /metrics, read now. */
+static int
+serve_metrics(struct lws *wsi, struct http_req *r, struct server *s)
+{
+	struct metrics_link links[CONFIG_MAX_PEERS];
+	struct metrics_gauges g;
+	const struct config *cfg = s->cfg;
+	struct peer *p;
+	char *text = NULL, key[ROUTING_KEY_MAX];
+	size_t len = 0, i;
+	int64_t oldest;
+	FILE *fp;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	for (p = s->peers; p != NULL; p = p->next) {
+		if (p->state == PEER_READY && p->link >= 0)
+			g.conn_relay++;
+		else if (p->state == PEER_READY)
+			g.conn_node++;
+		else
+			g.conn_pending++;
+	}
+	if (s->admit != NULL)
+		g.conn_pending += admit_pending(s->admit);
+	if (store_pending_oldest(s->store, &g.pending, &oldest) == 0 &&
+	    oldest > 0)
+		g.oldest_pending_s = (double)(message_now_ms() - oldest) / 1e3;
+	for (i = 0; i < cfg->npeers; i++) {
+		links[i].name = cfg->peers[i].name;
+		links[i].up = 0;
+		for (p = s->peers; p != NULL; p = p->next)
+			if (p->link == (int)i && p->state == PEER_READY)
+				links[i].up = 1;
+		routing_link_key(&cfg->peers[i], key, sizeof(key));
+		links[i].queue = store_pending_to(s->store, key);
+	}
+	g.links = links;
+	g.nlinks = cfg->npeers;
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		return -1;
+	rc = metrics_render(fp, &g);
+	if (fclose(fp) != 0 || rc == -1) {
+		free(text);
+		return refuse(wsi, r, 500, "GET", "metrics could not be written");
+	}
+	rc = respond(wsi, r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    text, len);
+	free(text);
+	return rc;
+}
+
+/*
+ * A file of the console's folder: the name judged by webpath_check, then
+ * resolved (symlinks followed) and refused unless it is a regular file
+ * inside the folder.
+ */
+static int
+serve_file(struct lws *wsi, struct http_req *r, struct server *s,
+    const char *uri, size_t urilen)
+{
+	char rel[WEBPATH_MAX + 16], full[PATH_MAX + WEBPATH_MAX + 16];
+	char real[PATH_MAX], root[PATH_MAX];
+	const char *why;
+	struct stat sb;
+	size_t n;
+	char *data;
+	FILE *fp;
+	int rc;
+
+	if (webpath_check(uri, urilen, rel, sizeof(rel), &why) == -1)
+		return refuse(wsi, r, 400, "GET", why);
+	if (realpath(s->cfg->console_root, root) == NULL)
+		return refuse(wsi, r, 404, "GET", "console folder missing");
+	snprintf(full, sizeof(full), "%s/%s", root, rel);
+	if (realpath(full, real) == NULL)
+		return refuse(wsi, r, 404, "GET", "no such file");
+	n = strlen(root);
+	if (strncmp(real, root, n) != 0 || real[n] != '/')
+		return refuse(wsi, r, 404, "GET", "resolves outside the "
+		    "console folder");
+	if (stat(real, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return refuse(wsi, r, 404, "GET", "not a file");
+	if (sb.st_size > HTTPD_FILE_MAX)
+		return refuse(wsi, r, 500, "GET", "file too large");
+	if ((fp = fopen(real, "rb")) == NULL)
+		return refuse(wsi, r, 404, "GET", "cannot read");
+	if ((data = malloc((size_t)sb.st_size + 1)) == NULL) {
+		fclose(fp);
+		return -1;
+	}
+	n = fread(data, 1, (size_t)sb.st_size, fp);
+	fclose(fp);
+	rc = respond(wsi, r, 200, webpath_mime(rel), data, n);
+	free(data);
+	return rc;
+}
+
+static const char *
+method_of(struct lws *wsi)
+{
+	static const struct {
+		enum lws_token_indexes t;
+		const char *name;
+	} m[] = {
+		{ WSI_TOKEN_GET_URI, "GET" }, { WSI_TOKEN_POST_URI, "POST" },
+		{ WSI_TOKEN_OPTIONS_URI, "OPTIONS" },
+		{ WSI_TOKEN_PUT_URI, "PUT" }, { WSI_TOKEN_PATCH_URI, "PATCH" },
+		{ WSI_TOKEN_DELETE_URI, "DELETE" },
+		{ WSI_TOKEN_HEAD_URI, "HEAD" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (lws_hdr_total_length(wsi, m[i].t) > 0)
+			return m[i].name;
+	return "?";
+}
+
+static int
+on_request(struct lws *wsi, struct http_req *r, struct server *s,
+    const char *uri, size_t len)
+{
+	const char *method = method_of(wsi);
+	int console = lws_get_vhost(wsi) == s->console_vhost;
+	char cl[32];
+	long long n;
+
+	snprintf(r->path, sizeof(r->path), "%.*s", (int)(len < 120 ? len :
+	    120), uri);
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
+		r->close = 1;
+		return refuse(wsi, r, 405, method, "method not allowed (GET "
+		    "or POST)");
+	}
+	if (len > WEBPATH_MAX) {
+		r->close = 1;
+		return refuse(wsi, r, 414, method, "path too long");
+	}
+	if (strcmp(method, "POST") == 0) {
+		/* nothing takes a POST yet: bounded, read, then 404 */
+		if (lws_hdr_copy(wsi, cl, sizeof(cl),
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+			r->close = 1;
+			return refuse(wsi, r, 411, method, "a POST needs a "
+			    "Content-Length");
+		}
+		n = strtoll(cl, NULL, 10);
+		if (n < 0 || n > HTTPD_BODY_MAX) {
+			r->close = 1;
+			return refuse(wsi, r, 413, method, "body over "
+			    "16384 bytes");
+		}
+		if (n == 0)
+			return refuse(wsi, r, 404, method, "nothing to post "
+			    "to here");
+		return 0;	/* HTTP_BODY, then BODY_COMPLETION */
+	}
+	if (len == 8 && memcmp(uri, "/metrics", 8) == 0 &&
+	    (!console || s->cfg->metrics == METRICS_CONSOLE))
+		return serve_metrics(wsi, r, s);
+	if (!console)
+		return refuse(wsi, r, 404, method, "only /metrics here");
+	return serve_file(wsi, r, s, uri, len);
+}
+
+static int
+http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct server *s = lws_context_user(lws_get_context(wsi));
+	struct http_req *r = user;
+	int n;
+
+	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* browsers: TLS 1.2 or 1.3; no client certificate asked */
+		SSL_CTX_set_min_proto_version(user, TLS1_2_VERSION);
+		return 0;
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		return 0;
+	case LWS_CALLBACK_HTTP:
+		if (r == NULL)
+			return -1;
+		return on_request(wsi, r, s, in, len) == -1 ? -1 : 0;
+	case LWS_CALLBACK_HTTP_BODY:
+		if (r == NULL)
+			return -1;
+		r->body_seen += len;
+		if (r->body_seen > HTTPD_BODY_MAX) {
+			r->close = 1;
+			return refuse(wsi, r, 413, "POST", "body over 16384 "
+			    "bytes") == -1 ? -1 : 0;
+		}
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (r == NULL || r->responded)
+			return 0;
+		return refuse(wsi, r, 404, "POST", "nothing to post to here") ==
+		    -1 ? -1 : 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (r == NULL || r->out == NULL)
+			return 0;
+		n = lws_write(wsi, r->out + LWS_PRE, r->outlen,
+		    LWS_WRITE_HTTP_FINAL);
+		free(r->out);
+		r->out = NULL;
+		if (n < 0 || r->close)
+			return -1;
+		r->responded = 0;
+		r->body_seen = 0;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (r != NULL) {
+			free(r->out);
+			r->out = NULL;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int
+httpd_start(struct server *s)
+{
+	const struct config *cfg = s->cfg;
+	struct lws_context_creation_info info;
+
+	if (cfg->console) {
+		memset(&info, 0, sizeof(info));
+		info.options = LWS_SERVER_OPTION_LIBEV |
+		    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.port = cfg->console_port;
+		info.iface = cfg->console_host;
+		info.protocols = http_protocols;
+		info.vhost_name = "console";
+		info.ssl_cert_filepath = cfg->console_cert;
+		info.ssl_private_key_filepath = cfg->console_key;
+		info.alpn = "http/1.1";
+		info.timeout_secs = cfg->handshake_timeout_s;
+		if ((s->console_vhost = lws_create_vhost(s->context,
+		    &info)) == NULL) {
+			log_warnx("console: cannot listen on %s:%d (port in "
+			    "use? certificate %s and key %s readable?)",
+			    cfg->console_host, cfg->console_port,
+			    cfg->console_cert, cfg->console_key);
+			return -1;
+		}
+	}
+	if (cfg->metrics == METRICS_PLAIN) {
+		memset(&info, 0, sizeof(info));
+		info.options = LWS_SERVER_OPTION_LIBEV;
+		info.port = cfg->metrics_port;
+		info.iface = cfg->metrics_host;
+		info.protocols = http_protocols;
+		info.vhost_name = "metrics";
+		info.timeout_secs = cfg->handshake_timeout_s;
+		if ((s->metrics_vhost = lws_create_vhost(s->context,
+		    &info)) == NULL) {
+			log_warnx("metrics: cannot listen on %s:%d (port in "
+			    "use?)", cfg->metrics_host, cfg->metrics_port);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+httpd_console_port(struct server *s)
+{
+	return s->console_vhost != NULL ?
+	    lws_get_vhost_listen_port(s->console_vhost) : -1;
+}
+
+int
+httpd_metrics_port(struct server *s)
+{
+	return s->metrics_vhost != NULL ?
+	    lws_get_vhost_listen_port(s->metrics_vhost) : -1;
+}
+
+int
+httpd_check(const struct config *cfg, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (!cfg->console)
+		return 0;
+	if (access(cfg->console_cert, R_OK) == -1) {
+		snprintf(err, errlen, "[console] cert %s: %s", cfg->console_cert,
+		    strerror(errno));
+		return -1;
+	}
+	if (access(cfg->console_key, R_OK) == -1) {
+		snprintf(err, errlen, "[console] key %s: %s", cfg->console_key,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(cfg->console_root, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "[console] root %s: not a folder (the "
+		    "console's files, installed by make install)",
+		    cfg->console_root);
+		return -1;
+	}
+	return 0;
+}
