@@ -8,6 +8,10 @@
  *            log_level, hub
  *   [peer NAME]  id, url: one link to another relay of the federation
  *            (with url this relay dials it; without, it accepts it)
+ *   [escalation]  level0..level3 (the acknowledgement deadline of a report
+ *            of that level, or "off"), repeat, mails, retry (escalate.h)
+ *   [smtp]   url (smtp:// or smtps://), from, user, password or
+ *            password_file, tls (required | try | none), timeout
  *
  * Paths are relative to the configuration file's directory. Every error
  * reads "file:line: what is wrong".
@@ -16,6 +20,7 @@
 #define KAIRAN_RELAY_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kairan/kairan.h"
 
@@ -33,6 +38,16 @@ struct config_peer {
 	char	 path[256];
 	int	 line;				/* of the section header */
 };
+
+/* [smtp] tls: STARTTLS on smtp:// (smtps:// is TLS from the first byte). */
+enum config_tls {
+	CONFIG_TLS_REQUIRED = 0,	/* no TLS, no mail */
+	CONFIG_TLS_TRY,			/* STARTTLS if the server offers it */
+	CONFIG_TLS_NONE,		/* plain: loopback servers only */
+};
+
+#define CONFIG_LEVELS		4	/* IncidentReport.level 0..3 */
+#define CONFIG_MAILS_MAX	20
 
 struct config {
 	char		*file;
@@ -64,6 +79,19 @@ struct config {
 	struct config_peer peers[CONFIG_MAX_PEERS];
 	size_t		 npeers;
 	int		 hub;			/* index in peers, -1: none */
+	/* [escalation]: deadline of the 受理確認 per level, 0 = not chased */
+	uint64_t	 esc_deadline_ms[CONFIG_LEVELS];
+	uint64_t	 esc_repeat_ms;		/* between two mails */
+	unsigned	 esc_mails;		/* mails per (report, recipient) */
+	uint64_t	 esc_retry_ms;		/* first wait after a 4xx */
+	/* [smtp]: smtp_url NULL = no mail is sent (overdue is still marked) */
+	char		*smtp_url;
+	char		 smtp_host[256];	/* of the url */
+	char		*smtp_from;
+	char		*smtp_user;
+	char		*smtp_password;		/* from password or password_file */
+	enum config_tls	 smtp_tls;
+	unsigned	 smtp_timeout_ms;	/* one attempt, connect to QUIT */
 };
 
 /*
