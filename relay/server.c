@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <ev.h>
 #include <libwebsockets.h>
 
@@ -36,6 +37,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "dial.h"
+#include "escalate.h"
 #include "listener.h"
 #include "relay.h"
 #include "server.h"
@@ -187,6 +189,7 @@ stop(struct server *s)
 	ev_timer_stop(s->loop, &s->retry_timer);
 	ev_timer_stop(s->loop, &s->resend_timer);
 	ev_timer_stop(s->loop, &s->dial_timer);
+	escalate_stop(s);
 	dial_stop_all(s);
 	ev_check_stop(s->loop, &s->pause_check);
 	ev_signal_stop(s->loop, &s->sig_term);
@@ -350,6 +353,8 @@ server_run(const struct config *cfg)
 		if (n > 0)
 			log_info("direct deliveries dropped count=%d", n);
 	}
+	if (escalate_start(&s) == -1)
+		goto done;
 	if (listener_start(&s) == -1)
 		goto done;
 	dial_start_all(&s);
@@ -388,6 +393,7 @@ done:
 	dial_free_all(&s);
 	commit_clear(&s);
 	unload(&s);
+	curl_global_cleanup();
 	if (rc == 0)
 		log_notice("stopped");
 	return rc;
