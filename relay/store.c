@@ -863,10 +863,14 @@ store_escalation_next(struct store *s, int64_t *due_ms, char *err,
 	sqlite3_stmt *st = s->st[S_ESC_NEXT];
 	int rc, found = 0;
 
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*due_ms = sqlite3_column_int64(st, 0);
-		found = 1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* min() of no rows is one row of NULL */
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			rc = SQLITE_DONE;
+		else {
+			*due_ms = sqlite3_column_int64(st, 0);
+			found = 1;
+		}
 	}
 	return row_result(s, st, rc, found, "escalation next", err, errlen);
 }

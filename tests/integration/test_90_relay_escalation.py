@@ -88,6 +88,7 @@ def test_mail_once_with_the_essentials_in_japanese(relays, pki, sink):
         assert needle in b, (needle, b)
     assert "2 通目" in mails[1].body
     assert [r[2:4] for r in steps(relay, msg)] == [(1, None), (1, 250), (1, 250)]
+    assert "escalation:" not in relay.log()  # no store error on the way
 
 
 def test_acknowledged_before_the_deadline_means_no_mail(relays, pki, sink):
