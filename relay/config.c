@@ -431,6 +431,11 @@ smtp_url(const char *v, char *host, size_t hostlen, char *err, size_t errlen)
 		    "host and port", v);
 		return -1;
 	}
+	if (memchr(h, '@', (size_t)(end - h)) != NULL) {
+		snprintf(err, errlen, "url: \"%s\": bad host (credentials go "
+		    "in user and password, not in the url)", v);
+		return -1;
+	}
 	if (*h == '[') {
 		if ((q = memchr(h, ']', (size_t)(end - h))) == NULL) {
 			snprintf(err, errlen, "url: \"%s\": missing ']'", v);
@@ -444,9 +449,8 @@ smtp_url(const char *v, char *host, size_t hostlen, char *err, size_t errlen)
 			q = end;
 		n = (size_t)(q - h);
 	}
-	if (n == 0 || n >= hostlen || memchr(h, '@', n) != NULL) {
-		snprintf(err, errlen, "url: \"%s\": bad host (credentials go "
-		    "in user and password)", v);
+	if (n == 0 || n >= hostlen) {
+		snprintf(err, errlen, "url: \"%s\": bad host", v);
 		return -1;
 	}
 	memcpy(host, h, n);
