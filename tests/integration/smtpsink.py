@@ -1,6 +1,7 @@
 """A local SMTP server for the escalation scenarios (Debian's
 python3-aiosmtpd): it keeps every mail it takes, and answers 550 at RCPT
-for the addresses it is told to refuse. Mails are parsed with the
+for the addresses it is told to refuse (451, "try again later", the
+first N times for those it is told to defer). Mails are parsed with the
 standard library's email package, so what the tests read is what a mail
 client would show (RFC 2047 subject and base64 UTF-8 body decoded)."""
 import email
@@ -16,6 +17,10 @@ class _Handler:
         self.sink = sink
 
     async def handle_RCPT(self, server, session, envelope, address, options):
+        with self.sink.lock:
+            if self.sink.defer.get(address, 0) > 0:
+                self.sink.defer[address] -= 1
+                return "451 4.3.0 <%s>: try again later" % address
         if address in self.sink.refuse:
             return "550 5.1.1 <%s>: mailbox unavailable" % address
         envelope.rcpt_tos.append(address)
@@ -47,8 +52,9 @@ def _free_port():
 
 
 class SmtpSink:
-    def __init__(self, refuse=()):
+    def __init__(self, refuse=(), defer=None):
         self.refuse = set(refuse)
+        self.defer = dict(defer or {})  # address: how many 451s first
         self.mails = []
         self.lock = threading.Lock()
         self.port = _free_port()

@@ -5,7 +5,7 @@ of contact of the directory (deploy/contacts-demo.csv) in Japanese, once
 per step; an ACKNOWLEDGED before the deadline means no mail; a relay
 killed (SIGKILL) across a deadline sends the mail once after its restart;
 an address the server refuses with 550 is failed, and the others are
-sent."""
+sent; a 451 is tried again after the retry delay."""
 import time
 
 import pytest
@@ -22,7 +22,7 @@ NICHINAN = "joho@city.nichinan.example.jp"      # 452041 日南市
 
 @pytest.fixture()
 def sink():
-    s = SmtpSink(refuse=[NICHINAN]).start()
+    s = SmtpSink(refuse=[NICHINAN], defer={MIYAKONOJO: 0}).start()
     yield s
     s.stop()
 
@@ -149,3 +149,20 @@ def test_5xx_address_failed_others_sent(relays, pki, sink):
     m = sink.to(PREF)[0]
     assert m.subject.startswith("【訓練】")
     assert "区分: 訓練" in m.body and "これは訓練です" in m.body
+
+
+def test_4xx_retried_with_backoff(relays, pki, sink):
+    sink.defer[MIYAKONOJO] = 2   # 451, 451, then taken
+    relay = esc_relay(relays, sink)
+    msg, _ = send(relay, pki, ["452025"])
+    harness.wait_for(lambda: all_ended(relay, msg), what="steps ended")
+    assert len(sink.to(MIYAKONOJO)) == 1
+    log = relay.log()
+    hexid = msg.id.hex()
+    assert log.count(f"mail deferred id={hexid} recipient=452025") == 2
+    # retry = 1s, doubling: 1000 ms after the first 451, 2000 after the second
+    assert "code=451 attempt=1 retry_ms=1000" in log
+    assert "code=451 attempt=2 retry_ms=2000" in log
+    assert "step=1/1 code=250 attempt=3" in log
+    assert [r[1:] for r in steps(relay, msg)] == [(0, 1, None, 0),
+                                                  (1, 1, 250, 3)]
