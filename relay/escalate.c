@@ -346,8 +346,8 @@ smtp_send(const struct config *cfg, const char *to, const char *text,
 	return code;
 }
 
-/* Ends a step, logging if the store would not. */
-static void
+/* Ends a step: 0, or -1 logged if the store would not. */
+static int
 end_step(struct server *s, const struct store_esc_step *st,
     enum esc_state state, int attempted, int code, const char *reply,
     int64_t now)
@@ -355,13 +355,21 @@ end_step(struct server *s, const struct store_esc_step *st,
 	char err[512];
 
 	if (store_escalation_end(s->store, st->row, state, attempted, code,
-	    reply, now, err, sizeof(err)) == -1)
+	    reply, now, err, sizeof(err)) == -1) {
 		log_warnx("escalation step not recorded row=%lld error=%s",
 		    (long long)st->row, log_str(err));
+		return -1;
+	}
+	return 0;
 }
 
-/* The k-th mail of a step: sent, retried (4xx, none) or failed (5xx). */
-static void
+/*
+ * The k-th mail of a step: sent, retried (4xx, none) or failed (5xx).
+ * Returns 0, or -1 if the outcome could not be recorded (the step is
+ * still due: the caller waits before the next pass, not to send it again
+ * at once).
+ */
+static int
 mail_step(struct server *s, const struct store_esc_step *st,
     const Message *m, int64_t now)
 {
@@ -379,9 +387,8 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	if (cfg->smtp_url == NULL) {
 		log_warnx("mail failed id=%s recipient=%s step=%d error=%s", hex,
 		    st->recipient, st->step, log_str("no [smtp] url configured"));
-		end_step(s, st, ESC_FAILED, 0, 0, "no [smtp] url configured",
-		    now);
-		return;
+		return end_step(s, st, ESC_FAILED, 0, 0,
+		    "no [smtp] url configured", now);
 	}
 	if (to == NULL || !address_valid(to)) {
 		snprintf(why, sizeof(why), to == NULL ? "no e-mail address in "
@@ -390,8 +397,7 @@ mail_step(struct server *s, const struct store_esc_step *st,
 		log_warnx("mail failed id=%s recipient=%s step=%d to=%s error=%s",
 		    hex, st->recipient, st->step, log_str(to != NULL ? to : ""),
 		    log_str(why));
-		end_step(s, st, ESC_FAILED, 0, 0, why, now);
-		return;
+		return end_step(s, st, ESC_FAILED, 0, 0, why, now);
 	}
 	memset(&a, 0, sizeof(a));
 	a.relay = cfg->id;
@@ -407,7 +413,7 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	if ((text = escalate_mail_text(&a)) == NULL) {
 		log_warnx("mail deferred id=%s recipient=%s error=%s", hex,
 		    st->recipient, log_str("out of memory"));
-		return;	/* the step stays due: the next pass tries again */
+		return -1;	/* the step stays due: tried again later */
 	}
 	code = smtp_send(cfg, to, text, &ok, why, sizeof(why));
 	free(text);
@@ -415,15 +421,13 @@ mail_step(struct server *s, const struct store_esc_step *st,
 		log_info("mail sent id=%s recipient=%s to=%s step=%d/%d code=%ld "
 		    "attempt=%d", hex, st->recipient, log_str(to), st->step,
 		    a.n, code, st->attempts + 1);
-		end_step(s, st, ESC_DONE, 1, (int)code, why, now);
-		return;
+		return end_step(s, st, ESC_DONE, 1, (int)code, why, now);
 	}
 	if (code >= 500 || st->attempts + 1 >= ESCALATE_ATTEMPTS) {
 		log_warnx("mail failed id=%s recipient=%s to=%s step=%d code=%ld "
 		    "attempt=%d error=%s", hex, st->recipient, log_str(to),
 		    st->step, code, st->attempts + 1, log_str(why));
-		end_step(s, st, ESC_FAILED, 1, (int)code, why, now);
-		return;
+		return end_step(s, st, ESC_FAILED, 1, (int)code, why, now);
 	}
 	/* 4xx, or no answer: later, waiting twice as long each time */
 	wait = (int64_t)cfg->esc_retry_ms;
@@ -434,18 +438,22 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	    log_str(to), st->step, code, st->attempts + 1, (long long)wait,
 	    log_str(why));
 	if (store_escalation_retry(s->store, st->row, (int)code, why,
-	    now + wait, err, sizeof(err)) == -1)
+	    now + wait, err, sizeof(err)) == -1) {
 		log_warnx("escalation step not recorded row=%lld error=%s",
 		    (long long)st->row, log_str(err));
+		return -1;
+	}
+	return 0;
 }
 
-/* Runs one due step. */
-static void
+/* Runs one due step: 0, or -1 if its outcome is not recorded. */
+static int
 run_step(struct server *s, const struct store_esc_step *st, int64_t now)
 {
 	Envelope *env;
 	Message *m = NULL;
 	char hex[KAIRAN_ID_HEXLEN + 1], since[JST_BUFLEN], err[256];
+	int rc;
 
 	idhex(st->id, KAIRAN_ID_LEN, hex);
 	if ((env = kairan__v1__envelope__unpack(NULL, st->envlen,
@@ -454,8 +462,8 @@ run_step(struct server *s, const struct store_esc_step *st, int64_t now)
 	    m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT) {
 		log_warnx("escalation failed id=%s recipient=%s error=%s", hex,
 		    st->recipient, log_str("the stored report cannot be read"));
-		end_step(s, st, ESC_FAILED, 0, 0, "stored report unreadable",
-		    now);
+		rc = end_step(s, st, ESC_FAILED, 0, 0,
+		    "stored report unreadable", now);
 		goto done;
 	}
 	if (st->step == 0) {
@@ -464,13 +472,14 @@ run_step(struct server *s, const struct store_esc_step *st, int64_t now)
 		    jst_rfc3339(st->deadline_ms, since), m->sender,
 		    m->status == KAIRAN__V1__STATUS__EXERCISE ?
 		    " status=EXERCISE" : "");
-		end_step(s, st, ESC_DONE, 0, 0, "overdue", now);
+		rc = end_step(s, st, ESC_DONE, 0, 0, "overdue", now);
 	} else
-		mail_step(s, st, m, now);
+		rc = mail_step(s, st, m, now);
 done:
 	message_free(m);
 	if (env != NULL)
 		kairan__v1__envelope__free_unpacked(env, NULL);
+	return rc;
 }
 
 static void
@@ -490,11 +499,22 @@ escalate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (r == -1)
 		log_warnx("escalation: %s", log_str(err));
 	if (r == 1) {
-		run_step(s, &st, message_now_ms());
+		r = run_step(s, &st, message_now_ms());
 		free(st.env);
-		/* one step per pass: the loop runs before the next */
+		/*
+		 * One step per pass: the loop runs before the next. A step
+		 * whose outcome the store did not take is still due: wait
+		 * before it, or a mail would go out again and again.
+		 */
 		ev_timer_stop(s->loop, &s->esc_timer);
-		ev_timer_set(&s->esc_timer, 0., 0.);
+		ev_timer_set(&s->esc_timer, r == -1 ? ESCALATE_STORE_RETRY : 0.,
+		    0.);
+		ev_timer_start(s->loop, &s->esc_timer);
+		return;
+	}
+	if (r == -1) {
+		ev_timer_stop(s->loop, &s->esc_timer);
+		ev_timer_set(&s->esc_timer, ESCALATE_STORE_RETRY, 0.);
 		ev_timer_start(s->loop, &s->esc_timer);
 		return;
 	}

@@ -59,6 +59,7 @@ struct server;
 
 #define ESCALATE_ATTEMPTS	6	/* of one mail, before it is failed */
 #define ESCALATE_MAX_SLEEP	3600.	/* s: re-read the store at least this often */
+#define ESCALATE_STORE_RETRY	5.	/* s: after the store failed us */
 
 /* Arms the timer from the store (at start). 0, or -1 with a log line. */
 int	escalate_start(struct server *);

@@ -92,7 +92,7 @@ def test_mail_once_with_the_essentials_in_japanese(relays, pki, sink):
 
 
 def test_acknowledged_before_the_deadline_means_no_mail(relays, pki, sink):
-    relay = esc_relay(relays, sink, deadline="3s")
+    relay = esc_relay(relays, sink, deadline="4s")
     msg, env = send(relay, pki, ["450006", "452025"])
     with Client(relay.url, pki, Identity(pki.entity("450006"))) as r:
         ack = kc.receipt("450006", msg, env, pb.Receipt.ACKNOWLEDGED,
