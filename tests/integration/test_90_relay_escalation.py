@@ -166,3 +166,17 @@ def test_4xx_retried_with_backoff(relays, pki, sink):
     assert "step=1/1 code=250 attempt=3" in log
     assert [r[1:] for r in steps(relay, msg)] == [(0, 1, None, 0),
                                                   (1, 1, 250, 3)]
+
+
+def test_without_smtp_only_overdue_and_test_reports_not_chased(relays, pki):
+    r = relays(start=False)
+    with open(r.conf, "a") as f:
+        f.write("[escalation]\nlevel3 = 1s\n")
+    relay = r.start()
+    msg, _ = send(relay, pki, ["450006"])
+    test, _ = send(relay, pki, ["450006"], status=pb.TEST)
+    assert steps(relay, test) == []          # a technical test: never
+    assert [s[1] for s in steps(relay, msg)] == [0]  # no [smtp]: no mails
+    harness.wait_for(lambda: all_ended(relay, msg), what="overdue")
+    relay.wait_log(rf"overdue id={msg.id.hex()} recipient=450006 level=3")
+    assert "mail " not in relay.log()
