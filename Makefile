@@ -16,7 +16,7 @@ endif
 DATA ?= ../shared/data
 
 CC ?= cc
-PKGS = openssl libprotobuf-c sqlite3 inih jansson libwebsockets libargon2
+PKGS = openssl libprotobuf-c sqlite3 inih jansson libwebsockets libargon2 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -12,6 +12,7 @@ libsqlite3-dev sqlite3 libinih-dev libjansson-dev libcmocka-dev
 libargon2-dev
 clang libclang-rt-14-dev
 python3 python3-pytest python3-websockets python3-protobuf python3-cryptography
+libcurl4-openssl-dev python3-aiosmtpd
 procps systemd"
 
 missing=""

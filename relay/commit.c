@@ -20,6 +20,7 @@
 #include "commit.h"
 #include "deliver.h"
 #include "metrics.h"
+#include "escalate.h"
 #include "relay.h"
 #include "routing.h"
 #include "store.h"
@@ -84,6 +85,9 @@ commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
 	if (!report && store_receipt_add(s->store, seq, m, q->digest, now,
 	    err, errlen) == -1)
 		return -1;
+	/* an acknowledgement ends its escalation with it, or not at all */
+	if (escalate_cancel(s, m, now, err, errlen) == -1)
+		return -1;
 	if (report && (held = calloc(m->n_recipients, sizeof(*held))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -94,8 +98,12 @@ commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
 		case -1:
 			goto done;
 		case ROUTING_SERVED:
-			if (report)
-				held[nheld++] = m->recipients[i];
+			if (!report)
+				break;
+			held[nheld++] = m->recipients[i];
+			if (escalate_plan(s, m, seq, m->recipients[i], now, err,
+			    errlen) == -1)
+				goto done;
 			break;
 		case ROUTING_FORWARDED:
 		case ROUTING_NOT_OURS:
@@ -244,6 +252,8 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    e->state == DELIVERY_REFUSED ? log_str(e->detail) : "");
 		free(e);
 	}
+	if (wake_all)
+		escalate_rearm(s);
 	if (wake_all)
 		for (p = s->peers; p != NULL; p = p->next)
 			if (p->state == PEER_READY)

@@ -13,6 +13,10 @@
  *   [metrics] listen: Prometheus /metrics, plain HTTP on HOST:PORT
  *            (loopback by default: 127.0.0.1:9145), or "console" for the
  *            console's listener, or "off"; no section, no /metrics
+ *   [escalation]  level0..level3 (the acknowledgement deadline of a report
+ *            of that level, or "off"), repeat, mails, retry (escalate.h)
+ *   [smtp]   url (smtp:// or smtps://), from, user, password or
+ *            password_file, tls (required | try | none), timeout
  *
  * Paths are relative to the configuration file's directory. Every error
  * reads "file:line: what is wrong".
@@ -21,6 +25,7 @@
 #define KAIRAN_RELAY_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kairan/kairan.h"
 
@@ -38,6 +43,16 @@ struct config_peer {
 	char	 path[256];
 	int	 line;				/* of the section header */
 };
+
+/* [smtp] tls: STARTTLS on smtp:// (smtps:// is TLS from the first byte). */
+enum config_tls {
+	CONFIG_TLS_REQUIRED = 0,	/* no TLS, no mail */
+	CONFIG_TLS_TRY,			/* STARTTLS if the server offers it */
+	CONFIG_TLS_NONE,		/* plain: loopback servers only */
+};
+
+#define CONFIG_LEVELS		4	/* IncidentReport.level 0..3 */
+#define CONFIG_MAILS_MAX	20
 
 struct config {
 	char		*file;
@@ -81,6 +96,19 @@ struct config {
 	enum { METRICS_OFF, METRICS_PLAIN, METRICS_CONSOLE } metrics;
 	char		 metrics_host[256];
 	int		 metrics_port;
+	/* [escalation]: deadline of the 受理確認 per level, 0 = not chased */
+	uint64_t	 esc_deadline_ms[CONFIG_LEVELS];
+	uint64_t	 esc_repeat_ms;		/* between two mails */
+	unsigned	 esc_mails;		/* mails per (report, recipient) */
+	uint64_t	 esc_retry_ms;		/* first wait after a 4xx */
+	/* [smtp]: smtp_url NULL = no mail is sent (overdue is still marked) */
+	char		*smtp_url;
+	char		 smtp_host[256];	/* of the url */
+	char		*smtp_from;
+	char		*smtp_user;
+	char		*smtp_password;		/* from password or password_file */
+	enum config_tls	 smtp_tls;
+	unsigned	 smtp_timeout_ms;	/* one attempt, connect to QUIT */
 };
 
 #define CONFIG_METRICS_DEFAULT	"127.0.0.1:9145"

@@ -74,6 +74,9 @@ struct server {
 	ev_timer		 resend_timer;	/* unanswered deliveries */
 	ev_check		 pause_check;	/* rx pauses, outside lws */
 
+	/* escalate.c: the next due step of the store */
+	ev_timer		 esc_timer;
+
 	/* server.c */
 	ev_timer		 checkpoint_timer;
 	int64_t			 checkpoint_rows;	/* of the last one written */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <ev.h>
 #include <libwebsockets.h>
 
@@ -37,6 +38,7 @@
 #include "deliver.h"
 #include "dial.h"
 #include "httpd.h"
+#include "escalate.h"
 #include "listener.h"
 #include "relay.h"
 #include "server.h"
@@ -188,6 +190,7 @@ stop(struct server *s)
 	ev_timer_stop(s->loop, &s->retry_timer);
 	ev_timer_stop(s->loop, &s->resend_timer);
 	ev_timer_stop(s->loop, &s->dial_timer);
+	escalate_stop(s);
 	dial_stop_all(s);
 	ev_check_stop(s->loop, &s->pause_check);
 	ev_signal_stop(s->loop, &s->sig_term);
@@ -353,6 +356,8 @@ server_run(const struct config *cfg)
 		if (n > 0)
 			log_info("direct deliveries dropped count=%d", n);
 	}
+	if (escalate_start(&s) == -1)
+		goto done;
 	if (listener_start(&s) == -1 || httpd_start(&s) == -1)
 		goto done;
 	dial_start_all(&s);
@@ -398,6 +403,7 @@ done:
 	dial_free_all(&s);
 	commit_clear(&s);
 	unload(&s);
+	curl_global_cleanup();
 	if (rc == 0)
 		log_notice("stopped");
 	return rc;

@@ -24,6 +24,8 @@ enum stmt {
 	S_AUDIT_ROW, S_DIRECT_GONE, S_DIRECT_HOME, S_DIRECT_ALL,
 	S_OP_ADD, S_OP_DEL, S_OP_HASH, S_OP_LIST, S_PENDING_OLDEST,
 	S_PENDING_TO, S_AUDIT_HEAD,
+	S_ESC_ADD, S_ESC_ACK, S_ESC_WITHDRAW, S_ESC_NEXT, S_ESC_DUE,
+	S_ESC_END, S_ESC_RETRY,
 	S_NSTMT
 };
 
@@ -75,6 +77,25 @@ static const char *const sql[S_NSTMT] = {
 	    "LIMIT 1",
 	[S_PENDING_TO] = "SELECT count(*) FROM delivery WHERE recipient = ?1 "
 	    "AND state = 0",
+	[S_ESC_ADD] = "INSERT OR IGNORE INTO escalation (message_seq, "
+	    "recipient, step, sender, incident, level, deadline, due_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_ESC_ACK] = "UPDATE escalation SET state = 3, done_at = ?3, "
+	    "reply = 'acknowledged' WHERE state = 0 AND recipient = ?2 AND "
+	    "message_seq = (SELECT seq FROM message WHERE id = ?1)",
+	[S_ESC_WITHDRAW] = "UPDATE escalation SET state = 3, done_at = ?3, "
+	    "reply = 'withdrawn' WHERE state = 0 AND sender = ?1 AND "
+	    "incident = ?2",
+	[S_ESC_NEXT] = "SELECT min(due_at) FROM escalation WHERE state = 0",
+	[S_ESC_DUE] = "SELECT e.rowid, m.id, m.envelope, e.recipient, e.step, "
+	    "e.level, e.deadline, e.attempts FROM escalation e JOIN message m "
+	    "ON m.seq = e.message_seq WHERE e.state = 0 AND e.due_at <= ?1 "
+	    "ORDER BY e.due_at, e.step, e.rowid LIMIT 1",
+	[S_ESC_END] = "UPDATE escalation SET state = ?2, attempts = attempts "
+	    "+ ?3, code = ?4, reply = ?5, done_at = ?6 WHERE rowid = ?1 AND "
+	    "state = 0",
+	[S_ESC_RETRY] = "UPDATE escalation SET attempts = attempts + 1, "
+	    "code = ?2, reply = ?3, due_at = ?4 WHERE rowid = ?1 AND state = 0",
 };
 
 /* Migrations: migrations[v] takes the schema from version v to v + 1. */
@@ -125,8 +146,36 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE delivery ADD COLUMN home TEXT;",
 	/*
-	 * 3 (issue 9's operators; numbered 4 once escalation's migration
-	 * lands before it): the console's operators, their argon2id hashes
+	 * 3: escalation by deadline (escalate.h). One row per (report,
+	 * recipient, step), step 0 marking it overdue, step k >= 1 the k-th
+	 * mail, each with its absolute due time (Unix ms). The state only
+	 * moves forward: pending (0) to done (1), failed (2) or cancelled
+	 * (3), never back and never between the ends (the trigger refuses
+	 * it, whoever writes).
+	 */
+	"CREATE TABLE escalation ("
+	"  message_seq INTEGER NOT NULL REFERENCES message (seq),"
+	"  recipient TEXT NOT NULL,"
+	"  step INTEGER NOT NULL CHECK (step >= 0),"
+	"  sender TEXT NOT NULL,"
+	"  incident BLOB NOT NULL,"
+	"  level INTEGER NOT NULL,"
+	"  deadline INTEGER NOT NULL,"
+	"  due_at INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 3),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  code INTEGER,"
+	"  reply TEXT,"
+	"  done_at INTEGER,"
+	"  UNIQUE (message_seq, recipient, step));"
+	"CREATE INDEX escalation_due ON escalation (state, due_at);"
+	"CREATE INDEX escalation_incident ON escalation (sender, incident);"
+	"CREATE TRIGGER escalation_forward BEFORE UPDATE OF state ON escalation"
+	"  WHEN OLD.state != 0 AND NEW.state != OLD.state"
+	"  BEGIN SELECT RAISE(ABORT, 'escalation: a step that ended stays "
+	"ended'); END;",
+	/*
+	 * 4 (issue 9's operators): the console's operators, their argon2id hashes
 	 * (the encoded form, parameters and salt included), and their
 	 * sessions (for the console's login; a session is the SHA-256 of
 	 * its cookie, so the database never holds a usable cookie).
@@ -365,6 +414,8 @@ store_close(struct store *s)
 	sqlite3_close(s->db);
 	free(s);
 }
+
+static const char *col_text(sqlite3_stmt *, int);
 
 /* Runs a statement without result rows and resets it. */
 static int
@@ -939,4 +990,140 @@ store_pending_to(struct store *s, const char *recipient)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return n;
+}
+
+int
+store_escalation_add(struct store *s, int64_t seq, const char *recipient,
+    int step, const char *sender, const uint8_t *incident, size_t incidentlen,
+    unsigned level, int64_t deadline_ms, int64_t due_ms, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_ESC_ADD];
+
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, step);
+	sqlite3_bind_text(st, 4, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, incident, (int)incidentlen, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, (int)level);
+	sqlite3_bind_int64(st, 7, deadline_ms);
+	sqlite3_bind_int64(st, 8, due_ms);
+	if (step_done(s, S_ESC_ADD, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_escalation_ack(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
+    const char *recipient, int64_t now_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_ESC_ACK];
+
+	sqlite3_bind_blob(st, 1, id, KAIRAN_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	if (step_done(s, S_ESC_ACK, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_escalation_withdraw(struct store *s, const char *sender,
+    const uint8_t *incident, size_t incidentlen, int64_t now_ms, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_ESC_WITHDRAW];
+
+	sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, incident, (int)incidentlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	if (step_done(s, S_ESC_WITHDRAW, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_escalation_next(struct store *s, int64_t *due_ms, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_ESC_NEXT];
+	int rc, found = 0;
+
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* min() of no rows is one row of NULL */
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			rc = SQLITE_DONE;
+		else {
+			*due_ms = sqlite3_column_int64(st, 0);
+			found = 1;
+		}
+	}
+	return row_result(s, st, rc, found, "escalation next", err, errlen);
+}
+
+int
+store_escalation_due(struct store *s, int64_t now_ms,
+    struct store_esc_step *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_ESC_DUE];
+	int rc, found = 0;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(st, 1, now_ms);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->row = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) != KAIRAN_ID_LEN)
+			fatalx("%s: stored id of bad length", __func__);
+		memcpy(out->id, sqlite3_column_blob(st, 1), KAIRAN_ID_LEN);
+		snprintf(out->recipient, sizeof(out->recipient), "%s",
+		    col_text(st, 3));
+		out->step = sqlite3_column_int(st, 4);
+		out->level = (unsigned)sqlite3_column_int(st, 5);
+		out->deadline_ms = sqlite3_column_int64(st, 6);
+		out->attempts = sqlite3_column_int(st, 7);
+		if (column_dup(st, 2, &out->env, &out->envlen) == -1)
+			rc = SQLITE_NOMEM;
+		else
+			found = 1;
+	}
+	return row_result(s, st, rc, found, "escalation due", err, errlen);
+}
+
+int
+store_escalation_end(struct store *s, int64_t row, enum esc_state state,
+    int attempted, int code, const char *reply, int64_t now_ms, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_ESC_END];
+
+	if (state != ESC_DONE && state != ESC_FAILED && state != ESC_CANCELLED)
+		fatalx("%s: state %d", __func__, (int)state);
+	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_int(st, 2, (int)state);
+	sqlite3_bind_int(st, 3, attempted ? 1 : 0);
+	if (code > 0)
+		sqlite3_bind_int(st, 4, code);
+	if (reply != NULL)
+		sqlite3_bind_text(st, 5, reply, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms);
+	if (step_done(s, S_ESC_END, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int
+store_escalation_retry(struct store *s, int64_t row, int code,
+    const char *reply, int64_t due_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_ESC_RETRY];
+
+	sqlite3_bind_int64(st, 1, row);
+	if (code > 0)
+		sqlite3_bind_int(st, 2, code);
+	if (reply != NULL)
+		sqlite3_bind_text(st, 3, reply, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, due_ms);
+	if (step_done(s, S_ESC_RETRY, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }

@@ -12,6 +12,10 @@
  *           node's home relay, and is dropped when the node leaves or
  *           the home relay has the message;
  * receipt   every receipt seen, for monitoring;
+ * escalation per (report, recipient, step): the steps of the escalation
+ *           of an unacknowledged report (escalate.h), each with its
+ *           absolute due time; pending until it ran (done), failed, or
+ *           the recipient's ACKNOWLEDGED cancelled it;
  * audit     the hash-chained log of everything accepted and every receipt
  *           (audit.h), and of every operator added or deleted;
  * operator  the console's operators (operator.h: argon2id hashes);
@@ -33,13 +37,34 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
 	DELIVERY_DONE = 1,
 	DELIVERY_REFUSED = 2,
 	DELIVERY_DROPPED = 3,	/* a direct delivery no longer needed */
+};
+
+/* An escalation step's state: only ever forward, from PENDING. */
+enum esc_state {
+	ESC_PENDING = 0,
+	ESC_DONE = 1,
+	ESC_FAILED = 2,
+	ESC_CANCELLED = 3,
+};
+
+/* A step that is due, with its report's Envelope bytes. */
+struct store_esc_step {
+	int64_t		 row;
+	uint8_t		 id[KAIRAN_ID_LEN];	/* the report's */
+	uint8_t		*env;			/* malloc'd */
+	size_t		 envlen;
+	char		 recipient[KAIRAN_ENTITY_MAX + 1];
+	int		 step;			/* 0 overdue, k >= 1 the k-th mail */
+	unsigned	 level;
+	int64_t		 deadline_ms;
+	int		 attempts;		/* before this one */
 };
 
 struct store;
@@ -120,6 +145,47 @@ int	store_message_get(struct store *, const uint8_t id[KAIRAN_ID_LEN],
 	    char *err, size_t errlen);
 /* Number of pending deliveries (all recipients), -1 on error. */
 long long store_pending_count(struct store *);
+
+/*
+ * Inside a transaction: step `step` of the escalation of report seq (of
+ * sender and incident) for recipient, due at due_ms. Returns 1 if added,
+ * 0 if that (report, recipient, step) exists already (it is left as it
+ * is), -1 on error.
+ */
+int	store_escalation_add(struct store *, int64_t seq, const char *recipient,
+	    int step, const char *sender, const uint8_t *incident,
+	    size_t incidentlen, unsigned level, int64_t deadline_ms,
+	    int64_t due_ms, char *err, size_t errlen);
+/*
+ * Inside the transaction of recipient's ACKNOWLEDGED receipt for report
+ * id: cancels every pending step of it. The number cancelled, or -1.
+ */
+int	store_escalation_ack(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *recipient, int64_t now_ms, char *err, size_t errlen);
+/* The same for every report of an incident its sender withdrew. */
+int	store_escalation_withdraw(struct store *, const char *sender,
+	    const uint8_t *incident, size_t incidentlen, int64_t now_ms,
+	    char *err, size_t errlen);
+/* The earliest due time of a pending step: 1 with *due_ms, 0 none, -1. */
+int	store_escalation_next(struct store *, int64_t *due_ms, char *err,
+	    size_t errlen);
+/*
+ * The pending step due first at now_ms or before: 1 with *out (out->env
+ * malloc'd, caller frees), 0 if none is due, -1 on error.
+ */
+int	store_escalation_due(struct store *, int64_t now_ms,
+	    struct store_esc_step *out, char *err, size_t errlen);
+/*
+ * Ends pending step row in state (DONE, FAILED, CANCELLED), counting an
+ * attempt if attempted, with the last reply (code > 0: the SMTP code).
+ * Returns 1 if it was pending, 0 if it had ended already, -1 on error.
+ */
+int	store_escalation_end(struct store *, int64_t row, enum esc_state,
+	    int attempted, int code, const char *reply, int64_t now_ms,
+	    char *err, size_t errlen);
+/* A failed attempt to try again at due_ms (a 4xx): 1, 0 (ended), -1. */
+int	store_escalation_retry(struct store *, int64_t row, int code,
+	    const char *reply, int64_t due_ms, char *err, size_t errlen);
 
 /* The committed audit chain's length and head (32 zero bytes if empty). */
 void	store_audit_head(const struct store *, int64_t *rows,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -146,11 +147,116 @@ test_errors_name_line_and_key(void **state)
 	expect_error("[relay]\nid = 452018\n", 2, "id:");
 	expect_error("[relay]\nid = relay-45\n", 1, "missing key \"listen\"");
 	expect_error("[node]\nid = 452017\n", 1, "unknown section [node] "
-	    "(expected [relay], [peer NAME], [console] or [metrics])");
+	    "(expected [relay], [peer NAME], [console], [metrics], [escalation] "
+	    "or [smtp])");
 	expect_error("[relay]\nid relay-45\n", 2, "syntax error");
 	/* a national relay other than the hub must say what it serves */
 	expect_error("[relay]\nid = relay-mic\nlisten = 127.0.0.1:1\n"
 	    "db = a\ncert = b\nkey = c\nca = d\ndirectory = e\n", 1, "serve");
+}
+
+/* [escalation] and [smtp]: defaults, durations in seconds, "off" */
+static void
+test_escalation_and_smtp(void **state)
+{
+	struct config *c;
+	char err[512], path[160];
+	FILE *fp;
+
+	(void)state;
+	c = config_load(write_conf(BASE), err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->esc_deadline_ms[3], 30 * 60000);
+	assert_int_equal(c->esc_deadline_ms[2], 3600000);
+	assert_int_equal(c->esc_deadline_ms[1], 4 * 3600000);
+	assert_int_equal(c->esc_deadline_ms[0], 24 * 3600000);
+	assert_int_equal(c->esc_repeat_ms, 3600000);
+	assert_int_equal(c->esc_mails, 3);
+	assert_null(c->smtp_url);		/* no mail without [smtp] */
+	config_free(c);
+
+	c = config_load(write_conf(BASE "[escalation]\nlevel3 = 90s\n"
+	    "level0 = off\nrepeat = 10m\nmails = 0\nretry = 500ms\n"
+	    "[smtp]\nurl = smtps://mail.example.jp:465\n"
+	    "from = kairan@pref.example.jp\nuser = kairan\n"
+	    "password = s3cret\ntls = required\ntimeout = 3s\n"),
+	    err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->esc_deadline_ms[3], 90000);
+	assert_int_equal(c->esc_deadline_ms[0], 0);
+	assert_int_equal(c->esc_deadline_ms[2], 3600000);	/* default kept */
+	assert_int_equal(c->esc_repeat_ms, 600000);
+	assert_int_equal(c->esc_mails, 0);
+	assert_int_equal(c->esc_retry_ms, 500);
+	assert_string_equal(c->smtp_url, "smtps://mail.example.jp:465");
+	assert_string_equal(c->smtp_host, "mail.example.jp");
+	assert_string_equal(c->smtp_from, "kairan@pref.example.jp");
+	assert_string_equal(c->smtp_password, "s3cret");
+	assert_int_equal(c->smtp_tls, CONFIG_TLS_REQUIRED);
+	assert_int_equal(c->smtp_timeout_ms, 3000);
+	config_free(c);
+
+	/* the password from a file only its owner reads */
+	snprintf(path, sizeof(path), "%s/smtp.pw", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("from-file\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0600), 0);
+	c = config_load(write_conf(BASE "[smtp]\nurl = smtp://127.0.0.1:2525\n"
+	    "from = a@b.jp\nuser = u\npassword_file = smtp.pw\ntls = none\n"),
+	    err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(c->smtp_password, "from-file");
+	assert_int_equal(c->smtp_tls, CONFIG_TLS_NONE);
+	config_free(c);
+	assert_int_equal(chmod(path, 0644), 0);
+	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\nfrom = a@b.jp\n"
+	    "user = u\npassword_file = smtp.pw\n", 13, "password_file: ");
+	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\nfrom = a@b.jp\n"
+	    "user = u\npassword_file = smtp.pw\n", 13, "chmod 600");
+}
+
+static void
+test_escalation_and_smtp_errors(void **state)
+{
+	(void)state;
+	/* BASE is 8 lines: the section is line 9, its first key line 10 */
+	expect_error(BASE "[escalation]\nlevel3 = soon\n", 10,
+	    "level3: expected a duration");
+	expect_error(BASE "[escalation]\nlevel3 = 0s\n", 10, "or \"off\"");
+	expect_error(BASE "[escalation]\nlevel4 = 1h\n", 10,
+	    "unknown key \"level4\"");
+	expect_error(BASE "[escalation]\nmails = 21\n", 10, "mails:");
+	expect_error(BASE "[escalation]\nrepeat = 1h\nrepeat = 2h\n", 11,
+	    "duplicate key");
+	expect_error(BASE "[escalation]\n[escalation]\n", 10,
+	    "duplicate section [escalation] (first on line 9)");
+	expect_error(BASE "[smtp]\nurl = http://mail\nfrom = a@b.jp\n", 10,
+	    "url: \"http://mail\": expected smtp://HOST[:PORT]");
+	expect_error(BASE "[smtp]\nurl = smtp://mail:99999\n", 10, "port:");
+	expect_error(BASE "[smtp]\nurl = smtp://u:p@mail\n", 10, "bad host");
+	expect_error(BASE "[smtp]\nurl = smtp://mail/x\n", 10,
+	    "nothing may follow");
+	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\n", 9,
+	    "missing key \"from\"");
+	expect_error(BASE "[smtp]\nfrom = a@b.jp\n", 9,
+	    "missing key \"url\"");
+	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\nfrom = <a@b.jp>\n",
+	    11, "from: expected an address");
+	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\nfrom = a@b.jp\n"
+	    "tls = maybe\n", 12, "tls: expected required, try or none");
+	/* clear text only to this host */
+	expect_error(BASE "[smtp]\nurl = smtp://mail.example.jp\nfrom = a@b.jp"
+	    "\ntls = none\n", 12, "tls: none is for a server on this host");
+	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\nfrom = a@b.jp\n"
+	    "user = u\n", 12, "user: give password or password_file");
+	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\nfrom = a@b.jp\n"
+	    "password = p\n", 12, "no user");
+	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\nfrom = a@b.jp\n"
+	    "user = u\npassword = p\npassword_file = /nonexistent\n", 14,
+	    "password_file: /nonexistent: No such file");
 }
 
 /* [peer NAME] sections and the hub */
@@ -278,7 +384,7 @@ test_console_and_metrics(void **state)
 	assert_non_null(strstr(err, "duplicate section [console]"));
 	assert_null(config_load(write_conf(BASE "[consol]\n"), err,
 	    sizeof(err)));
-	assert_non_null(strstr(err, "[console] or [metrics]"));
+	assert_non_null(strstr(err, "[console], [metrics], [escalation] or [smtp]"));
 }
 
 int
@@ -288,6 +394,8 @@ main(void)
 		cmocka_unit_test(test_good_and_defaults),
 		cmocka_unit_test(test_serve_list),
 		cmocka_unit_test(test_errors_name_line_and_key),
+		cmocka_unit_test(test_escalation_and_smtp),
+		cmocka_unit_test(test_escalation_and_smtp_errors),
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_peer_errors),
 		cmocka_unit_test(test_console_and_metrics),

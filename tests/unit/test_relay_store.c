@@ -363,6 +363,112 @@ test_direct_deliveries_dropped(void **state)
 	assert_int_equal(cur, s1);
 }
 
+/*
+ * Escalation rows: one per (report, recipient, step), due in order, ended
+ * once and only forward; an ACKNOWLEDGED cancels the pending steps of its
+ * recipient only; a withdrawn incident those of all its reports.
+ */
+static void
+test_escalation_rows(void **state)
+{
+	struct fx *f = *state;
+	Message m;
+	IncidentReport r;
+	uint8_t id[16], inc[16] = { 7 };
+	char *rc[] = { "450006", "452025" }, err[256];
+	struct store_esc_step st;
+	int64_t seq, due;
+	int dup;
+	sqlite3 *db;
+	char *msg = NULL;
+
+	mk(&m, &r, id, rc, 2);
+	seq = add(f->s, &m, &dup);
+	assert_int_equal(store_escalation_next(f->s, &due, err, sizeof(err)),
+	    0);
+	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
+	/* 450006: overdue at 5000, mails at 5000 and 6000; 452025 at 5000 */
+	assert_int_equal(store_escalation_add(f->s, seq, "450006", 0, "452017",
+	    inc, 16, 3, 5000, 5000, err, sizeof(err)), 1);
+	assert_int_equal(store_escalation_add(f->s, seq, "450006", 1, "452017",
+	    inc, 16, 3, 5000, 5000, err, sizeof(err)), 1);
+	assert_int_equal(store_escalation_add(f->s, seq, "450006", 2, "452017",
+	    inc, 16, 3, 5000, 6000, err, sizeof(err)), 1);
+	assert_int_equal(store_escalation_add(f->s, seq, "452025", 1, "452017",
+	    inc, 16, 3, 5000, 5500, err, sizeof(err)), 1);
+	/* unique: the same (report, recipient, step) again changes nothing */
+	assert_int_equal(store_escalation_add(f->s, seq, "450006", 1, "452017",
+	    inc, 16, 3, 1, 1, err, sizeof(err)), 0);
+	assert_int_equal(store_commit(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_escalation_next(f->s, &due, err, sizeof(err)),
+	    1);
+	assert_int_equal(due, 5000);
+
+	/* nothing is due before its time; then step 0 first */
+	assert_int_equal(store_escalation_due(f->s, 4999, &st, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_escalation_due(f->s, 5000, &st, err,
+	    sizeof(err)), 1);
+	assert_string_equal(st.recipient, "450006");
+	assert_int_equal(st.step, 0);
+	assert_int_equal(st.level, 3);
+	assert_int_equal(st.deadline_ms, 5000);
+	assert_memory_equal(st.id, id, 16);
+	assert_int_equal(st.envlen, 4);
+	free(st.env);
+	assert_int_equal(store_escalation_end(f->s, st.row, ESC_DONE, 0, 0,
+	    "overdue", 5001, err, sizeof(err)), 1);
+	/* ended once: a second end, or a cancel, changes nothing */
+	assert_int_equal(store_escalation_end(f->s, st.row, ESC_FAILED, 1, 550,
+	    "x", 5002, err, sizeof(err)), 0);
+
+	/* a 4xx: the mail is tried again later, an attempt counted */
+	assert_int_equal(store_escalation_due(f->s, 5000, &st, err,
+	    sizeof(err)), 1);
+	assert_int_equal(st.step, 1);
+	free(st.env);
+	assert_int_equal(store_escalation_retry(f->s, st.row, 451, "451 later",
+	    7000, err, sizeof(err)), 1);
+	assert_int_equal(store_escalation_due(f->s, 5600, &st, err,
+	    sizeof(err)), 1);
+	assert_string_equal(st.recipient, "452025");
+	free(st.env);
+
+	/* 450006 acknowledges: its two pending mails end, 452025's not */
+	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_escalation_ack(f->s, id, "450006", 5700, err,
+	    sizeof(err)), 2);
+	assert_int_equal(store_escalation_ack(f->s, id, "450006", 5700, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_commit(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_escalation_due(f->s, 9999, &st, err,
+	    sizeof(err)), 1);
+	assert_string_equal(st.recipient, "452025");
+	free(st.env);
+
+	/* the trigger: an ended step never changes state, whoever writes */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE escalation SET state = 0 "
+	    "WHERE state != 0", NULL, NULL, &msg), SQLITE_OK);
+	assert_non_null(strstr(msg, "stays ended"));
+	sqlite3_free(msg);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE escalation SET state = 1 "
+	    "WHERE state = 3", NULL, NULL, &msg), SQLITE_OK);
+	sqlite3_free(msg);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE escalation SET state = 4 "
+	    "WHERE state = 0", NULL, NULL, &msg), SQLITE_OK);	/* CHECK */
+	sqlite3_free(msg);
+	sqlite3_close(db);
+
+	/* the sender withdraws the incident: what is left is cancelled */
+	assert_int_equal(store_escalation_withdraw(f->s, "452017", inc, 16, 8000,
+	    err, sizeof(err)), 1);
+	assert_int_equal(store_escalation_due(f->s, 99999, &st, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_escalation_next(f->s, &due, err, sizeof(err)),
+	    0);
+}
+
 int
 main(void)
 {
@@ -380,6 +486,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_direct_deliveries_dropped,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_rows, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
