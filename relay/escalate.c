@@ -20,8 +20,10 @@
 #include "kairan/message.h"
 #include "kairan/text.h"
 
+#include "deliver.h"
 #include "escalate.h"
 #include "relay.h"
+#include "routing.h"
 #include "store.h"
 
 /* A growing string; on out of memory, ok = 0 and the text is dropped. */
@@ -446,6 +448,43 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	return 0;
 }
 
+/*
+ * Step 0: the recipient is overdue. The sender is told so in an OVERDUE
+ * receipt signed by this relay (PROTOCOL.md §7.4), sealed and routed in
+ * the same transaction that ends the step: after a crash both happened or
+ * neither, and the step runs again. 0, or -1 if the store took nothing.
+ */
+static int
+overdue_step(struct server *s, const struct store_esc_step *st,
+    const Message *m, const Envelope *env, const char *since, int64_t now)
+{
+	uint8_t digest[KAIRAN_DIGEST_LEN];
+	char note[160], err[512];
+	unsigned int dlen = 0;
+	struct peer *p;
+
+	snprintf(note, sizeof(note), "受理確認の期限 %s を過ぎています", since);
+	if (EVP_Digest(env->message.data, env->message.len, digest, &dlen,
+	    EVP_sha256(), NULL) != 1 || dlen != KAIRAN_DIGEST_LEN)
+		fatalx("%s: sha256", __func__);
+	if (store_begin(s->store, err, sizeof(err)) == -1 ||
+	    routing_overdue(s, m, digest, st->recipient, note, now, err,
+	    sizeof(err)) == -1 ||
+	    store_escalation_end(s->store, st->row, ESC_DONE, 0, 0, "overdue",
+	    now, err, sizeof(err)) == -1 ||
+	    store_commit(s->store, err, sizeof(err)) == -1) {
+		store_rollback(s->store);
+		log_warnx("escalation step not recorded row=%lld error=%s",
+		    (long long)st->row, log_str(err));
+		return -1;
+	}
+	/* the notice is a delivery like any other: wake who may take it */
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->state == PEER_READY)
+			deliver_wake(p);
+	return 0;
+}
+
 /* Runs one due step: 0, or -1 if its outcome is not recorded. */
 static int
 run_step(struct server *s, const struct store_esc_step *st, int64_t now)
@@ -472,7 +511,7 @@ run_step(struct server *s, const struct store_esc_step *st, int64_t now)
 		    jst_rfc3339(st->deadline_ms, since), m->sender,
 		    m->status == KAIRAN__V1__STATUS__EXERCISE ?
 		    " status=EXERCISE" : "");
-		rc = end_step(s, st, ESC_DONE, 0, 0, "overdue", now);
+		rc = overdue_step(s, st, m, env, since, now);
 	} else
 		rc = mail_step(s, st, m, now);
 done:

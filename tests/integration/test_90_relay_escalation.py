@@ -89,6 +89,16 @@ def test_mail_once_with_the_essentials_in_japanese(relays, pki, sink):
     assert "2 通目" in mails[1].body
     assert [r[2:4] for r in steps(relay, msg)] == [(1, None), (1, 250), (1, 250)]
     assert "escalation:" not in relay.log()  # no store error on the way
+    # the sender was told, in one OVERDUE receipt signed by the relay
+    assert relay.query("SELECT signer, state, subject FROM receipt WHERE "
+                       "state = ?", (pb.Receipt.OVERDUE,)) == \
+        [("relay-45", pb.Receipt.OVERDUE, "450006")]
+    with Client(relay.url, pki, Identity(pki.entity("452017"))) as c:
+        _, m = c.expect_delivery()
+        assert m.sender == "relay-45" and m.recipients == ["452017"]
+        assert m.receipt.state == pb.Receipt.OVERDUE
+        assert m.receipt.ref_id == msg.id and m.receipt.subject == "450006"
+        assert "受理確認の期限" in m.receipt.note
 
 
 def test_acknowledged_before_the_deadline_means_no_mail(relays, pki, sink):
