@@ -145,6 +145,8 @@ serve_metrics(struct lws *wsi, struct http_req *r, struct server *s)
 	if (store_pending_oldest(s->store, &g.pending, &oldest) == 0 &&
 	    oldest > 0)
 		g.oldest_pending_s = (double)(message_now_ms() - oldest) / 1e3;
+	if ((g.overdue = store_overdue_count(s->store)) < 0)
+		g.overdue = 0;
 	for (i = 0; i < cfg->npeers; i++) {
 		links[i].name = cfg->peers[i].name;
 		links[i].up = 0;

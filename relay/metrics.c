@@ -163,6 +163,10 @@ metrics_render(FILE *fp, const struct metrics_gauges *g)
 	    "the oldest pending delivery's message (0 if none).");
 	fprintf(fp, "kairan_delivery_oldest_pending_seconds %.3f\n",
 	    g->oldest_pending_s);
+	head(fp, "kairan_overdue_recipients", "gauge", "Recipients this "
+	    "relay serves that are past a report's acknowledgement deadline "
+	    "and have not acknowledged it (escalation).");
+	fprintf(fp, "kairan_overdue_recipients %lld\n", g->overdue);
 	histogram(fp, "kairan_commit_batch_size", "Envelopes per grouped "
 	    "commit.", &batch_h, batch_le, NBATCH);
 	histogram(fp, "kairan_fsync_seconds", "Seconds a grouped commit's "

@@ -45,6 +45,7 @@ struct metrics_gauges {
 	long long	 conn_node, conn_relay, conn_pending;
 	long long	 pending;		/* deliveries */
 	double		 oldest_pending_s;	/* 0 if none */
+	long long	 overdue;		/* recipients past the deadline */
 	const struct metrics_link *links;
 	size_t		 nlinks;
 };

@@ -25,7 +25,7 @@ enum stmt {
 	S_OP_ADD, S_OP_DEL, S_OP_HASH, S_OP_LIST, S_PENDING_OLDEST,
 	S_PENDING_TO, S_AUDIT_HEAD,
 	S_ESC_ADD, S_ESC_ACK, S_ESC_WITHDRAW, S_ESC_NEXT, S_ESC_DUE,
-	S_ESC_END, S_ESC_RETRY,
+	S_ESC_END, S_ESC_RETRY, S_ESC_OVERDUE,
 	S_NSTMT
 };
 
@@ -94,6 +94,10 @@ static const char *const sql[S_NSTMT] = {
 	[S_ESC_END] = "UPDATE escalation SET state = ?2, attempts = attempts "
 	    "+ ?3, code = ?4, reply = ?5, done_at = ?6 WHERE rowid = ?1 AND "
 	    "state = 0",
+	[S_ESC_OVERDUE] = "SELECT count(*) FROM escalation e JOIN message m ON "
+	    "m.seq = e.message_seq WHERE e.step = 0 AND e.state = 1 AND NOT "
+	    "EXISTS (SELECT 1 FROM receipt r WHERE r.ref_id = m.id AND "
+	    "r.signer = e.recipient AND r.state = 2)",
 	[S_ESC_RETRY] = "UPDATE escalation SET attempts = attempts + 1, "
 	    "code = ?2, reply = ?3, due_at = ?4 WHERE rowid = ?1 AND state = 0",
 };
@@ -1109,6 +1113,18 @@ store_escalation_end(struct store *s, int64_t row, enum esc_state state,
 	if (step_done(s, S_ESC_END, err, errlen) == -1)
 		return -1;
 	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+long long
+store_overdue_count(struct store *s)
+{
+	sqlite3_stmt *st = s->st[S_ESC_OVERDUE];
+	long long n = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
 }
 
 int

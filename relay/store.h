@@ -184,6 +184,11 @@ int	store_escalation_end(struct store *, int64_t row, enum esc_state,
 	    int attempted, int code, const char *reply, int64_t now_ms,
 	    char *err, size_t errlen);
 /* A failed attempt to try again at due_ms (a 4xx): 1, 0 (ended), -1. */
+/*
+ * (report, recipient) pairs past their deadline (step 0 done) whose
+ * recipient has not acknowledged since: -1 on error.
+ */
+long long store_overdue_count(struct store *);
 int	store_escalation_retry(struct store *, int64_t row, int code,
 	    const char *reply, int64_t due_ms, char *err, size_t errlen);
 

@@ -13,6 +13,7 @@ import pytest
 import harness
 import kairan_client as kc
 from kairan_client import Client, Identity, pb
+from consolehelp import metric, metrics_port, scrape
 from smtpsink import SmtpSink
 
 PREF = "csirt@pref.miyazaki.example.jp"       # 450006 宮崎県
@@ -181,8 +182,10 @@ def test_4xx_retried_with_backoff(relays, pki, sink):
 def test_without_smtp_only_overdue_and_test_reports_not_chased(relays, pki):
     r = relays(start=False)
     with open(r.conf, "a") as f:
-        f.write("[escalation]\nlevel3 = 1s\n")
+        f.write("[escalation]\nlevel3 = 1s\n[metrics]\nlisten = 127.0.0.1:0\n")
     relay = r.start()
+    port = metrics_port(relay)
+    assert metric(scrape(port), "kairan_overdue_recipients") == 0
     msg, _ = send(relay, pki, ["450006"])
     test, _ = send(relay, pki, ["450006"], status=pb.TEST)
     assert steps(relay, test) == []          # a technical test: never
@@ -190,3 +193,11 @@ def test_without_smtp_only_overdue_and_test_reports_not_chased(relays, pki):
     harness.wait_for(lambda: all_ended(relay, msg), what="overdue")
     relay.wait_log(rf"overdue id={msg.id.hex()} recipient=450006 level=3")
     assert "mail " not in relay.log()
+    # /metrics counts it until its 受理確認 comes
+    assert metric(scrape(port), "kairan_overdue_recipients") == 1
+    with Client(relay.url, pki, Identity(pki.entity("450006"))) as c:
+        got, m = c.expect_delivery()
+        ack = kc.receipt("450006", m, got, pb.Receipt.ACKNOWLEDGED,
+                         by="宮崎 花子")
+        assert kc.submit(c, ack)[1].WhichOneof("kind") == "accepted"
+    assert metric(scrape(port), "kairan_overdue_recipients") == 0

@@ -39,7 +39,7 @@ static void
 test_counters_and_gauges(void **state)
 {
 	struct metrics_link links[] = { { "hub", 1, 3 }, { "kagoshima", 0, 0 } };
-	struct metrics_gauges g = { 4, 1, 2, 7, 12.5, links, 2 };
+	struct metrics_gauges g = { 4, 1, 2, 7, 12.5, 3, links, 2 };
 	char *t;
 
 	(void)state;
@@ -60,6 +60,8 @@ test_counters_and_gauges(void **state)
 	has(t, "kairan_handshakes_refused_total{reason=\"certificate\"} 1\n");
 	has(t, "kairan_deliveries_pending 7\n");
 	has(t, "kairan_delivery_oldest_pending_seconds 12.500\n");
+	has(t, "# TYPE kairan_overdue_recipients gauge\n");
+	has(t, "kairan_overdue_recipients 3\n");
 	has(t, "kairan_link_up{link=\"hub\"} 1\n");
 	has(t, "kairan_link_up{link=\"kagoshima\"} 0\n");
 	has(t, "kairan_link_queue{link=\"hub\"} 3\n");
