@@ -434,6 +434,15 @@ step_done(struct store *s, enum stmt i, char *err, size_t errlen)
 	return 0;
 }
 
+/* step_done, then the number of rows it changed; -1 on error. */
+static int
+step_changes(struct store *s, enum stmt which, char *err, size_t errlen)
+{
+	if (step_done(s, which, err, errlen) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
 int
 store_begin(struct store *s, char *err, size_t errlen)
 {
@@ -599,9 +608,7 @@ store_direct_gone(struct store *s, const char *recipient, int64_t now_ms,
 	sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, "node left", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now_ms);
-	if (step_done(s, S_DIRECT_GONE, err, errlen) == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+	return step_changes(s, S_DIRECT_GONE, err, errlen);
 }
 
 int
@@ -614,9 +621,7 @@ store_direct_home(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
 	sqlite3_bind_text(st, 2, home, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, "home relay has it", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now_ms);
-	if (step_done(s, S_DIRECT_HOME, err, errlen) == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+	return step_changes(s, S_DIRECT_HOME, err, errlen);
 }
 
 int
@@ -626,9 +631,7 @@ store_direct_all(struct store *s, int64_t now_ms, char *err, size_t errlen)
 
 	sqlite3_bind_text(st, 1, "relay restarted", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now_ms);
-	if (step_done(s, S_DIRECT_ALL, err, errlen) == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+	return step_changes(s, S_DIRECT_ALL, err, errlen);
 }
 
 int
@@ -1012,9 +1015,7 @@ store_escalation_add(struct store *s, int64_t seq, const char *recipient,
 	sqlite3_bind_int(st, 6, (int)level);
 	sqlite3_bind_int64(st, 7, deadline_ms);
 	sqlite3_bind_int64(st, 8, due_ms);
-	if (step_done(s, S_ESC_ADD, err, errlen) == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+	return step_changes(s, S_ESC_ADD, err, errlen);
 }
 
 int
@@ -1026,9 +1027,7 @@ store_escalation_ack(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
 	sqlite3_bind_blob(st, 1, id, KAIRAN_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now_ms);
-	if (step_done(s, S_ESC_ACK, err, errlen) == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+	return step_changes(s, S_ESC_ACK, err, errlen);
 }
 
 int
@@ -1041,9 +1040,7 @@ store_escalation_withdraw(struct store *s, const char *sender,
 	sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, incident, (int)incidentlen, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now_ms);
-	if (step_done(s, S_ESC_WITHDRAW, err, errlen) == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+	return step_changes(s, S_ESC_WITHDRAW, err, errlen);
 }
 
 int
