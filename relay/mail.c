@@ -3,10 +3,25 @@
  * mail.h). One ev_io per socket curl waits on, one ev_timer for curl's
  * clock; each event goes back to curl_multi_socket_action, then the
  * transfers that ended are collected and their callbacks run.
+ *
+ * libcurl 7.88 still blocks in two places of an SMTP transfer, both in
+ * its "done" and "disconnect" steps (curl/curl#8555, docs/TODO "More
+ * non-blocking"): it waits for the reply to QUIT, and for the reply to
+ * the message's final "." (the 250 that says the server took it). The
+ * first we avoid: when a transfer ends, and when mail_free abandons those
+ * in flight, the socket is shut down first, so that curl's QUIT (and the
+ * end of a message it would send for a transfer removed half-way) fails
+ * at once instead of waiting; the mail's fate is known by then (or
+ * abandoned), and the server sees the connection close. The second is
+ * curl's own: a server that takes the whole message and then sits on its
+ * reply holds the loop for at most the mail's timeout (a local MTA
+ * answers it at once, queuing the mail itself).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <ev.h>
@@ -172,6 +187,20 @@ xfer_free(struct xfer *x)
 	free(x);
 }
 
+/*
+ * The connection of a transfer that ended, shut down: curl's QUIT on it
+ * fails at once (see the top of the file) and no later mail reuses it.
+ */
+static void
+sever(CURL *easy)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+
+	if (curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK &&
+	    fd != CURL_SOCKET_BAD)
+		(void)shutdown(fd, SHUT_RDWR);
+}
+
 /* The transfers that ended: each freed, then its callback run. */
 static void
 finished(struct mail *m)
@@ -201,6 +230,7 @@ finished(struct mail *m)
 		else
 			snprintf(reply, sizeof(reply), "%s", x->errbuf[0] !=
 			    '\0' ? x->errbuf : curl_easy_strerror(rc));
+		sever(x->easy);
 		cb = x->cb;
 		arg = x->arg;
 		xfer_free(x);	/* msg is not read after this */
@@ -238,6 +268,9 @@ mail_free(struct mail *m)
 	if (m == NULL)
 		return;
 	m->closing = 1;
+	/* what curl waits on, shut: removing a transfer must not wait */
+	for (k = m->socks; k != NULL; k = k->next)
+		(void)shutdown(k->io.fd, SHUT_RDWR);
 	while (m->xfers != NULL)
 		xfer_free(m->xfers);	/* abandoned: no callback */
 	curl_multi_cleanup(m->multi);
@@ -277,7 +310,11 @@ mail_send(struct mail *m, const struct mail_msg *msg, mail_cb *cb, void *arg)
 	curl_easy_setopt(c, CURLOPT_URL, msg->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	/*
+	 * Not CURLOPT_FORBID_REUSE: curl would close the connection inside
+	 * the transfer's last step, waiting for QUIT's reply; finished()
+	 * shuts it instead, and curl drops it from its cache as dead.
+	 */
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, msg->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, msg->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);

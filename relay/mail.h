@@ -14,7 +14,14 @@
  * (for escalate.c: a row due in the store) instead of in a queue here.
  * Each mail is its own connection and its own transaction (the
  * connection is not kept for another mail: one server's trouble stays
- * with its own mail), bounded by its timeout from connect to QUIT.
+ * with its own mail), bounded by its timeout from connect to the
+ * server's last reply; the connection is then shut, without QUIT.
+ *
+ * The one wait left is libcurl's (7.88, curl/curl#8555): after the
+ * message's final ".", curl waits for the server's reply in blocking
+ * mode, for at most the mail's timeout. Every other step (connect,
+ * greeting, TLS, EHLO, AUTH, MAIL, RCPT, DATA, the message) is driven by
+ * the loop; see mail.c.
  */
 #ifndef KAIRAN_RELAY_MAIL_H
 #define KAIRAN_RELAY_MAIL_H
@@ -39,7 +46,7 @@ struct mail_msg {
 	const char	*user;		/* NULL: no AUTH */
 	const char	*password;
 	enum mail_tls	 tls;
-	long		 timeout_ms;	/* connect to QUIT */
+	long		 timeout_ms;	/* connect to the last reply */
 };
 
 /*
