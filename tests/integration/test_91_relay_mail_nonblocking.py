@@ -6,7 +6,10 @@ accepted, delivered and receipted through the relay; a second recipient's
 mail arrives while the first is still held (one bad server transaction
 holds back no other); a relay stopped with a mail in flight stops at once,
 the row stays pending, and the mail is sent after the restart (at least
-once)."""
+once); a server that never sends its greeting costs the [smtp] timeout
+of that mail only, which is then tried again."""
+import socket
+
 import pytest
 
 import harness
@@ -29,12 +32,12 @@ def sink():
     s.stop()
 
 
-def esc_relay(relays, sink):
+def esc_relay(relays, url, timeout="60s"):
     r = relays(start=False)
     with open(r.conf, "a") as f:
         f.write("[escalation]\nlevel3 = 1s\nmails = 1\nretry = 1s\n"
-                f"[smtp]\nurl = {sink.url}\nfrom = kairan@relay-45.example.jp\n"
-                "tls = none\ntimeout = 60s\n")
+                f"[smtp]\nurl = {url}\nfrom = kairan@relay-45.example.jp\n"
+                f"tls = none\ntimeout = {timeout}\n")
     assert r.run("-n").returncode == 0, r.run("-n").stderr
     return r.start()
 
@@ -59,12 +62,10 @@ def mail_row(relay, msg, recipient):
     return rows[0]
 
 
-def test_a_held_mail_does_not_stop_the_relay(relays, pki, sink):
-    relay = esc_relay(relays, sink)
-    msg, _ = send(relay, pki, "452017", ["450006"])
-    harness.wait_for(lambda: sink.held(PREF), what="the mail held at RCPT")
-    # while it is held: a report (TEST: not chased) from 452017 to 452025
-    # is accepted, delivered and acknowledged, each within PROMPT seconds
+def round_trip(relay, pki):
+    """A report (TEST: not chased) from 452017 to 452025 is accepted,
+    delivered and acknowledged, and the receipt reaches 452017, each step
+    within PROMPT seconds."""
     with Client(relay.url, pki, Identity(pki.entity("452017"))) as a, \
             Client(relay.url, pki, Identity(pki.entity("452025"))) as b:
         rep = kc.report("452017", ["452025"], status=pb.TEST)
@@ -85,6 +86,13 @@ def test_a_held_mail_does_not_stop_the_relay(relays, pki, sink):
             if r.receipt.ref_id == rep.id:
                 break
         assert r.receipt.state == pb.Receipt.ACKNOWLEDGED
+
+
+def test_a_held_mail_does_not_stop_the_relay(relays, pki, sink):
+    relay = esc_relay(relays, sink.url)
+    msg, _ = send(relay, pki, "452017", ["450006"])
+    harness.wait_for(lambda: sink.held(PREF), what="the mail held at RCPT")
+    round_trip(relay, pki)
     # the mail was held all along: its row is pending, nothing was sent
     assert sink.held(PREF)
     assert mail_row(relay, msg, "450006") == (0, None, 0)
@@ -99,7 +107,7 @@ def test_a_held_mail_does_not_stop_the_relay(relays, pki, sink):
 
 
 def test_one_held_transaction_holds_back_no_other(relays, pki, sink):
-    relay = esc_relay(relays, sink)
+    relay = esc_relay(relays, sink.url)
     # 450006's rows come first (same deadline, lower rowid): its mail is
     # started first, and held
     msg, _ = send(relay, pki, "452017", ["450006", "452025"])
@@ -120,7 +128,7 @@ def test_one_held_transaction_holds_back_no_other(relays, pki, sink):
 
 def test_stop_abandons_the_mail_in_flight_sent_after_restart(relays, pki,
                                                              sink):
-    relay = esc_relay(relays, sink)
+    relay = esc_relay(relays, sink.url)
     msg, _ = send(relay, pki, "452017", ["450006"])
     harness.wait_for(lambda: sink.held(PREF), what="the mail held at RCPT")
     # SIGTERM: the relay does not wait for the held mail (60 s) to stop
@@ -135,3 +143,24 @@ def test_stop_abandons_the_mail_in_flight_sent_after_restart(relays, pki,
                      what="the mail ended after the restart")
     assert mail_row(relay, msg, "450006") == (1, 250, 1)
     assert len(sink.to(PREF)) == 1
+
+
+def test_a_server_that_never_greets_times_out_and_is_retried(relays, pki):
+    # a socket that listens and never says a word: the kernel completes
+    # the relay's connection, the SMTP greeting never comes
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        srv.settimeout(harness.TIMEOUT)
+        relay = esc_relay(relays, f"smtp://127.0.0.1:{srv.getsockname()[1]}",
+                          timeout="8s")
+        msg, _ = send(relay, pki, "452017", ["450006"])
+        conn, _ = srv.accept()  # the relay's connection came
+        with conn:
+            round_trip(relay, pki)
+            assert mail_row(relay, msg, "450006") == (0, None, 0)
+            # [smtp] timeout: no reply, tried again after retry
+            relay.wait_log(rf"mail deferred id={msg.id.hex()} "
+                           rf"recipient=450006 to=\"{PREF}\" step=1 code=0 "
+                           rf"attempt=1 retry_ms=1000")
+            assert mail_row(relay, msg, "450006") == (0, None, 1)
