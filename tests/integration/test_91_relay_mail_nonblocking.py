@@ -111,10 +111,12 @@ def test_one_held_transaction_holds_back_no_other(relays, pki, sink):
     # 450006's rows come first (same deadline, lower rowid): its mail is
     # started first, and held
     msg, _ = send(relay, pki, "452017", ["450006", "452025"])
-    harness.wait_for(lambda: sink.to(MIYAKONOJO), what="452025's mail")
+    harness.wait_for(lambda: mail_row(relay, msg, "452025")[0] != 0,
+                     what="452025's mail ended")
+    assert mail_row(relay, msg, "452025") == (1, 250, 1)
+    assert len(sink.to(MIYAKONOJO)) == 1
     assert sink.held(PREF), "450006's mail should still be held"
     assert mail_row(relay, msg, "450006") == (0, None, 0)
-    assert mail_row(relay, msg, "452025") == (1, 250, 1)
     log = relay.log()
     # the held one was started before the other was sent
     assert log.index(f"mail started id={msg.id.hex()} recipient=450006") < \
@@ -163,4 +165,7 @@ def test_a_server_that_never_greets_times_out_and_is_retried(relays, pki):
             relay.wait_log(rf"mail deferred id={msg.id.hex()} "
                            rf"recipient=450006 to=\"{PREF}\" step=1 code=0 "
                            rf"attempt=1 retry_ms=1000")
-            assert mail_row(relay, msg, "450006") == (0, None, 1)
+            # the attempt is counted, the row pending (logged, then stored)
+            harness.wait_for(
+                lambda: mail_row(relay, msg, "450006") == (0, None, 1),
+                what="the attempt counted, the row still pending")
