@@ -150,6 +150,11 @@ $(BUILD)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LIB) $(LWS_LIB) $
 $(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(NODE_LIB) $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+# test_form: proto/form.c; its fixtures are report JSON, read with the
+# node's parser (node/report.c), so it links the node's modules too.
+$(BUILD)/tests/test_form: tests/unit/test_form.c $(NODE_LIB) $(LWS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 # test_link: the libwebsockets part of the library (proto/lws/) too.
 $(BUILD)/tests/test_link: tests/unit/test_link.c $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
