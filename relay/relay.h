@@ -40,6 +40,7 @@ struct ended;
 struct dial;
 struct mail;
 struct esc_flight;
+struct auth;
 
 struct server {
 	const struct config	*cfg;
@@ -55,6 +56,7 @@ struct server {
 	struct signer		*signer;
 	struct store		*store;
 	struct admit		*admit;		/* unauthenticated connections */
+	struct auth		*auth;		/* httpd.c: the console's login */
 
 	/* session.c: the connected peers (nodes and relays) */
 	struct peer		*peers;

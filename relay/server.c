@@ -401,6 +401,7 @@ done:
 		ev_run(s.loop, EVRUN_NOWAIT);
 	escalate_stop(&s);	/* again: a start that failed half-way */
 	admit_free(s.admit);
+	httpd_free(&s);
 	dial_free_all(&s);
 	commit_clear(&s);
 	unload(&s);
