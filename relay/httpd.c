@@ -60,6 +60,19 @@ add_header(struct lws *wsi, const char *name, const char *value,
 	    (const unsigned char *)value, (int)strlen(value), p, end);
 }
 
+int
+httpd_security_headers(struct lws *wsi, const char *cache,
+    unsigned char **p, unsigned char *end)
+{
+	return add_header(wsi, "content-security-policy:", csp, p, end) ||
+	    add_header(wsi, "strict-transport-security:", "max-age=31536000",
+	    p, end) ||
+	    add_header(wsi, "x-content-type-options:", "nosniff", p, end) ||
+	    add_header(wsi, "referrer-policy:", "no-referrer", p, end) ||
+	    add_header(wsi, "x-frame-options:", "DENY", p, end) ||
+	    add_header(wsi, "cache-control:", cache, p, end) ? -1 : 0;
+}
+
 /*
  * Writes the status and headers and keeps body (len bytes, copied) for
  * the next writeable. 0, or -1 (close the connection).

@@ -25,6 +25,14 @@
 #define HTTPD_HEADER_MAX	4096	/* all headers of a request */
 
 struct server;
+struct lws;
+
+/*
+ * The security headers every response carries (and Cache-Control:
+ * cache), for a response written elsewhere (events.c's stream). 0 or -1.
+ */
+int	httpd_security_headers(struct lws *wsi, const char *cache,
+	    unsigned char **p, unsigned char *end);
 
 /*
  * Creates the console and metrics vhosts the configuration asks for, on

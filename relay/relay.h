@@ -38,6 +38,8 @@ struct admit;
 struct pending;
 struct ended;
 struct dial;
+struct view;
+struct events;
 
 struct server {
 	const struct config	*cfg;
@@ -76,6 +78,10 @@ struct server {
 
 	/* escalate.c: the next due step of the store */
 	ev_timer		 esc_timer;
+
+	/* api.c: the console's reads (view.c), its feed and last seen (events.c) */
+	struct view		*view;
+	struct events		*events;
 
 	/* server.c */
 	ev_timer		 checkpoint_timer;
