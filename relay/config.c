@@ -25,7 +25,7 @@ struct parse {
 	int		 in_relay;
 	int		 in_console, in_metrics;	/* lines of those sections */
 	char		 cur_section;	/* 'c' [console], 'm' [metrics], 0 */
-	int		 console_seen[4], metrics_seen[1];
+	int		 console_seen[5], metrics_seen[1];
 	struct config_peer *cur_peer;	/* in a [peer NAME] section */
 	int		 peer_seen[2];	/* lines of its id, url */
 	char		 hub[CONFIG_PEER_NAME_MAX + 1];
@@ -52,7 +52,8 @@ static const char *const smtp_keys[] = {
 };
 #define NESC_KEYS	(sizeof(esc_keys) / sizeof(esc_keys[0]))
 #define NSMTP_KEYS	(sizeof(smtp_keys) / sizeof(smtp_keys[0]))
-static const char *const console_keys[] = { "listen", "cert", "key", "root" };
+static const char *const console_keys[] = { "listen", "cert", "key", "root",
+    "geometry" };
 static const char *const metrics_keys[] = { "listen" };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 static const char *const required[] = {
@@ -367,7 +368,7 @@ relay_key(struct parse *p, const char *name, const char *v)
 	return 1;
 }
 
-/* [console] listen, cert, key, root */
+/* [console] listen, cert, key, root, geometry */
 static void
 console_key(struct parse *p, const char *name, const char *v)
 {
@@ -375,7 +376,7 @@ console_key(struct parse *p, const char *name, const char *v)
 	char e[256];
 	int k;
 
-	if ((k = conf_ini_key(&p->ini, "console", console_keys, 4,
+	if ((k = conf_ini_key(&p->ini, "console", console_keys, 5,
 	    p->console_seen, name)) == -1)
 		return;
 	if (k == 0) {
@@ -387,8 +388,10 @@ console_key(struct parse *p, const char *name, const char *v)
 		(void)set_path(p, &cfg->console_cert, name, v);
 	else if (k == 2)
 		(void)set_path(p, &cfg->console_key, name, v);
-	else
+	else if (k == 3)
 		(void)set_path(p, &cfg->console_root, name, v);
+	else
+		(void)set_path(p, &cfg->console_geometry, name, v);
 }
 
 /* [metrics] listen = HOST:PORT | console | off */
@@ -875,6 +878,7 @@ config_free(struct config *cfg)
 	free(cfg->console_cert);
 	free(cfg->console_key);
 	free(cfg->console_root);
+	free(cfg->console_geometry);
 	for (i = 0; i < cfg->npeers; i++)
 		free(cfg->peers[i].url);
 	free(cfg->smtp_url);

@@ -9,7 +9,8 @@
  *   [peer NAME]  id, url: one link to another relay of the federation
  *            (with url this relay dials it; without, it accepts it)
  *   [console] listen, cert, key, root: the operators' HTTPS listener
- *            (httpd.h); no section, no listener
+ *            (httpd.h); no section, no listener; geometry: the TopoJSON
+ *            file of GET /api/geometry (api.h), optional
  *   [metrics] listen: Prometheus /metrics, plain HTTP on HOST:PORT
  *            (loopback by default: 127.0.0.1:9145), or "console" for the
  *            console's listener, or "off"; no section, no /metrics
@@ -92,6 +93,7 @@ struct config {
 	char		*console_cert;	/* its own: browsers need the host name */
 	char		*console_key;
 	char		*console_root;	/* the one folder of static files */
+	char		*console_geometry;	/* TopoJSON; NULL: none */
 	/* [metrics]: METRICS_PLAIN on metrics_host:port, or on the console */
 	enum { METRICS_OFF, METRICS_PLAIN, METRICS_CONSOLE } metrics;
 	char		 metrics_host[256];

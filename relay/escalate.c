@@ -22,6 +22,7 @@
 
 #include "deliver.h"
 #include "escalate.h"
+#include "events.h"
 #include "relay.h"
 #include "routing.h"
 #include "store.h"
@@ -539,6 +540,7 @@ escalate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		log_warnx("escalation: %s", log_str(err));
 	if (r == 1) {
 		r = run_step(s, &st, message_now_ms());
+		events_notify(s, "escalation");
 		free(st.env);
 		/*
 		 * One step per pass: the loop runs before the next. A step
