@@ -308,7 +308,8 @@ decode_report(const uint8_t *env, size_t envlen, char *sender,
 	*bad = 0;
 	if ((e = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
 	    (m = message_decode(e->message.data, e->message.len, err,
-	    sizeof(err))) == NULL || m->report == NULL ||
+	    sizeof(err))) == NULL ||
+	    m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT ||
 	    m->report->incident_id.len != KAIRAN_ID_LEN) {
 		*bad = 1;
 		goto done;
@@ -498,7 +499,8 @@ queued(const struct view_report *r, const uint8_t *env, size_t envlen,
 	if ((e = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL)
 		return 0;
 	if ((m = message_decode(e->message.data, e->message.len, err,
-	    sizeof(err))) != NULL && m->receipt != NULL)
+	    sizeof(err))) != NULL &&
+	    m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT)
 		for (i = 0; i < m->receipt->n_held; i++)
 			if ((k = view_recipient_index(r,
 			    m->receipt->held[i])) >= 0 && ev[k].held_at == 0) {
