@@ -38,6 +38,7 @@ struct admit;
 struct pending;
 struct ended;
 struct dial;
+struct auth;
 struct view;
 struct events;
 
@@ -55,6 +56,7 @@ struct server {
 	struct signer		*signer;
 	struct store		*store;
 	struct admit		*admit;		/* unauthenticated connections */
+	struct auth		*auth;		/* httpd.c: the console's login */
 
 	/* session.c: the connected peers (nodes and relays) */
 	struct peer		*peers;
