@@ -514,7 +514,7 @@ queued(const struct view_report *r, const uint8_t *env, size_t envlen,
 }
 
 static int
-read_receipts(struct view *v, const struct view_report *r,
+read_receipts(struct view *v, const struct view_report *r, const char *self,
     struct view_cell *cells, struct evidence *ev, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = v->st[V_RECEIPTS];
@@ -547,6 +547,9 @@ read_receipts(struct view *v, const struct view_report *r,
 			}
 			break;
 		case KAIRAN__V1__RECEIPT__STATE__QUEUED:
+			/* ours says what the delivery rows say: pending here */
+			if (strcmp(signer, self) == 0)
+				break;
 			queued(r, sqlite3_column_blob(st, 6),
 			    (size_t)sqlite3_column_bytes(st, 6), signer, at,
 			    cells, ev);
@@ -716,7 +719,6 @@ view_cells(struct view *v, const struct view_report *r, const char *self,
 	size_t i;
 	int rc = -1;
 
-	(void)self;	/* our own QUEUED names us like any other relay */
 	memset(cells, 0, r->nrecipients * sizeof(*cells));
 	for (i = 0; i < r->nrecipients; i++)
 		cells[i].mail = VIEW_MAIL_NONE;
@@ -725,7 +727,7 @@ view_cells(struct view *v, const struct view_report *r, const char *self,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (read_receipts(v, r, cells, ev, err, errlen) == -1 ||
+	if (read_receipts(v, r, self, cells, ev, err, errlen) == -1 ||
 	    read_deliveries(v, r, cells, ev, err, errlen) == -1 ||
 	    read_escalation(v, r, cells, ev, err, errlen) == -1 ||
 	    read_confirms(v, r, cells, err, errlen) == -1)

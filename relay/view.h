@@ -55,7 +55,7 @@ struct view_incident {
 /* A cell's state: what the signed receipts say, by rank. */
 enum view_state {
 	VIEW_PENDING = 0,	/* nothing known yet */
-	VIEW_HELD,		/* a relay (QUEUED) holds it for the recipient */
+	VIEW_HELD,		/* another relay (QUEUED) holds it for the recipient */
 	VIEW_DELIVERED,		/* the recipient's node stored it */
 	VIEW_OVERDUE,		/* past its deadline, no 受理確認 */
 	VIEW_REJECTED,
@@ -122,7 +122,8 @@ int		 view_recipient_index(const struct view_report *r,
 /*
  * The cells of report r, one per recipient, in r->recipients' order, into
  * cells (r->nrecipients of them; cleared with view_cells_clear even on
- * failure). self is this relay's id (its own QUEUED says "held here").
+ * failure). self is this relay's id: its own QUEUED receipt is not
+ * "held" (its recipients are pending here until their node takes it).
  * 0, or -1 with err.
  */
 int		 view_cells(struct view *, const struct view_report *r,

@@ -47,7 +47,7 @@ struct fx {
 	char		 db[160];
 	struct config	 cfg;
 	struct server	 s;
-	struct signer	*muni, *pref, *relay;
+	struct signer	*muni, *pref, *relay, *other;
 	uint8_t		 report[KAIRAN_ID_LEN], incident[KAIRAN_ID_LEN];
 	uint8_t		 digest[KAIRAN_DIGEST_LEN];
 	char		 hex[KAIRAN_ID_HEXLEN + 1], ihex[KAIRAN_ID_HEXLEN + 1];
@@ -227,6 +227,7 @@ setup(void **state)
 	f->muni = signer_of("452017");
 	f->pref = signer_of("450006");
 	f->relay = signer_of("relay-45");
+	f->other = signer_of("relay-13");
 	*state = f;
 	return 0;
 }
@@ -242,6 +243,7 @@ teardown(void **state)
 	signer_free(f->muni);
 	signer_free(f->pref);
 	signer_free(f->relay);
+	signer_free(f->other);
 	free(f->cfg.console_geometry);
 	free(f);
 	return 0;
@@ -338,9 +340,11 @@ scene(struct fx *f)
 	add_receipt(f, f->pref, "450006",
 	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "山田 太郎", "確認しました",
 	    NULL, NULL, 0, T0 + 30500);
-	/* 452033: held here (the relay's own QUEUED) */
-	add_receipt(f, f->relay, "relay-45", KAIRAN__V1__RECEIPT__STATE__QUEUED,
+	/* 452033: held by another relay (its QUEUED); ours is no news */
+	add_receipt(f, f->other, "relay-13", KAIRAN__V1__RECEIPT__STATE__QUEUED,
 	    NULL, NULL, NULL, held, 1, T0 + 10);
+	add_receipt(f, f->relay, "relay-45", KAIRAN__V1__RECEIPT__STATE__QUEUED,
+	    NULL, NULL, NULL, report_rcpts, 4, T0 + 5);
 	/* 452041: rejected by the relay */
 	add_receipt(f, f->relay, "relay-45",
 	    KAIRAN__V1__RECEIPT__STATE__REJECTED, NULL, "no route to 452041",
@@ -399,7 +403,7 @@ test_matrix(void **state)
 	    T0 + 60000);
 	c = cell(j, "452033");
 	assert_string_equal(sget(c, "state"), "held");
-	assert_string_equal(sget(c, "held_by"), "relay-45");
+	assert_string_equal(sget(c, "held_by"), "relay-13");
 	c = cell(j, "452041");
 	assert_string_equal(sget(c, "state"), "rejected");
 	assert_string_equal(sget(c, "detail"), "no route to 452041");
