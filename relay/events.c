@@ -271,6 +271,8 @@ events_subscribe(struct server *s, struct lws *wsi)
 	    httpd_security_headers(wsi, "no-store", &p, end) == -1 ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
+	/* a stream has no end: no timeout of the request's (our keepalive) */
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 	sb = &e->subs[e->nsubs++];
 	memset(sb, 0, sizeof(*sb));
 	sb->wsi = wsi;

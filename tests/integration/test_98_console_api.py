@@ -38,8 +38,9 @@ def sink():
 
 def api_relay(relays, sink):
     """relay-45 with a console, deadlines of 3 s for level 3 and two mails
-    (the second an hour after the first: pending while the test runs)."""
-    r = relays(start=False)
+    (the second an hour after the first: pending while the test runs).
+    handshake_timeout 1s: the live feed outlives a request's timeout."""
+    r = relays(start=False, extra={"handshake_timeout": "1s"})
     ch.with_sections(r, console=True)
     with open(r.conf, "a") as f:
         f.write(f"[escalation]\nlevel3 = 3s\nmails = 2\nrepeat = 1h\n"
