@@ -51,6 +51,8 @@ cmp_seen(const void *a, const void *b)
 static struct events_seen *
 find_seen(struct events *e, const char *entity)
 {
+	if (e->nseen == 0)
+		return NULL;	/* e->seen may be NULL: not for bsearch */
 	return bsearch(entity, e->seen, e->nseen, sizeof(*e->seen),
 	    cmp_seen);
 }
@@ -101,8 +103,8 @@ load_seen(void *arg, const char *entity, int64_t connected,
 		return;
 	n->connected_at = connected;
 	/* a kill -9 while connected: offline since it was last seen */
-	n->disconnected_at = disconnected > 0 || connected == 0 ? disconnected :
-	    connected;
+	n->disconnected_at = connected > disconnected ? connected :
+	    disconnected;
 }
 
 /* Writes the dirty entries in one transaction; they stay dirty if not. */
@@ -240,6 +242,11 @@ events_free(struct server *s)
 
 	if (e == NULL)
 		return;
+	if (s->loop != NULL) {
+		ev_timer_stop(s->loop, &e->pass_timer);
+		ev_timer_stop(s->loop, &e->keepalive_timer);
+		ev_timer_stop(s->loop, &e->seen_timer);
+	}
 	free(e->seen);
 	free(e);
 	s->events = NULL;
@@ -340,7 +347,7 @@ events_notify(struct server *s, const char *what)
 	if (!(e->changed & (1u << k)))
 		e->seq++;
 	e->changed |= 1u << k;
-	if (s->loop != NULL && !ev_is_active(&e->pass_timer)) {
+	if (s->loop != NULL && !s->stopping && !ev_is_active(&e->pass_timer)) {
 		ev_timer_set(&e->pass_timer, 0., 0.);
 		ev_timer_start(s->loop, &e->pass_timer);
 	}
@@ -386,7 +393,8 @@ events_node(struct server *s, const struct peer *p, int up)
 			n->disconnected_at = now;
 	}
 	n->dirty = 1;
-	if (s->loop != NULL && !ev_is_active(&e->seen_timer)) {
+	/* stopping: events_stop wrote them all as of the stop */
+	if (s->loop != NULL && !s->stopping && !ev_is_active(&e->seen_timer)) {
 		ev_timer_set(&e->seen_timer, EVENTS_SEEN_FLUSH_S, 0.);
 		ev_timer_start(s->loop, &e->seen_timer);
 	}

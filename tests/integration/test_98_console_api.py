@@ -36,13 +36,18 @@ def sink():
     s.stop()
 
 
-def api_relay(relays, sink):
+GEOMETRY = harness.DATA / "geometry" / "smartnews_N03-21_210101_s0001.topojson"
+
+
+def api_relay(relays, sink, geometry=None):
     """relay-45 with a console, deadlines of 3 s for level 3 and two mails
     (the second an hour after the first: pending while the test runs).
     handshake_timeout 1s: the live feed outlives a request's timeout."""
     r = relays(start=False, extra={"handshake_timeout": "1s"})
     ch.with_sections(r, console=True)
     with open(r.conf, "a") as f:
+        if geometry is not None:
+            f.write(f"geometry = {geometry}\n")   # in [console]
         f.write(f"[escalation]\nlevel3 = 3s\nmails = 2\nrepeat = 1h\n"
                 f"retry = 1s\n[smtp]\nurl = {sink.url}\n"
                 "from = kairan@relay-45.example.jp\ntls = none\n"
@@ -149,6 +154,7 @@ def send(relay, pki, to, status=pb.EXERCISE):
 def test_nodes_matrix_events_overdue_confirm(relays, pki, sink):
     relay, token = api_relay(relays, sink)
     api = Api(relay, token)
+    assert api.get("/api/geometry", want=404)["error"].startswith("geometry")
     assert node(api.get("/api/nodes"), "450006")["state"] == "never"
     nodes = api.get("/api/nodes")
     assert nodes["relay"]["id"] == "relay-45"
@@ -254,7 +260,7 @@ def test_nodes_matrix_events_overdue_confirm(relays, pki, sink):
 
 
 def test_refusals_change_nothing_and_the_drill(relays, pki, sink):
-    relay, token = api_relay(relays, sink)
+    relay, token = api_relay(relays, sink, geometry=GEOMETRY)
     api = Api(relay, token)
     msg, env = send(relay, pki, ["450006", "452025"])
     rid = msg.id.hex()
@@ -287,7 +293,14 @@ def test_refusals_change_nothing_and_the_drill(relays, pki, sink):
     assert api.get("/api/incidents/xyz", want=400)["error"].startswith(
         "incident:")
     assert api.get("/api/nope", want=404) == {"error": "no such endpoint"}
-    assert api.get("/api/geometry", want=404)["error"].startswith("geometry")
+    assert api.get("/api/geometry") == json.loads(GEOMETRY.read_bytes())
+    assert relay.run("-n").returncode == 0
+    conf = relay.conf.read_text()
+    relay.conf.write_text(conf.replace(str(GEOMETRY), "/nonexistent.json"))
+    res = relay.run("-n")
+    assert res.returncode != 0 and "[console] geometry" in res.stderr, \
+        res.stderr
+    relay.conf.write_text(conf)
 
     incident = msg.report.incident_id.hex()
     d = api.get("/api/drill/" + incident)
@@ -307,3 +320,45 @@ def test_refusals_change_nothing_and_the_drill(relays, pki, sink):
     assert re.fullmatch(r'450006,"宮崎県",\d+\.\d,\d+\.\d,あり', lines[1]), \
         lines[1]
     assert lines[2] == '452025,"都城市",,,なし'
+
+
+def test_live_feeds_are_bounded(relays, pki, sink):
+    """64 streams at once; the 65th is told 503, and gets in once one
+    of the 64 has gone."""
+    relay, token = api_relay(relays, sink)
+    port = ch.console_port(relay)
+    ctx = ch.tls_context(relay)
+
+    def open_stream():
+        raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Authorization: Bearer " + token.encode() + b"\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            b = s.recv(4096)
+            if not b:
+                break
+            head += b
+        return s, head
+
+    streams = []
+    try:
+        for _ in range(64):
+            s, head = open_stream()
+            streams.append(s)
+            assert head.startswith(b"HTTP/1.1 200"), head
+        s, head = open_stream()
+        streams.append(s)
+        assert head.startswith(b"HTTP/1.1 503"), head
+        assert b"too many live feeds" in head + s.recv(4096)
+        streams.pop(0).close()
+
+        def admitted():
+            s, head = open_stream()
+            streams.append(s)
+            return head.startswith(b"HTTP/1.1 200")
+        harness.wait_for(admitted, what="a place freed")
+    finally:
+        for s in streams:
+            s.close()
