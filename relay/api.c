@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "kairan/directory.h"
+#include "kairan/envelope.h"
+#include "kairan/form.h"
 #include "kairan/labels.h"
 #include "kairan/log.h"
 #include "kairan/message.h"
@@ -717,8 +719,8 @@ post_confirm(struct server *s, const struct api_call *c,
 	int64_t now;
 	int cancelled, rc;
 
-	if ((body = json_loadb((const char *)c->body, c->bodylen,
-	    JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+	if ((body = json_loadb(c->body != NULL ? (const char *)c->body : "",
+	    c->bodylen, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return reply_error(rp, 400, "body: not JSON (%s)", jerr.text);
 	if (!json_is_object(body)) {
 		json_decref(body);
@@ -976,6 +978,61 @@ get_geometry(struct server *s, const struct api_call *c,
 	return 0;
 }
 
+/*
+ * GET /api/reports/ID/form: the report laid out by proto/form.c, the
+ * lines of `kairan-node show --form` (without the proxy-log lines that
+ * need the whole incident: no form_context here).
+ */
+static int
+get_form(struct server *s, const struct api_call *c, struct api_reply *rp,
+    const char *hex, size_t len)
+{
+	struct view_report *r;
+	struct form *f = NULL;
+	Envelope *e = NULL;
+	Message *m = NULL;
+	json_t *j = NULL;
+	uint8_t id[KAIRAN_ID_LEN], *env = NULL;
+	size_t envlen;
+	char err[512];
+	int rc;
+
+	if (parse_id(hex, len, id) == -1)
+		return reply_error(rp, 400, "report: expected 32 lower-case hex "
+		    "digits");
+	if (refresh(s, c, rp) == -1)
+		return rp->body != NULL ? 0 : -1;
+	if ((r = view_report(s->view, id)) == NULL)
+		return reply_error(rp, 404, "report: no such report here");
+	if ((rc = view_envelope(s->view, r, &env, &envlen, err,
+	    sizeof(err))) != 1)
+		return rc == 0 ? reply_error(rp, 404, "report: no such report "
+		    "here") : internal(rp, c, err);
+	if ((e = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
+	    (m = message_decode(e->message.data, e->message.len, err,
+	    sizeof(err))) == NULL) {
+		rc = internal(rp, c, "the stored report cannot be read");
+		goto done;
+	}
+	rc = -1;
+	if (form_build(m, s->dir, NULL, &f) == -1 ||
+	    (j = form_json(f)) == NULL ||
+	    json_object_set_new(j, "report", json_stringn(hex, len)) == -1 ||
+	    json_object_set_new(j, "status",
+	    json_string(status_name(r->status))) == -1)
+		goto done;
+	rc = reply_json(rp, 200, j);
+	j = NULL;
+done:
+	json_decref(j);
+	form_free(f);
+	message_free(m);
+	if (e != NULL)
+		kairan__v1__envelope__free_unpacked(e, NULL);
+	free(env);
+	return rc;
+}
+
 /* Whether path is prefix + 32 hex + suffix: the hex's start, else NULL. */
 static const char *
 path_id(const char *path, const char *prefix, const char *suffix,
@@ -1022,18 +1079,8 @@ api_handle(struct server *s, const struct api_call *c, struct api_reply *rp)
 		return get_drill(s, c, rp, id, len, 1);
 	if ((id = path_id(c->path, "/api/drill/", "", &len)) != NULL)
 		return get_drill(s, c, rp, id, len, 0);
-	if ((id = path_id(c->path, "/api/reports/", "/form", &len)) != NULL) {
-		uint8_t rid[KAIRAN_ID_LEN];
-
-		if (parse_id(id, len, rid) == -1)
-			return reply_error(rp, 400, "report: expected 32 "
-			    "lower-case hex digits");
-		/*
-		 * NOT YET: proto/form.c (the form's JSON lines, wt-form) is
-		 * wired here when it lands; until then 501.
-		 */
-		return reply_error(rp, 501, "not yet");
-	}
+	if ((id = path_id(c->path, "/api/reports/", "/form", &len)) != NULL)
+		return get_form(s, c, rp, id, len);
 	return reply_error(rp, 404, "no such endpoint");
 }
 

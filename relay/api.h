@@ -8,7 +8,7 @@
  *   GET  /api/incidents/ID     its reports and the receipt matrix
  *   GET  /api/overdue          past the deadline, not acknowledged
  *   POST /api/confirm          a phone confirmation (store_confirm_add)
- *   GET  /api/reports/ID/form  the 報告様式 (proto/form.c, to come: 501)
+ *   GET  /api/reports/ID/form  the 報告様式 (proto/form.c's lines)
  *   GET  /api/drill/ID[.csv]   訓練の結果, JSON or CSV (UTF-8, BOM)
  *   GET  /api/geometry         [console] geometry, as it is
  *

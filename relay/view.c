@@ -15,7 +15,7 @@
 
 enum vstmt {
 	V_REPORTS, V_RECEIPTS, V_DELIVERIES, V_ESCALATION, V_CONFIRMS,
-	V_OVERDUE, V_SEEN,
+	V_OVERDUE, V_SEEN, V_ENVELOPE,
 	V_NSTMT
 };
 
@@ -50,6 +50,7 @@ static const char *const vsql[V_NSTMT] = {
 	    "LIMIT ?1",
 	[V_SEEN] = "SELECT entity, connected_at, disconnected_at FROM "
 	    "node_seen",
+	[V_ENVELOPE] = "SELECT envelope FROM message WHERE seq = ?1",
 };
 
 struct view {
@@ -787,4 +788,30 @@ view_seen(struct view *v, view_seen_fn *fn, void *arg, char *err,
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? n : vfail(v, "node_seen", err, errlen);
+}
+
+int
+view_envelope(struct view *v, const struct view_report *r, uint8_t **env,
+    size_t *envlen, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = v->st[V_ENVELOPE];
+	int rc, n, found = 0;
+
+	*env = NULL;
+	sqlite3_bind_int64(st, 1, r->seq);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 0);
+		if ((*env = malloc(n > 0 ? (size_t)n : 1)) == NULL) {
+			sqlite3_reset(st);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		memcpy(*env, sqlite3_column_blob(st, 0), (size_t)n);
+		*envlen = (size_t)n;
+		found = 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return vfail(v, "envelope", err, errlen);
+	return found;
 }

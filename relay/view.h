@@ -141,6 +141,13 @@ int		 view_overdue(struct view *, void (*fn)(void *, int64_t seq,
 		    const char *recipient, int64_t deadline_ms), void *arg,
 		    char *err, size_t errlen);
 
+/*
+ * The stored Envelope bytes of report r: 1 with *env (malloc'd, caller
+ * frees), 0 if gone, -1 with err.
+ */
+int		 view_envelope(struct view *, const struct view_report *r,
+		    uint8_t **env, size_t *envlen, char *err, size_t errlen);
+
 /* fn for each row of node_seen. Their number, or -1 with err. */
 int		 view_seen(struct view *, view_seen_fn *fn, void *arg,
 		    char *err, size_t errlen);

@@ -10,7 +10,8 @@ does not acknowledge by its (seconds-short) deadline appears in
 confirmation (POST /api/confirm) shows beside the cell's state, never as
 it, cancels the pending mail step and is a row of the audit chain; bad
 inputs are refused with 400 naming the field and change nothing; the
-drill comes as JSON and as CSV (UTF-8 with a BOM).
+drill comes as JSON and as CSV (UTF-8 with a BOM), the report as the
+報告様式's lines; at most 64 live feeds at once.
 """
 import json
 import re
@@ -301,6 +302,15 @@ def test_refusals_change_nothing_and_the_drill(relays, pki, sink):
     assert res.returncode != 0 and "[console] geometry" in res.stderr, \
         res.stderr
     relay.conf.write_text(conf)
+
+    # the 報告様式, the lines of `kairan-node show --form` (proto/form.c)
+    f = api.get(f"/api/reports/{rid}/form")
+    assert f["report"] == rid and f["status"] == "exercise"
+    kinds = [x["kind"] for x in f["lines"]]
+    assert kinds[0] == "banner" and kinds[-1] == "banner" and "end" in kinds
+    assert any("職員端末のマルウェア感染" in x["label"] + x["value"]
+               for x in f["lines"])
+    assert api.get("/api/reports/%s/form" % ("0" * 32), want=404)
 
     incident = msg.report.incident_id.hex()
     d = api.get("/api/drill/" + incident)

@@ -610,6 +610,35 @@ test_drill(void **state)
 	free(rp.body);
 }
 
+/* The 報告様式 of proto/form.c, as JSON lines. */
+static void
+test_form(void **state)
+{
+	struct fx *f = *state;
+	json_t *j, *l, *lines;
+	char path[128];
+	size_t i;
+	int title = 0;
+
+	add_report(f);
+	snprintf(path, sizeof(path), "/api/reports/%s/form", f->hex);
+	j = call(f, "GET", path, NULL, 200, NULL);
+	assert_string_equal(sget(j, "report"), f->hex);
+	assert_string_equal(sget(j, "status"), "exercise");
+	lines = json_object_get(j, "lines");
+	assert_true(json_array_size(lines) > 10);
+	/* an exercise begins and ends with its banner */
+	assert_string_equal(sget(json_array_get(lines, 0), "kind"), "banner");
+	assert_string_equal(sget(json_array_get(lines,
+	    json_array_size(lines) - 1), "kind"), "banner");
+	json_array_foreach(lines, i, l)
+		if (strstr(sget(l, "label"), "職員端末のマルウェア感染") != NULL ||
+		    strstr(sget(l, "value"), "職員端末のマルウェア感染") != NULL)
+			title = 1;
+	assert_true(title);
+	json_decref(j);
+}
+
 static void
 test_nodes_and_last_seen(void **state)
 {
@@ -703,7 +732,7 @@ test_geometry_and_paths(void **state)
 	json_decref(call(f, "POST", "/api/nodes", "{}", 405, NULL));
 	json_decref(call(f, "GET", "/api/reports/xyz/form", NULL, 400, NULL));
 	json_decref(call(f, "GET", "/api/reports/"
-	    "0123456789abcdef0123456789abcdef/form", NULL, 501, NULL));
+	    "0123456789abcdef0123456789abcdef/form", NULL, 404, NULL));
 	json_decref(call(f, "GET", "/api/incidents/../nodes", NULL, 404, NULL));
 }
 
@@ -717,6 +746,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_confirm_refusals, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_drill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_and_last_seen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_geometry_and_paths, setup,
