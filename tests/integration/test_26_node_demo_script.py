@@ -14,7 +14,9 @@ offline at first: relay-46 holds the report for it until it comes up); the 第2�
 and the Kagoshima side while relay-45 was down (received before relay-45
 was started again) and the rest after; each report exactly once in every
 inbox. Its traffic is an exercise (訓練): signed as EXERCISE, shown as such,
-and the script says so."""
+and the script says so. relay-45's console: the script prints its address
+and the demo operator's login, which works over HTTPS and shows the
+incident as an exercise."""
 import http.client
 import json
 import os
