@@ -25,7 +25,7 @@ struct parse {
 	int		 in_relay;
 	int		 in_console, in_metrics;	/* lines of those sections */
 	char		 cur_section;	/* 'c' [console], 'm' [metrics], 0 */
-	int		 console_seen[4], metrics_seen[1];
+	int		 console_seen[5], metrics_seen[1];
 	struct config_peer *cur_peer;	/* in a [peer NAME] section */
 	int		 peer_seen[2];	/* lines of its id, url */
 	char		 hub[CONFIG_PEER_NAME_MAX + 1];
@@ -52,7 +52,9 @@ static const char *const smtp_keys[] = {
 };
 #define NESC_KEYS	(sizeof(esc_keys) / sizeof(esc_keys[0]))
 #define NSMTP_KEYS	(sizeof(smtp_keys) / sizeof(smtp_keys[0]))
-static const char *const console_keys[] = { "listen", "cert", "key", "root" };
+static const char *const console_keys[] = {
+	"listen", "cert", "key", "root", "session",
+};
 static const char *const metrics_keys[] = { "listen" };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 static const char *const required[] = {
@@ -367,7 +369,7 @@ relay_key(struct parse *p, const char *name, const char *v)
 	return 1;
 }
 
-/* [console] listen, cert, key, root */
+/* [console] listen, cert, key, root, session */
 static void
 console_key(struct parse *p, const char *name, const char *v)
 {
@@ -375,7 +377,7 @@ console_key(struct parse *p, const char *name, const char *v)
 	char e[256];
 	int k;
 
-	if ((k = conf_ini_key(&p->ini, "console", console_keys, 4,
+	if ((k = conf_ini_key(&p->ini, "console", console_keys, 5,
 	    p->console_seen, name)) == -1)
 		return;
 	if (k == 0) {
@@ -387,8 +389,11 @@ console_key(struct parse *p, const char *name, const char *v)
 		(void)set_path(p, &cfg->console_cert, name, v);
 	else if (k == 2)
 		(void)set_path(p, &cfg->console_key, name, v);
-	else
+	else if (k == 3)
 		(void)set_path(p, &cfg->console_root, name, v);
+	else
+		(void)set_duration(p, "[console] session",
+		    &cfg->console_session_s, v, 60000, 7ULL * 86400000);
 }
 
 /* [metrics] listen = HOST:PORT | console | off */
@@ -776,6 +781,7 @@ config_load(const char *file, char *err, size_t errlen)
 	cfg->max_pending = 256;
 	cfg->max_pending_per_addr = 32;
 	cfg->audit_checkpoint_s = 300;
+	cfg->console_session_s = 12 * 3600;
 	/* the defaults and their reasons: deploy/relay.conf.example */
 	cfg->esc_deadline_ms[0] = 24ULL * 3600000;
 	cfg->esc_deadline_ms[1] = 4ULL * 3600000;

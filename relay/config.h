@@ -8,7 +8,8 @@
  *            log_level, hub
  *   [peer NAME]  id, url: one link to another relay of the federation
  *            (with url this relay dials it; without, it accepts it)
- *   [console] listen, cert, key, root: the operators' HTTPS listener
+ *   [console] listen, cert, key, root, session: the operators' HTTPS
+ *            listener and how long a login lasts (default 12h)
  *            (httpd.h); no section, no listener
  *   [metrics] listen: Prometheus /metrics, plain HTTP on HOST:PORT
  *            (loopback by default: 127.0.0.1:9145), or "console" for the
@@ -92,6 +93,7 @@ struct config {
 	char		*console_cert;	/* its own: browsers need the host name */
 	char		*console_key;
 	char		*console_root;	/* the one folder of static files */
+	unsigned	 console_session_s;	/* a login's lifetime */
 	/* [metrics]: METRICS_PLAIN on metrics_host:port, or on the console */
 	enum { METRICS_OFF, METRICS_PLAIN, METRICS_CONSOLE } metrics;
 	char		 metrics_host[256];

@@ -21,6 +21,7 @@
 #include "kairan/log.h"
 
 #include "admit.h"
+#include "auth.h"
 #include "config.h"
 #include "httpd.h"
 #include "metrics.h"
@@ -28,6 +29,13 @@
 #include "routing.h"
 #include "store.h"
 #include "webpath.h"
+
+/* the extra headers of one response */
+struct extra {
+	const char	*set_cookie;
+	unsigned	 retry_after;	/* s; 0 none */
+	const char	*disposition;
+};
 
 /* per HTTP connection (lws zeroes it) */
 struct http_req {
@@ -37,6 +45,18 @@ struct http_req {
 	int		 close;		/* after this response */
 	int		 responded;
 	char		 path[128];	/* for the log, escaped later */
+	char		 uri[WEBPATH_MAX + 1];	/* of a POST, for its end */
+	char		 addr[64];	/* the client, for logs and the limiter */
+	/* a POST's body, bounded by HTTPD_BODY_MAX */
+	char		*body;
+	size_t		 bodylen;
+	/* the headers the gate reads, copied while lws still has them */
+	char		 cookie[HTTPD_COOKIE_MAX];
+	char		 authz[160];
+	char		 csrf[80];
+	unsigned	 has_cookie:1, has_authz:1, has_csrf:1;
+	struct auth_login *login;	/* a login being checked */
+	struct auth_reply *later;	/* its answer, for the next writeable */
 };
 
 static const char csp[] = "default-src 'self'; script-src 'self'; "
@@ -65,11 +85,14 @@ add_header(struct lws *wsi, const char *name, const char *value,
  * the next writeable. 0, or -1 (close the connection).
  */
 static int
-respond(struct lws *wsi, struct http_req *r, unsigned status,
-    const char *ctype, const void *body, size_t len)
+respond_ex(struct lws *wsi, struct http_req *r, unsigned status,
+    const char *ctype, const void *body, size_t len, const struct extra *x)
 {
 	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
 	    *end = buf + sizeof(buf) - 1;
+	char num[16];
+	int api = strncmp(r->path, "/api/", 5) == 0 ||
+	    strcmp(r->path, "/login") == 0 || strcmp(r->path, "/logout") == 0;
 
 	if (r->responded)
 		return -1;
@@ -85,14 +108,64 @@ respond(struct lws *wsi, struct http_req *r, unsigned status,
 	    add_header(wsi, "x-content-type-options:", "nosniff", &p, end) ||
 	    add_header(wsi, "referrer-policy:", "no-referrer", &p, end) ||
 	    add_header(wsi, "x-frame-options:", "DENY", &p, end) ||
-	    add_header(wsi, "cache-control:", status == 200 &&
+	    add_header(wsi, "cache-control:", status == 200 && !api &&
 	    strncmp(ctype, "text/plain; version", 19) != 0 ? "no-cache" :
 	    "no-store", &p, end) ||
-	    (r->close && add_header(wsi, "connection:", "close", &p, end)) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
+	    (r->close && add_header(wsi, "connection:", "close", &p, end)))
+		return -1;
+	if (x != NULL) {
+		if (x->set_cookie != NULL && *x->set_cookie != '\0' &&
+		    add_header(wsi, "set-cookie:", x->set_cookie, &p, end))
+			return -1;
+		snprintf(num, sizeof(num), "%u", x->retry_after);
+		if (x->retry_after > 0 &&
+		    add_header(wsi, "retry-after:", num, &p, end))
+			return -1;
+		if (x->disposition != NULL && *x->disposition != '\0' &&
+		    add_header(wsi, "content-disposition:", x->disposition, &p,
+		    end))
+			return -1;
+	}
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	lws_callback_on_writable(wsi);
 	return 0;
+}
+
+static int
+respond(struct lws *wsi, struct http_req *r, unsigned status,
+    const char *ctype, const void *body, size_t len)
+{
+	return respond_ex(wsi, r, status, ctype, body, len, NULL);
+}
+
+/* An answer of auth.c's (JSON), then freed. 0 or -1. */
+static int
+respond_auth(struct lws *wsi, struct http_req *r, struct auth_reply *a)
+{
+	struct extra x = { a->set_cookie, a->retry_after, NULL };
+	int rc;
+
+	if (a->body == NULL)
+		rc = -1;
+	else
+		rc = respond_ex(wsi, r, a->status, "application/json; "
+		    "charset=utf-8", a->body, a->bodylen, &x);
+	free(a->body);
+	a->body = NULL;
+	return rc;
+}
+
+/* The client's address, without a dual-stack socket's IPv4 prefix. */
+static void
+peer_addr(struct lws *wsi, char *out, size_t len)
+{
+	char addr[64];
+
+	if (lws_get_peer_simple(wsi, addr, sizeof(addr)) == NULL)
+		snprintf(addr, sizeof(addr), "-");
+	snprintf(out, len, "%s", strncmp(addr, "::ffff:", 7) == 0 ? addr + 7 :
+	    addr);
 }
 
 /* A refusal: logged (who, what, why) and answered with a short text. */
@@ -101,16 +174,11 @@ refuse(struct lws *wsi, struct http_req *r, unsigned status,
     const char *method, const char *why)
 {
 	char addr[64], body[256];
-	const char *a = addr;
 	int n;
 
-	if (lws_get_peer_simple(wsi, addr, sizeof(addr)) == NULL)
-		snprintf(addr, sizeof(addr), "-");
-	/* without the IPv4-mapped prefix of a dual-stack socket */
-	if (strncmp(addr, "::ffff:", 7) == 0)
-		a += 7;
+	peer_addr(wsi, addr, sizeof(addr));
 	log_warnx("http refused vhost=%s addr=%s method=%s path=%s status=%u "
-	    "reason=%s", lws_get_vhost_name(lws_get_vhost(wsi)), a, method,
+	    "reason=%s", lws_get_vhost_name(lws_get_vhost(wsi)), addr, method,
 	    log_str(r->path), status, log_str(why));
 	n = snprintf(body, sizeof(body), "%u %s\n", status, why);
 	return respond(wsi, r, status, "text/plain; charset=utf-8", body,
@@ -238,17 +306,126 @@ method_of(struct lws *wsi)
 	return "?";
 }
 
+/* Copies the headers the gate reads, while lws still holds them. */
+static void
+copy_headers(struct lws *wsi, struct http_req *r)
+{
+	r->has_cookie = lws_hdr_copy(wsi, r->cookie, sizeof(r->cookie),
+	    WSI_TOKEN_HTTP_COOKIE) > 0;
+	r->has_authz = lws_hdr_copy(wsi, r->authz, sizeof(r->authz),
+	    WSI_TOKEN_HTTP_AUTHORIZATION) > 0;
+	r->has_csrf = lws_hdr_custom_copy(wsi, r->csrf, (int)sizeof(r->csrf),
+	    "x-csrf-token:", 13) > 0;
+}
+
+/*
+ * The gate of auth.c for this request. 0 let in (who filled), 1 refused
+ * and answered, -1 close the connection.
+ */
+static int
+gate(struct lws *wsi, struct http_req *r, struct server *s, int changes,
+    struct auth_who *who)
+{
+	struct auth_reply a;
+	int rc;
+
+	rc = auth_gate(s, r->addr, r->has_cookie ? r->cookie : NULL,
+	    r->has_authz ? r->authz : NULL, r->has_csrf ? r->csrf : NULL,
+	    changes, who, &a);
+	if (rc == 0)
+		return 0;
+	if (a.body == NULL)
+		return -1;
+	return respond_auth(wsi, r, &a) == -1 ? -1 : 1;
+}
+
+/* The JSON error of an /api/ path nobody answers. */
+static int
+no_endpoint(struct lws *wsi, struct http_req *r, const char *method)
+{
+	static const char body[] = "{\"error\":\"no such endpoint\"}";
+
+	log_warnx("http refused vhost=console addr=%s method=%s path=%s "
+	    "status=404 reason=\"no such endpoint\"", r->addr, method,
+	    log_str(r->path));
+	return respond(wsi, r, 404, "application/json; charset=utf-8", body,
+	    sizeof(body) - 1);
+}
+
+/* A GET of the console: the API (through the gate) or a file. */
+static int
+console_get(struct lws *wsi, struct http_req *r, struct server *s,
+    const char *uri, size_t len)
+{
+	struct auth_who who;
+	struct auth_reply a;
+	int rc;
+
+	if (len < 5 || memcmp(uri, "/api/", 5) != 0)
+		return serve_file(wsi, r, s, uri, len);
+	if ((rc = gate(wsi, r, s, 0, &who)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (strcmp(r->path, "/api/session") == 0) {
+		if (auth_session(s, &who, &a) == -1)
+			return -1;
+		return respond_auth(wsi, r, &a);
+	}
+	return no_endpoint(wsi, r, "GET");
+}
+
+/* The answer to a login, on the loop: sent at the next writeable. */
+static void
+login_done(void *arg, struct auth_reply *a)
+{
+	struct lws *wsi = arg;
+	struct http_req *r = lws_wsi_user(wsi);
+
+	r->login = NULL;
+	r->later = a;
+	lws_callback_on_writable(wsi);
+}
+
+/* A POST of the console, its body read: /login, /logout, the API. */
+static int
+console_post(struct lws *wsi, struct http_req *r, struct server *s)
+{
+	struct auth_who who;
+	struct auth_reply a;
+	int rc;
+
+	if (strcmp(r->uri, "/login") == 0) {
+		rc = auth_login(s, r->addr, r->body != NULL ? r->body : "",
+		    r->bodylen, login_done, wsi, &r->login, &a);
+		if (rc == 0)
+			return 0;	/* login_done answers */
+		if (rc == -1)
+			return -1;
+		return respond_auth(wsi, r, &a);
+	}
+	if (strcmp(r->uri, "/logout") != 0 && strncmp(r->uri, "/api/", 5) != 0)
+		return refuse(wsi, r, 404, "POST", "nothing to post to here");
+	if ((rc = gate(wsi, r, s, 1, &who)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (strcmp(r->uri, "/logout") == 0) {
+		if (auth_logout(s, &who, r->addr, &a) == -1)
+			return -1;
+		return respond_auth(wsi, r, &a);
+	}
+	return no_endpoint(wsi, r, "POST");
+}
+
 static int
 on_request(struct lws *wsi, struct http_req *r, struct server *s,
     const char *uri, size_t len)
 {
 	const char *method = method_of(wsi);
 	int console = lws_get_vhost(wsi) == s->console_vhost;
-	char cl[32];
+	char cl[32], *end;
 	long long n;
 
 	snprintf(r->path, sizeof(r->path), "%.*s", (int)(len < 120 ? len :
 	    120), uri);
+	peer_addr(wsi, r->addr, sizeof(r->addr));
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
 		r->close = 1;
 		return refuse(wsi, r, 405, method, "method not allowed (GET "
@@ -258,23 +435,31 @@ on_request(struct lws *wsi, struct http_req *r, struct server *s,
 		r->close = 1;
 		return refuse(wsi, r, 414, method, "path too long");
 	}
+	copy_headers(wsi, r);
 	if (strcmp(method, "POST") == 0) {
-		/* nothing takes a POST yet: bounded, read, then 404 */
 		if (lws_hdr_copy(wsi, cl, sizeof(cl),
 		    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
 			r->close = 1;
 			return refuse(wsi, r, 411, method, "a POST needs a "
 			    "Content-Length");
 		}
-		n = strtoll(cl, NULL, 10);
-		if (n < 0 || n > HTTPD_BODY_MAX) {
+		errno = 0;
+		n = strtoll(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 0 || n > HTTPD_BODY_MAX) {
 			r->close = 1;
 			return refuse(wsi, r, 413, method, "body over "
 			    "16384 bytes");
 		}
+		if (!console)
+			return n == 0 ? refuse(wsi, r, 404, method, "nothing "
+			    "to post to here") : 0;
+		memcpy(r->uri, uri, len);
+		r->uri[len] = '\0';
+		if (n > 0 && (r->body = malloc((size_t)n + 1)) == NULL)
+			return -1;
+		r->bodylen = 0;
 		if (n == 0)
-			return refuse(wsi, r, 404, method, "nothing to post "
-			    "to here");
+			return console_post(wsi, r, s);
 		return 0;	/* HTTP_BODY, then BODY_COMPLETION */
 	}
 	if (len == 8 && memcmp(uri, "/metrics", 8) == 0 &&
@@ -282,7 +467,31 @@ on_request(struct lws *wsi, struct http_req *r, struct server *s,
 		return serve_metrics(wsi, r, s);
 	if (!console)
 		return refuse(wsi, r, 404, method, "only /metrics here");
-	return serve_file(wsi, r, s, uri, len);
+	return console_get(wsi, r, s, uri, len);
+}
+
+/* Forgets what one request kept (for the next on a kept-alive connection). */
+static void
+req_reset(struct server *s, struct http_req *r)
+{
+	free(r->out);
+	r->out = NULL;
+	free(r->body);
+	r->body = NULL;
+	r->bodylen = r->body_seen = 0;
+	if (r->login != NULL) {
+		auth_login_cancel(s, r->login);
+		r->login = NULL;
+	}
+	if (r->later != NULL) {
+		free(r->later->body);
+		free(r->later);
+		r->later = NULL;
+	}
+	explicit_bzero(r->cookie, sizeof(r->cookie));
+	explicit_bzero(r->authz, sizeof(r->authz));
+	r->has_cookie = r->has_authz = r->has_csrf = 0;
+	r->responded = 0;
 }
 
 static int
@@ -291,6 +500,7 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
 	struct server *s = lws_context_user(lws_get_context(wsi));
 	struct http_req *r = user;
+	struct auth_reply *a;
 	int n;
 
 	switch (reason) {
@@ -308,19 +518,36 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (r == NULL)
 			return -1;
 		r->body_seen += len;
-		if (r->body_seen > HTTPD_BODY_MAX) {
+		if (r->body_seen > HTTPD_BODY_MAX || (r->body != NULL &&
+		    r->bodylen + len > HTTPD_BODY_MAX)) {
 			r->close = 1;
 			return refuse(wsi, r, 413, "POST", "body over 16384 "
 			    "bytes") == -1 ? -1 : 0;
+		}
+		if (r->body != NULL) {
+			memcpy(r->body + r->bodylen, in, len);
+			r->bodylen += len;
+			r->body[r->bodylen] = '\0';
 		}
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (r == NULL || r->responded)
 			return 0;
-		return refuse(wsi, r, 404, "POST", "nothing to post to here") ==
-		    -1 ? -1 : 0;
+		if (r->body == NULL)
+			return refuse(wsi, r, 404, "POST", "nothing to post to "
+			    "here") == -1 ? -1 : 0;
+		return console_post(wsi, r, s) == -1 ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (r == NULL || r->out == NULL)
+		if (r == NULL)
+			return 0;
+		if (r->later != NULL) {
+			a = r->later;
+			r->later = NULL;
+			n = respond_auth(wsi, r, a);
+			free(a);
+			return n == -1 ? -1 : 0;
+		}
+		if (r->out == NULL)
 			return 0;
 		n = lws_write(wsi, r->out + LWS_PRE, r->outlen,
 		    LWS_WRITE_HTTP_FINAL);
@@ -328,14 +555,11 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		r->out = NULL;
 		if (n < 0 || r->close)
 			return -1;
-		r->responded = 0;
-		r->body_seen = 0;
+		req_reset(s, r);
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
-		if (r != NULL) {
-			free(r->out);
-			r->out = NULL;
-		}
+		if (r != NULL)
+			req_reset(s, r);
 		return 0;
 	default:
 		return 0;
@@ -347,8 +571,13 @@ httpd_start(struct server *s)
 {
 	const struct config *cfg = s->cfg;
 	struct lws_context_creation_info info;
+	char err[256];
 
 	if (cfg->console) {
+		if ((s->auth = auth_new(s, err, sizeof(err))) == NULL) {
+			log_warnx("console: %s", err);
+			return -1;
+		}
 		memset(&info, 0, sizeof(info));
 		info.options = LWS_SERVER_OPTION_LIBEV |
 		    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -385,6 +614,13 @@ httpd_start(struct server *s)
 		}
 	}
 	return 0;
+}
+
+void
+httpd_free(struct server *s)
+{
+	auth_free(s->auth);
+	s->auth = NULL;
 }
 
 int

@@ -23,6 +23,7 @@
 #define HTTPD_BODY_MAX		(16 * 1024)	/* bytes of a POST body */
 #define HTTPD_FILE_MAX		(4 * 1024 * 1024)	/* a static file */
 #define HTTPD_HEADER_MAX	4096	/* all headers of a request */
+#define HTTPD_COOKIE_MAX	1024	/* the Cookie header; longer: none */
 
 struct server;
 
@@ -31,6 +32,9 @@ struct server;
  * s->context (after listener_start). 0, or -1 after logging why.
  */
 int	httpd_start(struct server *);
+/* What httpd_start made beside the vhosts (the login's state); after the
+ * lws context is destroyed. */
+void	httpd_free(struct server *);
 /* The ports they listen on (the kernel's choice for 0); -1 if none. */
 int	httpd_console_port(struct server *);
 int	httpd_metrics_port(struct server *);

@@ -5,7 +5,7 @@
  *   kairan-relay -f relay.conf -n              check the configuration
  *   kairan-relay -f relay.conf audit verify [--checkpoint FILE]
  *                                              check the audit chain
- *   kairan-relay -f relay.conf operator add|del NAME, operator list
+ *   kairan-relay -f relay.conf operator add|del|token NAME, operator list
  *                                              the console's operators
  */
 #include <sys/types.h>
@@ -27,6 +27,7 @@
 
 #include "checkpoint.h"
 #include "config.h"
+#include "auth.h"
 #include "operator.h"
 #include "server.h"
 #include "store.h"
@@ -38,7 +39,7 @@ usage(FILE *out)
 	    "usage: kairan-relay [-nv] -f relay.conf\n"
 	    "       kairan-relay -f relay.conf audit verify [--checkpoint "
 	    "FILE]\n"
-	    "       kairan-relay -f relay.conf operator add|del NAME\n"
+	    "       kairan-relay -f relay.conf operator add|del|token NAME\n"
 	    "       kairan-relay -f relay.conf operator list\n"
 	    "       kairan-relay --help\n"
 	    "  -f FILE  configuration (INI, see deploy/relay.conf.example)\n"
@@ -55,7 +56,10 @@ usage(FILE *out)
 	    "           stdin is not a terminal, from its first line; never\n"
 	    "           from the command line\n"
 	    "  operator del NAME  removes the operator and its sessions\n"
-	    "  operator list      the operators and when each was added\n");
+	    "  operator list      the operators and when each was added\n"
+	    "  operator token NAME\n"
+	    "           a new bearer token for the console's API (printed\n"
+	    "           once, on stdout; it replaces the operator's old one)\n");
 }
 
 /* Who runs the command, for the audit row: "uid N (name)". */
@@ -156,14 +160,14 @@ now_ms(void)
 }
 
 /*
- * operator add|del NAME, operator list: argv after "operator". Exit
+ * operator add|del|token NAME, operator list: argv after "operator". Exit
  * status: 0 done, 1 refused or failed (said why), 2 usage.
  */
 static int
 operator_cmd(const struct config *cfg, int argc, char *argv[])
 {
 	char err[512], by[256], pw[OPERATOR_PASSWORD_MAX + 2];
-	char hash[OPERATOR_HASH_MAX];
+	char hash[OPERATOR_HASH_MAX], token[AUTH_TOKEN_HEX + 1];
 	struct store *s = NULL;
 	int rc = 1, n;
 
@@ -180,7 +184,7 @@ operator_cmd(const struct config *cfg, int argc, char *argv[])
 		    "type the password when asked or pipe it on stdin\n");
 		return 2;
 	} else if (argc != 2 || (strcmp(argv[0], "add") != 0 &&
-	    strcmp(argv[0], "del") != 0)) {
+	    strcmp(argv[0], "del") != 0 && strcmp(argv[0], "token") != 0)) {
 		usage(stderr);
 		return 2;
 	}
@@ -203,6 +207,28 @@ operator_cmd(const struct config *cfg, int argc, char *argv[])
 				printf("no operators (add one with: kairan-relay "
 				    "-f %s operator add NAME)\n", cfg->file);
 			rc = 0;
+		}
+	} else if (strcmp(argv[0], "token") == 0) {
+		switch (auth_token_issue(s, argv[1], by, token, err,
+		    sizeof(err))) {
+		case 0:
+			/* the token alone on stdout, for a script to keep */
+			printf("%s\n", token);
+			fprintf(stderr, "kairan-relay: bearer token of operator "
+			    "%s (shown once; it replaces the previous one; keep "
+			    "it like a password; send it as \"Authorization: "
+			    "Bearer TOKEN\")\n", argv[1]);
+			log_info("operator token issued name=%s by=%s",
+			    log_str(argv[1]), log_str(by));
+			explicit_bzero(token, sizeof(token));
+			rc = 0;
+			break;
+		case 1:
+			fprintf(stderr, "kairan-relay: operator token: no "
+			    "operator %s\n", argv[1]);
+			break;
+		default:
+			fprintf(stderr, "kairan-relay: %s\n", err);
 		}
 	} else if (strcmp(argv[0], "del") == 0) {
 		switch (store_operator_del(s, argv[1], by, now_ms(), err,

@@ -38,6 +38,7 @@ struct admit;
 struct pending;
 struct ended;
 struct dial;
+struct auth;
 
 struct server {
 	const struct config	*cfg;
@@ -53,6 +54,7 @@ struct server {
 	struct signer		*signer;
 	struct store		*store;
 	struct admit		*admit;		/* unauthenticated connections */
+	struct auth		*auth;		/* httpd.c: the console's login */
 
 	/* session.c: the connected peers (nodes and relays) */
 	struct peer		*peers;

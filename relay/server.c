@@ -400,6 +400,7 @@ done:
 	if (s.loop != NULL)
 		ev_run(s.loop, EVRUN_NOWAIT);
 	admit_free(s.admit);
+	httpd_free(&s);
 	dial_free_all(&s);
 	commit_clear(&s);
 	unload(&s);

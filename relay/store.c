@@ -26,6 +26,8 @@ enum stmt {
 	S_PENDING_TO, S_AUDIT_HEAD,
 	S_ESC_ADD, S_ESC_ACK, S_ESC_WITHDRAW, S_ESC_NEXT, S_ESC_DUE,
 	S_ESC_END, S_ESC_RETRY, S_ESC_OVERDUE,
+	S_SESS_ADD, S_SESS_GET, S_SESS_DEL, S_SESS_EXPIRE, S_OP_TOKEN,
+	S_OP_BY_TOKEN,
 	S_NSTMT
 };
 
@@ -100,6 +102,14 @@ static const char *const sql[S_NSTMT] = {
 	    "r.signer = e.recipient AND r.state = 2)",
 	[S_ESC_RETRY] = "UPDATE escalation SET attempts = attempts + 1, "
 	    "code = ?2, reply = ?3, due_at = ?4 WHERE rowid = ?1 AND state = 0",
+	[S_SESS_ADD] = "INSERT INTO session (token_hash, operator, csrf, "
+	    "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_SESS_GET] = "SELECT operator, csrf, expires_at FROM session "
+	    "WHERE token_hash = ?1 AND expires_at > ?2",
+	[S_SESS_DEL] = "DELETE FROM session WHERE token_hash = ?1",
+	[S_SESS_EXPIRE] = "DELETE FROM session WHERE expires_at <= ?1",
+	[S_OP_TOKEN] = "UPDATE operator SET token_hash = ?2 WHERE name = ?1",
+	[S_OP_BY_TOKEN] = "SELECT name FROM operator WHERE token_hash = ?1",
 };
 
 /* Migrations: migrations[v] takes the schema from version v to v + 1. */
@@ -195,6 +205,14 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX session_expiry ON session (expires_at);",
+	/*
+	 * 5 (issue 9's login): each operator's bearer token for automation
+	 * (the SHA-256 of it; NULL: none), unique so that a token names one
+	 * operator.
+	 */
+	"ALTER TABLE operator ADD COLUMN token_hash BLOB"
+	"  CHECK (token_hash IS NULL OR length(token_hash) = 32);"
+	"CREATE UNIQUE INDEX operator_token ON operator (token_hash);",
 };
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -966,6 +984,135 @@ store_operator_list(struct store *s, void (*fn)(void *, const char *,
 	if (rc != SQLITE_DONE)
 		return fail_db(s, "operator list", err, errlen);
 	return n;
+}
+
+/*
+ * The console's sessions and tokens (auth.c). A session's row is the
+ * SHA-256 of its cookie; logging in and out are operator actions, so
+ * each is its own transaction with its audit row ("login", "logout",
+ * "operator-token"; entity "operator:NAME").
+ */
+int
+store_session_add(struct store *s, const uint8_t token_hash[32],
+    const char *operator, const uint8_t *csrf, size_t csrflen,
+    int64_t now_ms, int64_t expires_ms, const char *detail, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if (store_begin(s, err, errlen) == -1)
+		return -1;
+	/* the expired ones go first: the table holds live sessions only */
+	st = s->st[S_SESS_EXPIRE];
+	sqlite3_bind_int64(st, 1, now_ms);
+	if (step_done(s, S_SESS_EXPIRE, err, errlen) == -1)
+		goto fail;
+	st = s->st[S_SESS_ADD];
+	sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, operator, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, csrf, (int)csrflen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, expires_ms);
+	if (step_done(s, S_SESS_ADD, err, errlen) == -1 ||
+	    audit_operator(s, "login", operator, detail, now_ms, err,
+	    errlen) == -1 || store_commit(s, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_session_get(struct store *s, const uint8_t token_hash[32],
+    int64_t now_ms, char *operator, size_t oplen, uint8_t *csrf,
+    size_t csrflen, int64_t *expires_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_SESS_GET];
+	const void *b;
+	int rc, found = 0;
+
+	sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_ms);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (size_t)sqlite3_column_bytes(st, 1) == csrflen &&
+	    (b = sqlite3_column_blob(st, 1)) != NULL) {
+		snprintf(operator, oplen, "%s", col_text(st, 0));
+		memcpy(csrf, b, csrflen);
+		*expires_ms = sqlite3_column_int64(st, 2);
+		found = 1;
+	}
+	return row_result(s, st, rc, found, "session", err, errlen);
+}
+
+int
+store_session_del(struct store *s, const uint8_t token_hash[32],
+    const char *operator, int64_t now_ms, const char *detail, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_SESS_DEL];
+	int gone;
+
+	if (store_begin(s, err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+	if ((gone = step_changes(s, S_SESS_DEL, err, errlen)) == -1)
+		goto fail;
+	if (gone == 0) {
+		store_rollback(s);
+		return 1;
+	}
+	if (audit_operator(s, "logout", operator, detail, now_ms, err,
+	    errlen) == -1 || store_commit(s, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_operator_token(struct store *s, const char *name,
+    const uint8_t token_hash[32], const char *by, int64_t now_ms,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_OP_TOKEN];
+	char detail[256];
+	int changed;
+
+	if (store_begin(s, err, errlen) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, token_hash, 32, SQLITE_STATIC);
+	if ((changed = step_changes(s, S_OP_TOKEN, err, errlen)) == -1)
+		goto fail;
+	if (changed == 0) {
+		store_rollback(s);
+		return 1;
+	}
+	snprintf(detail, sizeof(detail), "bearer token issued by %s", by);
+	if (audit_operator(s, "operator-token", name, detail, now_ms, err,
+	    errlen) == -1 || store_commit(s, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_operator_by_token(struct store *s, const uint8_t token_hash[32],
+    char *name, size_t namelen, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_OP_BY_TOKEN];
+	int rc, found = 0;
+
+	sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(name, namelen, "%s", col_text(st, 0));
+		found = 1;
+	}
+	return row_result(s, st, rc, found, "operator token", err, errlen);
 }
 
 int

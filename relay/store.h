@@ -37,7 +37,7 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
@@ -217,6 +217,38 @@ int	store_operator_hash(struct store *, const char *name, char *hash,
 /* fn(arg, name, created_at_ms) for each operator by name; their number or -1. */
 int	store_operator_list(struct store *, void (*fn)(void *, const char *,
 	    int64_t), void *arg, char *err, size_t errlen);
+
+/*
+ * The console's login (auth.c). A session is known by the SHA-256 of its
+ * cookie (token_hash), carries its operator, its CSRF token (csrflen
+ * bytes) and its expiry.
+ *   session_add  its own transaction: the expired sessions deleted, the
+ *                new one written, an audit row "login" (detail: from
+ *                where). 0, or -1 with err.
+ *   session_get  1 found and not expired at now_ms (operator, csrf and
+ *                *expires_ms filled), 0 not (unknown, expired), -1 error.
+ *   session_del  its own transaction with an audit row "logout": 0
+ *                ended, 1 no such session, -1 error.
+ * An operator's bearer token (the SHA-256 of it; one per operator, a new
+ * one replaces the old): operator_token 0 set (audit row
+ * "operator-token"), 1 no such operator, -1 error; operator_by_token 1
+ * found (name filled), 0 none, -1 error.
+ */
+int	store_session_add(struct store *, const uint8_t token_hash[32],
+	    const char *operator, const uint8_t *csrf, size_t csrflen,
+	    int64_t now_ms, int64_t expires_ms, const char *detail, char *err,
+	    size_t errlen);
+int	store_session_get(struct store *, const uint8_t token_hash[32],
+	    int64_t now_ms, char *operator, size_t oplen, uint8_t *csrf,
+	    size_t csrflen, int64_t *expires_ms, char *err, size_t errlen);
+int	store_session_del(struct store *, const uint8_t token_hash[32],
+	    const char *operator, int64_t now_ms, const char *detail,
+	    char *err, size_t errlen);
+int	store_operator_token(struct store *, const char *name,
+	    const uint8_t token_hash[32], const char *by, int64_t now_ms,
+	    char *err, size_t errlen);
+int	store_operator_by_token(struct store *, const uint8_t token_hash[32],
+	    char *name, size_t namelen, char *err, size_t errlen);
 
 /*
  * For /metrics: the pending deliveries and the acceptance time of the

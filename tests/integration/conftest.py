@@ -18,12 +18,14 @@ def pki(tmp_path_factory):
 @pytest.fixture()
 def relays(tmp_path, pki):
     """A factory: relays(**kw) makes and starts a harness.Relay (kw as for
-    Relay: rid, serve, extra, ...). Every relay it made is stopped after the
-    test, cleanly (exit 0 is checked) if the test passed, killed otherwise."""
+    Relay: rid, serve, extra, ...; pki= another PKI, e.g. fed_pki's for a
+    relay-46). Every relay it made is stopped after the test, cleanly (exit
+    0 is checked) if the test passed, killed otherwise."""
     made = []
 
     def make(start=True, **kw):
-        r = harness.Relay(tmp_path / f"r{len(made)}", pki, **kw)
+        r = harness.Relay(tmp_path / f"r{len(made)}", kw.pop("pki", None) or
+                          pki, **kw)
         made.append(r)
         return r.start() if start else r
     yield make

@@ -118,3 +118,88 @@ def scrape(port, host="127.0.0.1", ctx=None, scheme="http"):
 
 def metric(scraped, name, **labels):
     return scraped.get((name, frozenset(labels.items())), 0.0)
+
+
+def run_op(relay, *args, stdin=""):
+    """kairan-relay -f CONF operator ARGS..., password lines on stdin."""
+    return subprocess.run([str(harness.BIN / "kairan-relay"), "-f",
+                           str(relay.conf), "operator", *args],
+                          input=stdin, capture_output=True, text=True)
+
+
+def add_operator(relay, name, password):
+    res = run_op(relay, "add", name, stdin=password + "\n")
+    assert res.returncode == 0, res.stderr
+
+
+def issue_token(relay, name):
+    """A new bearer token of operator name (64 hex digits)."""
+    res = run_op(relay, "token", name)
+    assert res.returncode == 0, res.stderr
+    token = res.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", token), res.stdout
+    return token
+
+
+class Console:
+    """One browser-like client of a relay's console: keeps the session
+    cookie and the CSRF token the way the page does, speaks HTTP/1.1 over
+    TLS from a chosen source address (127.0.0.x: the login limiter counts
+    per address)."""
+
+    def __init__(self, relay, source="127.0.0.1", port=None):
+        self.port = port or console_port(relay)
+        self.ctx = tls_context(relay)
+        self.source = source
+        self.cookie = None
+        self.csrf = None
+
+    def request(self, method, path, body=None, headers=None, cookie=True):
+        """(status, headers (lower-case names; set-cookie a list), parsed
+        JSON or bytes)."""
+        import json
+        conn = http.client.HTTPSConnection(
+            "localhost", self.port, context=self.ctx, timeout=30,
+            source_address=(self.source, 0))
+        h = dict(headers or {})
+        if cookie and self.cookie is not None:
+            h.setdefault("Cookie", self.cookie)
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else \
+                json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        try:
+            conn.request(method, path, body=data, headers=h)
+            r = conn.getresponse()
+            raw_body = r.read()
+            hdrs = {}
+            for k, v in r.getheaders():
+                k = k.lower()
+                if k == "set-cookie":
+                    hdrs.setdefault(k, []).append(v)
+                else:
+                    hdrs[k] = v
+        finally:
+            conn.close()
+        ctype = hdrs.get("content-type", "")
+        out = raw_body
+        if ctype.startswith("application/json"):
+            out = json.loads(raw_body.decode("utf-8"))
+        return r.status, hdrs, out
+
+    def login(self, name, password):
+        """POST /login; on 200 keeps the cookie and the CSRF token."""
+        status, h, body = self.request("POST", "/login",
+                                       {"name": name, "password": password},
+                                       cookie=False)
+        if status == 200:
+            c = h["set-cookie"][0]
+            self.cookie = c.split(";", 1)[0]
+            self.csrf = body["csrf"]
+        return status, h, body
+
+    def post(self, path, body, csrf=True):
+        h = {"X-CSRF-Token": self.csrf} if csrf and self.csrf else {}
+        return self.request("POST", path, body if body is not None else b"",
+                            headers=h)

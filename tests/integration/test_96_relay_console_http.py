@@ -151,12 +151,7 @@ def test_bad_console_config(relays):
     assert res.returncode == 1 and "[console] cert" in res.stderr
 
 
-def run_op(relay, *args, stdin=""):
-    import subprocess
-    import harness
-    return subprocess.run([str(harness.BIN / "kairan-relay"), "-f",
-                           str(relay.conf), "operator", *args],
-                          input=stdin, capture_output=True, text=True)
+run_op = ch.run_op
 
 
 def test_operators_cli(relays, pki):
