@@ -68,7 +68,7 @@ async function enter() {
   $("who").hidden = false;
   $("operator-name").textContent = `運用者: ${s.operator}`;
   const r = s.relay || {};
-  $("relay-name").textContent = `${r.name || r.id || ""}（${r.id || ""}）`;
+  $("relay-name").textContent = r.name && r.name !== r.id ? `${r.name}（${r.id}）` : (r.id || "");
   startLive();
   route();
 }
