@@ -339,33 +339,50 @@ function confirmForm(o) {
 async function showOverdue() {
   const data = await api.get("/api/overdue");
   const box = $("overdue");
-  // keep what an operator is typing: a form whose row is still there is
-  // kept as it is; only new rows get a form
-  const typing = new Map();
-  for (const f of box.querySelectorAll("form.confirm-form"))
-    typing.set(f.dataset.report + "/" + f.dataset.recipient, f);
-  clear(box);
-  $("overdue-empty").hidden = data.overdue.length > 0;
+  // an article whose data did not change is kept as it is (an operator
+  // may be typing in it); a changed one is drawn again around the same
+  // form, so that what is typed survives every refresh
+  const old = new Map();
+  for (const a of box.querySelectorAll("article.overdue-item"))
+    old.set(a.dataset.report + "/" + a.dataset.recipient, a);
+  const items = [];
   let drill = false;
   for (const o of data.overdue) {
     drill = drill || o.status === "exercise";
     const key = o.report + "/" + o.recipient;
-    const m = o.mail;
-    box.appendChild(h("article", {
-      class: "overdue-item" + (o.status === "exercise" ? " drill" : ""),
-      data: { report: o.report, recipient: o.recipient },
-    },
-      h("h3", {}, statusBadge(o.status), " ", `${o.recipient_name}（${o.recipient}）`),
-      h("p", {}, h("a", { href: `#/incidents/${o.incident}` }, `${o.title}・${o.label}`),
-        `（差出人 ${o.sender_name}・レベル ${o.level}・期限 ${jst(o.deadline)}）`),
-      contactEl(o.contact),
-      m ? h("p", { class: "mail mail-" + m.state },
-        `メール: ${MAIL_STATE[m.state] || m.state}（${m.attempts} 回` +
-        (m.code ? `・応答 ${m.code}` : "") + "）", m.reply ? h("span", { class: "reply" }, " ", m.reply) : null) : null,
-      o.confirmation ? confirmationEl(o.confirmation) : null,
-      typing.get(key) || confirmForm(o)));
+    const sig = JSON.stringify(o);
+    const prev = old.get(key);
+    if (prev && prev.dataset.sig === sig) {
+      items.push(prev);
+      continue;
+    }
+    const form = prev ? prev.querySelector("form.confirm-form") : null;
+    items.push(overdueItem(o, sig, form || confirmForm(o)));
   }
+  for (const [, a] of old) if (!items.includes(a)) a.remove();
+  // in the API's order, moving only what is out of place
+  items.forEach((a, i) => {
+    if (box.children[i] !== a) box.insertBefore(a, box.children[i] || null);
+  });
+  $("overdue-empty").hidden = data.overdue.length > 0;
   drillBanner(drill);
+}
+
+function overdueItem(o, sig, form) {
+  const m = o.mail;
+  return h("article", {
+    class: "overdue-item" + (o.status === "exercise" ? " drill" : ""),
+    data: { report: o.report, recipient: o.recipient, sig },
+  },
+    h("h3", {}, statusBadge(o.status), " ", `${o.recipient_name}（${o.recipient}）`),
+    h("p", {}, h("a", { href: `#/incidents/${o.incident}` }, `${o.title}・${o.label}`),
+      `（差出人 ${o.sender_name}・レベル ${o.level}・期限 ${jst(o.deadline)}）`),
+    contactEl(o.contact),
+    m ? h("p", { class: "mail mail-" + m.state },
+      `メール: ${MAIL_STATE[m.state] || m.state}（${m.attempts} 回` +
+      (m.code ? `・応答 ${m.code}` : "") + "）", m.reply ? h("span", { class: "reply" }, " ", m.reply) : null) : null,
+    o.confirmation ? confirmationEl(o.confirmation) : null,
+    form);
 }
 
 // --- 報告内容 ---

@@ -325,6 +325,25 @@ class Browser:
         return self.wait(found, what or (selector + (f" with {text!r}"
                                                      if text else "")))
 
+    def click(self, selector, what=None):
+        """Clicks the first displayed element matching selector, found
+        afresh until the click lands (a live refresh may redraw it between
+        finding and clicking)."""
+        from selenium.common.exceptions import (
+            ElementNotInteractableException, StaleElementReferenceException)
+
+        def clicked(d):
+            for e in self.css(selector):
+                try:
+                    if e.is_displayed():
+                        e.click()
+                        return True
+                except (StaleElementReferenceException,
+                        ElementNotInteractableException):
+                    return False
+            return False
+        self.wait(clicked, what or f"a click on {selector}")
+
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
 

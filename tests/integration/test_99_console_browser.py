@@ -53,19 +53,31 @@ def log_in(b, relay, name="tanaka", password=PW):
     b.css("#login-name")[0].send_keys(name)
     b.css("#login-password")[0].clear()
     b.css("#login-password")[0].send_keys(password)
-    b.css("#login-submit")[0].click()
+    b.click("#login-submit")
 
 
 def go(b, screen):
     """Follows the navigation's link (what an operator clicks)."""
-    b.css(f'#nav a[data-screen="{screen}"]')[0].click()
+    b.click(f'#nav a[data-screen="{screen}"]')
     b.wait_css(f"#screen-{screen}", f"the screen {screen}")
 
 
-def cell(b, recipient, state):
+def select(b, selector, value):
+    """Chooses value in the <select>, if its option is there yet."""
+    from selenium.common.exceptions import (
+        NoSuchElementException, StaleElementReferenceException)
+    from selenium.webdriver.support.ui import Select
+    try:
+        Select(b.css(selector)[0]).select_by_value(value)
+        return True
+    except (NoSuchElementException, StaleElementReferenceException):
+        return False
+
+
+def cell(b, recipient, state, text=None):
     return b.wait_css(f'#matrix td[data-recipient="{recipient}"]'
                       f'[data-state="{state}"]',
-                      f"the matrix cell of {recipient} {state}")
+                      f"the matrix cell of {recipient} {state}", text)
 
 
 def test_an_operators_day(relays, pki, browser, tmp_path):
@@ -121,11 +133,12 @@ def test_an_operators_day(relays, pki, browser, tmp_path):
     try:
         miyakonojo.start()
         sender.start()
-        path = b.wait_css("#map path[data-code='45202'][data-state='connected']",
-                          "都城市 connected on the map")
+        b.wait_css("#map path[data-code='45202'][data-state='connected']",
+                   "都城市 connected on the map")
         # the colour is not the only cue: a tooltip and the table say it
-        assert "接続中" in path.find_element("css selector", "title") \
-            .get_attribute("textContent")
+        assert "都城市（452025）: 接続中" in b.js(
+            "return document.querySelector(\"#map path[data-code='45202'] "
+            "title\").textContent")
         b.wait_css("#nodes tr[data-node='452025'][data-state='connected']",
                    text="接続中")
         b.wait_css("#map path[data-code='45201'][data-state='connected']",
@@ -135,62 +148,73 @@ def test_an_operators_day(relays, pki, browser, tmp_path):
         # a report: its cell for 都城市 turns 配送済, then 受理確認
         go(b, "incidents")
         inc, mid = sender.send(REPORT_1, "452025,450006")
-        row = b.wait_css(f"tr.incident-row[data-incident='{inc}']",
-                         "the incident in the list")
-        row.find_element("css selector", "a").click()
+        b.click(f"tr.incident-row[data-incident='{inc}'] a",
+                "the incident in the list")
         b.wait_css(f"#matrix[data-incident='{inc}']", "the matrix")
-        assert "第1報" in b.css("#matrix thead")[0].text
-        delivered = cell(b, "452025", "delivered")
-        assert "配送済" in delivered.text
+        b.wait_css("#matrix thead", text="第1報")
+        cell(b, "452025", "delivered", "配送済")
         b.shot("matrix-delivered")
         miyakonojo.ack(mid, "都城市 情報政策課 田中")
-        acked = cell(b, "452025", "acknowledged")
-        assert "受理確認" in acked.text and "都城市 情報政策課 田中" in acked.text
+        cell(b, "452025", "acknowledged", "受理確認（都城市 情報政策課 田中）")
         b.shot("matrix-acknowledged")
 
         # 宮崎県 never connects: past its deadline it is 期限超過, with
         # its point of contact's numbers (deploy/contacts-demo.csv)
         go(b, "overdue")
-        item = b.wait_css(f"article.overdue-item[data-recipient='450006']"
-                          f"[data-report='{mid}']", "宮崎県 overdue")
+        item = (f"article.overdue-item[data-recipient='450006']"
+                f"[data-report='{mid}']")
         for needle in ("宮崎県", "0985-00-0001", "0985-00-0091",
                        "0985-00-0051", "csirt@pref.miyazaki.example.jp",
                        "平日 8:30-17:15"):
-            assert needle in item.text, (needle, item.text)
+            b.wait_css(item, f"宮崎県 overdue with {needle}", text=needle)
         b.shot("overdue")
 
-        # the operator reached them by phone and records it
-        item.find_element("css selector", ".confirm-name").send_keys(
-            "山田（県 情報政策課）")
-        item.find_element("css selector", ".confirm-note").send_keys(
+        # the operator reached them by phone and records it (the form
+        # outlives the refreshes a change event makes)
+        form = "article.overdue-item[data-recipient='450006'] "
+        b.wait_css(form + ".confirm-name").send_keys("山田（県 情報政策課）")
+        b.wait_css(form + ".confirm-note").send_keys(
             "電話で受信を確認。受理確認は後ほど送るとのこと")
-        item.find_element("css selector", ".confirm-submit").click()
-        note = b.wait_css("article.overdue-item[data-recipient='450006'] "
-                          ".phone-confirm", "the confirmation under 期限超過",
-                          text="電話で確認: 山田（県 情報政策課）")
-        assert "運用者 tanaka" in note.text
+        b.click(form + ".confirm-submit")
+        b.wait_css("article.overdue-item[data-recipient='450006'] "
+                   ".phone-confirm", "the confirmation under 期限超過",
+                   text="電話で確認: 山田（県 情報政策課）")
+        b.wait_css("article.overdue-item[data-recipient='450006'] "
+                   ".phone-confirm", text="（運用者 tanaka）")
 
         # in the matrix it is the operator's note beside the state, in its
         # own style, never a 受理確認
-        b.driver.get(url(relay) + f"#/incidents/{inc}")
-        b.wait_css("#operator-name", text="tanaka")
-        b.js("window.kairanNoReload = 1")
-        c = b.wait_css("#matrix td[data-recipient='450006'] .phone-confirm",
-                       "the confirmation in the matrix",
-                       text="電話で確認: 山田（県 情報政策課）")
-        assert "運用者 tanaka" in c.text
-        td = b.css("#matrix td[data-recipient='450006']")[0]
-        assert td.get_attribute("data-state") != "acknowledged"
-        assert "受理確認" not in td.find_element(
-            "css selector", ".state").text
-        style = b.js("const s = getComputedStyle(arguments[0]);"
-                     "return [s.borderTopStyle, s.fontStyle];", c)
-        assert style == ["dashed", "italic"], style
+        b.click(f"{item} a[href='#/incidents/{inc}']")
+        b.wait_css("#matrix td[data-recipient='450006'] .phone-confirm",
+                   "the confirmation in the matrix",
+                   text="電話で確認: 山田（県 情報政策課）")
+        td = b.js("const td = document.querySelector("
+                  "\"#matrix td[data-recipient='450006']\");"
+                  "const c = td.querySelector('.phone-confirm');"
+                  "const s = getComputedStyle(c);"
+                  "return [td.dataset.state, td.querySelector('.state')"
+                  ".textContent, c.textContent, s.borderTopStyle,"
+                  " s.fontStyle];")
+        state, label, note, border, font = td
+        assert state != "acknowledged" and "受理確認" not in label, td
+        assert "運用者 tanaka" in note, td
+        assert (border, font) == ("dashed", "italic"), td
         b.shot("matrix-phone-confirmation")
         assert b.js("return window.kairanNoReload") == 1
 
+        # the map coloured by this incident's receipts: 都城市 acknowledged,
+        # 宮崎市 (the sender) not a recipient; the legend says so
+        go(b, "region")
+        b.wait(lambda d: select(b, "#map-incident", inc),
+               "the incident chosen for the map")
+        b.wait_css("#map[data-mode='incident'] path[data-code='45202']"
+                   "[data-state='acknowledged']", "都城市 acknowledged on the map")
+        b.wait_css("#map path[data-code='45201'][data-state='none']")
+        b.wait_css("#legend", text="受理確認")
+        b.shot("map-incident")
+
         # logout: back to the login; the session is gone
-        b.css("#logout")[0].click()
+        b.click("#logout")
         b.wait_css("#login-form", "the login form after logout")
         b.wait_css("#login-error", text="ログアウトしました")
         assert b.fetch("GET", "/api/session")["status"] == 401
@@ -243,21 +267,20 @@ def test_exercise_is_marked_everywhere(relays, pki, browser, tmp_path):
         r.wait_inbox(mid)
         r.ack(mid, "訓練担当 日向")
         go(b, "incidents")
-        row = b.wait_css(f"tr.incident-row.drill[data-incident='{inc}']",
-                         "the exercise in the list")
-        assert "訓練" in row.text
-        row.find_element("css selector", "a").click()
+        b.wait_css(f"tr.incident-row.drill[data-incident='{inc}']",
+                   "the exercise in the list, marked", text="訓練")
+        b.click(f"tr.incident-row[data-incident='{inc}'] a")
         b.wait_css("#drill-banner", "the 訓練 banner", text="訓練")
-        head = b.wait_css("#matrix thead", text="宛先【訓練】")
-        assert "【訓練】第1報" in head.text
+        b.wait_css("#matrix thead", text="宛先【訓練】")
+        b.wait_css("#matrix thead", text="【訓練】第1報")
         cell(b, "450006", "acknowledged")
         b.shot("matrix-exercise")
 
         # the report in its form, with the 訓練 banner, printable on A4
-        b.css(f"#matrix thead a[href='#/report/{mid}']")[0].click()
+        b.click(f"#matrix thead a[href='#/report/{mid}']")
         b.wait_css("#report-form .form-item", "the 報告様式")
         b.wait_css("#drill-banner", text="訓練")
-        assert "訓練" in b.css("#report-form")[0].text
+        b.wait_css("#report-form", text="訓練")
         b.shot("report-form")
         b.driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
                                  {"media": "print"})
@@ -277,13 +300,13 @@ def test_exercise_is_marked_everywhere(relays, pki, browser, tmp_path):
 
         # 訓練の結果 and its CSV
         go(b, "drill")
-        b.css(f"#drill-list a[href='#/drill/{inc}']")[0].click()
-        res = b.wait_css(f"#drill-result[data-incident='{inc}'] "
-                         "tr[data-recipient='450006']", "the drill result")
-        assert "応答あり" in res.text
-        assert "【訓練】" in b.css("#drill-result h3")[0].text
-        link = b.css("#drill-csv")[0]
-        assert link.get_attribute("href").endswith(f"/api/drill/{inc}.csv")
+        b.click(f"#drill-list a[href='#/drill/{inc}']")
+        b.wait_css(f"#drill-result[data-incident='{inc}'] "
+                   "tr[data-recipient='450006']", "the drill result",
+                   text="応答あり")
+        b.wait_css("#drill-result h3", text="【訓練】")
+        assert b.js("return document.getElementById('drill-csv').href") \
+            .endswith(f"/api/drill/{inc}.csv")
         csv = b.fetch("GET", f"/api/drill/{inc}.csv")
         assert csv["status"] == 200
         assert csv["text"].lstrip("\ufeff").splitlines()[0] == \
