@@ -258,7 +258,8 @@ async function showRegion() {
       h("td", {}, n.id),
       h("td", {}, n.name),
       h("td", { class: "node-state" }, nodeText(n),
-        c ? h("div", { class: "cell-" + c.state }, "受信状況: ", CELL_STATE[c.state] || c.state) : null),
+        c ? h("div", { class: "cell-" + c.state }, "受信状況: ", CELL_STATE[c.state] || c.state,
+          c.confirmation ? "（電話で確認済）" : "") : null),
       h("td", {}, jst(n.last_seen)),
       h("td", {}, (n.connections || []).length
         ? n.connections.map((k) => h("div", {}, `${k.address}（${jst(k.since)} から）`))
