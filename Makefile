@@ -4,10 +4,16 @@
 #
 # Out-of-tree builds: make BUILD=/tmp/b BIN=/tmp/b/bin
 # Sanitizers:         make SANITIZE=1   (ASan+UBSan, into build-san/)
+#                     make SANITIZE=thread  (TSan, everything, into build-tsan/)
+#                     make tsan         (the modules with threads and their
+#                                        unit tests under TSan; in make check)
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
+BIN ?= $(BUILD)/bin
+else ifeq ($(SANITIZE),thread)
+BUILD ?= build-tsan
 BIN ?= $(BUILD)/bin
 else
 BUILD ?= build
@@ -30,6 +36,10 @@ ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(SANITIZE),thread)
+CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
 endif
 # -isystem: the generated INIT macros cast away const (-Wcast-qual).
 CPPFLAGS += -Iinclude -isystem $(BUILD)/gen $(PKG_CFLAGS)
@@ -66,7 +76,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps check unit unit-build integration fuzz fuzz-seeds demo demo-stop \
-	bench clean directory py install
+	bench clean directory py install tsan
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(BUILD)/directory.json py
@@ -140,6 +150,11 @@ $(BUILD)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LIB) $(LWS_LIB) $
 $(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(NODE_LIB) $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+# test_form: proto/form.c; its fixtures are report JSON, read with the
+# node's parser (node/report.c), so it links the node's modules too.
+$(BUILD)/tests/test_form: tests/unit/test_form.c $(NODE_LIB) $(LWS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 # test_link: the libwebsockets part of the library (proto/lws/) too.
 $(BUILD)/tests/test_link: tests/unit/test_link.c $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
@@ -150,9 +165,20 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 
 unit-build: all $(FIXTURES)/.done $(UNIT_BIN)
 
+# Threads under ThreadSanitizer: the modules that start a thread, built
+# with -fsanitize=thread together with their unit tests (the rest of the
+# library, which runs on the loop's one thread, is linked as is), into
+# $(BUILD)/tsan/tests/ for tests/run.sh.
+TSAN_BIN = $(BUILD)/tsan/tests/test_relay_pwcheck
+$(BUILD)/tsan/tests/test_relay_pwcheck: tests/unit/test_relay_pwcheck.c \
+    relay/pwcheck.c relay/operator.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=thread $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) -Irelay $(LDFLAGS) -fsanitize=thread -o $@ $^ -lcmocka $(LDLIBS)
+tsan: $(TSAN_BIN)
+
 # make check: everything, then one summary line "N passed, M failed".
 check: deps
-	@$(MAKE) --no-print-directory all unit-build
+	@$(MAKE) --no-print-directory all unit-build tsan
 	@$(MAKE) --no-print-directory SANITIZE=1 all unit-build
 	@bash tests/run.sh
 
@@ -234,6 +260,6 @@ install: $(PROGS)
 	@echo "installed into $(DESTDIR)$(PREFIX) (and $(DESTDIR)$(CONFDIR)); next: deploy/README.md"
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-tsan bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -21,6 +21,7 @@
 
 #include "kairan/directory.h"
 #include "kairan/envelope.h"
+#include "kairan/form.h"
 #include "kairan/jst.h"
 #include "kairan/labels.h"
 #include "kairan/log.h"
@@ -32,7 +33,6 @@
 #include "config.h"
 #include "daemon.h"
 #include "deadline.h"
-#include "form.h"
 #include "incident.h"
 #include "lock.h"
 #include "policy.h"
@@ -1199,11 +1199,12 @@ show_form(const struct cli *c, const struct store_msg *sm, const Message *m)
 {
 	struct deadline_proxy d;
 	struct form_context ctx;
+	char note[DEADLINE_NOTE_LEN];
 
-	memset(&ctx, 0, sizeof(ctx));
-	if (report_proxy(c, sm, &d) == 0 && d.state != DEADLINE_PROXY_NONE)
-		ctx.proxy = &d;
-	return form_render_ctx(stdout, m, c->dir, &ctx);
+	if (report_proxy(c, sm, &d) == -1)
+		d.state = DEADLINE_PROXY_NONE;
+	deadline_form_context(m, &d, note, sizeof(note), &ctx);
+	return form_print(stdout, m, c->dir, &ctx);
 }
 
 static json_t *

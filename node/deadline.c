@@ -263,24 +263,61 @@ deadline_final_print(FILE *fp, const char *prefix,
 	}
 }
 
+const char *
+deadline_proxy_note(const struct deadline_proxy *d, char *buf, size_t len)
+{
+	char t[JST_BUFLEN], u[JST_BUFLEN];
+	size_t n;
+
+	buf[0] = '\0';
+	if (d->state == DEADLINE_PROXY_NONE)
+		return buf;
+	n = (size_t)snprintf(buf, len, "%s（期限 %s、%s%s）",
+	    deadline_proxy_label(d->state), jst_rfc3339(d->due_ms, t),
+	    d->discovered ? "発見日時から" : "第1報の時刻から", "6時間以内");
+	if (n >= len)
+		return buf;
+	if (d->checked_ms > 0)
+		snprintf(buf + n, len - n, " 確認 %s（第%u報）",
+		    jst_rfc3339(d->checked_ms, u), d->checked_in);
+	else if (d->late)
+		snprintf(buf + n, len - n, " 期限を過ぎています");
+	return buf;
+}
+
 void
 deadline_proxy_print(FILE *fp, const char *prefix,
     const struct deadline_proxy *d)
 {
-	char t[JST_BUFLEN], u[JST_BUFLEN];
+	char note[DEADLINE_NOTE_LEN];
 
 	if (d->state == DEADLINE_PROXY_NONE)
 		return;
-	fprintf(fp, "%s%s: %s（期限 %s、%s%s）", prefix, LABEL_PROXY_CHECK,
-	    deadline_proxy_label(d->state), jst_rfc3339(d->due_ms, t),
-	    d->discovered ? "発見日時から" : "第1報の時刻から",
-	    "6時間以内");
-	if (d->checked_ms > 0)
-		fprintf(fp, " 確認 %s（第%u報）", jst_rfc3339(d->checked_ms, u),
-		    d->checked_in);
-	else if (d->late)
-		fputs(" 期限を過ぎています", fp);
-	fputc('\n', fp);
+	fprintf(fp, "%s%s: %s\n", prefix, LABEL_PROXY_CHECK,
+	    deadline_proxy_note(d, note, sizeof(note)));
+}
+
+void
+deadline_form_context(const Message *m, const struct deadline_proxy *incident,
+    char *note, size_t notelen, struct form_context *ctx)
+{
+	struct deadline_report one;
+	struct deadline_proxy d;
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (m == NULL || m->report == NULL)
+		return;
+	/* The 第1報's own deadline needs nothing but the 第1報. */
+	one.report_no = m->report->report_no;
+	one.phase = (int)m->report->phase;
+	one.created_ms = m->created_at_ms;
+	one.r = m->report;
+	deadline_proxy(&one, 1, 0, 0, &d);
+	if (d.state != DEADLINE_PROXY_NONE)
+		ctx->proxy_due_ms = d.due_ms;
+	if (incident != NULL && incident->state != DEADLINE_PROXY_NONE &&
+	    m->report->report_no > 1)
+		ctx->proxy_check = deadline_proxy_note(incident, note, notelen);
 }
 
 json_t *

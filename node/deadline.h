@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "kairan/form.h"
 #include "kairan/message.h"
 
 #include "store.h"
@@ -34,6 +35,8 @@
 /* 30 days of 24 hours: JST has no daylight saving, so days are 24 h. */
 #define DEADLINE_FINAL_MS	(30LL * 24 * 3600 * 1000)
 #define DEADLINE_PROXY_MS	(6LL * 3600 * 1000)
+/* Room for deadline_proxy_note's text (two RFC 3339 times and words). */
+#define DEADLINE_NOTE_LEN	256
 /* The subtype that carries the proxy-log deadline (a substring match). */
 #define DEADLINE_TARGETED	"標的型攻撃"
 
@@ -132,6 +135,23 @@ void	deadline_final_print(FILE *, const char *prefix,
 	    const struct deadline_final *);
 void	deadline_proxy_print(FILE *, const char *prefix,
 	    const struct deadline_proxy *);
+/*
+ * What deadline_proxy_print says after 「プロキシログ確認: 」 ("期限内（期限
+ * T、発見日時から6時間以内） 確認 T（第N報）"), into buf (always
+ * NUL-terminated); "" for NONE. Returns buf.
+ */
+const char	*deadline_proxy_note(const struct deadline_proxy *, char *buf,
+	    size_t len);
+/*
+ * The proxy-log lines of report m's 報告様式 (kairan/form.h), which the
+ * form cannot know from the report alone: on a 第1報 of a targeted attack
+ * its deadline, computed from m itself; on a later report the verdict of
+ * incident (deadline_proxy up to m; NULL or NONE: none), written into
+ * note (its storage). Sets every member of ctx.
+ */
+void	deadline_form_context(const Message *m,
+	    const struct deadline_proxy *incident, char *note, size_t notelen,
+	    struct form_context *ctx);
 /*
  * {state, closed_at, due_at, final_at} / {state, label, due_at,
  * base, checked_at, checked_in, late}; JSON null for NONE. New

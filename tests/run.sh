@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suites and ends with one line "N passed, M failed".
-#   tests/run.sh              unit (plain and ASan+UBSan), integration and
+#   tests/run.sh              unit (plain, ASan+UBSan, and the modules with
+#                             threads under TSan), integration and
 #                             fuzzing (every harness for FUZZ_SECONDS,
 #                             default 10 here)
 #   tests/run.sh unit         unit tests of build/ only
@@ -100,6 +101,8 @@ all)
 	run_unit build
 	echo "== unit tests, ASan+UBSan"
 	run_unit build-san
+	echo "== unit tests of the threads, ThreadSanitizer"
+	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" run_unit build/tsan
 	echo "== integration tests"
 	run_integration bin build
 	echo "== integration tests, ASan+UBSan binaries"

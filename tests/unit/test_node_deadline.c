@@ -24,7 +24,7 @@
 #include "kairan/message.h"
 
 #include "deadline.h"
-#include "form.h"
+#include "kairan/form.h"
 
 #define INITIAL	KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL
 #define UPDATE	KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE
@@ -236,10 +236,16 @@ test_print_and_json(void **state)
 	json_decref(o);
 }
 
-/* The form of r (report_no and phase set) at T0 + 2 h, with ctx. */
+/*
+ * The form of r (report_no and phase set) at T0 + 2 h, with the context
+ * deadline_form_context gives it from r and the incident's verdict
+ * (NULL: none), as `show --form` does.
+ */
 static char *
-form_of(IncidentReport *r, const struct form_context *ctx)
+form_of(IncidentReport *r, const struct deadline_proxy *incident)
 {
+	struct form_context ctx;
+	char note[DEADLINE_NOTE_LEN];
 	static uint8_t id[KAIRAN_ID_LEN], inc[KAIRAN_ID_LEN];
 	static char *rcpts[] = { "450006" };
 	Message m = KAIRAN__V1__MESSAGE__INIT;
@@ -259,7 +265,8 @@ form_of(IncidentReport *r, const struct form_context *ctx)
 	m.report = r;
 	fp = open_memstream(&buf, &len);
 	assert_non_null(fp);
-	assert_int_equal(form_render_ctx(fp, &m, NULL, ctx), 0);
+	deadline_form_context(&m, incident, note, sizeof(note), &ctx);
+	assert_int_equal(form_print(fp, &m, NULL, &ctx), 0);
 	fclose(fp);
 	return buf;
 }
@@ -269,7 +276,6 @@ test_form_lines(void **state)
 {
 	struct deadline_report v[2];
 	struct deadline_proxy p;
-	struct form_context ctx = { &p };
 	char *s;
 
 	(void)state;
@@ -297,7 +303,7 @@ test_form_lines(void **state)
 	reps[1].summary = "続報";
 	reps[1].proxy_logs_checked_at_ms = T0 + 7 * HOUR;
 	deadline_proxy(v, 2, 2, T0 + 8 * HOUR, &p);
-	s = form_of(&reps[1], &ctx);
+	s = form_of(&reps[1], &p);
 	assert_non_null(strstr(s, "　　　プロキシログ確認日時: 2026年11月22日 "
 	    "15時00分\n　　　プロキシログ確認: 期限超過（期限 "
 	    "2026-11-22T14:00:00+09:00、発見日時から6時間以内） 確認 "
