@@ -220,8 +220,9 @@ async function showRegion() {
   }
   const cells = new Map();
   if (detail) for (const rc of detail.recipients) {
-    // the latest report's cell is the one to chase
-    const c = rc.cells[rc.cells.length - 1];
+    // the latest report's cell is the one to chase (null: that report
+    // did not go to this recipient)
+    const c = rc.cells.filter((x) => x).pop();
     if (c) cells.set(rc.id, c);
   }
   const colour = (f) => {
@@ -395,18 +396,28 @@ async function showReport(id) {
   drillBanner(data.status === "exercise");
   box.classList.toggle("drill", data.status === "exercise");
   if (state.incident) $("report-back").setAttribute("href", `#/incidents/${state.incident}`);
-  for (const l of data.lines) {
-    const text = [l.no, l.label, l.value].filter((x) => x).join("　");
-    switch (l.kind) {
-    case "banner": box.appendChild(h("div", { class: "form-banner" }, l.value || l.label || "訓練")); break;
-    case "title": box.appendChild(h("h2", { class: "form-title" }, l.value || l.label)); break;
-    case "heading": box.appendChild(h("h3", { class: "form-heading" }, [l.no, l.label].filter((x) => x).join("　"))); break;
-    case "item": box.appendChild(h("div", { class: "form-item" },
-      h("span", { class: "form-no" }, l.no || ""), h("span", { class: "form-label" }, l.label || ""),
-      h("span", { class: "form-value" }, l.value || ""))); break;
-    case "end": box.appendChild(h("p", { class: "form-end" }, l.value || l.label || "以上")); break;
-    default: box.appendChild(h("p", { class: "form-text" }, text));
-    }
+  for (const l of data.lines) box.appendChild(formLine(l));
+}
+
+// One line of the 報告様式 (proto/form.c's kinds; the words are its
+// labels, never ours). Depth and gap become classes: no inline style.
+function formLine(l) {
+  const cls = (k) => `form-${k} depth-${Math.min(Math.max(l.depth | 0, 0), 5)}${l.gap ? " gap" : ""}`;
+  const words = (...xs) => xs.filter((x) => x).join("　");
+  switch (l.kind) {
+  case "banner": return h("div", { class: cls("banner") }, l.label || l.value);
+  case "title": return h("h2", { class: cls("title") }, l.label || l.value);
+  case "heading": return h("h3", { class: cls("heading") }, words(l.no, l.label));
+  case "group": return h("h4", { class: cls("group") }, words(l.no, l.label));
+  case "item": return h("div", { class: cls("item") },
+    h("span", { class: "form-no" }, l.no || ""), h("span", { class: "form-label" }, l.label || ""),
+    h("span", { class: "form-value" }, l.value || ""));
+  case "block": return h("div", { class: cls("block") },
+    h("div", { class: "form-label" }, words(l.no, l.label)), h("div", { class: "form-value" }, l.value || ""));
+  case "attachment": return h("div", { class: cls("attachment") }, words(l.no, l.value));
+  case "digest": return h("div", { class: cls("digest") }, words(l.label, l.value));
+  case "end": return h("p", { class: cls("end") }, l.label || l.value || "以上");
+  default: return h("p", { class: cls("text") }, l.value || l.label || "");
   }
 }
 

@@ -17,6 +17,9 @@ export function confirmationEl(c) {
 }
 
 function cell(c, report, recipient) {
+  if (!c)  // not a recipient of that report
+    return h("td", { class: "cell cell-none", title: `${recipient.name}・${report.label}: 宛先外`,
+      data: { state: "none", report: report.id, recipient: recipient.id } }, "—");
   const label = CELL_STATE[c.state] || c.state;
   const parts = [h("span", { class: "state" }, label)];
   if (c.state === "acknowledged" && c.by) parts.push(h("span", { class: "by" }, `（${c.by}）`));
@@ -25,6 +28,8 @@ function cell(c, report, recipient) {
   if (c.overdue && c.state !== "overdue" && c.state !== "acknowledged")
     parts.push(h("span", { class: "late" }, "・期限超過"));
   parts.push(h("div", { class: "at" }, jstShort(c.at)));
+  if (c.deadline && c.state !== "acknowledged" && c.state !== "rejected")
+    parts.push(h("div", { class: "deadline" }, "期限 ", jstShort(c.deadline)));
   if (c.confirmation) parts.push(confirmationEl(c.confirmation));
   const state = c.overdue && c.state !== "acknowledged" ? "overdue" : c.state;
   return h("td", {
