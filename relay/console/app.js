@@ -243,7 +243,7 @@ async function showRegion() {
   mapEl.dataset.mode = detail ? "incident" : "nodes";
   draw(mapEl, feats, colour, (f) => {
     const n = nodeOf(f, byCode, byName);
-    const row = n && document.querySelector(`#nodes tr[data-node="${n.id}"]`);
+    const row = n && document.querySelector(`#nodes tr[data-node="${CSS.escape(n.id)}"]`);
     if (row) row.scrollIntoView({ block: "center" });
   });
   $("map-note").textContent = state.topo === false

@@ -273,7 +273,11 @@ class Browser:
     def __init__(self, workdir, name):
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
-        self.name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+        # make check runs the scenarios against build/ and build-san/:
+        # the artefacts of the second run do not overwrite the first's
+        b = Path(harness.BUILD).name
+        self.name = re.sub(r"[^A-Za-z0-9_.-]+", "_",
+                           name if b == "build" else f"{b}-{name}")
         self.shots = []
         opts = webdriver.ChromeOptions()
         opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
