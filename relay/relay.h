@@ -38,6 +38,8 @@ struct admit;
 struct pending;
 struct ended;
 struct dial;
+struct mail;
+struct esc_flight;
 struct auth;
 
 struct server {
@@ -76,8 +78,10 @@ struct server {
 	ev_timer		 resend_timer;	/* unanswered deliveries */
 	ev_check		 pause_check;	/* rx pauses, outside lws */
 
-	/* escalate.c: the next due step of the store */
+	/* escalate.c: the next due step of the store; the mails in flight */
 	ev_timer		 esc_timer;
+	struct mail		*mail;
+	struct esc_flight	*esc_flights;
 
 	/* server.c */
 	ev_timer		 checkpoint_timer;
