@@ -41,6 +41,8 @@ struct dial;
 struct mail;
 struct esc_flight;
 struct auth;
+struct view;
+struct events;
 
 struct server {
 	const struct config	*cfg;
@@ -82,6 +84,10 @@ struct server {
 	ev_timer		 esc_timer;
 	struct mail		*mail;
 	struct esc_flight	*esc_flights;
+
+	/* api.c: the console's reads (view.c), its feed and last seen (events.c) */
+	struct view		*view;
+	struct events		*events;
 
 	/* server.c */
 	ev_timer		 checkpoint_timer;
