@@ -936,33 +936,50 @@ audit_operator(struct store *s, const char *event, const char *name,
 	    errlen);
 }
 
+/*
+ * The end of a change of the console's operators and sessions, inside
+ * the transaction store_begin opened, with which's parameters bound:
+ * runs it; if it changed no row, rolls back and returns 1; else writes
+ * the audit row (event, entity "operator:NAME", detail) and commits: 0,
+ * or -1 with err (rolled back).
+ */
+static int
+operator_change(struct store *s, enum stmt which, const char *event,
+    const char *name, const char *detail, int64_t now_ms, char *err,
+    size_t errlen)
+{
+	int changed;
+
+	if ((changed = step_changes(s, which, err, errlen)) == -1)
+		goto fail;
+	if (changed == 0) {
+		store_rollback(s);
+		return 1;
+	}
+	if (audit_operator(s, event, name, detail, now_ms, err, errlen) == -1 ||
+	    store_commit(s, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
 int
 store_operator_add(struct store *s, const char *name, const char *hash,
     const char *by, int64_t now_ms, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_OP_ADD];
 	char detail[256];
-	int changed;
 
 	if (store_begin(s, err, errlen) == -1)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now_ms);
-	if (step_done(s, S_OP_ADD, err, errlen) == -1)
-		goto fail;
-	if ((changed = sqlite3_changes(s->db)) == 0) {
-		store_rollback(s);
-		return 1;
-	}
 	snprintf(detail, sizeof(detail), "operator added by %s", by);
-	if (audit_operator(s, "operator-add", name, detail, now_ms, err,
-	    errlen) == -1 || store_commit(s, err, errlen) == -1)
-		goto fail;
-	return 0;
-fail:
-	store_rollback(s);
-	return -1;
+	return operator_change(s, S_OP_ADD, "operator-add", name, detail,
+	    now_ms, err, errlen);
 }
 
 int
@@ -975,21 +992,10 @@ store_operator_del(struct store *s, const char *name, const char *by,
 	if (store_begin(s, err, errlen) == -1)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (step_done(s, S_OP_DEL, err, errlen) == -1)
-		goto fail;
-	if (sqlite3_changes(s->db) == 0) {
-		store_rollback(s);
-		return 1;
-	}
-	/* its sessions went with it (ON DELETE CASCADE) */
+	/* its sessions go with it (ON DELETE CASCADE) */
 	snprintf(detail, sizeof(detail), "operator deleted by %s", by);
-	if (audit_operator(s, "operator-del", name, detail, now_ms, err,
-	    errlen) == -1 || store_commit(s, err, errlen) == -1)
-		goto fail;
-	return 0;
-fail:
-	store_rollback(s);
-	return -1;
+	return operator_change(s, S_OP_DEL, "operator-del", name, detail,
+	    now_ms, err, errlen);
 }
 
 int
@@ -1089,24 +1095,12 @@ store_session_del(struct store *s, const uint8_t token_hash[32],
     size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_SESS_DEL];
-	int gone;
 
 	if (store_begin(s, err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
-	if ((gone = step_changes(s, S_SESS_DEL, err, errlen)) == -1)
-		goto fail;
-	if (gone == 0) {
-		store_rollback(s);
-		return 1;
-	}
-	if (audit_operator(s, "logout", operator, detail, now_ms, err,
-	    errlen) == -1 || store_commit(s, err, errlen) == -1)
-		goto fail;
-	return 0;
-fail:
-	store_rollback(s);
-	return -1;
+	return operator_change(s, S_SESS_DEL, "logout", operator, detail,
+	    now_ms, err, errlen);
 }
 
 int
@@ -1116,26 +1110,14 @@ store_operator_token(struct store *s, const char *name,
 {
 	sqlite3_stmt *st = s->st[S_OP_TOKEN];
 	char detail[256];
-	int changed;
 
 	if (store_begin(s, err, errlen) == -1)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, token_hash, 32, SQLITE_STATIC);
-	if ((changed = step_changes(s, S_OP_TOKEN, err, errlen)) == -1)
-		goto fail;
-	if (changed == 0) {
-		store_rollback(s);
-		return 1;
-	}
 	snprintf(detail, sizeof(detail), "bearer token issued by %s", by);
-	if (audit_operator(s, "operator-token", name, detail, now_ms, err,
-	    errlen) == -1 || store_commit(s, err, errlen) == -1)
-		goto fail;
-	return 0;
-fail:
-	store_rollback(s);
-	return -1;
+	return operator_change(s, S_OP_TOKEN, "operator-token", name, detail,
+	    now_ms, err, errlen);
 }
 
 int
