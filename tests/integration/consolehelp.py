@@ -36,7 +36,7 @@ def console_cert(d):
 
 
 def with_sections(relay, console=False, metrics=None, geometry=None):
-    """Appends [console] (port chosen by the kernel, the repository's
+    """Appends [console] (a port of harness.stable_port(), the repository's
     relay/console/ folder; geometry = the TopoJSON file of /api/geometry if
     given) and [metrics] (listen = metrics) to the relay's configuration.
     The listen lines are written without spaces around '=' so that the
@@ -45,8 +45,9 @@ def with_sections(relay, console=False, metrics=None, geometry=None):
     text = relay.conf.read_text()
     if console:
         cert, key = console_cert(relay.dir)
-        text += ("[console]\nlisten=127.0.0.1:0\ncert = %s\nkey = %s\n"
-                 "root = %s\n" % (cert, key, ROOT / "relay" / "console"))
+        text += ("[console]\nlisten=127.0.0.1:%d\ncert = %s\nkey = %s\n"
+                 "root = %s\n" % (harness.stable_port(), cert, key,
+                                   ROOT / "relay" / "console"))
         if geometry:
             text += "geometry = %s\n" % geometry
     if metrics is not None:

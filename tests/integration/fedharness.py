@@ -165,7 +165,7 @@ class FedRelay(harness.Relay):
         self.pki = pki
         self.dir = Path(workdir) / name
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = None
+        self.port = harness.stable_port() or None   # harness.py says why
         self.db = self.dir / "relay.db"
         self.conf = self.dir / "relay.conf"
         self.ident = Path(ident) if ident else pki.entity(rid)

@@ -9,20 +9,51 @@ Nothing here waits by sleeping blindly: every wait polls a condition (a
 log line, a file, a database row) until a deadline.
 
 Parallel runs (two `make check` on one machine) share nothing: a relay
-listens on port 0 and the harness reads the port the kernel gave it from
-its "listening addr=127.0.0.1:PORT" line (a restart of the same relay asks
-for that port again); every process started here is registered, and the
-autouse fixture of conftest.py kills whatever a test left running.
+listens on a port stable_port() found free, below the kernel's range of
+ephemeral ports, and the harness checks it against the relay's
+"listening addr=127.0.0.1:PORT" line (a restart of the same relay asks for
+that port again: a port of the ephemeral range could meanwhile be the
+local end of some connection, and the restart would fail with "address in
+use"); every process started here is registered, and the autouse fixture
+of conftest.py kills whatever a test left running.
 """
 import atexit
 import os
+import random
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+
+def stable_port():
+    """A TCP port free on 127.0.0.1 now, below the kernel's ephemeral range
+    (/proc/sys/net/ipv4/ip_local_port_range), so that no outgoing
+    connection takes it while its relay is down; 0 (the kernel chooses) if
+    that range leaves no room below it. Random, so that two runs on one
+    machine rarely try the same one, and tried by binding it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    first, last = 10000, low - 1
+    if last - first < 1000:
+        return 0
+    rng = random.SystemRandom()
+    for _ in range(100):
+        port = rng.randint(first, last)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    return 0
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("KAIRAN_BIN", ROOT / "bin"))
@@ -184,9 +215,10 @@ class Relay:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.pki = pki
         self.id = rid
-        # None: the kernel chooses at the first start (listen = ...:0); the
-        # port is then kept for every restart of this relay.
-        self.port = port
+        # None: one below the ephemeral range (stable_port), or the
+        # kernel's choice at the first start if there is no room there;
+        # the port is then kept for every restart of this relay.
+        self.port = port if port is not None else (stable_port() or None)
         self.db = self.dir / "relay.db"
         self.conf = self.dir / "relay.conf"
         e = pki.entity(rid)
