@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages kairan needs to build, test and run, if any
 # are missing: apt-get as root, sudo otherwise. Nothing comes from anywhere
 # but Debian's archive.
-# (systemd: systemd-analyze, with which the tests verify the units.)
+# (systemd: systemd-analyze, with which the tests verify the units;
+# mosquitto: the broker make bench measures beside the relay.)
 set -eu
 
 PKGS="build-essential pkg-config openssl libssl-dev
@@ -13,7 +14,8 @@ libargon2-dev
 clang libclang-rt-14-dev
 python3 python3-pytest python3-websockets python3-protobuf python3-cryptography
 libcurl4-openssl-dev python3-aiosmtpd
-procps systemd"
+procps systemd
+mosquitto libmosquitto-dev"
 
 missing=""
 for p in $PKGS; do
