@@ -379,8 +379,13 @@ static struct {
 	uint64_t	accepted, acc_dup, acc_unknown, refused, overloaded;
 	uint64_t	verify_fail, dups, reports, delivered, rcpt_dup,
 			rcpt_bad, queued, rejected, other;
-	uint64_t	connects, conn_fail, ready;
+	uint64_t	connects, conn_fail, ready, downs;
 } C;
+static char	 last_why[128];
+/* Where the generator's time goes (us): a recipient's and a sender's work. */
+static struct {
+	int64_t	verify_report, verify_receipt, seal_receipt;
+} T;
 
 /* The report the current scenario tracks at its sender. */
 static struct {
@@ -471,6 +476,8 @@ conn_down(struct node *n, const char *why)
 		return;
 	if (!n->ready)
 		C.conn_fail++;
+	C.downs++;
+	snprintf(last_why, sizeof(last_why), "%s", why);
 	if (getenv("LOADGEN_DEBUG") != NULL && logged++ < 20)
 		fprintf(stderr, "loadgen: %s down: %s\n", n->id, why);
 	if (n->ssl != NULL) {
@@ -950,10 +957,12 @@ run_until(int (*done)(void), double timeout_s, const char *what)
 			return;
 		if (now > end)
 			die("%s: not done after %.0f s (ready %llu of %zu, "
-			    "accepted %llu, DELIVERED %u of %u, refused %llu)",
+			    "accepted %llu, DELIVERED %u of %u, refused %llu; "
+			    "%llu connections ended, the last: %s)",
 			    what, timeout_s, (unsigned long long)C.ready,
 			    nnodes, (unsigned long long)C.accepted, track.got,
-			    track.want, (unsigned long long)C.refused);
+			    track.want, (unsigned long long)C.refused,
+			    (unsigned long long)C.downs, last_why);
 		if (now >= next_scan) {
 			for (i = 0; i < nnodes; i++)
 				if (nodes[i].state == C_DOWN &&
@@ -1079,10 +1088,16 @@ on_envelope(struct node *n, const Envelope *env, const uint8_t *raw,
 	uint8_t id[KAIRAN_ID_LEN];
 	struct slot *s;
 
+	int64_t t0 = mono_us();
+
 	rc = env != NULL ?
 	    envelope_verify(trust, env, 0, &info, &reason, err, sizeof(err)) :
 	    envelope_verify_bytes(trust, raw, rawlen, KAIRAN_MAX_FRAME, 0,
 	    &info, &reason, err, sizeof(err));
+	if (rc == 0 && info.msg->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT)
+		T.verify_report += mono_us() - t0;
+	else
+		T.verify_receipt += mono_us() - t0;
 	if (rc == -1) {
 		if (C.verify_fail++ < 5)
 			fprintf(stderr, "loadgen: %s: envelope refused: %s\n",
@@ -1129,8 +1144,11 @@ on_envelope(struct node *n, const Envelope *env, const uint8_t *raw,
 	} else {
 		send_accepted(n, info.msg->id.data);
 		if (s->val == 1 && info.msg->body_case ==
-		    KAIRAN__V1__MESSAGE__BODY_REPORT)
+		    KAIRAN__V1__MESSAGE__BODY_REPORT) {
+			t0 = mono_us();
 			send_delivered(n, info.msg, info.digest);
+			T.seal_receipt += mono_us() - t0;
+		}
 	}
 	envelope_info_clear(&info);
 }
@@ -1282,7 +1300,9 @@ nodes_setup(size_t limit, const char *must)
 	for (i = 0; i < total && nnodes < limit; i++) {
 		const struct dir_entity *e = directory_at(dir, i);
 
-		if (must != NULL && strcmp(e->id, must) == 0)
+		/* the local governments (@all's 1,788) and the sender */
+		if ((must != NULL && strcmp(e->id, must) == 0) ||
+		    e->kind == DIR_NATIONAL)
 			continue;
 		if (nnodes + (must != NULL) >= limit && limit < total)
 			break;
@@ -1307,18 +1327,33 @@ all_ready(void)
 	return C.ready == nnodes;
 }
 
-/* Connects every node and waits for all of them. */
+static size_t connect_next;
+
+/* Handshakes in progress: the relay evicts the oldest beyond max_pending. */
+static int
+few_pending(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < connect_next; i++)
+		if (nodes[i].state != C_DOWN && !nodes[i].ready)
+			n++;
+	return n < 64;
+}
+
+/*
+ * Connects every node and waits for all of them: the setup of a scenario,
+ * not a figure, so at most 64 handshakes at a time (the reconnect storm
+ * is the figure of all at once).
+ */
 static void
 connect_all(void)
 {
-	size_t i;
-
-	for (i = 0; i < nnodes; i++) {
-		nodes[i].keep = 1;
-		conn_start(&nodes[i]);
-		/* a few at a time, as many hosts would, not 1,789 SYNs at once */
-		if (i % 64 == 63)
-			run_until(all_ready, 0.001, NULL);
+	for (connect_next = 0; connect_next < nnodes; connect_next++) {
+		nodes[connect_next].keep = 1;
+		conn_start(&nodes[connect_next]);
+		if (!few_pending())
+			run_until(few_pending, 60, "connect");
 	}
 	run_until(all_ready, 120, "connect");
 }
@@ -1571,6 +1606,7 @@ broadcast_once(struct node *from, char **rcpt, size_t nr, const char *what)
 	}
 	c0 = srv_cpu_s();
 	g0 = self_cpu_s();
+	memset(&T, 0, sizeof(T));
 	t0 = mono_us();
 	seal_report(from, rcpt, nr, &env, &envlen, track.id, track.digest);
 	track.active = 1;
@@ -1586,6 +1622,16 @@ broadcast_once(struct node *from, char **rcpt, size_t nr, const char *what)
 	    what, mqtt ? "mosquitto" : "kairan", nr,
 	    mqtt ? "(unsigned)" : "signed DELIVERED verified", ms,
 	    1e3 * (srv_cpu_s() - c0), 1e3 * (self_cpu_s() - g0));
+	/*
+	 * The recipients' share is an artefact of 1,788 nodes on one core:
+	 * real nodes verify and sign in parallel, each on its own machine.
+	 */
+	printf("  generator: recipients verified the report in %.0f ms "
+	    "(all of them, one core; the library's envelope cache serves the "
+	    "same bytes after the first) and sealed their DELIVERED in %.0f "
+	    "ms; the sender verified receipts in %.0f ms\n",
+	    T.verify_report / 1e3, T.seal_receipt / 1e3,
+	    T.verify_receipt / 1e3);
 	return ms;
 }
 
