@@ -203,6 +203,11 @@ set_find(struct set *st, const uint8_t *id, uint32_t owner, int add)
 static char	**srv_argv;
 static pid_t	 srv_pid = -1;
 static int	 port;
+/*
+ * --fed-base PORT: the federation is already running (run.sh started it):
+ * the hub at PORT, relay-PP at PORT + PP; each node dials its home relay.
+ */
+static int	 fed_base;
 
 static void
 srv_kill(void)
@@ -242,6 +247,8 @@ srv_listening(void)
 static void
 srv_spawn(void)
 {
+	if (fed_base > 0)
+		return;		/* external servers */
 	if ((srv_pid = fork()) == -1)
 		die("fork: %s", strerror(errno));
 	if (srv_pid == 0) {
@@ -260,6 +267,8 @@ srv_start(void)
 	int64_t end = mono_us() + 20 * 1000000;
 	int st;
 
+	if (fed_base > 0)
+		return;
 	srv_spawn();
 	while (!srv_listening()) {
 		if (waitpid(srv_pid, &st, WNOHANG) == srv_pid) {
@@ -314,6 +323,31 @@ srv_cpu_s(void)
 	return (double)(ut + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* TcpExt ListenOverflows + ListenDrops: SYNs a full accept queue dropped. */
+static long
+listen_drops(void)
+{
+	char hdr[4096], val[4096], *hs, *vs, *h, *v;
+	long drops = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/net/netstat", "r")) == NULL)
+		return -1;
+	while (fgets(hdr, sizeof(hdr), f) != NULL &&
+	    fgets(val, sizeof(val), f) != NULL) {
+		if (strncmp(hdr, "TcpExt:", 7) != 0)
+			continue;
+		h = strtok_r(hdr, " \n", &hs);
+		v = strtok_r(val, " \n", &vs);
+		while ((h = strtok_r(NULL, " \n", &hs)) != NULL &&
+		    (v = strtok_r(NULL, " \n", &vs)) != NULL)
+			if (strcmp(h, "ListenDrops") == 0)
+				drops += atol(v);
+	}
+	fclose(f);
+	return drops;
+}
+
 static double
 self_cpu_s(void)
 {
@@ -362,6 +396,7 @@ struct node {
 	/* counters */
 	uint32_t	 got;		/* distinct reports stored */
 	int64_t		 ready_at;	/* mono us */
+	int64_t		 started_at;	/* mono us, connect() */
 };
 
 static struct node	*nodes;
@@ -454,8 +489,13 @@ conn_start(struct node *n)
 	if (bind(n->fd, (struct sockaddr *)&src, sizeof(src)) == -1)
 		die("bind: %s", strerror(errno));
 	a.sin_port = htons((uint16_t)port);
+	if (fed_base > 0)
+		a.sin_port = htons((uint16_t)(fed_base + (n->id[0] >= '0' &&
+		    n->id[0] <= '9' ? (n->id[0] - '0') * 10 + n->id[1] - '0' :
+		    0)));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	C.connects++;
+	n->started_at = mono_us();
 	n->state = C_TCP;
 	n->reading = 1;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, n->fd, &ev) == -1)
@@ -964,11 +1004,18 @@ run_until(int (*done)(void), double timeout_s, const char *what)
 			    track.want, (unsigned long long)C.refused,
 			    (unsigned long long)C.downs, last_why);
 		if (now >= next_scan) {
-			for (i = 0; i < nnodes; i++)
-				if (nodes[i].state == C_DOWN &&
-				    nodes[i].retry_at != 0 &&
-				    nodes[i].retry_at <= now)
-					conn_start(&nodes[i]);
+			for (i = 0; i < nnodes; i++) {
+				struct node *nd = &nodes[i];
+
+				if (nd->state == C_DOWN && nd->retry_at != 0 &&
+				    nd->retry_at <= now)
+					conn_start(nd);
+				/* kairan-node's Hello timeout, for any stuck handshake */
+				else if (nd->state != C_DOWN && !nd->ready &&
+				    now - nd->started_at >
+				    (int64_t)LINK_HELLO_TIMEOUT_MS * 1000)
+					conn_down(nd, "no Hello within 15 s");
+			}
 			next_scan = now + 2000;
 		}
 		n = epoll_wait(epfd, ev, 512, 2);
@@ -1673,9 +1720,10 @@ scenario_broadcast(size_t limit)
 	connect_all();
 	usleep(200000);
 	rss1 = srv_rss_kb();
-	printf("memory %s: RSS %ld KB idle, %ld KB with %zu nodes connected: "
-	    "%.1f KB per connection\n", mqtt ? "mosquitto" : "kairan", rss0,
-	    rss1, nnodes, (double)(rss1 - rss0) / nnodes);
+	if (fed_base == 0)
+		printf("memory %s: RSS %ld KB idle, %ld KB with %zu nodes "
+		    "connected: %.1f KB per connection\n", mqtt ? "mosquitto" :
+		    "kairan", rss0, rss1, nnodes, (double)(rss1 - rss0) / nnodes);
 	cold = broadcast_once(mic, rcpt, nr, "broadcast (cold)");
 	for (i = 0; i < nnodes; i++)
 		if (track.is_rcpt[i] && nodes[i].got != 1)
@@ -1685,11 +1733,12 @@ scenario_broadcast(size_t limit)
 		if (track.is_rcpt[i] && nodes[i].got != 2)
 			lost++;
 	rss2 = srv_rss_kb();
-	printf("memory %s: RSS %ld KB after the two broadcasts: %.1f KB per "
-	    "connection\n", mqtt ? "mosquitto" : "kairan", rss2,
-	    (double)(rss2 - rss0) / nnodes);
+	if (fed_base == 0)
+		printf("memory %s: RSS %ld KB after the two broadcasts: %.1f KB "
+		    "per connection\n", mqtt ? "mosquitto" : "kairan", rss2,
+		    (double)(rss2 - rss0) / nnodes);
 	say_checks("broadcast", lost);
-	result("broadcast", "nodes=%zu rcpt=%zu cold_ms=%.2f ms=%.2f "
+	result(fed_base > 0 ? "federated" : "broadcast", "nodes=%zu rcpt=%zu cold_ms=%.2f ms=%.2f "
 	    "rss_kb_per_conn=%.2f rss_kb_per_conn_after=%.2f", nnodes, nr,
 	    cold, warm, (double)(rss1 - rss0) / nnodes,
 	    (double)(rss2 - rss0) / nnodes);
@@ -1726,6 +1775,7 @@ scenario_storm(size_t limit)
 	int64_t t0, t1;
 	double c0;
 	uint64_t connects0, fail0, lost = 0;
+	long drops0;
 
 	nodes_setup(limit, "mic");
 	mic = node_by_id("mic");
@@ -1755,6 +1805,7 @@ scenario_storm(size_t limit)
 			had++;
 	connects0 = C.connects;
 	fail0 = C.conn_fail;
+	drops0 = listen_drops();
 	/* restarted at once; the nodes find it when their backoff says so */
 	srv_spawn();
 	c0 = srv_cpu_s();
@@ -1776,6 +1827,10 @@ scenario_storm(size_t limit)
 		    (unsigned long long)(C.connects - connects0),
 		    (unsigned long long)(C.conn_fail - fail0),
 		    1e3 * (srv_cpu_s() - c0));
+		printf("  SYNs dropped by a full accept queue during the storm "
+		    "(TcpExt ListenDrops, whole machine): %ld; timed-out "
+		    "handshakes count as failed attempts\n",
+		    listen_drops() - drops0);
 	}
 	if (mqtt) {
 		/* a broker without crash-safe persistence: say what it lost */
@@ -1906,8 +1961,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen fanin|broadcast|storm|latency|slow "
-	    "--pki DIR --directory FILE --port N [--mqtt] [--resume] [--n N] "
-	    "[--count N] [--db FILE] -- SERVER COMMAND...\n");
+	    "--pki DIR --directory FILE [--mqtt] [--resume] [--n N] "
+	    "[--count N] [--db FILE] (--port N -- SERVER COMMAND... | "
+	    "--fed-base PORT)\n");
 	exit(2);
 }
 
@@ -1940,6 +1996,8 @@ main(int argc, char *argv[])
 			count = (uint32_t)strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
 			dbpath = argv[++i];
+		else if (strcmp(argv[i], "--fed-base") == 0 && i + 1 < argc)
+			fed_base = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--mqtt") == 0)
 			mqtt = 1;
 		else if (strcmp(argv[i], "--resume") == 0)
@@ -1947,8 +2005,12 @@ main(int argc, char *argv[])
 		else
 			usage();
 	}
-	if (srv_argv == NULL || srv_argv[0] == NULL || pki == NULL ||
-	    dirfile == NULL || port <= 0)
+	if (fed_base > 0) {
+		port = fed_base;
+		srv_argv = NULL;
+	} else if (srv_argv == NULL || srv_argv[0] == NULL || port <= 0)
+		usage();
+	if (pki == NULL || dirfile == NULL)
 		usage();
 	log_init("loadgen", -1);
 	/* 1,789 sockets: raise the descriptor limit (the server inherits it) */

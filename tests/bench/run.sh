@@ -5,7 +5,7 @@
 #   BENCH_NODES  simulated nodes for broadcast and storm (default: the whole
 #                directory, 1,789 with mic; use e.g. 50 while developing)
 #   BENCH_ONLY   a space-separated subset of: fanin broadcast storm latency
-#                slow mosquitto micro (default: all)
+#                slow mosquitto federated micro (default: all)
 #   BENCH_JSON   FILE: the figures as JSON too (keys: README.md)
 #   BENCH_N      envelopes for bench_crypto (default 5000)
 # The relay (or mosquitto) runs on core 0, the generator on core 1; each
@@ -17,8 +17,8 @@ BUILD=${BUILD:-build}
 BIN=${BIN:-bin}
 RUNS=${BENCH_RUNS:-3}
 NODES=${BENCH_NODES:-100000}
-ONLY=${BENCH_ONLY:-fanin broadcast storm latency slow mosquitto micro}
-LG=$BUILD/bench/loadgen
+ONLY=${BENCH_ONLY:-fanin broadcast storm latency slow mosquitto federated micro}
+LG=${LOADGEN:-$BUILD/bench/loadgen}
 PKI=$(cd "$BUILD" && pwd)/bench/pki
 DIRJSON=$(cd "$BUILD" && pwd)/directory.json
 RELAY=$(cd "$BIN" && pwd)/kairan-relay
@@ -26,7 +26,14 @@ want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
 bash tests/bench/mkpki.sh "$PKI" "$DIRJSON"
 WORK=$(mktemp -d /tmp/kairan-bench.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+FEDPIDS=()
+fed_stop() {
+	local p
+	for p in "${FEDPIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${FEDPIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	FEDPIDS=()
+}
+trap 'fed_stop; rm -rf "$WORK"' EXIT
 RESULTS=$WORK/results.txt
 : >"$RESULTS"
 KPORT=$((20000 + RANDOM % 20000))
@@ -99,7 +106,82 @@ lg() {
 	printf '%s\n' "$out" | grep '^RESULT' | sed "s/server=mosquitto/server=$server/" >>"$RESULTS"
 }
 
+# The federation of tests/integration/fedharness.py at full size: the hub
+# (relay-national, home of mic) on FPORT, relay-PP on FPORT + PP, each
+# dialling the hub; every relay on core 0, each on its own store.
+FPORT=$((MPORT + 1))
+fed_conf() {
+	local pp d=$WORK/fed
+	mkdir -p "$d"
+	{
+		echo "[relay]"
+		echo "id = relay-national"
+		echo "listen = 127.0.0.1:$FPORT"
+		echo "db = $d/hub.db"
+		echo "cert = $PKI/entities/relay-national/chain.pem"
+		echo "key = $PKI/entities/relay-national/key.pem"
+		echo "ca = $PKI/root/ca.pem"
+		echo "crl = $PKI/crl.pem"
+		echo "directory = $DIRJSON"
+		for pp in $(seq -w 1 47); do
+			printf '\n[peer relay-%s]\nid = relay-%s\n' "$pp" "$pp"
+		done
+	} >"$d/hub.conf"
+	for pp in $(seq -w 1 47); do
+		cat >"$d/relay-$pp.conf" <<CONF
+[relay]
+id = relay-$pp
+listen = 127.0.0.1:$((FPORT + 10#$pp))
+db = $d/relay-$pp.db
+cert = $PKI/entities/relay-$pp/chain.pem
+key = $PKI/entities/relay-$pp/key.pem
+ca = $PKI/root/ca.pem
+crl = $PKI/crl.pem
+directory = $DIRJSON
+hub = national
+
+[peer national]
+id = relay-national
+url = wss://127.0.0.1:$FPORT/
+CONF
+	done
+}
+# fed_start: the 48 relays, then waits until the hub has all 47 links.
+fed_start() {
+	local c n i
+	rm -f "$WORK"/fed/*.db* "$WORK"/fed/*.log
+	for c in "$WORK"/fed/*.conf; do
+		taskset -c 0 "$RELAY" -f "$c" 2>"${c%.conf}.log" &
+		FEDPIDS+=($!)
+	done
+	for i in $(seq 1 600); do
+		n=$(grep -c "peer connected entity=relay-[0-9]* role=relay" \
+		    "$WORK/fed/hub.log" 2>/dev/null) || true
+		[ "${n:-0}" -ge 47 ] && return 0
+		sleep 0.1
+	done
+	echo "  FAILED: the hub has ${n:-0} of 47 links after 60 s"
+	return 1
+}
+fed_run() {
+	local out rc=0
+	fed_start || { fed_stop; echo "RESULT scenario=federated server=kairan failed=1" >>"$RESULTS"; return 0; }
+	out=$(taskset -c 1 "$LG" broadcast --pki "$PKI" --directory "$DIRJSON" \
+	    --fed-base "$FPORT" --n "$NODES" 2>>"$WORK/federated.log") || rc=$?
+	fed_stop
+	printf '%s\n' "$out" | grep -v '^RESULT' | sed 's/^/  /'
+	if [ "$rc" -ne 0 ]; then
+		echo "  FAILED: federated broadcast (exit $rc)"
+		tail -n 5 "$WORK/federated.log" | sed 's/^/    /'
+		echo "RESULT scenario=federated server=kairan failed=1" >>"$RESULTS"
+		return 0
+	fi
+	printf '%s\n' "$out" | grep '^RESULT' >>"$RESULTS"
+}
+fed_conf
+
 echo "== load generator: relay on core 0, generator on core 1 ($RUNS runs each)"
+echo "   machine load before: $(cut -d' ' -f1-3 /proc/loadavg) (the figures are only as quiet as the machine)"
 for i in $(seq 1 "$RUNS"); do
 	echo "-- run $i"
 	if want fanin; then
@@ -111,6 +193,7 @@ for i in $(seq 1 "$RUNS"); do
 	if want storm; then lg kairan storm --n "$NODES"; fi
 	if want latency; then lg kairan latency --count 300; fi
 	if want slow; then lg kairan slow --count 2000; fi
+	if want federated; then fed_run; fi
 	if want mosquitto; then
 		if command -v mosquitto >/dev/null; then
 			if want fanin; then
@@ -125,6 +208,7 @@ for i in $(seq 1 "$RUNS"); do
 		fi
 	fi
 done
+echo "   machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 /usr/bin/python3 tests/bench/table.py "$RESULTS" "${BENCH_JSON:-}"
 

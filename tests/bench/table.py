@@ -30,7 +30,9 @@ ROWS = [
     ("slow_reader_rss_kb", "RSS growth, 2,000 reports to a node not reading",
      "slow", {}, "rss_kb", "", "KB"),
     ("federated_broadcast_1788_ms", "broadcast through hub + 47 relays",
-     "federated", {}, "ms", "< 400", "ms"),
+     "federated", {}, "ms", "", "ms"),
+    ("federated_broadcast_1788_cold_ms", "  the same, cold", "federated", {},
+     "cold_ms", "", "ms"),
 ]
 # figures mosquitto has (the same scenario against the broker)
 MOSQUITTO = {"fanin_100_per_s", "fanin_1_per_s", "broadcast_1788_ms",
