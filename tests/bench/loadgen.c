@@ -1849,9 +1849,9 @@ scenario_storm(size_t limit)
 		for (i = 0; i < nnodes; i++)
 			if (track.is_rcpt[i] && nodes[i].got == 0)
 				lost++;
-		printf("  mosquitto lost the PUBACKed report for %llu of %zu "
-		    "recipients (SIGKILL, persistence not crash-safe)\n",
-		    (unsigned long long)lost, nr);
+		printf("  mosquitto: the report PUBACKed before the SIGKILL "
+		    "never reached %llu of %zu recipients (it had sent most of "
+		    "them before the kill)\n", (unsigned long long)lost, nr);
 		result("storm", "nodes=%zu ms=%.2f lost_by_broker=%llu", nnodes,
 		    (t1 - t0) / 1e3, (unsigned long long)lost);
 		lost = 0;
