@@ -212,7 +212,7 @@ echo "   machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 /usr/bin/python3 tests/bench/table.py "$RESULTS" "${BENCH_JSON:-}"
 
-if want micro; then
+if want micro && [ -x "$BUILD/bench/bench_crypto" ] && [ -x "$BUILD/bench/bench_store" ]; then
 	echo
 	echo "== protocol library: seal and verify (one core)"
 	"$BUILD/bench/bench_crypto" "${BENCH_N:-5000}"
