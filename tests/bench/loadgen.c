@@ -417,6 +417,7 @@ static struct {
 	uint64_t	connects, conn_fail, ready, downs;
 } C;
 static char	 last_why[128];
+static uint64_t	 run_lost;	/* what say_checks found missing */
 /* Where the generator's time goes (us): a recipient's and a sender's work. */
 static struct {
 	int64_t	verify_report, verify_receipt, seal_receipt;
@@ -1471,16 +1472,18 @@ result(const char *scenario, const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-	printf(" lost=%llu refused=%llu dups=%llu verify_fail=%llu\n",
-	    0ULL, (unsigned long long)C.refused,
+	printf(" lost=%llu refused=%llu dups=%llu verify_fail=%llu bad=%llu\n",
+	    (unsigned long long)run_lost, (unsigned long long)C.refused,
 	    (unsigned long long)(C.acc_dup + C.rcpt_dup),
-	    (unsigned long long)C.verify_fail);
+	    (unsigned long long)C.verify_fail,
+	    (unsigned long long)(C.rcpt_bad + C.rejected + C.acc_unknown));
 	fflush(stdout);
 }
 
 static void
 say_checks(const char *what, uint64_t lost)
 {
+	run_lost = lost;
 	printf("  %s: lost %llu, duplicated %llu (Accepted twice %llu, "
 	    "receipts twice %llu; copies again by id %llu), refused %llu "
 	    "(OVERLOADED %llu), envelopes failing verification %llu, "

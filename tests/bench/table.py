@@ -116,7 +116,7 @@ def main():
     bad = []
     for r in recs:
         errs = {k: r.get(k, "0") for k in ("failed", "lost", "refused",
-                                           "dups", "verify_fail")}
+                                           "dups", "verify_fail", "bad")}
         if any(v != "0" for v in errs.values()):
             bad.append(f"{r.get('server')} {r.get('scenario')} "
                        + " ".join(f"{k}={v}" for k, v in errs.items()
