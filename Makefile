@@ -79,7 +79,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 	bench clean directory py install tsan
 .DEFAULT_GOAL := all
 
-all: $(PROGS) $(BUILD)/directory.json py
+all: $(PROGS) $(BUILD)/directory.json py $(BUILD)/bench/loadgen
 
 deps:
 	@sh deploy/deps.sh
@@ -214,8 +214,15 @@ $(BUILD)/bench/bench_store: tests/bench/bench_store.c $(RELAY_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes $(CPPFLAGS) -Irelay $(LDFLAGS) -o $@ $< $(RELAY_LIB) $(LIB) $(LDLIBS)
 
-bench: all $(BUILD)/bench/bench_crypto $(BUILD)/bench/bench_store
-	@BUILD=$(BUILD) BIN=$(BIN) sh tests/bench/run.sh
+# The load generator (tests/bench/loadgen.c): built by `make` (all), so
+# that it cannot rot, and run only by `make bench`.
+LOADGEN = $(BUILD)/bench/loadgen
+$(LOADGEN): tests/bench/loadgen.c $(LWS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< $(LWS_LIB) $(LIB) $(LDLIBS)
+
+bench: all $(BUILD)/bench/bench_crypto $(BUILD)/bench/bench_store $(LOADGEN)
+	@BUILD=$(BUILD) BIN=$(BIN) DATA=$(DATA) bash tests/bench/run.sh
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the programs, the systemd
 # units, the system users, the example configurations and the

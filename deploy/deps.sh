@@ -6,6 +6,7 @@
 # (chromium, chromium-driver, python3-selenium, fonts-noto-cjk: the console
 # browser tests, scenario 99, drive a real headless browser; the CJK fonts
 # make the Japanese render.)
+# (mosquitto: the broker make bench measures beside the relay.)
 set -eu
 
 PKGS="build-essential pkg-config openssl libssl-dev
@@ -17,7 +18,8 @@ clang libclang-rt-14-dev
 python3 python3-pytest python3-websockets python3-protobuf python3-cryptography
 libcurl4-openssl-dev python3-aiosmtpd
 chromium chromium-driver python3-selenium fonts-noto-cjk
-procps systemd"
+procps systemd
+mosquitto"
 
 missing=""
 for p in $PKGS; do

@@ -49,7 +49,8 @@ run(struct store *s, int n, int group)
 		m.id.len = 16;
 		if (store_message_add(s, &m, env, sizeof(env), digest, "452017",
 		    1, &dup, &seq, err, sizeof(err)) == -1 ||
-		    store_delivery_add(s, seq, "450006", err, sizeof(err)) == -1)
+		    store_delivery_add(s, seq, "450006", NULL, err,
+			    sizeof(err)) == -1)
 			fatalx("%s", err);
 		if ((i + 1) % group == 0 || i + 1 == n)
 			if (store_commit(s, err, sizeof(err)) == -1)
