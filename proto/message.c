@@ -549,8 +549,8 @@ check_reference(const char *field, const char *s, char *err, size_t errlen)
 }
 
 /* 注意喚起・情報提供・要請 (PROTOCOL.md §6.3). */
-static int
-check_advisory(const Advisory *a, char *err, size_t errlen)
+int
+message_validate_advisory(const Advisory *a, char *err, size_t errlen)
 {
 	const Kairan__V1__Contact *c;
 	char name[64];
@@ -809,7 +809,7 @@ message_validate(const Message *m, char *err, size_t errlen)
 	case KAIRAN__V1__MESSAGE__BODY_RECEIPT:
 		return check_receipt(m->receipt, err, errlen);
 	case KAIRAN__V1__MESSAGE__BODY_ADVISORY:
-		return check_advisory(m->advisory, err, errlen);
+		return message_validate_advisory(m->advisory, err, errlen);
 	case KAIRAN__V1__MESSAGE__BODY__NOT_SET:
 		snprintf(err, errlen, "body: none of report, receipt, "
 		    "advisory");

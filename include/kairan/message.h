@@ -73,6 +73,9 @@ int	 message_check_chars(const char *field, const char *s, size_t len,
  */
 int	 message_validate(const Message *m, char *err, size_t errlen);
 
+/* The advisory rules of message_validate alone (a file read before it is signed). */
+int	 message_validate_advisory(const Advisory *a, char *err, size_t errlen);
+
 /* Unpacks and validates. Returns a Message (free with message_free) or NULL with err. */
 Message	*message_decode(const uint8_t *buf, size_t len, char *err,
 	    size_t errlen);

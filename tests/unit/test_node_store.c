@@ -1249,6 +1249,13 @@ test_migrate_v3_held(void **state)
 	    "ALTER TABLE recipient DROP COLUMN held_ms;"
 	    "ALTER TABLE recipient DROP COLUMN overdue_by;"
 	    "ALTER TABLE recipient DROP COLUMN overdue_ms;"
+	    "ALTER TABLE recipient DROP COLUMN done_ms;"
+	    "ALTER TABLE recipient DROP COLUMN done_by;"
+	    "ALTER TABLE recipient DROP COLUMN done_note;"
+	    "ALTER TABLE inbox DROP COLUMN kind;"
+	    "ALTER TABLE inbox DROP COLUMN done_ms;"
+	    "ALTER TABLE inbox DROP COLUMN done_by;"
+	    "ALTER TABLE inbox DROP COLUMN done_note;"
 	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(count(NULL, "SELECT count(*) FROM "
