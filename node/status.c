@@ -397,9 +397,8 @@ status_print(FILE *fp, const struct status_view *v)
 {
 	char id[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
 	char t[JST_BUFLEN];
-	const struct store_rcpt_state *r;
-	const char *mark, *name;
-	size_t i, x, we = 0, wn = 0;
+	const char *mark;
+	size_t i;
 
 	message_hex(v->msg.id, KAIRAN_ID_LEN, id);
 	message_hex(v->msg.incident, KAIRAN_ID_LEN, inc);
@@ -435,6 +434,22 @@ status_print(FILE *fp, const struct status_view *v)
 		if (!route_configured(v, v->st.routes[i].route))
 			print_route(fp, v->st.routes[i].route,
 			    &v->st.routes[i], NULL);
+	status_recipients_print(fp, v, "recipient ");
+	/* the progress line stays last: scripts read it there */
+	deadline_proxy_print(fp, "", &v->proxy);
+	deadline_final_print(fp, "", &v->final);
+	status_progress(fp, v);
+}
+
+void
+status_recipients_print(FILE *fp, const struct status_view *v,
+    const char *prefix)
+{
+	char t[JST_BUFLEN];
+	const struct store_rcpt_state *r;
+	const char *name;
+	size_t i, x, we = 0, wn = 0;
+
 	/* the id and "name:" columns, by display width (a kanji takes two) */
 	for (i = 0; i < v->st.nrcpts; i++) {
 		r = &v->st.rcpts[i];
@@ -446,7 +461,7 @@ status_print(FILE *fp, const struct status_view *v)
 	for (i = 0; i < v->st.nrcpts; i++) {
 		r = &v->st.rcpts[i];
 		name = entity_name(v, r->entity);
-		fputs("recipient ", fp);
+		fputs(prefix, fp);
 		(void)text_fpad(fp, r->entity, we);
 		fputc(' ', fp);
 		(void)text_fputs(name, 0, fp);
@@ -516,10 +531,6 @@ status_print(FILE *fp, const struct status_view *v)
 		}
 		fputc('\n', fp);
 	}
-	/* the progress line stays last: scripts read it there */
-	deadline_proxy_print(fp, "", &v->proxy);
-	deadline_final_print(fp, "", &v->final);
-	status_progress(fp, v);
 }
 
 static json_t *

@@ -114,6 +114,14 @@ int	status_load(struct status_view *, struct store *, const struct config *,
 void	status_clear(struct status_view *);
 
 void	status_print(FILE *, const struct status_view *);
+/*
+ * The recipient lines of status_print, each starting with prefix, the
+ * id and name columns aligned by display width (text_fpad): "ID NAME:
+ * pending | delivered T | acknowledged T by NAME | done T by NAME \"note\"
+ * (対応済) | ...", then ", past due (対応期限超過)" for an advisory.
+ */
+void	status_recipients_print(FILE *, const struct status_view *,
+	    const char *prefix);
 json_t	*status_json(const struct status_view *);
 /*
  * 1 when every recipient has acknowledged or been finally rejected
