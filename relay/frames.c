@@ -127,9 +127,11 @@ check_receipt(struct server *s, const Message *m,
 		snprintf(err, errlen, "receipt.ref_id: message %s is a receipt; "
 		    "receipts are only for reports and advisories", hex);
 	else if (r->state == KAIRAN__V1__RECEIPT__STATE__DONE &&
-	    ref->body_case != KAIRAN__V1__MESSAGE__BODY_ADVISORY)
+	    ref->body_case != KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
 		snprintf(err, errlen, "receipt.state: DONE (対応済) is only for "
 		    "an advisory; message %s is an incident report", hex);
+	}
 	else if (strcmp(m->recipients[0], ref->sender) != 0)
 		snprintf(err, errlen, "recipients: the receipt is addressed to "
 		    "%s, but message %s was sent by %s", m->recipients[0], hex,
