@@ -246,3 +246,13 @@ def test_bad_advisory_files(fed, tmp_path):
     st = pref.status(ok)
     assert st["status"] == "EXERCISE" and st["advisory"]["due_at"] is None
     assert st["advisory"]["kind"] == "INFORMATION"
+    # a request past its due time: whoever has not reported 対応済 is past due
+    late = pref.run("advise", "--file", write(tmp_path, "late.json", dict(
+        ADVISORY, due_at="2020-01-06T17:00:00+09:00")), "--to",
+        "452017").stdout.split()[1]
+    st = pref.status(late)
+    assert st["advisory"]["past_due"] is True
+    assert recipient(st, "452017")["past_due"] is True
+    text = pref.run("status", late).stdout
+    assert "due 2020-01-06T17:00:00+09:00 (対応期限): past" in text, text
+    assert ", past due (対応期限超過)" in text, text
