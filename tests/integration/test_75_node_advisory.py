@@ -12,6 +12,7 @@ queued for them."""
 import json
 
 import kairan_client as kc
+from harness import ROOT
 from kairan_client import REASON, Client, Identity, pb
 from nodeharness import REPORT_1, fed  # noqa: F401 (fixture)
 
@@ -256,3 +257,8 @@ def test_bad_advisory_files(fed, tmp_path):
     text = pref.run("status", late).stdout
     assert "due 2020-01-06T17:00:00+09:00 (対応期限): past" in text, text
     assert ", past due (対応期限超過)" in text, text
+    # the example of deploy/ is a valid request
+    ex = pref.run("advise", "--file", ROOT / "deploy" / "examples" /
+                  "advisory-jpcert.json", "--to", "@region").stdout.split()[1]
+    st = pref.status(ex)
+    assert st["advisory"]["kind"] == "REQUEST" and st["total"] == 26
