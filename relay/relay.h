@@ -38,7 +38,11 @@ struct admit;
 struct pending;
 struct ended;
 struct dial;
+struct mail;
+struct esc_flight;
 struct auth;
+struct view;
+struct events;
 
 struct server {
 	const struct config	*cfg;
@@ -76,8 +80,14 @@ struct server {
 	ev_timer		 resend_timer;	/* unanswered deliveries */
 	ev_check		 pause_check;	/* rx pauses, outside lws */
 
-	/* escalate.c: the next due step of the store */
+	/* escalate.c: the next due step of the store; the mails in flight */
 	ev_timer		 esc_timer;
+	struct mail		*mail;
+	struct esc_flight	*esc_flights;
+
+	/* api.c: the console's reads (view.c), its feed and last seen (events.c) */
+	struct view		*view;
+	struct events		*events;
 
 	/* server.c */
 	ev_timer		 checkpoint_timer;

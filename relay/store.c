@@ -28,6 +28,7 @@ enum stmt {
 	S_ESC_END, S_ESC_RETRY, S_ESC_OVERDUE,
 	S_SESS_ADD, S_SESS_GET, S_SESS_DEL, S_SESS_EXPIRE, S_OP_TOKEN,
 	S_OP_BY_TOKEN,
+	S_CONFIRM_ADD, S_CONFIRM_CANCEL, S_SEEN_PUT,
 	S_NSTMT
 };
 
@@ -90,8 +91,10 @@ static const char *const sql[S_NSTMT] = {
 	    "incident = ?2",
 	[S_ESC_NEXT] = "SELECT min(due_at) FROM escalation WHERE state = 0",
 	[S_ESC_DUE] = "SELECT e.rowid, m.id, m.envelope, e.recipient, e.step, "
-	    "e.level, e.deadline, e.attempts FROM escalation e JOIN message m "
+	    "e.level, e.deadline, e.attempts, e.due_at FROM escalation e "
+	    "JOIN message m "
 	    "ON m.seq = e.message_seq WHERE e.state = 0 AND e.due_at <= ?1 "
+	    "AND (e.due_at, e.step, e.rowid) > (?2, ?3, ?4) "
 	    "ORDER BY e.due_at, e.step, e.rowid LIMIT 1",
 	[S_ESC_END] = "UPDATE escalation SET state = ?2, attempts = attempts "
 	    "+ ?3, code = ?4, reply = ?5, done_at = ?6 WHERE rowid = ?1 AND "
@@ -110,6 +113,16 @@ static const char *const sql[S_NSTMT] = {
 	[S_SESS_EXPIRE] = "DELETE FROM session WHERE expires_at <= ?1",
 	[S_OP_TOKEN] = "UPDATE operator SET token_hash = ?2 WHERE name = ?1",
 	[S_OP_BY_TOKEN] = "SELECT name FROM operator WHERE token_hash = ?1",
+	[S_CONFIRM_ADD] = "INSERT INTO confirmation (message_seq, recipient, "
+	    "operator, name, note, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* the mails only: step 0 (overdue) is a fact, not a chase */
+	[S_CONFIRM_CANCEL] = "UPDATE escalation SET state = 3, done_at = ?3, "
+	    "reply = 'confirmed by phone' WHERE state = 0 AND step >= 1 AND "
+	    "message_seq = ?1 AND recipient = ?2",
+	[S_SEEN_PUT] = "INSERT INTO node_seen (entity, connected_at, "
+	    "disconnected_at) VALUES (?1, ?2, ?3) ON CONFLICT (entity) DO "
+	    "UPDATE SET connected_at = excluded.connected_at, "
+	    "disconnected_at = excluded.disconnected_at",
 };
 
 /* Migrations: migrations[v] takes the schema from version v to v + 1. */
@@ -214,16 +227,42 @@ static const char *const migrations[] = {
 	"  CHECK (token_hash IS NULL OR length(token_hash) = 32);"
 	"CREATE UNIQUE INDEX operator_token ON operator (token_hash);",
 	/*
-	 * 6 (issue 11's advisories; merged after the console API's entry,
-	 * it takes the next number): message.body may be 'advisory'.
+	 * 6 (issue 9's console):
+	 * the phone confirmations an operator recorded (api.h: forward
+	 * only, several per (report, recipient) allowed, never a receipt),
+	 * and when each node was last connected, across restarts (events.h:
+	 * written in batches, not per connect).
+	 */
+	"CREATE TABLE confirmation ("
+	"  message_seq INTEGER NOT NULL REFERENCES message (seq),"
+	"  recipient TEXT NOT NULL,"
+	"  operator TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  note TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX confirmation_report ON confirmation (message_seq);"
+	"CREATE INDEX delivery_message ON delivery (message_seq);"
+	"CREATE TRIGGER confirmation_forward BEFORE UPDATE ON confirmation"
+	"  BEGIN SELECT RAISE(ABORT, 'confirmation: a record stays as it "
+	"was'); END;"
+	"CREATE TRIGGER confirmation_kept BEFORE DELETE ON confirmation"
+	"  BEGIN SELECT RAISE(ABORT, 'confirmation: a record is kept'); END;"
+	"CREATE TABLE node_seen ("
+	"  entity TEXT PRIMARY KEY,"
+	"  connected_at INTEGER,"
+	"  disconnected_at INTEGER) WITHOUT ROWID;",
+	/*
+	 * 7 (issue 11's advisories; after the console API's 6): message.body
+	 * may be 'advisory'.
 	 * SQLite cannot change a CHECK in place, so the table is rebuilt
 	 * and renamed, its AUTOINCREMENT counter carried over (seq is what
 	 * delivery, receipt and escalation refer to, and is never reused).
 	 * Migrations run before foreign keys are switched on (open_db), as
 	 * SQLite's procedure for a table rebuild asks; the rows keep their
-	 * seq, so every reference still holds.
+	 * seq, so every reference (delivery, receipt, escalation,
+	 * confirmation) still holds.
 	 */
-	"CREATE TABLE message_v6 ("
+	"CREATE TABLE message_v7 ("
 	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),"
 	"  sender TEXT NOT NULL,"
@@ -234,13 +273,13 @@ static const char *const migrations[] = {
 	"  envelope BLOB NOT NULL,"
 	"  origin TEXT NOT NULL,"
 	"  accepted_at INTEGER NOT NULL);"
-	"INSERT INTO message_v6 SELECT seq, id, sender, body, status, digest, "
+	"INSERT INTO message_v7 SELECT seq, id, sender, body, status, digest, "
 	"  envelope, origin, accepted_at FROM message;"
-	"DELETE FROM sqlite_sequence WHERE name = 'message_v6';"
-	"INSERT INTO sqlite_sequence (name, seq) SELECT 'message_v6', seq "
+	"DELETE FROM sqlite_sequence WHERE name = 'message_v7';"
+	"INSERT INTO sqlite_sequence (name, seq) SELECT 'message_v7', seq "
 	"  FROM sqlite_sequence WHERE name = 'message';"
 	"DROP TABLE message;"
-	"ALTER TABLE message_v6 RENAME TO message;",
+	"ALTER TABLE message_v7 RENAME TO message;",
 };
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -1257,9 +1296,21 @@ int
 store_escalation_due(struct store *s, int64_t now_ms,
     struct store_esc_step *out, char *err, size_t errlen)
 {
+	return store_escalation_due_after(s, now_ms, NULL, out, err, errlen);
+}
+
+int
+store_escalation_due_after(struct store *s, int64_t now_ms,
+    const struct store_esc_step *after, struct store_esc_step *out,
+    char *err, size_t errlen)
+{
 	sqlite3_stmt *st = s->st[S_ESC_DUE];
 	int rc, found = 0;
 
+	/* after NULL: before every row (steps are >= 0, rowids >= 1) */
+	sqlite3_bind_int64(st, 2, after != NULL ? after->due_ms : INT64_MIN);
+	sqlite3_bind_int(st, 3, after != NULL ? after->step : -1);
+	sqlite3_bind_int64(st, 4, after != NULL ? after->row : -1);
 	memset(out, 0, sizeof(*out));
 	sqlite3_bind_int64(st, 1, now_ms);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1273,6 +1324,7 @@ store_escalation_due(struct store *s, int64_t now_ms,
 		out->level = (unsigned)sqlite3_column_int(st, 5);
 		out->deadline_ms = sqlite3_column_int64(st, 6);
 		out->attempts = sqlite3_column_int(st, 7);
+		out->due_ms = sqlite3_column_int64(st, 8);
 		if (column_dup(st, 2, &out->env, &out->envlen) == -1)
 			rc = SQLITE_NOMEM;
 		else
@@ -1330,4 +1382,58 @@ store_escalation_retry(struct store *s, int64_t row, int code,
 	if (step_done(s, S_ESC_RETRY, err, errlen) == -1)
 		return -1;
 	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int
+store_confirm_add(struct store *s, const struct store_confirm *c,
+    int64_t now_ms, int *cancelled, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_CONFIRM_ADD];
+	char detail[1024], ref[KAIRAN_ID_HEXLEN + 1], entity[128];
+	int n;
+
+	*cancelled = 0;
+	if (store_begin(s, err, errlen) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->seq);
+	sqlite3_bind_text(st, 2, c->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->operator_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->note, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms);
+	if (step_done(s, S_CONFIRM_ADD, err, errlen) == -1)
+		goto fail;
+	st = s->st[S_CONFIRM_CANCEL];
+	sqlite3_bind_int64(st, 1, c->seq);
+	sqlite3_bind_text(st, 2, c->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	if ((n = step_changes(s, S_CONFIRM_CANCEL, err, errlen)) == -1)
+		goto fail;
+	message_hex(c->id, KAIRAN_ID_LEN, ref);
+	snprintf(detail, sizeof(detail), "confirmed by phone ref=%s "
+	    "recipient=%s name=%s mails_cancelled=%d%s%s", ref, c->recipient,
+	    c->name, n, c->note[0] != '\0' ? " note=" : "", c->note);
+	snprintf(entity, sizeof(entity), "operator:%s", c->operator_name);
+	if (audit_add(s, "confirm", c->id, entity, c->digest, detail, now_ms,
+	    err, errlen) == -1 || store_commit(s, err, errlen) == -1)
+		goto fail;
+	*cancelled = n;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_node_seen_put(struct store *s, const char *entity,
+    int64_t connected_ms, int64_t disconnected_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_SEEN_PUT];
+
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	if (connected_ms > 0)
+		sqlite3_bind_int64(st, 2, connected_ms);
+	if (disconnected_ms > 0)
+		sqlite3_bind_int64(st, 3, disconnected_ms);
+	return step_done(s, S_SEEN_PUT, err, errlen);
 }

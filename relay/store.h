@@ -20,7 +20,11 @@
  *           (audit.h), and of every operator added or deleted;
  * operator  the console's operators (operator.h: argon2id hashes);
  * session   the console's login sessions, with their expiry (for the
- *           console's pages, to come).
+ *           console's pages, to come);
+ * confirmation  the phone confirmations operators recorded (api.h): one
+ *           row each, never changed or deleted, never a receipt;
+ * node_seen per node, its last connect and disconnect (events.h), so that
+ *           "offline since" survives a restart.
  *
  * WAL, synchronous=FULL; the server groups a burst of envelopes into one
  * transaction (store_begin .. store_commit), so one fsync covers a batch.
@@ -37,7 +41,7 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
@@ -65,6 +69,7 @@ struct store_esc_step {
 	unsigned	 level;
 	int64_t		 deadline_ms;
 	int		 attempts;		/* before this one */
+	int64_t		 due_ms;
 };
 
 struct store;
@@ -179,6 +184,14 @@ int	store_escalation_next(struct store *, int64_t *due_ms, char *err,
 int	store_escalation_due(struct store *, int64_t now_ms,
 	    struct store_esc_step *out, char *err, size_t errlen);
 /*
+ * The same, for the first step after `after` in that order (due time,
+ * step, row; NULL: from the first): escalate.c walks past the steps it
+ * has in flight. out may not be after.
+ */
+int	store_escalation_due_after(struct store *, int64_t now_ms,
+	    const struct store_esc_step *after, struct store_esc_step *out,
+	    char *err, size_t errlen);
+/*
  * Ends pending step row in state (DONE, FAILED, CANCELLED), counting an
  * attempt if attempted, with the last reply (code > 0: the SMTP code).
  * Returns 1 if it was pending, 0 if it had ended already, -1 on error.
@@ -261,6 +274,33 @@ int	store_pending_oldest(struct store *, long long *count,
 	    int64_t *oldest_ms);
 /* Pending deliveries to one taker (a node or "peer:NAME"), -1 on error. */
 long long store_pending_to(struct store *, const char *recipient);
+
+/* A phone confirmation (POST /api/confirm), checked by the caller. */
+struct store_confirm {
+	int64_t		 seq;			/* the report's */
+	const uint8_t	*id;			/* its id, KAIRAN_ID_LEN */
+	const uint8_t	*digest;		/* its digest */
+	const char	*recipient;		/* one of its recipients */
+	const char	*operator_name;
+	const char	*name;			/* who was reached */
+	const char	*note;			/* "" if none */
+};
+/*
+ * Its own transaction: the confirmation row, the recipient's pending
+ * mail steps of that report cancelled (*cancelled: how many; step 0, the
+ * overdue mark, stays), and the audit row "confirm" (entity
+ * "operator:NAME", the report's id and digest). 0, or -1 with err and
+ * nothing written.
+ */
+int	store_confirm_add(struct store *, const struct store_confirm *,
+	    int64_t now_ms, int *cancelled, char *err, size_t errlen);
+/*
+ * Inside a transaction: node entity's last connect and disconnect (Unix
+ * ms; 0 for none). 0, or -1 with err.
+ */
+int	store_node_seen_put(struct store *, const char *entity,
+	    int64_t connected_ms, int64_t disconnected_ms, char *err,
+	    size_t errlen);
 
 /*
  * Walks the audit chain. Returns 0 if every row's hash is right, 1 if not

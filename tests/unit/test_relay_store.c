@@ -404,6 +404,42 @@ test_escalation_rows(void **state)
 	    1);
 	assert_int_equal(due, 5000);
 
+	/*
+	 * The walk past rows in flight (escalate.c): in the order (due,
+	 * step, row), each after the one before, due or not (INT64_MAX), or
+	 * only what is due at now.
+	 */
+	{
+		struct store_esc_step a, b;
+		static const int64_t want_due[] = { 5000, 5000, 5500, 6000 };
+		static const int want_step[] = { 0, 1, 1, 2 };
+		int i;
+
+		assert_int_equal(store_escalation_due_after(f->s, INT64_MAX,
+		    NULL, &a, err, sizeof(err)), 1);
+		for (i = 0; i < 4; i++) {
+			assert_int_equal(a.due_ms, want_due[i]);
+			assert_int_equal(a.step, want_step[i]);
+			assert_string_equal(a.recipient, i == 2 ? "452025" :
+			    "450006");
+			b = a;
+			assert_int_equal(store_escalation_due_after(f->s,
+			    INT64_MAX, &b, &a, err, sizeof(err)), i < 3 ? 1 : 0);
+			free(b.env);
+		}
+		assert_int_equal(store_escalation_due_after(f->s, 5000, NULL,
+		    &a, err, sizeof(err)), 1);
+		b = a;
+		assert_int_equal(store_escalation_due_after(f->s, 5000, &b, &a,
+		    err, sizeof(err)), 1);
+		free(b.env);
+		assert_int_equal(a.step, 1);
+		b = a;
+		assert_int_equal(store_escalation_due_after(f->s, 5000, &b, &a,
+		    err, sizeof(err)), 0);	/* 452025's is at 5500 */
+		free(b.env);
+	}
+
 	/* nothing is due before its time; then step 0 first */
 	assert_int_equal(store_escalation_due(f->s, 4999, &st, err,
 	    sizeof(err)), 0);
@@ -493,7 +529,7 @@ one_int(sqlite3 *db, const char *q)
 }
 
 /*
- * Schema 6: a database of version 5 (message.body only 'report' or
+ * Schema 7: a database of version 6 (message.body only 'report' or
  * 'receipt') is rebuilt in place: its rows, their seq, the AUTOINCREMENT
  * counter and the deliveries that refer to them stay; an advisory is
  * stored afterwards with body 'advisory'.
@@ -515,7 +551,7 @@ test_migration_advisory_body(void **state)
 	s1 = add(f->s, &m, &dup);
 	store_close(f->s);
 	f->s = NULL;
-	/* back to the version 5 table, as an older relay left it */
+	/* back to the version 6 table, as an older relay left it */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	exec_ok(db, "BEGIN;"
 	    "CREATE TABLE m5 (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -529,7 +565,7 @@ test_migration_advisory_body(void **state)
 	    "DROP TABLE message;"
 	    "ALTER TABLE m5 RENAME TO message;"
 	    "UPDATE sqlite_sequence SET seq = 41 WHERE name = 'message';"
-	    "PRAGMA user_version = 5;"
+	    "PRAGMA user_version = 6;"
 	    "COMMIT;");
 	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO message (id, "
 	    "sender, body, status, digest, envelope, origin, accepted_at) "
@@ -555,7 +591,7 @@ test_migration_advisory_body(void **state)
 	assert_int_equal(store_pending_count(f->s), 4);
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(one_int(db, "PRAGMA user_version"), 6);
+	assert_int_equal(one_int(db, "PRAGMA user_version"), 7);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM message WHERE "
 	    "body = 'advisory'"), 1);
 	assert_int_equal(one_int(db, "SELECT seq FROM message WHERE body = "
