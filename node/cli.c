@@ -165,6 +165,8 @@ shown_message(const struct store_msg *sm, char *err, size_t errlen)
 	    m->report->incident_id.len != KAIRAN_ID_LEN)) ||
 	    (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT &&
 	    (m->receipt == NULL || m->receipt->ref_id.len != KAIRAN_ID_LEN)) ||
+	    (m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY &&
+	    m->advisory == NULL) ||
 	    m->body_case == KAIRAN__V1__MESSAGE__BODY__NOT_SET) {
 		message_free(m);
 		snprintf(err, errlen, "stored message lacks its ids or body");
@@ -908,6 +910,106 @@ done:
 	return rc;
 }
 
+/* ---- advise: 注意喚起・情報提供・要請 ---- */
+
+static void
+usage_advise(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node [-f node.conf] advise --file FILE.json --to "
+	    "LIST [--exercise]\n"
+	    "  An advisory (注意喚起), information (情報提供) or a request for "
+	    "an emergency\n"
+	    "  measure (要請): signs it and puts it in the outbox. It travels "
+	    "and is\n"
+	    "  receipted like a report; recipients answer with ack "
+	    "(確認しました) and\n"
+	    "  done (対応済). `sent` and `status ID` show who has and who has "
+	    "not.\n"
+	    "  FILE.json: the advisory, UTF-8; its fields are in "
+	    "node/ADVISORY.md.\n"
+	    "        `kairan-node template --advisory` prints an empty one.\n"
+	    "  LIST: comma-separated entity ids and groups (@region, "
+	    "@prefecture, ...;\n"
+	    "        see send).\n"
+	    "  --exercise  mark it as a drill (訓練).\n"
+	    "  Prints: message <32 hex>\n");
+}
+
+static int
+verb_advise(struct cli *c, int argc, char **argv)
+{
+	const char *file = NULL, *to = NULL;
+	Advisory *a = NULL;
+	Message m;
+	char **extra = NULL, **rcpts = NULL, err[512];
+	char hex[KAIRAN_ID_HEXLEN + 1], sender[KAIRAN_ENTITY_MAX + 1];
+	uint8_t id[KAIRAN_ID_LEN], *env = NULL, digest[KAIRAN_DIGEST_LEN];
+	size_t nextra = 0, n = 0, envlen = 0;
+	int exercise = 0, rc = CLI_ERROR;
+	const struct cli_opt opts[] = {
+		{ "file", 'F', &file, NULL, 1 },
+		{ "to", 't', &to, NULL, 1 },
+		{ "exercise", 'x', NULL, &exercise, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
+
+	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_advise, &rc))
+		return rc;
+	if (to[0] == '\0') {
+		cli_err(c, "--to: empty; name the recipients (e.g. @region)");
+		usage_advise(stderr);
+		return CLI_USAGE;
+	}
+	rc = CLI_ERROR;
+	if (cli_open(c, 1) == -1)
+		return CLI_ERROR;
+	if ((a = advisory_from_file(file, err, sizeof(err))) == NULL) {
+		cli_err(c, "%s", err);
+		goto done;
+	}
+	if (directory_expand(c->dir, c->cfg->id, to, &extra, &nextra, err,
+	    sizeof(err)) == -1) {
+		cli_err(c, "--to: %s", err);
+		goto done;
+	}
+	if (merge_recipients(extra, nextra, NULL, 0, c->cfg->id, &rcpts,
+	    &n) == -1) {
+		cli_err(c, "out of memory");
+		goto done;
+	}
+	if (n == 0) {
+		cli_err(c, "--to: %s names nobody but ourselves", to);
+		goto done;
+	}
+	kairan__v1__message__init(&m);
+	m.recipients = rcpts;
+	m.n_recipients = n;
+	m.status = exercise ? KAIRAN__V1__STATUS__EXERCISE :
+	    KAIRAN__V1__STATUS__ACTUAL;
+	m.body_case = KAIRAN__V1__MESSAGE__BODY_ADVISORY;
+	m.advisory = a;
+	if (compose_seal(c->signer, &m, id, sender, &env, &envlen, digest,
+	    err, sizeof(err)) == -1 ||
+	    store_outbox_add(c->store, &m, env, envlen, digest, err,
+	    sizeof(err)) == -1) {
+		cli_err(c, "%s", err);
+		goto done;
+	}
+	cli_queued(c);
+	message_hex(id, KAIRAN_ID_LEN, hex);
+	printf("message %s\n", hex);
+	fprintf(stderr, "kairan-node: advise: %s to %zu recipients\n",
+	    message_advisory_kind_label(a->kind), n);
+	rc = CLI_OK;
+done:
+	free(env);
+	store_strings_free(rcpts, n);
+	directory_list_free(extra, nextra);
+	advisory_free(a);
+	return rc;
+}
+
 static void
 usage_update(FILE *fp)
 {
@@ -1260,6 +1362,19 @@ msg_json(const struct cli *c, const struct store_msg *sm, const Message *m)
 			json_object_set_new(o, "proxy_logs",
 			    deadline_proxy_json(&d));
 		}
+	} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+		json_object_set_new(o, "kind", json_string("advisory"));
+		x = advisory_to_json(m->advisory);
+		json_object_set_new(o, "advisory", x != NULL ? x : json_null());
+		if (sm->dir == STORE_IN) {
+			json_object_set_new(o, "done", json_boolean(
+			    sm->done_ms > 0));
+			json_object_set_new(o, "done_at", jst_json(sm->done_ms));
+			json_object_set_new(o, "done_by", sm->done_by != NULL ?
+			    json_string(sm->done_by) : json_null());
+			json_object_set_new(o, "done_note", sm->done_note !=
+			    NULL ? json_string(sm->done_note) : json_null());
+		}
 	} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT) {
 		x = json_object();
 		message_hex(m->receipt->ref_id.data, KAIRAN_ID_LEN, hex);
@@ -1367,14 +1482,92 @@ inbox_table(const struct cli *c, const struct store_msg *v, Message **m,
 	free(col);
 }
 
+/*
+ * The columns of one advisory line of the inbox, raw (escaped when
+ * printed): SENDER NAME | 注意喚起|情報提供|要請 | [訓練  ]未確認|確認済
+ * BY|対応済 BY | 期限 DATE TIME | SOURCE | TITLE.
+ */
+enum { AC_SENDER, AC_KIND, AC_STATE, AC_DUE, AC_SOURCE, AC_TITLE, AC_N };
+
+static void
+advisory_cols(const struct cli *c, const struct store_msg *sm,
+    const Message *m, char col[AC_N][INBOX_COL])
+{
+	const Advisory *a = m->advisory;
+	const char *mark = label_status(m->status);
+	char t[JST_BUFLEN];
+
+	snprintf(col[AC_SENDER], INBOX_COL, "%s %s", m->sender,
+	    entity_name(c->dir, m->sender));
+	snprintf(col[AC_KIND], INBOX_COL, "%s",
+	    message_advisory_kind_label(a->kind));
+	snprintf(col[AC_STATE], INBOX_COL, "%s%s%s%s", mark,
+	    mark[0] != '\0' ? "  " : "", sm->done_ms > 0 ? "対応済 " :
+	    sm->ack_ms > 0 ? "確認済 " : "未確認",
+	    sm->done_ms > 0 && sm->done_by != NULL ? sm->done_by :
+	    sm->done_ms == 0 && sm->ack_ms > 0 && sm->ack_by != NULL ?
+	    sm->ack_by : "");
+	if (a->due_at_ms > 0)
+		snprintf(col[AC_DUE], INBOX_COL, "期限 %s",
+		    jst_short(a->due_at_ms, t));
+	else
+		snprintf(col[AC_DUE], INBOX_COL, "期限なし");
+	cut(a->source, 0, col[AC_SOURCE], 80);
+	cut(a->title, 0, col[AC_TITLE], 160);
+}
+
+/*
+ * The advisories of the inbox as a table, like inbox_table:
+ * ID  DATE TIME  SENDER NAME  種別  STATE  期限  SOURCE  TITLE
+ */
+static void
+advisory_table(const struct cli *c, const struct store_msg *v, Message **m,
+    size_t n)
+{
+	char (*col)[AC_N][INBOX_COL], hex[KAIRAN_ID_HEXLEN + 1], t[JST_BUFLEN];
+	size_t w[AC_N] = { 0 }, i, k, x;
+
+	if (n == 0 || (col = calloc(n, sizeof(*col))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (m[i] == NULL)
+			continue;
+		advisory_cols(c, &v[i], m[i], col[i]);
+		for (k = 0; k < AC_N; k++)
+			if ((x = text_width(col[i][k])) > w[k])
+				w[k] = x;
+	}
+	for (i = 0; i < n; i++) {
+		if (m[i] == NULL)
+			continue;
+		message_hex(v[i].id, KAIRAN_ID_LEN, hex);
+		printf("%s  %s", hex, jst_short(v[i].received_ms, t));
+		for (k = 0; k < AC_TITLE; k++) {
+			fputs("  ", stdout);
+			(void)text_fpad(stdout, col[i][k], w[k]);
+		}
+		fputs("  ", stdout);
+		(void)text_fputs(col[i][AC_TITLE], 0, stdout);
+		putchar('\n');
+	}
+	free(col);
+}
+
 static void
 usage_inbox(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: kairan-node [-f node.conf] inbox [--json] [--all]\n"
+	    "usage: kairan-node [-f node.conf] inbox [--json] [--all] "
+	    "[--advisories]\n"
 	    "  Received reports, newest first: every unacknowledged one "
 	    "(未確認) and\n"
 	    "  the %d most recent acknowledged ones; --all shows every one.\n"
+	    "  Advisories (注意喚起・情報提供・要請) follow in a section of "
+	    "their own,\n"
+	    "  with 未確認, 確認済 or 対応済 and the due time (期限).\n"
+	    "  --advisories  only the advisories (with --json: an array of "
+	    "them; without,\n"
+	    "                --json lists the reports only, as before).\n"
 	    "  Drill traffic is marked 訓練.\n", INBOX_RECENT);
 }
 
@@ -1382,14 +1575,15 @@ static int
 verb_inbox(struct cli *c, int argc, char **argv)
 {
 	struct store_msg *v = NULL;
-	Message *m, **ms = NULL;
+	Message *m, **ms = NULL, **as = NULL;
 	json_t *arr = NULL;
 	char err[512];
-	long n = 0, i;
-	int json = 0, all = 0, rc = CLI_ERROR;
+	long n = 0, i, nadv = 0, nrep = 0;
+	int json = 0, all = 0, advonly = 0, rc = CLI_ERROR;
 	const struct cli_opt opts[] = {
 		{ "json", 'j', NULL, &json, 0 },
 		{ "all", 'a', NULL, &all, 0 },
+		{ "advisories", 'A', NULL, &advonly, 0 },
 		{ NULL, 0, NULL, NULL, 0 }
 	};
 
@@ -1404,22 +1598,36 @@ verb_inbox(struct cli *c, int argc, char **argv)
 		cli_err(c, "%s", err);
 		goto done;
 	}
-	if ((ms = calloc(n > 0 ? (size_t)n : 1, sizeof(*ms))) == NULL) {
+	if ((ms = calloc(n > 0 ? (size_t)n : 1, sizeof(*ms))) == NULL ||
+	    (as = calloc(n > 0 ? (size_t)n : 1, sizeof(*as))) == NULL) {
 		cli_err(c, "out of memory");
 		goto done;
 	}
 	if (json)
 		arr = json_array();
+	/* reports in ms[], advisories in as[], each at its row's index */
 	for (i = 0; i < n; i++) {
 		if ((m = shown_message(&v[i], err, sizeof(err))) == NULL) {
 			cli_err(c, "stored message: %s", err);
+			continue;
+		}
+		if (m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY &&
+		    v[i].is_advisory) {
+			nadv++;
+			if (json && advonly) {
+				json_array_append_new(arr, msg_json(c, &v[i],
+				    m));
+				message_free(m);
+			} else
+				as[i] = m;
 			continue;
 		}
 		if (m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT) {
 			message_free(m);
 			continue;
 		}
-		if (json) {
+		nrep++;
+		if (json && !advonly) {
 			json_array_append_new(arr, msg_json(c, &v[i], m));
 			message_free(m);
 		} else
@@ -1428,13 +1636,23 @@ verb_inbox(struct cli *c, int argc, char **argv)
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
-	} else
-		inbox_table(c, v, ms, (size_t)n);
+	} else {
+		if (!advonly)
+			inbox_table(c, v, ms, (size_t)n);
+		/* advisories apart: a heading, then their own table */
+		if (nadv > 0 && !advonly)
+			printf("%s注意喚起・情報提供・要請 (advisories): %ld\n",
+			    nrep > 0 ? "\n" : "", nadv);
+		advisory_table(c, v, as, (size_t)n);
+	}
 	rc = CLI_OK;
 done:
 	for (i = 0; ms != NULL && i < n; i++)
 		message_free(ms[i]);
+	for (i = 0; as != NULL && i < n; i++)
+		message_free(as[i]);
 	free(ms);
+	free(as);
 	json_decref(arr);
 	store_msgs_free(v, (size_t)n);
 	return rc;
@@ -1524,6 +1742,56 @@ show_entity(const struct cli *c, const char *id)
 	(void)text_fputs(entity_name(c->dir, id), 0, stdout);
 }
 
+/*
+ * An advisory as text, in the order a reader needs it: what kind, what,
+ * from where, what to do and by when; then its 対応済 if we received it.
+ */
+static void
+show_advisory(const struct store_msg *sm, const Advisory *a)
+{
+	char t[JST_BUFLEN];
+	size_t i;
+
+	printf("種別: %s (%s)\n", message_advisory_kind_label(a->kind),
+	    advisory_kind_key(a->kind));
+	show_field("件名", a->title, 0);
+	show_field("情報源", a->source, 0);
+	if (a->severity != 0)
+		printf("重要度: %s\n", advisory_severity_key(a->severity));
+	show_field("概要", a->summary, TEXT_MULTILINE);
+	for (i = 0; i < a->n_references; i++) {
+		printf("参考[%zu]: ", i + 1);
+		(void)text_fputs(a->references[i], 0, stdout);
+		putchar('\n');
+	}
+	for (i = 0; i < a->n_actions; i++) {
+		printf("実施を求める対策[%zu]: ", i + 1);
+		(void)text_fputs(a->actions[i], 0, stdout);
+		putchar('\n');
+	}
+	if (a->due_at_ms > 0)
+		printf("対応期限: %s\n", jst_rfc3339(a->due_at_ms, t));
+	if (a->contact != NULL) {
+		show_field("問合せ先", a->contact->name, 0);
+		show_field("組織", a->contact->organization, 0);
+		show_field("電話", a->contact->phone, 0);
+		show_field("時間外", a->contact->after_hours_phone, 0);
+		show_field("メール", a->contact->email, 0);
+	}
+	if (sm->dir == STORE_IN) {
+		if (sm->done_ms > 0) {
+			printf("対応済: %s ", jst_rfc3339(sm->done_ms, t));
+			(void)text_fputs(sm->done_by, 0, stdout);
+			putchar(' ');
+			(void)text_fputs(sm->done_note != NULL ?
+			    sm->done_note : "", 0, stdout);
+			putchar('\n');
+		} else
+			printf("対応済: 未報告\n");
+	}
+	putchar('\n');
+}
+
 /* The plain text view of one message; every received string escaped. */
 static void
 show_text(const struct cli *c, const struct store_msg *sm, const Message *m)
@@ -1569,6 +1837,10 @@ show_text(const struct cli *c, const struct store_msg *sm, const Message *m)
 		show_field("氏名", m->receipt->by, 0);
 		show_field("備考", m->receipt->note, TEXT_MULTILINE);
 		putchar('\n');
+		return;
+	}
+	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+		show_advisory(sm, m->advisory);
 		return;
 	}
 	r = m->report;
@@ -2000,9 +2272,11 @@ usage_ack(FILE *fp)
 	    "[--note TEXT]\n"
 	    "  A person's acknowledgement (受理確認) of a received report, "
 	    "signed and\n"
-	    "  sent to its sender. ID: a message id, or an incident id (every "
-	    "unacknowledged\n"
-	    "  report of it), or a unique prefix of either (6+ hex digits).\n"
+	    "  sent to its sender; for an advisory, its 確認しました. ID: a "
+	    "message id,\n"
+	    "  or an incident id (every unacknowledged report of it), or a "
+	    "unique\n"
+	    "  prefix of either (6+ hex digits).\n"
 	    "  Prints: acknowledged <message id> receipt <receipt id>\n"
 	    "  With no daemon running it says so on stderr (exit 0): the "
 	    "receipt waits\n"
@@ -2114,6 +2388,103 @@ done:
 	return rc;
 }
 
+/* ---- done: 対応済 of an advisory ---- */
+
+static void
+usage_done(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node [-f node.conf] done ID --by NAME --note TEXT\n"
+	    "  Reports a received advisory done (対応済): a signed receipt "
+	    "to its sender\n"
+	    "  with who and what was done. Only for an advisory; a report is "
+	    "acknowledged\n"
+	    "  with ack. ID: its id or a unique prefix (6+ hex digits).\n"
+	    "  Prints: done <message id> receipt <receipt id>\n");
+}
+
+static int
+verb_done(struct cli *c, int argc, char **argv)
+{
+	const char *by = NULL, *note = NULL;
+	struct store_msg sm;
+	struct composed rc;
+	uint8_t id[KAIRAN_ID_LEN];
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1], rhex[KAIRAN_ID_HEXLEN + 1];
+	char t[JST_BUFLEN];
+	int found, already = 0, r = CLI_ERROR;
+	const struct cli_opt opts[] = {
+		{ "by", 'b', &by, NULL, 1 },
+		{ "note", 'n', &note, NULL, 1 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
+
+	if (!cli_args(c, argc, argv, opts, 1, "ID", usage_done, &r))
+		return r;
+	if (by[0] == '\0' || note[0] == '\0') {
+		cli_err(c, "%s: empty; 対応済 says who and what was done",
+		    by[0] == '\0' ? "--by" : "--note");
+		usage_done(stderr);
+		return CLI_USAGE;
+	}
+	if (id_syntax(c, argv[optind], usage_done) == -1)
+		return CLI_USAGE;
+	if (cli_open(c, 1) == -1)
+		return CLI_ERROR;
+	if ((r = resolve_id(c, argv[optind], STORE_ID_IN_MSG, id)) != 0)
+		return r;
+	memset(&sm, 0, sizeof(sm));
+	if ((found = store_get(c->store, STORE_IN, id, &sm, err,
+	    sizeof(err))) != 1) {
+		if (found == 0)
+			cli_err(c, "%s: no received message with this id",
+			    argv[optind]);
+		else
+			cli_err(c, "%s", err);
+		return CLI_ERROR;
+	}
+	r = CLI_ERROR;
+	message_hex(sm.id, KAIRAN_ID_LEN, hex);
+	if (!sm.is_advisory) {
+		cli_err(c, "%s: 対応済 (done) is only for an advisory; this is "
+		    "an incident report: acknowledge it with ack", hex);
+		goto out;
+	}
+	if (sm.done_ms > 0) {
+		printf("already done %s by ", hex);
+		(void)text_fputs(sm.done_by != NULL ? sm.done_by : "?", 0,
+		    stdout);
+		printf(" at %s\n", jst_rfc3339(sm.done_ms, t));
+		r = CLI_OK;
+		goto out;
+	}
+	if (compose_receipt(&rc, c->signer, sm.sender, sm.id, sm.digest,
+	    sm.status, KAIRAN__V1__RECEIPT__STATE__DONE, by, note, err,
+	    sizeof(err)) == -1) {
+		cli_err(c, "%s", err);
+		goto out;
+	}
+	if (store_inbox_done(c->store, sm.id, by, note, message_now_ms(),
+	    &rc.msg, rc.env, rc.envlen, rc.digest, &already, err,
+	    sizeof(err)) == -1) {
+		compose_clear(&rc);
+		cli_err(c, "%s", err);
+		goto out;
+	}
+	message_hex(rc.id, KAIRAN_ID_LEN, rhex);
+	compose_clear(&rc);
+	if (already)
+		printf("already done %s\n", hex);
+	else {
+		printf("done %s receipt %s\n", hex, rhex);
+		cli_queued(c);
+	}
+	r = CLI_OK;
+out:
+	store_msg_clear(&sm);
+	return r;
+}
+
 /* ---- status ---- */
 
 static void
@@ -2126,7 +2497,9 @@ usage_status(FILE *fp)
 	    "acknowledged\n"
 	    "  (by whom), rejected (why). ID: a report of ours, or an incident "
 	    "of ours\n"
-	    "  (its latest report).\n"
+	    "  (its latest report), or an advisory of ours (also: 対応済 by "
+	    "whom, with\n"
+	    "  the note; its due time and who is past it).\n"
 	    "  ID: its id or a unique prefix (6+ hex digits). Per route "
 	    "also: connected\n"
 	    "  since T, not connected since T and why, or no daemon "
@@ -2203,8 +2576,8 @@ verb_status(struct cli *c, int argc, char **argv)
 		return CLI_ERROR;
 	}
 	if (r == 0) {
-		cli_err(c, "%s: no report or incident of ours with this id",
-		    argv[optind]);
+		cli_err(c, "%s: no report, incident or advisory of ours with "
+		    "this id", argv[optind]);
 		return CLI_ERROR;
 	}
 	if (wait >= 0) {
@@ -2283,13 +2656,22 @@ static void
 usage_sent(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: kairan-node [-f node.conf] sent [--json]\n"
+	    "usage: kairan-node [-f node.conf] sent [--json] [--advisories]\n"
 	    "  Our incidents (latest activity first) and their reports "
 	    "(newest first),\n"
 	    "  with per report: delivered k/n, acknowledged k/n, rejected "
 	    "k/n. A withdrawn\n"
 	    "  incident (取消) is marked so, with its reason, on its first "
-	    "line.\n");
+	    "line.\n"
+	    "  Then our advisories (newest first), each with its counts and "
+	    "done k/n\n"
+	    "  (対応済). --advisories: only them, each with every recipient's "
+	    "state\n"
+	    "  (pending, delivered, 確認しました by, 対応済 by and the note); "
+	    "with --json\n"
+	    "  an array of status objects (status.h). Without --advisories, "
+	    "--json lists\n"
+	    "  the incidents only, as before.\n");
 }
 
 /*
@@ -2342,6 +2724,74 @@ sent_deadlines(const struct cli *c, const struct store_msg *sm,
 	return 0;
 }
 
+/*
+ * Our advisories for `sent`: a section after the incidents (counts), or
+ * with full, each one's recipients (status_recipients_print) or, with
+ * json, an array of status_json objects. Returns the exit code.
+ */
+static int
+sent_advisories(struct cli *c, int full, int json, int after)
+{
+	struct store_sent *v = NULL;
+	struct status_view sv;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1], t[JST_BUFLEN];
+	json_t *arr = NULL;
+	const char *mark;
+	long n, i;
+	int rc = CLI_ERROR;
+
+	if ((n = store_sent_advisories(c->store, &v, err, sizeof(err))) ==
+	    -1) {
+		cli_err(c, "%s", err);
+		return CLI_ERROR;
+	}
+	if (json)
+		arr = json_array();
+	else if (n > 0 && !full)
+		printf("%s注意喚起・情報提供・要請 (advisories): %ld\n",
+		    after ? "\n" : "", n);
+	for (i = 0; i < n; i++) {
+		memset(&sv, 0, sizeof(sv));
+		if (status_load(&sv, c->store, c->cfg, c->dir, v[i].msg.id, err,
+		    sizeof(err)) != 1) {
+			cli_err(c, "%s", err);
+			goto done;
+		}
+		if (json) {
+			json_array_append_new(arr, status_json(&sv));
+			status_clear(&sv);
+			continue;
+		}
+		message_hex(v[i].msg.id, KAIRAN_ID_LEN, hex);
+		mark = label_status(sv.msg.status);
+		if (full && i > 0)
+			putchar('\n');
+		printf("advisory %s  %s  %s%s%s  ", hex,
+		    message_advisory_kind_label(sv.adv_kind),
+		    jst_short(sv.msg.created_ms, t),
+		    mark[0] != '\0' ? "  " : "", mark);
+		(void)text_fputs(sv.adv_title, 0, stdout);
+		putchar('\n');
+		printf("  ");
+		status_progress(stdout, &sv);
+		if (sv.due_ms > 0)
+			printf("  due %s%s\n", jst_rfc3339(sv.due_ms, t),
+			    sv.now_ms > sv.due_ms ? ": past" : "");
+		if (full)
+			status_recipients_print(stdout, &sv, "  ");
+		status_clear(&sv);
+	}
+	if (json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	rc = CLI_OK;
+done:
+	json_decref(arr);
+	store_sent_free(v, (size_t)n);
+	return rc;
+}
+
 static int
 verb_sent(struct cli *c, int argc, char **argv)
 {
@@ -2353,10 +2803,11 @@ verb_sent(struct cli *c, int argc, char **argv)
 	char t[JST_BUFLEN], *title, *reason, *wreason;
 	json_t *arr = NULL, *cur = NULL, *reps = NULL, *x;
 	long n = 0, i;
-	int json = 0, rc = CLI_ERROR, wf;
+	int json = 0, advonly = 0, rc = CLI_ERROR, wf;
 	const char *mark;
 	const struct cli_opt opts[] = {
 		{ "json", 'j', NULL, &json, 0 },
+		{ "advisories", 'A', NULL, &advonly, 0 },
 		{ NULL, 0, NULL, NULL, 0 }
 	};
 
@@ -2365,6 +2816,8 @@ verb_sent(struct cli *c, int argc, char **argv)
 	rc = CLI_ERROR;
 	if (cli_open(c, 0) == -1)
 		return CLI_ERROR;
+	if (advonly)
+		return sent_advisories(c, 1, json, 0);
 	if ((n = store_sent_list(c->store, &v, err, sizeof(err))) == -1) {
 		n = 0;
 		cli_err(c, "%s", err);
@@ -2478,8 +2931,9 @@ verb_sent(struct cli *c, int argc, char **argv)
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
-	}
-	rc = CLI_OK;
+		rc = CLI_OK;
+	} else
+		rc = sent_advisories(c, 0, 0, n > 0);
 done:
 	json_decref(arr);
 	store_sent_free(v, (size_t)n);
@@ -2492,10 +2946,13 @@ static void
 usage_template(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: kairan-node template\n"
+	    "usage: kairan-node template [--advisory]\n"
 	    "  Prints an empty report (JSON) to fill in and give to send or "
 	    "update:\n"
 	    "    kairan-node template > report.json\n"
+	    "  --advisory  an empty advisory for advise instead (fill in kind, "
+	    "title and\n"
+	    "              summary; node/ADVISORY.md).\n"
 	    "  Required: summary (概要) and level (被害レベル 0..3); category "
 	    "is \"other\"\n"
 	    "  until you choose. Every field is described in "
@@ -2505,13 +2962,17 @@ usage_template(FILE *fp)
 static int
 verb_template(struct cli *c, int argc, char **argv)
 {
-	const struct cli_opt opts[] = { { NULL, 0, NULL, NULL, 0 } };
+	int adv = 0;
+	const struct cli_opt opts[] = {
+		{ "advisory", 'a', NULL, &adv, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
 	json_t *o;
 	int rc;
 
 	if (!cli_args(c, argc, argv, opts, 0, NULL, usage_template, &rc))
 		return rc;
-	if ((o = report_template()) == NULL) {
+	if ((o = adv ? advisory_template() : report_template()) == NULL) {
 		cli_err(c, "out of memory");
 		return CLI_ERROR;
 	}
@@ -2536,11 +2997,16 @@ static const struct {
 	    "(最終報告)" },
 	{ "withdraw", verb_withdraw, "withdraw an incident sent in error "
 	    "(取消)" },
-	{ "sent", verb_sent, "our incidents and reports, with receipts" },
-	{ "inbox", verb_inbox, "received reports" },
+	{ "advise", verb_advise, "an advisory, information or request "
+	    "(注意喚起・情報提供・要請)" },
+	{ "sent", verb_sent, "our incidents, reports and advisories, with "
+	    "receipts" },
+	{ "inbox", verb_inbox, "received reports and advisories" },
 	{ "show", verb_show, "one message or incident" },
-	{ "ack", verb_ack, "acknowledge a received report (受理確認)" },
-	{ "status", verb_status, "receipts of a report of ours" },
+	{ "ack", verb_ack, "acknowledge a received report or advisory "
+	    "(受理確認)" },
+	{ "done", verb_done, "report a received advisory done (対応済)" },
+	{ "status", verb_status, "receipts of a report or advisory of ours" },
 	{ "template", verb_template, "an empty report to fill in "
 	    "(node/REPORT.md)" },
 };

@@ -1,7 +1,7 @@
 /*
  * compose: the messages this node writes and signs itself: receipts
- * (DELIVERED by the daemon, ACKNOWLEDGED by `ack`) and incident reports
- * (`send`, `update`, `close`). A composed message keeps the Message it
+ * (DELIVERED by the daemon, ACKNOWLEDGED by `ack`, DONE by `done`),
+ * incident reports (`send`, `update`, `close`) and advisories (`advise`). A composed message keeps the Message it
  * signed (for store_outbox_add, which reads its fields) and the sealed
  * Envelope bytes with their digest.
  */
@@ -29,8 +29,8 @@ struct composed {
 
 /*
  * A receipt from us (signer) about message id `ref_id` of `ref_sender`,
- * whose envelope digest is ref_digest: state DELIVERED or ACKNOWLEDGED
- * (by, note), same status as the referenced message (an exercise's
+ * whose envelope digest is ref_digest: state DELIVERED, ACKNOWLEDGED
+ * (by, note) or DONE (by, note; advisories), same status as the referenced message (an exercise's
  * receipts are exercise too). Returns 0 (c filled; compose_clear) or -1.
  */
 int	compose_receipt(struct composed *c, struct signer *s,
@@ -39,7 +39,7 @@ int	compose_receipt(struct composed *c, struct signer *s,
 	    const char *by, const char *note, char *err, size_t errlen);
 
 /*
- * Seals a report: fills m->id (fresh), m->sender (the signer),
+ * Seals a report or an advisory: fills m->id (fresh), m->sender (the signer),
  * m->created_at_ms (now) and validates m before signing. m->recipients,
  * m->status and m->report are the caller's. On success *env (malloc'd,
  * caller frees), *envlen and digest are set. Returns 0 or -1 with err

@@ -506,6 +506,8 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 
 	switch (m->body_case) {
 	case KAIRAN__V1__MESSAGE__BODY_REPORT:
+	case KAIRAN__V1__MESSAGE__BODY_ADVISORY:
+		/* an advisory is stored and receipted (DELIVERED) like a report */
 		da.d = d;
 		da.m = m;
 		da.digest = info.digest;
@@ -520,11 +522,18 @@ daemon_envelope(struct daemon *d, struct route *r, const Envelope *env,
 			log_warnx("inbox store id=%s: %s", hex, err);
 			goto done;
 		}
-		message_hex(m->report->incident_id.data, KAIRAN_ID_LEN, inc);
 		if (dup)
 			log_info("inbox duplicate id=%s sender=%s route=%s",
 			    hex, m->sender, r->name);
-		else {
+		else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+			log_info("inbox stored id=%s sender=%s advisory=%s "
+			    "status=%s route=%s", hex, m->sender,
+			    message_advisory_kind_name(m->advisory->kind),
+			    message_status_name(m->status), r->name);
+			daemon_kick(d);	/* the DELIVERED receipt */
+		} else {
+			message_hex(m->report->incident_id.data, KAIRAN_ID_LEN,
+			    inc);
 			log_info("inbox stored id=%s sender=%s incident=%s "
 			    "report_no=%u status=%s route=%s", hex, m->sender,
 			    inc, m->report->report_no,

@@ -740,9 +740,21 @@ parse_attachments(const json_t *obj, const char *base_dir, IncidentReport *r,
 }
 
 static int
+parse_contact_at(const json_t *obj, const char *where, Contact **dst,
+    char *err, size_t errlen);
+
+static int
 parse_contact(const json_t *obj, IncidentReport *r, char *err, size_t errlen)
 {
-	static const char where[] = "report.contact";
+	return parse_contact_at(obj, "report.contact", &r->contact, err,
+	    errlen);
+}
+
+/* obj.contact (in the object named where) into *dst; absent: NULL. */
+static int
+parse_contact_at(const json_t *obj, const char *where, Contact **dst,
+    char *err, size_t errlen)
+{
 	char g[GOT_MAX + 8];
 	Contact *c;
 	json_t *v;
@@ -761,7 +773,7 @@ parse_contact(const json_t *obj, IncidentReport *r, char *err, size_t errlen)
 		return -1;
 	}
 	kairan__v1__contact__init(c);
-	r->contact = c;
+	*dst = c;
 	if (opt_string(v, "name", where, KAIRAN_MAX_SHORT, &c->name, err,
 	    errlen) == -1 ||
 	    opt_string(v, "organization", where, KAIRAN_MAX_SHORT,
@@ -785,7 +797,7 @@ parse_contact(const json_t *obj, IncidentReport *r, char *err, size_t errlen)
 	    c->phone[0] == '\0' && c->after_hours_phone[0] == '\0' &&
 	    c->fax[0] == '\0' && c->email[0] == '\0' && c->hours[0] == '\0') {
 		kairan__v1__contact__free_unpacked(c, NULL);
-		r->contact = NULL;
+		*dst = NULL;
 	}
 	return 0;
 }
@@ -1243,13 +1255,17 @@ not_utf8_line(const char *buf, size_t len)
  * it is Shift_JIS) rather than what jansson thinks of its bytes. A UTF-8
  * byte order mark, which Windows editors write, is skipped.
  */
-IncidentReport *
-report_from_file(const char *path, char *err, size_t errlen)
+/*
+ * The JSON of a report or advisory file: read whole, a byte order mark
+ * skipped, UTF-8 checked line by line before any JSON parsing. A new
+ * reference, or NULL with err.
+ */
+static json_t *
+load_json_file(const char *path, char *err, size_t errlen)
 {
-	IncidentReport *r;
 	json_error_t je;
 	json_t *root;
-	char *dir, *slash, *buf = NULL, *text;
+	char *buf = NULL, *text;
 	size_t len, bad;
 
 	if (read_report_file(path, &buf, &len, err, errlen) == -1)
@@ -1267,11 +1283,21 @@ report_from_file(const char *path, char *err, size_t errlen)
 	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	free(buf);
-	if (root == NULL) {
+	if (root == NULL)
 		seterr(err, errlen, "%s:%d:%d: JSON syntax error: %s", path,
 		    je.line, je.column, je.text);
+	return root;
+}
+
+IncidentReport *
+report_from_file(const char *path, char *err, size_t errlen)
+{
+	IncidentReport *r;
+	json_t *root;
+	char *dir, *slash;
+
+	if ((root = load_json_file(path, err, errlen)) == NULL)
 		return NULL;
-	}
 	if ((dir = strdup(path)) == NULL) {
 		json_decref(root);
 		seterr(err, errlen, "%s: out of memory", path);
@@ -1610,4 +1636,239 @@ report_triage_missing(const IncidentReport *r, char *buf, size_t len)
 		n++;
 	}
 	return n;
+}
+
+/* ---- advisories (注意喚起・情報提供・要請, node/ADVISORY.md) ---- */
+
+static const char *const advisory_keys[] = {
+	"kind", "title", "source", "severity", "summary", "references",
+	"actions", "due_at", "contact", NULL
+};
+
+static const struct enum_name advisory_kinds[] = {
+	{ "advisory", KAIRAN__V1__ADVISORY__KIND__ADVISORY },
+	{ "information", KAIRAN__V1__ADVISORY__KIND__INFORMATION },
+	{ "request", KAIRAN__V1__ADVISORY__KIND__REQUEST },
+	{ NULL, 0 }
+}, severities[] = {
+	{ "low", KAIRAN__V1__ADVISORY__SEVERITY__LOW },
+	{ "medium", KAIRAN__V1__ADVISORY__SEVERITY__MEDIUM },
+	{ "high", KAIRAN__V1__ADVISORY__SEVERITY__HIGH },
+	{ "critical", KAIRAN__V1__ADVISORY__SEVERITY__CRITICAL },
+	{ NULL, 0 }
+};
+
+/* advisory.KEY: a list of at most KAIRAN_MAX_LIST strings of max bytes. */
+static int
+advisory_list(const json_t *obj, const char *key, size_t max, char ***dst,
+    size_t *ndst, char *err, size_t errlen)
+{
+	char field[128], g[GOT_MAX + 8];
+	json_t *v, *e;
+	size_t i, n;
+
+	if ((v = json_object_get(obj, key)) == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		seterr(err, errlen, "advisory.%s: must be an array of strings, "
+		    "got %s", key, got(v, g, sizeof(g)));
+		return -1;
+	}
+	if ((n = json_array_size(v)) > KAIRAN_MAX_LIST) {
+		seterr(err, errlen, "advisory.%s: too many entries (%zu, at "
+		    "most %d)", key, n, KAIRAN_MAX_LIST);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if ((*dst = calloc(n, sizeof(**dst))) == NULL) {
+		seterr(err, errlen, "advisory.%s: out of memory", key);
+		return -1;
+	}
+	json_array_foreach(v, i, e) {
+		snprintf(field, sizeof(field), "advisory.%s[%zu]", key, i);
+		if (get_string(e, field, max, 1, &(*dst)[i], err, errlen) == -1)
+			return -1;	/* the caller frees the filled part */
+		*ndst = i + 1;
+	}
+	return 0;
+}
+
+Advisory *
+advisory_from_json(const json_t *obj, char *err, size_t errlen)
+{
+	static const char where[] = "advisory";
+	Advisory *a;
+	json_t *v;
+	char e[512], *t = NULL;
+	int k;
+
+	if (!json_is_object(obj)) {
+		seterr(err, errlen, "advisory: must be a JSON object, got %s",
+		    type_name(obj));
+		return NULL;
+	}
+	if (check_keys(obj, advisory_keys, where, err, errlen) == -1)
+		return NULL;
+	if ((a = malloc(sizeof(*a))) == NULL) {
+		seterr(err, errlen, "advisory: out of memory");
+		return NULL;
+	}
+	kairan__v1__advisory__init(a);
+	k = 0;
+	if (get_enum_at(obj, where, "kind", 1, advisory_kinds, &k, err,
+	    errlen) == -1)
+		goto fail;
+	a->kind = k;
+	k = 0;
+	if (get_enum_at(obj, where, "severity", 0, severities, &k, err,
+	    errlen) == -1)
+		goto fail;
+	a->severity = k;
+	if ((v = json_object_get(obj, "title")) == NULL || json_is_null(v)) {
+		seterr(err, errlen, "advisory.title: missing");
+		goto fail;
+	}
+	if (get_string(v, "advisory.title", KAIRAN_MAX_SHORT, 1, &t, err,
+	    errlen) == -1)
+		goto fail;
+	a->title = t;
+	if ((v = json_object_get(obj, "summary")) == NULL || json_is_null(v)) {
+		seterr(err, errlen, "advisory.summary: missing");
+		goto fail;
+	}
+	if (get_string(v, "advisory.summary", KAIRAN_MAX_TEXT, 1, &t, err,
+	    errlen) == -1)
+		goto fail;
+	a->summary = t;
+	if (opt_string(obj, "source", where, KAIRAN_MAX_SHORT, &a->source,
+	    err, errlen) == -1 ||
+	    advisory_list(obj, "references", MESSAGE_MAX_URL, &a->references,
+	    &a->n_references, err, errlen) == -1 ||
+	    advisory_list(obj, "actions", KAIRAN_MAX_SHORT, &a->actions,
+	    &a->n_actions, err, errlen) == -1 ||
+	    opt_time_at(obj, where, "due_at", &a->due_at_ms, err,
+	    errlen) == -1 ||
+	    parse_contact_at(obj, "advisory.contact", &a->contact, err,
+	    errlen) == -1)
+		goto fail;
+	/* 004 「緊急措置の実施を要請する」: what, and by when */
+	if (a->kind == KAIRAN__V1__ADVISORY__KIND__REQUEST &&
+	    a->due_at_ms == 0) {
+		seterr(err, errlen, "advisory.due_at: a request (要請) says by "
+		    "when the measures are due: missing");
+		goto fail;
+	}
+	if (a->kind == KAIRAN__V1__ADVISORY__KIND__REQUEST &&
+	    a->n_actions == 0) {
+		seterr(err, errlen, "advisory.actions: a request (要請) names "
+		    "the measures asked for: empty");
+		goto fail;
+	}
+	/* the rest of the protocol's rules (references, characters) */
+	if (message_validate_advisory(a, e, sizeof(e)) == -1) {
+		seterr(err, errlen, "%s", e);
+		goto fail;
+	}
+	return a;
+fail:
+	advisory_free(a);
+	return NULL;
+}
+
+Advisory *
+advisory_from_file(const char *path, char *err, size_t errlen)
+{
+	Advisory *a;
+	json_t *root;
+
+	if ((root = load_json_file(path, err, errlen)) == NULL)
+		return NULL;
+	a = advisory_from_json(root, err, errlen);
+	json_decref(root);
+	return a;
+}
+
+void
+advisory_free(Advisory *a)
+{
+	if (a != NULL)
+		kairan__v1__advisory__free_unpacked(a, NULL);
+}
+
+static json_t *
+contact_json(const Contact *k)
+{
+	json_t *c;
+
+	if (k == NULL)
+		return json_null();
+	c = json_object();
+	json_object_set_new(c, "name", json_string(k->name));
+	json_object_set_new(c, "organization", json_string(k->organization));
+	json_object_set_new(c, "phone", json_string(k->phone));
+	json_object_set_new(c, "after_hours_phone",
+	    json_string(k->after_hours_phone));
+	json_object_set_new(c, "fax", json_string(k->fax));
+	json_object_set_new(c, "email", json_string(k->email));
+	json_object_set_new(c, "hours", json_string(k->hours));
+	return c;
+}
+
+json_t *
+advisory_to_json(const Advisory *a)
+{
+	json_t *o;
+
+	if (a == NULL)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "kind", enum_json(advisory_kinds, a->kind));
+	json_object_set_new(o, "title", json_string(a->title));
+	json_object_set_new(o, "source", json_string(a->source));
+	json_object_set_new(o, "severity", enum_json(severities, a->severity));
+	json_object_set_new(o, "summary", json_string(a->summary));
+	json_object_set_new(o, "references", list_json(a->references,
+	    a->n_references));
+	json_object_set_new(o, "actions", list_json(a->actions,
+	    a->n_actions));
+	json_object_set_new(o, "due_at", jst_json(a->due_at_ms));
+	json_object_set_new(o, "contact", contact_json(a->contact));
+	return o;
+}
+
+json_t *
+advisory_template(void)
+{
+	json_t *o, *c;
+	size_t i;
+
+	o = json_object();
+	json_object_set_new(o, "kind", json_string("advisory"));
+	json_object_set_new(o, "title", json_string(""));
+	json_object_set_new(o, "source", json_string(""));
+	json_object_set_new(o, "severity", json_null());
+	json_object_set_new(o, "summary", json_string(""));
+	json_object_set_new(o, "references", json_array());
+	json_object_set_new(o, "actions", json_array());
+	json_object_set_new(o, "due_at", json_null());
+	c = json_object();
+	for (i = 0; contact_keys[i] != NULL; i++)
+		json_object_set_new(c, contact_keys[i], json_string(""));
+	json_object_set_new(o, "contact", c);
+	return o;
+}
+
+const char *
+advisory_kind_key(int kind)
+{
+	const char *s = enum_name(advisory_kinds, kind);
+
+	return s != NULL ? s : "unknown";
+}
+
+const char *
+advisory_severity_key(int severity)
+{
+	return enum_name(severities, severity);
 }

@@ -77,6 +77,31 @@ json_t		*report_to_json(const IncidentReport *);
 json_t		*report_template(void);
 
 /*
+ * Advisories (注意喚起・情報提供・要請; node/ADVISORY.md has the format):
+ *   kind* ("advisory" 注意喚起 | "information" 情報提供 | "request" 要請),
+ *   title*, source, severity ("low" | "medium" | "high" | "critical"),
+ *   summary*, references ([CVE id or http(s) URL]), actions ([string]),
+ *   due_at (RFC 3339; required, like actions, for a request), contact
+ *   ({name, organization, phone, after_hours_phone, fax, email, hours}).
+ * advisory_from_file reads the file as report_from_file does and checks
+ * every rule of the protocol (message_validate), so that a bad file is
+ * refused before anything is signed, with the field named
+ * ("advisory.references[1]: "CVE-2024-12" is not a CVE id ...";
+ * "advisory.due_at: a request (要請) says by when ...: missing").
+ * Returns a heap Advisory (advisory_free) or NULL with err.
+ */
+Advisory	*advisory_from_file(const char *path, char *err, size_t errlen);
+Advisory	*advisory_from_json(const json_t *obj, char *err, size_t errlen);
+void		 advisory_free(Advisory *);	/* NULL is a no-op */
+/* The advisory in the same format, every key present (due_at null if none). */
+json_t		*advisory_to_json(const Advisory *);
+/* The empty advisory of `kairan-node template --advisory`. */
+json_t		*advisory_template(void);
+/* The JSON names: "advisory"/"information"/"request"; "low".."critical" or NULL. */
+const char	*advisory_kind_key(int kind);
+const char	*advisory_severity_key(int severity);
+
+/*
  * The items 1-5 of 報告様式1 that r leaves empty, which the 記入要領 asks
  * to know at triage (「トリアージの段階で、第1項～第5項までは、極力把握し
  * 報告できるようにしておく」), as "1(2) 発生日時、2(1) サービスの概要…"

@@ -40,6 +40,8 @@ status_state_name(enum status_state s)
 		return "rejected";
 	case STATUS_HELD:
 		return "held";
+	case STATUS_DONE:
+		return "done";
 	default:
 		fatalx("%s: state %d", __func__, (int)s);
 	}
@@ -147,6 +149,44 @@ load_deadlines(struct status_view *v, struct store *store, char *err,
 	return 0;
 }
 
+/* The advisory's kind, title and due time, from its stored envelope. */
+static int
+load_advisory(struct status_view *v, char *err, size_t errlen)
+{
+	Envelope *env;
+	Message *m = NULL;
+
+	if ((env = kairan__v1__envelope__unpack(NULL, v->msg.envlen,
+	    v->msg.env)) == NULL ||
+	    (m = message_decode(env->message.data, env->message.len, err,
+	    errlen)) == NULL ||
+	    m->body_case != KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+		if (env != NULL)
+			kairan__v1__envelope__free_unpacked(env, NULL);
+		message_free(m);
+		snprintf(err, errlen, "stored advisory does not decode");
+		return -1;
+	}
+	v->adv_kind = m->advisory->kind;
+	v->due_ms = m->advisory->due_at_ms;
+	v->adv_title = strdup(m->advisory->title);
+	message_free(m);
+	kairan__v1__envelope__free_unpacked(env, NULL);
+	if (v->adv_title == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 if recipient r of advisory v has not reported 対応済 by its due time. */
+static int
+past_due(const struct status_view *v, const struct store_rcpt_state *r)
+{
+	return v->msg.is_advisory && v->due_ms > 0 && v->now_ms > v->due_ms &&
+	    r->done_ms == 0 && r->rejected_ms == 0;
+}
+
 int
 status_settled(const struct status_view *v)
 {
@@ -156,6 +196,8 @@ status_settled(const struct status_view *v)
 enum status_state
 status_of(const struct store_rcpt_state *r)
 {
+	if (r->done_ms > 0)
+		return STATUS_DONE;
 	if (r->acknowledged_ms > 0)
 		return STATUS_ACKNOWLEDGED;
 	if (r->delivered_ms > 0)
@@ -180,7 +222,7 @@ status_load(struct status_view *v, struct store *store,
 	v->dir = dir;
 	if ((rc = store_get(store, STORE_OUT, id, &v->msg, err, errlen)) != 1)
 		return rc;
-	if (!v->msg.is_report) {
+	if (!v->msg.is_report && !v->msg.is_advisory) {
 		store_msg_clear(&v->msg);
 		return 0;
 	}
@@ -188,9 +230,11 @@ status_load(struct status_view *v, struct store *store,
 		store_msg_clear(&v->msg);
 		return rc;
 	}
+	v->now_ms = message_now_ms();
 	if (load_conns(v, store, err, errlen) == -1 ||
+	    (v->msg.is_advisory ? load_advisory(v, err, errlen) :
 	    load_withdrawal(v, store, err, errlen) == -1 ||
-	    load_deadlines(v, store, err, errlen) == -1) {
+	    load_deadlines(v, store, err, errlen) == -1) == -1) {
 		status_clear(v);
 		return -1;
 	}
@@ -200,6 +244,12 @@ status_load(struct status_view *v, struct store *store,
 		    v->st.rcpts[i].acknowledged_ms == 0)
 			v->overdue++;
 		switch (status_of(&v->st.rcpts[i])) {
+		case STATUS_DONE:
+			/* 対応済 was read, and delivered */
+			v->done++;
+			v->acknowledged++;
+			v->delivered++;
+			break;
 		case STATUS_ACKNOWLEDGED:
 			v->acknowledged++;
 			v->delivered++;
@@ -232,6 +282,7 @@ status_clear(struct status_view *v)
 			free(v->conns[i].reason);
 	free(v->conns);
 	free(v->withdraw_reason);
+	free(v->adv_title);
 	store_msg_clear(&v->msg);
 	store_status_clear(&v->st);
 	memset(v, 0, sizeof(*v));
@@ -334,8 +385,11 @@ void
 status_progress(FILE *fp, const struct status_view *v)
 {
 	fprintf(fp, "delivered %zu/%zu, acknowledged %zu/%zu, rejected "
-	    "%zu/%zu\n", v->delivered, v->total, v->acknowledged, v->total,
+	    "%zu/%zu", v->delivered, v->total, v->acknowledged, v->total,
 	    v->rejected, v->total);
+	if (v->msg.is_advisory)
+		fprintf(fp, ", done %zu/%zu", v->done, v->total);
+	fputc('\n', fp);
 }
 
 void
@@ -343,9 +397,8 @@ status_print(FILE *fp, const struct status_view *v)
 {
 	char id[KAIRAN_ID_HEXLEN + 1], inc[KAIRAN_ID_HEXLEN + 1];
 	char t[JST_BUFLEN];
-	const struct store_rcpt_state *r;
-	const char *mark, *name;
-	size_t i, x, we = 0, wn = 0;
+	const char *mark;
+	size_t i;
 
 	message_hex(v->msg.id, KAIRAN_ID_LEN, id);
 	message_hex(v->msg.incident, KAIRAN_ID_LEN, inc);
@@ -354,13 +407,25 @@ status_print(FILE *fp, const struct status_view *v)
 		incident_withdrawn_banner(fp, v->withdrawn_ms,
 		    v->withdraw_reason);
 	mark = label_status(v->msg.status);
-	fprintf(fp, "message %s incident %s 第%u報%s%s%s%s\n", id, inc,
-	    v->msg.report_no,
-	    /* 収束宣言, 最終報告, 取消 are said; 第1報 and 続報 need not be */
-	    v->msg.phase > KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE ? " " : "",
-	    v->msg.phase > KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE ?
-	    label_phase(v->msg.phase) : "",
-	    mark[0] != '\0' ? " " : "", mark);
+	if (v->msg.is_advisory) {
+		fprintf(fp, "message %s advisory %s%s%s  ", id,
+		    message_advisory_kind_label(v->adv_kind),
+		    mark[0] != '\0' ? " " : "", mark);
+		(void)text_fputs(v->adv_title, 0, fp);
+		fputc('\n', fp);
+		if (v->due_ms > 0)
+			fprintf(fp, "due %s (対応期限)%s\n",
+			    jst_rfc3339(v->due_ms, t), v->now_ms > v->due_ms ?
+			    ": past" : "");
+	} else
+		fprintf(fp, "message %s incident %s 第%u報%s%s%s%s\n", id, inc,
+		    v->msg.report_no,
+		    /* 収束宣言, 最終報告, 取消 are said; 第1報, 続報 need not be */
+		    v->msg.phase > KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE ?
+		    " " : "",
+		    v->msg.phase > KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE ?
+		    label_phase(v->msg.phase) : "",
+		    mark[0] != '\0' ? " " : "", mark);
 	for (i = 0; i < v->cfg->nroutes; i++)
 		print_route(fp, v->cfg->routes[i].name,
 		    route_answer(v, v->cfg->routes[i].name),
@@ -369,6 +434,22 @@ status_print(FILE *fp, const struct status_view *v)
 		if (!route_configured(v, v->st.routes[i].route))
 			print_route(fp, v->st.routes[i].route,
 			    &v->st.routes[i], NULL);
+	status_recipients_print(fp, v, "recipient ");
+	/* the progress line stays last: scripts read it there */
+	deadline_proxy_print(fp, "", &v->proxy);
+	deadline_final_print(fp, "", &v->final);
+	status_progress(fp, v);
+}
+
+void
+status_recipients_print(FILE *fp, const struct status_view *v,
+    const char *prefix)
+{
+	char t[JST_BUFLEN];
+	const struct store_rcpt_state *r;
+	const char *name;
+	size_t i, x, we = 0, wn = 0;
+
 	/* the id and "name:" columns, by display width (a kanji takes two) */
 	for (i = 0; i < v->st.nrcpts; i++) {
 		r = &v->st.rcpts[i];
@@ -380,7 +461,7 @@ status_print(FILE *fp, const struct status_view *v)
 	for (i = 0; i < v->st.nrcpts; i++) {
 		r = &v->st.rcpts[i];
 		name = entity_name(v, r->entity);
-		fputs("recipient ", fp);
+		fputs(prefix, fp);
 		(void)text_fpad(fp, r->entity, we);
 		fputc(' ', fp);
 		(void)text_fputs(name, 0, fp);
@@ -389,6 +470,14 @@ status_print(FILE *fp, const struct status_view *v)
 			fputc(' ', fp);
 		fputc(' ', fp);
 		switch (status_of(r)) {
+		case STATUS_DONE:
+			fprintf(fp, "done %s by ", jst_rfc3339(r->done_ms, t));
+			(void)text_fputs(r->done_by != NULL ? r->done_by : "?",
+			    0, fp);
+			fputc(' ', fp);
+			quoted(fp, r->done_note);
+			fputs(" (対応済)", fp);
+			break;
 		case STATUS_ACKNOWLEDGED:
 			fprintf(fp, "acknowledged %s by ",
 			    jst_rfc3339(r->acknowledged_ms, t));
@@ -398,6 +487,8 @@ status_print(FILE *fp, const struct status_view *v)
 				fputc(' ', fp);
 				quoted(fp, r->ack_note);
 			}
+			if (v->msg.is_advisory)
+				fputs(" (確認しました)", fp);
 			break;
 		case STATUS_DELIVERED:
 			fprintf(fp, "delivered %s",
@@ -430,6 +521,8 @@ status_print(FILE *fp, const struct status_view *v)
 			    "?", 0, fp);
 			fputc(')', fp);
 		}
+		if (past_due(v, r))
+			fputs(", past due (対応期限超過)", fp);
 		/* Rule names are [A-Za-z0-9._-] (policy.h), escaped anyway. */
 		if (r->required != NULL) {
 			fputs(" [required: ", fp);
@@ -438,10 +531,6 @@ status_print(FILE *fp, const struct status_view *v)
 		}
 		fputc('\n', fp);
 	}
-	/* the progress line stays last: scripts read it there */
-	deadline_proxy_print(fp, "", &v->proxy);
-	deadline_final_print(fp, "", &v->final);
-	status_progress(fp, v);
 }
 
 static json_t *
@@ -511,8 +600,24 @@ status_json(const struct status_view *v)
 	message_hex(v->msg.incident, KAIRAN_ID_LEN, inc);
 	o = json_object();
 	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "incident", json_string(inc));
-	json_object_set_new(o, "report_no", json_integer(v->msg.report_no));
+	json_object_set_new(o, "kind", json_string(v->msg.is_advisory ?
+	    "advisory" : "report"));
+	if (v->msg.is_advisory) {
+		x = json_object();
+		json_object_set_new(x, "kind", json_string(
+		    message_advisory_kind_name(v->adv_kind)));
+		json_object_set_new(x, "title", json_str_or_null(v->adv_title));
+		json_object_set_new(x, "due_at", jst_json(v->due_ms));
+		json_object_set_new(x, "past_due", json_boolean(v->due_ms > 0 &&
+		    v->now_ms > v->due_ms));
+		json_object_set_new(o, "advisory", x);
+		json_object_set_new(o, "incident", json_null());
+		json_object_set_new(o, "report_no", json_null());
+	} else {
+		json_object_set_new(o, "incident", json_string(inc));
+		json_object_set_new(o, "report_no",
+		    json_integer(v->msg.report_no));
+	}
 	json_object_set_new(o, "phase", v->msg.phase != 0 ?
 	    json_string(message_phase_name(v->msg.phase)) : json_null());
 	if (v->withdrawn) {
@@ -569,6 +674,15 @@ status_json(const struct status_view *v)
 		    json_str_or_null(r->overdue_by));
 		json_object_set_new(x, "overdue_at", r->overdue_ms > 0 ?
 		    jst_json(r->overdue_ms) : json_null());
+		if (v->msg.is_advisory) {
+			json_object_set_new(x, "done_at", jst_json(r->done_ms));
+			json_object_set_new(x, "done_by",
+			    json_str_or_null(r->done_by));
+			json_object_set_new(x, "done_note",
+			    json_str_or_null(r->done_note));
+			json_object_set_new(x, "past_due",
+			    json_boolean(past_due(v, r)));
+		}
 		json_array_append_new(rcpts, x);
 	}
 	json_object_set_new(o, "recipients", rcpts);
@@ -580,7 +694,15 @@ status_json(const struct status_view *v)
 	json_object_set_new(o, "held", json_integer((json_int_t)v->held));
 	json_object_set_new(o, "overdue", json_integer((json_int_t)v->overdue));
 	json_object_set_new(o, "total", json_integer((json_int_t)v->total));
-	json_object_set_new(o, "final_report", deadline_final_json(&v->final));
-	json_object_set_new(o, "proxy_logs", deadline_proxy_json(&v->proxy));
+	if (v->msg.is_advisory) {
+		json_object_set_new(o, "done", json_integer((json_int_t)v->done));
+		json_object_set_new(o, "final_report", json_null());
+		json_object_set_new(o, "proxy_logs", json_null());
+	} else {
+		json_object_set_new(o, "final_report",
+		    deadline_final_json(&v->final));
+		json_object_set_new(o, "proxy_logs",
+		    deadline_proxy_json(&v->proxy));
+	}
 	return o;
 }

@@ -12,6 +12,10 @@
  *    required_by, reason, held_by, held_at, overdue_by, overdue_at}],
  *    delivered, acknowledged, rejected, held, overdue, total, final_report,
  *    proxy_logs}
+ * plus kind ("report" | "advisory"); an advisory's object has incident,
+ * report_no, phase, withdrawn, final_report and proxy_logs null, an
+ * "advisory" {kind, title, due_at, past_due}, per recipient done_at,
+ * done_by, done_note and past_due, and the count "done" (対応済).
  * held_by/held_at: the home relay's QUEUED receipt (null when none came),
  * kept after the recipient moved on; "held" counts those still held.
  * overdue_by/overdue_at: its OVERDUE receipt (no 受理確認 by the deadline;
@@ -44,6 +48,7 @@ enum status_state {
 	STATUS_ACKNOWLEDGED,
 	STATUS_REJECTED,
 	STATUS_HELD,		/* stored by its home relay (QUEUED) */
+	STATUS_DONE,		/* 対応済: an advisory's DONE receipt */
 };
 
 enum status_conn_state {
@@ -60,7 +65,12 @@ struct status_conn {
 };
 
 struct status_view {
-	struct store_msg	 msg;	/* the report (outbox) */
+	struct store_msg	 msg;	/* the report or advisory (outbox) */
+	/* an advisory (msg.is_advisory): its kind, title and due time */
+	int			 adv_kind;	/* Advisory.Kind */
+	char			*adv_title;
+	int64_t			 due_ms;	/* 0: none */
+	int64_t			 now_ms;	/* when loaded: past due or not */
 	struct status_conn	*conns;	/* one per cfg->routes[] */
 	long			 daemon_pid;	/* 0: none */
 	int			 withdrawn;	/* the incident was withdrawn */
@@ -75,6 +85,7 @@ struct status_view {
 	size_t			 rejected;
 	size_t			 held;		/* held, not yet further */
 	size_t			 overdue;	/* past the deadline, not acknowledged */
+	size_t			 done;		/* 対応済 (advisories) */
 	size_t			 total;
 	/* the incident's deadlines now (deadline.h), for its sender */
 	struct deadline_final	 final;
@@ -85,19 +96,32 @@ const char		*status_state_name(enum status_state);
 const char		*status_conn_name(enum status_conn_state);
 /*
  * State of one recipient. A recipient reached by one route and rejected by
- * another relay (multiplexing) is delivered: acknowledged > delivered >
- * rejected > held > pending. A hold (QUEUED) is the stage before
+ * another relay (multiplexing) is delivered: done (対応済, advisories) >
+ * acknowledged > delivered > rejected > held > pending. A hold (QUEUED) is the stage before
  * delivered; it never hides a later or a final answer.
  */
 enum status_state	 status_of(const struct store_rcpt_state *);
 
-/* Loads the view of outbox report id. 1, 0 (no such report of ours), -1. */
+/*
+ * Loads the view of outbox report or advisory id. 1, 0 (no such message
+ * of ours), -1. An advisory has no incident, withdrawal or deadlines of
+ * an incident; its due time (要請) is shown instead, and a recipient not
+ * 対応済 after it is "past due".
+ */
 int	status_load(struct status_view *, struct store *, const struct config *,
 	    const struct directory *, const uint8_t id[KAIRAN_ID_LEN],
 	    char *err, size_t errlen);
 void	status_clear(struct status_view *);
 
 void	status_print(FILE *, const struct status_view *);
+/*
+ * The recipient lines of status_print, each starting with prefix, the
+ * id and name columns aligned by display width (text_fpad): "ID NAME:
+ * pending | delivered T | acknowledged T by NAME | done T by NAME \"note\"
+ * (対応済) | ...", then ", past due (対応期限超過)" for an advisory.
+ */
+void	status_recipients_print(FILE *, const struct status_view *,
+	    const char *prefix);
 json_t	*status_json(const struct status_view *);
 /*
  * 1 when every recipient has acknowledged or been finally rejected
@@ -105,7 +129,7 @@ json_t	*status_json(const struct status_view *);
  */
 int	status_settled(const struct status_view *);
 
-/* "delivered k/n, acknowledged k/n, rejected k/n" */
+/* "delivered k/n, acknowledged k/n, rejected k/n" (an advisory: ", done k/n") */
 void	status_progress(FILE *, const struct status_view *);
 
 #endif

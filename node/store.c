@@ -38,7 +38,7 @@ static const char *const schema_v1 =
 	"CREATE TABLE outbox("
 	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" id BLOB NOT NULL UNIQUE,"
-	" kind INTEGER NOT NULL,"		/* 1 report, 2 receipt */
+	" kind INTEGER NOT NULL,"		/* 1 report, 2 receipt, 3 advisory */
 	" incident BLOB,"
 	" report_no INTEGER,"
 	" ref_id BLOB,"
@@ -153,6 +153,23 @@ static const char *const migration_v5 =
 	"ALTER TABLE recipient ADD COLUMN overdue_by TEXT;"
 	"ALTER TABLE recipient ADD COLUMN overdue_ms INTEGER;";
 
+/*
+ * 5 -> 6: advisories (注意喚起・情報提供・要請, PROTOCOL.md §6.3). An
+ * inbox row says what it holds (kind 1 report, 3 advisory; every row
+ * written before is a report); 対応済 (a DONE receipt) is kept beside
+ * 受理確認: who said so, when, and the note, for an advisory we received
+ * (inbox) and per recipient of one we sent. An advisory of ours is
+ * outbox kind 3.
+ */
+static const char *const migration_v6 =
+	"ALTER TABLE inbox ADD COLUMN kind INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE inbox ADD COLUMN done_ms INTEGER;"
+	"ALTER TABLE inbox ADD COLUMN done_by TEXT;"
+	"ALTER TABLE inbox ADD COLUMN done_note TEXT;"
+	"ALTER TABLE recipient ADD COLUMN done_ms INTEGER;"
+	"ALTER TABLE recipient ADD COLUMN done_by TEXT;"
+	"ALTER TABLE recipient ADD COLUMN done_note TEXT;";
+
 /* migrations[v] brings version v to v + 1 (v >= 1). */
 static const char *const migrations[] = {
 	NULL,		/* 0 -> 1: schema_v1 */
@@ -160,6 +177,7 @@ static const char *const migrations[] = {
 	migration_v3,	/* 2 -> 3 */
 	migration_v4,	/* 3 -> 4 */
 	migration_v5,	/* 4 -> 5 */
+	migration_v6,	/* 5 -> 6 */
 };
 
 static int
@@ -404,11 +422,14 @@ outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 	size_t i;
 	int rv = -1;
 
+	int adv = m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY &&
+	    m->advisory != NULL;
+
 	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT)
 		r = m->report;
 	else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT)
 		rc = m->receipt;
-	if ((r == NULL && rc == NULL) || m->id.len != KAIRAN_ID_LEN) {
+	if ((r == NULL && rc == NULL && !adv) || m->id.len != KAIRAN_ID_LEN) {
 		snprintf(err, errlen, "outbox: message without id or body");
 		return -1;
 	}
@@ -417,13 +438,13 @@ outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 2, r != NULL ? 1 : 2);
+	sqlite3_bind_int(s, 2, r != NULL ? 1 : adv ? 3 : 2);
 	if (r != NULL) {
 		sqlite3_bind_blob(s, 3, r->incident_id.data,
 		    (int)r->incident_id.len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 4, r->report_no);
 		sqlite3_bind_int(s, 10, r->phase);
-	} else
+	} else if (rc != NULL)
 		sqlite3_bind_blob(s, 5, rc->ref_id.data, (int)rc->ref_id.len,
 		    SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 6, m->status);
@@ -436,7 +457,7 @@ outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (r != NULL) {
+	if (r != NULL || adv) {
 		if (prepare(st, &s, "INSERT INTO recipient(id, entity, pos, "
 		    "required) VALUES(?, ?, ?, ?)", err, errlen) == -1)
 			goto fail;
@@ -631,17 +652,19 @@ store_inbox_add(struct store *st, const Message *m, const uint8_t *env,
     size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	const IncidentReport *r;
+	const IncidentReport *r = NULL;
 	struct store_sealed rc;
 	int found;
 
 	*dup = 0;
-	if (m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT ||
+	if ((m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT &&
+	    m->body_case != KAIRAN__V1__MESSAGE__BODY_ADVISORY) ||
 	    m->id.len != KAIRAN_ID_LEN) {
-		snprintf(err, errlen, "inbox: not a report");
+		snprintf(err, errlen, "inbox: not a report or an advisory");
 		return -1;
 	}
-	r = m->report;
+	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT)
+		r = m->report;
 	if (begin(st, err, errlen) == -1)
 		return -1;
 	if (exists(st, "SELECT 1 FROM inbox WHERE id = ?", m->id.data, &found,
@@ -654,21 +677,25 @@ store_inbox_add(struct store *st, const Message *m, const uint8_t *env,
 	}
 	if (prepare(st, &s, "INSERT INTO inbox(id, sender, incident, "
 	    "report_no, status, created_ms, received_ms, route, envelope, "
-	    "digest, phase) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err,
-	    errlen) == -1)
+	    "digest, phase, kind) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, m->sender, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(s, 3, r->incident_id.data, (int)r->incident_id.len,
-	    SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 4, r->report_no);
+	/* an advisory has no incident, number or phase: NULL */
+	if (r != NULL) {
+		sqlite3_bind_blob(s, 3, r->incident_id.data,
+		    (int)r->incident_id.len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 4, r->report_no);
+		sqlite3_bind_int(s, 11, r->phase);
+	}
+	sqlite3_bind_int(s, 12, r != NULL ? 1 : 3);
 	sqlite3_bind_int(s, 5, m->status);
 	sqlite3_bind_int64(s, 6, m->created_at_ms);
 	sqlite3_bind_int64(s, 7, now_ms);
 	bind_text_or_null(s, 8, route);
 	sqlite3_bind_blob(s, 9, env, (int)envlen, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 10, digest, KAIRAN_DIGEST_LEN, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 11, r->phase);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlerr(st, err, errlen, "inbox insert");
 		goto fail;
@@ -884,6 +911,15 @@ store_receipt_add(struct store *st, const Message *m,
 		    identity_role_name(signer->role));
 		return -1;
 	}
+	/* 対応済 is the recipient's own word (PROTOCOL.md §6.3) */
+	if (rc->state == KAIRAN__V1__RECEIPT__STATE__DONE &&
+	    signer->role == ROLE_RELAY) {
+		*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
+		snprintf(err, errlen, "receipt.state: DONE for message %s "
+		    "signed by relay %s; only the recipient itself reports an "
+		    "advisory done", idhex, signer->entity);
+		return -1;
+	}
 	if (begin(st, err, errlen) == -1)
 		return -1;
 	if (exists(st, "SELECT 1 FROM receipt_in WHERE id = ?", m->id.data,
@@ -918,6 +954,15 @@ store_receipt_add(struct store *st, const Message *m,
 	sqlite3_finalize(s);
 	s = NULL;
 
+	if (kind == 1 && rc->state == KAIRAN__V1__RECEIPT__STATE__DONE) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "receipt.state: DONE (対応済) is only for "
+		    "an advisory; message %s is an incident report", idhex);
+		goto fail;
+	}
+	/* an advisory of ours (3) is receipted exactly like a report (1) */
+	if (kind == 3)
+		kind = 1;
 	if (kind == 1 && rc->state == KAIRAN__V1__RECEIPT__STATE__QUEUED) {
 		if (queued_apply(st, m, signer, idhex, reason, err,
 		    errlen) == -1)
@@ -983,6 +1028,16 @@ store_receipt_add(struct store *st, const Message *m,
 			    "rejected_ms = coalesce(rejected_ms, ?3) "
 			    "WHERE id = ?1 AND entity = ?2", err, errlen);
 			break;
+		case KAIRAN__V1__RECEIPT__STATE__DONE:
+			/* the first 対応済 is kept, with who and the note */
+			rv = prepare(st, &s, "UPDATE recipient SET "
+			    "done_by = CASE WHEN done_ms IS NULL "
+			    "THEN ?4 ELSE done_by END, "
+			    "done_note = CASE WHEN done_ms IS NULL "
+			    "THEN ?5 ELSE done_note END, "
+			    "done_ms = coalesce(done_ms, ?3) "
+			    "WHERE id = ?1 AND entity = ?2", err, errlen);
+			break;
 		case KAIRAN__V1__RECEIPT__STATE__OVERDUE:
 			/* the first notice is kept (?5, the note, unused) */
 			rv = prepare(st, &s, "UPDATE recipient SET "
@@ -1003,7 +1058,8 @@ store_receipt_add(struct store *st, const Message *m,
 		    SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 2, concerned, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 3, m->created_at_ms);
-		if (rc->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED)
+		if (rc->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED ||
+		    rc->state == KAIRAN__V1__RECEIPT__STATE__DONE)
 			bind_text_or_null(s, 4, rc->by);
 		if (rc->state != KAIRAN__V1__RECEIPT__STATE__DELIVERED)
 			sqlite3_bind_text(s, 5, rc->note != NULL ? rc->note :
@@ -1114,6 +1170,69 @@ fail:
 	return -1;
 }
 
+int
+store_inbox_done(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    const char *by, const char *note, int64_t now_ms, const Message *rm,
+    const uint8_t *renv, size_t renvlen,
+    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv;
+
+	*already = 0;
+	if (begin(st, err, errlen) == -1)
+		return -1;
+	if (prepare(st, &s, "SELECT kind, done_ms FROM inbox WHERE id = ?",
+	    err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	rv = sqlite3_step(s);
+	if (rv == SQLITE_DONE) {
+		snprintf(err, errlen, "no such message in the inbox");
+		goto fail;
+	} else if (rv != SQLITE_ROW) {
+		sqlerr(st, err, errlen, "inbox lookup");
+		goto fail;
+	}
+	if (sqlite3_column_int(s, 0) != 3) {
+		snprintf(err, errlen, "対応済 (done) is only for an advisory; "
+		    "this is an incident report (acknowledge it with ack)");
+		goto fail;
+	}
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
+		*already = 1;
+		sqlite3_finalize(s);
+		rollback(st);
+		return 0;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (prepare(st, &s, "UPDATE inbox SET done_ms = ?, done_by = ?, "
+	    "done_note = ? WHERE id = ?", err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_text(s, 2, by, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(s, 3, note);
+	sqlite3_bind_blob(s, 4, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlerr(st, err, errlen, "inbox update");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (outbox_insert(st, rm, renv, renvlen, rdigest, NULL, err,
+	    errlen) == -1)
+		goto fail;
+	if (commit(st, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	rollback(st);
+	return -1;
+}
+
 /* ---- reading ---- */
 
 /*
@@ -1158,9 +1277,9 @@ col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t len)
 
 #define OUT_COLS "seq, id, kind, incident, report_no, status, created_ms, " \
 	"envelope, digest, phase"
-#define IN_COLS "seq, id, 1, incident, report_no, status, created_ms, " \
+#define IN_COLS "seq, id, kind, incident, report_no, status, created_ms, " \
 	"envelope, digest, sender, received_ms, route, acknowledged_ms, " \
-	"acknowledged_by, ack_note, phase"
+	"acknowledged_by, ack_note, phase, done_ms, done_by, done_note"
 
 static int
 read_msg(sqlite3_stmt *s, enum store_dir dir, struct store_msg *m)
@@ -1173,6 +1292,7 @@ read_msg(sqlite3_stmt *s, enum store_dir dir, struct store_msg *m)
 	m->seq = sqlite3_column_int64(s, 0);
 	col_blob(s, 1, m->id, KAIRAN_ID_LEN);
 	m->is_report = sqlite3_column_int(s, 2) == 1;
+	m->is_advisory = sqlite3_column_int(s, 2) == 3;
 	col_blob(s, 3, m->incident, KAIRAN_ID_LEN);
 	m->report_no = (uint32_t)sqlite3_column_int64(s, 4);
 	m->status = sqlite3_column_int(s, 5);
@@ -1195,6 +1315,9 @@ read_msg(sqlite3_stmt *s, enum store_dir dir, struct store_msg *m)
 		m->ack_ms = sqlite3_column_int64(s, 12);
 		m->ack_by = col_strdup(s, 13);
 		m->ack_note = col_strdup(s, 14);
+		m->done_ms = sqlite3_column_int64(s, 16);
+		m->done_by = col_strdup(s, 17);
+		m->done_note = col_strdup(s, 18);
 	}
 	return 0;
 }
@@ -1207,6 +1330,8 @@ store_msg_clear(struct store_msg *m)
 	free(m->route);
 	free(m->ack_by);
 	free(m->ack_note);
+	free(m->done_by);
+	free(m->done_note);
 	free(m->env);
 	memset(m, 0, sizeof(*m));
 }
@@ -1408,7 +1533,8 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	sqlite3_finalize(s);
 	if (prepare(st, &s, "SELECT entity, delivered_ms, acknowledged_ms, "
 	    "acknowledged_by, ack_note, rejected_ms, rejected_reason, "
-	    "rejected_by, required, held_by, held_ms, overdue_by, overdue_ms "
+	    "rejected_by, required, held_by, held_ms, overdue_by, overdue_ms, "
+	    "done_ms, done_by, done_note "
 	    "FROM recipient WHERE id = ? ORDER BY pos",
 	    err, errlen) == -1)
 		goto fail;
@@ -1439,6 +1565,9 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		r->held_ms = sqlite3_column_int64(s, 10);
 		r->overdue_by = col_strdup(s, 11);
 		r->overdue_ms = sqlite3_column_int64(s, 12);
+		r->done_ms = sqlite3_column_int64(s, 13);
+		r->done_by = col_strdup(s, 14);
+		r->done_note = col_strdup(s, 15);
 	}
 	if (rc != SQLITE_DONE)
 		goto sqlfail;
@@ -1474,6 +1603,8 @@ store_status_clear(struct store_status *stt)
 		free(stt->rcpts[i].required);
 		free(stt->rcpts[i].held_by);
 		free(stt->rcpts[i].overdue_by);
+		free(stt->rcpts[i].done_by);
+		free(stt->rcpts[i].done_note);
 	}
 	free(stt->routes);
 	free(stt->rcpts);
@@ -1635,34 +1766,38 @@ oom:
 
 /* ---- what we sent ---- */
 
-long
-store_sent_list(struct store *st, struct store_sent **out, char *err,
-    size_t errlen)
+/*
+ * Our messages of outbox kind (1 reports, 3 advisories) in the order
+ * `order`, each with its recipients counted as status_of() ranks them:
+ * done > acknowledged > delivered > rejected > pending.
+ */
+static long
+sent_list(struct store *st, int kind, const char *order,
+    struct store_sent **out, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_sent *v = NULL, *nv;
 	size_t n = 0, cap = 0;
+	char sql[1536];
 	int rc;
 
 	*out = NULL;
-	/*
-	 * The counts follow status_of(): acknowledged > delivered >
-	 * rejected > pending, per recipient.
-	 */
-	if (prepare(st, &s, "SELECT " OUT_COLS ", "
+	snprintf(sql, sizeof(sql), "SELECT " OUT_COLS ", "
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id), "
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
-	    " (r.delivered_ms IS NOT NULL OR r.acknowledged_ms IS NOT NULL)), "
+	    " (r.delivered_ms IS NOT NULL OR r.acknowledged_ms IS NOT NULL "
+	    "  OR r.done_ms IS NOT NULL)), "
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
-	    " r.acknowledged_ms IS NOT NULL), "
+	    " (r.acknowledged_ms IS NOT NULL OR r.done_ms IS NOT NULL)), "
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
 	    " r.rejected_ms IS NOT NULL AND r.delivered_ms IS NULL AND "
-	    " r.acknowledged_ms IS NULL), "
+	    " r.acknowledged_ms IS NULL AND r.done_ms IS NULL), "
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
-	    " r.overdue_ms IS NOT NULL AND r.acknowledged_ms IS NULL) "
-	    "FROM outbox o WHERE kind = 1 ORDER BY "
-	    "(SELECT max(o2.seq) FROM outbox o2 WHERE o2.kind = 1 AND "
-	    " o2.incident = o.incident) DESC, o.seq DESC", err, errlen) == -1)
+	    " r.overdue_ms IS NOT NULL AND r.acknowledged_ms IS NULL), "
+	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
+	    " r.done_ms IS NOT NULL) "
+	    "FROM outbox o WHERE kind = %d ORDER BY %s", kind, order);
+	if (prepare(st, &s, sql, err, errlen) == -1)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((nv = grow(v, &cap, n, sizeof(*v), 16)) == NULL)
@@ -1678,6 +1813,7 @@ store_sent_list(struct store *st, struct store_sent **out, char *err,
 		v[n].acknowledged = sqlite3_column_int64(s, 12);
 		v[n].rejected = sqlite3_column_int64(s, 13);
 		v[n].overdue = sqlite3_column_int64(s, 14);
+		v[n].done = sqlite3_column_int64(s, 15);
 		n++;
 	}
 	sqlite3_finalize(s);
@@ -1692,6 +1828,22 @@ oom:
 	store_sent_free(v, n);
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+long
+store_sent_list(struct store *st, struct store_sent **out, char *err,
+    size_t errlen)
+{
+	return sent_list(st, 1, "(SELECT max(o2.seq) FROM outbox o2 WHERE "
+	    "o2.kind = 1 AND o2.incident = o.incident) DESC, o.seq DESC", out,
+	    err, errlen);
+}
+
+long
+store_sent_advisories(struct store *st, struct store_sent **out, char *err,
+    size_t errlen)
+{
+	return sent_list(st, 3, "o.seq DESC", out, err, errlen);
 }
 
 void

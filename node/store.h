@@ -3,24 +3,29 @@
  * line (each opens its own connection; WAL lets one write while the other
  * reads, busy_timeout makes writers wait for each other).
  *
- * outbox      every message this node signed (reports and receipts), as
+ * outbox      every message this node signed (reports, advisories and
+ *             receipts), as
  *             the exact Envelope bytes, in the order written (seq);
  * outbox_route per (message, route): accepted_at, or the final refusal;
  * recipient   per (report, recipient): held at its home relay (which,
  *             since when) / delivered / acknowledged (by whom) / rejected
  *             (why), filled from the receipts that come back;
- * inbox       every verified report received, once per message id;
+ * inbox       every verified report or advisory received, once per
+ *             message id;
  * receipt_in  every verified receipt received, once per id, marked
  *             whether it matched a message of ours;
  * route_state per route: connected or not, since when, why not (written
  *             by the daemon on each route transition, for `status`).
  *
- * Schema version 4 (PRAGMA user_version; older databases are migrated
+ * Schema version 6 (PRAGMA user_version; older databases are migrated
  * in place): UNIQUE(incident, report_no) for our reports, the phase of
  * every report, route_state (2); recipient.required, the policy rules that
  * required a recipient of ours (3; NULL: not required, and for every row
  * written before); recipient.held_by and held_ms, the home relay holding
- * a report of ours for that recipient (4; NULL: no QUEUED receipt).
+ * a report of ours for that recipient (4; NULL: no QUEUED receipt);
+ * recipient.overdue_by and overdue_ms (5); advisories (6): outbox kind
+ * 3, inbox.kind (1 report, 3 advisory) and 対応済 (done_ms, done_by,
+ * done_note) in inbox and recipient.
  *
  * All times are Unix milliseconds. Functions return 0 (or a count), or -1
  * with err; nothing is half-written: each call that writes is one
@@ -36,7 +41,7 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 /*
  * The daemon's busy_timeout: it must never wait seconds on a lock held
  * by a command line process (its event loop stops while it waits). A
@@ -210,6 +215,18 @@ int	store_inbox_ack(struct store *, const uint8_t id[KAIRAN_ID_LEN],
 	    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
 	    size_t errlen);
 
+/*
+ * 対応済 of inbox advisory id: stores our signed DONE receipt (rm, renv,
+ * rdigest) in the outbox and marks the inbox row done (by, note, now),
+ * one transaction. An inbox report is refused (err says to use ack);
+ * if it was already done nothing is written and *already is set to 1.
+ */
+int	store_inbox_done(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *by, const char *note, int64_t now_ms, const Message *rm,
+	    const uint8_t *renv, size_t renvlen,
+	    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
+	    size_t errlen);
+
 /* ---- reading, for the command line ---- */
 
 enum store_dir { STORE_IN = 1, STORE_OUT = 2 };
@@ -219,6 +236,7 @@ struct store_msg {
 	int64_t		 seq;
 	uint8_t		 id[KAIRAN_ID_LEN];
 	int		 is_report;
+	int		 is_advisory;		/* an advisory (outbox kind 3) */
 	uint8_t		 incident[KAIRAN_ID_LEN];	/* reports */
 	uint32_t	 report_no;
 	int		 phase;			/* IncidentReport.phase; 0: v1 row */
@@ -230,6 +248,9 @@ struct store_msg {
 	int64_t		 ack_ms;		/* inbox: 0 = not acknowledged */
 	char		*ack_by;
 	char		*ack_note;
+	int64_t		 done_ms;		/* inbox advisory: 0 = not 対応済 */
+	char		*done_by;
+	char		*done_note;
 	uint8_t		*env;
 	size_t		 envlen;
 	uint8_t		 digest[KAIRAN_DIGEST_LEN];
@@ -283,6 +304,9 @@ struct store_rcpt_state {
 	int64_t	 held_ms;	/* since when (the relay's signed time); 0 */
 	char	*overdue_by;	/* its home relay said: past the deadline */
 	int64_t	 overdue_ms;	/* when it said so; 0: not overdue */
+	int64_t	 done_ms;	/* 対応済 (an advisory's DONE); 0: not */
+	char	*done_by;
+	char	*done_note;
 };
 
 struct store_status {
@@ -336,12 +360,13 @@ long	store_id_prefix(struct store *, const char *prefix, unsigned what,
 /* ---- what we sent ---- */
 
 struct store_sent {
-	struct store_msg msg;		/* a report of ours */
+	struct store_msg msg;		/* a report or advisory of ours */
 	long		 total;
-	long		 delivered;	/* delivered or acknowledged */
-	long		 acknowledged;
+	long		 delivered;	/* delivered or acknowledged (or done) */
+	long		 acknowledged;	/* acknowledged or done */
 	long		 rejected;	/* rejected and not delivered */
 	long		 overdue;	/* past the deadline, not acknowledged */
+	long		 done;		/* 対応済 (advisories) */
 };
 
 /*
@@ -350,6 +375,9 @@ struct store_sent {
  */
 long	store_sent_list(struct store *, struct store_sent **out, char *err,
 	    size_t errlen);
+/* Our advisories, newest first, counted the same way (done: 対応済). */
+long	store_sent_advisories(struct store *, struct store_sent **out,
+	    char *err, size_t errlen);
 void	store_sent_free(struct store_sent *, size_t n);
 
 /*

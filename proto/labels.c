@@ -116,6 +116,8 @@ label_receipt_state(int state)
 		return "受理確認";
 	case KAIRAN__V1__RECEIPT__STATE__REJECTED:
 		return "受領拒否";
+	case KAIRAN__V1__RECEIPT__STATE__DONE:
+		return "対応済";
 	default:
 		return LABEL_UNKNOWN;
 	}

@@ -503,6 +503,124 @@ check_report(const IncidentReport *r, char *err, size_t errlen)
 	return check_attachments(r, err, errlen);
 }
 
+/*
+ * One entry of advisory.references: a CVE id ("CVE-" four-digit year "-"
+ * at least four digits, as MITRE numbers them) or an http(s) URL of at
+ * most MESSAGE_MAX_URL bytes of printable ASCII without spaces (a URL
+ * with a space or a non-ASCII byte would be shown as something it does
+ * not open). Returns 0, or -1 with err naming the entry.
+ */
+static int
+check_reference(const char *field, const char *s, char *err, size_t errlen)
+{
+	size_t i, len, digits;
+
+	if (check_str(field, s, MESSAGE_MAX_URL, 1, err, errlen) == -1)
+		return -1;
+	len = strlen(s);
+	if (strncmp(s, "CVE-", 4) == 0) {
+		for (i = 4; i < 8 && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		for (digits = 0; i == 8 && s[8] == '-' &&
+		    s[9 + digits] >= '0' && s[9 + digits] <= '9'; digits++)
+			;
+		if (i != 8 || s[8] != '-' || digits < 4 || digits > 19 ||
+		    9 + digits != len) {
+			snprintf(err, errlen, "%s: \"%.40s\" is not a CVE id "
+			    "(CVE-YYYY-NNNN, four or more digits)", field, s);
+			return -1;
+		}
+		return 0;
+	}
+	if ((strncmp(s, "https://", 8) != 0 || len == 8) &&
+	    (strncmp(s, "http://", 7) != 0 || len == 7)) {
+		snprintf(err, errlen, "%s: expected a CVE id (CVE-YYYY-NNNN) or "
+		    "an http:// or https:// URL", field);
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f) {
+			snprintf(err, errlen, "%s: URL byte %zu is not printable "
+			    "ASCII (spaces and other characters are "
+			    "%%-encoded in a URL)", field, i);
+			return -1;
+		}
+	return 0;
+}
+
+/* 注意喚起・情報提供・要請 (PROTOCOL.md §6.3). */
+int
+message_validate_advisory(const Advisory *a, char *err, size_t errlen)
+{
+	const Kairan__V1__Contact *c;
+	char name[64];
+	size_t i;
+
+	if (a == NULL) {
+		snprintf(err, errlen, "advisory: missing");
+		return -1;
+	}
+	if (check_enum("advisory.kind", (int)a->kind,
+	    KAIRAN__V1__ADVISORY__KIND__ADVISORY,
+	    KAIRAN__V1__ADVISORY__KIND__REQUEST, err, errlen) == -1 ||
+	    check_enum("advisory.severity", (int)a->severity,
+	    KAIRAN__V1__ADVISORY__SEVERITY__SEVERITY_UNSPECIFIED,
+	    KAIRAN__V1__ADVISORY__SEVERITY__CRITICAL, err, errlen) == -1 ||
+	    check_str("advisory.title", a->title, KAIRAN_MAX_SHORT, 1, err,
+	    errlen) == -1 ||
+	    check_str("advisory.source", a->source, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1 ||
+	    check_str("advisory.summary", a->summary, KAIRAN_MAX_TEXT, 1, err,
+	    errlen) == -1 ||
+	    check_strlist("advisory.actions", a->actions, a->n_actions, err,
+	    errlen) == -1)
+		return -1;
+	if (a->n_references > KAIRAN_MAX_LIST) {
+		snprintf(err, errlen, "advisory.references: %zu entries, at "
+		    "most %d", a->n_references, KAIRAN_MAX_LIST);
+		return -1;
+	}
+	for (i = 0; i < a->n_references; i++) {
+		snprintf(name, sizeof(name), "advisory.references[%zu]", i);
+		if (check_reference(name, a->references[i], err, errlen) == -1)
+			return -1;
+	}
+	if (a->due_at_ms < 0) {
+		snprintf(err, errlen, "advisory.due_at_ms: negative");
+		return -1;
+	}
+	/* 004 「緊急措置の実施を要請する」: a request says by when */
+	if (a->kind == KAIRAN__V1__ADVISORY__KIND__REQUEST &&
+	    a->due_at_ms == 0) {
+		snprintf(err, errlen, "advisory.due_at_ms: a REQUEST (要請) "
+		    "says by when; missing");
+		return -1;
+	}
+	if (a->kind == KAIRAN__V1__ADVISORY__KIND__REQUEST &&
+	    a->n_actions == 0) {
+		snprintf(err, errlen, "advisory.actions: a REQUEST (要請) names "
+		    "the measures asked for; empty");
+		return -1;
+	}
+	if ((c = a->contact) != NULL &&
+	    (check_str("advisory.contact.name", c->name, KAIRAN_MAX_SHORT, 0,
+	    err, errlen) == -1 ||
+	    check_str("advisory.contact.organization", c->organization,
+	    KAIRAN_MAX_SHORT, 0, err, errlen) == -1 ||
+	    check_str("advisory.contact.phone", c->phone, KAIRAN_MAX_SHORT, 0,
+	    err, errlen) == -1 ||
+	    check_str("advisory.contact.after_hours_phone",
+	    c->after_hours_phone, KAIRAN_MAX_SHORT, 0, err, errlen) == -1 ||
+	    check_str("advisory.contact.fax", c->fax, KAIRAN_MAX_SHORT, 0, err,
+	    errlen) == -1 ||
+	    check_str("advisory.contact.email", c->email, KAIRAN_MAX_SHORT, 0,
+	    err, errlen) == -1 ||
+	    check_str("advisory.contact.hours", c->hours, KAIRAN_MAX_SHORT, 0,
+	    err, errlen) == -1))
+		return -1;
+	return 0;
+}
+
 static int
 check_receipt(const Receipt *r, char *err, size_t errlen)
 {
@@ -523,14 +641,23 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 		    "got %zu", KAIRAN_DIGEST_LEN, r->ref_digest.len);
 		return -1;
 	}
+	/* 6 is MAILED's (another branch of issue 11): not valid here yet */
 	if (check_enum("receipt.state", (int)r->state,
 	    KAIRAN__V1__RECEIPT__STATE__DELIVERED,
-	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, err, errlen) == -1)
+	    KAIRAN__V1__RECEIPT__STATE__DONE, err, errlen) == -1)
 		return -1;
+	if (r->state == 6) {
+		snprintf(err, errlen, "receipt.state: 6 is not a state this "
+		    "program knows");
+		return -1;
+	}
+	/* 受理確認 names who read it; 対応済 also says what was done */
 	if (check_str("receipt.by", r->by, KAIRAN_MAX_SHORT,
-	    r->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, err,
+	    r->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED ||
+	    r->state == KAIRAN__V1__RECEIPT__STATE__DONE, err,
 	    errlen) == -1 ||
-	    check_str("receipt.note", r->note, KAIRAN_MAX_TEXT, 0, err,
+	    check_str("receipt.note", r->note, KAIRAN_MAX_TEXT,
+	    r->state == KAIRAN__V1__RECEIPT__STATE__DONE, err,
 	    errlen) == -1)
 		return -1;
 	if (check_str("receipt.subject", r->subject, KAIRAN_MAX_SHORT, 0, err,
@@ -681,8 +808,11 @@ message_validate(const Message *m, char *err, size_t errlen)
 		return check_report(m->report, err, errlen);
 	case KAIRAN__V1__MESSAGE__BODY_RECEIPT:
 		return check_receipt(m->receipt, err, errlen);
+	case KAIRAN__V1__MESSAGE__BODY_ADVISORY:
+		return message_validate_advisory(m->advisory, err, errlen);
 	case KAIRAN__V1__MESSAGE__BODY__NOT_SET:
-		snprintf(err, errlen, "body: neither report nor receipt");
+		snprintf(err, errlen, "body: none of report, receipt, "
+		    "advisory");
 		return -1;
 	default:
 		snprintf(err, errlen, "body: unknown case %d",
@@ -933,6 +1063,57 @@ message_receipt_state_name(int state)
 		return "QUEUED";
 	case KAIRAN__V1__RECEIPT__STATE__OVERDUE:
 		return "OVERDUE";
+	case KAIRAN__V1__RECEIPT__STATE__DONE:
+		return "DONE";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+const char *
+message_advisory_kind_name(int kind)
+{
+	switch (kind) {
+	case KAIRAN__V1__ADVISORY__KIND__ADVISORY:
+		return "ADVISORY";
+	case KAIRAN__V1__ADVISORY__KIND__INFORMATION:
+		return "INFORMATION";
+	case KAIRAN__V1__ADVISORY__KIND__REQUEST:
+		return "REQUEST";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+const char *
+message_advisory_kind_label(int kind)
+{
+	switch (kind) {
+	case KAIRAN__V1__ADVISORY__KIND__ADVISORY:
+		return "注意喚起";
+	case KAIRAN__V1__ADVISORY__KIND__INFORMATION:
+		return "情報提供";
+	case KAIRAN__V1__ADVISORY__KIND__REQUEST:
+		return "要請";
+	default:
+		return "不明";
+	}
+}
+
+const char *
+message_severity_name(int severity)
+{
+	switch (severity) {
+	case KAIRAN__V1__ADVISORY__SEVERITY__SEVERITY_UNSPECIFIED:
+		return "UNSPECIFIED";
+	case KAIRAN__V1__ADVISORY__SEVERITY__LOW:
+		return "LOW";
+	case KAIRAN__V1__ADVISORY__SEVERITY__MEDIUM:
+		return "MEDIUM";
+	case KAIRAN__V1__ADVISORY__SEVERITY__HIGH:
+		return "HIGH";
+	case KAIRAN__V1__ADVISORY__SEVERITY__CRITICAL:
+		return "CRITICAL";
 	default:
 		return "UNKNOWN";
 	}

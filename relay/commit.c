@@ -70,7 +70,8 @@ commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
     char *err, size_t errlen)
 {
 	const Message *m = q->msg;
-	int report = m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT;
+	/* an advisory travels and is receipted exactly like a report */
+	int report = m->body_case != KAIRAN__V1__MESSAGE__BODY_RECEIPT;
 	char why[256], **held = NULL;
 	size_t i, nheld = 0;
 	int64_t seq;
@@ -213,12 +214,11 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			continue;
 		}
 		idhex(q->msg->id.data, q->msg->id.len, hex);
-		metrics_inc(METRIC_ENVELOPES_ACCEPTED, q->msg->body_case ==
-		    KAIRAN__V1__MESSAGE__BODY_RECEIPT ? "receipt" : "report");
+		metrics_inc(METRIC_ENVELOPES_ACCEPTED,
+		    store_body_name(q->msg));
 		log_info("accepted id=%s sender=%s body=%s status=%s "
 		    "recipients=%zu", hex, q->msg->sender,
-		    q->msg->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT ?
-		    "receipt" : "report", message_status_name(q->msg->status),
+		    store_body_name(q->msg), message_status_name(q->msg->status),
 		    q->msg->n_recipients);
 		events_notify(s, q->msg->body_case ==
 		    KAIRAN__V1__MESSAGE__BODY_RECEIPT ? "receipt" : "report");

@@ -30,7 +30,8 @@
  * records or forwards it (PROTOCOL.md §7): addressed to exactly one
  * entity; a REJECTED written by a relay, or by a recipient about itself;
  * the referenced message held here (a relay cannot check what it never
- * saw), a report, sent by the receipt's addressee, with the writer (or
+ * saw), a report or an advisory (a DONE only an advisory, written by the
+ * recipient itself, PROTOCOL.md §6.3), sent by the receipt's addressee, with the writer (or
  * the subject of a relay's REJECTED) among its recipients, and the digest
  * of exactly its bytes. Returns 0, or -1 with *reason and err.
  */
@@ -76,6 +77,13 @@ check_receipt(struct server *s, const Message *m,
 		    writer->entity);
 		return -1;
 	}
+	/* 対応済 is the recipient's own word, never a relay's */
+	if (r->state == KAIRAN__V1__RECEIPT__STATE__DONE &&
+	    writer->role == ROLE_RELAY) {
+		snprintf(err, errlen, "receipt.state: DONE is written by the "
+		    "recipient itself, not by relay %s", writer->entity);
+		return -1;
+	}
 	if (r->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE)
 		concerned = r->subject;
 	if (r->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
@@ -115,9 +123,15 @@ check_receipt(struct server *s, const Message *m,
 	    ev->message.data)) == NULL)
 		fatalx("%s: stored envelope of %s does not decode", __func__,
 		    hex);
-	if (ref->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT)
+	if (ref->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT)
 		snprintf(err, errlen, "receipt.ref_id: message %s is a receipt; "
-		    "receipts are only for reports", hex);
+		    "receipts are only for reports and advisories", hex);
+	else if (r->state == KAIRAN__V1__RECEIPT__STATE__DONE &&
+	    ref->body_case != KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "receipt.state: DONE (対応済) is only for "
+		    "an advisory; message %s is an incident report", hex);
+	}
 	else if (strcmp(m->recipients[0], ref->sender) != 0)
 		snprintf(err, errlen, "recipients: the receipt is addressed to "
 		    "%s, but message %s was sent by %s", m->recipients[0], hex,

@@ -251,6 +251,35 @@ static const char *const migrations[] = {
 	"  entity TEXT PRIMARY KEY,"
 	"  connected_at INTEGER,"
 	"  disconnected_at INTEGER) WITHOUT ROWID;",
+	/*
+	 * 7 (issue 11's advisories; after the console API's 6): message.body
+	 * may be 'advisory'.
+	 * SQLite cannot change a CHECK in place, so the table is rebuilt
+	 * and renamed, its AUTOINCREMENT counter carried over (seq is what
+	 * delivery, receipt and escalation refer to, and is never reused).
+	 * Migrations run before foreign keys are switched on (open_db), as
+	 * SQLite's procedure for a table rebuild asks; the rows keep their
+	 * seq, so every reference (delivery, receipt, escalation,
+	 * confirmation) still holds.
+	 */
+	"CREATE TABLE message_v7 ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),"
+	"  sender TEXT NOT NULL,"
+	"  body TEXT NOT NULL CHECK (body IN ('report', 'receipt', "
+	"    'advisory')),"
+	"  status INTEGER NOT NULL,"
+	"  digest BLOB NOT NULL,"
+	"  envelope BLOB NOT NULL,"
+	"  origin TEXT NOT NULL,"
+	"  accepted_at INTEGER NOT NULL);"
+	"INSERT INTO message_v7 SELECT seq, id, sender, body, status, digest, "
+	"  envelope, origin, accepted_at FROM message;"
+	"DELETE FROM sqlite_sequence WHERE name = 'message_v7';"
+	"INSERT INTO sqlite_sequence (name, seq) SELECT 'message_v7', seq "
+	"  FROM sqlite_sequence WHERE name = 'message';"
+	"DROP TABLE message;"
+	"ALTER TABLE message_v7 RENAME TO message;",
 };
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -380,10 +409,14 @@ open_db(const char *path, int readonly, char *err, size_t errlen)
 			    "it)", v, NMIGRATIONS);
 			goto fail_path;
 		}
+	/*
+	 * Foreign keys on only after the migrations: a migration that
+	 * rebuilds a table (6) must run without them (SQLite's procedure).
+	 */
 	} else if (exec(s, "PRAGMA journal_mode = WAL", err, errlen) == -1 ||
 	    exec(s, "PRAGMA synchronous = FULL", err, errlen) == -1 ||
-	    exec(s, "PRAGMA foreign_keys = ON", err, errlen) == -1 ||
-	    migrate(s, err, errlen) == -1)
+	    migrate(s, err, errlen) == -1 ||
+	    exec(s, "PRAGMA foreign_keys = ON", err, errlen) == -1)
 		goto fail_path;
 	for (i = 0; i < S_NSTMT; i++)
 		if (sqlite3_prepare_v3(s->db, sql[i], -1,
@@ -598,6 +631,19 @@ audit_add(struct store *s, const char *event, const uint8_t *id,
 	return 0;
 }
 
+const char *
+store_body_name(const Message *m)
+{
+	switch (m->body_case) {
+	case KAIRAN__V1__MESSAGE__BODY_RECEIPT:
+		return "receipt";
+	case KAIRAN__V1__MESSAGE__BODY_ADVISORY:
+		return "advisory";
+	default:
+		return "report";
+	}
+}
+
 int
 store_message_add(struct store *s, const Message *m, const uint8_t *env,
     size_t envlen, const uint8_t digest[KAIRAN_DIGEST_LEN], const char *from,
@@ -622,8 +668,7 @@ store_message_add(struct store *s, const Message *m, const uint8_t *env,
 	if (rc != SQLITE_DONE)
 		return fail_db(s, "message find", err, errlen);
 
-	body = m->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT ? "receipt" :
-	    "report";
+	body = store_body_name(m);
 	st = s->st[S_MSG_ADD];
 	sqlite3_bind_blob(st, 1, m->id.data, KAIRAN_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, m->sender, -1, SQLITE_STATIC);

@@ -41,7 +41,7 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
@@ -93,6 +93,9 @@ void		 store_close(struct store *);	/* NULL is a no-op */
 int	store_begin(struct store *, char *err, size_t errlen);
 int	store_commit(struct store *, char *err, size_t errlen);
 void	store_rollback(struct store *);
+
+/* message.body of m: "report", "receipt" or "advisory" (also for logs and /metrics). */
+const char *store_body_name(const Message *m);
 
 /*
  * Inside a transaction: adds a verified message (m decoded from env, its

@@ -14,6 +14,9 @@
 typedef Kairan__V1__Message		Message;
 typedef Kairan__V1__IncidentReport	IncidentReport;
 typedef Kairan__V1__Receipt		Receipt;
+typedef Kairan__V1__Advisory		Advisory;
+
+#define MESSAGE_MAX_URL	2048	/* one URL of advisory.references */
 
 /* 16 bytes from the CSPRNG (RAND_bytes). Returns 0, or -1 if the CSPRNG failed. */
 int	 message_id_new(uint8_t id[KAIRAN_ID_LEN]);
@@ -57,12 +60,21 @@ int	 message_check_chars(const char *field, const char *s, size_t len,
  * KAIRAN_MAX_LIST entries, attachments named, data at most 256 KiB, with a
  * 32-byte sha256 that matches data; for a receipt: ref_id and ref_digest
  * lengths, state 1..3, `by` set for ACKNOWLEDGED (short), note (text),
- * subject a valid entity id if set.
+ * subject a valid entity id if set; state 6 (MAILED, not known here)
+ * refused; DONE (対応済) with `by` and `note` set; for an advisory: kind
+ * 1..3, severity 0..4, title and summary set, source short, actions a
+ * list, references at most KAIRAN_MAX_LIST entries each a CVE id
+ * (CVE-YYYY-NNNN, 4..19 digits) or an http(s) URL of printable ASCII
+ * of at most MESSAGE_MAX_URL bytes, due_at_ms >= 0, and a REQUEST with
+ * due_at_ms and at least one action (PROTOCOL.md §6.3).
  * Whether recipients exist is the directory's business, not this one's.
  * Returns 0, or -1 with err naming the field ("report.level: must be 0..3,
  * got 7"; "recipients[2]: duplicate 452017").
  */
 int	 message_validate(const Message *m, char *err, size_t errlen);
+
+/* The advisory rules of message_validate alone (a file read before it is signed). */
+int	 message_validate_advisory(const Advisory *a, char *err, size_t errlen);
 
 /* Unpacks and validates. Returns a Message (free with message_free) or NULL with err. */
 Message	*message_decode(const uint8_t *buf, size_t len, char *err,
@@ -108,5 +120,9 @@ const char *message_status_name(int status);
 const char *message_phase_name(int phase);
 const char *message_category_name(int category);
 const char *message_receipt_state_name(int state);
+/* Advisory.Kind: "ADVISORY"/"INFORMATION"/"REQUEST"; its label 注意喚起/情報提供/要請; severity name. */
+const char *message_advisory_kind_name(int kind);
+const char *message_advisory_kind_label(int kind);
+const char *message_severity_name(int severity);
 
 #endif

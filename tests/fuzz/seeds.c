@@ -22,6 +22,8 @@ struct seed {
 	Kairan__V1__Recovery	 rv;
 	Kairan__V1__ExternalChannel ch[4];
 	Kairan__V1__Publication	 pu;
+	Advisory		 ad;
+	char			*refs[3], *acts[2];
 	char			*recips[8], *subs[3], *svcs[2], *syss[2];
 	char			 sender[40];
 	uint8_t			 id[16], iid[16], ref[16], dig[32];
@@ -66,6 +68,14 @@ static char S_CHNOTE[][40] = { "不要（漏えいなし）", "未定", "第1報
 static char S_APPROVER[] = "CISO 副市長";
 static char S_BY[] = "宮崎 花子", S_NOTE[] = "受領しました。\n対応します。";
 static char S_NOTSERVED[] = "not served by this relay";
+/* 注意喚起・情報提供・要請 (issue 11) */
+static char S_ATITLE[] = "VPN装置の脆弱性に関する注意喚起";
+static char S_ASOURCE[] = "JPCERT/CC";
+static char S_ASUMMARY[] = "脆弱性を悪用する攻撃を確認。\n\t早急に対策を。";
+static char S_AREF[][64] = { "CVE-2024-21887",
+    "https://www.jpcert.or.jp/at/2024/at240002.html", "CVE-2024-123" };
+static char S_AACT[][64] = { "ファームウェアを更新する", "ログを確認する" };
+static char S_DONE[] = "全装置を更新済み";
 /* one step past a rule */
 static char S_ESC[] = "\x1b[2J【訂正】本件は誤報です", S_RLO[] = "ab\xe2\x80\xae" "cd";
 static char S_NL[] = "第1報\n（訂正）", S_C1[] = "x\xc2\x9b" "2J";
@@ -225,6 +235,8 @@ seed_receipt(struct seed *s, int state)
 	s->rc.state = state;
 }
 
+static void	seed_advisories(const char *, seed_fn, void *);
+
 void
 seed_messages(const char *sender, seed_fn fn, void *arg)
 {
@@ -334,6 +346,75 @@ seed_messages(const char *sender, seed_fn fn, void *arg)
 	seed_init(&s, sender);
 	seed_receipt(&s, KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED);
 	fn("bad-receipt-no-by", &s.m, arg);
+	seed_advisories(sender, fn, arg);
+}
+
+/* s becomes an advisory (注意喚起) with every field set. */
+static void
+seed_advisory(struct seed *s)
+{
+	kairan__v1__advisory__init(&s->ad);
+	s->m.body_case = KAIRAN__V1__MESSAGE__BODY_ADVISORY;
+	s->m.advisory = &s->ad;
+	s->ad.kind = KAIRAN__V1__ADVISORY__KIND__ADVISORY;
+	s->ad.title = S_ATITLE;
+	s->ad.source = S_ASOURCE;
+	s->ad.summary = S_ASUMMARY;
+	s->refs[0] = S_AREF[0];
+	s->refs[1] = S_AREF[1];
+	s->ad.references = s->refs;
+	s->ad.n_references = 2;
+	s->acts[0] = S_AACT[0];
+	s->acts[1] = S_AACT[1];
+	s->ad.actions = s->acts;
+	s->ad.n_actions = 2;
+	s->ad.severity = KAIRAN__V1__ADVISORY__SEVERITY__HIGH;
+	s->c.name = S_CNAME;
+	s->c.phone = S_PHONE;
+	s->ad.contact = &s->c;
+}
+
+/* The advisories: every kind, DONE, and one step past each rule. */
+static void
+seed_advisories(const char *sender, seed_fn fn, void *arg)
+{
+	struct seed s;
+
+	seed_init(&s, sender);
+	seed_advisory(&s);
+	fn("advisory-full", &s.m, arg);
+	s.ad.kind = KAIRAN__V1__ADVISORY__KIND__INFORMATION;
+	s.ad.n_references = 0;
+	s.ad.n_actions = 0;
+	s.ad.contact = NULL;
+	s.ad.severity = 0;
+	fn("advisory-information-minimal", &s.m, arg);
+	seed_init(&s, sender);
+	seed_advisory(&s);
+	s.ad.kind = KAIRAN__V1__ADVISORY__KIND__REQUEST;
+	s.ad.due_at_ms = 1700100000000LL;
+	fn("advisory-request", &s.m, arg);
+	s.ad.due_at_ms = 0;
+	fn("bad-advisory-request-no-due", &s.m, arg);
+	seed_init(&s, sender);
+	seed_advisory(&s);
+	s.refs[1] = S_AREF[2];
+	fn("bad-advisory-cve", &s.m, arg);
+	s.refs[1] = S_NL;
+	fn("bad-advisory-reference", &s.m, arg);
+	s.refs[1] = S_AREF[1];
+	s.ad.title = S_ESC;
+	fn("bad-advisory-title-escape", &s.m, arg);
+	s.ad.title = S_ATITLE;
+	s.ad.kind = 4;
+	fn("bad-advisory-kind", &s.m, arg);
+	seed_init(&s, sender);
+	seed_receipt(&s, KAIRAN__V1__RECEIPT__STATE__DONE);
+	s.rc.by = S_BY;
+	s.rc.note = S_DONE;
+	fn("receipt-done", &s.m, arg);
+	s.rc.note = NULL;
+	fn("bad-receipt-done-no-note", &s.m, arg);
 }
 
 int

@@ -905,9 +905,12 @@ test_receipt_fields(void **state)
 	tmsg_init(&t);
 	tmsg_receipt(&t);
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__STATE_UNSPECIFIED;
-	expect_invalid(&t.m, "receipt.state: must be 1..5, got 0");
+	expect_invalid(&t.m, "receipt.state: must be 1..7, got 0");
 	t.rc.state = (Kairan__V1__Receipt__State)6;
-	expect_invalid(&t.m, "receipt.state: must be 1..5, got 6");
+	expect_invalid(&t.m, "receipt.state: 6 is not a state this program "
+	    "knows");
+	t.rc.state = (Kairan__V1__Receipt__State)8;
+	expect_invalid(&t.m, "receipt.state: must be 1..7, got 8");
 	/* OVERDUE names the recipient concerned */
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__OVERDUE;
 	expect_invalid(&t.m, "receipt.subject: an OVERDUE receipt names the "
@@ -935,6 +938,185 @@ test_receipt_fields(void **state)
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__REJECTED;
 	t.rc.subject = badsubj;
 	expect_invalid(&t.m, "receipt.subject: 452018: bad check digit 8, expected 7 (452017)");
+}
+
+
+/* Turns t into a valid advisory (注意喚起) from the prefecture. */
+static char A_TITLE[] = "VPN装置の脆弱性に関する注意喚起";
+static char A_SOURCE[] = "JPCERT/CC";
+static char A_SUMMARY[] = "VPN装置の脆弱性を悪用する攻撃が確認されています。\n早急に対策を。";
+static char A_REF0[] = "CVE-2024-21887";
+static char A_REF1[] = "https://www.jpcert.or.jp/at/2024/at240002.html";
+static char A_ACT0[] = "該当装置のファームウェアを更新する";
+
+struct tadv {
+	struct tmsg	 t;
+	Advisory	 a;
+	char		*refs[3];
+	char		*acts[1];
+};
+
+static void
+tadv_init(struct tadv *v)
+{
+	tmsg_init(&v->t);
+	kairan__v1__advisory__init(&v->a);
+	v->t.m.sender = S_R0;		/* 450006, the prefecture */
+	v->t.recips[0] = S_SENDER;
+	v->t.m.body_case = KAIRAN__V1__MESSAGE__BODY_ADVISORY;
+	v->t.m.advisory = &v->a;
+	v->a.kind = KAIRAN__V1__ADVISORY__KIND__ADVISORY;
+	v->a.title = A_TITLE;
+	v->a.source = A_SOURCE;
+	v->a.summary = A_SUMMARY;
+	v->refs[0] = A_REF0;
+	v->refs[1] = A_REF1;
+	v->a.references = v->refs;
+	v->a.n_references = 2;
+	v->acts[0] = A_ACT0;
+	v->a.actions = v->acts;
+	v->a.n_actions = 1;
+	v->a.severity = KAIRAN__V1__ADVISORY__SEVERITY__HIGH;
+}
+
+static void
+test_advisory_fields(void **state)
+{
+	struct tadv v;
+	static char empty[] = "", esc[] = "件名\x1b[2J";
+	static char *bad_refs[] = {
+		"CVE-24-1234", "CVE-2024-123", "CVE-2024-12345x", "cve-2024-1234",
+		"ftp://example.jp/x", "https://", "https://example.jp/a b",
+		"https://例え.jp/", "javascript:alert(1)",
+	};
+	static char *good_refs[] = {
+		"CVE-2024-1234", "CVE-2021-1234567", "http://jvn.jp/vu/JVNVU9",
+		"https://jvn.jp/jp/JVN12345678/?a=1&b=%E3%81%82",
+	};
+	char buf[MESSAGE_MAX_URL + 16];
+	size_t i;
+
+	(void)state;
+	tadv_init(&v);
+	expect_valid(&v.t.m);
+	v.a.kind = KAIRAN__V1__ADVISORY__KIND__INFORMATION;
+	expect_valid(&v.t.m);
+	v.a.kind = KAIRAN__V1__ADVISORY__KIND__KIND_UNSPECIFIED;
+	expect_invalid(&v.t.m, "advisory.kind: must be 1..3, got 0");
+	v.a.kind = (Kairan__V1__Advisory__Kind)4;
+	expect_invalid(&v.t.m, "advisory.kind: must be 1..3, got 4");
+	tadv_init(&v);
+	v.a.severity = (Kairan__V1__Advisory__Severity)5;
+	expect_invalid(&v.t.m, "advisory.severity: must be 0..4, got 5");
+	tadv_init(&v);
+	v.a.title = empty;
+	expect_invalid(&v.t.m, "advisory.title: empty");
+	v.a.title = esc;
+	expect_invalid(&v.t.m, "advisory.title: control character U+001B");
+	tadv_init(&v);
+	v.a.summary = NULL;
+	expect_invalid(&v.t.m, "advisory.summary: empty");
+	tadv_init(&v);
+	v.acts[0] = empty;
+	expect_invalid(&v.t.m, "advisory.actions[0]: empty");
+	tadv_init(&v);
+	v.a.due_at_ms = -1;
+	expect_invalid(&v.t.m, "advisory.due_at_ms: negative");
+	for (i = 0; i < sizeof(bad_refs) / sizeof(bad_refs[0]); i++) {
+		tadv_init(&v);
+		v.refs[1] = bad_refs[i];
+		expect_invalid(&v.t.m, "advisory.references[1]: ");
+	}
+	for (i = 0; i < sizeof(good_refs) / sizeof(good_refs[0]); i++) {
+		tadv_init(&v);
+		v.refs[1] = good_refs[i];
+		expect_valid(&v.t.m);
+	}
+	tadv_init(&v);
+	v.refs[0] = bad_refs[1];
+	expect_invalid(&v.t.m, "advisory.references[0]: \"CVE-2024-123\" is "
+	    "not a CVE id");
+	v.refs[0] = bad_refs[4];
+	expect_invalid(&v.t.m, "advisory.references[0]: expected a CVE id "
+	    "(CVE-YYYY-NNNN) or an http:// or https:// URL");
+	/* a URL is bounded */
+	tadv_init(&v);
+	memset(buf, 'a', sizeof(buf) - 1);
+	buf[sizeof(buf) - 1] = '\0';
+	memcpy(buf, "https://", 8);
+	buf[MESSAGE_MAX_URL] = '\0';
+	v.refs[0] = buf;
+	expect_valid(&v.t.m);
+	buf[MESSAGE_MAX_URL] = 'a';
+	buf[MESSAGE_MAX_URL + 1] = '\0';
+	expect_invalid(&v.t.m, "advisory.references[0]: 2049 bytes, at most "
+	    "2048");
+	/* a request (要請) says by when and what */
+	tadv_init(&v);
+	v.a.kind = KAIRAN__V1__ADVISORY__KIND__REQUEST;
+	expect_invalid(&v.t.m, "advisory.due_at_ms: a REQUEST (要請) says by "
+	    "when; missing");
+	v.a.due_at_ms = 1700100000000LL;
+	expect_valid(&v.t.m);
+	v.a.n_actions = 0;
+	expect_invalid(&v.t.m, "advisory.actions: a REQUEST (要請) names the "
+	    "measures asked for; empty");
+	/* the body must be there */
+	tadv_init(&v);
+	v.t.m.advisory = NULL;
+	expect_invalid(&v.t.m, "advisory: missing");
+}
+
+/* 対応済 (DONE): by and note set. */
+static void
+test_receipt_done(void **state)
+{
+	struct tmsg t;
+	static char by[] = "宮崎 花子", note[] = "全装置を更新済み";
+
+	(void)state;
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__DONE;
+	expect_invalid(&t.m, "receipt.by: empty");
+	t.rc.by = by;
+	expect_invalid(&t.m, "receipt.note: empty");
+	t.rc.note = note;
+	expect_valid(&t.m);
+	assert_string_equal(message_receipt_state_name(t.rc.state), "DONE");
+}
+
+/* An advisory through the wire: encodes, decodes, NUL and unknown kinds refused. */
+static void
+test_advisory_wire(void **state)
+{
+	struct tadv v;
+	Message *m;
+	uint8_t *buf;
+	size_t len, i;
+	char err[256];
+
+	(void)state;
+	tadv_init(&v);
+	assert_int_equal(message_encode(&v.t.m, &buf, &len), 0);
+	m = message_decode(buf, len, err, sizeof(err));
+	assert_non_null(m);
+	assert_int_equal(m->body_case, KAIRAN__V1__MESSAGE__BODY_ADVISORY);
+	assert_string_equal(m->advisory->title, A_TITLE);
+	assert_string_equal(m->advisory->references[0], A_REF0);
+	message_free(m);
+	/* a NUL in the title's bytes: refused with its field's name */
+	for (i = 0; i + 3 < len; i++)
+		if (memcmp(buf + i, "VPN", 3) == 0)
+			break;
+	assert_true(i + 3 < len);
+	buf[i + 1] = '\0';
+	assert_null(message_decode(buf, len, err, sizeof(err)));
+	assert_non_null(strstr(err, "advisory.title: embedded NUL"));
+	free(buf);
+	assert_string_equal(message_advisory_kind_name(3), "REQUEST");
+	assert_string_equal(message_advisory_kind_label(1), "注意喚起");
+	assert_string_equal(message_severity_name(4), "CRITICAL");
 }
 
 /* protobuf-c keeps enum numbers it does not know: they must be refused. */
@@ -1040,6 +1222,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_report_japanese),
 		cmocka_unit_test(test_valid_receipts),
+		cmocka_unit_test(test_advisory_fields),
+		cmocka_unit_test(test_advisory_wire),
+		cmocka_unit_test(test_receipt_done),
 		cmocka_unit_test(test_id_and_sender),
 		cmocka_unit_test(test_recipients),
 		cmocka_unit_test(test_time_status_body),

@@ -860,6 +860,92 @@ test_template(void **state)
 	json_decref(j);
 }
 
+
+/* An advisory from its JSON, back to JSON, and the parser's refusals. */
+static void
+test_advisory_json(void **state)
+{
+	static const char *good = "{\"kind\": \"request\", \"title\": "
+	    "\"VPN装置の脆弱性\", \"source\": \"JPCERT/CC\", \"severity\": "
+	    "\"high\", \"summary\": \"攻撃を確認。\\n対策を。\", "
+	    "\"references\": [\"CVE-2024-21887\", "
+	    "\"https://www.jpcert.or.jp/at/2024/at240002.html\"], "
+	    "\"actions\": [\"更新する\"], \"due_at\": "
+	    "\"2026-12-05T17:00:00+09:00\", \"contact\": {\"name\": "
+	    "\"情報政策課\"}}";
+	static const struct {
+		const char *json, *want;
+	} refused[] = {
+		{ "[]", "advisory: must be a JSON object, got an array" },
+		{ "{\"title\": \"t\", \"summary\": \"s\"}",
+		    "advisory.kind: missing" },
+		{ "{\"kind\": \"advisory\", \"summary\": \"s\"}",
+		    "advisory.title: missing" },
+		{ "{\"kind\": \"advisory\", \"title\": \"t\"}",
+		    "advisory.summary: missing" },
+		{ "{\"kind\": \"request\", \"title\": \"t\", \"summary\": \"s\","
+		    " \"actions\": [\"a\"]}", "advisory.due_at: a request" },
+		{ "{\"kind\": \"advisory\", \"title\": \"t\", \"summary\": "
+		    "\"s\", \"references\": \"CVE-2024-1234\"}",
+		    "advisory.references: must be an array of strings" },
+		{ "{\"kind\": \"advisory\", \"title\": \"t\", \"summary\": "
+		    "\"s\", \"references\": [\"CVE-2024-12\"]}",
+		    "advisory.references[0]: \"CVE-2024-12\" is not a CVE id" },
+		{ "{\"kind\": \"advisory\", \"title\": \"t\", \"summary\": "
+		    "\"s\", \"actions\": [\"\"]}",
+		    "advisory.actions[0]: must not be empty" },
+		{ "{\"kind\": \"advisory\", \"title\": \"t\", \"summary\": "
+		    "\"s\", \"report_no\": 1}", "advisory.report_no: unknown key" },
+		{ "{\"kind\": \"advisory\", \"title\": \"t\", \"summary\": "
+		    "\"s\", \"contact\": {\"fax\": 1}}",
+		    "advisory.contact.fax: must be a string" },
+	};
+	json_error_t je;
+	json_t *o, *back;
+	Advisory *a;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	o = json_loads(good, 0, &je);
+	assert_non_null(o);
+	a = advisory_from_json(o, err, sizeof(err));
+	if (a == NULL)
+		fail_msg("%s", err);
+	json_decref(o);
+	assert_int_equal(a->kind, KAIRAN__V1__ADVISORY__KIND__REQUEST);
+	assert_int_equal(a->severity, KAIRAN__V1__ADVISORY__SEVERITY__HIGH);
+	assert_int_equal(a->n_references, 2);
+	assert_int_equal(a->due_at_ms, 1796457600000LL);
+	assert_string_equal(a->contact->name, "情報政策課");
+	back = advisory_to_json(a);
+	assert_string_equal(json_string_value(json_object_get(back, "kind")),
+	    "request");
+	assert_string_equal(json_string_value(json_object_get(back, "due_at")),
+	    "2026-12-05T17:00:00+09:00");
+	/* what to_json writes, from_json reads again */
+	advisory_free(a);
+	a = advisory_from_json(back, err, sizeof(err));
+	if (a == NULL)
+		fail_msg("round trip: %s", err);
+	assert_int_equal(a->n_actions, 1);
+	advisory_free(a);
+	json_decref(back);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		o = json_loads(refused[i].json, 0, &je);
+		assert_non_null(o);
+		assert_null(advisory_from_json(o, err, sizeof(err)));
+		if (strstr(err, refused[i].want) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", refused[i].json, err,
+			    refused[i].want);
+		json_decref(o);
+	}
+	o = advisory_template();
+	assert_null(advisory_from_json(o, err, sizeof(err)));
+	assert_non_null(strstr(err, "advisory.title: must not be empty"));
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -878,6 +964,7 @@ main(void)
 		cmocka_unit_test(test_bom_accepted),
 		cmocka_unit_test(test_not_utf8),
 		cmocka_unit_test(test_template),
+		cmocka_unit_test(test_advisory_json),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

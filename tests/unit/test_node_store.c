@@ -68,6 +68,7 @@ teardown(void **state)
 struct tmsg {
 	Message		m;
 	IncidentReport	r;
+	Advisory	a;
 	Receipt		rc;
 	uint8_t		id[KAIRAN_ID_LEN];
 	uint8_t		inc[KAIRAN_ID_LEN];
@@ -1249,6 +1250,13 @@ test_migrate_v3_held(void **state)
 	    "ALTER TABLE recipient DROP COLUMN held_ms;"
 	    "ALTER TABLE recipient DROP COLUMN overdue_by;"
 	    "ALTER TABLE recipient DROP COLUMN overdue_ms;"
+	    "ALTER TABLE recipient DROP COLUMN done_ms;"
+	    "ALTER TABLE recipient DROP COLUMN done_by;"
+	    "ALTER TABLE recipient DROP COLUMN done_note;"
+	    "ALTER TABLE inbox DROP COLUMN kind;"
+	    "ALTER TABLE inbox DROP COLUMN done_ms;"
+	    "ALTER TABLE inbox DROP COLUMN done_by;"
+	    "ALTER TABLE inbox DROP COLUMN done_note;"
 	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(count(NULL, "SELECT count(*) FROM "
@@ -1326,6 +1334,149 @@ test_overdue(void **state)
 	store_close(st);
 }
 
+
+/* t becomes an advisory (its report body replaced), as the store sees one. */
+static void
+tmsg_advisory(struct tmsg *t)
+{
+	static char title[] = "VPN装置の脆弱性に関する注意喚起";
+
+	kairan__v1__advisory__init(&t->a);
+	t->a.kind = KAIRAN__V1__ADVISORY__KIND__REQUEST;
+	t->a.title = title;
+	t->m.body_case = KAIRAN__V1__MESSAGE__BODY_ADVISORY;
+	t->m.report = NULL;
+	t->m.advisory = &t->a;
+}
+
+/*
+ * Advisories (schema 6): ours is outbox kind 3 with a recipient row each,
+ * receipted like a report; DONE (対応済) records who and the note, is
+ * refused for a report and from a relay; one received is inbox kind 3,
+ * its 対応済 recorded once, and store_inbox_done refuses a report.
+ */
+static void
+test_advisories(void **state)
+{
+	struct store *st;
+	struct tmsg adv, rep, r, in, inrep, del;
+	struct store_status ss;
+	struct store_sent *sv;
+	struct store_msg m;
+	char err[512];
+	int result, reason, dup, already;
+	long n;
+
+	(void)state;
+	st = open_store();
+	tmsg_report(&adv, 0x91, 0x92, 1, "450006", "452017", "452025",
+	    "452041");
+	tmsg_advisory(&adv);
+	add_out(st, &adv);
+	tmsg_report(&rep, 0x93, 0x94, 1, "450006", "452017", NULL, NULL);
+	add_out(st, &rep);
+	assert_int_equal(count(st, "SELECT count(*) FROM outbox WHERE kind = 3 "
+	    "AND incident IS NULL"), 1);
+	assert_int_equal(state_of(st, adv.id, "452017"), STATUS_PENDING);
+
+	/* delivered, acknowledged, done: like a report, and then 対応済 */
+	tmsg_receipt(&r, 0xa1, "452017", &adv,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	assert_int_equal(receipt(st, &r, "452017", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(result, STORE_RECEIPT_MATCHED);
+	tmsg_receipt(&r, 0xa2, "452017", &adv,
+	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "宮崎 太郎", NULL);
+	assert_int_equal(receipt(st, &r, "452017", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, adv.id, "452017"), STATUS_ACKNOWLEDGED);
+	tmsg_receipt(&r, 0xa3, "452025", &adv,
+	    KAIRAN__V1__RECEIPT__STATE__DONE, "都城 花子", NULL);
+	r.rc.note = (char *)(uintptr_t)"更新済み";
+	assert_int_equal(receipt(st, &r, "452025", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(state_of(st, adv.id, "452025"), STATUS_DONE);
+	/* a second DONE keeps the first */
+	tmsg_receipt(&r, 0xa4, "452025", &adv,
+	    KAIRAN__V1__RECEIPT__STATE__DONE, "別人", NULL);
+	r.rc.note = (char *)(uintptr_t)"別";
+	assert_int_equal(receipt(st, &r, "452025", ROLE_NODE, &result,
+	    &reason), 0);
+	assert_int_equal(store_status(st, adv.id, &ss, err, sizeof(err)), 1);
+	assert_string_equal(ss.rcpts[1].done_by, "都城 花子");
+	assert_string_equal(ss.rcpts[1].done_note, "更新済み");
+	assert_true(ss.rcpts[1].done_ms > 0);
+	assert_true(ss.rcpts[0].done_ms == 0);
+	store_status_clear(&ss);
+
+	/* DONE from a relay, and DONE for a report: refused, nothing stored */
+	tmsg_receipt(&r, 0xa5, "relay-45", &adv,
+	    KAIRAN__V1__RECEIPT__STATE__DONE, "x", "452041");
+	assert_int_equal(receipt(st, &r, "relay-45", ROLE_RELAY, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+	tmsg_receipt(&r, 0xa6, "452017", &rep,
+	    KAIRAN__V1__RECEIPT__STATE__DONE, "x", NULL);
+	assert_int_equal(receipt(st, &r, "452017", ROLE_NODE, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);
+	assert_int_equal(count(st, "SELECT count(*) FROM receipt_in WHERE "
+	    "state = 7"), 2);
+	assert_int_equal(state_of(st, rep.id, "452017"), STATUS_PENDING);
+
+	/* sent: advisories apart, counted with done */
+	n = store_sent_advisories(st, &sv, err, sizeof(err));
+	assert_int_equal(n, 1);
+	assert_true(sv[0].msg.is_advisory && !sv[0].msg.is_report);
+	assert_int_equal(sv[0].total, 3);
+	assert_int_equal(sv[0].delivered, 2);
+	assert_int_equal(sv[0].acknowledged, 2);
+	assert_int_equal(sv[0].done, 1);
+	store_sent_free(sv, (size_t)n);
+	n = store_sent_list(st, &sv, err, sizeof(err));
+	assert_int_equal(n, 1);		/* the report only */
+	assert_true(sv[0].msg.is_report);
+	store_sent_free(sv, (size_t)n);
+
+	/* received: inbox kind 3, 対応済 once; a report is refused */
+	tmsg_report(&in, 0xb1, 0xb2, 1, "450006", "452017", NULL, NULL);
+	tmsg_advisory(&in);
+	assert_int_equal(store_inbox_add(st, &in.m, in.env, sizeof(in.env),
+	    in.digest, "pref", 2000, NULL, NULL, &dup, err, sizeof(err)), 0);
+	tmsg_report(&inrep, 0xb3, 0xb4, 1, "450006", "452017", NULL, NULL);
+	assert_int_equal(store_inbox_add(st, &inrep.m, inrep.env,
+	    sizeof(inrep.env), inrep.digest, "pref", 2001, NULL, NULL, &dup,
+	    err, sizeof(err)), 0);
+	tmsg_receipt(&del, 0xb5, "452017", &in,
+	    KAIRAN__V1__RECEIPT__STATE__DONE, "宮崎 太郎", NULL);
+	assert_int_equal(store_inbox_done(st, inrep.id, "宮崎 太郎", "x", 3000,
+	    &del.m, del.env, sizeof(del.env), del.digest, &already, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "only for an advisory"));
+	assert_int_equal(store_inbox_done(st, in.id, "宮崎 太郎", "更新済み",
+	    3001, &del.m, del.env, sizeof(del.env), del.digest, &already, err,
+	    sizeof(err)), 0);
+	assert_int_equal(already, 0);
+	tmsg_receipt(&del, 0xb6, "452017", &in,
+	    KAIRAN__V1__RECEIPT__STATE__DONE, "別人", NULL);
+	assert_int_equal(store_inbox_done(st, in.id, "別人", "y", 3002, &del.m,
+	    del.env, sizeof(del.env), del.digest, &already, err, sizeof(err)),
+	    0);
+	assert_int_equal(already, 1);
+	assert_int_equal(store_get(st, STORE_IN, in.id, &m, err, sizeof(err)),
+	    1);
+	assert_true(m.is_advisory && !m.is_report);
+	assert_int_equal(m.done_ms, 3001);
+	assert_string_equal(m.done_by, "宮崎 太郎");
+	assert_string_equal(m.done_note, "更新済み");
+	store_msg_clear(&m);
+	assert_int_equal(store_get(st, STORE_IN, inrep.id, &m, err,
+	    sizeof(err)), 1);
+	assert_true(m.is_report && !m.is_advisory && m.done_ms == 0);
+	store_msg_clear(&m);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -1356,6 +1507,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_sent_withdrawal,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_advisories, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -505,6 +505,104 @@ test_escalation_rows(void **state)
 	    0);
 }
 
+
+static void
+exec_ok(sqlite3 *db, const char *q)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", q, msg);
+}
+
+static long long
+one_int(sqlite3 *db, const char *q)
+{
+	sqlite3_stmt *st;
+	long long v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Schema 7: a database of version 6 (message.body only 'report' or
+ * 'receipt') is rebuilt in place: its rows, their seq, the AUTOINCREMENT
+ * counter and the deliveries that refer to them stay; an advisory is
+ * stored afterwards with body 'advisory'.
+ */
+static void
+test_migration_advisory_body(void **state)
+{
+	struct fx *f = *state;
+	Message m, a;
+	IncidentReport r;
+	Advisory adv;
+	uint8_t id[16], aid[16];
+	char *rc[] = { "450006", "mic" }, err[256];
+	sqlite3 *db;
+	int dup;
+	int64_t s1, s2;
+
+	mk(&m, &r, id, rc, 2);
+	s1 = add(f->s, &m, &dup);
+	store_close(f->s);
+	f->s = NULL;
+	/* back to the version 6 table, as an older relay left it */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	exec_ok(db, "BEGIN;"
+	    "CREATE TABLE m5 (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),"
+	    " sender TEXT NOT NULL,"
+	    " body TEXT NOT NULL CHECK (body IN ('report', 'receipt')),"
+	    " status INTEGER NOT NULL, digest BLOB NOT NULL,"
+	    " envelope BLOB NOT NULL, origin TEXT NOT NULL,"
+	    " accepted_at INTEGER NOT NULL);"
+	    "INSERT INTO m5 SELECT * FROM message;"
+	    "DROP TABLE message;"
+	    "ALTER TABLE m5 RENAME TO message;"
+	    "UPDATE sqlite_sequence SET seq = 41 WHERE name = 'message';"
+	    "PRAGMA user_version = 6;"
+	    "COMMIT;");
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO message (id, "
+	    "sender, body, status, digest, envelope, origin, accepted_at) "
+	    "VALUES (randomblob(16), 'x', 'advisory', 0, x'', x'', 'x', 0)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	f->s = store_open(f->path, err, sizeof(err));
+	if (f->s == NULL)
+		fail_msg("reopen: %s", err);
+	kairan__v1__message__init(&a);
+	kairan__v1__advisory__init(&adv);
+	a = m;
+	assert_int_equal(message_id_new(aid), 0);
+	a.id.data = aid;
+	a.body_case = KAIRAN__V1__MESSAGE__BODY_ADVISORY;
+	a.advisory = &adv;
+	assert_string_equal(store_body_name(&a), "advisory");
+	s2 = add(f->s, &a, &dup);
+	assert_int_equal(dup, 0);
+	/* the counter carried over: no seq is ever reused */
+	assert_true(s2 == 42);
+	assert_int_equal(store_pending_count(f->s), 4);
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(one_int(db, "PRAGMA user_version"), 7);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM message WHERE "
+	    "body = 'advisory'"), 1);
+	assert_int_equal(one_int(db, "SELECT seq FROM message WHERE body = "
+	    "'report'"), s1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM delivery d JOIN "
+	    "message m ON m.seq = d.message_seq"), 4);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM "
+	    "pragma_foreign_key_check"), 0);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -520,6 +618,8 @@ main(void)
 		cmocka_unit_test(test_audit_hash_covers_every_field),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_migration_advisory_body,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_deliveries_dropped,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_rows, setup,
