@@ -505,7 +505,12 @@ on_request(struct lws *wsi, struct http_req *r, struct server *s,
 			    "to post to here") : 0;
 		memcpy(r->uri, uri, len);
 		r->uri[len] = '\0';
-		if (n > 0 && (r->body = malloc((size_t)n + 1)) == NULL)
+		/*
+		 * The whole bound, not the announced length: the body's
+		 * callbacks check against HTTPD_BODY_MAX, whatever a client
+		 * sends beyond its Content-Length.
+		 */
+		if (n > 0 && (r->body = malloc(HTTPD_BODY_MAX + 1)) == NULL)
 			return -1;
 		r->bodylen = 0;
 		if (n == 0)
