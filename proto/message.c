@@ -67,23 +67,30 @@ hexval(char c)
 }
 
 int
+message_hex_parse(const char *hex, size_t hexlen, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (hex == NULL || hexlen != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (hexval(hex[2 * i]) < 0 || hexval(hex[2 * i + 1]) < 0)
+			return -1;
+	for (i = 0; i < n; i++) {
+		hi = hexval(hex[2 * i]);
+		lo = hexval(hex[2 * i + 1]);
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int
 message_id_parse(const char *hex, uint8_t id[KAIRAN_ID_LEN])
 {
-	uint8_t tmp[KAIRAN_ID_LEN];
-	int i, hi, lo;
-
 	if (hex == NULL)
 		return -1;
-	for (i = 0; i < KAIRAN_ID_LEN; i++) {
-		if ((hi = hexval(hex[2 * i])) < 0 ||
-		    (lo = hexval(hex[2 * i + 1])) < 0)
-			return -1;
-		tmp[i] = (uint8_t)(hi << 4 | lo);
-	}
-	if (hex[2 * KAIRAN_ID_LEN] != '\0')
-		return -1;
-	memcpy(id, tmp, sizeof(tmp));
-	return 0;
+	return message_hex_parse(hex, strlen(hex), id, KAIRAN_ID_LEN);
 }
 
 int

@@ -3,7 +3,6 @@
  * console (see auth.h). The SQL is the store's; the hashing is
  * operator.c's, run on pwcheck.c's thread.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,34 +46,6 @@ struct auth_login {
 	auth_login_done		 done;
 	void			*arg;
 };
-
-static void
-hexof(const uint8_t *b, size_t n, char *out)
-{
-	message_hex(b, n, out);
-}
-
-/* n bytes from 2n hex digits (exactly, lower or upper case): 0 or -1. */
-static int
-unhex(const char *s, size_t slen, uint8_t *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	if (slen != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!isxdigit((unsigned char)s[2 * i]) ||
-		    !isxdigit((unsigned char)s[2 * i + 1]))
-			return -1;
-		hi = isdigit((unsigned char)s[2 * i]) ? s[2 * i] - '0' :
-		    tolower((unsigned char)s[2 * i]) - 'a' + 10;
-		lo = isdigit((unsigned char)s[2 * i + 1]) ? s[2 * i + 1] - '0' :
-		    tolower((unsigned char)s[2 * i + 1]) - 'a' + 10;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
 
 static void
 sha256(const uint8_t *in, size_t n, uint8_t out[32])
@@ -132,7 +103,7 @@ auth_new(struct server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "auth: no random bytes");
 		goto fail;
 	}
-	hexof(pw, sizeof(pw), hex);
+	message_hex(pw, sizeof(pw), hex);
 	if (operator_hash(hex, a->dummy, err, errlen) == -1)
 		goto fail;
 	explicit_bzero(hex, sizeof(hex));
@@ -239,7 +210,7 @@ cookie_token(const char *cookie, uint8_t out[AUTH_TOKEN_LEN])
 		if (strncmp(p, name, sizeof(name) - 1) == 0) {
 			v = p + sizeof(name) - 1;
 			n = strcspn(v, "; ");
-			return unhex(v, n, out, AUTH_TOKEN_LEN);
+			return message_hex_parse(v, n, out, AUTH_TOKEN_LEN);
 		}
 		p = strchr(p, ';');
 	}
@@ -269,8 +240,8 @@ auth_gate(struct server *s, const char *address, const char *cookie,
 	memset(r, 0, sizeof(*r));
 	if (authorization != NULL) {
 		if (strncmp(authorization, "Bearer ", 7) != 0 ||
-		    unhex(authorization + 7, strlen(authorization + 7), token,
-		    AUTH_TOKEN_LEN) == -1)
+		    message_hex_parse(authorization + 7,
+		    strlen(authorization + 7), token, AUTH_TOKEN_LEN) == -1)
 			return refuse(r, address, 401, "Authorization: "
 			    "expected \"Bearer\" and the 64 hex digits of an "
 			    "operator's token");
@@ -296,9 +267,10 @@ auth_gate(struct server *s, const char *address, const char *cookie,
 		return refuse(r, address, 401, "login required (the session "
 		    "has expired or is unknown here)");
 	memcpy(who->session, hash, sizeof(hash));
-	hexof(want, sizeof(want), who->csrf);
-	if (changes && (csrf == NULL || unhex(csrf, strlen(csrf), got,
-	    sizeof(got)) == -1 || CRYPTO_memcmp(got, want, sizeof(got)) != 0))
+	message_hex(want, sizeof(want), who->csrf);
+	if (changes && (csrf == NULL || message_hex_parse(csrf, strlen(csrf),
+	    got, sizeof(got)) == -1 ||
+	    CRYPTO_memcmp(got, want, sizeof(got)) != 0))
 		return refuse(r, address, 403, "X-CSRF-Token: missing or not "
 		    "this session's");
 	return 0;
@@ -347,8 +319,8 @@ on_checked(void *arg, int ok)
 		(void)reply_error(r, 500, "the relay's store failed");
 		goto done;
 	}
-	hexof(token, sizeof(token), tokhex);
-	hexof(csrf, sizeof(csrf), csrfhex);
+	message_hex(token, sizeof(token), tokhex);
+	message_hex(csrf, sizeof(csrf), csrfhex);
 	snprintf(r->set_cookie, sizeof(r->set_cookie), "%s=%s; Path=/; "
 	    "Max-Age=%u; HttpOnly; Secure; SameSite=Strict", AUTH_COOKIE,
 	    tokhex, cfg->console_session_s);
@@ -527,7 +499,7 @@ auth_token_issue(struct store *st, const char *name, const char *by,
 	sha256(t, sizeof(t), hash);
 	if ((rc = store_operator_token(st, name, hash, by, message_now_ms(),
 	    err, errlen)) == 0)
-		hexof(t, sizeof(t), token);
+		message_hex(t, sizeof(t), token);
 	explicit_bzero(t, sizeof(t));
 	return rc;
 }

@@ -24,6 +24,12 @@ int	 message_id_new(uint8_t id[KAIRAN_ID_LEN]);
 int64_t	 message_now_ms(void);
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void	 message_hex(const uint8_t *id, size_t len, char *out);
+/*
+ * Parses exactly 2n hex digits (hexlen of them, either case) into the n
+ * bytes of out. Returns 0, or -1 (out untouched) if they are not that.
+ */
+int	 message_hex_parse(const char *hex, size_t hexlen, uint8_t *out,
+	    size_t n);
 /* Parses 32 hex digits into id. Returns 0, or -1 if not exactly that. */
 int	 message_id_parse(const char *hex, uint8_t id[KAIRAN_ID_LEN]);
 
