@@ -525,7 +525,7 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 	}
 	if (check_enum("receipt.state", (int)r->state,
 	    KAIRAN__V1__RECEIPT__STATE__DELIVERED,
-	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, err, errlen) == -1)
+	    KAIRAN__V1__RECEIPT__STATE__MAILED, err, errlen) == -1)
 		return -1;
 	if (check_str("receipt.by", r->by, KAIRAN_MAX_SHORT,
 	    r->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, err,
@@ -545,6 +545,12 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 	    (r->subject == NULL || r->subject[0] == '\0')) {
 		snprintf(err, errlen, "receipt.subject: an OVERDUE receipt names "
 		    "the recipient that has not acknowledged");
+		return -1;
+	}
+	if (r->state == KAIRAN__V1__RECEIPT__STATE__MAILED &&
+	    (r->subject == NULL || r->subject[0] == '\0')) {
+		snprintf(err, errlen, "receipt.subject: a MAILED receipt names "
+		    "the recipient the report was mailed to");
 		return -1;
 	}
 	if (r->state != KAIRAN__V1__RECEIPT__STATE__QUEUED) {
@@ -933,6 +939,8 @@ message_receipt_state_name(int state)
 		return "QUEUED";
 	case KAIRAN__V1__RECEIPT__STATE__OVERDUE:
 		return "OVERDUE";
+	case KAIRAN__V1__RECEIPT__STATE__MAILED:
+		return "MAILED";
 	default:
 		return "UNKNOWN";
 	}

@@ -39,6 +39,8 @@ struct pending;
 struct ended;
 struct dial;
 struct auth;
+struct mail;
+struct mr_flight;
 
 struct server {
 	const struct config	*cfg;
@@ -78,6 +80,12 @@ struct server {
 
 	/* escalate.c: the next due step of the store */
 	ev_timer		 esc_timer;
+
+	/* mailroute.c: the next due mail, the mails in flight */
+	ev_timer		 mr_timer;
+	struct mail		*mr_mail;
+	struct mr_flight	*mr_flights;
+	int			 mr_added;	/* a commit added rows */
 
 	/* server.c */
 	ev_timer		 checkpoint_timer;

@@ -39,6 +39,7 @@
 #include "dial.h"
 #include "httpd.h"
 #include "escalate.h"
+#include "mailroute.h"
 #include "listener.h"
 #include "relay.h"
 #include "server.h"
@@ -191,6 +192,7 @@ stop(struct server *s)
 	ev_timer_stop(s->loop, &s->resend_timer);
 	ev_timer_stop(s->loop, &s->dial_timer);
 	escalate_stop(s);
+	mailroute_stop(s);
 	dial_stop_all(s);
 	ev_check_stop(s->loop, &s->pause_check);
 	ev_signal_stop(s->loop, &s->sig_term);
@@ -356,7 +358,7 @@ server_run(const struct config *cfg)
 		if (n > 0)
 			log_info("direct deliveries dropped count=%d", n);
 	}
-	if (escalate_start(&s) == -1)
+	if (escalate_start(&s) == -1 || mailroute_start(&s) == -1)
 		goto done;
 	if (listener_start(&s) == -1 || httpd_start(&s) == -1)
 		goto done;

@@ -20,7 +20,10 @@
  *           (audit.h), and of every operator added or deleted;
  * operator  the console's operators (operator.h: argon2id hashes);
  * session   the console's login sessions, with their expiry (for the
- *           console's pages, to come).
+ *           console's pages, to come);
+ * mailroute per (report, recipient without a node): the mail of the
+ *           report to the recipient's point of contact (mailroute.h),
+ *           pending until an SMTP server took it (sent) or it failed.
  *
  * WAL, synchronous=FULL; the server groups a burst of envelopes into one
  * transaction (store_begin .. store_commit), so one fsync covers a batch.
@@ -37,7 +40,7 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
@@ -65,6 +68,25 @@ struct store_esc_step {
 	unsigned	 level;
 	int64_t		 deadline_ms;
 	int		 attempts;		/* before this one */
+};
+
+/* A mail of the mail route: only ever forward, from PENDING. */
+enum mailroute_state {
+	MAILROUTE_PENDING = 0,
+	MAILROUTE_SENT = 1,
+	MAILROUTE_FAILED = 2,
+};
+
+/* A mail that is due, with its report's Envelope bytes. */
+struct store_mail_row {
+	int64_t		 row;
+	uint8_t		 id[KAIRAN_ID_LEN];		/* the report's */
+	uint8_t		 digest[KAIRAN_DIGEST_LEN];
+	uint8_t		*env;				/* malloc'd */
+	size_t		 envlen;
+	char		 recipient[KAIRAN_ENTITY_MAX + 1];
+	char		 address[320];
+	int		 attempts;			/* before this one */
 };
 
 struct store;
@@ -265,5 +287,32 @@ long long store_pending_to(struct store *, const char *recipient);
  */
 int	store_audit_verify(struct store *, int64_t *bad, long long *rows,
 	    char *err, size_t errlen);
+
+/*
+ * The mail route (mailroute.h). add: inside the report's transaction, the
+ * mail of report seq to recipient at address, due at due_ms: 1 added, 0
+ * it exists (left as it is), -1. next: the earliest due time of a pending
+ * mail: 1, 0 none, -1. due: the first pending mail due at now_ms with a
+ * row after `after` (0: from the first; the runner walks past those in
+ * flight): 1 with *out (out->env malloc'd), 0, -1. end: SENT or FAILED
+ * with the last reply (code > 0: the SMTP code): 1 if it was pending, 0,
+ * -1. retry: a 4xx (or no reply) tried again at due_ms: 1, 0, -1.
+ * state: the mail of report id to recipient: 1 found (state, attempts,
+ * code, address), 0 none, -1.
+ */
+int	store_mailroute_add(struct store *, int64_t seq, const char *recipient,
+	    const char *address, int64_t due_ms, char *err, size_t errlen);
+int	store_mailroute_next(struct store *, int64_t *due_ms, char *err,
+	    size_t errlen);
+int	store_mailroute_due(struct store *, int64_t now_ms, int64_t after,
+	    struct store_mail_row *out, char *err, size_t errlen);
+int	store_mailroute_end(struct store *, int64_t row,
+	    enum mailroute_state, int attempted, int code, const char *reply,
+	    int64_t now_ms, char *err, size_t errlen);
+int	store_mailroute_retry(struct store *, int64_t row, int code,
+	    const char *reply, int64_t due_ms, char *err, size_t errlen);
+int	store_mailroute_state(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *recipient, int *state, int *attempts, int *code,
+	    char *address, size_t addrlen, char *err, size_t errlen);
 
 #endif
