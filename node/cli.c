@@ -2459,6 +2459,10 @@ verb_sent(struct cli *c, int argc, char **argv)
 			    json_integer(v[i].rejected));
 			json_object_set_new(x, "overdue",
 			    json_integer(v[i].overdue));
+			json_object_set_new(x, "mailed",
+			    json_integer(v[i].mailed));
+			json_object_set_new(x, "unconfirmed",
+			    json_integer(v[i].unconfirmed));
 			json_array_append_new(reps, x);
 		} else {
 			printf("  %s  第%u報 %s  %s%s%s  delivered %ld/%ld, "
@@ -2472,6 +2476,9 @@ verb_sent(struct cli *c, int argc, char **argv)
 			/* only when there are: scripts read the line above */
 			if (v[i].overdue > 0)
 				printf(", overdue %ld", v[i].overdue);
+			if (v[i].mailed > 0)
+				printf(", mailed %ld (unconfirmed %ld)",
+				    v[i].mailed, v[i].unconfirmed);
 			putchar('\n');
 		}
 	}

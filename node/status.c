@@ -40,6 +40,8 @@ status_state_name(enum status_state s)
 		return "rejected";
 	case STATUS_HELD:
 		return "held";
+	case STATUS_MAILED:
+		return "mailed";
 	default:
 		fatalx("%s: state %d", __func__, (int)s);
 	}
@@ -150,7 +152,8 @@ load_deadlines(struct status_view *v, struct store *store, char *err,
 int
 status_settled(const struct status_view *v)
 {
-	return v->total > 0 && v->acknowledged + v->rejected == v->total;
+	return v->total > 0 && v->acknowledged + v->rejected +
+	    (v->mailed - v->unconfirmed) == v->total;
 }
 
 enum status_state
@@ -160,6 +163,8 @@ status_of(const struct store_rcpt_state *r)
 		return STATUS_ACKNOWLEDGED;
 	if (r->delivered_ms > 0)
 		return STATUS_DELIVERED;
+	if (r->mailed_ms > 0)
+		return STATUS_MAILED;
 	if (r->rejected_ms > 0)
 		return STATUS_REJECTED;
 	if (r->held_by != NULL)
@@ -212,6 +217,11 @@ status_load(struct status_view *v, struct store *store,
 			break;
 		case STATUS_HELD:
 			v->held++;
+			break;
+		case STATUS_MAILED:
+			v->mailed++;
+			if (v->st.rcpts[i].nphones == 0)
+				v->unconfirmed++;
 			break;
 		case STATUS_PENDING:
 			break;
@@ -334,8 +344,33 @@ void
 status_progress(FILE *fp, const struct status_view *v)
 {
 	fprintf(fp, "delivered %zu/%zu, acknowledged %zu/%zu, rejected "
-	    "%zu/%zu\n", v->delivered, v->total, v->acknowledged, v->total,
+	    "%zu/%zu", v->delivered, v->total, v->acknowledged, v->total,
 	    v->rejected, v->total);
+	/* only when there are: scripts read the three counts above */
+	if (v->mailed > 0)
+		fprintf(fp, ", mailed %zu/%zu (unconfirmed %zu)", v->mailed,
+		    v->total, v->unconfirmed);
+	fputc('\n', fp);
+}
+
+/* "; 電話で確認: NAME, T「note」" for each phone confirmation. */
+static void
+print_phones(FILE *fp, const struct store_rcpt_state *r)
+{
+	char t[JST_BUFLEN];
+	size_t i;
+
+	for (i = 0; i < r->nphones; i++) {
+		fputs("; 電話で確認: ", fp);
+		(void)text_fputs(r->phones[i].by != NULL ? r->phones[i].by :
+		    "?", 0, fp);
+		fprintf(fp, ", %s", jst_rfc3339(r->phones[i].at_ms, t));
+		if (r->phones[i].note != NULL && r->phones[i].note[0] != '\0') {
+			fputc(' ', fp);
+			quoted(fp, r->phones[i].note);
+		}
+		fputs(" (recorded, not a signed 受理確認)", fp);
+	}
 }
 
 void
@@ -416,12 +451,25 @@ status_print(FILE *fp, const struct status_view *v)
 			(void)text_fputs(r->held_by, 0, fp);
 			fprintf(fp, " since %s", jst_rfc3339(r->held_ms, t));
 			break;
+		case STATUS_MAILED:
+			/* a server took the mail; no one has said they read it */
+			fprintf(fp, "mailed%s %s by ", r->nphones == 0 ?
+			    " (unconfirmed)" : "",
+			    jst_rfc3339(r->mailed_ms, t));
+			(void)text_fputs(r->mailed_by != NULL ? r->mailed_by :
+			    "?", 0, fp);
+			if (r->mailed_note != NULL && r->mailed_note[0] != '\0') {
+				fputc(' ', fp);
+				quoted(fp, r->mailed_note);
+			}
+			break;
 		case STATUS_PENDING:
 			fprintf(fp, "pending");
 			break;
 		default:
 			fatalx("%s: state", __func__);
 		}
+		print_phones(fp, r);
 		/* past its deadline, said its home relay: until it acknowledges */
 		if (r->overdue_ms > 0 && r->acknowledged_ms == 0) {
 			fprintf(fp, ", overdue since %s (no 受理確認 by the "
@@ -462,6 +510,24 @@ required_json(const char *rules)
 			e = s + strlen(s);
 		json_array_append_new(a, json_stringn(s, (size_t)(e - s)));
 		s = *e == ',' ? e + 1 : e;
+	}
+	return a;
+}
+
+/* [{by, note, at}]: the phone confirmations, never receipts. */
+static json_t *
+phones_json(const struct store_rcpt_state *r)
+{
+	json_t *a = json_array(), *o;
+	size_t i;
+
+	for (i = 0; a != NULL && i < r->nphones; i++) {
+		o = json_object();
+		json_object_set_new(o, "by", json_str_or_null(r->phones[i].by));
+		json_object_set_new(o, "note",
+		    json_str_or_null(r->phones[i].note));
+		json_object_set_new(o, "at", jst_json(r->phones[i].at_ms));
+		json_array_append_new(a, o);
 	}
 	return a;
 }
@@ -569,6 +635,13 @@ status_json(const struct status_view *v)
 		    json_str_or_null(r->overdue_by));
 		json_object_set_new(x, "overdue_at", r->overdue_ms > 0 ?
 		    jst_json(r->overdue_ms) : json_null());
+		json_object_set_new(x, "mailed_by",
+		    json_str_or_null(r->mailed_by));
+		json_object_set_new(x, "mailed_at", r->mailed_ms > 0 ?
+		    jst_json(r->mailed_ms) : json_null());
+		json_object_set_new(x, "mailed_note", r->mailed_ms > 0 ?
+		    json_str_or_null(r->mailed_note) : json_null());
+		json_object_set_new(x, "phone_confirmations", phones_json(r));
 		json_array_append_new(rcpts, x);
 	}
 	json_object_set_new(o, "recipients", rcpts);
@@ -579,6 +652,9 @@ status_json(const struct status_view *v)
 	    json_integer((json_int_t)v->rejected));
 	json_object_set_new(o, "held", json_integer((json_int_t)v->held));
 	json_object_set_new(o, "overdue", json_integer((json_int_t)v->overdue));
+	json_object_set_new(o, "mailed", json_integer((json_int_t)v->mailed));
+	json_object_set_new(o, "unconfirmed",
+	    json_integer((json_int_t)v->unconfirmed));
 	json_object_set_new(o, "total", json_integer((json_int_t)v->total));
 	json_object_set_new(o, "final_report", deadline_final_json(&v->final));
 	json_object_set_new(o, "proxy_logs", deadline_proxy_json(&v->proxy));
