@@ -1,8 +1,10 @@
 /*
  * escalate: the steps of an unacknowledged report, from the store, on a
- * libev timer; the e-mail over SMTP with libcurl (see escalate.h).
+ * libev timer; the e-mail over SMTP through mail.c, on the same loop
+ * (see escalate.h).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 
 #include "deliver.h"
 #include "escalate.h"
+#include "mail.h"
 #include "relay.h"
 #include "routing.h"
 #include "store.h"
@@ -271,81 +274,45 @@ address_valid(const char *v)
 	return 1;
 }
 
-struct upload {
-	const char	*p;
-	size_t		 left;
+/*
+ * A mail in flight: its row stays pending in the store (a restart sends
+ * it again) and is not started twice; it ends in mail_done.
+ */
+struct esc_flight {
+	struct server		*s;
+	struct esc_flight	*next, **prevp;
+	struct store_esc_step	 st;		/* st.env is not kept */
+	char			 to[256];	/* address_valid: <= 254 */
+	int			 n;		/* mails of this step */
 };
 
-static size_t
-upload_cb(char *out, size_t size, size_t n, void *arg)
+static int
+in_flight(const struct server *s, int64_t row)
 {
-	struct upload *u = arg;
-	size_t k = size * n < u->left ? size * n : u->left;
+	const struct esc_flight *f;
 
-	memcpy(out, u->p, k);
-	u->p += k;
-	u->left -= k;
-	return k;
+	for (f = s->esc_flights; f != NULL; f = f->next)
+		if (f->st.row == row)
+			return 1;
+	return 0;
 }
 
-/*
- * One SMTP transaction: text from cfg's from to `to`. Returns the last
- * SMTP reply code (0 if none came: no connection, a timeout) and fills
- * why with curl's words; *ok = 1 if the server took the mail.
- */
-static long
-smtp_send(const struct config *cfg, const char *to, const char *text,
-    int *ok, char *why, size_t whylen)
+static void
+flight_unlink(struct esc_flight *f)
 {
-	char errbuf[CURL_ERROR_SIZE], from[300], rcpt[300];
-	struct curl_slist *rcpts = NULL;
-	struct upload u = { text, strlen(text) };
-	CURL *c;
-	CURLcode rc;
-	long code = 0;
+	if ((*f->prevp = f->next) != NULL)
+		f->next->prevp = f->prevp;
+}
 
-	*ok = 0;
-	errbuf[0] = '\0';
-	snprintf(from, sizeof(from), "<%s>", cfg->smtp_from);
-	snprintf(rcpt, sizeof(rcpt), "<%s>", to);
-	if ((c = curl_easy_init()) == NULL ||
-	    (rcpts = curl_slist_append(NULL, rcpt)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		curl_easy_cleanup(c);
-		return 0;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, cfg->smtp_url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg->smtp_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)cfg->smtp_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_cb);
-	curl_easy_setopt(c, CURLOPT_READDATA, &u);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)u.left);
-	curl_easy_setopt(c, CURLOPT_USE_SSL,
-	    cfg->smtp_tls == CONFIG_TLS_REQUIRED ? (long)CURLUSESSL_ALL :
-	    cfg->smtp_tls == CONFIG_TLS_TRY ? (long)CURLUSESSL_TRY :
-	    (long)CURLUSESSL_NONE);
-	if (cfg->smtp_user != NULL) {
-		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->smtp_user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->smtp_password);
-	}
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (rc == CURLE_OK) {
-		*ok = 1;
-		snprintf(why, whylen, "accepted");
-	} else
-		snprintf(why, whylen, "%s", errbuf[0] != '\0' ? errbuf :
-		    curl_easy_strerror(rc));
-	curl_slist_free_all(rcpts);
-	curl_easy_cleanup(c);
-	return code;
+/* The next pass: at once, or after the store failed us. */
+static void
+esc_again(struct server *s, double after)
+{
+	if (s->stopping || s->loop == NULL)
+		return;
+	ev_timer_stop(s->loop, &s->esc_timer);
+	ev_timer_set(&s->esc_timer, after, 0.);
+	ev_timer_start(s->loop, &s->esc_timer);
 }
 
 /* Ends a step: 0, or -1 logged if the store would not. */
@@ -366,10 +333,72 @@ end_step(struct server *s, const struct store_esc_step *st,
 }
 
 /*
- * The k-th mail of a step: sent, retried (4xx, none) or failed (5xx).
- * Returns 0, or -1 if the outcome could not be recorded (the step is
- * still due: the caller waits before the next pass, not to send it again
- * at once).
+ * What the server said to the mail of f: sent, retried (4xx, none) or
+ * failed (5xx). Returns 0, or -1 if the outcome could not be recorded
+ * (the step is still due: the caller waits before the next pass, not to
+ * send it again at once).
+ */
+static int
+mail_outcome(struct server *s, const struct esc_flight *f, int ok, long code,
+    const char *why, int64_t now)
+{
+	const struct config *cfg = s->cfg;
+	const struct store_esc_step *st = &f->st;
+	const char *to = f->to;
+	char hex[KAIRAN_ID_HEXLEN + 1], err[512];
+	int64_t wait;
+	int i;
+
+	idhex(st->id, KAIRAN_ID_LEN, hex);
+	if (ok) {
+		log_info("mail sent id=%s recipient=%s to=%s step=%d/%d code=%ld "
+		    "attempt=%d", hex, st->recipient, log_str(to), st->step,
+		    f->n, code, st->attempts + 1);
+		return end_step(s, st, ESC_DONE, 1, (int)code, why, now);
+	}
+	if (code >= 500 || st->attempts + 1 >= ESCALATE_ATTEMPTS) {
+		log_warnx("mail failed id=%s recipient=%s to=%s step=%d code=%ld "
+		    "attempt=%d error=%s", hex, st->recipient, log_str(to),
+		    st->step, code, st->attempts + 1, log_str(why));
+		return end_step(s, st, ESC_FAILED, 1, (int)code, why, now);
+	}
+	/* 4xx, or no answer: later, waiting twice as long each time */
+	wait = (int64_t)cfg->esc_retry_ms;
+	for (i = 0; i < st->attempts && wait < 3600000; i++)
+		wait *= 2;
+	log_warnx("mail deferred id=%s recipient=%s to=%s step=%d code=%ld "
+	    "attempt=%d retry_ms=%lld error=%s", hex, st->recipient,
+	    log_str(to), st->step, code, st->attempts + 1, (long long)wait,
+	    log_str(why));
+	if (store_escalation_retry(s->store, st->row, (int)code, why,
+	    now + wait, err, sizeof(err)) == -1) {
+		log_warnx("escalation step not recorded row=%lld error=%s",
+		    (long long)st->row, log_str(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* mail.c: the transfer of a mail ended, on the loop. */
+static void
+mail_done(void *arg, int ok, long code, const char *reply)
+{
+	struct esc_flight *f = arg;
+	struct server *s = f->s;
+	int r;
+
+	flight_unlink(f);
+	r = mail_outcome(s, f, ok, code, reply, message_now_ms());
+	free(f);
+	/* a slot is free: the next pass may start the next mail */
+	esc_again(s, r == -1 ? ESCALATE_STORE_RETRY : 0.);
+}
+
+/*
+ * The k-th mail of a step: started (it ends in mail_done), or failed at
+ * once if it has nowhere to go. Returns 0, or -1 if it could not start
+ * or its outcome could not be recorded (the step is still due: the
+ * caller waits before the next pass).
  */
 static int
 mail_step(struct server *s, const struct store_esc_step *st,
@@ -379,11 +408,10 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	const struct dir_entity *e = directory_get(s->dir, st->recipient);
 	const char *to = e != NULL ? e->contact.email : NULL;
 	struct escalate_mail a;
-	char hex[KAIRAN_ID_HEXLEN + 1], why[CURL_ERROR_SIZE + 64], err[512];
+	struct esc_flight *f;
+	struct mail_msg msg;
+	char hex[KAIRAN_ID_HEXLEN + 1], why[256];
 	char *text;
-	int64_t wait;
-	long code;
-	int ok, i;
 
 	idhex(st->id, KAIRAN_ID_LEN, hex);
 	if (cfg->smtp_url == NULL) {
@@ -412,39 +440,43 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	a.now_ms = now;
 	a.k = st->step;
 	a.n = (int)cfg->esc_mails > st->step ? (int)cfg->esc_mails : st->step;
-	if ((text = escalate_mail_text(&a)) == NULL) {
+	text = escalate_mail_text(&a);
+	f = calloc(1, sizeof(*f));
+	memset(&msg, 0, sizeof(msg));
+	msg.url = cfg->smtp_url;
+	msg.from = cfg->smtp_from;
+	msg.to = to;
+	msg.text = text;
+	msg.user = cfg->smtp_user;
+	msg.password = cfg->smtp_password;
+	msg.tls = cfg->smtp_tls == CONFIG_TLS_REQUIRED ? MAIL_TLS_REQUIRED :
+	    cfg->smtp_tls == CONFIG_TLS_TRY ? MAIL_TLS_TRY : MAIL_TLS_NONE;
+	msg.timeout_ms = (long)cfg->smtp_timeout_ms;
+	if (f != NULL) {
+		f->s = s;
+		f->st = *st;
+		f->st.env = NULL;
+		f->st.envlen = 0;
+		snprintf(f->to, sizeof(f->to), "%s", to);
+		f->n = a.n;
+	}
+	if (text == NULL || f == NULL ||
+	    mail_send(s->mail, &msg, mail_done, f) == -1) {
 		log_warnx("mail deferred id=%s recipient=%s error=%s", hex,
-		    st->recipient, log_str("out of memory"));
+		    st->recipient, log_str(text == NULL || f == NULL ?
+		    "out of memory" : "the mail could not be started"));
+		free(text);
+		free(f);
 		return -1;	/* the step stays due: tried again later */
 	}
-	code = smtp_send(cfg, to, text, &ok, why, sizeof(why));
-	free(text);
-	if (ok) {
-		log_info("mail sent id=%s recipient=%s to=%s step=%d/%d code=%ld "
-		    "attempt=%d", hex, st->recipient, log_str(to), st->step,
-		    a.n, code, st->attempts + 1);
-		return end_step(s, st, ESC_DONE, 1, (int)code, why, now);
-	}
-	if (code >= 500 || st->attempts + 1 >= ESCALATE_ATTEMPTS) {
-		log_warnx("mail failed id=%s recipient=%s to=%s step=%d code=%ld "
-		    "attempt=%d error=%s", hex, st->recipient, log_str(to),
-		    st->step, code, st->attempts + 1, log_str(why));
-		return end_step(s, st, ESC_FAILED, 1, (int)code, why, now);
-	}
-	/* 4xx, or no answer: later, waiting twice as long each time */
-	wait = (int64_t)cfg->esc_retry_ms;
-	for (i = 0; i < st->attempts && wait < 3600000; i++)
-		wait *= 2;
-	log_warnx("mail deferred id=%s recipient=%s to=%s step=%d code=%ld "
-	    "attempt=%d retry_ms=%lld error=%s", hex, st->recipient,
-	    log_str(to), st->step, code, st->attempts + 1, (long long)wait,
-	    log_str(why));
-	if (store_escalation_retry(s->store, st->row, (int)code, why,
-	    now + wait, err, sizeof(err)) == -1) {
-		log_warnx("escalation step not recorded row=%lld error=%s",
-		    (long long)st->row, log_str(err));
-		return -1;
-	}
+	free(text);	/* mail.c has its copy */
+	if ((f->next = s->esc_flights) != NULL)
+		f->next->prevp = &f->next;
+	f->prevp = &s->esc_flights;
+	s->esc_flights = f;
+	log_debug("mail started id=%s recipient=%s to=%s step=%d/%d "
+	    "attempt=%d in_flight=%u", hex, st->recipient, log_str(to),
+	    st->step, a.n, st->attempts + 1, mail_inflight(s->mail));
 	return 0;
 }
 
@@ -521,43 +553,60 @@ done:
 	return rc;
 }
 
+/*
+ * One pass: the first pending step not in flight, due or not (the walk
+ * skips the mails in flight, at most MAIL_MAX_INFLIGHT rows). Due, it
+ * runs (a mail only if a slot is free: else it stays due in the store
+ * and the end of a mail in flight runs the next pass); not yet, the
+ * timer is armed at its due time.
+ */
 static void
 escalate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct server *s = w->data;
-	struct store_esc_step st;
+	struct store_esc_step st, prev;
 	char err[512];
+	int64_t now;
+	double d = ESCALATE_MAX_SLEEP;
 	int r;
 
 	(void)loop;
 	(void)revents;
 	if (s->stopping)
 		return;
-	r = store_escalation_due(s->store, message_now_ms(), &st, err,
+	now = message_now_ms();
+	r = store_escalation_due_after(s->store, INT64_MAX, NULL, &st, err,
 	    sizeof(err));
-	if (r == -1)
+	while (r == 1 && in_flight(s, st.row)) {
+		prev = st;
+		r = store_escalation_due_after(s->store, INT64_MAX, &prev, &st,
+		    err, sizeof(err));
+		free(prev.env);
+	}
+	if (r == -1) {
 		log_warnx("escalation: %s", log_str(err));
-	if (r == 1) {
-		r = run_step(s, &st, message_now_ms());
+		esc_again(s, ESCALATE_STORE_RETRY);
+		return;
+	}
+	if (r == 1 && st.due_ms <= now && (st.step == 0 ||
+	    !mail_full(s->mail))) {
+		r = run_step(s, &st, now);
 		free(st.env);
 		/*
 		 * One step per pass: the loop runs before the next. A step
 		 * whose outcome the store did not take is still due: wait
 		 * before it, or a mail would go out again and again.
 		 */
-		ev_timer_stop(s->loop, &s->esc_timer);
-		ev_timer_set(&s->esc_timer, r == -1 ? ESCALATE_STORE_RETRY : 0.,
-		    0.);
-		ev_timer_start(s->loop, &s->esc_timer);
+		esc_again(s, r == -1 ? ESCALATE_STORE_RETRY : 0.);
 		return;
 	}
-	if (r == -1) {
-		ev_timer_stop(s->loop, &s->esc_timer);
-		ev_timer_set(&s->esc_timer, ESCALATE_STORE_RETRY, 0.);
-		ev_timer_start(s->loop, &s->esc_timer);
-		return;
+	if (r == 1) {
+		if (st.due_ms > now)
+			d = (double)(st.due_ms - now) / 1000.;
+		/* else a mail waits for a slot: mail_done runs the pass */
+		free(st.env);
 	}
-	escalate_rearm(s);
+	esc_again(s, d < ESCALATE_MAX_SLEEP ? d : ESCALATE_MAX_SLEEP);
 }
 
 void
@@ -570,6 +619,11 @@ escalate_rearm(struct server *s)
 
 	if (s->stopping || s->loop == NULL)
 		return;
+	if (s->esc_flights != NULL) {
+		/* the earliest may be in flight: the pass walks past it */
+		esc_again(s, 0.);
+		return;
+	}
 	if ((r = store_escalation_next(s->store, &due, err, sizeof(err))) ==
 	    -1)
 		log_warnx("escalation: %s", log_str(err));
@@ -579,9 +633,7 @@ escalate_rearm(struct server *s)
 		if (d > ESCALATE_MAX_SLEEP)
 			d = ESCALATE_MAX_SLEEP;
 	}
-	ev_timer_stop(s->loop, &s->esc_timer);
-	ev_timer_set(&s->esc_timer, d, 0.);
-	ev_timer_start(s->loop, &s->esc_timer);
+	esc_again(s, d);
 }
 
 int
@@ -591,17 +643,37 @@ escalate_start(struct server *s)
 		log_warnx("libcurl: cannot initialise");
 		return -1;
 	}
+	if ((s->mail = mail_new(s->loop, MAIL_MAX_INFLIGHT)) == NULL)
+		return -1;
 	ev_timer_init(&s->esc_timer, escalate_cb, 0., 0.);
 	s->esc_timer.data = s;
 	escalate_rearm(s);
 	return 0;
 }
 
+/*
+ * The mails in flight are abandoned: their rows stay pending, and the
+ * first pass after the restart sends them again (at least once: a server
+ * may have taken one whose 250 we did not wait for). Twice is harmless.
+ */
 void
 escalate_stop(struct server *s)
 {
+	struct esc_flight *f;
+	char hex[KAIRAN_ID_HEXLEN + 1];
+
 	if (s->loop != NULL)
 		ev_timer_stop(s->loop, &s->esc_timer);
+	mail_free(s->mail);	/* no callback runs */
+	s->mail = NULL;
+	while ((f = s->esc_flights) != NULL) {
+		idhex(f->st.id, KAIRAN_ID_LEN, hex);
+		log_info("mail abandoned id=%s recipient=%s to=%s step=%d "
+		    "reason=stopping", hex, f->st.recipient, log_str(f->to),
+		    f->st.step);
+		flight_unlink(f);
+		free(f);
+	}
 }
 
 int

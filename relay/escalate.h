@@ -31,14 +31,21 @@
  * UPDATE would send it again at the restart (at least once; SMTP offers
  * no way to ask whether a mail was taken).
  *
- * Sending: libcurl's easy interface, one mail per timer pass, bounded by
- * [smtp] timeout (connect to QUIT, default 10 s). It blocks the loop for
- * at most that long, and in practice for the few milliseconds a local
- * MTA takes: mails are rare (only for what a person failed to read in
- * time), the relay's own deliveries wait in the store meanwhile, and the
- * loop runs between two mails. curl's multi interface on the libev loop
- * would remove even that bound; it is left for when a relay has to send
- * many mails to slow servers (relay/README.md, "Not yet").
+ * Sending: through mail.c, libcurl's multi interface on the relay's
+ * libev loop: a pass that finds a mail due starts it and goes on, the
+ * row staying pending; the row ends only when the transfer does (its
+ * callback, on the loop, with the reply code). At most
+ * MAIL_MAX_INFLIGHT (4) mails are in flight; a row in flight is never
+ * started twice (escalate.c keeps the set, and each pass walks past its
+ * rows in the store's order); a due mail beyond the bound stays due in
+ * the store until one ends (and a step 0 due behind it waits as long,
+ * at most [smtp] timeout). Each attempt is bounded by [smtp] timeout
+ * (connect to the last reply, default 10 s) and makes no one wait but
+ * its own row, except for the one wait left inside libcurl 7.88: the
+ * reply to the message's final "." (mail.h). At stop the mails in
+ * flight are abandoned (`mail abandoned … reason=stopping`): their rows
+ * stay pending and are sent again after the restart, so a mail whose
+ * 250 was on its way may come twice (at least once, as above).
  *
  * Replies: 2xx done; 5xx (the address or the message refused for good)
  * failed, with the code and curl's text; 4xx and failures without a
@@ -63,7 +70,8 @@ struct server;
 
 /* Arms the timer from the store (at start). 0, or -1 with a log line. */
 int	escalate_start(struct server *);
-void	escalate_stop(struct server *);	/* the timer; at stop */
+/* At stop: the timer, and the mails in flight abandoned (see above). */
+void	escalate_stop(struct server *);
 
 /*
  * Inside the open transaction: the steps of report m (stored as seq) for

@@ -38,8 +38,9 @@ struct admit;
 struct pending;
 struct ended;
 struct dial;
-struct auth;
 struct mail;
+struct esc_flight;
+struct auth;
 struct mr_flight;
 
 struct server {
@@ -78,8 +79,10 @@ struct server {
 	ev_timer		 resend_timer;	/* unanswered deliveries */
 	ev_check		 pause_check;	/* rx pauses, outside lws */
 
-	/* escalate.c: the next due step of the store */
+	/* escalate.c: the next due step of the store; the mails in flight */
 	ev_timer		 esc_timer;
+	struct mail		*mail;
+	struct esc_flight	*esc_flights;
 
 	/* mailroute.c: the next due mail, the mails in flight */
 	ev_timer		 mr_timer;

@@ -401,6 +401,7 @@ done:
 		lws_context_destroy(s.context);
 	if (s.loop != NULL)
 		ev_run(s.loop, EVRUN_NOWAIT);
+	escalate_stop(&s);	/* again: a start that failed half-way */
 	admit_free(s.admit);
 	httpd_free(&s);
 	dial_free_all(&s);

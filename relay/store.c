@@ -91,8 +91,10 @@ static const char *const sql[S_NSTMT] = {
 	    "incident = ?2",
 	[S_ESC_NEXT] = "SELECT min(due_at) FROM escalation WHERE state = 0",
 	[S_ESC_DUE] = "SELECT e.rowid, m.id, m.envelope, e.recipient, e.step, "
-	    "e.level, e.deadline, e.attempts FROM escalation e JOIN message m "
+	    "e.level, e.deadline, e.attempts, e.due_at FROM escalation e "
+	    "JOIN message m "
 	    "ON m.seq = e.message_seq WHERE e.state = 0 AND e.due_at <= ?1 "
+	    "AND (e.due_at, e.step, e.rowid) > (?2, ?3, ?4) "
 	    "ORDER BY e.due_at, e.step, e.rowid LIMIT 1",
 	[S_ESC_END] = "UPDATE escalation SET state = ?2, attempts = attempts "
 	    "+ ?3, code = ?4, reply = ?5, done_at = ?6 WHERE rowid = ?1 AND "
@@ -1253,9 +1255,21 @@ int
 store_escalation_due(struct store *s, int64_t now_ms,
     struct store_esc_step *out, char *err, size_t errlen)
 {
+	return store_escalation_due_after(s, now_ms, NULL, out, err, errlen);
+}
+
+int
+store_escalation_due_after(struct store *s, int64_t now_ms,
+    const struct store_esc_step *after, struct store_esc_step *out,
+    char *err, size_t errlen)
+{
 	sqlite3_stmt *st = s->st[S_ESC_DUE];
 	int rc, found = 0;
 
+	/* after NULL: before every row (steps are >= 0, rowids >= 1) */
+	sqlite3_bind_int64(st, 2, after != NULL ? after->due_ms : INT64_MIN);
+	sqlite3_bind_int(st, 3, after != NULL ? after->step : -1);
+	sqlite3_bind_int64(st, 4, after != NULL ? after->row : -1);
 	memset(out, 0, sizeof(*out));
 	sqlite3_bind_int64(st, 1, now_ms);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1269,6 +1283,7 @@ store_escalation_due(struct store *s, int64_t now_ms,
 		out->level = (unsigned)sqlite3_column_int(st, 5);
 		out->deadline_ms = sqlite3_column_int64(st, 6);
 		out->attempts = sqlite3_column_int(st, 7);
+		out->due_ms = sqlite3_column_int64(st, 8);
 		if (column_dup(st, 2, &out->env, &out->envlen) == -1)
 			rc = SQLITE_NOMEM;
 		else

@@ -68,6 +68,7 @@ struct store_esc_step {
 	unsigned	 level;
 	int64_t		 deadline_ms;
 	int		 attempts;		/* before this one */
+	int64_t		 due_ms;
 };
 
 /* A mail of the mail route: only ever forward, from PENDING. */
@@ -197,6 +198,14 @@ int	store_escalation_next(struct store *, int64_t *due_ms, char *err,
  */
 int	store_escalation_due(struct store *, int64_t now_ms,
 	    struct store_esc_step *out, char *err, size_t errlen);
+/*
+ * The same, for the first step after `after` in that order (due time,
+ * step, row; NULL: from the first): escalate.c walks past the steps it
+ * has in flight. out may not be after.
+ */
+int	store_escalation_due_after(struct store *, int64_t now_ms,
+	    const struct store_esc_step *after, struct store_esc_step *out,
+	    char *err, size_t errlen);
 /*
  * Ends pending step row in state (DONE, FAILED, CANCELLED), counting an
  * attempt if attempted, with the last reply (code > 0: the SMTP code).

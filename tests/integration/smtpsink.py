@@ -1,9 +1,13 @@
 """A local SMTP server for the escalation scenarios (Debian's
 python3-aiosmtpd): it keeps every mail it takes, and answers 550 at RCPT
 for the addresses it is told to refuse (451, "try again later", the
-first N times for those it is told to defer). Mails are parsed with the
+first N times for those it is told to defer), and holds its answer to
+RCPT for the addresses it is told to hold until the test calls release()
+(a server that took the connection and then stalls: scenario 91). Mails
+are parsed with the
 standard library's email package, so what the tests read is what a mail
 client would show (RFC 2047 subject and base64 UTF-8 body decoded)."""
+import asyncio
 import email
 import email.policy
 import socket
@@ -17,6 +21,14 @@ class _Handler:
         self.sink = sink
 
     async def handle_RCPT(self, server, session, envelope, address, options):
+        with self.sink.lock:
+            held = address in self.sink.hold
+            if held:
+                self.sink.holding.append(address)
+        if held:
+            await self.sink.released.wait()
+            with self.sink.lock:
+                self.sink.holding.remove(address)
         with self.sink.lock:
             if self.sink.defer.get(address, 0) > 0:
                 self.sink.defer[address] -= 1
@@ -61,8 +73,12 @@ def _free_port():
 
 
 class SmtpSink:
-    def __init__(self, refuse=(), defer=None):
+    def __init__(self, refuse=(), defer=None, hold=()):
         self.refuse = set(refuse)
+        self.hold = set(hold)     # RCPT answered only after release()
+        self.holding = []         # addresses whose RCPT waits now
+        # bound to the controller's loop when first awaited (Python 3.10+)
+        self.released = asyncio.Event()
         self.defer = dict(defer or {})  # address: how many 451s first
         self.mails = []
         self.lock = threading.Lock()
@@ -78,7 +94,19 @@ class SmtpSink:
         self.controller.start()
         return self
 
+    def release(self):
+        """Answers the held RCPTs, and holds none from now on."""
+        with self.lock:
+            self.hold.clear()
+        self.controller.loop.call_soon_threadsafe(self.released.set)
+
+    def held(self, address):
+        """True while a RCPT TO address waits for release()."""
+        with self.lock:
+            return address in self.holding
+
     def stop(self):
+        self.release()
         self.controller.stop()
 
     def to(self, address):

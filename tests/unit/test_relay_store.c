@@ -404,6 +404,42 @@ test_escalation_rows(void **state)
 	    1);
 	assert_int_equal(due, 5000);
 
+	/*
+	 * The walk past rows in flight (escalate.c): in the order (due,
+	 * step, row), each after the one before, due or not (INT64_MAX), or
+	 * only what is due at now.
+	 */
+	{
+		struct store_esc_step a, b;
+		static const int64_t want_due[] = { 5000, 5000, 5500, 6000 };
+		static const int want_step[] = { 0, 1, 1, 2 };
+		int i;
+
+		assert_int_equal(store_escalation_due_after(f->s, INT64_MAX,
+		    NULL, &a, err, sizeof(err)), 1);
+		for (i = 0; i < 4; i++) {
+			assert_int_equal(a.due_ms, want_due[i]);
+			assert_int_equal(a.step, want_step[i]);
+			assert_string_equal(a.recipient, i == 2 ? "452025" :
+			    "450006");
+			b = a;
+			assert_int_equal(store_escalation_due_after(f->s,
+			    INT64_MAX, &b, &a, err, sizeof(err)), i < 3 ? 1 : 0);
+			free(b.env);
+		}
+		assert_int_equal(store_escalation_due_after(f->s, 5000, NULL,
+		    &a, err, sizeof(err)), 1);
+		b = a;
+		assert_int_equal(store_escalation_due_after(f->s, 5000, &b, &a,
+		    err, sizeof(err)), 1);
+		free(b.env);
+		assert_int_equal(a.step, 1);
+		b = a;
+		assert_int_equal(store_escalation_due_after(f->s, 5000, &b, &a,
+		    err, sizeof(err)), 0);	/* 452025's is at 5500 */
+		free(b.env);
+	}
+
 	/* nothing is due before its time; then step 0 first */
 	assert_int_equal(store_escalation_due(f->s, 4999, &st, err,
 	    sizeof(err)), 0);
