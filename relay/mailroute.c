@@ -560,7 +560,7 @@ mr_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	char err[512];
 	int64_t now = message_now_ms(), after = 0, due;
 	double d = MAILROUTE_MAX_SLEEP;
-	int r;
+	int r, stuck = 0;
 
 	(void)loop;
 	(void)revents;
@@ -583,18 +583,21 @@ mr_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		after = row.row;
 		if (!in_flight(s, row.row) && start_row(s, &row, now) == -1) {
+			/* full now, or it would not start: try again later */
+			stuck = !mail_full(s->mr_mail);
 			free(row.env);
 			break;
 		}
 		free(row.env);
 	}
 	/* the next row that is not due yet */
-	if ((r = store_mailroute_next(s->store, &due, err, sizeof(err))) == -1)
+	if ((r = store_mailroute_next(s->store, now, &due, err,
+	    sizeof(err))) == -1)
 		log_warnx("mailroute: %s", log_str(err));
-	else if (r == 1 && due > now)
+	else if (r == 1)
 		d = (double)(due - now) / 1000.;
-	else if (r == 1 && s->mr_flights == NULL && !mail_full(s->mr_mail))
-		d = MAILROUTE_STORE_RETRY;	/* due, but would not start */
+	if (stuck && d > MAILROUTE_STORE_RETRY)
+		d = MAILROUTE_STORE_RETRY;
 	if (d > MAILROUTE_MAX_SLEEP)
 		d = MAILROUTE_MAX_SLEEP;
 	ev_timer_stop(s->loop, &s->mr_timer);

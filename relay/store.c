@@ -115,7 +115,8 @@ static const char *const sql[S_NSTMT] = {
 	[S_OP_BY_TOKEN] = "SELECT name FROM operator WHERE token_hash = ?1",
 	[S_MR_ADD] = "INSERT OR IGNORE INTO mailroute (message_seq, recipient, "
 	    "address, due_at) VALUES (?1, ?2, ?3, ?4)",
-	[S_MR_NEXT] = "SELECT min(due_at) FROM mailroute WHERE state = 0",
+	[S_MR_NEXT] = "SELECT min(due_at) FROM mailroute WHERE state = 0 AND "
+	    "due_at > ?1",
 	[S_MR_DUE] = "SELECT r.rowid, m.id, m.envelope, m.digest, r.recipient, "
 	    "r.address, r.attempts FROM mailroute r JOIN message m ON m.seq = "
 	    "r.message_seq WHERE r.state = 0 AND r.due_at <= ?1 AND r.rowid > "
@@ -1357,12 +1358,13 @@ store_mailroute_add(struct store *s, int64_t seq, const char *recipient,
 }
 
 int
-store_mailroute_next(struct store *s, int64_t *due_ms, char *err,
-    size_t errlen)
+store_mailroute_next(struct store *s, int64_t after_ms, int64_t *due_ms,
+    char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_MR_NEXT];
 	int rc, found = 0;
 
+	sqlite3_bind_int64(st, 1, after_ms);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
 			rc = SQLITE_DONE;

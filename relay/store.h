@@ -300,8 +300,9 @@ int	store_audit_verify(struct store *, int64_t *bad, long long *rows,
 /*
  * The mail route (mailroute.h). add: inside the report's transaction, the
  * mail of report seq to recipient at address, due at due_ms: 1 added, 0
- * it exists (left as it is), -1. next: the earliest due time of a pending
- * mail: 1, 0 none, -1. due: the first pending mail due at now_ms with a
+ * it exists (left as it is), -1. next: the earliest due time after
+ * after_ms of a pending mail (the runner's next wake-up; INT64_MIN: any):
+ * 1, 0 none, -1. due: the first pending mail due at now_ms with a
  * row after `after` (0: from the first; the runner walks past those in
  * flight): 1 with *out (out->env malloc'd), 0, -1. end: SENT or FAILED
  * with the last reply (code > 0: the SMTP code): 1 if it was pending, 0,
@@ -311,8 +312,8 @@ int	store_audit_verify(struct store *, int64_t *bad, long long *rows,
  */
 int	store_mailroute_add(struct store *, int64_t seq, const char *recipient,
 	    const char *address, int64_t due_ms, char *err, size_t errlen);
-int	store_mailroute_next(struct store *, int64_t *due_ms, char *err,
-	    size_t errlen);
+int	store_mailroute_next(struct store *, int64_t after_ms,
+	    int64_t *due_ms, char *err, size_t errlen);
 int	store_mailroute_due(struct store *, int64_t now_ms, int64_t after,
 	    struct store_mail_row *out, char *err, size_t errlen);
 int	store_mailroute_end(struct store *, int64_t row,

@@ -20,6 +20,7 @@ SMTP sink (smtpsink.py):
   recipient is still not acknowledged.
 """
 import re
+import subprocess
 
 import pytest
 
@@ -161,6 +162,19 @@ def test_police_get_the_report_by_mail(fed, sink, tmp_path):  # noqa: F811
     assert s.query("SELECT count(*) FROM outbox WHERE kind = 2") == [(0,)]
     # still exactly one mail
     assert len(sink.to(POLICE_MAIL)) == 1
+
+
+def test_directory_shows_who_runs_no_node():
+    def show(eid):
+        return subprocess.run([harness.BIN / "kairan-dir", "-d",
+                               harness.DIRECTORY, "show", eid],
+                              capture_output=True, text=True, check=True
+                              ).stdout.splitlines()[0]
+    assert show(POLICE) == "police-45 宮崎県警察 (みやざきけんけいさつ) police " \
+        "prefecture=45 node=no"
+    assert show("npa") == "npa 警察庁 (けいさつちょう) national node=no"
+    assert show("mic") == "mic 総務省 (そうむしょう) national"
+    assert show(SENDER) == "452017 宮崎市 (みやざきし) city prefecture=45"
 
 
 def test_confirm_refusals(fed, sink):  # noqa: F811

@@ -526,7 +526,8 @@ test_mailroute_rows(void **state)
 
 	mk(&m, &r, id, rc, 2);
 	seq = add(f->s, &m, &dup);
-	assert_int_equal(store_mailroute_next(f->s, &due, err, sizeof(err)), 0);
+	assert_int_equal(store_mailroute_next(f->s, INT64_MIN, &due, err,
+	    sizeof(err)), 0);
 	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
 	assert_int_equal(store_mailroute_add(f->s, seq, "police-45",
 	    "cyber@police.example.jp", 5000, err, sizeof(err)), 1);
@@ -536,8 +537,12 @@ test_mailroute_rows(void **state)
 	assert_int_equal(store_mailroute_add(f->s, seq, "police-45", "x@y", 1,
 	    err, sizeof(err)), 0);
 	assert_int_equal(store_commit(f->s, err, sizeof(err)), 0);
-	assert_int_equal(store_mailroute_next(f->s, &due, err, sizeof(err)), 1);
+	assert_int_equal(store_mailroute_next(f->s, INT64_MIN, &due, err,
+	    sizeof(err)), 1);
 	assert_int_equal(due, 5000);
+	/* the runner's next wake-up: after now, nothing */
+	assert_int_equal(store_mailroute_next(f->s, 5000, &due, err,
+	    sizeof(err)), 0);
 	assert_int_equal(store_mailroute_due(f->s, 4999, 0, &row, err,
 	    sizeof(err)), 0);
 	assert_int_equal(store_mailroute_due(f->s, 5000, 0, &row, err,
@@ -561,6 +566,9 @@ test_mailroute_rows(void **state)
 	free(row.env);
 	assert_int_equal(store_mailroute_retry(f->s, row.row, 451, "later",
 	    7000, err, sizeof(err)), 1);
+	assert_int_equal(store_mailroute_next(f->s, 5000, &due, err,
+	    sizeof(err)), 1);
+	assert_int_equal(due, 7000);
 	assert_int_equal(store_mailroute_due(f->s, 6000, 0, &row, err,
 	    sizeof(err)), 1);
 	assert_string_equal(row.recipient, "npa");
@@ -576,7 +584,8 @@ test_mailroute_rows(void **state)
 	free(row.env);
 	assert_int_equal(store_mailroute_end(f->s, row.row, MAILROUTE_SENT, 1,
 	    250, "accepted", 7001, err, sizeof(err)), 1);
-	assert_int_equal(store_mailroute_next(f->s, &due, err, sizeof(err)), 0);
+	assert_int_equal(store_mailroute_next(f->s, INT64_MIN, &due, err,
+	    sizeof(err)), 0);
 	assert_int_equal(store_mailroute_state(f->s, id, "police-45", &st,
 	    &att, &code, addr, sizeof(addr), err, sizeof(err)), 1);
 	assert_int_equal(st, MAILROUTE_SENT);
