@@ -3,6 +3,9 @@
 # are missing: apt-get as root, sudo otherwise. Nothing comes from anywhere
 # but Debian's archive.
 # (systemd: systemd-analyze, with which the tests verify the units.)
+# (chromium, chromium-driver, python3-selenium, fonts-noto-cjk: the console
+# browser tests, scenario 99, drive a real headless browser; the CJK fonts
+# make the Japanese render.)
 set -eu
 
 PKGS="build-essential pkg-config openssl libssl-dev
@@ -13,6 +16,7 @@ libargon2-dev
 clang libclang-rt-14-dev
 python3 python3-pytest python3-websockets python3-protobuf python3-cryptography
 libcurl4-openssl-dev python3-aiosmtpd
+chromium chromium-driver python3-selenium fonts-noto-cjk
 procps systemd"
 
 missing=""

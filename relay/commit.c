@@ -21,6 +21,7 @@
 #include "deliver.h"
 #include "metrics.h"
 #include "escalate.h"
+#include "events.h"
 #include "mailroute.h"
 #include "relay.h"
 #include "routing.h"
@@ -231,6 +232,8 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    q->msg->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT ?
 		    "receipt" : "report", message_status_name(q->msg->status),
 		    q->msg->n_recipients);
+		events_notify(s, q->msg->body_case ==
+		    KAIRAN__V1__MESSAGE__BODY_RECEIPT ? "receipt" : "report");
 		if (q->peer == NULL)
 			continue;
 		if (frame_encode_accepted(q->msg->id.data, KAIRAN_ID_LEN,

@@ -25,7 +25,7 @@ struct parse {
 	int		 in_relay;
 	int		 in_console, in_metrics;	/* lines of those sections */
 	char		 cur_section;	/* 'c' [console], 'm' [metrics], 0 */
-	int		 console_seen[5], metrics_seen[1];
+	int		 console_seen[6], metrics_seen[1];
 	struct config_peer *cur_peer;	/* in a [peer NAME] section */
 	int		 peer_seen[2];	/* lines of its id, url */
 	char		 hub[CONFIG_PEER_NAME_MAX + 1];
@@ -53,7 +53,7 @@ static const char *const smtp_keys[] = {
 #define NESC_KEYS	(sizeof(esc_keys) / sizeof(esc_keys[0]))
 #define NSMTP_KEYS	(sizeof(smtp_keys) / sizeof(smtp_keys[0]))
 static const char *const console_keys[] = {
-	"listen", "cert", "key", "root", "session",
+	"listen", "cert", "key", "root", "session", "geometry",
 };
 static const char *const metrics_keys[] = { "listen" };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -369,7 +369,7 @@ relay_key(struct parse *p, const char *name, const char *v)
 	return 1;
 }
 
-/* [console] listen, cert, key, root, session */
+/* [console] listen, cert, key, root, session, geometry */
 static void
 console_key(struct parse *p, const char *name, const char *v)
 {
@@ -377,7 +377,7 @@ console_key(struct parse *p, const char *name, const char *v)
 	char e[256];
 	int k;
 
-	if ((k = conf_ini_key(&p->ini, "console", console_keys, 5,
+	if ((k = conf_ini_key(&p->ini, "console", console_keys, 6,
 	    p->console_seen, name)) == -1)
 		return;
 	if (k == 0) {
@@ -391,9 +391,11 @@ console_key(struct parse *p, const char *name, const char *v)
 		(void)set_path(p, &cfg->console_key, name, v);
 	else if (k == 3)
 		(void)set_path(p, &cfg->console_root, name, v);
-	else
+	else if (k == 4)
 		(void)set_duration(p, "[console] session",
 		    &cfg->console_session_s, v, 60000, 7ULL * 86400000);
+	else
+		(void)set_path(p, &cfg->console_geometry, name, v);
 }
 
 /* [metrics] listen = HOST:PORT | console | off */
@@ -881,6 +883,7 @@ config_free(struct config *cfg)
 	free(cfg->console_cert);
 	free(cfg->console_key);
 	free(cfg->console_root);
+	free(cfg->console_geometry);
 	for (i = 0; i < cfg->npeers; i++)
 		free(cfg->peers[i].url);
 	free(cfg->smtp_url);

@@ -10,7 +10,8 @@
  *            (with url this relay dials it; without, it accepts it)
  *   [console] listen, cert, key, root, session: the operators' HTTPS
  *            listener and how long a login lasts (default 12h)
- *            (httpd.h); no section, no listener
+ *            (httpd.h); no section, no listener; geometry: the TopoJSON
+ *            file of GET /api/geometry (api.h), optional
  *   [metrics] listen: Prometheus /metrics, plain HTTP on HOST:PORT
  *            (loopback by default: 127.0.0.1:9145), or "console" for the
  *            console's listener, or "off"; no section, no /metrics
@@ -94,6 +95,7 @@ struct config {
 	char		*console_key;
 	char		*console_root;	/* the one folder of static files */
 	unsigned	 console_session_s;	/* a login's lifetime */
+	char		*console_geometry;	/* TopoJSON; NULL: none */
 	/* [metrics]: METRICS_PLAIN on metrics_host:port, or on the console */
 	enum { METRICS_OFF, METRICS_PLAIN, METRICS_CONSOLE } metrics;
 	char		 metrics_host[256];

@@ -24,6 +24,7 @@
 
 #include "deliver.h"
 #include "escalate.h"
+#include "events.h"
 #include "mail.h"
 #include "relay.h"
 #include "routing.h"
@@ -390,6 +391,7 @@ mail_done(void *arg, int ok, long code, const char *reply)
 	flight_unlink(f);
 	r = mail_outcome(s, f, ok, code, reply, message_now_ms());
 	free(f);
+	events_notify(s, "escalation");	/* the console shows the mail's code */
 	/* a slot is free: the next pass may start the next mail */
 	esc_again(s, r == -1 ? ESCALATE_STORE_RETRY : 0.);
 }
@@ -591,6 +593,7 @@ escalate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (r == 1 && st.due_ms <= now && (st.step == 0 ||
 	    !mail_full(s->mail))) {
 		r = run_step(s, &st, now);
+		events_notify(s, "escalation");
 		free(st.env);
 		/*
 		 * One step per pass: the loop runs before the next. A step

@@ -21,7 +21,9 @@
 #include "kairan/log.h"
 
 #include "admit.h"
+#include "api.h"
 #include "auth.h"
+#include "events.h"
 #include "config.h"
 #include "httpd.h"
 #include "metrics.h"
@@ -78,6 +80,19 @@ add_header(struct lws *wsi, const char *name, const char *value,
 {
 	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
 	    (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+int
+httpd_security_headers(struct lws *wsi, const char *cache,
+    unsigned char **p, unsigned char *end)
+{
+	return add_header(wsi, "content-security-policy:", csp, p, end) ||
+	    add_header(wsi, "strict-transport-security:", "max-age=31536000",
+	    p, end) ||
+	    add_header(wsi, "x-content-type-options:", "nosniff", p, end) ||
+	    add_header(wsi, "referrer-policy:", "no-referrer", p, end) ||
+	    add_header(wsi, "x-frame-options:", "DENY", p, end) ||
+	    add_header(wsi, "cache-control:", cache, p, end) ? -1 : 0;
 }
 
 /*
@@ -339,17 +354,36 @@ gate(struct lws *wsi, struct http_req *r, struct server *s, int changes,
 	return respond_auth(wsi, r, &a) == -1 ? -1 : 1;
 }
 
-/* The JSON error of an /api/ path nobody answers. */
+/* An endpoint of api.c, past the gate (its answer, then freed). 0 or -1. */
 static int
-no_endpoint(struct lws *wsi, struct http_req *r, const char *method)
+serve_api(struct lws *wsi, struct http_req *r, struct server *s,
+    const char *method, const struct auth_who *who, const char *uri,
+    const char *body, size_t bodylen)
 {
-	static const char body[] = "{\"error\":\"no such endpoint\"}";
+	struct api_call c;
+	struct api_reply a;
+	struct extra x = { NULL, 0, NULL };
+	int rc;
 
-	log_warnx("http refused vhost=console addr=%s method=%s path=%s "
-	    "status=404 reason=\"no such endpoint\"", r->addr, method,
-	    log_str(r->path));
-	return respond(wsi, r, 404, "application/json; charset=utf-8", body,
-	    sizeof(body) - 1);
+	memset(&c, 0, sizeof(c));
+	c.method = method;
+	c.path = uri;
+	c.query = "";
+	c.body = (const uint8_t *)body;
+	c.bodylen = bodylen;
+	c.operator = who->operator;
+	c.address = r->addr;
+	if (api_handle(s, &c, &a) == -1)
+		return -1;
+	if (a.status >= 400)
+		log_info("api refused addr=%s operator=%s method=%s path=%s "
+		    "status=%u", r->addr, log_str(who->operator), method,
+		    log_str(r->path), a.status);
+	x.disposition = a.disposition;
+	rc = respond_ex(wsi, r, a.status, a.content_type, a.body, a.bodylen,
+	    &x);
+	free(a.body);
+	return rc;
 }
 
 /* A GET of the console: the API (through the gate) or a file. */
@@ -357,6 +391,7 @@ static int
 console_get(struct lws *wsi, struct http_req *r, struct server *s,
     const char *uri, size_t len)
 {
+	static const char busy[] = "{\"error\":\"too many live feeds\"}";
 	struct auth_who who;
 	struct auth_reply a;
 	int rc;
@@ -370,7 +405,22 @@ console_get(struct lws *wsi, struct http_req *r, struct server *s,
 			return -1;
 		return respond_auth(wsi, r, &a);
 	}
-	return no_endpoint(wsi, r, "GET");
+	if (strcmp(r->path, "/api/events") == 0) {
+		if ((rc = events_subscribe(s, wsi)) == 0) {
+			r->responded = 1;	/* events.c writes from here */
+			return 0;
+		}
+		if (rc == -1)
+			return -1;
+		return respond(wsi, r, 503, "application/json; charset=utf-8",
+		    busy, sizeof(busy) - 1);
+	}
+	{
+		char path[WEBPATH_MAX + 1];
+
+		snprintf(path, sizeof(path), "%.*s", (int)len, uri);
+		return serve_api(wsi, r, s, "GET", &who, path, NULL, 0);
+	}
 }
 
 /* The answer to a login, on the loop: sent at the next writeable. */
@@ -411,7 +461,7 @@ console_post(struct lws *wsi, struct http_req *r, struct server *s)
 			return -1;
 		return respond_auth(wsi, r, &a);
 	}
-	return no_endpoint(wsi, r, "POST");
+	return serve_api(wsi, r, s, "POST", &who, r->uri, r->body, r->bodylen);
 }
 
 static int
@@ -540,6 +590,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (r == NULL)
 			return 0;
+		if ((n = events_writeable(s, wsi)) != 1)
+			return n;	/* a live feed: events.c's */
 		if (r->later != NULL) {
 			a = r->later;
 			r->later = NULL;
@@ -558,6 +610,7 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		req_reset(s, r);
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+		events_unsubscribe(s, wsi);
 		if (r != NULL)
 			req_reset(s, r);
 		return 0;

@@ -26,6 +26,14 @@
 #define HTTPD_COOKIE_MAX	1024	/* the Cookie header; longer: none */
 
 struct server;
+struct lws;
+
+/*
+ * The security headers every response carries (and Cache-Control:
+ * cache), for a response written elsewhere (events.c's stream). 0 or -1.
+ */
+int	httpd_security_headers(struct lws *wsi, const char *cache,
+	    unsigned char **p, unsigned char *end);
 
 /*
  * Creates the console and metrics vhosts the configuration asks for, on

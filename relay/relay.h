@@ -41,6 +41,8 @@ struct dial;
 struct mail;
 struct esc_flight;
 struct auth;
+struct view;
+struct events;
 struct mr_flight;
 
 struct server {
@@ -83,6 +85,10 @@ struct server {
 	ev_timer		 esc_timer;
 	struct mail		*mail;
 	struct esc_flight	*esc_flights;
+
+	/* api.c: the console's reads (view.c), its feed and last seen (events.c) */
+	struct view		*view;
+	struct events		*events;
 
 	/* mailroute.c: the next due mail, the mails in flight */
 	ev_timer		 mr_timer;

@@ -38,6 +38,7 @@
 #include "deliver.h"
 #include "dial.h"
 #include "httpd.h"
+#include "api.h"
 #include "escalate.h"
 #include "mailroute.h"
 #include "listener.h"
@@ -192,6 +193,7 @@ stop(struct server *s)
 	ev_timer_stop(s->loop, &s->resend_timer);
 	ev_timer_stop(s->loop, &s->dial_timer);
 	escalate_stop(s);
+	api_stop(s);
 	mailroute_stop(s);
 	dial_stop_all(s);
 	ev_check_stop(s->loop, &s->pause_check);
@@ -268,7 +270,8 @@ load(struct server *s, const struct config *cfg, int check, char *err,
 		snprintf(err, errlen, "directory: %s", e);
 		return -1;
 	}
-	if (httpd_check(cfg, err, errlen) == -1)
+	if (httpd_check(cfg, err, errlen) == -1 ||
+	    api_check(cfg, err, errlen) == -1)
 		return -1;
 	if (check) {
 		if (store_check(cfg->db, e, sizeof(e)) == -1) {
@@ -358,7 +361,8 @@ server_run(const struct config *cfg)
 		if (n > 0)
 			log_info("direct deliveries dropped count=%d", n);
 	}
-	if (escalate_start(&s) == -1 || mailroute_start(&s) == -1)
+	if (escalate_start(&s) == -1 || api_start(&s) == -1 ||
+	    mailroute_start(&s) == -1)
 		goto done;
 	if (listener_start(&s) == -1 || httpd_start(&s) == -1)
 		goto done;
@@ -406,6 +410,7 @@ done:
 	httpd_free(&s);
 	dial_free_all(&s);
 	commit_clear(&s);
+	api_free(&s);
 	unload(&s);
 	curl_global_cleanup();
 	if (rc == 0)

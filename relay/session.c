@@ -18,6 +18,7 @@
 #include "admit.h"
 #include "commit.h"
 #include "deliver.h"
+#include "events.h"
 #include "frames.h"
 #include "metrics.h"
 #include "relay.h"
@@ -184,6 +185,7 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 	else
 		log_info("peer connected entity=%s role=node addr=%s",
 		    p->who.entity, p->addr);
+	events_node(s, p, 1);
 	deliver_wake(p);
 	return 0;
 }
@@ -236,6 +238,7 @@ session_closed(struct peer *p)
 		return;
 	log_info("peer closed entity=%s addr=%s in_flight=%u", p->who.entity,
 	    p->addr, p->flight.n);
+	events_node(s, p, 0);
 	peer_unlink(s, p);
 	/*
 	 * A node not ours leaves: its direct copies go (its home relay has

@@ -28,6 +28,7 @@ enum stmt {
 	S_ESC_END, S_ESC_RETRY, S_ESC_OVERDUE,
 	S_SESS_ADD, S_SESS_GET, S_SESS_DEL, S_SESS_EXPIRE, S_OP_TOKEN,
 	S_OP_BY_TOKEN,
+	S_CONFIRM_ADD, S_CONFIRM_CANCEL, S_SEEN_PUT,
 	S_MR_ADD, S_MR_NEXT, S_MR_DUE, S_MR_END, S_MR_RETRY, S_MR_STATE,
 	S_NSTMT
 };
@@ -113,6 +114,16 @@ static const char *const sql[S_NSTMT] = {
 	[S_SESS_EXPIRE] = "DELETE FROM session WHERE expires_at <= ?1",
 	[S_OP_TOKEN] = "UPDATE operator SET token_hash = ?2 WHERE name = ?1",
 	[S_OP_BY_TOKEN] = "SELECT name FROM operator WHERE token_hash = ?1",
+	[S_CONFIRM_ADD] = "INSERT INTO confirmation (message_seq, recipient, "
+	    "operator, name, note, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* the mails only: step 0 (overdue) is a fact, not a chase */
+	[S_CONFIRM_CANCEL] = "UPDATE escalation SET state = 3, done_at = ?3, "
+	    "reply = 'confirmed by phone' WHERE state = 0 AND step >= 1 AND "
+	    "message_seq = ?1 AND recipient = ?2",
+	[S_SEEN_PUT] = "INSERT INTO node_seen (entity, connected_at, "
+	    "disconnected_at) VALUES (?1, ?2, ?3) ON CONFLICT (entity) DO "
+	    "UPDATE SET connected_at = excluded.connected_at, "
+	    "disconnected_at = excluded.disconnected_at",
 	[S_MR_ADD] = "INSERT OR IGNORE INTO mailroute (message_seq, recipient, "
 	    "address, due_at) VALUES (?1, ?2, ?3, ?4)",
 	[S_MR_NEXT] = "SELECT min(due_at) FROM mailroute WHERE state = 0 AND "
@@ -233,8 +244,33 @@ static const char *const migrations[] = {
 	"  CHECK (token_hash IS NULL OR length(token_hash) = 32);"
 	"CREATE UNIQUE INDEX operator_token ON operator (token_hash);",
 	/*
-	 * 6 (issue 11's mail route, mailroute.h; renumbered after whatever
-	 * main has when it is merged): one row per (report, recipient) this
+	 * 6 (issue 9's console):
+	 * the phone confirmations an operator recorded (api.h: forward
+	 * only, several per (report, recipient) allowed, never a receipt),
+	 * and when each node was last connected, across restarts (events.h:
+	 * written in batches, not per connect).
+	 */
+	"CREATE TABLE confirmation ("
+	"  message_seq INTEGER NOT NULL REFERENCES message (seq),"
+	"  recipient TEXT NOT NULL,"
+	"  operator TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  note TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX confirmation_report ON confirmation (message_seq);"
+	"CREATE INDEX delivery_message ON delivery (message_seq);"
+	"CREATE TRIGGER confirmation_forward BEFORE UPDATE ON confirmation"
+	"  BEGIN SELECT RAISE(ABORT, 'confirmation: a record stays as it "
+	"was'); END;"
+	"CREATE TRIGGER confirmation_kept BEFORE DELETE ON confirmation"
+	"  BEGIN SELECT RAISE(ABORT, 'confirmation: a record is kept'); END;"
+	"CREATE TABLE node_seen ("
+	"  entity TEXT PRIMARY KEY,"
+	"  connected_at INTEGER,"
+	"  disconnected_at INTEGER) WITHOUT ROWID;",
+	/*
+	 * 7 (issue 11's mail route, mailroute.h; 6 on its branch, renumbered
+	 * after the console's at the merge): one row per (report, recipient) this
 	 * relay serves that runs no node, written in the report's commit:
 	 * pending (0) until an SMTP server took the mail (sent, 1) or it
 	 * failed for good (2); only forward (the trigger refuses anything
@@ -1342,6 +1378,60 @@ store_escalation_retry(struct store *s, int64_t row, int code,
 	if (step_done(s, S_ESC_RETRY, err, errlen) == -1)
 		return -1;
 	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int
+store_confirm_add(struct store *s, const struct store_confirm *c,
+    int64_t now_ms, int *cancelled, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_CONFIRM_ADD];
+	char detail[1024], ref[KAIRAN_ID_HEXLEN + 1], entity[128];
+	int n;
+
+	*cancelled = 0;
+	if (store_begin(s, err, errlen) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->seq);
+	sqlite3_bind_text(st, 2, c->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->operator_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->note, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms);
+	if (step_done(s, S_CONFIRM_ADD, err, errlen) == -1)
+		goto fail;
+	st = s->st[S_CONFIRM_CANCEL];
+	sqlite3_bind_int64(st, 1, c->seq);
+	sqlite3_bind_text(st, 2, c->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	if ((n = step_changes(s, S_CONFIRM_CANCEL, err, errlen)) == -1)
+		goto fail;
+	message_hex(c->id, KAIRAN_ID_LEN, ref);
+	snprintf(detail, sizeof(detail), "confirmed by phone ref=%s "
+	    "recipient=%s name=%s mails_cancelled=%d%s%s", ref, c->recipient,
+	    c->name, n, c->note[0] != '\0' ? " note=" : "", c->note);
+	snprintf(entity, sizeof(entity), "operator:%s", c->operator_name);
+	if (audit_add(s, "confirm", c->id, entity, c->digest, detail, now_ms,
+	    err, errlen) == -1 || store_commit(s, err, errlen) == -1)
+		goto fail;
+	*cancelled = n;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_node_seen_put(struct store *s, const char *entity,
+    int64_t connected_ms, int64_t disconnected_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_SEEN_PUT];
+
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	if (connected_ms > 0)
+		sqlite3_bind_int64(st, 2, connected_ms);
+	if (disconnected_ms > 0)
+		sqlite3_bind_int64(st, 3, disconnected_ms);
+	return step_done(s, S_SEEN_PUT, err, errlen);
 }
 
 int

@@ -21,6 +21,10 @@
  * operator  the console's operators (operator.h: argon2id hashes);
  * session   the console's login sessions, with their expiry (for the
  *           console's pages, to come);
+ * confirmation  the phone confirmations operators recorded (api.h): one
+ *           row each, never changed or deleted, never a receipt;
+ * node_seen per node, its last connect and disconnect (events.h), so that
+ *           "offline since" survives a restart;
  * mailroute per (report, recipient without a node): the mail of the
  *           report to the recipient's point of contact (mailroute.h),
  *           pending until an SMTP server took it (sent) or it failed.
@@ -40,7 +44,7 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
@@ -289,6 +293,33 @@ int	store_pending_oldest(struct store *, long long *count,
 	    int64_t *oldest_ms);
 /* Pending deliveries to one taker (a node or "peer:NAME"), -1 on error. */
 long long store_pending_to(struct store *, const char *recipient);
+
+/* A phone confirmation (POST /api/confirm), checked by the caller. */
+struct store_confirm {
+	int64_t		 seq;			/* the report's */
+	const uint8_t	*id;			/* its id, KAIRAN_ID_LEN */
+	const uint8_t	*digest;		/* its digest */
+	const char	*recipient;		/* one of its recipients */
+	const char	*operator_name;
+	const char	*name;			/* who was reached */
+	const char	*note;			/* "" if none */
+};
+/*
+ * Its own transaction: the confirmation row, the recipient's pending
+ * mail steps of that report cancelled (*cancelled: how many; step 0, the
+ * overdue mark, stays), and the audit row "confirm" (entity
+ * "operator:NAME", the report's id and digest). 0, or -1 with err and
+ * nothing written.
+ */
+int	store_confirm_add(struct store *, const struct store_confirm *,
+	    int64_t now_ms, int *cancelled, char *err, size_t errlen);
+/*
+ * Inside a transaction: node entity's last connect and disconnect (Unix
+ * ms; 0 for none). 0, or -1 with err.
+ */
+int	store_node_seen_put(struct store *, const char *entity,
+	    int64_t connected_ms, int64_t disconnected_ms, char *err,
+	    size_t errlen);
 
 /*
  * Walks the audit chain. Returns 0 if every row's hash is right, 1 if not

@@ -15,7 +15,10 @@
 # relay-45 is stopped and a 第2報 still reaches the ministry and the
 # Kagoshima side over the national route (連絡ルートの多重化); relay-45 is
 # started again and the rest arrives, each report exactly once in every
-# inbox. Everything is left running.
+# inbox. Everything is left running, and relay-45 serves the prefecture
+# console (https://localhost:PORT/, operator "demo", the password printed
+# at the end) with the incident, its receipt matrix and, three minutes
+# after the 第1報, who is overdue.
 #
 #   deploy/demo/run.sh          (re)start the demo and run the scenario
 #   deploy/demo/run.sh stop     stop a running demo (make demo-stop)
@@ -35,6 +38,8 @@ BIN=${KAIRAN_BIN:-$ROOT/bin}
 BUILD=${KAIRAN_BUILD:-$ROOT/build}
 PKI=$ROOT/certs/kairan-pki
 LOOK="python3 $ROOT/deploy/demo/look.py"
+# The real data, used in place (the console's map outlines).
+DATA=${KAIRAN_DATA:-$ROOT/../shared/data}
 TIMEOUT=${DEMO_TIMEOUT:-30}
 export DEMO_TIMEOUT=$TIMEOUT
 
@@ -251,13 +256,13 @@ url_of() {	# the wss url of a started relay
 # it, and it outlives this script and make.
 start_relay() {
 	local id=$1 log=$DEMO/logs/$1.log n port
-	n=$(count_log "$log" 'listening addr=')
+	n=$(count_log "$log" 'notice: listening addr=')
 	(cd "$DEMO/relays/$id" && exec setsid "$BIN/kairan-relay" -f relay.conf \
 	    </dev/null >>"$log" 2>&1) &
 	echo $! >"$DEMO/pids/$id"
-	wait_count "$log" 'listening addr=127\.0\.0\.1:[0-9]+' "$n" \
+	wait_count "$log" 'notice: listening addr=127\.0\.0\.1:[0-9]+' "$n" \
 	    "$DEMO/pids/$id" "$id"
-	port=$(sed -n 's/.*listening addr=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+	port=$(sed -n 's/.*notice: listening addr=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
 	    "$log" | tail -n1)
 	[ -n "$port" ] || die "$id: no port in its log"
 	sed -i "s/^listen = 127\.0\.0\.1:0\$/listen = 127.0.0.1:$port/" \
@@ -286,6 +291,18 @@ url = $(url_of relay-national)
 id = relay-45
 EOF
 start_relay relay-46
+# relay-45 also runs the prefecture's console (HTTPS, its own certificate,
+# self-signed here for localhost), with a short deadline for level 3 so
+# that, a few minutes after the demo, its 期限超過 list shows who has not
+# acknowledged. The listen line has no spaces: start_relay's rewrite of
+# the relay's port leaves it alone (CPORT keeps the console's own).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 30 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$DEMO/pki/console-key.pem" -out "$DEMO/pki/console-cert.pem" \
+    >>"$DEMO/logs/pki.log" 2>&1 || die "console certificate failed"
+GEOMETRY=$(cd "$DATA/geometry" 2>/dev/null && pwd)/smartnews_N03-21_210101_s0001.topojson
+[ -f "$GEOMETRY" ] || die "the map outlines are missing ($DATA/geometry; \$KAIRAN_DATA)"
 relay_conf relay-45 national <<EOF
 
 [peer national]
@@ -295,8 +312,32 @@ url = $(url_of relay-national)
 [peer p46]
 id = relay-46
 url = $(url_of relay-46)
+
+[console]
+listen=127.0.0.1:0
+cert = ../../pki/console-cert.pem
+key = ../../pki/console-key.pem
+root = $ROOT/relay/console
+geometry = $GEOMETRY
+
+[escalation]
+level3 = 3m
 EOF
 start_relay relay-45
+# the console's port, chosen by the kernel, kept for relay-45's restart
+wait_log "$DEMO/logs/relay-45.log" 'console listening addr=' \
+    "$DEMO/pids/relay-45" relay-45
+CPORT=$(sed -n 's/.*console listening addr=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+    "$DEMO/logs/relay-45.log" | tail -n1)
+[ -n "$CPORT" ] || die "relay-45: no console port in its log"
+sed -i "s/^listen=127\.0\.0\.1:0\$/listen=127.0.0.1:$CPORT/" \
+    "$DEMO/relays/relay-45/relay.conf"
+# the demo operator, with a password made now (kept 0600 in the demo)
+CPW=demo-$(openssl rand -hex 6)
+( umask 077 && echo "$CPW" >"$DEMO/console-password" )
+echo "$CPW" | "$BIN/kairan-relay" -f "$DEMO/relays/relay-45/relay.conf" \
+    operator add demo >>"$DEMO/logs/relay-45-operator.log" 2>&1 ||
+    die "the demo operator could not be added (logs/relay-45-operator.log)"
 look table relays <<EOF
 relay-national|$(url_of relay-national)|the hub; home of the national bodies (mic)
 relay-46|$(url_of relay-46)|鹿児島県 (prefecture 46)
@@ -461,6 +502,17 @@ cat <<EOF
 
   What the relays did (forwards, deliveries, QUEUED receipts, links):
     grep -E 'link=|accepted|delivered|queued' $D/logs/relay-46.log
+
+  The prefecture console of relay-45 (宮崎県), in a browser:
+    https://localhost:$CPORT/
+    operator: demo   password: $CPW   (also in $D/console-password)
+    (a certificate made for this demo, for localhost: the browser asks
+    once; it is $D/pki/console-cert.pem). Level-3 recipients who have
+    not acknowledged appear in 期限超過 three minutes after the 第1報.
+  The same from a script, with a bearer token:
+    TOKEN=\$($B/kairan-relay -f $D/relays/relay-45/relay.conf operator token demo)
+    curl --cacert $D/pki/console-cert.pem -H "Authorization: Bearer \$TOKEN" \
+        https://localhost:$CPORT/api/incidents
 
   Stop it all:
     make demo-stop

@@ -1,14 +1,19 @@
-"""Helpers for the console and /metrics scenarios (95, 96): a relay with a
+"""Helpers for the console and /metrics scenarios (95-99): a relay with a
 [console] and/or [metrics] section, the console's own certificate, and
-HTTP(S) requests that return status, headers and body whatever the status.
+HTTP(S) requests that return status, headers and body whatever the status;
+for scenario 99 a real headless browser (Debian's chromium, driven by
+python3-selenium through chromium-driver) as the `browser` fixture.
 """
 import http.client
+import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import harness
 
@@ -30,17 +35,20 @@ def console_cert(d):
     return cert, key
 
 
-def with_sections(relay, console=False, metrics=None):
+def with_sections(relay, console=False, metrics=None, geometry=None):
     """Appends [console] (port chosen by the kernel, the repository's
-    relay/console/ folder) and [metrics] (listen = metrics) to the relay's
-    configuration. The listen lines are written without spaces around '='
-    so that the harness's port rewrite of [relay] listen leaves them alone.
+    relay/console/ folder; geometry = the TopoJSON file of /api/geometry if
+    given) and [metrics] (listen = metrics) to the relay's configuration.
+    The listen lines are written without spaces around '=' so that the
+    harness's port rewrite of [relay] listen leaves them alone.
     """
     text = relay.conf.read_text()
     if console:
         cert, key = console_cert(relay.dir)
         text += ("[console]\nlisten=127.0.0.1:0\ncert = %s\nkey = %s\n"
                  "root = %s\n" % (cert, key, ROOT / "relay" / "console"))
+        if geometry:
+            text += "geometry = %s\n" % geometry
     if metrics is not None:
         text += "[metrics]\nlisten=%s\n" % metrics
     relay.conf.write_text(text)
@@ -49,6 +57,17 @@ def with_sections(relay, console=False, metrics=None):
 def console_port(relay):
     m = relay.wait_log(r"console listening addr=127\.0\.0\.1:(\d+)\b")
     return int(m.group(1))
+
+
+def keep_console_port(relay):
+    """After the first start: the console's port written into the
+    configuration, so that a restart listens there again (a browser's
+    page keeps its origin)."""
+    port = console_port(relay)
+    text = relay.conf.read_text()
+    relay.conf.write_text(text.replace("listen=127.0.0.1:0\n",
+                                       f"listen=127.0.0.1:{port}\n", 1))
+    return port
 
 
 def metrics_port(relay):
@@ -203,3 +222,199 @@ class Console:
         h = {"X-CSRF-Token": self.csrf} if csrf and self.csrf else {}
         return self.request("POST", path, body if body is not None else b"",
                             headers=h)
+
+
+# --- a real browser (scenario 99) ---
+
+# The municipalities' outlines of ../shared/data (read in place, never
+# copied into the repository).
+GEOMETRY = harness.DATA / "geometry" / "smartnews_N03-21_210101_s0001.topojson"
+ARTIFACTS = Path(os.environ.get("KAIRAN_ARTIFACTS",
+                                ROOT / "tests" / "artifacts"))
+
+
+def browser_missing():
+    """What of chromium, chromium-driver and python3-selenium is missing
+    (a list of Debian package names; empty when all are there)."""
+    missing = []
+    if not (shutil.which("chromium") or os.path.exists("/usr/bin/chromium")):
+        missing.append("chromium")
+    if not (shutil.which("chromedriver") or
+            os.path.exists("/usr/bin/chromedriver")):
+        missing.append("chromium-driver")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("python3-selenium")
+    return missing
+
+
+def require_browser():
+    """Fails (CI set: CI installs what deploy/deps.sh lists, so a missing
+    browser there is a broken setup) or skips (locally, saying what to
+    install) when the browser cannot run."""
+    import pytest
+    missing = browser_missing()
+    if not missing:
+        return
+    why = ("the console's browser tests need Debian's " + ", ".join(missing)
+           + " (bash deploy/deps.sh installs them)")
+    if os.environ.get("CI"):
+        pytest.fail(why + "; CI is set, so this is a failure, not a skip",
+                    pytrace=False)
+    pytest.skip(why)
+
+
+class Browser:
+    """A headless chromium for one test: its own profile, the console's
+    self-signed certificate accepted, the browser's console kept. Waits
+    poll the DOM (WebDriverWait), never sleep."""
+
+    def __init__(self, workdir, name):
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        # make check runs the scenarios against build/ and build-san/:
+        # the artefacts of the second run do not overwrite the first's
+        b = Path(harness.BUILD).name
+        self.name = re.sub(r"[^A-Za-z0-9_.-]+", "_",
+                           name if b == "build" else f"{b}-{name}")
+        self.shots = []
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                  "--disable-dev-shm-usage", "--window-size=1400,1000",
+                  "--lang=ja-JP", "--no-first-run",
+                  "--disable-background-networking",
+                  f"--user-data-dir={workdir / 'chromium-profile'}"):
+            opts.add_argument(a)
+        opts.accept_insecure_certs = True
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(shutil.which("chromedriver") or
+                          "/usr/bin/chromedriver",
+                          log_path=str(workdir / "chromedriver.log"))
+        self.driver = webdriver.Chrome(service=service, options=opts)
+        self.driver.set_page_load_timeout(harness.TIMEOUT)
+        self.driver.set_script_timeout(harness.TIMEOUT)
+        self.log = []
+
+    def wait(self, cond, what, timeout=harness.TIMEOUT):
+        """Polls cond(driver) (on the DOM) until truthy; returns its value;
+        on timeout an AssertionError that says what was awaited (and a
+        screenshot of that moment)."""
+        from selenium.common.exceptions import (
+            StaleElementReferenceException, TimeoutException)
+        from selenium.webdriver.support.ui import WebDriverWait
+        try:
+            return WebDriverWait(
+                self.driver, timeout, poll_frequency=0.05,
+                ignored_exceptions=(StaleElementReferenceException,)).until(
+                    cond)
+        except TimeoutException:
+            self.shot("timeout")
+            raise AssertionError(f"timed out after {timeout}s waiting for "
+                                 f"{what}") from None
+
+    def css(self, selector):
+        from selenium.webdriver.common.by import By
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def wait_css(self, selector, what=None, text=None):
+        """The first element matching selector that is displayed (and
+        whose text contains text)."""
+        def found(d):
+            for e in self.css(selector):
+                if e.is_displayed() and (text is None or text in e.text):
+                    return e
+            return None
+        return self.wait(found, what or (selector + (f" with {text!r}"
+                                                     if text else "")))
+
+    def click(self, selector, what=None):
+        """Clicks the first displayed element matching selector, found
+        afresh until the click lands (a live refresh may redraw it between
+        finding and clicking)."""
+        from selenium.common.exceptions import (
+            ElementNotInteractableException, StaleElementReferenceException)
+
+        def clicked(d):
+            for e in self.css(selector):
+                try:
+                    if e.is_displayed():
+                        e.click()
+                        return True
+                except (StaleElementReferenceException,
+                        ElementNotInteractableException):
+                    return False
+            return False
+        self.wait(clicked, what or f"a click on {selector}")
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def fetch(self, method, path, headers=None, body=None):
+        """A fetch() from inside the page (its cookie, its origin):
+        {status, text}."""
+        return self.driver.execute_async_script(
+            "const [m, p, h, b, done] = arguments;"
+            "fetch(p, {method: m, headers: h || {}, body: b,"
+            " credentials: 'same-origin'})"
+            ".then(async r => done({status: r.status, text: await r.text()}))"
+            ".catch(e => done({status: 0, text: String(e)}));",
+            method, path, headers, body)
+
+    def shot(self, label):
+        """Saves a screenshot as an artefact: $KAIRAN_ARTIFACTS (default
+        tests/artifacts/) / NAME-N-LABEL.png."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{self.name}-{len(self.shots):02d}-{label}.png"
+        try:
+            self.driver.save_screenshot(str(path))
+            self.shots.append(path)
+        except Exception:  # a dead browser must not hide the real failure
+            pass
+        return path
+
+    def console_log(self):
+        """The browser's console since the last call (kept in self.log)."""
+        try:
+            entries = self.driver.get_log("browser")
+        except Exception:
+            entries = []
+        self.log += entries
+        return entries
+
+    def errors(self):
+        """Script errors and CSP violations so far (not the failed requests
+        a test provokes on purpose: those are source 'network')."""
+        self.console_log()
+        return [e for e in self.log if e.get("level") == "SEVERE" and
+                e.get("source") != "network"]
+
+    def quit(self):
+        self.console_log()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"{self.name}-console.log").write_text(
+            "".join(f"{e.get('level')} {e.get('source')} "
+                    f"{e.get('message')}\n" for e in self.log))
+        self.driver.quit()
+
+
+try:
+    import pytest
+
+    @pytest.fixture()
+    def browser(request, tmp_path):
+        """A Browser for one test (scenario 99: import it from consolehelp);
+        a last screenshot and the browser's console are saved and the
+        browser quits in the finaliser, also when the test failed."""
+        require_browser()
+        b = Browser(tmp_path, request.node.name)
+        try:
+            yield b
+        finally:
+            try:
+                b.shot("end")
+            finally:
+                b.quit()
+except ImportError:  # used outside pytest
+    pass

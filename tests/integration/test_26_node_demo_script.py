@@ -14,11 +14,15 @@ offline at first: relay-46 holds the report for it until it comes up); the 第2�
 and the Kagoshima side while relay-45 was down (received before relay-45
 was started again) and the rest after; each report exactly once in every
 inbox. Its traffic is an exercise (訓練): signed as EXERCISE, shown as such,
-and the script says so."""
+and the script says so. relay-45's console: the script prints its address
+and the demo operator's login, which works over HTTPS and shows the
+incident as an exercise."""
+import http.client
 import json
 import os
 import re
 import sqlite3
+import ssl
 import subprocess
 
 from harness import BIN, BUILD, ROOT, TIMEOUT, wait_for
@@ -166,6 +170,38 @@ def test_demo_script(tmp_path):
             else:
                 assert got[0] > restart_ms, (nid, got, restart_ms)
         assert "still waiting for relay-45" in out, out
+
+        # the console of relay-45: its address and the demo operator's
+        # login are printed, and that login works over HTTPS with the
+        # demo's certificate; the incident is there, marked 訓練
+        m = re.search(r"https://localhost:(\d+)/\n\s+operator: demo\s+"
+                      r"password: (demo-[0-9a-f]{12})", out)
+        assert m, out
+        port, password = int(m.group(1)), m.group(2)
+        assert (demo / "console-password").read_text().strip() == password
+        assert (demo / "console-password").stat().st_mode & 0o077 == 0
+        ctx = ssl.create_default_context(
+            cafile=str(demo / "pki" / "console-cert.pem"))
+
+        def console(method, path, body=None, headers=None):
+            c = http.client.HTTPSConnection("localhost", port, context=ctx,
+                                            timeout=TIMEOUT)
+            try:
+                c.request(method, path, body=body, headers=headers or {})
+                r = c.getresponse()
+                return r.status, r.getheader("set-cookie"), r.read()
+            finally:
+                c.close()
+        st, cookie, _ = console("POST", "/login", json.dumps(
+            {"name": "demo", "password": password}),
+            {"Content-Type": "application/json"})
+        assert st == 200 and cookie.startswith("kairan_session=")
+        st, _, body = console("GET", "/api/incidents",
+                              headers={"Cookie": cookie.split(";")[0]})
+        assert st == 200, body
+        (inc,) = json.loads(body)["incidents"]
+        assert inc["sender"] == SENDER and inc["status"] == "exercise"
+        assert inc["reports"] == 2
 
         pids += pids_of(demo)
         assert len(pids) == 3 + len(RECIPIENTS) + 1     # relays, nodes
