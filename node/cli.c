@@ -27,6 +27,9 @@
 #include "kairan/log.h"
 #include "kairan/message.h"
 #include "kairan/text.h"
+#include "kairan/entity.h"
+#include "kairan/frame.h"
+#include "kairan/trust.h"
 
 #include "cli.h"
 #include "compose.h"
@@ -2912,6 +2915,10 @@ verb_sent(struct cli *c, int argc, char **argv)
 			    json_integer(v[i].rejected));
 			json_object_set_new(x, "overdue",
 			    json_integer(v[i].overdue));
+			json_object_set_new(x, "mailed",
+			    json_integer(v[i].mailed));
+			json_object_set_new(x, "unconfirmed",
+			    json_integer(v[i].unconfirmed));
 			json_array_append_new(reps, x);
 		} else {
 			printf("  %s  第%u報 %s  %s%s%s  delivered %ld/%ld, "
@@ -2925,6 +2932,9 @@ verb_sent(struct cli *c, int argc, char **argv)
 			/* only when there are: scripts read the line above */
 			if (v[i].overdue > 0)
 				printf(", overdue %ld", v[i].overdue);
+			if (v[i].mailed > 0)
+				printf(", mailed %ld (unconfirmed %ld)",
+				    v[i].mailed, v[i].unconfirmed);
 			putchar('\n');
 		}
 	}
@@ -2983,6 +2993,250 @@ verb_template(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* ---- verify: a .kairan file, as a mail of the mail route carries it ---- */
+
+static void
+usage_verify(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node [-f node.conf] verify FILE\n"
+	    "  Verifies a signed envelope in FILE (the REPORT-ID.kairan a "
+	    "relay attaches\n"
+	    "  when it mails a report to a recipient without a node) "
+	    "completely: the\n"
+	    "  certificate chain against this node's trust anchors and CRLs "
+	    "(ca, crl),\n"
+	    "  the identity rules, the signature over the exact bytes, every "
+	    "field.\n"
+	    "  Prints: verified FILE, then the signer, the id, the report "
+	    "and its title.\n"
+	    "  exit codes: 0 verified, 1 not verified (the reason on "
+	    "stderr) or error,\n"
+	    "  2 usage.\n");
+}
+
+/* The whole of path, at most max bytes: 0 with *buf (malloc'd), or -1. */
+static int
+read_bounded(const char *path, size_t max, uint8_t **buf, size_t *len,
+    char *err, size_t errlen)
+{
+	uint8_t *b;
+	size_t n;
+	FILE *fp;
+
+	*buf = NULL;
+	if ((fp = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if ((b = malloc(max + 1)) == NULL) {
+		fclose(fp);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = fread(b, 1, max + 1, fp);
+	if (ferror(fp)) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (n > max) {
+		snprintf(err, errlen, "%s: more than %zu bytes: not an "
+		    "envelope", path, max);
+		goto fail;
+	}
+	fclose(fp);
+	*buf = b;
+	*len = n;
+	return 0;
+fail:
+	fclose(fp);
+	free(b);
+	return -1;
+}
+
+static int
+verb_verify(struct cli *c, int argc, char **argv)
+{
+	const struct cli_opt opts[] = { { NULL, 0, NULL, NULL, 0 } };
+	struct envelope_info info;
+	struct trust *t = NULL;
+	const struct dir_entity *e;
+	const Message *m;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[1024], hex[KAIRAN_ID_HEXLEN + 1], d[KAIRAN_DIGEST_LEN * 2 + 1];
+	char tm[JST_BUFLEN];
+	int rc, reason = 0, i;
+	const char *file;
+
+	if (!cli_args(c, argc, argv, opts, 1, "FILE", usage_verify, &rc))
+		return rc;
+	file = argv[optind];
+	memset(&info, 0, sizeof(info));
+	rc = CLI_ERROR;
+	if ((c->cfg = config_load(c->conffile, err, sizeof(err))) == NULL) {
+		cli_err(c, "%s", err);
+		return CLI_ERROR;
+	}
+	/* names only: a verification never depends on the directory */
+	c->dir = directory_load(c->cfg->directory, err, sizeof(err));
+	if ((t = trust_new(c->cfg->ca, c->cfg->crl, err, sizeof(err))) ==
+	    NULL) {
+		cli_err(c, "trust: %s", err);
+		goto done;
+	}
+	if (read_bounded(file, KAIRAN_MAX_FRAME, &buf, &len, err,
+	    sizeof(err)) == -1) {
+		cli_err(c, "%s", err);
+		goto done;
+	}
+	if (envelope_verify_bytes(t, buf, len, KAIRAN_MAX_FRAME, 0, &info,
+	    &reason, err, sizeof(err)) == -1) {
+		cli_err(c, "%s: NOT verified: %s: %s", file,
+		    frame_reason_name(reason), err);
+		goto done;
+	}
+	m = info.msg;
+	message_hex(m->id.data, m->id.len, hex);
+	for (i = 0; i < KAIRAN_DIGEST_LEN; i++)
+		snprintf(d + 2 * i, 3, "%02x", info.digest[i]);
+	printf("verified ");
+	(void)text_fputs(file, 0, stdout);
+	putchar('\n');
+	e = c->dir != NULL ? directory_get(c->dir, info.signer.entity) : NULL;
+	printf("  signer:  %s", info.signer.entity);
+	if (e != NULL) {
+		putchar(' ');
+		(void)text_fputs(e->name, 0, stdout);
+	}
+	printf(" (certificate of role %s, issued by CA %s)\n",
+	    identity_role_name(info.signer.role), info.signer.ca);
+	printf("  id:      %s\n", hex);
+	printf("  digest:  %s\n", d);
+	printf("  created: %s\n", jst_rfc3339(m->created_at_ms, tm));
+	printf("  status:  %s\n", message_status_name(m->status));
+	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT) {
+		printf("  report:  第%u報 %s level %u\n", m->report->report_no,
+		    label_phase(m->report->phase), m->report->level);
+		printf("  title:   ");
+		(void)text_fputs(m->report->title != NULL ? m->report->title :
+		    "", 0, stdout);
+		putchar('\n');
+	} else
+		printf("  receipt: %s\n",
+		    message_receipt_state_name(m->receipt->state));
+	rc = CLI_OK;
+done:
+	envelope_info_clear(&info);
+	free(buf);
+	trust_free(t);
+	return rc;
+}
+
+/* ---- confirm: a phone confirmation, recorded, never signed ---- */
+
+static void
+usage_confirm(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: kairan-node [-f node.conf] confirm ID RECIPIENT --by NAME "
+	    "[--note TEXT]\n"
+	    "  Records that a person of RECIPIENT confirmed report ID by "
+	    "phone (電話で\n"
+	    "  確認), e.g. a body without a node that was mailed the report. "
+	    "Stored here\n"
+	    "  only; status shows it apart from the signed receipts, never "
+	    "as acknowledged.\n"
+	    "  ID: a report of ours, or an incident of ours (its latest "
+	    "report), or a\n"
+	    "  unique prefix of either (6+ hex digits). --by: who "
+	    "confirmed (required).\n"
+	    "  Prints: confirmed <report id> <recipient> by phone\n");
+}
+
+static int
+verb_confirm(struct cli *c, int argc, char **argv)
+{
+	const char *by = NULL, *note = NULL, *who;
+	struct store_msg *v = NULL;
+	uint8_t id[KAIRAN_ID_LEN];
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	long n = 0;
+	int rc, r, found;
+	struct store_msg one;
+	const struct cli_opt opts[] = {
+		{ "by", 'b', &by, NULL, 1 },
+		{ "note", 'n', &note, NULL, 0 },
+		{ NULL, 0, NULL, NULL, 0 }
+	};
+
+	if (!cli_args(c, argc, argv, opts, 2, "ID RECIPIENT", usage_confirm,
+	    &rc))
+		return rc;
+	if (id_syntax(c, argv[optind], usage_confirm) == -1)
+		return CLI_USAGE;
+	who = argv[optind + 1];
+	if (!entity_valid(who, err, sizeof(err))) {
+		cli_err(c, "RECIPIENT: %s", err);
+		usage_confirm(stderr);
+		return CLI_USAGE;
+	}
+	/* the rules of a signed string (PROTOCOL.md §6), though it is not */
+	if (*by == '\0' || strlen(by) > KAIRAN_MAX_SHORT ||
+	    message_check_chars("--by", by, strlen(by), 0, err,
+	    sizeof(err)) == -1) {
+		if (*by == '\0' || strlen(by) > KAIRAN_MAX_SHORT)
+			snprintf(err, sizeof(err), "--by: expected a name of "
+			    "1..%d bytes", KAIRAN_MAX_SHORT);
+		cli_err(c, "%s", err);
+		return CLI_USAGE;
+	}
+	if (note != NULL && (strlen(note) > KAIRAN_MAX_TEXT ||
+	    message_check_chars("--note", note, strlen(note),
+	    MESSAGE_TEXT_MULTILINE, err, sizeof(err)) == -1)) {
+		if (strlen(note) > KAIRAN_MAX_TEXT)
+			snprintf(err, sizeof(err), "--note: longer than %d "
+			    "bytes", KAIRAN_MAX_TEXT);
+		cli_err(c, "%s", err);
+		return CLI_USAGE;
+	}
+	if (cli_open(c, 0) == -1)
+		return CLI_ERROR;
+	if ((rc = resolve_id(c, argv[optind], STORE_ID_OUT_MSG |
+	    STORE_ID_OUT_INC, id)) != 0)
+		return rc;
+	rc = CLI_ERROR;
+	memset(&one, 0, sizeof(one));
+	if ((found = store_get(c->store, STORE_OUT, id, &one, err,
+	    sizeof(err))) == -1) {
+		cli_err(c, "%s", err);
+		return CLI_ERROR;
+	}
+	if (found == 0 || !one.is_report) {
+		/* an incident id means its latest report, as for status */
+		if ((n = store_incident(c->store, STORE_OUT, id, &v, err,
+		    sizeof(err))) > 0)
+			memcpy(id, v[n - 1].id, KAIRAN_ID_LEN);
+		else if (n == -1) {
+			cli_err(c, "%s", err);
+			store_msg_clear(&one);
+			return CLI_ERROR;
+		}
+		store_msgs_free(v, n > 0 ? (size_t)n : 0);
+	}
+	store_msg_clear(&one);
+	if ((r = store_confirm_add(c->store, id, who, by, note,
+	    message_now_ms(), err, sizeof(err))) != 1) {
+		cli_err(c, "%s", err);
+		return CLI_ERROR;
+	}
+	message_hex(id, KAIRAN_ID_LEN, hex);
+	printf("confirmed %s %s by phone\n", hex, who);
+	return CLI_OK;
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -3007,6 +3261,10 @@ static const struct {
 	    "(受理確認)" },
 	{ "done", verb_done, "report a received advisory done (対応済)" },
 	{ "status", verb_status, "receipts of a report or advisory of ours" },
+	{ "confirm", verb_confirm, "record a confirmation by phone "
+	    "(電話で確認)" },
+	{ "verify", verb_verify, "verify a signed envelope in a file "
+	    "(.kairan)" },
 	{ "template", verb_template, "an empty report to fill in "
 	    "(node/REPORT.md)" },
 };

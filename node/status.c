@@ -42,6 +42,8 @@ status_state_name(enum status_state s)
 		return "held";
 	case STATUS_DONE:
 		return "done";
+	case STATUS_MAILED:
+		return "mailed";
 	default:
 		fatalx("%s: state %d", __func__, (int)s);
 	}
@@ -190,7 +192,8 @@ past_due(const struct status_view *v, const struct store_rcpt_state *r)
 int
 status_settled(const struct status_view *v)
 {
-	return v->total > 0 && v->acknowledged + v->rejected == v->total;
+	return v->total > 0 && v->acknowledged + v->rejected +
+	    (v->mailed - v->unconfirmed) == v->total;
 }
 
 enum status_state
@@ -202,6 +205,8 @@ status_of(const struct store_rcpt_state *r)
 		return STATUS_ACKNOWLEDGED;
 	if (r->delivered_ms > 0)
 		return STATUS_DELIVERED;
+	if (r->mailed_ms > 0)
+		return STATUS_MAILED;
 	if (r->rejected_ms > 0)
 		return STATUS_REJECTED;
 	if (r->held_by != NULL)
@@ -262,6 +267,11 @@ status_load(struct status_view *v, struct store *store,
 			break;
 		case STATUS_HELD:
 			v->held++;
+			break;
+		case STATUS_MAILED:
+			v->mailed++;
+			if (v->st.rcpts[i].nphones == 0)
+				v->unconfirmed++;
 			break;
 		case STATUS_PENDING:
 			break;
@@ -389,7 +399,31 @@ status_progress(FILE *fp, const struct status_view *v)
 	    v->rejected, v->total);
 	if (v->msg.is_advisory)
 		fprintf(fp, ", done %zu/%zu", v->done, v->total);
+	/* only when there are: scripts read the three counts above */
+	if (v->mailed > 0)
+		fprintf(fp, ", mailed %zu/%zu (unconfirmed %zu)", v->mailed,
+		    v->total, v->unconfirmed);
 	fputc('\n', fp);
+}
+
+/* "; 電話で確認: NAME, T「note」" for each phone confirmation. */
+static void
+print_phones(FILE *fp, const struct store_rcpt_state *r)
+{
+	char t[JST_BUFLEN];
+	size_t i;
+
+	for (i = 0; i < r->nphones; i++) {
+		fputs("; 電話で確認: ", fp);
+		(void)text_fputs(r->phones[i].by != NULL ? r->phones[i].by :
+		    "?", 0, fp);
+		fprintf(fp, ", %s", jst_rfc3339(r->phones[i].at_ms, t));
+		if (r->phones[i].note != NULL && r->phones[i].note[0] != '\0') {
+			fputc(' ', fp);
+			quoted(fp, r->phones[i].note);
+		}
+		fputs(" (recorded, not a signed 受理確認)", fp);
+	}
 }
 
 void
@@ -507,12 +541,25 @@ status_recipients_print(FILE *fp, const struct status_view *v,
 			(void)text_fputs(r->held_by, 0, fp);
 			fprintf(fp, " since %s", jst_rfc3339(r->held_ms, t));
 			break;
+		case STATUS_MAILED:
+			/* a server took the mail; no one has said they read it */
+			fprintf(fp, "mailed%s %s by ", r->nphones == 0 ?
+			    " (unconfirmed)" : "",
+			    jst_rfc3339(r->mailed_ms, t));
+			(void)text_fputs(r->mailed_by != NULL ? r->mailed_by :
+			    "?", 0, fp);
+			if (r->mailed_note != NULL && r->mailed_note[0] != '\0') {
+				fputc(' ', fp);
+				quoted(fp, r->mailed_note);
+			}
+			break;
 		case STATUS_PENDING:
 			fprintf(fp, "pending");
 			break;
 		default:
 			fatalx("%s: state", __func__);
 		}
+		print_phones(fp, r);
 		/* past its deadline, said its home relay: until it acknowledges */
 		if (r->overdue_ms > 0 && r->acknowledged_ms == 0) {
 			fprintf(fp, ", overdue since %s (no 受理確認 by the "
@@ -551,6 +598,24 @@ required_json(const char *rules)
 			e = s + strlen(s);
 		json_array_append_new(a, json_stringn(s, (size_t)(e - s)));
 		s = *e == ',' ? e + 1 : e;
+	}
+	return a;
+}
+
+/* [{by, note, at}]: the phone confirmations, never receipts. */
+static json_t *
+phones_json(const struct store_rcpt_state *r)
+{
+	json_t *a = json_array(), *o;
+	size_t i;
+
+	for (i = 0; a != NULL && i < r->nphones; i++) {
+		o = json_object();
+		json_object_set_new(o, "by", json_str_or_null(r->phones[i].by));
+		json_object_set_new(o, "note",
+		    json_str_or_null(r->phones[i].note));
+		json_object_set_new(o, "at", jst_json(r->phones[i].at_ms));
+		json_array_append_new(a, o);
 	}
 	return a;
 }
@@ -683,6 +748,13 @@ status_json(const struct status_view *v)
 			json_object_set_new(x, "past_due",
 			    json_boolean(past_due(v, r)));
 		}
+		json_object_set_new(x, "mailed_by",
+		    json_str_or_null(r->mailed_by));
+		json_object_set_new(x, "mailed_at", r->mailed_ms > 0 ?
+		    jst_json(r->mailed_ms) : json_null());
+		json_object_set_new(x, "mailed_note", r->mailed_ms > 0 ?
+		    json_str_or_null(r->mailed_note) : json_null());
+		json_object_set_new(x, "phone_confirmations", phones_json(r));
 		json_array_append_new(rcpts, x);
 	}
 	json_object_set_new(o, "recipients", rcpts);
@@ -693,6 +765,9 @@ status_json(const struct status_view *v)
 	    json_integer((json_int_t)v->rejected));
 	json_object_set_new(o, "held", json_integer((json_int_t)v->held));
 	json_object_set_new(o, "overdue", json_integer((json_int_t)v->overdue));
+	json_object_set_new(o, "mailed", json_integer((json_int_t)v->mailed));
+	json_object_set_new(o, "unconfirmed",
+	    json_integer((json_int_t)v->unconfirmed));
 	json_object_set_new(o, "total", json_integer((json_int_t)v->total));
 	if (v->msg.is_advisory) {
 		json_object_set_new(o, "done", json_integer((json_int_t)v->done));

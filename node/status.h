@@ -25,6 +25,13 @@
  * final_report and proxy_logs are the incident's deadlines (deadline.h:
  * deadline_final_json, deadline_proxy_json), null when it has none; the
  * text shows them as the last lines.
+ * mailed_by/mailed_at/mailed_note: the MAILED receipt of the home relay of
+ * a recipient without a node (state "mailed": an SMTP server took the
+ * mail; nobody has confirmed reading it); "mailed" counts those not
+ * delivered since, "unconfirmed" those of them without a phone
+ * confirmation. phone_confirmations: [{by, note, at}], what the sender
+ * recorded with `confirm` — a person's word, shown apart, never counted
+ * as acknowledged.
  * A route's connection is what the daemon recorded (connected since T,
  * not connected since T and why), or no_daemon when none runs (lock.h).
  * Times are RFC 3339 in JST (+09:00), null when not (yet) known.
@@ -49,6 +56,7 @@ enum status_state {
 	STATUS_REJECTED,
 	STATUS_HELD,		/* stored by its home relay (QUEUED) */
 	STATUS_DONE,		/* 対応済: an advisory's DONE receipt */
+	STATUS_MAILED,		/* no node: its home relay mailed it (MAILED) */
 };
 
 enum status_conn_state {
@@ -86,6 +94,8 @@ struct status_view {
 	size_t			 held;		/* held, not yet further */
 	size_t			 overdue;	/* past the deadline, not acknowledged */
 	size_t			 done;		/* 対応済 (advisories) */
+	size_t			 mailed;	/* mailed, not delivered since */
+	size_t			 unconfirmed;	/* of those, not confirmed by phone */
 	size_t			 total;
 	/* the incident's deadlines now (deadline.h), for its sender */
 	struct deadline_final	 final;
@@ -97,8 +107,11 @@ const char		*status_conn_name(enum status_conn_state);
 /*
  * State of one recipient. A recipient reached by one route and rejected by
  * another relay (multiplexing) is delivered: done (対応済, advisories) >
- * acknowledged > delivered > rejected > held > pending. A hold (QUEUED) is the stage before
- * delivered; it never hides a later or a final answer.
+ * acknowledged > delivered > mailed > rejected > held > pending. A hold
+ * (QUEUED) is the stage before delivered; it never hides a later or a
+ * final answer. Mailed (a recipient without a node, MAILED) is as far as
+ * such a recipient goes: never acknowledged, whatever a phone
+ * confirmation says.
  */
 enum status_state	 status_of(const struct store_rcpt_state *);
 
@@ -124,8 +137,8 @@ void	status_recipients_print(FILE *, const struct status_view *,
 	    const char *prefix);
 json_t	*status_json(const struct status_view *);
 /*
- * 1 when every recipient has acknowledged or been finally rejected
- * (nothing more can come), 0 otherwise.
+ * 1 when every recipient has acknowledged, been finally rejected, or was
+ * mailed and confirmed by phone (nothing more can come), 0 otherwise.
  */
 int	status_settled(const struct status_view *);
 

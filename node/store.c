@@ -170,6 +170,32 @@ static const char *const migration_v6 =
 	"ALTER TABLE recipient ADD COLUMN done_by TEXT;"
 	"ALTER TABLE recipient ADD COLUMN done_note TEXT;";
 
+/*
+ * 6 -> 7: a recipient without a node, to whom its home relay mailed the
+ * report (a MAILED receipt, PROTOCOL.md §7.6): which relay, when, and its
+ * note (the address, the SMTP reply); the first is kept. And the phone
+ * confirmations the sender recorded (`kairan-node confirm`): a person's
+ * word, never a signed receipt, so kept apart from recipient and from
+ * receipt_in, one row per confirmation, never changed nor deleted.
+ */
+static const char *const migration_v7 =
+	"ALTER TABLE recipient ADD COLUMN mailed_by TEXT;"
+	"ALTER TABLE recipient ADD COLUMN mailed_ms INTEGER;"
+	"ALTER TABLE recipient ADD COLUMN mailed_note TEXT;"
+	"CREATE TABLE phone_confirm("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id BLOB NOT NULL,"
+	" entity TEXT NOT NULL,"
+	" by TEXT NOT NULL,"
+	" note TEXT NOT NULL,"
+	" at_ms INTEGER NOT NULL);"
+	"CREATE INDEX phone_confirm_id ON phone_confirm(id, entity);"
+	"CREATE TRIGGER phone_confirm_kept BEFORE UPDATE ON phone_confirm"
+	" BEGIN SELECT RAISE(ABORT, 'phone_confirm: a record stays as it was');"
+	" END;"
+	"CREATE TRIGGER phone_confirm_not_deleted BEFORE DELETE ON phone_confirm"
+	" BEGIN SELECT RAISE(ABORT, 'phone_confirm: a record is kept'); END;";
+
 /* migrations[v] brings version v to v + 1 (v >= 1). */
 static const char *const migrations[] = {
 	NULL,		/* 0 -> 1: schema_v1 */
@@ -178,6 +204,7 @@ static const char *const migrations[] = {
 	migration_v4,	/* 3 -> 4 */
 	migration_v5,	/* 4 -> 5 */
 	migration_v6,	/* 5 -> 6 */
+	migration_v7,	/* 6 -> 7 */
 };
 
 static int
@@ -902,13 +929,15 @@ store_receipt_add(struct store *st, const Message *m,
 	if (rc->state == KAIRAN__V1__RECEIPT__STATE__QUEUED &&
 	    queued_check(rc, signer, idhex, reason, err, errlen) == -1)
 		return -1;
-	if (rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE &&
+	if ((rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE ||
+	    rc->state == KAIRAN__V1__RECEIPT__STATE__MAILED) &&
 	    signer->role != ROLE_RELAY) {
 		*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
-		snprintf(err, errlen, "receipt.state: OVERDUE for message %s "
+		snprintf(err, errlen, "receipt.state: %s for message %s "
 		    "signed by %s (role %s); only a relay, the recipient's home "
-		    "relay, may write OVERDUE", idhex, signer->entity,
-		    identity_role_name(signer->role));
+		    "relay, may write %s", message_receipt_state_name(rc->state),
+		    idhex, signer->entity, identity_role_name(signer->role),
+		    message_receipt_state_name(rc->state));
 		return -1;
 	}
 	/* 対応済 is the recipient's own word (PROTOCOL.md §6.3) */
@@ -972,7 +1001,8 @@ store_receipt_add(struct store *st, const Message *m,
 		/* Whose state this receipt speaks for. */
 		concerned = signer->entity;
 		if ((rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED ||
-		    rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE) &&
+		    rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE ||
+		    rc->state == KAIRAN__V1__RECEIPT__STATE__MAILED) &&
 		    signer->role == ROLE_RELAY) {
 			if (rc->subject == NULL || rc->subject[0] == '\0') {
 				*reason =
@@ -1046,6 +1076,16 @@ store_receipt_add(struct store *st, const Message *m,
 			    "overdue_ms = coalesce(overdue_ms, ?3) "
 			    "WHERE id = ?1 AND entity = ?2", err, errlen);
 			break;
+		case KAIRAN__V1__RECEIPT__STATE__MAILED:
+			/* the first mail is kept: which relay, when, its note */
+			rv = prepare(st, &s, "UPDATE recipient SET "
+			    "mailed_note = CASE WHEN mailed_ms IS NULL "
+			    "THEN ?5 ELSE mailed_note END, "
+			    "mailed_by = CASE WHEN mailed_ms IS NULL "
+			    "THEN ?6 ELSE mailed_by END, "
+			    "mailed_ms = coalesce(mailed_ms, ?3) "
+			    "WHERE id = ?1 AND entity = ?2", err, errlen);
+			break;
 		default:
 			*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
 			snprintf(err, errlen, "receipt.state: %d unknown",
@@ -1065,7 +1105,8 @@ store_receipt_add(struct store *st, const Message *m,
 			sqlite3_bind_text(s, 5, rc->note != NULL ? rc->note :
 			    "", -1, SQLITE_TRANSIENT);
 		if (rc->state == KAIRAN__V1__RECEIPT__STATE__REJECTED ||
-		    rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE)
+		    rc->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE ||
+		    rc->state == KAIRAN__V1__RECEIPT__STATE__MAILED)
 			sqlite3_bind_text(s, 6, signer->entity, -1,
 			    SQLITE_TRANSIENT);
 		if (sqlite3_step(s) != SQLITE_DONE) {
@@ -1534,7 +1575,7 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	if (prepare(st, &s, "SELECT entity, delivered_ms, acknowledged_ms, "
 	    "acknowledged_by, ack_note, rejected_ms, rejected_reason, "
 	    "rejected_by, required, held_by, held_ms, overdue_by, overdue_ms, "
-	    "done_ms, done_by, done_note "
+	    "done_ms, done_by, done_note, mailed_by, mailed_ms, mailed_note "
 	    "FROM recipient WHERE id = ? ORDER BY pos",
 	    err, errlen) == -1)
 		goto fail;
@@ -1568,6 +1609,38 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		r->done_ms = sqlite3_column_int64(s, 13);
 		r->done_by = col_strdup(s, 14);
 		r->done_note = col_strdup(s, 15);
+		r->mailed_by = col_strdup(s, 16);
+		r->mailed_ms = sqlite3_column_int64(s, 17);
+		r->mailed_note = col_strdup(s, 18);
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(s);
+	/* the phone confirmations, apart: each to its recipient, in order */
+	if (prepare(st, &s, "SELECT entity, by, note, at_ms FROM phone_confirm "
+	    "WHERE id = ? ORDER BY seq", err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		struct store_rcpt_state *r = NULL;
+		struct store_phone *p;
+		size_t i;
+
+		for (i = 0; i < out->nrcpts; i++)
+			if (t != NULL && strcmp(out->rcpts[i].entity,
+			    (const char *)t) == 0)
+				r = &out->rcpts[i];
+		if (r == NULL)
+			continue;
+		if ((p = realloc(r->phones, (r->nphones + 1) *
+		    sizeof(*p))) == NULL)
+			goto oom;
+		r->phones = p;
+		p = &r->phones[r->nphones++];
+		p->by = col_strdup(s, 1);
+		p->note = col_strdup(s, 2);
+		p->at_ms = sqlite3_column_int64(s, 3);
 	}
 	if (rc != SQLITE_DONE)
 		goto sqlfail;
@@ -1587,7 +1660,7 @@ fail:
 void
 store_status_clear(struct store_status *stt)
 {
-	size_t i;
+	size_t i, j;
 
 	if (stt == NULL)
 		return;
@@ -1605,6 +1678,13 @@ store_status_clear(struct store_status *stt)
 		free(stt->rcpts[i].overdue_by);
 		free(stt->rcpts[i].done_by);
 		free(stt->rcpts[i].done_note);
+		free(stt->rcpts[i].mailed_by);
+		free(stt->rcpts[i].mailed_note);
+		for (j = 0; j < stt->rcpts[i].nphones; j++) {
+			free(stt->rcpts[i].phones[j].by);
+			free(stt->rcpts[i].phones[j].note);
+		}
+		free(stt->rcpts[i].phones);
 	}
 	free(stt->routes);
 	free(stt->rcpts);
@@ -1778,7 +1858,7 @@ sent_list(struct store *st, int kind, const char *order,
 	sqlite3_stmt *s = NULL;
 	struct store_sent *v = NULL, *nv;
 	size_t n = 0, cap = 0;
-	char sql[1536];
+	char sql[2560];
 	int rc;
 
 	*out = NULL;
@@ -1795,7 +1875,14 @@ sent_list(struct store *st, int kind, const char *order,
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
 	    " r.overdue_ms IS NOT NULL AND r.acknowledged_ms IS NULL), "
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
-	    " r.done_ms IS NOT NULL) "
+	    " r.done_ms IS NOT NULL), "
+	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
+	    " r.mailed_ms IS NOT NULL AND r.delivered_ms IS NULL AND "
+	    " r.acknowledged_ms IS NULL), "
+	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
+	    " r.mailed_ms IS NOT NULL AND r.delivered_ms IS NULL AND "
+	    " r.acknowledged_ms IS NULL AND NOT EXISTS (SELECT 1 FROM "
+	    " phone_confirm p WHERE p.id = r.id AND p.entity = r.entity)) "
 	    "FROM outbox o WHERE kind = %d ORDER BY %s", kind, order);
 	if (prepare(st, &s, sql, err, errlen) == -1)
 		return -1;
@@ -1814,6 +1901,8 @@ sent_list(struct store *st, int kind, const char *order,
 		v[n].rejected = sqlite3_column_int64(s, 13);
 		v[n].overdue = sqlite3_column_int64(s, 14);
 		v[n].done = sqlite3_column_int64(s, 15);
+		v[n].mailed = sqlite3_column_int64(s, 16);
+		v[n].unconfirmed = sqlite3_column_int64(s, 17);
 		n++;
 	}
 	sqlite3_finalize(s);
@@ -1883,4 +1972,68 @@ store_withdrawal(struct store *st, enum store_dir dir,
 	*out = v[0];
 	free(v);
 	return 1;
+}
+
+/* ---- phone confirmations ---- */
+
+int
+store_confirm_add(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    const char *entity, const char *by, const char *note, int64_t now_ms,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char hex[KAIRAN_ID_HEXLEN + 1];
+	int found, rv;
+
+	message_hex(id, KAIRAN_ID_LEN, hex);
+	if (begin(st, err, errlen) == -1)
+		return -1;
+	if (exists(st, "SELECT 1 FROM outbox WHERE id = ? AND kind = 1", id,
+	    &found, err, errlen) == -1)
+		goto fail;
+	if (!found) {
+		snprintf(err, errlen, "%s: no report of ours", hex);
+		rollback(st);
+		return 0;
+	}
+	if (prepare(st, &s, "SELECT 1 FROM recipient WHERE id = ? AND "
+	    "entity = ?", err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
+	rv = sqlite3_step(s);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rv == SQLITE_DONE) {
+		snprintf(err, errlen, "%s is not a recipient of report %s",
+		    entity, hex);
+		rollback(st);
+		return 0;
+	}
+	if (rv != SQLITE_ROW) {
+		sqlerr(st, err, errlen, "recipient lookup");
+		goto fail;
+	}
+	if (prepare(st, &s, "INSERT INTO phone_confirm(id, entity, by, note, "
+	    "at_ms) VALUES(?, ?, ?, ?, ?)", err, errlen) == -1)
+		goto fail;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, by, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, note != NULL ? note : "", -1,
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 5, now_ms);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlerr(st, err, errlen, "phone confirmation insert");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (commit(st, err, errlen) == -1)
+		goto fail;
+	return 1;
+fail:
+	sqlite3_finalize(s);
+	rollback(st);
+	return -1;
 }

@@ -41,7 +41,7 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 /*
  * The daemon's busy_timeout: it must never wait seconds on a lock held
  * by a command line process (its event loop stops while it waits). A
@@ -187,6 +187,10 @@ enum store_receipt_result {
  *   (the first is kept). A hold is recorded whatever the recipient's
  *   state and never moves it backwards (status_of ranks it below
  *   delivered and rejected);
+ *   MAILED: signer is a relay (checked before anything is read) naming
+ *   in receipt.subject a recipient of that message, which runs no node
+ *   and was mailed the report; it gets mailed_by, mailed_ms and
+ *   mailed_note (the first kept);
  *   OVERDUE: signer is a relay (checked before anything is read) naming
  *   in receipt.subject a recipient of that message that has not
  *   acknowledged by its deadline; it gets overdue_by = signer and
@@ -226,6 +230,16 @@ int	store_inbox_done(struct store *, const uint8_t id[KAIRAN_ID_LEN],
 	    const uint8_t *renv, size_t renvlen,
 	    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
 	    size_t errlen);
+
+/*
+ * A phone confirmation of report id of ours by recipient entity (`kairan-
+ * node confirm`): by and note as the sender wrote them, at now_ms; its
+ * own transaction. Returns 1 recorded, 0 with err if id is no report of
+ * ours or entity is not one of its recipients (nothing written), -1.
+ */
+int	store_confirm_add(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *entity, const char *by, const char *note,
+	    int64_t now_ms, char *err, size_t errlen);
 
 /* ---- reading, for the command line ---- */
 
@@ -290,6 +304,13 @@ struct store_route_state {
 	char	*refused_detail;
 };
 
+/* A phone confirmation the sender recorded (`confirm`): never a receipt. */
+struct store_phone {
+	char	*by;		/* who confirmed, as the sender wrote it */
+	char	*note;
+	int64_t	 at_ms;		/* when it was recorded */
+};
+
 struct store_rcpt_state {
 	char	 entity[KAIRAN_ENTITY_MAX + 1];
 	int64_t	 delivered_ms;
@@ -307,6 +328,11 @@ struct store_rcpt_state {
 	int64_t	 done_ms;	/* 対応済 (an advisory's DONE); 0: not */
 	char	*done_by;
 	char	*done_note;
+	char	*mailed_by;	/* its home relay mailed it (MAILED); NULL */
+	int64_t	 mailed_ms;	/* when (the relay's signed time); 0 */
+	char	*mailed_note;	/* the relay's note: the address, the reply */
+	struct store_phone *phones;	/* phone confirmations, in order */
+	size_t	 nphones;
 };
 
 struct store_status {
@@ -367,6 +393,8 @@ struct store_sent {
 	long		 rejected;	/* rejected and not delivered */
 	long		 overdue;	/* past the deadline, not acknowledged */
 	long		 done;		/* 対応済 (advisories) */
+	long		 mailed;	/* mailed, not delivered or acknowledged */
+	long		 unconfirmed;	/* of those, no phone confirmation */
 };
 
 /*

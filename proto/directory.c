@@ -39,6 +39,7 @@ static const char *const kind_names[] = {
 	[DIR_TOWN] = "town",
 	[DIR_VILLAGE] = "village",
 	[DIR_NATIONAL] = "national",
+	[DIR_POLICE] = "police",
 };
 #define NKINDS	(sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -200,7 +201,7 @@ load_entity(const json_t *o, struct dir_entity *e, const char *where,
 	if ((k = kind_parse(kind)) == -1) {
 		snprintf(err, errlen, "%s.kind: \"%s\" is not one of "
 		    "prefecture, city, designated-city, special-ward, town, "
-		    "village, national", where, kind);
+		    "village, national, police", where, kind);
 		goto done;
 	}
 	e->kind = (enum dir_kind)k;
@@ -215,6 +216,22 @@ load_entity(const json_t *o, struct dir_entity *e, const char *where,
 	} else if (pref != NULL && *pref != '\0') {
 		snprintf(err, errlen, "%s.pref: %s belongs to no prefecture",
 		    where, id);
+		goto done;
+	}
+	e->node = 1;
+	if ((c = json_object_get(o, "node")) != NULL) {
+		if (!json_is_boolean(c)) {
+			snprintf(err, errlen, "%s.node: expected true or false",
+			    where);
+			goto done;
+		}
+		e->node = json_is_true(c);
+	}
+	/* the kind and the id say the same: police-PP is the police */
+	if ((e->kind == DIR_POLICE) != entity_is_police(id)) {
+		snprintf(err, errlen, "%s.kind: %s is %s", where, id,
+		    entity_is_police(id) ? "a prefecture's police (kind "
+		    "police)" : "not police-PP, so not of kind police");
 		goto done;
 	}
 	if (e->kana == NULL && (e->kana = strdup("")) == NULL) {
@@ -512,19 +529,45 @@ directory_expand(const struct directory *d, const char *sender,
 				    "no prefecture", sender);
 				goto fail;
 			}
+			/* the local governments: the police is @police */
 			for (i = 0; i < d->n; i++)
 				if (strcmp(d->ents[i].pref, se->pref) == 0 &&
+				    d->ents[i].kind != DIR_POLICE &&
 				    set_add(&s, d->ents[i].id) == -1)
 					goto oom;
+		} else if (strcmp(tok, "@police") == 0) {
+			/*
+			 * The sender's prefectural police (000 第2条; 002
+			 * 「警察及び関係機関との緊密な連携」, 3.7.3 ③(ア)
+			 * 「警察に連絡」).
+			 */
+			char pol[ENTITY_POLICE_LEN + 1];
+
+			if (se->pref[0] == '\0') {
+				snprintf(err, errlen, "@police: %s belongs to no "
+				    "prefecture (name the police by id: npa, "
+				    "police-PP)", sender);
+				goto fail;
+			}
+			entity_police_id(se->pref, pol);
+			if (directory_get(d, pol) == NULL) {
+				snprintf(err, errlen, "@police: %s is not in the "
+				    "directory", pol);
+				goto fail;
+			}
+			if (set_add(&s, pol) == -1)
+				goto oom;
 		} else if (strcmp(tok, "@all") == 0 ||
 		    strcmp(tok, "@prefectures") == 0) {
 			/*
 			 * The national alerts: every local government of the
 			 * country (the prefectures included), or the 47
-			 * prefectures; never the national bodies.
+			 * prefectures; never the national bodies nor the
+			 * police.
 			 */
 			for (i = 0; i < d->n; i++)
 				if (d->ents[i].kind != DIR_NATIONAL &&
+				    d->ents[i].kind != DIR_POLICE &&
 				    (tok[1] == 'a' ||
 				    d->ents[i].kind == DIR_PREFECTURE) &&
 				    set_add(&s, d->ents[i].id) == -1)
@@ -532,7 +575,7 @@ directory_expand(const struct directory *d, const char *sender,
 		} else if (*tok == '@') {
 			snprintf(err, errlen, "unknown group %s (expected "
 			    "@prefecture, @ministry, @neighbours, @region, "
-			    "@prefectures or @all)", tok);
+			    "@police, @prefectures or @all)", tok);
 			goto fail;
 		} else {
 			if ((e = directory_get(d, tok)) == NULL) {
@@ -794,6 +837,57 @@ entity_json(const char *id, const char *kind, const char *name,
 	    "pref", pp, "name", name, "kana", kana);
 }
 
+/*
+ * The police of the prefecture whose code is code (PP000C) and whose name
+ * and kana are given: police-PP, 宮崎県警察 (みやざきけんけいさつ); Tokyo's
+ * is 警視庁 (けいしちょう). The seeds report to it (000 第2条; 002
+ * 「警察及び関係機関との緊密な連携」); it runs no node by default: its
+ * home relay mails it the report (the contacts CSV may say otherwise).
+ */
+static int
+add_police(const char *code, const char *pref, const char *kana,
+    json_t *ents, json_t *byid)
+{
+	char id[ENTITY_POLICE_LEN + 1], name[300], k[300];
+	json_t *o;
+
+	entity_police_id(code, id);
+	if (strncmp(code, "13", 2) == 0) {
+		snprintf(name, sizeof(name), "警視庁");
+		snprintf(k, sizeof(k), "けいしちょう");
+	} else {
+		snprintf(name, sizeof(name), "%s警察", pref);
+		snprintf(k, sizeof(k), "%sけいさつ", kana);
+	}
+	if ((o = entity_json(id, "police", name, k)) == NULL)
+		return -1;
+	json_object_set_new(o, "node", json_false());
+	json_array_append_new(ents, o);
+	json_object_set(byid, id, o);
+	return 0;
+}
+
+/*
+ * The national bodies the seeds name (000 第2条; 002 3.7.3, 「警察及び関係
+ * 機関との緊密な連携」), under the national CA and relay-national. Only mic
+ * runs a node by default; the others are mailed (node false).
+ */
+static const struct {
+	const char	*id, *name, *kana;
+	int		 node;
+} national_bodies[] = {
+	{ "mic", "総務省", "そうむしょう", 1 },
+	{ "nisc", "内閣サイバーセキュリティセンター",
+	    "ないかくさいばーせきゅりてぃせんたー", 0 },
+	{ "npa", "警察庁", "けいさつちょう", 0 },
+	{ "j-lis", "地方公共団体情報システム機構",
+	    "ちほうこうきょうだんたいじょうほうしすてむきこう", 0 },
+	{ "ipa", "独立行政法人情報処理推進機構",
+	    "じょうほうしょりすいしんきこう", 0 },
+	{ "jpcert", "JPCERTコーディネーションセンター",
+	    "じぇいぴーさーとこーでぃねーしょんせんたー", 0 },
+};
+
 /* Hamamatsu's wards since 2024-01-01: folded into 221309 like all wards. */
 static const char *const hamamatsu_2024_wards[] = {
 	"221384", "221392", "221406",
@@ -836,6 +930,11 @@ import_codes(const char *codes_dir, json_t *ents, json_t *byid, char *err,
 		    field(&pref, i, ckana));
 		json_array_append_new(ents, o);
 		json_object_set(byid, code, o);
+		if (add_police(code, field(&pref, i, cname),
+		    field(&pref, i, ckana), ents, byid) == -1) {
+			snprintf(err, errlen, "out of memory");
+			goto done;
+		}
 	}
 
 	snprintf(path, sizeof(path), "%s/localgovjp-utf8.csv", codes_dir);
@@ -974,13 +1073,15 @@ import_contacts(const char *file, json_t *byid, char *err, size_t errlen)
 	struct csv c;
 	json_t *o, *ct;
 	size_t i, k;
-	int cid, col;
+	int cid, col, cnode;
 
 	if (csv_read(file, &c, err, errlen) == -1)
 		return -1;
+	cnode = csv_col(&c, "node");
 	if ((cid = csv_col(&c, "id")) < 0) {
 		snprintf(err, errlen, "%s: expected a header with id, name, "
-		    "phone, after_hours_phone, fax, email, hours", file);
+		    "phone, after_hours_phone, fax, email, hours (and "
+		    "optionally node)", file);
 		csv_free(&c);
 		return -1;
 	}
@@ -990,6 +1091,20 @@ import_contacts(const char *file, json_t *byid, char *err, size_t errlen)
 			    i + 1, field(&c, i, cid));
 			csv_free(&c);
 			return -1;
+		}
+		if (cnode >= 0 && *field(&c, i, cnode) != '\0') {
+			const char *v = field(&c, i, cnode);
+
+			if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+				snprintf(err, errlen, "%s:%zu: node: expected yes "
+				    "or no, got \"%.40s\"", file, i + 1, v);
+				csv_free(&c);
+				return -1;
+			}
+			if (strcmp(v, "yes") == 0)
+				json_object_del(o, "node");
+			else
+				json_object_set_new(o, "node", json_false());
 		}
 		ct = json_object();
 		for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
@@ -1012,6 +1127,7 @@ directory_import(const char *codes_dir, const char *adjacency_dir,
 	struct directory *check;
 	time_t t = time(NULL);
 	struct tm tm;
+	size_t i;
 	int rc = -1;
 
 	ents = json_array();
@@ -1019,13 +1135,15 @@ directory_import(const char *codes_dir, const char *adjacency_dir,
 	byid = json_object();
 	if (import_codes(codes_dir, ents, byid, err, errlen) == -1)
 		goto done;
-	o = entity_json("mic", "national", "総務省", "そうむしょう");
-	json_array_append_new(ents, o);
-	json_object_set(byid, "mic", o);
-	o = entity_json("nisc", "national", "内閣サイバーセキュリティセンター",
-	    "ないかくさいばーせきゅりてぃせんたー");
-	json_array_append_new(ents, o);
-	json_object_set(byid, "nisc", o);
+	for (i = 0; i < sizeof(national_bodies) / sizeof(national_bodies[0]);
+	    i++) {
+		o = entity_json(national_bodies[i].id, "national",
+		    national_bodies[i].name, national_bodies[i].kana);
+		if (!national_bodies[i].node)
+			json_object_set_new(o, "node", json_false());
+		json_array_append_new(ents, o);
+		json_object_set(byid, national_bodies[i].id, o);
+	}
 	if (import_adjacency(adjacency_dir, byid, adj, err, errlen) == -1)
 		goto done;
 	if (contacts_csv != NULL &&

@@ -5,6 +5,13 @@
  * digit of the first five, its first two a prefecture 01..47) or a name
  * [a-z][a-z0-9-]{1,31}. Everything here is pure string checking; whether an
  * entity exists is the directory's business.
+ *
+ * Two name forms carry a prefecture: relay-PP (the prefecture's relay)
+ * and police-PP (the prefecture's police, 都道府県警察: 000 第2条 and 002
+ * 「警察及び関係機関との緊密な連携」 name them, and they have no
+ * 全国地方公共団体コード of their own). A police-* name that is not
+ * police-PP of a prefecture 01..47 is no entity id at all, so that no
+ * national body can be called police-99 and pass for a prefecture's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -160,6 +167,15 @@ entity_valid(const char *id, char *err, size_t errlen)
 		}
 		return 1;
 	}
+	if (strncmp(id, ENTITY_POLICE_PREFIX, strlen(ENTITY_POLICE_PREFIX)) ==
+	    0 && !entity_is_police(id)) {
+		if (err != NULL) {
+			safe_copy(id, safe, sizeof(safe));
+			snprintf(err, errlen, "\"%s\": a police id is police-PP "
+			    "with PP a prefecture 01..47", safe);
+		}
+		return 0;
+	}
 	if (entity_is_name(id))
 		return 1;
 	if (err != NULL) {
@@ -192,5 +208,25 @@ entity_prefecture(const char *id, char pref[3])
 		pref[2] = '\0';
 		return 0;
 	}
+	if (entity_is_police(id)) {
+		pref[0] = id[7];
+		pref[1] = id[8];
+		pref[2] = '\0';
+		return 0;
+	}
 	return -1;
+}
+
+int
+entity_is_police(const char *id)
+{
+	return id != NULL && strncmp(id, ENTITY_POLICE_PREFIX, 7) == 0 &&
+	    is_digit(id[7]) && is_digit(id[8]) && id[9] == '\0' &&
+	    pref_prefix_valid(id + 7);
+}
+
+void
+entity_police_id(const char *pp, char out[ENTITY_POLICE_LEN + 1])
+{
+	snprintf(out, ENTITY_POLICE_LEN + 1, "%s%.2s", ENTITY_POLICE_PREFIX, pp);
 }

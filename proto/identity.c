@@ -4,7 +4,9 @@
  * The entity is the leaf's single CN, its role the single OU, and the role
  * fits the name (relay-* for relays, codes and national bodies for nodes);
  * the issuing intermediate is "01".."47" or "national", and a prefecture
- * CA may only vouch for entities of its own prefecture. These rules sit on top of the
+ * CA may only vouch for entities of its own prefecture: its codes, its
+ * relay-PP and its police-PP (the prefectural police, an entity of the
+ * prefecture; 000 第2条, 002 「警察及び関係機関との緊密な連携」). These rules sit on top of the
  * X.509 chain verification (trust.c, or the TLS handshake), which they
  * assume has already succeeded.
  */
@@ -145,9 +147,10 @@ check_leaf_profile(X509 *leaf, const char *cn, char *err, size_t errlen)
 
 /*
  * The role fits the name (PROTOCOL.md §2): a relay is called relay-*, a
- * node is a 6-digit code or a national body's name, and an operator is
- * neither a code nor relay-*, so that no certificate of one role can pass
- * for an entity of another in a log line, a Hello or a receipt.
+ * node is a 6-digit code, police-PP or a national body's name, and an
+ * operator is neither a code nor relay-* nor police-PP, so that no
+ * certificate of one role can pass for an entity of another in a log
+ * line, a Hello or a receipt.
  */
 static int
 check_role_name(const char *cn, enum identity_role role, char *err,
@@ -166,13 +169,15 @@ check_role_name(const char *cn, enum identity_role role, char *err,
 		if (!relay_name)
 			return 0;
 		snprintf(err, errlen, "certificate %s: role node needs a "
-		    "6-digit code or a national body's name, not relay-*", cn);
+		    "6-digit code, police-PP or a national body's name, not "
+		    "relay-*", cn);
 		return -1;
 	case ROLE_OPERATOR:
-		if (!relay_name && !entity_is_code(cn))
+		if (!relay_name && !entity_is_code(cn) &&
+		    !entity_is_police(cn))
 			return 0;
 		snprintf(err, errlen, "certificate %s: role operator needs a "
-		    "name of its own, not a code or relay-*", cn);
+		    "name of its own, not a code, relay-* or police-PP", cn);
 		return -1;
 	case ROLE_NONE:
 	default:

@@ -648,16 +648,10 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 		    "got %zu", KAIRAN_DIGEST_LEN, r->ref_digest.len);
 		return -1;
 	}
-	/* 6 is MAILED's (another branch of issue 11): not valid here yet */
 	if (check_enum("receipt.state", (int)r->state,
 	    KAIRAN__V1__RECEIPT__STATE__DELIVERED,
 	    KAIRAN__V1__RECEIPT__STATE__DONE, err, errlen) == -1)
 		return -1;
-	if (r->state == 6) {
-		snprintf(err, errlen, "receipt.state: 6 is not a state this "
-		    "program knows");
-		return -1;
-	}
 	/* 受理確認 names who read it; 対応済 also says what was done */
 	if (check_str("receipt.by", r->by, KAIRAN_MAX_SHORT,
 	    r->state == KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED ||
@@ -679,6 +673,12 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 	    (r->subject == NULL || r->subject[0] == '\0')) {
 		snprintf(err, errlen, "receipt.subject: an OVERDUE receipt names "
 		    "the recipient that has not acknowledged");
+		return -1;
+	}
+	if (r->state == KAIRAN__V1__RECEIPT__STATE__MAILED &&
+	    (r->subject == NULL || r->subject[0] == '\0')) {
+		snprintf(err, errlen, "receipt.subject: a MAILED receipt names "
+		    "the recipient the report was mailed to");
 		return -1;
 	}
 	if (r->state != KAIRAN__V1__RECEIPT__STATE__QUEUED) {
@@ -1070,6 +1070,8 @@ message_receipt_state_name(int state)
 		return "QUEUED";
 	case KAIRAN__V1__RECEIPT__STATE__OVERDUE:
 		return "OVERDUE";
+	case KAIRAN__V1__RECEIPT__STATE__MAILED:
+		return "MAILED";
 	case KAIRAN__V1__RECEIPT__STATE__DONE:
 		return "DONE";
 	default:

@@ -359,7 +359,8 @@ get_nodes(struct server *s, const struct api_call *c, struct api_reply *rp)
 		json_t *node, *conns;
 		unsigned k;
 
-		if (!config_serves(cfg, e->id, e->pref))
+		/* a body without a node is mailed (mailroute.h), not a node */
+		if (!config_serves(cfg, e->id, e->pref) || !e->node)
 			continue;
 		seen = events_seen(s, e->id);
 		if ((conns = json_array()) == NULL)

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "escalate.h"
 #include "events.h"
+#include "mailroute.h"
 #include "relay.h"
 #include "routing.h"
 #include "store.h"
@@ -106,6 +107,17 @@ commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
 			if (escalate_plan(s, m, seq, m->recipients[i], now, err,
 			    errlen) == -1)
 				goto done;
+			break;
+		case ROUTING_MAIL:
+			/* a recipient without a node: mailed, never chased */
+			if (report && mailroute_plan(s, m, seq, q->digest,
+			    m->recipients[i], now, err, errlen) == -1)
+				goto done;
+			if (!report)
+				log_warnx("receipt not routed sender=%s "
+				    "recipient=%s reason=%s", m->sender,
+				    m->recipients[i],
+				    log_str("the recipient runs no node"));
 			break;
 		case ROUTING_FORWARDED:
 		case ROUTING_NOT_OURS:
@@ -257,6 +269,10 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (wake_all)
 		escalate_rearm(s);
+	if (!failed)
+		mailroute_rearm(s);
+	else
+		s->mr_added = 0;
 	if (wake_all)
 		for (p = s->peers; p != NULL; p = p->next)
 			if (p->state == PEER_READY)

@@ -70,7 +70,8 @@ check_receipt(struct server *s, const Message *m,
 		return -1;
 	}
 	if ((r->state == KAIRAN__V1__RECEIPT__STATE__QUEUED ||
-	    r->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE) &&
+	    r->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE ||
+	    r->state == KAIRAN__V1__RECEIPT__STATE__MAILED) &&
 	    writer->role != ROLE_RELAY) {
 		snprintf(err, errlen, "receipt.state: %s is written by a "
 		    "home relay, not by %s", message_receipt_state_name(r->state),
@@ -84,7 +85,8 @@ check_receipt(struct server *s, const Message *m,
 		    "recipient itself, not by relay %s", writer->entity);
 		return -1;
 	}
-	if (r->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE)
+	if (r->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE ||
+	    r->state == KAIRAN__V1__RECEIPT__STATE__MAILED)
 		concerned = r->subject;
 	if (r->state == KAIRAN__V1__RECEIPT__STATE__REJECTED &&
 	    r->subject[0] != '\0' && strcmp(r->subject, writer->entity) != 0) {

@@ -43,6 +43,7 @@ struct esc_flight;
 struct auth;
 struct view;
 struct events;
+struct mr_flight;
 
 struct server {
 	const struct config	*cfg;
@@ -88,6 +89,12 @@ struct server {
 	/* api.c: the console's reads (view.c), its feed and last seen (events.c) */
 	struct view		*view;
 	struct events		*events;
+
+	/* mailroute.c: the next due mail, the mails in flight */
+	ev_timer		 mr_timer;
+	struct mail		*mr_mail;
+	struct mr_flight	*mr_flights;
+	int			 mr_added;	/* a commit added rows */
 
 	/* server.c */
 	ev_timer		 checkpoint_timer;

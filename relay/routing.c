@@ -95,6 +95,9 @@ routing_route(struct server *s, int64_t seq, int from, const char *recipient,
 		return ROUTING_NO_ROUTE;
 	}
 	if (config_serves(cfg, e->id, e->pref)) {
+		/* no node would ever take a delivery: the mail route */
+		if (!e->node)
+			return ROUTING_MAIL;
 		if (store_delivery_add(s->store, seq, recipient, NULL, err,
 		    errlen) == -1)
 			return -1;
@@ -245,6 +248,23 @@ routing_overdue(struct server *s, const Message *ref,
 		return -1;
 	idhex(ref->id.data, ref->id.len, hex);
 	log_info("overdue notice id=%s recipient=%s sender=%s", hex, recipient,
+	    ref->sender);
+	return 0;
+}
+
+int
+routing_mailed(struct server *s, const Message *ref,
+    const uint8_t ref_digest[KAIRAN_DIGEST_LEN], const char *recipient,
+    const char *note, int64_t now, char *err, size_t errlen)
+{
+	char hex[KAIRAN_ID_HEXLEN + 1];
+
+	if (relay_receipt(s, ref, ref_digest,
+	    KAIRAN__V1__RECEIPT__STATE__MAILED, recipient, note, NULL, 0, now,
+	    err, errlen) == -1)
+		return -1;
+	idhex(ref->id.data, ref->id.len, hex);
+	log_info("mailed notice id=%s recipient=%s sender=%s", hex, recipient,
 	    ref->sender);
 	return 0;
 }

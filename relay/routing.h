@@ -30,6 +30,7 @@ enum routing_result {
 	ROUTING_FORWARDED,	/* queued on links towards its home relay */
 	ROUTING_NOT_OURS,	/* came from a relay that is responsible */
 	ROUTING_NO_ROUTE,	/* nobody to give it to: why says so */
+	ROUTING_MAIL,		/* served here, runs no node: mailroute.h */
 };
 
 /* The delivery key of a link ("peer:NAME") into buf. */
@@ -70,6 +71,15 @@ int		 routing_reject(struct server *, const Message *ref,
  * deadline (note says which), to ref's sender. 0 or -1 with err.
  */
 int		 routing_overdue(struct server *, const Message *ref,
+		    const uint8_t ref_digest[KAIRAN_DIGEST_LEN],
+		    const char *recipient, const char *note, int64_t now,
+		    char *err, size_t errlen);
+/*
+ * Inside the open transaction: a MAILED receipt signed by the relay, the
+ * home relay of recipient (which runs no node): an SMTP server took the
+ * mail of ref (note: to whom, the reply), to ref's sender. 0 or -1.
+ */
+int		 routing_mailed(struct server *, const Message *ref,
 		    const uint8_t ref_digest[KAIRAN_DIGEST_LEN],
 		    const char *recipient, const char *note, int64_t now,
 		    char *err, size_t errlen);

@@ -40,6 +40,7 @@
 #include "httpd.h"
 #include "api.h"
 #include "escalate.h"
+#include "mailroute.h"
 #include "listener.h"
 #include "relay.h"
 #include "server.h"
@@ -193,6 +194,7 @@ stop(struct server *s)
 	ev_timer_stop(s->loop, &s->dial_timer);
 	escalate_stop(s);
 	api_stop(s);
+	mailroute_stop(s);
 	dial_stop_all(s);
 	ev_check_stop(s->loop, &s->pause_check);
 	ev_signal_stop(s->loop, &s->sig_term);
@@ -359,7 +361,8 @@ server_run(const struct config *cfg)
 		if (n > 0)
 			log_info("direct deliveries dropped count=%d", n);
 	}
-	if (escalate_start(&s) == -1 || api_start(&s) == -1)
+	if (escalate_start(&s) == -1 || api_start(&s) == -1 ||
+	    mailroute_start(&s) == -1)
 		goto done;
 	if (listener_start(&s) == -1 || httpd_start(&s) == -1)
 		goto done;

@@ -24,7 +24,10 @@
  * confirmation  the phone confirmations operators recorded (api.h): one
  *           row each, never changed or deleted, never a receipt;
  * node_seen per node, its last connect and disconnect (events.h), so that
- *           "offline since" survives a restart.
+ *           "offline since" survives a restart;
+ * mailroute per (report, recipient without a node): the mail of the
+ *           report to the recipient's point of contact (mailroute.h),
+ *           pending until an SMTP server took it (sent) or it failed.
  *
  * WAL, synchronous=FULL; the server groups a burst of envelopes into one
  * transaction (store_begin .. store_commit), so one fsync covers a batch.
@@ -41,7 +44,7 @@
 
 #include "audit.h"
 
-#define STORE_SCHEMA_VERSION	7
+#define STORE_SCHEMA_VERSION	8
 
 enum delivery_state {
 	DELIVERY_PENDING = 0,
@@ -70,6 +73,25 @@ struct store_esc_step {
 	int64_t		 deadline_ms;
 	int		 attempts;		/* before this one */
 	int64_t		 due_ms;
+};
+
+/* A mail of the mail route: only ever forward, from PENDING. */
+enum mailroute_state {
+	MAILROUTE_PENDING = 0,
+	MAILROUTE_SENT = 1,
+	MAILROUTE_FAILED = 2,
+};
+
+/* A mail that is due, with its report's Envelope bytes. */
+struct store_mail_row {
+	int64_t		 row;
+	uint8_t		 id[KAIRAN_ID_LEN];		/* the report's */
+	uint8_t		 digest[KAIRAN_DIGEST_LEN];
+	uint8_t		*env;				/* malloc'd */
+	size_t		 envlen;
+	char		 recipient[KAIRAN_ENTITY_MAX + 1];
+	char		 address[320];
+	int		 attempts;			/* before this one */
 };
 
 struct store;
@@ -308,5 +330,33 @@ int	store_node_seen_put(struct store *, const char *entity,
  */
 int	store_audit_verify(struct store *, int64_t *bad, long long *rows,
 	    char *err, size_t errlen);
+
+/*
+ * The mail route (mailroute.h). add: inside the report's transaction, the
+ * mail of report seq to recipient at address, due at due_ms: 1 added, 0
+ * it exists (left as it is), -1. next: the earliest due time after
+ * after_ms of a pending mail (the runner's next wake-up; INT64_MIN: any):
+ * 1, 0 none, -1. due: the first pending mail due at now_ms with a
+ * row after `after` (0: from the first; the runner walks past those in
+ * flight): 1 with *out (out->env malloc'd), 0, -1. end: SENT or FAILED
+ * with the last reply (code > 0: the SMTP code): 1 if it was pending, 0,
+ * -1. retry: a 4xx (or no reply) tried again at due_ms: 1, 0, -1.
+ * state: the mail of report id to recipient: 1 found (state, attempts,
+ * code, address), 0 none, -1.
+ */
+int	store_mailroute_add(struct store *, int64_t seq, const char *recipient,
+	    const char *address, int64_t due_ms, char *err, size_t errlen);
+int	store_mailroute_next(struct store *, int64_t after_ms,
+	    int64_t *due_ms, char *err, size_t errlen);
+int	store_mailroute_due(struct store *, int64_t now_ms, int64_t after,
+	    struct store_mail_row *out, char *err, size_t errlen);
+int	store_mailroute_end(struct store *, int64_t row,
+	    enum mailroute_state, int attempted, int code, const char *reply,
+	    int64_t now_ms, char *err, size_t errlen);
+int	store_mailroute_retry(struct store *, int64_t row, int code,
+	    const char *reply, int64_t due_ms, char *err, size_t errlen);
+int	store_mailroute_state(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    const char *recipient, int *state, int *attempts, int *code,
+	    char *address, size_t addrlen, char *err, size_t errlen);
 
 #endif

@@ -21,7 +21,8 @@ enum dir_kind {
 	DIR_SPECIAL_WARD,	/* 特別区 (Tokyo's 23 wards) */
 	DIR_TOWN,		/* 町 */
 	DIR_VILLAGE,		/* 村 */
-	DIR_NATIONAL,		/* national body: mic, nisc */
+	DIR_NATIONAL,		/* national body: mic, nisc, npa, j-lis, ipa, jpcert */
+	DIR_POLICE,		/* a prefecture's police (police-PP): 都道府県警察 */
 };
 
 struct dir_contact {
@@ -39,6 +40,12 @@ struct dir_entity {
 	char			 pref[3];	/* "45"; "" for national bodies */
 	char			*name;		/* 宮崎市 */
 	char			*kana;		/* みやざきし */
+	/*
+	 * 1 if the entity runs a kairan node; 0 if it is reached by mail
+	 * only (its home relay mails the report to contact.email). JSON
+	 * "node": false; absent means true.
+	 */
+	int			 node;
 	struct dir_contact	 contact;
 	const struct dir_entity	**neighbours;	/* sorted by id */
 	size_t			 nneighbours;
@@ -64,7 +71,10 @@ const char		*directory_kind_name(enum dir_kind);
  * "@region" (every entity of the sender's prefecture, the prefecture
  * included, the sender excluded), "@prefectures" (the 47 prefectures),
  * "@all" (every local government of the country, prefectures included,
- * national bodies not), and explicit entity ids, mixed. Spaces
+ * national bodies and police not), "@police" (the sender's prefectural
+ * police, police-PP), and explicit entity ids, mixed (the national bodies
+ * by their ids: mic, nisc, npa, j-lis, ipa, jpcert). "@region" holds
+ * the local governments only: the police are named with "@police". Spaces
  * around items are ignored. The result is sorted, without duplicates and
  * without the sender. An unknown id or group, an empty list, or a result
  * that is empty is an error naming it.
@@ -80,10 +90,14 @@ void	directory_list_free(char **list, size_t n);
  * The importer: reads localgovjp-utf8.csv and prefjp-utf8.csv from
  * codes_dir, muni_adjacency_city_level_N03-2023.csv from adjacency_dir, and
  * optionally a contacts CSV (id,name,phone,after_hours_phone,fax,email,hours;
- * NULL for none); folds designated-city wards into their city, applies
- * Hamamatsu's 2024 ward reorganisation, adds the national bodies (mic,
- * nisc), and writes the directory JSON to out_path atomically (temp file +
- * rename). Returns 0 or -1 with err.
+ * NULL for none; an optional column "node", yes or no, says whether the
+ * entity runs a node); folds designated-city wards into their city,
+ * applies Hamamatsu's 2024 ward reorganisation, adds each prefecture's
+ * police (police-PP, kind police), the national bodies (mic, nisc, npa
+ * 警察庁, j-lis, ipa, jpcert), and writes the directory JSON to out_path
+ * atomically (temp file + rename). The police and the national bodies
+ * but mic run no node unless the contacts CSV says "node" yes; local
+ * governments and mic do unless it says no. Returns 0 or -1 with err.
  */
 int	directory_import(const char *codes_dir, const char *adjacency_dir,
 	    const char *contacts_csv, const char *out_path, char *err,

@@ -4,8 +4,9 @@
  * A leaf certificate names one entity: exactly one CN, the entity id, and
  * one OU, the role ("node", "relay", "operator"). Intermediate CAs have a
  * CN of "01".."47" (a prefecture CA) or "national". A prefecture CA may only
- * vouch for its own prefecture: a leaf whose CN is a 6-digit code or
- * "relay-PP" must be issued by CA "PP"; every other name by "national".
+ * vouch for its own prefecture: a leaf whose CN is a 6-digit code,
+ * "relay-PP" or "police-PP" (the prefecture's police) must be issued by
+ * CA "PP"; every other name by "national".
  * X.509 name constraints cannot say this, so every verifier checks it here.
  * The role must fit the name: only relay-* may be a relay, and a relay-*
  * name may be nothing else.
@@ -47,9 +48,9 @@ int	identity_name_field(const X509_NAME *name, int nid, char *out,
 /*
  * Applies the identity rules to a leaf and the intermediate CA that issued
  * it (both already chain-verified by the caller): CN syntax, OU role, the
- * role fitting the name (relay: "relay-*"; node: a 6-digit code or a
- * national body's name, not "relay-*"; operator: neither a code nor
- * "relay-*"), CA name, and the prefecture rule. Fills out. Returns 0, or
+ * role fitting the name (relay: "relay-*"; node: a 6-digit code,
+ * police-PP or a national body's name, not "relay-*"; operator: neither a
+ * code nor "relay-*" nor police-PP), CA name, and the prefecture rule. Fills out. Returns 0, or
  * -1 with err ("certificate 452017: role relay needs a relay-PP name").
  */
 int	identity_from_cert(X509 *leaf, X509 *issuer, struct identity *out,

@@ -93,8 +93,10 @@ show(const struct directory *d, const char *id)
 	(void)text_fputs(e->name, 0, stdout);
 	fputs(" (", stdout);
 	(void)text_fputs(e->kana, 0, stdout);
-	printf(") %s%s%s\n", directory_kind_name(e->kind),
-	    e->pref[0] ? " prefecture=" : "", e->pref);
+	/* node=no: its home relay mails it what it is sent */
+	printf(") %s%s%s%s\n", directory_kind_name(e->kind),
+	    e->pref[0] ? " prefecture=" : "", e->pref,
+	    e->node ? "" : " node=no");
 	line("担当", e->contact.name);
 	line("電話", e->contact.phone);
 	line("時間外", e->contact.after_hours_phone);

@@ -54,7 +54,16 @@ class Mail:
         self.raw = raw
         self.msg = msg
         self.subject = str(msg["subject"])
-        self.body = msg.get_content()
+        if msg.is_multipart():
+            # the mail route's: the text, and the envelope attached
+            part = msg.get_body(preferencelist=("plain",))
+            self.body = part.get_content() if part is not None else ""
+            self.attachments = [(p.get_filename(), p.get_content_type(),
+                                 p.get_content())
+                                for p in msg.iter_attachments()]
+        else:
+            self.body = msg.get_content()
+            self.attachments = []
 
 
 def _free_port():

@@ -159,17 +159,17 @@ def test_check_expands_every_rule(fed, tmp_path):
     s.conf.write_text(base + POLICY)
     p = check(s.conf)
     assert p.returncode == 0 and p.stdout == "configuration OK\n", p.stderr
-    # the police are not in the directory yet: a rule may not name them
+    # an entity the directory does not have: a rule may not name it
     bad = POLICY + "\n[policy crime]\ncategory = cyber_attack\n" \
-        "notify = @prefecture,police-45\n"
+        "notify = @prefecture,police-99\n"
     s.conf.write_text(base + bad)
     line = (base + bad).splitlines().index(
-        "notify = @prefecture,police-45") + 1
+        "notify = @prefecture,police-99") + 1
     p = check(s.conf)
     assert p.returncode != 0
     assert p.stderr.count(f"{s.conf}:{line}: notify: [policy crime]: ") == 1,\
         p.stderr
-    assert "police-45" in p.stderr
+    assert "police-99" in p.stderr
     # a syntax error names the key and its line, also for `send`
     s.conf.write_text(base + "[policy x]\nlevel = 2-4\nnotify = mic\n")
     line = len(base.splitlines()) + 2
@@ -184,8 +184,7 @@ EXAMPLE = (ROOT / "deploy" / "node.conf.example").read_text()
 def test_example_policy_from_the_seeds(fed, tmp_path):
     """deploy/node.conf.example's rules: each quotes a seed, they pass -n
     for 宮崎市 (test_17 runs the whole example), and they route as their
-    comments say. The police lines stay commented: -n refuses them until
-    the directory has the police."""
+    comments say, the police (@police: police-45) among them."""
     part = EXAMPLE[EXAMPLE.index("; ---- The contact route by policy"):]
     blocks = re.split(r"^(?=\[policy )", part, flags=re.M)
     assert len(blocks) >= 5
@@ -205,15 +204,11 @@ def test_example_policy_from_the_seeds(fed, tmp_path):
             r"^kairan-node: send:   (\S+) \S+: required by policy (\S+)$",
             p.stderr, re.M)}
     assert to(3, "cyber_attack", ["標的型攻撃"]) == (0, {
-        PREF: "level23-prefecture,crime", "mic": "level23-ministry"})
-    assert to(1, "cyber_attack", ["不正アクセス"]) == (0, {PREF: "crime"})
+        PREF: "level23-prefecture,crime", "mic": "level23-ministry",
+        "police-45": "crime"})
+    assert to(1, "cyber_attack", ["不正アクセス"]) == (0, {
+        PREF: "crime", "police-45": "crime"})
     rc, got = to(0, "system_outage", ["踏み台"])
-    assert rc == 0 and got[PREF] == "stepping-stone" and len(got) == 9, got
+    assert rc == 0 and got[PREF] == "stepping-stone" and len(got) == 10, got
+    assert got["police-45"] == "stepping-stone"
     assert to(1, "other", [])[0] == 2          # stays inside: --to needed
-    # uncommenting a police line before the directory has the police
-    s.conf.write_text(base + part.replace(";notify = @prefecture,@police",
-                                          "notify = @prefecture,@police", 1)
-                      .replace("notify = @prefecture\n;", ";", 1))
-    p = check(s.conf)
-    assert p.returncode != 0 and "notify: [policy crime]: " in p.stderr, \
-        p.stderr

@@ -22,7 +22,7 @@ q() { "$pki" "$@" >/dev/null; }
 
 q init "$tmp"
 for ca in 45 13 national; do q ca "$tmp" "$ca"; done
-for e in 452017 450006 452025 131083 131024 mic nisc; do
+for e in 452017 450006 452025 131083 131024 mic nisc police-45; do
 	q issue "$tmp" "$e" --role node
 done
 q issue "$tmp" relay-45 --role relay

@@ -93,26 +93,34 @@ expect_error(const char *sender, const char *list, const char *needle)
 static void
 test_counts_and_kinds(void **state)
 {
-	size_t i, muni = 0, pref = 0, nat = 0;
+	size_t i, muni = 0, pref = 0, nat = 0, police = 0;
 	const struct dir_entity *e;
 
 	(void)state;
 	for (i = 0; i < directory_count(dir); i++) {
 		e = directory_at(dir, i);
 		switch (e->kind) {
-		case DIR_PREFECTURE:
-			pref++;
-			break;
 		case DIR_NATIONAL:
 			nat++;
 			break;
+		case DIR_POLICE:
+			police++;
+			assert_int_equal(e->node, 0);
+			break;
 		default:
-			muni++;
+			assert_int_equal(e->node, 1);
+			if (e->kind != DIR_PREFECTURE)
+				muni++;
+		}
+		if (e->kind == DIR_PREFECTURE) {
+			pref++;
+			assert_int_equal(e->node, 1);
 		}
 	}
 	assert_int_equal(muni, 1741);
 	assert_int_equal(pref, 47);
-	assert_int_equal(nat, 2);
+	assert_int_equal(nat, 6);
+	assert_int_equal(police, 47);
 	e = directory_get(dir, "452017");
 	assert_non_null(e);
 	assert_string_equal(e->name, "宮崎市");
@@ -125,6 +133,78 @@ test_counts_and_kinds(void **state)
 	assert_int_equal(directory_get(dir, "131083")->kind, DIR_SPECIAL_WARD);
 	assert_int_equal(directory_get(dir, "254258")->kind, DIR_TOWN);
 	assert_string_equal(directory_get(dir, "mic")->name, "総務省");
+}
+
+/*
+ * The bodies the seeds name (000 第2条; 002 「警察及び関係機関との緊密な
+ * 連携」): each prefecture's police, an entity of its prefecture; the
+ * national bodies; who runs a node; their points of contact.
+ */
+static void
+test_bodies(void **state)
+{
+	const struct dir_entity *e;
+	static const char *const nat[] = { "mic", "nisc", "npa", "j-lis",
+	    "ipa", "jpcert" };
+	size_t i;
+
+	(void)state;
+	e = directory_get(dir, "police-45");
+	assert_non_null(e);
+	assert_int_equal(e->kind, DIR_POLICE);
+	assert_string_equal(e->name, "宮崎県警察");
+	assert_string_equal(e->kana, "みやざきけんけいさつ");
+	assert_string_equal(e->pref, "45");
+	assert_int_equal(e->node, 0);
+	assert_string_equal(e->contact.email,
+	    "cyber@police.miyazaki.example.jp");
+	assert_string_equal(directory_kind_name(e->kind), "police");
+	assert_string_equal(directory_get(dir, "police-13")->name, "警視庁");
+	assert_string_equal(directory_get(dir, "police-01")->name,
+	    "北海道警察");
+	assert_null(directory_get(dir, "police-48"));
+	for (i = 0; i < sizeof(nat) / sizeof(nat[0]); i++) {
+		e = directory_get(dir, nat[i]);
+		assert_non_null(e);
+		assert_int_equal(e->kind, DIR_NATIONAL);
+		assert_string_equal(e->pref, "");
+		assert_int_equal(e->node, i == 0);	/* only mic runs one */
+		assert_non_null(e->contact.email);
+	}
+	assert_string_equal(directory_get(dir, "npa")->name, "警察庁");
+	assert_string_equal(directory_get(dir, "j-lis")->name,
+	    "地方公共団体情報システム機構");
+	assert_int_equal(directory_get(dir, "452017")->node, 1);
+}
+
+/* "@police" is the sender's prefectural police; no other group holds it. */
+static void
+test_police_group(void **state)
+{
+	char **out, err[256];
+	size_t n, i;
+
+	(void)state;
+	expect("452017", "@police", "police-45");
+	expect("131083", "@police", "police-13");
+	/* the prefecture itself: @prefecture is the sender, dropped */
+	expect("450006", "@police,@prefecture", "police-45");
+	expect("452017", "@prefecture,@police,npa,nisc",
+	    "450006 nisc npa police-45");
+	expect("452017", "j-lis,ipa,jpcert", "ipa j-lis jpcert");
+	expect_error("mic", "@police", "@police: mic belongs to no prefecture");
+	/* not in @region (the local governments), nor in @all */
+	assert_int_equal(directory_expand(dir, "452017", "@region", &out, &n,
+	    err, sizeof(err)), 0);
+	for (i = 0; i < n; i++)
+		assert_string_not_equal(out[i], "police-45");
+	directory_list_free(out, n);
+	assert_int_equal(directory_expand(dir, "mic", "@all", &out, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1741 + 47);
+	for (i = 0; i < n; i++)
+		assert_int_not_equal(strncmp(out[i], "police-", 7), 0);
+	directory_list_free(out, n);
 }
 
 static void
@@ -216,10 +296,53 @@ test_expand_errors_name_the_item(void **state)
 	expect_error("452017", "@prefecture,999999", "999999");
 	expect_error("452017", "459992", "unknown entity 459992");
 	expect_error("452017", "@friends", "unknown group @friends");
+	expect_error("452017", "police-99", "unknown entity police-99");
 	expect_error("452017", "", "empty");
 	expect_error("452017", "452017", "no recipient");
 	expect_error("mic", "@prefecture", "no prefecture");
 	expect_error("999999", "@ministry", "999999");
+}
+
+/*
+ * The contacts CSV's optional column node: yes makes a body run a node
+ * (its reports are delivered, not mailed), no a local government not;
+ * anything else is refused with file:line.
+ */
+static void
+test_contacts_node_column(void **state)
+{
+	const char *data = getenv("KAIRAN_DATA");
+	char codes[1024], adj[1024], csv[128], out[128], err[1024];
+	struct directory *d;
+	FILE *fp;
+
+	(void)state;
+	if (data == NULL)
+		data = "../shared/data";
+	snprintf(codes, sizeof(codes), "%s/codes", data);
+	snprintf(adj, sizeof(adj), "%s/adjacency", data);
+	snprintf(csv, sizeof(csv), "%s/contacts.csv", tmpdir);
+	snprintf(out, sizeof(out), "%s/d2.json", tmpdir);
+	assert_non_null(fp = fopen(csv, "w"));
+	fputs("id,name,email,node\npolice-45,県警,p@example.jp,yes\n"
+	    "452017,市,,no\nnpa,庁,n@example.jp,\n", fp);
+	fclose(fp);
+	assert_int_equal(directory_import(codes, adj, csv, out, err,
+	    sizeof(err)), 0);
+	assert_non_null(d = directory_load(out, err, sizeof(err)));
+	assert_int_equal(directory_get(d, "police-45")->node, 1);
+	assert_int_equal(directory_get(d, "police-46")->node, 0);
+	assert_int_equal(directory_get(d, "452017")->node, 0);
+	assert_int_equal(directory_get(d, "npa")->node, 0);
+	assert_int_equal(directory_get(d, "mic")->node, 1);
+	directory_free(d);
+	assert_non_null(fp = fopen(csv, "w"));
+	fputs("id,name,node\npolice-45,県警,maybe\n", fp);
+	fclose(fp);
+	assert_int_equal(directory_import(codes, adj, csv, out, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "contacts.csv:2: node: expected yes or "
+	    "no, got \"maybe\""));
 }
 
 /* Writes text to a file and expects directory_load to name needle. */
@@ -256,6 +379,17 @@ test_malformed_directories(void **state)
 	    "\"name\":\"x\"}]}", "entities[0].pref");
 	refused(HEAD "{\"id\":\"452017\",\"kind\":\"city\"}]}",
 	    "entities[0].name: missing");
+	refused(HEAD "{\"id\":\"452017\",\"kind\":\"city\",\"name\":\"x\","
+	    "\"node\":\"no\"}]}", "entities[0].node: expected true or false");
+	refused(HEAD "{\"id\":\"police-45\",\"kind\":\"national\","
+	    "\"name\":\"x\"}]}", "entities[0].kind: police-45 is a "
+	    "prefecture's police");
+	refused(HEAD "{\"id\":\"npa\",\"kind\":\"police\",\"name\":\"x\"}]}",
+	    "entities[0].kind: npa is not police-PP");
+	refused(HEAD "{\"id\":\"police-45\",\"kind\":\"police\","
+	    "\"pref\":\"46\",\"name\":\"x\"}]}", "entities[0].pref");
+	refused(HEAD "{\"id\":\"police-99\",\"kind\":\"police\","
+	    "\"name\":\"x\"}]}", "entities[0].id: \"police-99\": a police id");
 	refused("{\"format\":\"kairan-directory\",\"version\":2,"
 	    "\"entities\":[]}", "version");
 	refused("{\"format\":", "bad.json:1:");
@@ -283,6 +417,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_and_kinds),
+		cmocka_unit_test(test_bodies),
+		cmocka_unit_test(test_police_group),
+		cmocka_unit_test(test_contacts_node_column),
 		cmocka_unit_test(test_wards_fold_into_their_city),
 		cmocka_unit_test(test_neighbours_on_real_data),
 		cmocka_unit_test(test_groups),

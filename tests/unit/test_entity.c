@@ -148,6 +148,38 @@ test_prefecture(void **state)
 	assert_int_equal(entity_prefecture(NULL, pp), -1);
 }
 
+/* police-PP: the prefecture's police, an entity of that prefecture. */
+static void
+test_police(void **state)
+{
+	char pp[3], id[ENTITY_POLICE_LEN + 1], err[256];
+
+	(void)state;
+	assert_true(entity_is_police("police-45"));
+	assert_true(entity_is_police("police-01"));
+	assert_true(entity_valid("police-47", err, sizeof(err)));
+	assert_int_equal(entity_prefecture("police-13", pp), 0);
+	assert_string_equal(pp, "13");
+	entity_police_id("45", id);
+	assert_string_equal(id, "police-45");
+	entity_police_id("450006", id);		/* a prefecture's code */
+	assert_string_equal(id, "police-45");
+	assert_false(entity_is_police("police-48"));
+	assert_false(entity_is_police("police-4"));
+	assert_false(entity_is_police("police-450"));
+	assert_false(entity_is_police("police-mic"));
+	assert_false(entity_is_police(NULL));
+	/* any other police-* is no entity id: no body passes for one */
+	assert_false(entity_valid("police-99", err, sizeof(err)));
+	assert_string_equal(err, "\"police-99\": a police id is police-PP "
+	    "with PP a prefecture 01..47");
+	assert_false(entity_valid("police-hq", err, sizeof(err)));
+	assert_int_equal(entity_prefecture("police-99", pp), -1);
+	/* the national police agency is a national name */
+	assert_true(entity_valid("npa", err, sizeof(err)));
+	assert_int_equal(entity_prefecture("npa", pp), -1);
+}
+
 static void
 test_pref_valid(void **state)
 {
@@ -175,6 +207,7 @@ main(void)
 		cmocka_unit_test(test_err_is_printable),
 		cmocka_unit_test(test_prefecture),
 		cmocka_unit_test(test_pref_valid),
+		cmocka_unit_test(test_police),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

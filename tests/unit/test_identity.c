@@ -346,11 +346,11 @@ test_role_fits_name(void **state)
 	expect_refused("bad/relay-role-national",
 	    "certificate nisc: role relay needs a relay-PP name");
 	expect_refused("bad/node-role-relay-name",
-	    "certificate relay-45: role node needs a 6-digit code or a "
-	    "national body's name, not relay-*");
+	    "certificate relay-45: role node needs a 6-digit code, police-PP "
+	    "or a national body's name, not relay-*");
 	expect_refused("bad/operator-role-code",
 	    "certificate 452017: role operator needs a name of its own, not a "
-	    "code or relay-*");
+	    "code, relay-* or police-PP");
 	/* the good ones of each role still pass */
 	assert_int_equal(from_dir("entities/relay-13", &who, err,
 	    sizeof(err)), 0);
@@ -374,6 +374,70 @@ test_role_fits_name(void **state)
 	    "relay-PP name");
 	X509_free(x);
 	X509_free(ca);
+}
+
+/*
+ * A prefecture's police (police-PP) is an entity of its prefecture: only
+ * that prefecture's CA may vouch for it (000 第2条, 002 「警察及び関係機関
+ * との緊密な連携」), as a node, never as a relay or an operator.
+ */
+static void
+test_police(void **state)
+{
+	struct identity who;
+	X509 *ca45, *ca13, *nat, *x;
+	char err[512];
+
+	(void)state;
+	/* issued by certs/kairan-pki (mkpki.sh), through CA 45 */
+	if (from_dir("entities/police-45", &who, err, sizeof(err)) != 0)
+		fail_msg("police-45: %s", err);
+	assert_string_equal(who.entity, "police-45");
+	assert_int_equal(who.role, ROLE_NODE);
+	assert_string_equal(who.ca, "45");
+	ca45 = load_cert("ca-45/ca.pem");
+	ca13 = load_cert("ca-13/ca.pem");
+	nat = load_cert("ca-national/ca.pem");
+	x = make_leaf_role(nat, "police-45", "node");
+	assert_int_equal(identity_from_cert(x, nat, &who, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "certificate police-45: of prefecture 45 but "
+	    "issued by CA national");
+	X509_free(x);
+	x = make_leaf_role(ca13, "police-45", "node");
+	assert_int_equal(identity_from_cert(x, ca13, &who, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "certificate police-45: of prefecture 45 but "
+	    "issued by CA 13");
+	X509_free(x);
+	x = make_leaf_role(ca45, "police-45", "operator");
+	assert_int_equal(identity_from_cert(x, ca45, &who, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "certificate police-45: role operator needs "
+	    "a name of its own, not a code, relay-* or police-PP");
+	X509_free(x);
+	x = make_leaf_role(ca45, "police-45", "relay");
+	assert_int_equal(identity_from_cert(x, ca45, &who, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "certificate police-45: role relay needs a "
+	    "relay-PP name");
+	X509_free(x);
+	/* police-99 is no entity id at all, whoever signs it */
+	x = make_leaf_role(nat, "police-99", "node");
+	assert_int_equal(identity_from_cert(x, nat, &who, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "certificate CN: \"police-99\": a police "
+	    "id is police-PP"));
+	X509_free(x);
+	/* the national police agency is a national body */
+	x = make_leaf_role(nat, "npa", "node");
+	if (identity_from_cert(x, nat, &who, err, sizeof(err)) != 0)
+		fail_msg("npa: %s", err);
+	assert_string_equal(who.ca, "national");
+	X509_free(x);
+	X509_free(ca45);
+	X509_free(ca13);
+	X509_free(nat);
 }
 
 /* --- identity_from_ssl over an in-memory handshake --- */
@@ -489,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_fixture_rules),
 		cmocka_unit_test(test_role_fits_name),
+		cmocka_unit_test(test_police),
 		cmocka_unit_test(test_name_field),
 		cmocka_unit_test(test_built_leaves),
 		cmocka_unit_test(test_from_ssl),

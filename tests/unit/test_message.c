@@ -906,11 +906,16 @@ test_receipt_fields(void **state)
 	tmsg_receipt(&t);
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__STATE_UNSPECIFIED;
 	expect_invalid(&t.m, "receipt.state: must be 1..7, got 0");
-	t.rc.state = (Kairan__V1__Receipt__State)6;
-	expect_invalid(&t.m, "receipt.state: 6 is not a state this program "
-	    "knows");
 	t.rc.state = (Kairan__V1__Receipt__State)8;
 	expect_invalid(&t.m, "receipt.state: must be 1..7, got 8");
+	/* MAILED names the recipient mailed (PROTOCOL.md §7.6) */
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__MAILED;
+	expect_invalid(&t.m, "receipt.subject: a MAILED receipt names the "
+	    "recipient the report was mailed to");
+	t.rc.subject = h1;
+	expect_valid(&t.m);
+	assert_string_equal(message_receipt_state_name(t.rc.state), "MAILED");
+	t.rc.subject = NULL;
 	/* OVERDUE names the recipient concerned */
 	t.rc.state = KAIRAN__V1__RECEIPT__STATE__OVERDUE;
 	expect_invalid(&t.m, "receipt.subject: an OVERDUE receipt names the "

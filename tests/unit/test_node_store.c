@@ -1257,6 +1257,10 @@ test_migrate_v3_held(void **state)
 	    "ALTER TABLE inbox DROP COLUMN done_ms;"
 	    "ALTER TABLE inbox DROP COLUMN done_by;"
 	    "ALTER TABLE inbox DROP COLUMN done_note;"
+	    "ALTER TABLE recipient DROP COLUMN mailed_by;"
+	    "ALTER TABLE recipient DROP COLUMN mailed_ms;"
+	    "ALTER TABLE recipient DROP COLUMN mailed_note;"
+	    "DROP TABLE phone_confirm;"
 	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(count(NULL, "SELECT count(*) FROM "
@@ -1477,11 +1481,92 @@ test_advisories(void **state)
 	store_close(st);
 }
 
+/*
+ * MAILED (PROTOCOL.md §7.6): from a relay only, about a recipient of the
+ * report; the first kept; status_of says mailed, never acknowledged. A
+ * phone confirmation (confirm) is kept apart: it changes no state.
+ */
+static void
+test_mailed_and_phone(void **state)
+{
+	struct store *st;
+	struct store_status ss;
+	struct tmsg a, ml, ml2, bad;
+	const struct store_rcpt_state *r;
+	char err[512];
+	int result, reason;
+	sqlite3 *db;
+	char *msg = NULL;
+
+	(void)state;
+	st = open_store();
+	tmsg_report(&a, 0xa1, 0xa2, 1, "452017", "police-45", "450006", NULL);
+	add_out(st, &a);
+	/* a node may not say another was mailed */
+	tmsg_receipt(&bad, 0xa3, "450006", &a,
+	    KAIRAN__V1__RECEIPT__STATE__MAILED, NULL, "police-45");
+	assert_int_equal(receipt(st, &bad, "450006", ROLE_NODE, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+	/* nor a relay about someone who is no recipient */
+	tmsg_receipt(&bad, 0xa4, "relay-45", &a,
+	    KAIRAN__V1__RECEIPT__STATE__MAILED, NULL, "police-46");
+	assert_int_equal(receipt(st, &bad, "relay-45", ROLE_RELAY, &result,
+	    &reason), -1);
+	assert_int_equal(reason, KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED);
+	assert_int_equal(count(st, "SELECT count(*) FROM recipient WHERE "
+	    "mailed_ms IS NOT NULL"), 0);
+	tmsg_receipt(&ml, 0xa5, "relay-45", &a,
+	    KAIRAN__V1__RECEIPT__STATE__MAILED, NULL, "police-45");
+	assert_int_equal(receipt(st, &ml, "relay-45", ROLE_RELAY, &result,
+	    &reason), 0);
+	assert_int_equal(result, STORE_RECEIPT_MATCHED);
+	tmsg_receipt(&ml2, 0xa6, "relay-national", &a,
+	    KAIRAN__V1__RECEIPT__STATE__MAILED, NULL, "police-45");
+	ml2.m.created_at_ms = ml.m.created_at_ms + 5000;
+	assert_int_equal(receipt(st, &ml2, "relay-national", ROLE_RELAY,
+	    &result, &reason), 0);
+	/* a phone confirmation: of a report and recipient of ours only */
+	assert_int_equal(store_confirm_add(st, a.id, "452025", "x", NULL, 1,
+	    err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "452025 is not a recipient of report"));
+	assert_int_equal(store_confirm_add(st, ml.id, "police-45", "x", NULL,
+	    1, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "no report of ours"));
+	assert_int_equal(store_confirm_add(st, a.id, "police-45", "田中",
+	    "電話で確認", 1795300000000LL, err, sizeof(err)), 1);
+	assert_int_equal(store_status(st, a.id, &ss, err, sizeof(err)), 1);
+	r = rcpt_of(&ss, "police-45");
+	assert_string_equal(r->mailed_by, "relay-45");	/* the first kept */
+	assert_int_equal(r->mailed_ms, ml.m.created_at_ms);
+	assert_int_equal(status_of(r), STATUS_MAILED);
+	assert_int_equal(r->acknowledged_ms, 0);
+	assert_int_equal(r->nphones, 1);
+	assert_string_equal(r->phones[0].by, "田中");
+	assert_string_equal(r->phones[0].note, "電話で確認");
+	assert_int_equal(r->phones[0].at_ms, 1795300000000LL);
+	assert_int_equal(rcpt_of(&ss, "450006")->nphones, 0);
+	assert_int_equal(status_of(rcpt_of(&ss, "450006")), STATUS_PENDING);
+	store_status_clear(&ss);
+	/* a record is kept as it was */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE phone_confirm SET by = "
+	    "'y'", NULL, NULL, &msg), SQLITE_OK);
+	sqlite3_free(msg);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM phone_confirm",
+	    NULL, NULL, &msg), SQLITE_OK);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	store_close(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_overdue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailed_and_phone, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_database_is_the_groups,
 		    setup, teardown),

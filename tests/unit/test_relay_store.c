@@ -565,6 +565,7 @@ test_migration_advisory_body(void **state)
 	    "DROP TABLE message;"
 	    "ALTER TABLE m5 RENAME TO message;"
 	    "UPDATE sqlite_sequence SET seq = 41 WHERE name = 'message';"
+	    "DROP TABLE mailroute;"
 	    "PRAGMA user_version = 6;"
 	    "COMMIT;");
 	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO message (id, "
@@ -591,7 +592,8 @@ test_migration_advisory_body(void **state)
 	assert_int_equal(store_pending_count(f->s), 4);
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(one_int(db, "PRAGMA user_version"), 7);
+	assert_int_equal(one_int(db, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM message WHERE "
 	    "body = 'advisory'"), 1);
 	assert_int_equal(one_int(db, "SELECT seq FROM message WHERE body = "
@@ -600,6 +602,107 @@ test_migration_advisory_body(void **state)
 	    "message m ON m.seq = d.message_seq"), 4);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM "
 	    "pragma_foreign_key_check"), 0);
+	sqlite3_close(db);
+}
+
+/*
+ * The mail route's rows (mailroute.h): one per (report, recipient), due
+ * in row order, walked past those in flight, retried (an attempt counted),
+ * ended once and only forward (the trigger, whoever writes).
+ */
+static void
+test_mailroute_rows(void **state)
+{
+	struct fx *f = *state;
+	Message m;
+	IncidentReport r;
+	uint8_t id[16];
+	char *rc[] = { "police-45", "npa" }, err[256], addr[320];
+	struct store_mail_row row;
+	int64_t seq, due;
+	int dup, st, att, code;
+	sqlite3 *db;
+	char *msg = NULL;
+
+	mk(&m, &r, id, rc, 2);
+	seq = add(f->s, &m, &dup);
+	assert_int_equal(store_mailroute_next(f->s, INT64_MIN, &due, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_begin(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_mailroute_add(f->s, seq, "police-45",
+	    "cyber@police.example.jp", 5000, err, sizeof(err)), 1);
+	assert_int_equal(store_mailroute_add(f->s, seq, "npa",
+	    "cyber@npa.example.jp", 5000, err, sizeof(err)), 1);
+	/* one row per (report, recipient): again, nothing changes */
+	assert_int_equal(store_mailroute_add(f->s, seq, "police-45", "x@y", 1,
+	    err, sizeof(err)), 0);
+	assert_int_equal(store_commit(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_mailroute_next(f->s, INT64_MIN, &due, err,
+	    sizeof(err)), 1);
+	assert_int_equal(due, 5000);
+	/* the runner's next wake-up: after now, nothing */
+	assert_int_equal(store_mailroute_next(f->s, 5000, &due, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_mailroute_due(f->s, 4999, 0, &row, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_mailroute_due(f->s, 5000, 0, &row, err,
+	    sizeof(err)), 1);
+	assert_string_equal(row.recipient, "police-45");
+	assert_string_equal(row.address, "cyber@police.example.jp");
+	assert_memory_equal(row.id, id, 16);
+	assert_int_equal(row.envlen, 4);
+	assert_int_equal(row.attempts, 0);
+	free(row.env);
+	/* past the one in flight: the next */
+	assert_int_equal(store_mailroute_due(f->s, 5000, row.row, &row, err,
+	    sizeof(err)), 1);
+	assert_string_equal(row.recipient, "npa");
+	free(row.env);
+	assert_int_equal(store_mailroute_due(f->s, 5000, row.row, &row, err,
+	    sizeof(err)), 0);
+	/* a 451: later, an attempt counted */
+	assert_int_equal(store_mailroute_due(f->s, 5000, 0, &row, err,
+	    sizeof(err)), 1);
+	free(row.env);
+	assert_int_equal(store_mailroute_retry(f->s, row.row, 451, "later",
+	    7000, err, sizeof(err)), 1);
+	assert_int_equal(store_mailroute_next(f->s, 5000, &due, err,
+	    sizeof(err)), 1);
+	assert_int_equal(due, 7000);
+	assert_int_equal(store_mailroute_due(f->s, 6000, 0, &row, err,
+	    sizeof(err)), 1);
+	assert_string_equal(row.recipient, "npa");
+	free(row.env);
+	assert_int_equal(store_mailroute_end(f->s, row.row, MAILROUTE_FAILED,
+	    1, 550, "550 no such user", 6001, err, sizeof(err)), 1);
+	assert_int_equal(store_mailroute_end(f->s, row.row, MAILROUTE_SENT, 1,
+	    250, "ok", 6002, err, sizeof(err)), 0);	/* ended once */
+	assert_int_equal(store_mailroute_due(f->s, 7000, 0, &row, err,
+	    sizeof(err)), 1);
+	assert_string_equal(row.recipient, "police-45");
+	assert_int_equal(row.attempts, 1);
+	free(row.env);
+	assert_int_equal(store_mailroute_end(f->s, row.row, MAILROUTE_SENT, 1,
+	    250, "accepted", 7001, err, sizeof(err)), 1);
+	assert_int_equal(store_mailroute_next(f->s, INT64_MIN, &due, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_mailroute_state(f->s, id, "police-45", &st,
+	    &att, &code, addr, sizeof(addr), err, sizeof(err)), 1);
+	assert_int_equal(st, MAILROUTE_SENT);
+	assert_int_equal(att, 2);
+	assert_int_equal(code, 250);
+	assert_int_equal(store_mailroute_state(f->s, id, "npa", &st, &att,
+	    &code, addr, sizeof(addr), err, sizeof(err)), 1);
+	assert_int_equal(st, MAILROUTE_FAILED);
+	assert_int_equal(code, 550);
+	assert_int_equal(store_mailroute_state(f->s, id, "mic", &st, &att,
+	    &code, addr, sizeof(addr), err, sizeof(err)), 0);
+	/* the trigger: an ended mail stays ended */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE mailroute SET state = 0",
+	    NULL, NULL, &msg), SQLITE_OK);
+	assert_non_null(strstr(msg, "stays ended"));
+	sqlite3_free(msg);
 	sqlite3_close(db);
 }
 
@@ -622,6 +725,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_deliveries_dropped,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailroute_rows, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_rows, setup,
 		    teardown),
 	};

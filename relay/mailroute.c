@@ -1,0 +1,656 @@
+/*
+ * mailroute: the report mailed to a recipient without a node, with the
+ * signed envelope attached; durable rows in the store, sent through
+ * mail.c on the loop, the outcome told to the sender in a receipt of ours
+ * (see mailroute.h).
+ *
+ * The text helpers (base64 lines, RFC 2047 words, the JST Date) are the
+ * same as escalate.c's, which keeps them static; they are written again
+ * here rather than moved, until both mails share one module.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ev.h>
+#include <openssl/evp.h>
+
+#include "kairan/directory.h"
+#include "kairan/envelope.h"
+#include "kairan/form.h"
+#include "kairan/labels.h"
+#include "kairan/log.h"
+#include "kairan/message.h"
+#include "kairan/text.h"
+
+#include "config.h"
+#include "deliver.h"
+#include "mail.h"
+#include "mailroute.h"
+#include "relay.h"
+#include "routing.h"
+#include "store.h"
+
+/* One mail in flight: its row and what its outcome needs. */
+struct mr_flight {
+	struct server		*s;
+	int64_t			 row;
+	Message			*m;		/* the report, decoded */
+	uint8_t			 digest[KAIRAN_DIGEST_LEN];
+	char			 recipient[KAIRAN_ENTITY_MAX + 1];
+	char			 address[320];
+	int			 attempts;	/* before this one */
+	struct mr_flight	*next;
+};
+
+/* A growing string; on out of memory, ok = 0 and the text is dropped. */
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+	int	 ok;
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	char *q;
+	size_t cap;
+
+	if (!b->ok)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((q = realloc(b->p, cap)) == NULL) {
+			b->ok = 0;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static void
+buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		b->ok = 0;	/* every caller's line is short */
+		return;
+	}
+	buf_add(b, tmp, (size_t)n);
+}
+
+/* Base64 of s[0..n), lines of 76 characters, CRLF. */
+static void
+buf_base64(struct buf *b, const uint8_t *s, size_t n)
+{
+	unsigned char out[4 * 57 / 3 + 8];
+	size_t off, k;
+	int m;
+
+	for (off = 0; off < n; off += k) {
+		k = n - off < 57 ? n - off : 57;
+		m = EVP_EncodeBlock(out, s + off, (int)k);
+		buf_add(b, (const char *)out, (size_t)m);
+		buf_add(b, "\r\n", 2);
+	}
+}
+
+/* An RFC 2047 header value: UTF-8 B words of at most 39 bytes of text. */
+static void
+buf_header_utf8(struct buf *b, const char *s)
+{
+	unsigned char out[64];
+	size_t n = strlen(s), off = 0, k, c;
+	unsigned cp;
+	int m, first = 1;
+
+	while (off < n) {
+		for (k = 0; off + k < n; k += c) {
+			c = text_utf8_next((const unsigned char *)s + off + k,
+			    n - off - k, &cp);
+			if (c == 0)
+				c = 1;
+			if (k + c > 39)
+				break;
+		}
+		m = EVP_EncodeBlock(out, (const unsigned char *)s + off, (int)k);
+		buf_printf(b, "%s=?UTF-8?B?%.*s?=", first ? "" : "\r\n ", m,
+		    (const char *)out);
+		first = 0;
+		off += k;
+	}
+}
+
+/* "Wed, 02 Dec 2026 09:53:09 +0900": RFC 5322, in JST, locale-free. */
+static void
+mail_date(int64_t ms, char *out, size_t len)
+{
+	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = (time_t)(ms / 1000) + 9 * 3600;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d +0900",
+	    wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* s (LF line ends, as form_render writes) appended with CRLF ends. */
+static void
+buf_crlf(struct buf *b, const char *s, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\n') {
+			buf_add(b, s + start, i - start);
+			buf_add(b, "\r\n", 2);
+			start = i + 1;
+		}
+	buf_add(b, s + start, n - start);
+}
+
+/* The 報告様式 of m as form_render prints it, into b with CRLF ends. */
+static int
+form_text(struct buf *b, const Message *m, const struct directory *dir)
+{
+	struct form *f = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int rc = -1;
+
+	if (form_build(m, dir, NULL, &f) == -1)
+		return -1;
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		goto done;
+	if (form_render(fp, f) == -1) {
+		fclose(fp);
+		goto done;
+	}
+	if (fclose(fp) != 0)
+		goto done;
+	buf_crlf(b, text, len);
+	rc = 0;
+done:
+	free(text);
+	form_free(f);
+	return rc;
+}
+
+int
+mailroute_address_valid(const char *v)
+{
+	const char *at;
+	size_t i;
+
+	if (v == NULL || (at = strchr(v, '@')) == NULL || at == v ||
+	    at[1] == '\0' || strchr(at + 1, '@') != NULL || strlen(v) > 254)
+		return 0;
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f ||
+		    strchr("<>()[],;:\\\"", v[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+char *
+mailroute_text(const struct mailroute_mail *a)
+{
+	const Message *m = a->m;
+	const IncidentReport *r = m->report;
+	const struct dir_entity *se;
+	const char *sender, *who, *title;
+	int exercise = m->status == KAIRAN__V1__STATUS__EXERCISE;
+	struct buf h = { NULL, 0, 0, 1 }, body = { NULL, 0, 0, 1 };
+	char subject[1024], date[64], hex[KAIRAN_ID_HEXLEN + 1], nth[64];
+	char boundary[80];
+
+	if (m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT || r == NULL)
+		return NULL;
+	se = a->dir != NULL ? directory_get(a->dir, m->sender) : NULL;
+	sender = se != NULL ? se->name : m->sender;
+	who = a->recipient != NULL ? (a->recipient->contact.name != NULL ?
+	    a->recipient->contact.name : a->recipient->name) : "";
+	title = r->title != NULL && *r->title != '\0' ? r->title :
+	    "（件名なし）";
+	message_hex(m->id.data, m->id.len, hex);
+	if (r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL ||
+	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE)
+		snprintf(nth, sizeof(nth), "第%u報", r->report_no);
+	else
+		snprintf(nth, sizeof(nth), "第%u報（%s）", r->report_no,
+		    label_phase(r->phase));
+	/* the title is the sender's: short (256 bytes) and checked */
+	snprintf(subject, sizeof(subject), "%s【kairan】%s %s「%s」（レベル%u）",
+	    exercise ? "【訓練】" : "", sender, nth, title, r->level);
+	snprintf(boundary, sizeof(boundary), "kairan-%s", hex);
+
+	if (exercise)
+		buf_printf(&body, "%s\r\n\r\n",
+		    label_status_banner(KAIRAN__V1__STATUS__EXERCISE));
+	if (*who != '\0') {
+		buf_str(&body, who);
+		buf_str(&body, " 御中\r\n\r\n");
+	}
+	buf_printf(&body,
+	    "kairan（インシデント連絡網）の中継局 %s から、kairan のノードを\r\n"
+	    "お持ちでない宛先へ、次の報告をメールでお届けします。\r\n\r\n", a->relay);
+	buf_printf(&body,
+	    "添付の %s.kairan は、差出人が署名した報告そのものです。\r\n"
+	    "kairan-node verify %s.kairan で、差出人の署名と、内容が一字も\r\n"
+	    "変わっていないことを確かめられます。\r\n\r\n", hex, hex);
+	buf_str(&body,
+	    "このメールは受理確認（署名）にはなりません。受け取ったことを、\r\n"
+	    "差出人へ電話でお知らせください");
+	if (r->contact != NULL && r->contact->phone != NULL &&
+	    *r->contact->phone != '\0') {
+		buf_str(&body, "（");
+		buf_str(&body, r->contact->phone);
+		buf_str(&body, "）");
+	}
+	buf_str(&body, "。\r\n\r\n");
+	buf_str(&body, "――――――――――――――――――――――――――――――――\r\n\r\n");
+	if (form_text(&body, m, a->dir) == -1)
+		body.ok = 0;
+	buf_printf(&body, "\r\n報告ID: %s\r\n中継局: %s\r\n", hex, a->relay);
+
+	mail_date(a->now_ms, date, sizeof(date));
+	buf_printf(&h, "Date: %s\r\n", date);
+	buf_printf(&h, "From: kairan %s <%s>\r\n", a->relay, a->from);
+	buf_printf(&h, "To: <%s>\r\n", a->to);
+	buf_printf(&h, "Message-ID: <%s.%s@%s.kairan.invalid>\r\n", hex,
+	    a->recipient != NULL ? a->recipient->id : "x", a->relay);
+	buf_str(&h, "Subject: ");
+	buf_header_utf8(&h, subject);
+	buf_printf(&h, "\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
+	    "X-Kairan-Report: %s\r\n"
+	    "X-Kairan-Status: %s\r\n\r\n", boundary, hex,
+	    message_status_name(m->status));
+	buf_str(&h, "This is a multipart message in MIME format.\r\n");
+	buf_printf(&h, "--%s\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary);
+	if (body.ok)
+		buf_base64(&h, (const uint8_t *)body.p, body.len);
+	buf_printf(&h, "--%s\r\n"
+	    "Content-Type: application/octet-stream; name=\"%s.kairan\"\r\n"
+	    "Content-Disposition: attachment; filename=\"%s.kairan\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary, hex, hex);
+	buf_base64(&h, a->env, a->envlen);
+	buf_printf(&h, "--%s--\r\n", boundary);
+	free(body.p);
+	if (!body.ok || !h.ok) {
+		free(h.p);
+		return NULL;
+	}
+	return h.p;
+}
+
+/* ---- planning, at commit ---- */
+
+int
+mailroute_plan(struct server *s, const Message *m, int64_t seq,
+    const uint8_t digest[KAIRAN_DIGEST_LEN], const char *recipient,
+    int64_t now, char *err, size_t errlen)
+{
+	const struct dir_entity *e = directory_get(s->dir, recipient);
+	const char *to = e != NULL ? e->contact.email : NULL;
+	char why[256];
+
+	if (s->cfg->smtp_url == NULL) {
+		snprintf(why, sizeof(why), "recipient %s runs no node and %s "
+		    "has no [smtp] to mail it", recipient, s->cfg->id);
+		return routing_reject(s, m, digest, recipient, why, now, err,
+		    errlen);
+	}
+	if (!mailroute_address_valid(to)) {
+		snprintf(why, sizeof(why), "recipient %s runs no node and the "
+		    "directory has %s e-mail address for it", recipient,
+		    to == NULL ? "no" : "no valid");
+		return routing_reject(s, m, digest, recipient, why, now, err,
+		    errlen);
+	}
+	if (store_mailroute_add(s->store, seq, recipient, to, now, err,
+	    errlen) == -1)
+		return -1;
+	s->mr_added = 1;
+	return 0;
+}
+
+/* ---- sending, on the loop ---- */
+
+static void	mr_arm(struct server *, double after);
+
+static void
+flight_free(struct mr_flight *f)
+{
+	message_free(f->m);
+	free(f);
+}
+
+/* Wakes every node and link: a receipt of ours may be for one of them. */
+static void
+wake_all(struct server *s)
+{
+	struct peer *p;
+
+	for (p = s->peers; p != NULL; p = p->next)
+		if (p->state == PEER_READY)
+			deliver_wake(p);
+}
+
+/*
+ * The row ended (SENT or FAILED) and the sender told (MAILED or REJECTED
+ * of ours), in one transaction. 0, or -1 logged (the row stays pending).
+ */
+static int
+end_row(struct server *s, struct mr_flight *f, enum mailroute_state st,
+    long code, const char *reply, const char *note, int64_t now)
+{
+	char err[512];
+
+	if (store_begin(s->store, err, sizeof(err)) == -1)
+		goto fail;
+	if (store_mailroute_end(s->store, f->row, st, 1, (int)code, reply, now,
+	    err, sizeof(err)) == -1)
+		goto fail;
+	if ((st == MAILROUTE_SENT ? routing_mailed(s, f->m, f->digest,
+	    f->recipient, note, now, err, sizeof(err)) :
+	    routing_reject(s, f->m, f->digest, f->recipient, note, now, err,
+	    sizeof(err))) == -1)
+		goto fail;
+	if (store_commit(s->store, err, sizeof(err)) == -1)
+		goto fail;
+	wake_all(s);
+	return 0;
+fail:
+	store_rollback(s->store);
+	log_warnx("mailroute row not recorded row=%lld error=%s",
+	    (long long)f->row, log_str(err));
+	return -1;
+}
+
+/* mail.c's callback: the outcome of one transfer, on the loop. */
+static void
+mr_done(void *arg, int ok, long code, const char *reply)
+{
+	struct mr_flight *f = arg, **pp;
+	struct server *s = f->s;
+	char hex[KAIRAN_ID_HEXLEN + 1], note[1024], err[512];
+	int64_t now = message_now_ms(), wait;
+	int i, r = 0;
+
+	for (pp = &s->mr_flights; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	idhex(f->m->id.data, f->m->id.len, hex);
+	if (ok) {
+		log_info("mailroute sent id=%s recipient=%s to=%s code=%ld "
+		    "attempt=%d", hex, f->recipient, log_str(f->address), code,
+		    f->attempts + 1);
+		snprintf(note, sizeof(note), "%s にメールで送付（SMTP %ld）",
+		    f->address, code);
+		r = end_row(s, f, MAILROUTE_SENT, code, reply, note, now);
+	} else if (code >= 500 || f->attempts + 1 >= MAILROUTE_ATTEMPTS) {
+		log_warnx("mailroute failed id=%s recipient=%s to=%s code=%ld "
+		    "attempt=%d error=%s", hex, f->recipient,
+		    log_str(f->address), code, f->attempts + 1, log_str(reply));
+		snprintf(note, sizeof(note), "recipient %s runs no node; the "
+		    "mail to %s failed: %ld %.400s", f->recipient, f->address,
+		    code, reply);
+		r = end_row(s, f, MAILROUTE_FAILED, code, reply, note, now);
+	} else {
+		/* 4xx, or no answer: later, waiting twice as long each time */
+		wait = (int64_t)s->cfg->esc_retry_ms;
+		for (i = 0; i < f->attempts && wait < 3600000; i++)
+			wait *= 2;
+		log_warnx("mailroute deferred id=%s recipient=%s to=%s code=%ld "
+		    "attempt=%d retry_ms=%lld error=%s", hex, f->recipient,
+		    log_str(f->address), code, f->attempts + 1,
+		    (long long)wait, log_str(reply));
+		if (store_mailroute_retry(s->store, f->row, (int)code, reply,
+		    now + wait, err, sizeof(err)) == -1) {
+			log_warnx("mailroute row not recorded row=%lld error=%s",
+			    (long long)f->row, log_str(err));
+			r = -1;
+		}
+	}
+	flight_free(f);
+	mr_arm(s, r == -1 ? MAILROUTE_STORE_RETRY : 0.);
+}
+
+static int
+in_flight(const struct server *s, int64_t row)
+{
+	const struct mr_flight *f;
+
+	for (f = s->mr_flights; f != NULL; f = f->next)
+		if (f->row == row)
+			return 1;
+	return 0;
+}
+
+/*
+ * Starts the mail of one due row. 0 started (or ended at once: unreadable,
+ * no [smtp]), -1 if it could not start now (the slots are full, or the
+ * store would not record it): the row stays due.
+ */
+static int
+start_row(struct server *s, struct store_mail_row *row, int64_t now)
+{
+	const struct config *cfg = s->cfg;
+	struct mailroute_mail a;
+	struct mail_msg mm;
+	struct mr_flight *f;
+	Envelope *env = NULL;
+	char hex[KAIRAN_ID_HEXLEN + 1], e[256], *text = NULL;
+	int rc = -1;
+
+	idhex(row->id, KAIRAN_ID_LEN, hex);
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	f->s = s;
+	f->row = row->row;
+	f->attempts = row->attempts;
+	memcpy(f->digest, row->digest, sizeof(f->digest));
+	snprintf(f->recipient, sizeof(f->recipient), "%s", row->recipient);
+	snprintf(f->address, sizeof(f->address), "%s", row->address);
+	if ((env = kairan__v1__envelope__unpack(NULL, row->envlen,
+	    row->env)) == NULL || (f->m = message_decode(env->message.data,
+	    env->message.len, e, sizeof(e))) == NULL ||
+	    f->m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT) {
+		char err[512];
+
+		log_warnx("mailroute failed id=%s recipient=%s error=%s", hex,
+		    row->recipient, log_str("the stored report cannot be read"));
+		if (store_mailroute_end(s->store, row->row, MAILROUTE_FAILED, 0,
+		    0, "stored report unreadable", now, err, sizeof(err)) == -1)
+			log_warnx("mailroute row not recorded row=%lld error=%s",
+			    (long long)row->row, log_str(err));
+		rc = 0;
+		goto done;
+	}
+	if (cfg->smtp_url == NULL) {
+		/* [smtp] gone at a reload: no route any more */
+		log_warnx("mailroute failed id=%s recipient=%s error=%s", hex,
+		    row->recipient, log_str("no [smtp] url configured"));
+		rc = end_row(s, f, MAILROUTE_FAILED, 0, "no [smtp] url "
+		    "configured", "recipient runs no node and the relay has no "
+		    "[smtp] url any more", now) == -1 ? -1 : 0;
+		goto done;
+	}
+	memset(&a, 0, sizeof(a));
+	a.relay = cfg->id;
+	a.from = cfg->smtp_from;
+	a.to = row->address;
+	a.m = f->m;
+	a.env = row->env;
+	a.envlen = row->envlen;
+	a.dir = s->dir;
+	a.recipient = directory_get(s->dir, row->recipient);
+	a.now_ms = now;
+	if ((text = mailroute_text(&a)) == NULL) {
+		log_warnx("mailroute deferred id=%s recipient=%s error=%s", hex,
+		    row->recipient, log_str("out of memory"));
+		goto done;
+	}
+	memset(&mm, 0, sizeof(mm));
+	mm.url = cfg->smtp_url;
+	mm.from = cfg->smtp_from;
+	mm.to = row->address;
+	mm.text = text;
+	mm.user = cfg->smtp_user;
+	mm.password = cfg->smtp_password;
+	mm.tls = cfg->smtp_tls == CONFIG_TLS_REQUIRED ? MAIL_TLS_REQUIRED :
+	    cfg->smtp_tls == CONFIG_TLS_TRY ? MAIL_TLS_TRY : MAIL_TLS_NONE;
+	mm.timeout_ms = (long)cfg->smtp_timeout_ms;
+	if (mail_send(s->mr_mail, &mm, mr_done, f) == -1)
+		goto done;
+	log_debug("mailroute start id=%s recipient=%s to=%s attempt=%d", hex,
+	    row->recipient, log_str(row->address), row->attempts + 1);
+	f->next = s->mr_flights;
+	s->mr_flights = f;
+	f = NULL;
+	rc = 0;
+done:
+	free(text);
+	if (env != NULL)
+		kairan__v1__envelope__free_unpacked(env, NULL);
+	if (f != NULL)
+		flight_free(f);
+	return rc;
+}
+
+static void
+mr_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	struct store_mail_row row;
+	char err[512];
+	int64_t now = message_now_ms(), after = 0, due;
+	double d = MAILROUTE_MAX_SLEEP;
+	int r, stuck = 0;
+
+	(void)loop;
+	(void)revents;
+	if (s->stopping)
+		return;
+	/*
+	 * Start every due row not in flight while there is a slot; the
+	 * rows left due are in flight or wait for a slot, and each ending
+	 * transfer arms the timer again.
+	 */
+	while (!mail_full(s->mr_mail)) {
+		if ((r = store_mailroute_due(s->store, now, after, &row, err,
+		    sizeof(err))) != 1) {
+			if (r == -1) {
+				log_warnx("mailroute: %s", log_str(err));
+				mr_arm(s, MAILROUTE_STORE_RETRY);
+				return;
+			}
+			break;
+		}
+		after = row.row;
+		if (!in_flight(s, row.row) && start_row(s, &row, now) == -1) {
+			/* full now, or it would not start: try again later */
+			stuck = !mail_full(s->mr_mail);
+			free(row.env);
+			break;
+		}
+		free(row.env);
+	}
+	/* the next row that is not due yet */
+	if ((r = store_mailroute_next(s->store, now, &due, err,
+	    sizeof(err))) == -1)
+		log_warnx("mailroute: %s", log_str(err));
+	else if (r == 1)
+		d = (double)(due - now) / 1000.;
+	if (stuck && d > MAILROUTE_STORE_RETRY)
+		d = MAILROUTE_STORE_RETRY;
+	if (d > MAILROUTE_MAX_SLEEP)
+		d = MAILROUTE_MAX_SLEEP;
+	ev_timer_stop(s->loop, &s->mr_timer);
+	ev_timer_set(&s->mr_timer, d, 0.);
+	ev_timer_start(s->loop, &s->mr_timer);
+}
+
+static void
+mr_arm(struct server *s, double after)
+{
+	if (s->stopping || s->loop == NULL || s->mr_mail == NULL)
+		return;
+	ev_timer_stop(s->loop, &s->mr_timer);
+	ev_timer_set(&s->mr_timer, after, 0.);
+	ev_timer_start(s->loop, &s->mr_timer);
+}
+
+void
+mailroute_rearm(struct server *s)
+{
+	if (!s->mr_added)
+		return;
+	s->mr_added = 0;
+	mr_arm(s, 0.);
+}
+
+int
+mailroute_start(struct server *s)
+{
+	if ((s->mr_mail = mail_new(s->loop, MAIL_MAX_INFLIGHT)) == NULL)
+		return -1;
+	ev_timer_init(&s->mr_timer, mr_cb, 0., 0.);
+	s->mr_timer.data = s;
+	mr_arm(s, 0.);
+	return 0;
+}
+
+void
+mailroute_stop(struct server *s)
+{
+	struct mr_flight *f;
+	char hex[KAIRAN_ID_HEXLEN + 1];
+
+	if (s->loop != NULL)
+		ev_timer_stop(s->loop, &s->mr_timer);
+	/* abandoned: their callbacks never come; the rows stay pending */
+	mail_free(s->mr_mail);
+	s->mr_mail = NULL;
+	while ((f = s->mr_flights) != NULL) {
+		s->mr_flights = f->next;
+		idhex(f->m->id.data, f->m->id.len, hex);
+		log_info("mailroute abandoned id=%s recipient=%s "
+		    "reason=stopping", hex, f->recipient);
+		flight_free(f);
+	}
+}
