@@ -109,6 +109,8 @@ state_name(enum view_state st)
 	switch (st) {
 	case VIEW_HELD:
 		return "held";
+	case VIEW_MAILED:
+		return "mailed";
 	case VIEW_DELIVERED:
 		return "delivered";
 	case VIEW_OVERDUE:
@@ -277,8 +279,8 @@ cell_json(const struct view_cell *c)
 	    jstr_or_null(c->by)) == -1) ||
 	    (c->state == VIEW_HELD && json_object_set_new(j, "held_by",
 	    json_string(c->held_by)) == -1) ||
-	    (c->state == VIEW_REJECTED && json_object_set_new(j, "detail",
-	    jstr_or_null(c->detail)) == -1)) {
+	    ((c->state == VIEW_REJECTED || c->state == VIEW_MAILED) &&
+	    json_object_set_new(j, "detail", jstr_or_null(c->detail)) == -1)) {
 		json_decref(j);
 		return NULL;
 	}

@@ -482,7 +482,8 @@ set_str(char **dst, const char *src)
 
 /* What the rows say about one cell, before it is judged. */
 struct evidence {
-	int64_t	 held_at, delivered_at, overdue_at, rejected_at, ack_at;
+	int64_t	 held_at, mailed_at, delivered_at, overdue_at, rejected_at,
+		 ack_at;
 };
 
 /* The QUEUED receipt's held list, from its stored envelope. */
@@ -559,6 +560,14 @@ read_receipts(struct view *v, const struct view_report *r, const char *self,
 			if ((k = view_recipient_index(r, subject)) >= 0 &&
 			    ev[k].overdue_at == 0)
 				ev[k].overdue_at = at;
+			break;
+		case KAIRAN__V1__RECEIPT__STATE__MAILED:
+			/* a mail is no 受理確認: a person confirms by phone */
+			if ((k = view_recipient_index(r, subject)) >= 0 &&
+			    ev[k].mailed_at == 0) {
+				ev[k].mailed_at = at;
+				fail = set_str(&cells[k].detail, col(st, 3));
+			}
 			break;
 		default:
 			break;
@@ -703,6 +712,9 @@ judge(struct view_cell *c, const struct evidence *e)
 	} else if (e->delivered_at != 0) {
 		c->state = VIEW_DELIVERED;
 		c->at = e->delivered_at;
+	} else if (e->mailed_at != 0) {
+		c->state = VIEW_MAILED;
+		c->at = e->mailed_at;
 	} else if (e->held_at != 0) {
 		c->state = VIEW_HELD;
 		c->at = e->held_at;

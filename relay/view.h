@@ -56,6 +56,7 @@ struct view_incident {
 enum view_state {
 	VIEW_PENDING = 0,	/* nothing known yet */
 	VIEW_HELD,		/* another relay (QUEUED) holds it for the recipient */
+	VIEW_MAILED,		/* no node: its home relay mailed it (MAILED) */
 	VIEW_DELIVERED,		/* the recipient's node stored it */
 	VIEW_OVERDUE,		/* past its deadline, no 受理確認 */
 	VIEW_REJECTED,

@@ -181,7 +181,7 @@ function nodeText(n) {
   return `${NODE_STATE[n.state] || n.state}（${jst(n.since)} から）`;
 }
 
-const RECEIPT_LEGEND = ["pending", "held", "delivered", "acknowledged", "overdue", "rejected"];
+const RECEIPT_LEGEND = ["pending", "held", "mailed", "delivered", "acknowledged", "overdue", "rejected"];
 
 function legend(mode) {
   const ul = clear($("legend"));

@@ -73,6 +73,7 @@ export function seconds(s) {
 export const CELL_STATE = {
   pending: "未配送",
   held: "保留",
+  mailed: "メール送付（未確認）",
   delivered: "配送済",
   acknowledged: "受理確認",
   overdue: "期限超過",

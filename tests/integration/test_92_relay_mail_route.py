@@ -21,6 +21,8 @@ import kairan_client as kc
 from kairan_client import Client, Identity, pb
 from smtpsink import SmtpSink
 
+import consolehelp as ch
+
 POLICE = "police-45"
 POLICE_MAIL = "cyber@police.miyazaki.example.jp"
 
@@ -31,8 +33,10 @@ def smtp_conf(url):
             "tls = none\ntimeout = 3s\n")
 
 
-def mail_relay(relays, url):
+def mail_relay(relays, url, console=False):
     r = relays(start=False)
+    if console:
+        ch.with_sections(r, console=True)
     with open(r.conf, "a") as f:
         f.write(smtp_conf(url))
     assert r.run("-n").returncode == 0, r.run("-n").stderr
@@ -72,7 +76,7 @@ def sink():
 
 
 def test_mailed_once_and_the_sender_told(relays, pki, sink):
-    relay = mail_relay(relays, sink.url)
+    relay = mail_relay(relays, sink.url, console=True)
     msg, env = send(relay, pki, [POLICE, "450006"])
     hexid = msg.id.hex()
     harness.wait_for(lambda: rows(relay, msg)[0][2] == 1, what="mail sent")
@@ -103,6 +107,17 @@ def test_mailed_once_and_the_sender_told(relays, pki, sink):
         assert m.receipt.ref_id == msg.id and m.receipt.subject == POLICE
     assert relay.log().count(f"mailroute sent id={hexid}") == 1
     assert f"mailed notice id={hexid} recipient={POLICE}" in relay.log()
+    # the console's matrix says mailed, never acknowledged
+    ch.add_operator(relay, "tanaka", "correct horse battery staple")
+    token = ch.issue_token(relay, "tanaka")
+    status, _, body = ch.Console(relay).request(
+        "GET", "/api/incidents/" + msg.report.incident_id.hex(),
+        headers={"Authorization": "Bearer " + token})
+    assert status == 200, body
+    cells = {r["id"]: r["cells"][0] for r in body["recipients"]}
+    assert cells[POLICE]["state"] == "mailed", cells[POLICE]
+    assert POLICE_MAIL in cells[POLICE]["detail"]
+    assert cells["450006"]["state"] == "pending"
 
 
 def test_kill_while_pending_then_sent_once(relays, pki, sink):
