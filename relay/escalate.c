@@ -3,12 +3,10 @@
  * libev timer; the e-mail over SMTP through mail.c, on the same loop
  * (see escalate.h).
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <ev.h>
@@ -26,139 +24,10 @@
 #include "escalate.h"
 #include "events.h"
 #include "mail.h"
+#include "mime.h"
 #include "relay.h"
 #include "routing.h"
 #include "store.h"
-
-/* A growing string; on out of memory, ok = 0 and the text is dropped. */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 ok;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	char *q;
-	size_t cap;
-
-	if (!b->ok)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((q = realloc(b->p, cap)) == NULL) {
-			b->ok = 0;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(tmp)) {
-		buf_add(b, tmp, (size_t)n);
-		return;
-	}
-	{
-		char *big = malloc((size_t)n + 1);
-
-		if (big == NULL) {
-			b->ok = 0;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		buf_add(b, big, (size_t)n);
-		free(big);
-	}
-}
-
-/* Base64 of s[0..n) appended. */
-static void
-buf_base64(struct buf *b, const char *s, size_t n)
-{
-	unsigned char out[4 * 64 / 3 + 8];
-	size_t off, k;
-	int m;
-
-	/* 57 bytes of input are one line of 76 characters */
-	for (off = 0; off < n; off += k) {
-		k = n - off < 57 ? n - off : 57;
-		m = EVP_EncodeBlock(out, (const unsigned char *)s + off, (int)k);
-		buf_add(b, (const char *)out, (size_t)m);
-		buf_add(b, "\r\n", 2);
-	}
-}
-
-/*
- * An RFC 2047 header value: encoded words of UTF-8 in base64, each at
- * most 39 bytes of text (64 characters as a word), cut between two
- * characters, folded onto lines of their own.
- */
-static void
-buf_header_utf8(struct buf *b, const char *s)
-{
-	unsigned char out[64];
-	size_t n = strlen(s), off = 0, k, c;
-	unsigned cp;
-	int m, first = 1;
-
-	while (off < n) {
-		for (k = 0; off + k < n; k += c) {
-			c = text_utf8_next((const unsigned char *)s + off + k,
-			    n - off - k, &cp);
-			if (c == 0)
-				c = 1;	/* validated before; never cut a byte */
-			if (k + c > 39)
-				break;
-		}
-		m = EVP_EncodeBlock(out, (const unsigned char *)s + off, (int)k);
-		buf_printf(b, "%s=?UTF-8?B?%.*s?=", first ? "" : "\r\n ", m,
-		    (const char *)out);
-		first = 0;
-		off += k;
-	}
-}
-
-/* "Wed, 02 Dec 2026 09:53:09 +0900": RFC 5322, in JST, locale-free. */
-static void
-mail_date(int64_t ms, char *out, size_t len)
-{
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-	    "Fri", "Sat" };
-	static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t t = (time_t)(ms / 1000) + 9 * 3600;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d +0900",
-	    wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
 
 static const char *
 or_dash(const char *s)
@@ -178,7 +47,7 @@ escalate_mail_text(const struct escalate_mail *a)
 	const char *title = r->title != NULL && *r->title != '\0' ? r->title :
 	    "（件名なし）";
 	int exercise = m->status == KAIRAN__V1__STATUS__EXERCISE;
-	struct buf h = { NULL, 0, 0, 1 }, body = { NULL, 0, 0, 1 };
+	struct mime_buf h = MIME_BUF_INIT, body = MIME_BUF_INIT;
 	char subject[1024], date[64], hex[KAIRAN_ID_HEXLEN + 1];
 	char sent[JST_BUFLEN], due[JST_BUFLEN], nth[64];
 
@@ -194,62 +63,62 @@ escalate_mail_text(const struct escalate_mail *a)
 	    r->level);
 
 	if (exercise)
-		buf_printf(&body, "%s\r\n\r\n",
+		mime_printf(&body, "%s\r\n\r\n",
 		    label_status_banner(KAIRAN__V1__STATUS__EXERCISE));
 	if (*who != '\0')
-		buf_printf(&body, "%s 御中\r\n\r\n", who);
-	buf_printf(&body,
+		mime_printf(&body, "%s 御中\r\n\r\n", who);
+	mime_printf(&body,
 	    "kairan（インシデント連絡網）の中継局 %s からのお知らせです。\r\n"
 	    "次の報告の受理確認が、期限までに届いていません。\r\n"
 	    "kairan-node で報告を確認し、受理確認を送ってください。\r\n\r\n",
 	    a->relay);
-	buf_printf(&body, "区分: %s\r\n", exercise ? "訓練" : "実際");
-	buf_printf(&body, "差出人: %s（%s）\r\n", sender, m->sender);
-	buf_printf(&body, "件名: %s\r\n", title);
-	buf_printf(&body, "報告: %s\r\n", nth);
-	buf_printf(&body, "被害レベル: %u（%s）\r\n", r->level,
+	mime_printf(&body, "区分: %s\r\n", exercise ? "訓練" : "実際");
+	mime_printf(&body, "差出人: %s（%s）\r\n", sender, m->sender);
+	mime_printf(&body, "件名: %s\r\n", title);
+	mime_printf(&body, "報告: %s\r\n", nth);
+	mime_printf(&body, "被害レベル: %u（%s）\r\n", r->level,
 	    label_level(r->level));
-	buf_printf(&body, "分類: %s\r\n", label_category(r->category));
-	buf_printf(&body, "送信日時: %s\r\n", jst_form(m->created_at_ms, sent));
-	buf_printf(&body, "受理確認の期限: %s\r\n", jst_form(a->deadline_ms,
+	mime_printf(&body, "分類: %s\r\n", label_category(r->category));
+	mime_printf(&body, "送信日時: %s\r\n", jst_form(m->created_at_ms, sent));
+	mime_printf(&body, "受理確認の期限: %s\r\n", jst_form(a->deadline_ms,
 	    due));
-	buf_printf(&body, "概要:\r\n");
+	mime_printf(&body, "概要:\r\n");
 	{
 		/* the summary's lines, CRLF-ended */
 		const char *s = or_dash(r->summary), *nl;
 
 		while ((nl = strchr(s, '\n')) != NULL) {
-			buf_printf(&body, "  %.*s\r\n", (int)(nl - s), s);
+			mime_printf(&body, "  %.*s\r\n", (int)(nl - s), s);
 			s = nl + 1;
 		}
-		buf_printf(&body, "  %s\r\n", s);
+		mime_printf(&body, "  %s\r\n", s);
 	}
 	if (r->contact != NULL)
-		buf_printf(&body, "差出人の連絡先: %s %s\r\n",
+		mime_printf(&body, "差出人の連絡先: %s %s\r\n",
 		    or_dash(r->contact->name), or_dash(r->contact->phone));
-	buf_printf(&body, "\r\n報告ID: %s\r\n中継局: %s\r\n", hex, a->relay);
-	buf_printf(&body, "このお知らせは %d 通目です（最大 %d 通）。"
+	mime_printf(&body, "\r\n報告ID: %s\r\n中継局: %s\r\n", hex, a->relay);
+	mime_printf(&body, "このお知らせは %d 通目です（最大 %d 通）。"
 	    "受理確認が届けば、以後は送られません。\r\n", a->k, a->n);
 	if (exercise)
-		buf_printf(&body, "\r\n【訓練】これは訓練です。実際のインシデント"
+		mime_printf(&body, "\r\n【訓練】これは訓練です。実際のインシデント"
 		    "ではありません。\r\n");
 
-	mail_date(a->now_ms, date, sizeof(date));
-	buf_printf(&h, "Date: %s\r\n", date);
-	buf_printf(&h, "From: kairan %s <%s>\r\n", a->relay, a->from);
-	buf_printf(&h, "To: <%s>\r\n", a->to);
-	buf_printf(&h, "Message-ID: <%s.%s.%d@%s.kairan.invalid>\r\n", hex,
+	mime_date(a->now_ms, date, sizeof(date));
+	mime_printf(&h, "Date: %s\r\n", date);
+	mime_printf(&h, "From: kairan %s <%s>\r\n", a->relay, a->from);
+	mime_printf(&h, "To: <%s>\r\n", a->to);
+	mime_printf(&h, "Message-ID: <%s.%s.%d@%s.kairan.invalid>\r\n", hex,
 	    a->recipient != NULL ? a->recipient->id : "x", a->k, a->relay);
-	buf_add(&h, "Subject: ", 9);
-	buf_header_utf8(&h, subject);
-	buf_printf(&h, "\r\nMIME-Version: 1.0\r\n"
+	mime_add(&h, "Subject: ", 9);
+	mime_header_utf8(&h, subject);
+	mime_printf(&h, "\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: base64\r\n"
 	    "X-Kairan-Report: %s\r\n"
 	    "X-Kairan-Status: %s\r\n\r\n", hex,
 	    message_status_name(m->status));
 	if (body.ok)
-		buf_base64(&h, body.p, body.len);
+		mime_base64(&h, body.p, body.len);
 	free(body.p);
 	if (!body.ok || !h.ok) {
 		free(h.p);

@@ -3,16 +3,12 @@
  * signed envelope attached; durable rows in the store, sent through
  * mail.c on the loop, the outcome told to the sender in a receipt of ours
  * (see mailroute.h).
- *
- * The text helpers (base64 lines, RFC 2047 words, the JST Date) are the
- * same as escalate.c's, which keeps them static; they are written again
- * here rather than moved, until both mails share one module.
+ * The text helpers (base64 lines, RFC 2047 words, the JST Date) are
+ * mime.c's, shared with escalate.c.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <ev.h>
 #include <openssl/evp.h>
@@ -28,6 +24,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "mail.h"
+#include "mime.h"
 #include "mailroute.h"
 #include "relay.h"
 #include "routing.h"
@@ -45,141 +42,25 @@ struct mr_flight {
 	struct mr_flight	*next;
 };
 
-/* A growing string; on out of memory, ok = 0 and the text is dropped. */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 ok;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	char *q;
-	size_t cap;
-
-	if (!b->ok)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((q = realloc(b->p, cap)) == NULL) {
-			b->ok = 0;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		b->ok = 0;	/* every caller's line is short */
-		return;
-	}
-	buf_add(b, tmp, (size_t)n);
-}
-
-/* Base64 of s[0..n), lines of 76 characters, CRLF. */
-static void
-buf_base64(struct buf *b, const uint8_t *s, size_t n)
-{
-	unsigned char out[4 * 57 / 3 + 8];
-	size_t off, k;
-	int m;
-
-	for (off = 0; off < n; off += k) {
-		k = n - off < 57 ? n - off : 57;
-		m = EVP_EncodeBlock(out, s + off, (int)k);
-		buf_add(b, (const char *)out, (size_t)m);
-		buf_add(b, "\r\n", 2);
-	}
-}
-
-/* An RFC 2047 header value: UTF-8 B words of at most 39 bytes of text. */
-static void
-buf_header_utf8(struct buf *b, const char *s)
-{
-	unsigned char out[64];
-	size_t n = strlen(s), off = 0, k, c;
-	unsigned cp;
-	int m, first = 1;
-
-	while (off < n) {
-		for (k = 0; off + k < n; k += c) {
-			c = text_utf8_next((const unsigned char *)s + off + k,
-			    n - off - k, &cp);
-			if (c == 0)
-				c = 1;
-			if (k + c > 39)
-				break;
-		}
-		m = EVP_EncodeBlock(out, (const unsigned char *)s + off, (int)k);
-		buf_printf(b, "%s=?UTF-8?B?%.*s?=", first ? "" : "\r\n ", m,
-		    (const char *)out);
-		first = 0;
-		off += k;
-	}
-}
-
-/* "Wed, 02 Dec 2026 09:53:09 +0900": RFC 5322, in JST, locale-free. */
-static void
-mail_date(int64_t ms, char *out, size_t len)
-{
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-	    "Fri", "Sat" };
-	static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t t = (time_t)(ms / 1000) + 9 * 3600;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d +0900",
-	    wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* s (LF line ends, as form_render writes) appended with CRLF ends. */
 static void
-buf_crlf(struct buf *b, const char *s, size_t n)
+buf_crlf(struct mime_buf *b, const char *s, size_t n)
 {
 	size_t i, start = 0;
 
 	for (i = 0; i < n; i++)
 		if (s[i] == '\n') {
-			buf_add(b, s + start, i - start);
-			buf_add(b, "\r\n", 2);
+			mime_add(b, s + start, i - start);
+			mime_add(b, "\r\n", 2);
 			start = i + 1;
 		}
-	buf_add(b, s + start, n - start);
+	mime_add(b, s + start, n - start);
 }
 
 /* The 報告様式 of m as form_render prints it, into b with CRLF ends. */
 static int
-form_text(struct buf *b, const Message *m, const struct directory *dir)
+form_text(struct mime_buf *b, const Message *m,
+    const struct directory *dir)
 {
 	struct form *f = NULL;
 	char *text = NULL;
@@ -229,7 +110,7 @@ mailroute_text(const struct mailroute_mail *a)
 	const struct dir_entity *se;
 	const char *sender, *who, *title;
 	int exercise = m->status == KAIRAN__V1__STATUS__EXERCISE;
-	struct buf h = { NULL, 0, 0, 1 }, body = { NULL, 0, 0, 1 };
+	struct mime_buf h = MIME_BUF_INIT, body = MIME_BUF_INIT;
 	char subject[1024], date[64], hex[KAIRAN_ID_HEXLEN + 1], nth[64];
 	char boundary[80];
 
@@ -254,59 +135,59 @@ mailroute_text(const struct mailroute_mail *a)
 	snprintf(boundary, sizeof(boundary), "kairan-%s", hex);
 
 	if (exercise)
-		buf_printf(&body, "%s\r\n\r\n",
+		mime_printf(&body, "%s\r\n\r\n",
 		    label_status_banner(KAIRAN__V1__STATUS__EXERCISE));
 	if (*who != '\0') {
-		buf_str(&body, who);
-		buf_str(&body, " 御中\r\n\r\n");
+		mime_str(&body, who);
+		mime_str(&body, " 御中\r\n\r\n");
 	}
-	buf_printf(&body,
+	mime_printf(&body,
 	    "kairan（インシデント連絡網）の中継局 %s から、kairan のノードを\r\n"
 	    "お持ちでない宛先へ、次の報告をメールでお届けします。\r\n\r\n", a->relay);
-	buf_printf(&body,
+	mime_printf(&body,
 	    "添付の %s.kairan は、差出人が署名した報告そのものです。\r\n"
 	    "kairan-node verify %s.kairan で、差出人の署名と、内容が一字も\r\n"
 	    "変わっていないことを確かめられます。\r\n\r\n", hex, hex);
-	buf_str(&body,
+	mime_str(&body,
 	    "このメールは受理確認（署名）にはなりません。受け取ったことを、\r\n"
 	    "差出人へ電話でお知らせください");
 	if (r->contact != NULL && r->contact->phone != NULL &&
 	    *r->contact->phone != '\0') {
-		buf_str(&body, "（");
-		buf_str(&body, r->contact->phone);
-		buf_str(&body, "）");
+		mime_str(&body, "（");
+		mime_str(&body, r->contact->phone);
+		mime_str(&body, "）");
 	}
-	buf_str(&body, "。\r\n\r\n");
-	buf_str(&body, "――――――――――――――――――――――――――――――――\r\n\r\n");
+	mime_str(&body, "。\r\n\r\n");
+	mime_str(&body, "――――――――――――――――――――――――――――――――\r\n\r\n");
 	if (form_text(&body, m, a->dir) == -1)
 		body.ok = 0;
-	buf_printf(&body, "\r\n報告ID: %s\r\n中継局: %s\r\n", hex, a->relay);
+	mime_printf(&body, "\r\n報告ID: %s\r\n中継局: %s\r\n", hex, a->relay);
 
-	mail_date(a->now_ms, date, sizeof(date));
-	buf_printf(&h, "Date: %s\r\n", date);
-	buf_printf(&h, "From: kairan %s <%s>\r\n", a->relay, a->from);
-	buf_printf(&h, "To: <%s>\r\n", a->to);
-	buf_printf(&h, "Message-ID: <%s.%s@%s.kairan.invalid>\r\n", hex,
+	mime_date(a->now_ms, date, sizeof(date));
+	mime_printf(&h, "Date: %s\r\n", date);
+	mime_printf(&h, "From: kairan %s <%s>\r\n", a->relay, a->from);
+	mime_printf(&h, "To: <%s>\r\n", a->to);
+	mime_printf(&h, "Message-ID: <%s.%s@%s.kairan.invalid>\r\n", hex,
 	    a->recipient != NULL ? a->recipient->id : "x", a->relay);
-	buf_str(&h, "Subject: ");
-	buf_header_utf8(&h, subject);
-	buf_printf(&h, "\r\nMIME-Version: 1.0\r\n"
+	mime_str(&h, "Subject: ");
+	mime_header_utf8(&h, subject);
+	mime_printf(&h, "\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
 	    "X-Kairan-Report: %s\r\n"
 	    "X-Kairan-Status: %s\r\n\r\n", boundary, hex,
 	    message_status_name(m->status));
-	buf_str(&h, "This is a multipart message in MIME format.\r\n");
-	buf_printf(&h, "--%s\r\n"
+	mime_str(&h, "This is a multipart message in MIME format.\r\n");
+	mime_printf(&h, "--%s\r\n"
 	    "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary);
 	if (body.ok)
-		buf_base64(&h, (const uint8_t *)body.p, body.len);
-	buf_printf(&h, "--%s\r\n"
+		mime_base64(&h, (const uint8_t *)body.p, body.len);
+	mime_printf(&h, "--%s\r\n"
 	    "Content-Type: application/octet-stream; name=\"%s.kairan\"\r\n"
 	    "Content-Disposition: attachment; filename=\"%s.kairan\"\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary, hex, hex);
-	buf_base64(&h, a->env, a->envlen);
-	buf_printf(&h, "--%s--\r\n", boundary);
+	mime_base64(&h, a->env, a->envlen);
+	mime_printf(&h, "--%s--\r\n", boundary);
 	free(body.p);
 	if (!body.ok || !h.ok) {
 		free(h.p);
