@@ -1152,8 +1152,15 @@ fail:
 	return -1;
 }
 
-int
-store_inbox_ack(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+/*
+ * The answer to inbox message id, in one transaction: done 0 is a
+ * 受理確認 (acknowledged_*), done 1 a 対応済 (done_*, an advisory only).
+ * Stores our signed receipt (rm, renv, rdigest) in the outbox and marks
+ * the inbox row (by, note, now). Already answered so: nothing written,
+ * *already = 1. Returns 0, or -1 with err.
+ */
+static int
+inbox_answer(struct store *st, int done, const uint8_t id[KAIRAN_ID_LEN],
     const char *by, const char *note, int64_t now_ms, const Message *rm,
     const uint8_t *renv, size_t renvlen,
     const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
@@ -1165,7 +1172,8 @@ store_inbox_ack(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	*already = 0;
 	if (begin(st, err, errlen) == -1)
 		return -1;
-	if (prepare(st, &s, "SELECT acknowledged_ms FROM inbox WHERE id = ?",
+	if (prepare(st, &s, done ? "SELECT kind, done_ms FROM inbox WHERE "
+	    "id = ?" : "SELECT kind, acknowledged_ms FROM inbox WHERE id = ?",
 	    err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
@@ -1177,7 +1185,12 @@ store_inbox_ack(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		sqlerr(st, err, errlen, "inbox lookup");
 		goto fail;
 	}
-	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+	if (done && sqlite3_column_int(s, 0) != 3) {
+		snprintf(err, errlen, "対応済 (done) is only for an advisory; "
+		    "this is an incident report (acknowledge it with ack)");
+		goto fail;
+	}
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
 		*already = 1;
 		sqlite3_finalize(s);
 		rollback(st);
@@ -1185,8 +1198,9 @@ store_inbox_ack(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (prepare(st, &s, "UPDATE inbox SET acknowledged_ms = ?, "
-	    "acknowledged_by = ?, ack_note = ? WHERE id = ?", err,
+	if (prepare(st, &s, done ? "UPDATE inbox SET done_ms = ?, done_by = ?, "
+	    "done_note = ? WHERE id = ?" : "UPDATE inbox SET acknowledged_ms = "
+	    "?, acknowledged_by = ?, ack_note = ? WHERE id = ?", err,
 	    errlen) == -1)
 		goto fail;
 	sqlite3_bind_int64(s, 1, now_ms);
@@ -1212,66 +1226,25 @@ fail:
 }
 
 int
+store_inbox_ack(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    const char *by, const char *note, int64_t now_ms, const Message *rm,
+    const uint8_t *renv, size_t renvlen,
+    const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
+    size_t errlen)
+{
+	return inbox_answer(st, 0, id, by, note, now_ms, rm, renv, renvlen,
+	    rdigest, already, err, errlen);
+}
+
+int
 store_inbox_done(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
     const char *by, const char *note, int64_t now_ms, const Message *rm,
     const uint8_t *renv, size_t renvlen,
     const uint8_t rdigest[KAIRAN_DIGEST_LEN], int *already, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rv;
-
-	*already = 0;
-	if (begin(st, err, errlen) == -1)
-		return -1;
-	if (prepare(st, &s, "SELECT kind, done_ms FROM inbox WHERE id = ?",
-	    err, errlen) == -1)
-		goto fail;
-	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
-	rv = sqlite3_step(s);
-	if (rv == SQLITE_DONE) {
-		snprintf(err, errlen, "no such message in the inbox");
-		goto fail;
-	} else if (rv != SQLITE_ROW) {
-		sqlerr(st, err, errlen, "inbox lookup");
-		goto fail;
-	}
-	if (sqlite3_column_int(s, 0) != 3) {
-		snprintf(err, errlen, "対応済 (done) is only for an advisory; "
-		    "this is an incident report (acknowledge it with ack)");
-		goto fail;
-	}
-	if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
-		*already = 1;
-		sqlite3_finalize(s);
-		rollback(st);
-		return 0;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (prepare(st, &s, "UPDATE inbox SET done_ms = ?, done_by = ?, "
-	    "done_note = ? WHERE id = ?", err, errlen) == -1)
-		goto fail;
-	sqlite3_bind_int64(s, 1, now_ms);
-	sqlite3_bind_text(s, 2, by, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(s, 3, note);
-	sqlite3_bind_blob(s, 4, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlerr(st, err, errlen, "inbox update");
-		goto fail;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (outbox_insert(st, rm, renv, renvlen, rdigest, NULL, err,
-	    errlen) == -1)
-		goto fail;
-	if (commit(st, err, errlen) == -1)
-		goto fail;
-	return 0;
-fail:
-	sqlite3_finalize(s);
-	rollback(st);
-	return -1;
+	return inbox_answer(st, 1, id, by, note, now_ms, rm, renv, renvlen,
+	    rdigest, already, err, errlen);
 }
 
 /* ---- reading ---- */
