@@ -292,11 +292,12 @@ async function showIncidents(arg) {
       h("td", { class: i.overdue ? "late" : "" }, String(i.overdue)),
       h("td", {}, jst(i.last_at))));
   }
-  const box = clear($("matrix-box"));
+  // the matrix is fetched before the old one is taken away, so that a
+  // refresh replaces it in one step and never leaves the box empty
   const inc = state.incident && list.incidents.find((i) => i.id === state.incident);
+  const detail = inc ? await api.get(`/api/incidents/${inc.id}`) : null;
   drillBanner(inc && inc.status === "exercise");
-  if (!inc) return;
-  box.appendChild(matrix(await api.get(`/api/incidents/${inc.id}`)));
+  $("matrix-box").replaceChildren(...(detail ? [matrix(detail)] : []));
 }
 
 // --- 期限超過 ---
@@ -390,13 +391,16 @@ function overdueItem(o, sig, form) {
 // --- 報告内容 ---
 
 async function showReport(id) {
-  const box = clear($("report-form"));
-  if (!id) return;
+  const box = $("report-form");
+  if (!id) {
+    clear(box);
+    return;
+  }
   const data = await api.get(`/api/reports/${id}/form`);
   drillBanner(data.status === "exercise");
   box.classList.toggle("drill", data.status === "exercise");
   if (state.incident) $("report-back").setAttribute("href", `#/incidents/${state.incident}`);
-  for (const l of data.lines) box.appendChild(formLine(l));
+  box.replaceChildren(...data.lines.map(formLine));
 }
 
 // One line of the 報告様式 (proto/form.c's kinds; the words are its
@@ -431,13 +435,16 @@ async function showDrill(id) {
   else lb.appendChild(h("ul", { class: "drill-links" }, drills.map((i) =>
     h("li", { class: i.id === id ? "selected" : "" }, h("span", { class: "badge drill-badge" }, "訓練"), " ",
       h("a", { href: `#/drill/${i.id}` }, `${i.title}（${i.sender_name}・${jst(i.first_at)}）`)))));
-  const box = clear($("drill-box"));
+  const box = $("drill-box");
   if (!id && drills.length === 1) id = drills[0].id;
   drillBanner(drills.length > 0);
-  if (!id) return;
+  if (!id) {
+    clear(box);
+    return;
+  }
   const d = await api.get(`/api/drill/${id}`);
   const never = d.recipients.filter((r) => !r.answered);
-  box.appendChild(h("div", { class: "drill-result drill", id: "drill-result", data: { incident: id } },
+  box.replaceChildren(h("div", { class: "drill-result drill", id: "drill-result", data: { incident: id } },
     h("h3", {}, "【訓練】", d.incident.title, h("span", { class: "sub" }, `（${d.incident.sender_name}）`)),
     h("p", {}, "第1報をこのリレーが受け付けてからの時間です。 ",
       h("a", { href: `/api/drill/${id}.csv`, download: `drill-${id}.csv`, id: "drill-csv" }, "CSV で保存")),
