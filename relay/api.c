@@ -257,23 +257,31 @@ incident_json(struct server *s, const struct view_incident *in,
 	    "overdue", (json_int_t)overdue);
 }
 
+/*
+ * The latest phone confirmation an operator recorded in this relay's
+ * console: where (recorded_at "relay", relay this relay's id) and by whom
+ * (operator) it was recorded, beside who was reached (name). A sender
+ * node's own `kairan-node confirm` stays in that node and never shows
+ * here (API.md "Phone confirmations: where each is kept").
+ */
 static json_t *
-confirmation_json(const struct view_cell *c)
+confirmation_json(struct server *s, const struct view_cell *c)
 {
 	if (!c->confirmed)
 		return json_null();
-	return json_pack("{s:o, s:o, s:I, s:o}", "operator",
+	return json_pack("{s:o, s:o, s:I, s:o, s:s, s:s}", "operator",
 	    jstr_or_null(c->c_operator), "name", jstr_or_null(c->c_name), "at",
-	    (json_int_t)c->c_at, "note", jstr_or_null(c->c_note));
+	    (json_int_t)c->c_at, "note", jstr_or_null(c->c_note),
+	    "recorded_at", "relay", "relay", s->cfg->id);
 }
 
 static json_t *
-cell_json(const struct view_cell *c)
+cell_json(struct server *s, const struct view_cell *c)
 {
 	json_t *j = json_pack("{s:s, s:o, s:b, s:o, s:o}", "state",
 	    state_name(c->state), "at", jtime(c->at), "overdue", c->overdue,
 	    "deadline", jtime(c->deadline), "confirmation",
-	    confirmation_json(c));
+	    confirmation_json(s, c));
 
 	if (j == NULL)
 		return NULL;
@@ -515,7 +523,7 @@ get_incident(struct server *s, const struct api_call *c,
 			    in->recipients[j]);
 			/* not a recipient of that report: null */
 			if (json_array_append_new(rcells, k < 0 ? json_null() :
-			    cell_json(&cells[i][k])) == -1)
+			    cell_json(s, &cells[i][k])) == -1)
 				goto nomem;
 		}
 	}
@@ -603,7 +611,7 @@ overdue_json(struct server *s, const struct view_report *r,
 	    (json_int_t)r->level, "deadline", (json_int_t)o->deadline,
 	    "contact", contact_json(directory_get(s->dir, o->recipient)),
 	    "mail", cell != NULL ? mail_json(cell) : json_null(),
-	    "confirmation", cell != NULL ? confirmation_json(cell) :
+	    "confirmation", cell != NULL ? confirmation_json(s, cell) :
 	    json_null());
 }
 
@@ -819,9 +827,10 @@ post_confirm(struct server *s, const struct api_call *c,
 	    log_str(name), cancelled, log_str(c->address));
 	events_notify(s, "confirm");
 	rc = reply_json(rp, 200, json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:I, "
-	    "s:i}}", "confirmation", "report", report, "recipient", rcpt,
-	    "operator", c->operator, "name", name, "note", note, "at",
-	    (json_int_t)now, "mails_cancelled", cancelled));
+	    "s:i, s:s, s:s}}", "confirmation", "report", report, "recipient",
+	    rcpt, "operator", c->operator, "name", name, "note", note, "at",
+	    (json_int_t)now, "mails_cancelled", cancelled, "recorded_at",
+	    "relay", "relay", s->cfg->id));
 	goto out;
 bad:
 	rc = reply_error(rp, 400, "%s", err);
@@ -973,8 +982,8 @@ get_advisories(struct server *s, const struct api_call *c,
 
 /* An advisory's cell (API.md "GET /api/advisories/ID"). */
 static json_t *
-advisory_cell_json(const struct view_report *a, const struct view_cell *c,
-    int64_t now)
+advisory_cell_json(struct server *s, const struct view_report *a,
+    const struct view_cell *c, int64_t now)
 {
 	json_t *j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:o}", "state",
 	    state_name(c->state), "at", jtime(c->at), "delivered_at",
@@ -984,7 +993,7 @@ advisory_cell_json(const struct view_report *a, const struct view_cell *c,
 	    c->done_at != 0 ? json_pack("{s:o, s:o, s:I}", "by",
 	    jstr_or_null(c->done_by), "note", jstr_or_null(c->done_note), "at",
 	    (json_int_t)c->done_at) : json_null(), "past_due",
-	    past_due(a, c, now), "confirmation", confirmation_json(c));
+	    past_due(a, c, now), "confirmation", confirmation_json(s, c));
 
 	if (j == NULL)
 		return NULL;
@@ -1098,7 +1107,7 @@ get_advisory(struct server *s, const struct api_call *c,
 	for (i = 0; i < a->nrecipients; i++)
 		if (json_array_append_new(rcpts, json_pack("{s:s, s:s, s:o}",
 		    "id", a->recipients[i], "name", entity_name(s,
-		    a->recipients[i]), "cell", advisory_cell_json(a, &cells[i],
+		    a->recipients[i]), "cell", advisory_cell_json(s, a, &cells[i],
 		    now))) == -1)
 			goto nomem;
 	view_cells_clear(cells, a->nrecipients);

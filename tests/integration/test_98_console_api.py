@@ -236,10 +236,14 @@ def test_nodes_matrix_events_overdue_confirm(relays, pki, sink):
                                         "note": "端末を隔離済み"})
         conf = out["confirmation"]
         assert conf["operator"] == "tanaka" and conf["mails_cancelled"] == 1
+        # where and by whom it was recorded: this relay, its operator
+        assert (conf["recorded_at"], conf["relay"]) == ("relay", "relay-45")
         c = cell(api.get(path), "452025")
         assert c["state"] == "overdue"   # what the receipts say
         assert c["confirmation"]["name"] == "山田（総務課）"
         assert c["confirmation"]["operator"] == "tanaka"
+        assert c["confirmation"]["recorded_at"] == "relay"
+        assert c["confirmation"]["relay"] == "relay-45"
         o = api.get("/api/overdue")["overdue"][0]
         assert o["confirmation"]["note"] == "端末を隔離済み"
         assert o["mail"]["state"] == "cancelled"
