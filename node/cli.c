@@ -3161,6 +3161,14 @@ verb_verify(struct cli *c, int argc, char **argv)
 		(void)text_fputs(m->report->title != NULL ? m->report->title :
 		    "", 0, stdout);
 		putchar('\n');
+	} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+		printf("  advisory: %s (%s)\n",
+		    message_advisory_kind_label(m->advisory->kind),
+		    message_advisory_kind_name(m->advisory->kind));
+		printf("  title:   ");
+		(void)text_fputs(m->advisory->title != NULL ?
+		    m->advisory->title : "", 0, stdout);
+		putchar('\n');
 	} else
 		printf("  receipt: %s\n",
 		    message_receipt_state_name(m->receipt->state));

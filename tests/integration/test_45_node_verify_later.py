@@ -8,7 +8,8 @@ that it has since expired, and when. A signing time outside the
 certificate's validity (before it began, after it ended) does not verify.
 Revocation by date: a CRL listing the certificate revoked before the
 signing time fails (REVOKED); revoked after it, the report verifies and the
-revocation is printed.
+revocation is printed. A kept advisory verifies too, and says what it is
+(verify read a receipt's state out of any non-report before).
 
 The certificates are issued here with dates in the past (the python
 cryptography library: a root and prefecture 45's CA made two years ago
@@ -228,3 +229,23 @@ def test_revocation_is_judged_by_its_date(tmp_path, pki):
     other = past.crl("other.pem", [(cert.serial_number + 1, t0 - 25 * DAY)])
     p = verifier(tmp_path, pki, past, other).run("verify", f)
     assert "  revocation: not revoked (" in p.stdout, p.stdout
+
+
+def test_an_advisory_file_verifies_too(tmp_path, pki):
+    """A kept advisory (not only a report) verifies and says what it is."""
+    msg = kc.pb.Message(id=kc.new_id(), sender="450006",
+                        recipients=["452017"], created_at_ms=kc.now_ms(),
+                        status=kc.pb.EXERCISE)
+    a = msg.advisory
+    a.kind = kc.pb.Advisory.INFORMATION
+    a.title = "不審メールの流行について（情報提供）"
+    a.summary = "件名「請求書」の不審メールが流行しています。"
+    env = kc.Identity(pki.entity("450006")).seal(msg)
+    f = tmp_path / "adv.kairan"
+    f.write_bytes(env.SerializeToString())
+    n = Node(tmp_path / "v-adv", pki, "452017", {"r": "wss://127.0.0.1:9/"})
+    p = n.run("verify", f)
+    assert p.stdout.startswith(f"verified {f}\n"), p.stdout
+    assert "  advisory: 情報提供 (INFORMATION)\n" in p.stdout, p.stdout
+    assert "  title:   不審メールの流行について（情報提供）\n" in p.stdout
+    assert "  certificate: valid " in p.stdout and "expired" not in p.stdout
