@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "kairan/archive.h"
 #include "kairan/directory.h"
 #include "kairan/envelope.h"
 #include "kairan/form.h"
@@ -3004,12 +3005,24 @@ usage_verify(FILE *fp)
 	    "relay attaches\n"
 	    "  when it mails a report to a recipient without a node) "
 	    "completely: the\n"
-	    "  certificate chain against this node's trust anchors and CRLs "
-	    "(ca, crl),\n"
-	    "  the identity rules, the signature over the exact bytes, every "
-	    "field.\n"
-	    "  Prints: verified FILE, then the signer, the id, the report "
-	    "and its title.\n"
+	    "  certificate chain against this node's trust anchors (ca), the "
+	    "identity\n"
+	    "  rules, the signature over the exact bytes, every field.\n"
+	    "  A kept file is checked as of the time it was signed (its "
+	    "created time,\n"
+	    "  covered by the signature): a certificate that has expired "
+	    "since still\n"
+	    "  verifies, and is reported as expired (information); a "
+	    "signing time\n"
+	    "  outside the certificate's validity does not verify.\n"
+	    "  Revocation (crl), by date: revoked at or before the signing "
+	    "time: not\n"
+	    "  verified; revoked after it: verified, and the revocation is "
+	    "printed.\n"
+	    "  Prints: verified FILE, then the signer, the id, the signing "
+	    "time, the\n"
+	    "  certificate's validity and revocation, the report and its "
+	    "title.\n"
 	    "  exit codes: 0 verified, 1 not verified (the reason on "
 	    "stderr) or error,\n"
 	    "  2 usage.\n");
@@ -3061,7 +3074,8 @@ verb_verify(struct cli *c, int argc, char **argv)
 {
 	const struct cli_opt opts[] = { { NULL, 0, NULL, NULL, 0 } };
 	struct envelope_info info;
-	struct trust *t = NULL;
+	struct archive_info ai;
+	struct trust *t = NULL, *tc = NULL;
 	const struct dir_entity *e;
 	const Message *m;
 	uint8_t *buf = NULL;
@@ -3082,8 +3096,13 @@ verb_verify(struct cli *c, int argc, char **argv)
 	}
 	/* names only: a verification never depends on the directory */
 	c->dir = directory_load(c->cfg->directory, err, sizeof(err));
-	if ((t = trust_new(c->cfg->ca, c->cfg->crl, err, sizeof(err))) ==
-	    NULL) {
+	/*
+	 * The chain as of the signing time without the CRLs, which
+	 * archive_verify judges by revocation date (archive.h).
+	 */
+	if ((t = trust_new(c->cfg->ca, NULL, err, sizeof(err))) == NULL ||
+	    (c->cfg->crl != NULL && (tc = trust_new(c->cfg->ca, c->cfg->crl,
+	    err, sizeof(err))) == NULL)) {
 		cli_err(c, "trust: %s", err);
 		goto done;
 	}
@@ -3092,7 +3111,7 @@ verb_verify(struct cli *c, int argc, char **argv)
 		cli_err(c, "%s", err);
 		goto done;
 	}
-	if (envelope_verify_bytes(t, buf, len, KAIRAN_MAX_FRAME, 0, &info,
+	if (archive_verify(t, tc, buf, len, KAIRAN_MAX_FRAME, 0, &info, &ai,
 	    &reason, err, sizeof(err)) == -1) {
 		cli_err(c, "%s: NOT verified: %s: %s", file,
 		    frame_reason_name(reason), err);
@@ -3116,6 +3135,24 @@ verb_verify(struct cli *c, int argc, char **argv)
 	printf("  id:      %s\n", hex);
 	printf("  digest:  %s\n", d);
 	printf("  created: %s\n", jst_rfc3339(m->created_at_ms, tm));
+	printf("  signed:  %s (the chain verified as of this time)\n",
+	    jst_rfc3339(ai.signed_at, tm));
+	printf("  certificate: valid %s", jst_rfc3339(ai.not_before, tm));
+	printf(" to %s", jst_rfc3339(ai.not_after, tm));
+	if (ai.expired)
+		printf("; expired since %s (information: it was valid when "
+		    "it signed)", jst_rfc3339(ai.not_after, tm));
+	putchar('\n');
+	if (tc == NULL)
+		printf("  revocation: not checked (no crl configured)\n");
+	else if (ai.revoked_at != 0)
+		printf("  revocation: the %s was revoked at %s, after the "
+		    "signing time (information: what it signed before stays "
+		    "signed)\n", ai.revoked_depth == 0 ? "certificate" :
+		    "certificate of its CA", jst_rfc3339(ai.revoked_at, tm));
+	else
+		printf("  revocation: not revoked (%d CRL%s of its CAs)\n",
+		    ai.ncrls, ai.ncrls == 1 ? "" : "s");
 	printf("  status:  %s\n", message_status_name(m->status));
 	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT) {
 		printf("  report:  第%u報 %s level %u\n", m->report->report_no,
@@ -3123,6 +3160,14 @@ verb_verify(struct cli *c, int argc, char **argv)
 		printf("  title:   ");
 		(void)text_fputs(m->report->title != NULL ? m->report->title :
 		    "", 0, stdout);
+		putchar('\n');
+	} else if (m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+		printf("  advisory: %s (%s)\n",
+		    message_advisory_kind_label(m->advisory->kind),
+		    message_advisory_kind_name(m->advisory->kind));
+		printf("  title:   ");
+		(void)text_fputs(m->advisory->title != NULL ?
+		    m->advisory->title : "", 0, stdout);
 		putchar('\n');
 	} else
 		printf("  receipt: %s\n",
@@ -3132,6 +3177,7 @@ done:
 	envelope_info_clear(&info);
 	free(buf);
 	trust_free(t);
+	trust_free(tc);
 	return rc;
 }
 
