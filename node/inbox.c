@@ -20,6 +20,7 @@
 #include "compose.h"
 #include "show.h"
 #include "store.h"
+#include "table.h"
 
 #define INBOX_RECENT		20	/* acknowledged reports shown by default */
 
@@ -38,154 +39,223 @@ cut(const char *s, int nl, char *out, size_t max)
 	out[n] = '\0';
 }
 
+/* ---- the inbox's tables: one printer over column specs ---- */
+
+#define INBOX_COL	256	/* bytes of one cell */
+
+/* One row of an inbox table: received message m, stored as sm. */
+struct inbox_row {
+	const struct cli	*c;
+	const struct store_msg	*sm;
+	const Message		*m;
+};
+
 /*
- * The columns of one inbox line, raw (escaped when printed):
- * SENDER NAME | 第N報[ 収束宣言|最終報告|取消] | [訓練  ]未確認|確認済 BY |
- * レベルL | CATEGORY | TITLE (the title, else the summary's first line).
+ * One column of an inbox table: writes its cell for row r into cell
+ * (INBOX_COL bytes), raw: table_row escapes it.
  */
-enum { IC_SENDER, IC_NO, IC_STATE, IC_LEVEL, IC_CATEGORY, IC_TITLE, IC_N };
-#define INBOX_COL	256
+typedef void	inbox_cell_fn(const struct inbox_row *r, char *cell);
 
+/* The columns of a table, left to right; the last one is not padded. */
+struct inbox_spec {
+	inbox_cell_fn	*const *col;
+	size_t		 ncols;
+};
+
+/* Columns both tables have. ID */
 static void
-inbox_cols(const struct cli *c, const struct store_msg *sm, const Message *m,
-    char col[IC_N][INBOX_COL])
+cell_id(const struct inbox_row *r, char *cell)
 {
-	const IncidentReport *r = m->report;
-	const char *mark = label_status(m->status);
-
-	snprintf(col[IC_SENDER], INBOX_COL, "%s %s", m->sender,
-	    cli_entity_name(c->dir, m->sender));
-	/* 収束宣言, 最終報告, 取消: the phases a reader must not miss */
-	if (r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED ||
-	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL ||
-	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN)
-		snprintf(col[IC_NO], INBOX_COL, "第%u報 %s", r->report_no,
-		    label_phase(r->phase));
-	else
-		snprintf(col[IC_NO], INBOX_COL, "第%u報", r->report_no);
-	snprintf(col[IC_STATE], INBOX_COL, "%s%s%s%s", mark,
-	    mark[0] != '\0' ? "  " : "", sm->ack_ms > 0 ? "確認済 " : "未確認",
-	    sm->ack_ms > 0 && sm->ack_by != NULL ? sm->ack_by : "");
-	snprintf(col[IC_LEVEL], INBOX_COL, "レベル%u", r->level);
-	snprintf(col[IC_CATEGORY], INBOX_COL, "%s", label_category(r->category));
-	if (r->title[0] != '\0')
-		cut(r->title, 0, col[IC_TITLE], 160);
-	else
-		cut(r->summary, 1, col[IC_TITLE], 160);
+	message_hex(r->sm->id, KAIRAN_ID_LEN, cell);
 }
 
-/*
- * The inbox as a table, one line per report, columns separated by two
- * spaces and aligned by display width (a kanji takes two columns), every
- * value escaped on one line (text.h) so that no report can move the
- * cursor or fake a line:
- * ID  DATE TIME  SENDER NAME  第N報  [訓練  ]未確認|確認済 BY  レベルL  CATEGORY  TITLE
- * A report of a withdrawn incident has the withdrawal banner on the line
- * above it (outside the columns).
- */
+/* DATE TIME of receipt (JST) */
 static void
-inbox_table(const struct cli *c, const struct store_msg *v, Message **m,
-    size_t n)
+cell_received(const struct inbox_row *r, char *cell)
 {
-	char (*col)[IC_N][INBOX_COL], hex[KAIRAN_ID_HEXLEN + 1], t[JST_BUFLEN];
-	size_t w[IC_N] = { 0 }, i, k, x;
-
-	if (n == 0 || (col = calloc(n, sizeof(*col))) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		if (m[i] == NULL)
-			continue;
-		inbox_cols(c, &v[i], m[i], col[i]);
-		for (k = 0; k < IC_N; k++)
-			if ((x = text_width(col[i][k])) > w[k])
-				w[k] = x;
-	}
-	for (i = 0; i < n; i++) {
-		if (m[i] == NULL)
-			continue;
-		show_withdrawal_banner(c, &v[i]);
-		message_hex(v[i].id, KAIRAN_ID_LEN, hex);
-		printf("%s  %s", hex, jst_short(v[i].received_ms, t));
-		for (k = 0; k < IC_TITLE; k++) {
-			fputs("  ", stdout);
-			(void)text_fpad(stdout, col[i][k], w[k]);
-		}
-		fputs("  ", stdout);
-		(void)text_fputs(col[i][IC_TITLE], 0, stdout);
-		putchar('\n');
-	}
-	free(col);
-}
-
-/*
- * The columns of one advisory line of the inbox, raw (escaped when
- * printed): SENDER NAME | 注意喚起|情報提供|要請 | [訓練  ]未確認|確認済
- * BY|対応済 BY | 期限 DATE TIME | SOURCE | TITLE.
- */
-enum { AC_SENDER, AC_KIND, AC_STATE, AC_DUE, AC_SOURCE, AC_TITLE, AC_N };
-
-static void
-advisory_cols(const struct cli *c, const struct store_msg *sm,
-    const Message *m, char col[AC_N][INBOX_COL])
-{
-	const Advisory *a = m->advisory;
-	const char *mark = label_status(m->status);
 	char t[JST_BUFLEN];
 
-	snprintf(col[AC_SENDER], INBOX_COL, "%s %s", m->sender,
-	    cli_entity_name(c->dir, m->sender));
-	snprintf(col[AC_KIND], INBOX_COL, "%s",
-	    message_advisory_kind_label(a->kind));
-	snprintf(col[AC_STATE], INBOX_COL, "%s%s%s%s", mark,
+	snprintf(cell, INBOX_COL, "%s", jst_short(r->sm->received_ms, t));
+}
+
+/* SENDER NAME */
+static void
+cell_sender(const struct inbox_row *r, char *cell)
+{
+	snprintf(cell, INBOX_COL, "%s %s", r->m->sender,
+	    cli_entity_name(r->c->dir, r->m->sender));
+}
+
+/* A report's columns. 第N報[ 収束宣言|最終報告|取消] */
+static void
+cell_report_no(const struct inbox_row *r, char *cell)
+{
+	const IncidentReport *ir = r->m->report;
+
+	/* 収束宣言, 最終報告, 取消: the phases a reader must not miss */
+	if (ir->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__CLOSED ||
+	    ir->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__FINAL ||
+	    ir->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN)
+		snprintf(cell, INBOX_COL, "第%u報 %s", ir->report_no,
+		    label_phase(ir->phase));
+	else
+		snprintf(cell, INBOX_COL, "第%u報", ir->report_no);
+}
+
+/* [訓練  ]未確認|確認済 BY */
+static void
+cell_report_state(const struct inbox_row *r, char *cell)
+{
+	const struct store_msg *sm = r->sm;
+	const char *mark = label_status(r->m->status);
+
+	snprintf(cell, INBOX_COL, "%s%s%s%s", mark,
+	    mark[0] != '\0' ? "  " : "", sm->ack_ms > 0 ? "確認済 " : "未確認",
+	    sm->ack_ms > 0 && sm->ack_by != NULL ? sm->ack_by : "");
+}
+
+/* レベルL */
+static void
+cell_level(const struct inbox_row *r, char *cell)
+{
+	snprintf(cell, INBOX_COL, "レベル%u", r->m->report->level);
+}
+
+/* CATEGORY */
+static void
+cell_category(const struct inbox_row *r, char *cell)
+{
+	snprintf(cell, INBOX_COL, "%s", label_category(r->m->report->category));
+}
+
+/* TITLE: the title, else the summary's first line */
+static void
+cell_report_title(const struct inbox_row *r, char *cell)
+{
+	const IncidentReport *ir = r->m->report;
+
+	if (ir->title[0] != '\0')
+		cut(ir->title, 0, cell, 160);
+	else
+		cut(ir->summary, 1, cell, 160);
+}
+
+/* An advisory's columns. 注意喚起|情報提供|要請 */
+static void
+cell_advisory_kind(const struct inbox_row *r, char *cell)
+{
+	snprintf(cell, INBOX_COL, "%s",
+	    message_advisory_kind_label(r->m->advisory->kind));
+}
+
+/* [訓練  ]未確認|確認済 BY|対応済 BY */
+static void
+cell_advisory_state(const struct inbox_row *r, char *cell)
+{
+	const struct store_msg *sm = r->sm;
+	const char *mark = label_status(r->m->status);
+
+	snprintf(cell, INBOX_COL, "%s%s%s%s", mark,
 	    mark[0] != '\0' ? "  " : "", sm->done_ms > 0 ? "対応済 " :
 	    sm->ack_ms > 0 ? "確認済 " : "未確認",
 	    sm->done_ms > 0 && sm->done_by != NULL ? sm->done_by :
 	    sm->done_ms == 0 && sm->ack_ms > 0 && sm->ack_by != NULL ?
 	    sm->ack_by : "");
-	if (a->due_at_ms > 0)
-		snprintf(col[AC_DUE], INBOX_COL, "期限 %s",
-		    jst_short(a->due_at_ms, t));
+}
+
+/* 期限 DATE TIME | 期限なし */
+static void
+cell_due(const struct inbox_row *r, char *cell)
+{
+	char t[JST_BUFLEN];
+
+	if (r->m->advisory->due_at_ms > 0)
+		snprintf(cell, INBOX_COL, "期限 %s",
+		    jst_short(r->m->advisory->due_at_ms, t));
 	else
-		snprintf(col[AC_DUE], INBOX_COL, "期限なし");
-	cut(a->source, 0, col[AC_SOURCE], 80);
-	cut(a->title, 0, col[AC_TITLE], 160);
+		snprintf(cell, INBOX_COL, "期限なし");
+}
+
+/* SOURCE */
+static void
+cell_source(const struct inbox_row *r, char *cell)
+{
+	cut(r->m->advisory->source, 0, cell, 80);
+}
+
+/* TITLE */
+static void
+cell_advisory_title(const struct inbox_row *r, char *cell)
+{
+	cut(r->m->advisory->title, 0, cell, 160);
 }
 
 /*
- * The advisories of the inbox as a table, like inbox_table:
+ * The reports:
+ * ID  DATE TIME  SENDER NAME  第N報  [訓練  ]未確認|確認済 BY  レベルL  CATEGORY  TITLE
+ */
+static inbox_cell_fn *const report_cols[] = {
+	cell_id, cell_received, cell_sender, cell_report_no,
+	cell_report_state, cell_level, cell_category, cell_report_title,
+};
+static const struct inbox_spec report_table = {
+	report_cols, sizeof(report_cols) / sizeof(report_cols[0])
+};
+
+/*
+ * The advisories:
  * ID  DATE TIME  SENDER NAME  種別  STATE  期限  SOURCE  TITLE
  */
-static void
-advisory_table(const struct cli *c, const struct store_msg *v, Message **m,
-    size_t n)
-{
-	char (*col)[AC_N][INBOX_COL], hex[KAIRAN_ID_HEXLEN + 1], t[JST_BUFLEN];
-	size_t w[AC_N] = { 0 }, i, k, x;
+static inbox_cell_fn *const advisory_cols[] = {
+	cell_id, cell_received, cell_sender, cell_advisory_kind,
+	cell_advisory_state, cell_due, cell_source, cell_advisory_title,
+};
+static const struct inbox_spec advisory_table = {
+	advisory_cols, sizeof(advisory_cols) / sizeof(advisory_cols[0])
+};
 
-	if (n == 0 || (col = calloc(n, sizeof(*col))) == NULL)
+/*
+ * The rows of messages m[0..n) (v: their rows in the store; a NULL m[i]
+ * is skipped) as table spec, aligned by display width (table.h), every
+ * value escaped on one line so that no message can move the cursor or
+ * fake a line. A report of a withdrawn incident has the withdrawal banner
+ * on the line above it (outside the columns).
+ */
+static void
+inbox_table(const struct cli *c, const struct inbox_spec *spec,
+    const struct store_msg *v, Message **m, size_t n)
+{
+	const char *row[TABLE_MAXCOLS];
+	struct inbox_row r;
+	struct table t;
+	char *cell;	/* n rows of spec->ncols cells of INBOX_COL bytes */
+	size_t i, k;
+
+	if (n == 0 || (cell = calloc(n * spec->ncols, INBOX_COL)) == NULL)
 		return;
+	table_init(&t, spec->ncols);
 	for (i = 0; i < n; i++) {
 		if (m[i] == NULL)
 			continue;
-		advisory_cols(c, &v[i], m[i], col[i]);
-		for (k = 0; k < AC_N; k++)
-			if ((x = text_width(col[i][k])) > w[k])
-				w[k] = x;
-	}
-	for (i = 0; i < n; i++) {
-		if (m[i] == NULL)
-			continue;
-		message_hex(v[i].id, KAIRAN_ID_LEN, hex);
-		printf("%s  %s", hex, jst_short(v[i].received_ms, t));
-		for (k = 0; k < AC_TITLE; k++) {
-			fputs("  ", stdout);
-			(void)text_fpad(stdout, col[i][k], w[k]);
+		r.c = c;
+		r.sm = &v[i];
+		r.m = m[i];
+		for (k = 0; k < spec->ncols; k++) {
+			row[k] = cell + (i * spec->ncols + k) * INBOX_COL;
+			spec->col[k](&r, cell + (i * spec->ncols + k) *
+			    INBOX_COL);
 		}
-		fputs("  ", stdout);
-		(void)text_fputs(col[i][AC_TITLE], 0, stdout);
-		putchar('\n');
+		table_measure(&t, row);
 	}
-	free(col);
+	for (i = 0; i < n; i++) {
+		if (m[i] == NULL)
+			continue;
+		show_withdrawal_banner(c, &v[i]);
+		for (k = 0; k < spec->ncols; k++)
+			row[k] = cell + (i * spec->ncols + k) * INBOX_COL;
+		(void)table_row(stdout, &t, row);
+	}
+	free(cell);
 }
 
 static void
@@ -273,12 +343,12 @@ inbox_verb_inbox(struct cli *c, int argc, char **argv)
 		putchar('\n');
 	} else {
 		if (!advonly)
-			inbox_table(c, v, ms, (size_t)n);
+			inbox_table(c, &report_table, v, ms, (size_t)n);
 		/* advisories apart: a heading, then their own table */
 		if (nadv > 0 && !advonly)
 			printf("%s注意喚起・情報提供・要請 (advisories): %ld\n",
 			    nrep > 0 ? "\n" : "", nadv);
-		advisory_table(c, v, as, (size_t)n);
+		inbox_table(c, &advisory_table, v, as, (size_t)n);
 	}
 	rc = CLI_OK;
 done:
