@@ -145,7 +145,6 @@ cli_shown_message(const struct store_msg *sm, char *err, size_t errlen)
 
 /* ---- ids: 32 hex digits, or a unique prefix of 6 or more ---- */
 
-/* ID_PREFIX_MIN digits at least: fewer would often be ambiguous. */
 int
 cli_id_syntax(const struct cli *c, const char *s, void (*usage)(FILE *))
 {
@@ -323,12 +322,13 @@ static const struct {
 	const char	*what;
 } verbs[] = {
 	{ "send", sending_verb_send, "a new incident (第1報)" },
-	{ "update", sending_verb_update, "the next report of an incident (第N報)" },
+	{ "update", sending_verb_update, "the next report of an incident "
+	    "(第N報)" },
 	{ "close", sending_verb_close, "declare an incident over (収束宣言)" },
 	{ "final", sending_verb_final, "the final report of a closed incident "
 	    "(最終報告)" },
-	{ "withdraw", sending_verb_withdraw, "withdraw an incident sent in error "
-	    "(取消)" },
+	{ "withdraw", sending_verb_withdraw, "withdraw an incident sent in "
+	    "error (取消)" },
 	{ "advise", advise_verb_advise, "an advisory, information or request "
 	    "(注意喚起・情報提供・要請)" },
 	{ "sent", sent_verb_sent, "our incidents, reports and advisories, with "
@@ -338,7 +338,8 @@ static const struct {
 	{ "ack", inbox_verb_ack, "acknowledge a received report or advisory "
 	    "(受理確認)" },
 	{ "done", inbox_verb_done, "report a received advisory done (対応済)" },
-	{ "status", sent_verb_status, "receipts of a report or advisory of ours" },
+	{ "status", sent_verb_status, "receipts of a report or advisory of "
+	    "ours" },
 	{ "confirm", sent_verb_confirm, "record a confirmation by phone "
 	    "(電話で確認)" },
 	{ "verify", verify_verb_verify, "verify a signed envelope in a file "

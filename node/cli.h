@@ -102,8 +102,9 @@ int	cli_open(struct cli *, int need_signer);
  * positional argument), or 0 with *rc set: CLI_OK after --help (usage on
  * stdout), CLI_USAGE after an error (message and usage on stderr).
  */
-int	cli_args(struct cli *, int argc, char **argv, const struct cli_opt *opts,
-	    int npos, const char *posname, void (*usage)(FILE *), int *rc);
+int	cli_args(struct cli *, int argc, char **argv,
+	    const struct cli_opt *opts, int npos, const char *posname,
+	    void (*usage)(FILE *), int *rc);
 /*
  * Whether s can name an id: 32 hex digits, or a prefix of at least 6 of
  * them. Checked before the configuration is read, like every usage error.

@@ -320,8 +320,8 @@ inbox_verb_inbox(struct cli *c, int argc, char **argv)
 		    v[i].is_advisory) {
 			nadv++;
 			if (json && advonly) {
-				json_array_append_new(arr, show_msg_json(c, &v[i],
-				    m));
+				json_array_append_new(arr, show_msg_json(c,
+				    &v[i], m));
 				message_free(m);
 			} else
 				as[i] = m;

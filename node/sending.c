@@ -25,8 +25,8 @@
 #include "store.h"
 
 int
-sending_merge_recipients(char **a, size_t na, char **b, size_t nb, const char *self,
-    char ***out, size_t *nout)
+sending_merge_recipients(char **a, size_t na, char **b, size_t nb,
+    const char *self, char ***out, size_t *nout)
 {
 	char **v;
 	size_t i, j, k, n = 0;
@@ -223,8 +223,8 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 		store_strings_free(j->all, j->nall);
 		j->all = NULL;
 		j->nall = 0;
-		if (sending_merge_recipients(old_rcpts, (size_t)nold, j->add, j->nadd,
-		    j->c->cfg->id, &j->all, &j->nall) == -1)
+		if (sending_merge_recipients(old_rcpts, (size_t)nold, j->add,
+		    j->nadd, j->c->cfg->id, &j->all, &j->nall) == -1)
 			goto oom;
 		j->msg.recipients = j->all;
 		j->msg.n_recipients = j->nall;
@@ -514,7 +514,8 @@ sending_verb_update(struct cli *c, int argc, char **argv)
 		return CLI_USAGE;
 	if (cli_open(c, 1) == -1)
 		return CLI_ERROR;
-	if ((rc = cli_resolve_id(c, argv[optind], STORE_ID_OUT_INC, j.inc)) != 0)
+	if ((rc = cli_resolve_id(c, argv[optind], STORE_ID_OUT_INC,
+	    j.inc)) != 0)
 		return rc;
 	rc = CLI_ERROR;
 	if ((r = report_from_file(file, err, sizeof(err))) == NULL) {
@@ -532,8 +533,8 @@ sending_verb_update(struct cli *c, int argc, char **argv)
 		cli_err(c, "%s: %s", c->cfg->file, err);
 		goto done;
 	}
-	if (sending_merge_recipients(pr.entity, pr.n, add, nadd, c->cfg->id, &more,
-	    &nmore) == -1) {
+	if (sending_merge_recipients(pr.entity, pr.n, add, nadd, c->cfg->id,
+	    &more, &nmore) == -1) {
 		cli_err(c, "out of memory");
 		goto done;
 	}
@@ -661,7 +662,8 @@ verb_phase(struct cli *c, int argc, char **argv, enum incident_phase phase)
 		return CLI_USAGE;
 	if (cli_open(c, 1) == -1)
 		return CLI_ERROR;
-	if ((rc = cli_resolve_id(c, argv[optind], STORE_ID_OUT_INC, j.inc)) != 0)
+	if ((rc = cli_resolve_id(c, argv[optind], STORE_ID_OUT_INC,
+	    j.inc)) != 0)
 		return rc;
 	rc = CLI_ERROR;
 	if (file != NULL && (r = report_from_file(file, err,

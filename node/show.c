@@ -603,7 +603,8 @@ show_verb_show(struct cli *c, int argc, char **argv)
 		goto done;
 	}
 	for (i = 0; i < n; i++)
-		if ((ms[i] = cli_shown_message(&v[i], err, sizeof(err))) == NULL) {
+		if ((ms[i] = cli_shown_message(&v[i], err,
+		    sizeof(err))) == NULL) {
 			cli_err(c, "stored message: %s", err);
 			goto done;
 		}
@@ -617,7 +618,8 @@ show_verb_show(struct cli *c, int argc, char **argv)
 		show_withdrawal_banner(c, &v[0]);	/* before anything else */
 	for (i = 0; i < n; i++) {
 		if (json)
-			json_array_append_new(arr, show_msg_json(c, &v[i], ms[i]));
+			json_array_append_new(arr, show_msg_json(c, &v[i],
+			    ms[i]));
 		else if (form && ms[i]->body_case ==
 		    KAIRAN__V1__MESSAGE__BODY_REPORT) {
 			if (show_form(c, &v[i], ms[i]) == -1) {
