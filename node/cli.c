@@ -1,8 +1,8 @@
 /*
- * cli: the people's verbs of kairan-node: the table of verbs and what
- * every verb uses (see cli.h; node/README.md has the exact output
- * formats, which scripts and tests rely on). The verbs live in the
- * modules of their topic (cli.h lists them).
+ * cli: what every verb of kairan-node uses (see cli.h; node/README.md
+ * has the exact output formats, which scripts and tests rely on). The
+ * verbs live in the modules of their topic, and verbs.c holds their table;
+ * cli.c depends on none of them.
  *
  * Every verb parses its options with cli_args. What a verb prints that
  * came from elsewhere (reports, names, receipts) goes through text.h, and
@@ -20,17 +20,10 @@
 #include "kairan/message.h"
 
 #include "cli.h"
-#include "advise.h"
 #include "config.h"
 #include "daemon.h"
-#include "inbox.h"
 #include "lock.h"
-#include "sending.h"
-#include "sent.h"
-#include "show.h"
 #include "store.h"
-#include "template.h"
-#include "verify.h"
 
 #define ID_PREFIX_MIN		6	/* hex digits of an id prefix */
 
@@ -79,13 +72,17 @@ cli_open(struct cli *c, int need_signer)
 	return 0;
 }
 
-static void
+void
 cli_close(struct cli *c)
 {
 	signer_free(c->signer);
 	directory_free(c->dir);
 	store_close(c->store);
 	config_free(c->cfg);
+	c->signer = NULL;
+	c->dir = NULL;
+	c->store = NULL;
+	c->cfg = NULL;
 }
 
 const char *
@@ -312,80 +309,4 @@ cli_queued(const struct cli *c)
 		cli_err(c, "cannot tell whether the daemon runs: %s", err);
 		break;
 	}
-}
-
-/* ---- dispatch: every verb, in the order of the usage text ---- */
-
-static const struct {
-	const char	*name;
-	cli_verb_fn	*fn;
-	const char	*what;
-} verbs[] = {
-	{ "send", sending_verb_send, "a new incident (第1報)" },
-	{ "update", sending_verb_update, "the next report of an incident "
-	    "(第N報)" },
-	{ "close", sending_verb_close, "declare an incident over (収束宣言)" },
-	{ "final", sending_verb_final, "the final report of a closed incident "
-	    "(最終報告)" },
-	{ "withdraw", sending_verb_withdraw, "withdraw an incident sent in "
-	    "error (取消)" },
-	{ "advise", advise_verb_advise, "an advisory, information or request "
-	    "(注意喚起・情報提供・要請)" },
-	{ "sent", sent_verb_sent, "our incidents, reports and advisories, with "
-	    "receipts" },
-	{ "inbox", inbox_verb_inbox, "received reports and advisories" },
-	{ "show", show_verb_show, "one message or incident" },
-	{ "ack", inbox_verb_ack, "acknowledge a received report or advisory "
-	    "(受理確認)" },
-	{ "done", inbox_verb_done, "report a received advisory done (対応済)" },
-	{ "status", sent_verb_status, "receipts of a report or advisory of "
-	    "ours" },
-	{ "confirm", sent_verb_confirm, "record a confirmation by phone "
-	    "(電話で確認)" },
-	{ "verify", verify_verb_verify, "verify a signed envelope in a file "
-	    "(.kairan)" },
-	{ "template", template_verb_template, "an empty report to fill in "
-	    "(node/REPORT.md)" },
-};
-
-int
-cli_is_verb(const char *verb)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(verbs[i].name, verb) == 0)
-			return 1;
-	return 0;
-}
-
-void
-cli_usage_verbs(FILE *fp)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(fp, "  %-8s %s\n", verbs[i].name, verbs[i].what);
-}
-
-int
-cli_run(const char *conffile, int verbose, int argc, char **argv)
-{
-	struct cli c;
-	size_t i;
-	int rc = CLI_USAGE;
-
-	(void)verbose;
-	memset(&c, 0, sizeof(c));
-	c.conffile = conffile;
-	c.verb = argv[0];
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(verbs[i].name, argv[0]) == 0) {
-			rc = verbs[i].fn(&c, argc, argv);
-			break;
-		}
-	cli_close(&c);
-	if (fflush(stdout) != 0 && rc == CLI_OK)
-		rc = CLI_ERROR;
-	return rc;
 }

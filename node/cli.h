@@ -35,17 +35,6 @@
 #define CLI_TIMEOUT	3
 #define CLI_REJECTED	4
 
-/* 1 if verb is one of ours. */
-int	cli_is_verb(const char *verb);
-/*
- * Runs verb with argv[0] == verb. conffile is read only after the verb's
- * arguments are parsed (so `VERB --help` works without a configuration).
- * Returns the exit code.
- */
-int	cli_run(const char *conffile, int verbose, int argc, char **argv);
-/* The list of verbs, for the main usage text. */
-void	cli_usage_verbs(FILE *);
-
 /* ---- for the verbs' modules ---- */
 
 struct config;
@@ -55,8 +44,8 @@ struct store;
 struct store_msg;
 
 /*
- * One run of one verb: what cli_open loaded (each NULL until then; cli_run
- * frees them after the verb returned, whatever it loaded).
+ * One run of one verb: what cli_open loaded (each NULL until then; verbs_run
+ * frees them with cli_close after the verb returned, whatever it loaded).
  */
 struct cli {
 	const char		*conffile;
@@ -91,9 +80,11 @@ void	cli_err(const struct cli *, const char *, ...)
 /*
  * Loads what a verb needs: the configuration, the store, the directory,
  * and the signer if need_signer (its certificate must be for our id).
- * 0, or -1 (said on stderr; what was loaded is freed by cli_run).
+ * 0, or -1 (said on stderr; what was loaded is freed by cli_close).
  */
 int	cli_open(struct cli *, int need_signer);
+/* Frees what cli_open loaded and clears it; on a zeroed cli, nothing. */
+void	cli_close(struct cli *);
 /*
  * The option parsing of every verb (argv[0] is the verb): the options of
  * the table opts (ended by a NULL name) plus --help/-h, then exactly npos
