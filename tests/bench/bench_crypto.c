@@ -47,6 +47,7 @@ signers(const char *pki, int max, Message *m)
 	uint8_t **env, id[16];
 	size_t *len;
 	char path[4096], key[4096], err[512], *mic = "mic", *nisc = "nisc";
+	char sender[64];
 	double t0, t1;
 	int n = 0, i, round, reason;
 
@@ -77,7 +78,9 @@ signers(const char *pki, int max, Message *m)
 			message_id_new(id);
 			m->id.data = id;
 			m->id.len = 16;
-			m->sender = (char *)signer_entity(sg[i]);
+			snprintf(sender, sizeof(sender), "%s",
+			    signer_entity(sg[i]));
+			m->sender = sender;
 			/* one recipient, never the sender itself */
 			m->recipients = strcmp(m->sender, "mic") == 0 ?
 			    &nisc : &mic;
