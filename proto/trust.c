@@ -447,6 +447,19 @@ ca_leaf(const struct trust_ca *e, X509 *leaf, time_t now,
 	return 1;
 }
 
+X509 *
+trust_cached_ca(struct trust *t, const uint8_t *der, size_t len)
+{
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+	struct trust_ca *e;
+
+	if (t == NULL || der == NULL || len == 0 ||
+	    SHA256(der, len, digest) == NULL ||
+	    (e = ca_find(t, digest)) == NULL || X509_up_ref(e->ca) != 1)
+		return NULL;
+	return e->ca;
+}
+
 void
 trust_cache_stats(struct trust *t, uint64_t *hits, uint64_t *misses,
     size_t *cas)

@@ -71,6 +71,14 @@ enum trust_result trust_verify(struct trust *, X509 *leaf,
 const char	*trust_ssl_errstr(void);
 
 /*
+ * The remembered intermediate whose DER is exactly der..len, as a new
+ * reference (X509_free it), or NULL. Decoding a certificate costs more
+ * than verifying a signature (OpenSSL 3 decodes its key on parse): a
+ * caller holding the certificates as bytes takes this one instead.
+ */
+X509		*trust_cached_ca(struct trust *, const uint8_t *der, size_t len);
+
+/*
  * The intermediate cache: leaves checked by the fast path (hits), leaves
  * verified in full although an intermediate was given (misses), and how
  * many intermediates are remembered. For tests and benchmarks.
