@@ -7,6 +7,7 @@
  * under a known intermediate) and the chain cache seeded from a TLS
  * handshake's chain, with every rule still applied behind it.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -999,6 +1000,71 @@ test_seed_chain(void **state)
 	trust_free(t);
 }
 
+struct vworker {
+	struct trust	*t;
+	uint8_t		*buf[64];
+	size_t		 len[64];
+	int		 bad;
+};
+
+static void *
+vworker_run(void *arg)
+{
+	struct vworker *w = arg;
+	char err[1024];
+	int i, round;
+
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 64; i++)
+			if (verify_with(w->t, w->buf[i], w->len[i], err,
+			    sizeof(err)) != 0)
+				w->bad++;
+	return NULL;
+}
+
+/*
+ * Four threads verifying on one trust, the caches (envelopes, chains,
+ * intermediates) filling and growing under them (TSan: clean).
+ */
+static void
+test_cache_threads(void **state)
+{
+	static const char *who[] = { "452017", "452025", "131083", "mic" };
+	struct signer *s[4];
+	struct vworker w[4];
+	pthread_t th[4];
+	struct trust *t;
+	size_t i, k;
+
+	(void)state;
+	t = fresh_trust();
+	for (k = 0; k < 4; k++) {
+		char dir[64];
+
+		snprintf(dir, sizeof(dir), "entities/%s", who[k]);
+		s[k] = signer_dir(dir);
+	}
+	for (i = 0; i < 4; i++) {
+		w[i].t = t;
+		w[i].bad = 0;
+		for (k = 0; k < 64; k++)
+			w[i].buf[k] = seal(s[k % 4], who[k % 4], &w[i].len[k],
+			    NULL);
+	}
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, vworker_run,
+		    &w[i]), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].bad, 0);
+		for (k = 0; k < 64; k++)
+			free(w[i].buf[k]);
+	}
+	for (k = 0; k < 4; k++)
+		signer_free(s[k]);
+	trust_free(t);
+}
+
 static void
 test_signer_errors(void **state)
 {
@@ -1092,6 +1158,7 @@ main(void)
 		cmocka_unit_test(test_cache_grows),
 		cmocka_unit_test(test_new_signer_known_intermediate),
 		cmocka_unit_test(test_seed_chain),
+		cmocka_unit_test(test_cache_threads),
 		cmocka_unit_test(test_signer_errors),
 		cmocka_unit_test(test_signer_open_errors),
 	};
