@@ -299,6 +299,51 @@ fd_limit(const struct config *cfg)
 }
 
 /*
+ * Descriptors above lws's own cap for the relay's other files (its store,
+ * logs, the event loop's own, mail): lws's table has room for them too.
+ */
+#define FD_HEADROOM	128
+
+/*
+ * lws 4.1.6 finds a connection by its descriptor directly, as an index
+ * into a table, only when fd_limit_per_thread covers the whole process
+ * limit it reads (sysconf(_SC_OPEN_MAX)) when the context is made; below
+ * that, wsi_from_fd scans the table on every event (15-18% of the relay's
+ * CPU with 1,800 nodes). Both matter: the cap below the process limit
+ * (accept stops at lws's cap, never at EMFILE, which 4.1.6 busy-loops on,
+ * LWS-NOTES.md) and the direct lookup. So the soft limit is lowered to the
+ * cap (plus FD_HEADROOM) while the context is made, and restored at once:
+ * the table covers every descriptor up to the cap, the process keeps its
+ * limit above it. A socket whose descriptor lands beyond the table (only
+ * with more than FD_HEADROOM other files open) is refused by lws alone.
+ */
+static struct lws_context *
+create_context(struct lws_context_creation_info *info)
+{
+	struct lws_context *ctx;
+	struct rlimit saved, rl;
+	rlim_t n = (rlim_t)info->fd_limit_per_thread + FD_HEADROOM;
+	int lowered = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > 32 &&
+	    n <= saved.rlim_cur - 32) {
+		rl = saved;
+		rl.rlim_cur = n;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			info->fd_limit_per_thread = (unsigned)n;
+			lowered = 1;
+		}
+	}
+	ctx = lws_create_context(info);
+	if (lowered && setrlimit(RLIMIT_NOFILE, &saved) == -1)
+		fatal("%s: setrlimit", __func__);
+	if (ctx != NULL)
+		log_debug("libwebsockets descriptors=%u lookup=%s",
+		    info->fd_limit_per_thread, lowered ? "direct" : "scan");
+	return ctx;
+}
+
+/*
  * The relay's own certificate and key (renewed by its CA): both loaded and
  * checked first (key matches, CN is our id), then swapped in for new
  * handshakes and for the receipts we sign, at once. Anything wrong, and
@@ -382,7 +427,7 @@ listener_start(struct server *s)
 	info.max_http_header_pool = (unsigned short)(cfg->max_pending < 65535 ?
 	    cfg->max_pending : 65535);
 	info.vhost_name = cfg->id;
-	if ((s->context = lws_create_context(&info)) == NULL) {
+	if ((s->context = create_context(&info)) == NULL) {
 		log_warnx("libwebsockets: cannot listen on %s:%d (port in use? "
 		    "is libwebsockets-evlib-ev installed?)", cfg->host,
 		    cfg->port);

@@ -3,7 +3,8 @@ relay's chain cache, so that its first envelope is not checked for its
 chain again; nothing else is any less strict: the envelope's signature is
 still checked, an operator (refused on this port) is never seeded, and a
 node revoked after it was seeded is dropped at the reload and refused at
-its next handshake."""
+its next handshake. And lws finds a connection by its descriptor directly,
+not by scanning its table on every event."""
 import kairan_client as kc
 from kairan_client import REASON, Client, Identity
 
@@ -63,3 +64,14 @@ def test_revoked_after_seed_is_dropped_and_refused(relay, pki):
     relay.wait_log(r'peer refused .*reason="certificate certificate '
                    r'revoked".*CN=454427')
     assert relay.process.count(r"peer chain seeded entity=454427\b") == 1
+
+
+def test_lws_descriptor_lookup_is_direct(relay):
+    # lws's cap stays below the process limit (accept stops there, never
+    # at EMFILE), and its table covers every descriptor up to the cap
+    m = relay.wait_log(r"libwebsockets descriptors=(\d+) lookup=(\w+)")
+    assert m.group(2) == "direct", relay.log()[-2000:]
+    with open(f"/proc/{relay.process.proc.pid}/limits") as f:
+        soft = next(int(line.split()[3]) for line in f
+                    if line.startswith("Max open files"))
+    assert int(m.group(1)) < soft
