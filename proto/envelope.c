@@ -7,6 +7,8 @@
  * identity rules, then the signature over the bytes as received, and only
  * then decodes the Message — it never re-serializes.
  */
+#include <sys/queue.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,29 +44,50 @@ struct signer {
  * CRLs included, starts afresh), for verifications at the current time;
  * an entry lives VCACHE_TTL seconds, so a certificate that expires meanwhile
  * is taken at most that much longer.
- */
-#define VCACHE_SLOTS	4096		/* a power of two */
-#define VCACHE_TTL	300		/* seconds */
-
-struct vcache_slot {
-	uint8_t		key[SHA256_DIGEST_LENGTH];
-	uint64_t	gen;
-	int64_t		at;		/* time verified, seconds; 0 = empty */
-	struct identity	who;
-	EVP_PKEY	*pkey;		/* ccache: the leaf's key (a reference) */
-};
-
-/*
+ *
  * Two tables: vcache, keyed by the whole envelope (the same bytes again);
  * ccache, keyed by the certificate chain alone, because every message of
  * one signer carries the same chain, and checking it (two certificate
  * signatures and the CRLs' own) costs several times the message's one
  * ECDSA verification. A chain found there is not checked again; the
  * message's signature always is.
+ *
+ * Each table is a hash table that grows with what it holds, up to a bound
+ * (a fixed table of 4,096 direct-mapped slots lost 31% of the directory's
+ * 1,790 chains to collisions): beyond the bound, and for expired entries,
+ * the oldest goes first. One mutex per table, held for a lookup or an
+ * insert only, never across a verification.
  */
-static struct vcache_slot vcache[VCACHE_SLOTS], ccache[VCACHE_SLOTS];
-static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t vcache_hits, vcache_misses;
+#define VCACHE_TTL		300	/* seconds */
+#define VCACHE_MAX_ENVELOPES	32768
+#define VCACHE_MAX_CHAINS	16384	/* the directory: 1,790 entities */
+#define VCACHE_MIN_BUCKETS	1024	/* a power of two */
+
+struct vc_entry {
+	struct vc_entry		*next;		/* in its bucket */
+	TAILQ_ENTRY(vc_entry)	 age;		/* oldest first */
+	uint8_t			 key[SHA256_DIGEST_LENGTH];
+	uint64_t		 gen;
+	int64_t			 at;		/* time verified, seconds */
+	struct identity		 who;
+	EVP_PKEY		*pkey;		/* ccache: the leaf's key (a reference) */
+};
+
+TAILQ_HEAD(vc_ages, vc_entry);
+
+struct vc_table {
+	pthread_mutex_t		 lock;
+	struct vc_entry		**bucket;
+	size_t			 nbucket;	/* a power of two; 0 until used */
+	size_t			 n, max;
+	struct vc_ages		 ages;
+	uint64_t		 hits, misses;
+};
+
+static struct vc_table vcache = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0,
+    VCACHE_MAX_ENVELOPES, TAILQ_HEAD_INITIALIZER(vcache.ages), 0, 0 };
+static struct vc_table ccache = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0,
+    VCACHE_MAX_CHAINS, TAILQ_HEAD_INITIALIZER(ccache.ages), 0, 0 };
 
 static void
 vcache_len(EVP_MD_CTX *c, size_t n)
@@ -86,11 +109,13 @@ vcache_add(EVP_MD_CTX *c, const void *p, size_t n)
 }
 
 /*
- * The key: every field with its length, so that no two envelopes collide.
- * Returns 0, or -1 (no memory: then the cache is not used).
+ * The key: every field with its length, so that no two envelopes collide;
+ * without msg (NULL), the key of the chain alone. Returns 0, or -1 (no
+ * memory: then the cache is not used).
  */
 static int
-vcache_key(const Envelope *env, int chain_only,
+vcache_key(const ProtobufCBinaryData *msg, const ProtobufCBinaryData *sig,
+    const ProtobufCBinaryData *chain, size_t nchain,
     uint8_t key[SHA256_DIGEST_LENGTH])
 {
 	EVP_MD_CTX *c;
@@ -101,13 +126,13 @@ vcache_key(const Envelope *env, int chain_only,
 	if ((c = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
 		goto done;
-	if (!chain_only) {
-		vcache_add(c, env->message.data, env->message.len);
-		vcache_add(c, env->signature.data, env->signature.len);
+	if (msg != NULL) {
+		vcache_add(c, msg->data, msg->len);
+		vcache_add(c, sig->data, sig->len);
 	}
-	vcache_len(c, env->n_cert_chain);
-	for (i = 0; i < env->n_cert_chain; i++)
-		vcache_add(c, env->cert_chain[i].data, env->cert_chain[i].len);
+	vcache_len(c, nchain);
+	for (i = 0; i < nchain; i++)
+		vcache_add(c, chain[i].data, chain[i].len);
 	if (EVP_DigestFinal_ex(c, key, &len) == 1 &&
 	    len == SHA256_DIGEST_LENGTH)
 		rc = 0;
@@ -116,13 +141,65 @@ vcache_key(const Envelope *env, int chain_only,
 	return rc;
 }
 
-static struct vcache_slot *
-vcache_slot(struct vcache_slot *table, const uint8_t key[SHA256_DIGEST_LENGTH])
+static size_t
+vc_hash(const struct vc_table *tb, const uint8_t key[SHA256_DIGEST_LENGTH])
 {
-	size_t h = (size_t)key[0] | (size_t)key[1] << 8 |
-	    (size_t)key[2] << 16;
+	uint64_t h;
 
-	return &table[h & (VCACHE_SLOTS - 1)];
+	memcpy(&h, key, sizeof(h));	/* already a digest */
+	return (size_t)h & (tb->nbucket - 1);
+}
+
+/* The entry of key, or NULL. tb->lock held. */
+static struct vc_entry *
+vc_find(struct vc_table *tb, const uint8_t key[SHA256_DIGEST_LENGTH])
+{
+	struct vc_entry *e;
+
+	if (tb->nbucket == 0)
+		return NULL;
+	for (e = tb->bucket[vc_hash(tb, key)]; e != NULL; e = e->next)
+		if (memcmp(e->key, key, SHA256_DIGEST_LENGTH) == 0)
+			return e;
+	return NULL;
+}
+
+/* Unlinks and frees e. tb->lock held. */
+static void
+vc_drop(struct vc_table *tb, struct vc_entry *e)
+{
+	struct vc_entry **pp = &tb->bucket[vc_hash(tb, e->key)];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	TAILQ_REMOVE(&tb->ages, e, age);
+	EVP_PKEY_free(e->pkey);
+	free(e);
+	tb->n--;
+}
+
+/*
+ * Doubles the buckets once there are as many entries (never beyond the
+ * bound); without memory it keeps the table it has. tb->lock held.
+ */
+static void
+vc_grow(struct vc_table *tb)
+{
+	struct vc_entry **nb, *e;
+	size_t size = tb->nbucket == 0 ? VCACHE_MIN_BUCKETS : tb->nbucket * 2;
+
+	if (tb->nbucket != 0 && (tb->n < tb->nbucket || tb->nbucket >= tb->max))
+		return;
+	if ((nb = calloc(size, sizeof(*nb))) == NULL)
+		return;
+	free(tb->bucket);
+	tb->bucket = nb;
+	tb->nbucket = size;
+	TAILQ_FOREACH(e, &tb->ages, age) {
+		e->next = nb[vc_hash(tb, e->key)];
+		nb[vc_hash(tb, e->key)] = e;
+	}
 }
 
 /*
@@ -130,56 +207,123 @@ vcache_slot(struct vcache_slot *table, const uint8_t key[SHA256_DIGEST_LENGTH])
  * leaf's key (the caller frees it). Returns 1 on a hit, 0 otherwise.
  */
 static int
-vcache_get(struct vcache_slot *table, const uint8_t key[SHA256_DIGEST_LENGTH],
+vcache_get(struct vc_table *tb, const uint8_t key[SHA256_DIGEST_LENGTH],
     uint64_t gen, int64_t now, struct identity *who, EVP_PKEY **pkey)
 {
-	struct vcache_slot *sl = vcache_slot(table, key);
+	struct vc_entry *e;
 	int hit = 0;
 
-	pthread_mutex_lock(&vcache_lock);
-	if (sl->at != 0 && sl->gen == gen && now - sl->at < VCACHE_TTL &&
-	    now >= sl->at && memcmp(sl->key, key, sizeof(sl->key)) == 0) {
-		*who = sl->who;
+	pthread_mutex_lock(&tb->lock);
+	if ((e = vc_find(tb, key)) != NULL && e->gen == gen &&
+	    now - e->at < VCACHE_TTL && now >= e->at) {
+		*who = e->who;
 		hit = 1;
 		if (pkey != NULL) {
-			if (sl->pkey == NULL || EVP_PKEY_up_ref(sl->pkey) != 1)
+			if (e->pkey == NULL || EVP_PKEY_up_ref(e->pkey) != 1)
 				hit = 0;
 			else
-				*pkey = sl->pkey;
+				*pkey = e->pkey;
 		}
-		if (table == vcache)
-			vcache_hits++;
-	} else if (table == vcache)
-		vcache_misses++;
-	pthread_mutex_unlock(&vcache_lock);
+	}
+	if (hit)
+		tb->hits++;
+	else
+		tb->misses++;
+	pthread_mutex_unlock(&tb->lock);
 	return hit;
 }
 
 static void
-vcache_put(struct vcache_slot *table, const uint8_t key[SHA256_DIGEST_LENGTH],
+vcache_put(struct vc_table *tb, const uint8_t key[SHA256_DIGEST_LENGTH],
     uint64_t gen, int64_t now, const struct identity *who, EVP_PKEY *pkey)
 {
-	struct vcache_slot *sl = vcache_slot(table, key);
+	struct vc_entry *e, *old;
 
 	if (pkey != NULL && EVP_PKEY_up_ref(pkey) != 1)
 		return;
-	pthread_mutex_lock(&vcache_lock);
-	EVP_PKEY_free(sl->pkey);
-	sl->pkey = pkey;
-	memcpy(sl->key, key, sizeof(sl->key));
-	sl->gen = gen;
-	sl->at = now;
-	sl->who = *who;
-	pthread_mutex_unlock(&vcache_lock);
+	pthread_mutex_lock(&tb->lock);
+	if ((e = vc_find(tb, key)) != NULL)
+		TAILQ_REMOVE(&tb->ages, e, age);
+	else {
+		/* the oldest first: expired ones, then beyond the bound */
+		while ((old = TAILQ_FIRST(&tb->ages)) != NULL &&
+		    (tb->n >= tb->max || now - old->at >= VCACHE_TTL ||
+		    now < old->at))
+			vc_drop(tb, old);
+		vc_grow(tb);
+		if (tb->nbucket == 0 || (e = calloc(1, sizeof(*e))) == NULL) {
+			pthread_mutex_unlock(&tb->lock);
+			EVP_PKEY_free(pkey);
+			return;
+		}
+		memcpy(e->key, key, sizeof(e->key));
+		e->next = tb->bucket[vc_hash(tb, key)];
+		tb->bucket[vc_hash(tb, key)] = e;
+		tb->n++;
+	}
+	EVP_PKEY_free(e->pkey);
+	e->pkey = pkey;
+	e->gen = gen;
+	e->at = now;
+	e->who = *who;
+	TAILQ_INSERT_TAIL(&tb->ages, e, age);
+	pthread_mutex_unlock(&tb->lock);
 }
 
 void
 envelope_cache_stats(uint64_t *hits, uint64_t *misses)
 {
-	pthread_mutex_lock(&vcache_lock);
-	*hits = vcache_hits;
-	*misses = vcache_misses;
-	pthread_mutex_unlock(&vcache_lock);
+	pthread_mutex_lock(&vcache.lock);
+	*hits = vcache.hits;
+	*misses = vcache.misses;
+	pthread_mutex_unlock(&vcache.lock);
+}
+
+void
+envelope_chain_cache_stats(uint64_t *hits, uint64_t *misses, size_t *chains)
+{
+	pthread_mutex_lock(&ccache.lock);
+	*hits = ccache.hits;
+	*misses = ccache.misses;
+	*chains = ccache.n;
+	pthread_mutex_unlock(&ccache.lock);
+}
+
+void
+envelope_seed_chain(struct trust *t, X509 *leaf, STACK_OF(X509) *sent,
+    const struct identity *who)
+{
+	ProtobufCBinaryData der[KAIRAN_MAX_CHAIN];
+	uint8_t key[SHA256_DIGEST_LENGTH];
+	unsigned char *p;
+	size_t n = 0, i;
+	X509 *x;
+	int k, len;
+
+	memset(der, 0, sizeof(der));
+	/* envelope_verify refuses operators after their chain: never a hit */
+	if (t == NULL || leaf == NULL || who == NULL ||
+	    who->role == ROLE_OPERATOR)
+		return;
+	for (k = -1; k < sk_X509_num(sent); k++) {
+		x = k < 0 ? leaf : sk_X509_value(sent, k);
+		/* a client's stack may or may not start with its leaf */
+		if (k == 0 && X509_cmp(x, leaf) == 0)
+			continue;
+		if (n == KAIRAN_MAX_CHAIN || (len = i2d_X509(x, NULL)) <= 0 ||
+		    len > KAIRAN_MAX_CERT ||
+		    (der[n].data = malloc((size_t)len)) == NULL)
+			goto done;
+		p = der[n].data;
+		der[n++].len = (size_t)i2d_X509(x, &p);
+	}
+	if (vcache_key(NULL, NULL, der, n, key) == 0)
+		vcache_put(&ccache, key, trust_generation(t),
+		    (int64_t)time(NULL), who, X509_get0_pubkey(leaf));
+ done:
+	for (i = 0; i < n; i++)
+		free(der[i].data);
+	ERR_clear_error();
 }
 
 static int
@@ -472,14 +616,16 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 	if (envelope_bounds(env, err, errlen) == -1)
 		goto done;
 
-	if (now_ms == 0 && t != NULL && vcache_key(env, 0, key) == 0 &&
-	    vcache_key(env, 1, ckey) == 0) {
+	if (now_ms == 0 && t != NULL && vcache_key(&env->message,
+	    &env->signature, env->cert_chain, env->n_cert_chain, key) == 0 &&
+	    vcache_key(NULL, NULL, env->cert_chain, env->n_cert_chain,
+	    ckey) == 0) {
 		cached = 1;
 		now_s = (int64_t)time(NULL);
-		if (vcache_get(vcache, key, trust_generation(t), now_s, &who,
+		if (vcache_get(&vcache, key, trust_generation(t), now_s, &who,
 		    NULL))
 			goto message;
-		chain_known = vcache_get(ccache, ckey, trust_generation(t),
+		chain_known = vcache_get(&ccache, ckey, trust_generation(t),
 		    now_s, &who, &pkey);
 	}
 	if (chain_known)
@@ -487,6 +633,12 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 
 	set_reason(reason, REASON(BAD_CERTIFICATE));
 	for (i = 0; i < env->n_cert_chain; i++) {
+		/* an intermediate the trust knows by its bytes: not decoded again */
+		if (i == 1 && (certs[i] = trust_cached_ca(t,
+		    env->cert_chain[i].data, env->cert_chain[i].len)) != NULL) {
+			ncerts = i + 1;
+			continue;
+		}
 		p = env->cert_chain[i].data;
 		certs[i] = d2i_X509(NULL, &p, (long)env->cert_chain[i].len);
 		ncerts = i + 1;
@@ -557,9 +709,10 @@ envelope_verify(struct trust *t, const Envelope *env, int64_t now_ms,
 		goto done;
 	}
 	if (cached) {
-		vcache_put(vcache, key, trust_generation(t), now_s, &who, NULL);
+		vcache_put(&vcache, key, trust_generation(t), now_s, &who,
+		    NULL);
 		if (!chain_known)
-			vcache_put(ccache, ckey, trust_generation(t), now_s,
+			vcache_put(&ccache, ckey, trust_generation(t), now_s,
 			    &who, pkey);
 	}
 

@@ -3,28 +3,70 @@
  * place where a certificate chain is verified outside of a TLS handshake
  * (envelope signatures). A trust is immutable once built: reloading builds
  * a new one and swaps it in, so verifications in flight stay valid.
+ *
+ * It remembers the intermediates it has verified (trust_ca below): the
+ * federation has 48 of them and 1,790 leaves, and a leaf seen for the
+ * first time under a known intermediate needs only its own signature,
+ * validity and revocation checked, not the intermediate's again nor the
+ * two CRLs' signatures (4-5 ECDSA verifications down to one). The
+ * remembered state lives and dies with the trust, which holds the CRLs it
+ * was checked against: a reload (new CRLs) is a new trust and starts empty.
  */
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "kairan/file.h"
 #include "kairan/trust.h"
+
+/*
+ * An intermediate that a full verification took as the issuer of a good
+ * leaf, directly under a root of the store: with it, what that
+ * verification established about everything above the leaf (the
+ * intermediate's signature by the root, its validity, its revocation in
+ * the root's CRL, and its own CRL's signature and scope), and until when
+ * that holds (the earliest notAfter / nextUpdate of the intermediate, the
+ * root and both CRLs; from the latest notBefore / lastUpdate). Immutable
+ * once published.
+ */
+struct trust_ca {
+	uint8_t		 digest[SHA256_DIGEST_LENGTH];	/* of its DER */
+	X509		*ca;		/* a reference */
+	X509_CRL	*crl;		/* its CRL (in crls), NULL without CRLs */
+	time_t		 from, until;
+};
+
+/* Far more than the federation's 48; beyond it, full verification. */
+#define TRUST_CA_MAX	256
 
 struct trust {
 	X509_STORE		*store;
 	STACK_OF(X509_CRL)	*crls;		/* for trust_cert_revoked */
 	int			 ncerts;
 	uint64_t		 generation;
+	/*
+	 * Append-only while the trust lives: readers scan the first ncas
+	 * entries without a lock (the count is published with release
+	 * order after the entry is written); writers take ca_lock.
+	 */
+	struct trust_ca		 cas[TRUST_CA_MAX];
+	_Atomic size_t		 ncas;
+	pthread_mutex_t		 ca_lock;
+	_Atomic uint64_t	 ca_hits, ca_misses;
 };
 
 /* Generations never repeat in a process, unlike addresses of freed trusts. */
@@ -181,6 +223,7 @@ trust_new(const char *ca_file, const char *crl_path, char *err, size_t errlen)
 		snprintf(err, errlen, "trust: out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&t->ca_lock, NULL);
 	if ((t->store = X509_STORE_new()) == NULL ||
 	    (t->crls = sk_X509_CRL_new_null()) == NULL) {
 		snprintf(err, errlen, "trust: out of memory");
@@ -212,8 +255,13 @@ trust_new(const char *ca_file, const char *crl_path, char *err, size_t errlen)
 void
 trust_free(struct trust *t)
 {
+	size_t i;
+
 	if (t == NULL)
 		return;
+	for (i = 0; i < atomic_load(&t->ncas); i++)
+		X509_free(t->cas[i].ca);
+	pthread_mutex_destroy(&t->ca_lock);
 	X509_STORE_free(t->store);
 	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
 	free(t);
@@ -237,18 +285,216 @@ trust_generation(const struct trust *t)
 	return t->generation;
 }
 
+/* An ASN1_TIME as seconds since the epoch, or -1 if it cannot be read. */
+static time_t
+asn1_seconds(const ASN1_TIME *a)
+{
+	struct tm tm;
+
+	if (a == NULL || ASN1_TIME_to_tm(a, &tm) != 1)
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+/* Narrows [*from, *until] to [start, end]. Returns 0, or -1 if unreadable. */
+static int
+narrow(time_t *from, time_t *until, const ASN1_TIME *start,
+    const ASN1_TIME *end)
+{
+	time_t a = asn1_seconds(start), b = asn1_seconds(end);
+
+	if (a == (time_t)-1 || b == (time_t)-1)
+		return -1;
+	if (a > *from)
+		*from = a;
+	if (b < *until)
+		*until = b;
+	return 0;
+}
+
+/*
+ * 0 if x has none of the extensions that make X509_verify_cert check more
+ * than the fast path does (name constraints, policies, unhandled critical
+ * or invalid extensions, proxy certificates); such chains always take the
+ * full verification.
+ */
+static int
+plain(X509 *x)
+{
+	static const int nids[] = { NID_name_constraints,
+	    NID_policy_constraints, NID_policy_mappings,
+	    NID_inhibit_any_policy };
+	size_t i;
+
+	if (X509_get_extension_flags(x) & (EXFLAG_INVALID | EXFLAG_CRITICAL |
+	    EXFLAG_PROXY | EXFLAG_INVALID_POLICY))
+		return 0;
+	for (i = 0; i < sizeof(nids) / sizeof(nids[0]); i++)
+		if (X509_get_ext_by_NID(x, nids[i], -1) >= 0)
+			return 0;
+	return 1;
+}
+
+static int
+der_digest(X509 *x, uint8_t digest[SHA256_DIGEST_LENGTH])
+{
+	unsigned int n = 0;
+
+	return X509_digest(x, EVP_sha256(), digest, &n) == 1 &&
+	    n == SHA256_DIGEST_LENGTH ? 0 : -1;
+}
+
+static struct trust_ca *
+ca_find(struct trust *t, const uint8_t digest[SHA256_DIGEST_LENGTH])
+{
+	size_t i, n = atomic_load_explicit(&t->ncas, memory_order_acquire);
+
+	for (i = 0; i < n; i++)
+		if (memcmp(t->cas[i].digest, digest, SHA256_DIGEST_LENGTH) == 0)
+			return &t->cas[i];
+	return NULL;
+}
+
+/*
+ * After a full verification of leaf <- ca <- root succeeded: remembers ca
+ * if what was checked about it holds for any leaf it issued. With CRLs,
+ * that needs exactly one CRL of ca in the trust (so that X509_verify_cert
+ * would pick the same one for every leaf), complete in scope (no issuing
+ * distribution point, no delta), signed by ca, with a nextUpdate.
+ */
+static void
+ca_remember(struct trust *t, X509 *ca, X509 *root,
+    const uint8_t digest[SHA256_DIGEST_LENGTH])
+{
+	X509_CRL *c, *crl = NULL;
+	X509_NAME *name = X509_get_subject_name(ca);
+	time_t from = 0, until = (time_t)INT64_MAX;
+	size_t n;
+	int i, ncrl = 0;
+
+	if (!plain(ca) ||
+	    narrow(&from, &until, X509_get0_notBefore(ca),
+	    X509_get0_notAfter(ca)) == -1 ||
+	    narrow(&from, &until, X509_get0_notBefore(root),
+	    X509_get0_notAfter(root)) == -1)
+		return;
+	for (i = 0; i < sk_X509_CRL_num(t->crls); i++) {
+		c = sk_X509_CRL_value(t->crls, i);
+		if (X509_NAME_cmp(X509_CRL_get_issuer(c), name) == 0) {
+			crl = c;
+			ncrl++;
+		} else if (X509_NAME_cmp(X509_CRL_get_issuer(c),
+		    X509_get_subject_name(root)) != 0)
+			continue;
+		/* ca's CRL, or the root's that ca was checked against */
+		if (X509_CRL_get0_nextUpdate(c) == NULL ||
+		    narrow(&from, &until, X509_CRL_get0_lastUpdate(c),
+		    X509_CRL_get0_nextUpdate(c)) == -1)
+			return;
+	}
+	if (sk_X509_CRL_num(t->crls) > 0 && (ncrl != 1 ||
+	    X509_CRL_get_ext_by_NID(crl, NID_issuing_distribution_point,
+	    -1) >= 0 ||
+	    X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0 ||
+	    X509_CRL_get_ext_by_NID(crl, NID_freshest_crl, -1) >= 0 ||
+	    X509_CRL_verify(crl, X509_get0_pubkey(ca)) != 1))
+		return;
+	if (from > until)
+		return;
+	pthread_mutex_lock(&t->ca_lock);
+	n = atomic_load_explicit(&t->ncas, memory_order_relaxed);
+	if (n < TRUST_CA_MAX && ca_find(t, digest) == NULL &&
+	    X509_up_ref(ca) == 1) {
+		memcpy(t->cas[n].digest, digest, SHA256_DIGEST_LENGTH);
+		t->cas[n].ca = ca;
+		t->cas[n].crl = crl;
+		t->cas[n].from = from;
+		t->cas[n].until = until;
+		atomic_store_explicit(&t->ncas, n + 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&t->ca_lock);
+	ERR_clear_error();
+}
+
+/*
+ * The fast path: leaf under the remembered intermediate e, at now. Checks
+ * what X509_verify_cert would check of the leaf itself: issued by e->ca
+ * (names, key identifiers, the CA's key usage), its signature, its
+ * validity at now, its revocation in e->ca's CRL; e's own window at now.
+ * Returns 1 if all hold and the identity rules pass (who filled), 0
+ * otherwise: then the caller verifies in full, which refuses with the
+ * same words as before (a revoked or expired leaf is rare; its error
+ * message stays exactly what it was).
+ */
+static int
+ca_leaf(const struct trust_ca *e, X509 *leaf, time_t now,
+    struct identity *who)
+{
+	X509_REVOKED *rev;
+	EVP_PKEY *k;
+	char err[256];
+
+	if (now < e->from || now > e->until || !plain(leaf) ||
+	    X509_check_issued(e->ca, leaf) != X509_V_OK ||
+	    X509_cmp_time(X509_get0_notBefore(leaf), &now) != -1 ||
+	    X509_cmp_time(X509_get0_notAfter(leaf), &now) != 1 ||
+	    (k = X509_get0_pubkey(e->ca)) == NULL || X509_verify(leaf, k) != 1 ||
+	    (e->crl != NULL && X509_CRL_get0_by_cert(e->crl, &rev, leaf) != 0) ||
+	    identity_from_cert(leaf, e->ca, who, err, sizeof(err)) == -1) {
+		ERR_clear_error();
+		return 0;
+	}
+	return 1;
+}
+
+X509 *
+trust_cached_ca(struct trust *t, const uint8_t *der, size_t len)
+{
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+	struct trust_ca *e;
+
+	if (t == NULL || der == NULL || len == 0 ||
+	    SHA256(der, len, digest) == NULL ||
+	    (e = ca_find(t, digest)) == NULL || X509_up_ref(e->ca) != 1)
+		return NULL;
+	return e->ca;
+}
+
+void
+trust_cache_stats(struct trust *t, uint64_t *hits, uint64_t *misses,
+    size_t *cas)
+{
+	*hits = atomic_load(&t->ca_hits);
+	*misses = atomic_load(&t->ca_misses);
+	*cas = atomic_load(&t->ncas);
+}
+
 enum trust_result
 trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
     int64_t now, struct identity *who, char *err, size_t errlen)
 {
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *chain;
+	struct trust_ca *ca = NULL;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
 	enum trust_result res = TRUST_BAD_CHAIN;
-	int e, depth;
+	int e, depth, known = 0;
 
 	if (t == NULL || leaf == NULL) {
 		snprintf(err, errlen, "chain: no trust or no certificate");
 		return TRUST_BAD_CHAIN;
+	}
+	/* the leaf's issuer comes first among the intermediates we are given */
+	if (sk_X509_num(untrusted) > 0 &&
+	    der_digest(sk_X509_value(untrusted, 0), digest) == 0) {
+		known = 1;
+		if ((ca = ca_find(t, digest)) != NULL &&
+		    ca_leaf(ca, leaf, now != 0 ? (time_t)now : time(NULL),
+		    who)) {
+			atomic_fetch_add(&t->ca_hits, 1);
+			return TRUST_OK;
+		}
+		atomic_fetch_add(&t->ca_misses, 1);
 	}
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(ctx, t->store, leaf, untrusted) != 1) {
@@ -290,6 +536,11 @@ trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
 		res = TRUST_BAD_CHAIN;
 		goto done;
 	}
+	/* the issuer was the one we were given, not one of the store's */
+	if (known && ca == NULL &&
+	    X509_cmp(sk_X509_value(chain, 1), sk_X509_value(untrusted, 0)) == 0)
+		ca_remember(t, sk_X509_value(chain, 1), sk_X509_value(chain, 2),
+		    digest);
 	res = TRUST_OK;
  done:
 	X509_STORE_CTX_free(ctx);

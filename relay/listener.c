@@ -5,10 +5,14 @@
  * TLS (LWS-NOTES.md): lws only asks OpenSSL for a client certificate; the
  * verification callback is ours and refuses unless OpenSSL's chain check
  * (with the CRLs of our trust) succeeded, and ESTABLISHED checks the
- * identity rules again with identity_from_ssl().
+ * identity rules again with identity_from_ssl(). The chain a node proved
+ * there is the one its envelopes carry: it seeds envelope_verify's chain
+ * cache (seed_signer), so that a node's first envelope costs its
+ * signature, not its chain again.
  */
 #include <sys/resource.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,23 +73,40 @@ peer_addr(struct server *s, struct lws *wsi, char *buf, size_t len)
 	snprintf(buf, len, "%s", strncmp(a, "::ffff:", 7) == 0 ? a + 7 : a);
 }
 
+/*
+ * On each connection's SSL: the generation of the trust whose store
+ * checked its client chain (NULL: none of ours, or not checked at all, as
+ * in a resumed session), so that ESTABLISHED seeds the chain cache only
+ * if that trust is still the one in use (a reload in between: no seed).
+ */
+static int verified_idx = -1;
+
 /* OpenSSL's verdict on the client's chain, with our CRLs: we decide. */
 static int
 on_verify(struct lws *wsi, X509_STORE_CTX *x, SSL *ssl, int preverify_ok)
 {
+	struct server *s = lws_context_user(lws_get_context(wsi));
 	char subject[256] = "-", addr[64] = "-";
 	X509 *cert;
 	int e;
 
-	(void)ssl;
-	if (preverify_ok)
+	if (preverify_ok) {
+		/* called for every certificate; any failure after refuses */
+		if (ssl != NULL && verified_idx >= 0)
+			SSL_set_ex_data(ssl, verified_idx,
+			    X509_STORE_CTX_get0_store(x) ==
+			    trust_store(s->trust) ?
+			    (void *)(uintptr_t)trust_generation(s->trust) :
+			    NULL);
 		return 0;
+	}
 	e = X509_STORE_CTX_get_error(x);
 	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject,
 		    sizeof(subject));
-	peer_addr(lws_context_user(lws_get_context(wsi)), wsi, addr,
-	    sizeof(addr));
+	if (ssl != NULL && verified_idx >= 0)
+		SSL_set_ex_data(ssl, verified_idx, NULL);
+	peer_addr(s, wsi, addr, sizeof(addr));
 	metrics_inc(METRIC_HANDSHAKES_REFUSED, "certificate");
 	/* the subject is the peer's: escaped like any peer string */
 	log_warnx("peer refused addr=%s reason=\"certificate %s\" depth=%d "
@@ -138,6 +159,31 @@ on_ssl_info(struct server *s, struct lws *wsi, const struct lws_ssl_info *si)
 		    SSL_alert_desc_string_long(si->ret));
 }
 
+/*
+ * After session_open admitted a node: its TLS chain (leaf and what it sent
+ * after it, as signer_use_for_tls sends the chain its envelopes carry),
+ * checked by the handshake with our trust's store and CRLs and by
+ * identity_from_ssl's rules, seeds the chain cache for that trust. Only
+ * if the trust in use is the one that checked it; never for a resumed
+ * session (no chain was checked) nor an operator (envelope_seed_chain).
+ */
+static void
+seed_signer(struct server *s, struct peer *p, struct lws *wsi)
+{
+	SSL *ssl;
+
+	if (p == NULL || p->state != PEER_OPEN || p->leaf == NULL ||
+	    verified_idx < 0 || (ssl = lws_get_ssl(wsi)) == NULL ||
+	    SSL_session_reused(ssl) ||
+	    SSL_get_verify_result(ssl) != X509_V_OK ||
+	    (uintptr_t)SSL_get_ex_data(ssl, verified_idx) !=
+	    (uintptr_t)trust_generation(s->trust))
+		return;
+	envelope_seed_chain(s->trust, p->leaf, SSL_get_peer_cert_chain(ssl),
+	    &p->who);
+	log_debug("peer chain seeded entity=%s", p->who.entity);
+}
+
 static int
 server_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len)
@@ -183,7 +229,10 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		peer_addr(s, wsi, addr, sizeof(addr));
-		return session_open(s, p, wsi, addr, -1);
+		if (session_open(s, p, wsi, addr, -1) == -1)
+			return -1;
+		seed_signer(s, p, wsi);
+		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		if (p == NULL)
 			return 0;
@@ -250,6 +299,51 @@ fd_limit(const struct config *cfg)
 }
 
 /*
+ * Descriptors above lws's own cap for the relay's other files (its store,
+ * logs, the event loop's own, mail): lws's table has room for them too.
+ */
+#define FD_HEADROOM	128
+
+/*
+ * lws 4.1.6 finds a connection by its descriptor directly, as an index
+ * into a table, only when fd_limit_per_thread covers the whole process
+ * limit it reads (sysconf(_SC_OPEN_MAX)) when the context is made; below
+ * that, wsi_from_fd scans the table on every event (15-18% of the relay's
+ * CPU with 1,800 nodes). Both matter: the cap below the process limit
+ * (accept stops at lws's cap, never at EMFILE, which 4.1.6 busy-loops on,
+ * LWS-NOTES.md) and the direct lookup. So the soft limit is lowered to the
+ * cap (plus FD_HEADROOM) while the context is made, and restored at once:
+ * the table covers every descriptor up to the cap, the process keeps its
+ * limit above it. A socket whose descriptor lands beyond the table (only
+ * with more than FD_HEADROOM other files open) is refused by lws alone.
+ */
+static struct lws_context *
+create_context(struct lws_context_creation_info *info)
+{
+	struct lws_context *ctx;
+	struct rlimit saved, rl;
+	rlim_t n = (rlim_t)info->fd_limit_per_thread + FD_HEADROOM;
+	int lowered = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > 32 &&
+	    n <= saved.rlim_cur - 32) {
+		rl = saved;
+		rl.rlim_cur = n;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			info->fd_limit_per_thread = (unsigned)n;
+			lowered = 1;
+		}
+	}
+	ctx = lws_create_context(info);
+	if (lowered && setrlimit(RLIMIT_NOFILE, &saved) == -1)
+		fatal("%s: setrlimit", __func__);
+	if (ctx != NULL)
+		log_debug("libwebsockets descriptors=%u lookup=%s",
+		    info->fd_limit_per_thread, lowered ? "direct" : "scan");
+	return ctx;
+}
+
+/*
  * The relay's own certificate and key (renewed by its CA): both loaded and
  * checked first (key matches, CN is our id), then swapped in for new
  * handshakes and for the receipts we sign, at once. Anything wrong, and
@@ -298,6 +392,9 @@ listener_start(struct server *s)
 	static lws_retry_bo_t idle;
 	void *loops[1];
 
+	if (verified_idx < 0 && (verified_idx = SSL_get_ex_new_index(0,
+	    "kairan verified trust", NULL, NULL, NULL)) < 0)
+		fatalx("%s: SSL_get_ex_new_index", __func__);
 	if ((s->admit = admit_new(s->loop, cfg->max_pending,
 	    cfg->max_pending_per_addr, cfg->handshake_timeout_s, admit_close,
 	    s)) == NULL)
@@ -330,7 +427,7 @@ listener_start(struct server *s)
 	info.max_http_header_pool = (unsigned short)(cfg->max_pending < 65535 ?
 	    cfg->max_pending : 65535);
 	info.vhost_name = cfg->id;
-	if ((s->context = lws_create_context(&info)) == NULL) {
+	if ((s->context = create_context(&info)) == NULL) {
 		log_warnx("libwebsockets: cannot listen on %s:%d (port in use? "
 		    "is libwebsockets-evlib-ev installed?)", cfg->host,
 		    cfg->port);

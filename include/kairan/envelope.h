@@ -108,6 +108,24 @@ int	 envelope_bounds(const Envelope *env, char *err, size_t errlen);
  * decoded and checked). Counts of cache hits and misses, for metrics.
  */
 void	 envelope_cache_stats(uint64_t *hits, uint64_t *misses);
+/* The same for the chains (and how many are held), for tests and benchmarks. */
+void	 envelope_chain_cache_stats(uint64_t *hits, uint64_t *misses,
+	    size_t *chains);
+
+/*
+ * Seeds the chain cache with a chain that t has just verified elsewhere:
+ * the client certificate chain a relay checked in a TLS handshake with
+ * t's store (its CRLs) and the identity rules (who: identity_from_ssl's).
+ * leaf, then sent (the certificates the peer sent after it, as
+ * SSL_get_peer_cert_chain gives them; a leading copy of leaf is skipped),
+ * as DER, are the key: the first envelope carrying exactly those
+ * certificates is then not checked again for its chain (its signature,
+ * its Message and its sender always are). An operator is never seeded,
+ * as envelope_verify refuses operators after their chain. The caller
+ * vouches that t, not an older trust, verified the chain.
+ */
+void	 envelope_seed_chain(struct trust *t, X509 *leaf, STACK_OF(X509) *sent,
+	    const struct identity *who);
 
 /* Frees info->msg and zeroes info. */
 void	 envelope_info_clear(struct envelope_info *);

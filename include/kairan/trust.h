@@ -49,6 +49,15 @@ enum trust_result {
  * (digitalSignature key usage is checked instead), then applies the
  * identity rules. On TRUST_OK fills who. Otherwise err says why, including
  * OpenSSL's verification error string and depth.
+ *
+ * The trust remembers each intermediate (by the SHA-256 of its DER) that
+ * a full verification took from untrusted[0] as a good leaf's issuer,
+ * with the time window in which what was checked above the leaf holds
+ * (validities, CRLs' update times). A leaf whose untrusted[0] is such an
+ * intermediate is then checked alone: issued by it, its signature, its
+ * validity at now, its serial in that intermediate's CRL, the identity
+ * rules. Anything short of success there takes the full verification, so
+ * a refusal reads exactly as before. Thread-safe.
  */
 enum trust_result trust_verify(struct trust *, X509 *leaf,
 		    STACK_OF(X509) *untrusted, int64_t now, struct identity *who,
@@ -60,6 +69,22 @@ enum trust_result trust_verify(struct trust *, X509 *leaf,
  * queue is empty. The queue is left as it is.
  */
 const char	*trust_ssl_errstr(void);
+
+/*
+ * The remembered intermediate whose DER is exactly der..len, as a new
+ * reference (X509_free it), or NULL. Decoding a certificate costs more
+ * than verifying a signature (OpenSSL 3 decodes its key on parse): a
+ * caller holding the certificates as bytes takes this one instead.
+ */
+X509		*trust_cached_ca(struct trust *, const uint8_t *der, size_t len);
+
+/*
+ * The intermediate cache: leaves checked by the fast path (hits), leaves
+ * verified in full although an intermediate was given (misses), and how
+ * many intermediates are remembered. For tests and benchmarks.
+ */
+void		 trust_cache_stats(struct trust *, uint64_t *hits,
+		    uint64_t *misses, size_t *cas);
 
 /* 1 if the entity's leaf certificate serial is in a loaded CRL (used to drop live connections after a reload). */
 int		 trust_cert_revoked(struct trust *, X509 *cert);

@@ -215,7 +215,7 @@ echo
 if want micro && [ -x "$BUILD/bench/bench_crypto" ] && [ -x "$BUILD/bench/bench_store" ]; then
 	echo
 	echo "== protocol library: seal and verify (one core)"
-	"$BUILD/bench/bench_crypto" "${BENCH_N:-5000}"
+	"$BUILD/bench/bench_crypto" "${BENCH_N:-5000}" "$PKI"	# + cold/warm signers
 	echo "== relay store: durable writes (WAL, synchronous=FULL)"
 	"$BUILD/bench/bench_store"
 fi

@@ -2,8 +2,12 @@
  * Unit tests of envelope: sealing, and verification with every rule broken
  * on purpose (tampered bytes, another key, sender not the signer, revoked,
  * expired, not yet valid, unknown root, identity rules, bounds, bad DER,
- * unparsable or invalid message), on the fixture PKI (KAIRAN_FIXTURES).
+ * unparsable or invalid message), on the fixture PKI (KAIRAN_FIXTURES);
+ * the verification caches (growing past their old fixed size, a new signer
+ * under a known intermediate) and the chain cache seeded from a TLS
+ * handshake's chain, with every rule still applied behind it.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
@@ -752,6 +757,314 @@ test_cache(void **state)
 	signer_free(s);
 }
 
+/*
+ * More envelopes than the old fixed table's 4,096 slots: every one of them
+ * is a hit the second time (the direct-mapped table lost a third).
+ */
+static void
+test_cache_grows(void **state)
+{
+	enum { N = 5000 };
+	struct signer *s;
+	struct envelope_info info;
+	uint8_t **buf;
+	size_t *len, i;
+	uint64_t h0, m0, h1, m1;
+
+	(void)state;
+	s = signer_dir("entities/452017");
+	buf = calloc(N, sizeof(*buf));
+	len = calloc(N, sizeof(*len));
+	assert_non_null(buf);
+	assert_non_null(len);
+	for (i = 0; i < N; i++)
+		buf[i] = seal(s, "452017", &len[i], NULL);
+	for (i = 0; i < N; i++) {
+		expect_verified(buf[i], len[i], &info);
+		envelope_info_clear(&info);
+	}
+	envelope_cache_stats(&h0, &m0);
+	for (i = 0; i < N; i++) {
+		expect_verified(buf[i], len[i], &info);
+		envelope_info_clear(&info);
+	}
+	envelope_cache_stats(&h1, &m1);
+	assert_int_equal(h1 - h0, N);
+	assert_int_equal(m1, m0);
+	for (i = 0; i < N; i++)
+		free(buf[i]);
+	free(buf);
+	free(len);
+	signer_free(s);
+}
+
+static struct trust *
+fresh_trust(void)
+{
+	struct trust *t;
+	char err[512];
+
+	if ((t = trust_new(fx("root/ca.pem"), fx("crl.pem"), err,
+	    sizeof(err))) == NULL)
+		fail_msg("trust_new: %s", err);
+	return t;
+}
+
+/* Verifies buf with t: 0, or the refusal's reason with err. */
+static int
+verify_with(struct trust *t, const uint8_t *buf, size_t len, char *err,
+    size_t errlen)
+{
+	struct envelope_info info;
+	int reason = -1;
+
+	err[0] = '\0';
+	if (envelope_verify_bytes(t, buf, len, KAIRAN_MAX_FRAME, 0, &info,
+	    &reason, err, errlen) == 0) {
+		envelope_info_clear(&info);
+		return 0;
+	}
+	return reason;
+}
+
+/*
+ * The first envelope of a signer under an intermediate the trust verified
+ * before is checked under it (a hit of the trust's cache), and a revoked
+ * signer under it is refused as REVOKED all the same.
+ */
+static void
+test_new_signer_known_intermediate(void **state)
+{
+	struct signer *a, *b, *r;
+	struct trust *t;
+	uint8_t *buf;
+	size_t len, n;
+	uint64_t h, m;
+	char err[1024];
+
+	(void)state;
+	t = fresh_trust();
+	a = signer_dir("entities/452017");
+	b = signer_dir("entities/452025");
+	r = signer_dir("bad/revoked");
+	buf = seal(a, "452017", &len, NULL);
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)), 0);
+	free(buf);
+	trust_cache_stats(t, &h, &m, &n);
+	assert_int_equal(h, 0);
+	assert_int_equal(n, 1);
+	buf = seal(b, "452025", &len, NULL);
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)), 0);
+	free(buf);
+	trust_cache_stats(t, &h, &m, &n);
+	assert_int_equal(h, 1);
+	buf = seal(r, signer_entity(r), &len, NULL);
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)),
+	    REASON(REVOKED));
+	assert_non_null(strstr(err, "certificate revoked"));
+	/* and again: a refusal is never cached */
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)),
+	    REASON(REVOKED));
+	free(buf);
+	signer_free(a);
+	signer_free(b);
+	signer_free(r);
+	trust_free(t);
+}
+
+/*
+ * What a relay does at ESTABLISHED: the chain the node presented (leaf,
+ * then what it sent after it), checked by the handshake with t's store.
+ */
+static void
+seed_dir(struct trust *t, const char *dir, int with_leaf_copy)
+{
+	STACK_OF(X509) *sent = sk_X509_new_null();
+	struct identity who;
+	X509 *leaf = NULL, *x;
+	char path[256], err[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/chain.pem", dir);
+	assert_non_null(fp = fopen(fx(path), "r"));
+	while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+		if (leaf == NULL) {
+			leaf = x;
+			if (!with_leaf_copy)
+				continue;
+			X509_up_ref(x);
+		}
+		sk_X509_push(sent, x);
+	}
+	fclose(fp);
+	/* the identity as the handshake's check made it (no purpose here) */
+	{
+		STACK_OF(X509) *rest = sk_X509_dup(sent);
+
+		if (with_leaf_copy)
+			(void)sk_X509_shift(rest);
+		memset(&who, 0, sizeof(who));
+		if (trust_verify(t, leaf, rest, 0, &who, err, sizeof(err)) !=
+		    TRUST_OK)
+			fail_msg("%s: %s", dir, err);
+		sk_X509_free(rest);
+	}
+	envelope_seed_chain(t, leaf, sent, &who);
+	X509_free(leaf);
+	sk_X509_pop_free(sent, X509_free);
+}
+
+/*
+ * A chain seeded from the TLS handshake: the signer's first envelope is a
+ * hit of the chain cache. The signature, the sender and the role are
+ * checked all the same; another trust (a reload) does not see the seed.
+ */
+static void
+test_seed_chain(void **state)
+{
+	struct signer *s, *ops;
+	struct trust *t, *other;
+	Envelope *env;
+	uint8_t *buf;
+	size_t len, n;
+	uint64_t h0, m0, h1, m1, th, tm;
+	char err[1024];
+
+	(void)state;
+	t = fresh_trust();
+	other = fresh_trust();
+	s = signer_dir("entities/452025");
+	seed_dir(t, "entities/452025", 0);
+	/* what the seed's own check cost the trust, and no more after */
+	trust_cache_stats(t, &th, &tm, &n);
+	envelope_chain_cache_stats(&h0, &m0, &n);
+	buf = seal(s, "452025", &len, NULL);
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)), 0);
+	envelope_chain_cache_stats(&h1, &m1, &n);
+	assert_int_equal(h1, h0 + 1);
+	assert_int_equal(m1, m0);
+	{
+		uint64_t th1, tm1;
+
+		trust_cache_stats(t, &th1, &tm1, &n);
+		assert_int_equal(th1, th);	/* no chain check at all */
+		assert_int_equal(tm1, tm);
+	}
+	/* another trust: a miss, verified in full */
+	assert_int_equal(verify_with(other, buf, len, err, sizeof(err)), 0);
+	envelope_chain_cache_stats(&h0, &m0, &n);
+	assert_int_equal(h0, h1);
+	assert_int_equal(m0, m1 + 1);
+	free(buf);
+
+	/* the signature is still checked: altered, refused */
+	env = sealed_env(s, "452025");
+	env->signature.data[env->signature.len - 1] ^= 0x01;
+	len = kairan__v1__envelope__get_packed_size(env);
+	assert_non_null(buf = malloc(len));
+	kairan__v1__envelope__pack(env, buf);
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)),
+	    REASON(BAD_SIGNATURE));
+	free(buf);
+	kairan__v1__envelope__free_unpacked(env, NULL);
+	/* and the sender: 452025's chain cannot speak for 452017 */
+	buf = seal(s, "452017", &len, NULL);
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)),
+	    REASON(SENDER_MISMATCH));
+	free(buf);
+
+	/* a stack that starts with the leaf is the same chain */
+	signer_free(s);
+	s = signer_dir("entities/131024");
+	seed_dir(t, "entities/131024", 1);
+	envelope_chain_cache_stats(&h0, &m0, &n);
+	buf = seal(s, "131024", &len, NULL);
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)), 0);
+	envelope_chain_cache_stats(&h1, &m1, &n);
+	assert_int_equal(h1, h0 + 1);
+	free(buf);
+
+	/* an operator is never seeded: still NOT_AUTHORIZED, from the chain */
+	ops = signer_dir("entities/ops-45");
+	seed_dir(t, "entities/ops-45", 0);
+	buf = seal(ops, "ops-45", &len, NULL);
+	envelope_chain_cache_stats(&h0, &m0, &n);
+	assert_int_equal(verify_with(t, buf, len, err, sizeof(err)),
+	    REASON(NOT_AUTHORIZED));
+	envelope_chain_cache_stats(&h1, &m1, &n);
+	assert_int_equal(h1, h0);
+	free(buf);
+	signer_free(ops);
+	signer_free(s);
+	trust_free(other);
+	trust_free(t);
+}
+
+struct vworker {
+	struct trust	*t;
+	uint8_t		*buf[64];
+	size_t		 len[64];
+	int		 bad;
+};
+
+static void *
+vworker_run(void *arg)
+{
+	struct vworker *w = arg;
+	char err[1024];
+	int i, round;
+
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 64; i++)
+			if (verify_with(w->t, w->buf[i], w->len[i], err,
+			    sizeof(err)) != 0)
+				w->bad++;
+	return NULL;
+}
+
+/*
+ * Four threads verifying on one trust, the caches (envelopes, chains,
+ * intermediates) filling and growing under them (TSan: clean).
+ */
+static void
+test_cache_threads(void **state)
+{
+	static const char *who[] = { "452017", "452025", "131083", "mic" };
+	struct signer *s[4];
+	struct vworker w[4];
+	pthread_t th[4];
+	struct trust *t;
+	size_t i, k;
+
+	(void)state;
+	t = fresh_trust();
+	for (k = 0; k < 4; k++) {
+		char dir[64];
+
+		snprintf(dir, sizeof(dir), "entities/%s", who[k]);
+		s[k] = signer_dir(dir);
+	}
+	for (i = 0; i < 4; i++) {
+		w[i].t = t;
+		w[i].bad = 0;
+		for (k = 0; k < 64; k++)
+			w[i].buf[k] = seal(s[k % 4], who[k % 4], &w[i].len[k],
+			    NULL);
+	}
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, vworker_run,
+		    &w[i]), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].bad, 0);
+		for (k = 0; k < 64; k++)
+			free(w[i].buf[k]);
+	}
+	for (k = 0; k < 4; k++)
+		signer_free(s[k]);
+	trust_free(t);
+}
+
 static void
 test_signer_errors(void **state)
 {
@@ -842,6 +1155,10 @@ main(void)
 		cmocka_unit_test(test_bytes_level),
 		cmocka_unit_test(test_through_frame),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_grows),
+		cmocka_unit_test(test_new_signer_known_intermediate),
+		cmocka_unit_test(test_seed_chain),
+		cmocka_unit_test(test_cache_threads),
 		cmocka_unit_test(test_signer_errors),
 		cmocka_unit_test(test_signer_open_errors),
 	};

@@ -2,7 +2,8 @@
  * Unit tests of trust: loading roots and CRLs, chain verification with
  * CRLs and times (the fixture's expired / not-yet-valid certificates and the
  * `now` parameter), and the identity rules applied on top, against the test
- * PKI of tests/unit/mkpki.sh (KAIRAN_FIXTURES).
+ * PKI of tests/unit/mkpki.sh (KAIRAN_FIXTURES); the cache of verified
+ * intermediates (a hit, and every refusal unchanged behind it).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include <openssl/asn1.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -394,6 +398,286 @@ test_identity_rules(void **state)
 	trust_free(t);
 }
 
+static void
+expect_stats(struct trust *t, uint64_t hits, uint64_t misses, size_t cas)
+{
+	uint64_t h, m;
+	size_t n;
+
+	trust_cache_stats(t, &h, &m, &n);
+	if (h != hits || m != misses || n != cas)
+		fail_msg("cache: hits %llu misses %llu intermediates %zu, want "
+		    "%llu %llu %zu", (unsigned long long)h,
+		    (unsigned long long)m, n, (unsigned long long)hits,
+		    (unsigned long long)misses, cas);
+}
+
+/* A new leaf under an intermediate verified before is a hit. */
+static void
+test_ca_cache_hit(void **state)
+{
+	static const char *crls[] = { "crl.pem", NULL };
+	struct trust *t;
+	struct identity who;
+	char err[1024];
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		t = trust_fixture(crls[k]);
+		expect_stats(t, 0, 0, 0);
+		expect_result(t, "entities/452017", 0, TRUST_OK, NULL);
+		expect_stats(t, 0, 1, 1);
+		/* another leaf of CA 45: checked under the cached intermediate */
+		assert_int_equal(verify_dir(t, "entities/452025", 0, &who, err,
+		    sizeof(err)), TRUST_OK);
+		assert_string_equal(who.entity, "452025");
+		assert_int_equal(who.role, ROLE_NODE);
+		assert_string_equal(who.ca, "45");
+		expect_stats(t, 1, 1, 1);
+		/* CA 13 is another intermediate: verified in full once */
+		expect_result(t, "entities/131083", 0, TRUST_OK, NULL);
+		expect_stats(t, 1, 2, 2);
+		expect_result(t, "entities/131024", 0, TRUST_OK, NULL);
+		expect_result(t, "entities/relay-45", 0, TRUST_OK, NULL);
+		expect_stats(t, 3, 2, 2);
+		/* an explicit time inside every validity hits too */
+		expect_result(t, "entities/450006", (int64_t)time(NULL) + 60,
+		    TRUST_OK, NULL);
+		expect_stats(t, 4, 2, 2);
+		trust_free(t);
+	}
+}
+
+/*
+ * Behind a cached intermediate every refusal is what it was: a revoked
+ * leaf, an expired or not yet valid one, an identity rule, a leaf that
+ * names the intermediate but was signed by another key, a time outside
+ * the intermediate's or the CRLs' validity.
+ */
+static void
+test_ca_cache_refusals(void **state)
+{
+	struct trust *t;
+	struct identity who;
+	STACK_OF(X509) *forged, *real;
+	X509 *leaf;
+	char err[1024];
+	time_t later;
+
+	(void)state;
+	t = trust_fixture("crl.pem");
+	expect_result(t, "entities/452017", 0, TRUST_OK, NULL);
+	expect_stats(t, 0, 1, 1);
+	expect_result(t, "bad/revoked", 0, TRUST_REVOKED,
+	    "certificate revoked (error 23 at depth 0)");
+	expect_result(t, "bad/expired", 0, TRUST_EXPIRED, "expired");
+	expect_result(t, "bad/notyet", 0, TRUST_EXPIRED, "not yet valid");
+	expect_result(t, "bad/pref13-by-45", 0, TRUST_BAD_CHAIN,
+	    "of prefecture 13 but issued by CA 45");
+	expect_result(t, "bad/two-cn", 0, TRUST_BAD_CHAIN, "more than one CN");
+	expect_result(t, "entities/450006", 0, TRUST_OK, NULL);
+	/* none of those was taken by the fast path; 450006, good, was */
+	expect_stats(t, 1, 6, 1);
+	/* the evil root's 452017 beside the real CA 45, whose name it bears */
+	forged = load_pem_certs(fx("bad/unknown-root/chain.pem"));
+	real = load_pem_certs(fx("entities/452017/chain.pem"));
+	leaf = sk_X509_value(forged, 0);
+	X509_free(sk_X509_shift(real));
+	assert_int_equal(trust_verify(t, leaf, real, 0, &who, err,
+	    sizeof(err)), TRUST_BAD_CHAIN);
+	/* ten years on: the intermediate and the CRLs have run out */
+	later = time(NULL) + 10L * 366 * 86400;
+	expect_result(t, "entities/452025", (int64_t)later, TRUST_EXPIRED,
+	    NULL);
+	expect_stats(t, 1, 8, 1);
+	sk_X509_pop_free(forged, X509_free);
+	sk_X509_pop_free(real, X509_free);
+	trust_free(t);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	FILE *in, *out;
+	size_t n;
+
+	if ((in = fopen(from, "r")) == NULL || (out = fopen(to, "w")) == NULL)
+		fail_msg("copy %s to %s", from, to);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+}
+
+/*
+ * dir (made here): the fixture's CRLs, but CA 45's an older one that
+ * revokes nothing yet (signed here with CA 45's key).
+ */
+static void
+crl_dir_before_revocation(char *dir)
+{
+	static const char *keep[] = { "root", "13", "national" };
+	char from[600], to[600];
+	X509_CRL *crl;
+	X509 *ca;
+	EVP_PKEY *key;
+	FILE *fp;
+	size_t i;
+
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < 3; i++) {
+		snprintf(from, sizeof(from), "crl/%s.crl.pem", keep[i]);
+		snprintf(to, sizeof(to), "%s/%s.crl.pem", dir, keep[i]);
+		copy_file(fx(from), to);
+	}
+	assert_non_null(fp = fopen(fx("ca-45/ca.pem"), "r"));
+	assert_non_null(ca = PEM_read_X509(fp, NULL, NULL, NULL));
+	fclose(fp);
+	assert_non_null(fp = fopen(fx("ca-45/ca.key"), "r"));
+	assert_non_null(key = PEM_read_PrivateKey(fp, NULL, NULL, NULL));
+	fclose(fp);
+	assert_non_null(crl = X509_CRL_new());
+	assert_int_equal(X509_CRL_set_version(crl, X509_CRL_VERSION_2), 1);
+	assert_int_equal(X509_CRL_set_issuer_name(crl,
+	    X509_get_subject_name(ca)), 1);
+	{
+		ASN1_TIME *a = ASN1_TIME_adj(NULL, time(NULL), 0, -3600);
+		ASN1_TIME *b = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
+
+		assert_int_equal(X509_CRL_set1_lastUpdate(crl, a), 1);
+		assert_int_equal(X509_CRL_set1_nextUpdate(crl, b), 1);
+		ASN1_TIME_free(a);
+		ASN1_TIME_free(b);
+	}
+	assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+	snprintf(to, sizeof(to), "%s/45.crl.pem", dir);
+	assert_non_null(fp = fopen(to, "w"));
+	assert_int_equal(PEM_write_X509_CRL(fp, crl), 1);
+	fclose(fp);
+	X509_CRL_free(crl);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+}
+
+static void
+rm_crl_dir(const char *dir)
+{
+	static const char *names[] = { "root", "13", "national", "45" };
+	char path[600];
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s.crl.pem", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/*
+ * What was remembered holds only for the CRLs it was checked against: a
+ * reload with CA 45's newer CRL, which revokes 452033, refuses it at
+ * once, though the intermediate was cached with the older one.
+ */
+static void
+test_ca_cache_crl_change(void **state)
+{
+	char dir[] = "/tmp/kairan-test-trust-XXXXXX", err[512];
+	struct trust *old, *t;
+
+	(void)state;
+	crl_dir_before_revocation(dir);
+	if ((old = trust_new(fx("root/ca.pem"), dir, err, sizeof(err))) ==
+	    NULL)
+		fail_msg("trust_new: %s", err);
+	expect_result(old, "entities/452017", 0, TRUST_OK, NULL);
+	/* not revoked yet, and taken under the cached intermediate */
+	expect_result(old, "bad/revoked", 0, TRUST_OK, NULL);
+	expect_stats(old, 1, 1, 1);
+	/* the reload: a new trust with the newer CRL */
+	t = trust_fixture("crl");
+	expect_result(t, "entities/452017", 0, TRUST_OK, NULL);
+	expect_result(t, "bad/revoked", 0, TRUST_REVOKED, "revoked");
+	expect_stats(t, 0, 2, 1);
+	/* and again, with its intermediate now cached */
+	expect_result(t, "bad/revoked", 0, TRUST_REVOKED, "revoked");
+	expect_result(t, "entities/452025", 0, TRUST_OK, NULL);
+	expect_stats(t, 1, 3, 1);
+	trust_free(old);
+	trust_free(t);
+	rm_crl_dir(dir);
+}
+
+#define NWORK	5
+
+struct worker {
+	struct trust	*t;
+	X509		*leaf[NWORK];	/* this thread's own copies */
+	STACK_OF(X509)	*rest[NWORK];
+	int		 bad;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct identity who;
+	char err[1024];
+	enum trust_result want;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		/* the last one is bad/revoked */
+		want = i % NWORK == NWORK - 1 ? TRUST_REVOKED : TRUST_OK;
+		if (trust_verify(w->t, w->leaf[i % NWORK], w->rest[i % NWORK],
+		    0, &who, err, sizeof(err)) != want)
+			w->bad++;
+	}
+	return NULL;
+}
+
+/* Four threads on one trust, the cache filling as they go (TSan: clean). */
+static void
+test_ca_cache_threads(void **state)
+{
+	static const char *dirs[NWORK] = { "entities/452017/chain.pem",
+	    "entities/452025/chain.pem", "entities/131083/chain.pem",
+	    "entities/mic/chain.pem", "bad/revoked/chain.pem" };
+	struct worker w[4];
+	pthread_t th[4];
+	struct trust *t;
+	uint64_t h, m;
+	size_t i, k, n;
+
+	(void)state;
+	t = trust_fixture("crl.pem");
+	for (i = 0; i < 4; i++) {
+		w[i].t = t;
+		w[i].bad = 0;
+		for (k = 0; k < NWORK; k++) {
+			w[i].rest[k] = load_pem_certs(fx(dirs[k]));
+			w[i].leaf[k] = sk_X509_shift(w[i].rest[k]);
+		}
+	}
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, worker_run,
+		    &w[i]), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].bad, 0);
+		for (k = 0; k < NWORK; k++) {
+			X509_free(w[i].leaf[k]);
+			sk_X509_pop_free(w[i].rest[k], X509_free);
+		}
+	}
+	trust_cache_stats(t, &h, &m, &n);
+	assert_int_equal(n, 3);		/* 45, 13, national */
+	/* 3 of 5 are hits, but for the first of each intermediate per thread */
+	assert_true(h >= 4 * 200 * 3 / 5 - 12);
+	trust_free(t);
+}
+
 int
 main(void)
 {
@@ -407,6 +691,10 @@ main(void)
 		cmocka_unit_test(test_unknown_root),
 		cmocka_unit_test(test_chain_length),
 		cmocka_unit_test(test_identity_rules),
+		cmocka_unit_test(test_ca_cache_hit),
+		cmocka_unit_test(test_ca_cache_refusals),
+		cmocka_unit_test(test_ca_cache_crl_change),
+		cmocka_unit_test(test_ca_cache_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
