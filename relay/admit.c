@@ -45,6 +45,7 @@ struct admit {
 	unsigned	 max_pending, max_per_addr;
 	double		 timeout_s;
 	admit_close_fn	 close;
+	admit_progress_fn progress;	/* NULL: every entry looks the same */
 	void		*arg;
 	struct entry	*stash;		/* filtered, waiting for its wsi */
 	unsigned long	 timed_out, evicted;
@@ -101,6 +102,40 @@ void
 admit_set_timeout(struct admit *a, double timeout_s)
 {
 	a->timeout_s = timeout_s;
+}
+
+void
+admit_set_progress(struct admit *a, admit_progress_fn fn)
+{
+	a->progress = fn;
+}
+
+unsigned
+admit_budget(unsigned configured, unsigned served, unsigned max_connections,
+    unsigned long fd_limit)
+{
+	unsigned long want, room;
+
+	if (configured > 0)
+		want = configured;
+	else {
+		/* every node of ours at once, an eighth more for the peers
+		 * and for what is still in the kernel's queue */
+		want = (unsigned long)served + served / 8 + 64;
+		if (want < ADMIT_MIN_PENDING)
+			want = ADMIT_MIN_PENDING;
+	}
+	/* within the descriptors established nodes do not hold (at least
+	 * a quarter of them: max_connections may be far above the limit) */
+	room = fd_limit > (unsigned long)max_connections + 96 ?
+	    (fd_limit - max_connections - 96) : 0;
+	if (room < fd_limit / 4)
+		room = fd_limit / 4;
+	if (want > room)
+		want = room;
+	if (want > 65535)
+		want = 65535;
+	return want > 0 ? (unsigned)want : 1;
 }
 
 /* Arms the timer for the earliest thing to do (now, if anything is CLOSING). */
@@ -197,17 +232,28 @@ format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 	    host + 7 : host);
 }
 
-/* The oldest pending entry, of addr if addr is not NULL. */
+/*
+ * The one to evict for room: the oldest pending entry (of addr if addr is
+ * not NULL) whose peer has sent nothing yet, or, when every one of them
+ * has (a storm of real nodes mid-handshake, or a cleverer flood), the
+ * oldest of all. A silent socket never becomes a node; a handshake under
+ * way has work in it that a node would have to pay again.
+ */
 static struct entry *
-oldest(struct admit *a, const char *addr)
+victim_of(struct admit *a, const char *addr)
 {
-	struct entry *e;
+	struct entry *e, *first = NULL;
 
-	TAILQ_FOREACH(e, &a->all, link)
-		if (e->state == ENTRY_PENDING && e->wsi != NULL &&
-		    (addr == NULL || strcmp(e->addr, addr) == 0))
+	TAILQ_FOREACH(e, &a->all, link) {
+		if (e->state != ENTRY_PENDING || e->wsi == NULL ||
+		    (addr != NULL && strcmp(e->addr, addr) != 0))
+			continue;
+		if (a->progress == NULL || !a->progress(a->arg, e->wsi))
 			return e;
-	return NULL;
+		if (first == NULL)
+			first = e;
+	}
+	return first;
 }
 
 int
@@ -230,9 +276,9 @@ admit_filter(struct admit *a, const struct sockaddr *sa, socklen_t salen)
 			same++;
 	victim = NULL;
 	if (same >= a->max_per_addr)
-		victim = oldest(a, e->addr);
+		victim = victim_of(a, e->addr);
 	else if (a->npending >= a->max_pending)
-		victim = oldest(a, NULL);
+		victim = victim_of(a, NULL);
 	if (victim != NULL) {
 		mark_closing(a, victim, same >= a->max_per_addr ?
 		    "evicted: too many handshakes from this address" :
