@@ -31,6 +31,7 @@
 #include "kairan/frame.h"
 #include "kairan/link.h"
 #include "kairan/log.h"
+#include "kairan/tlsresume.h"
 #include "kairan/lwslog.h"
 #include "kairan/message.h"
 
@@ -60,6 +61,8 @@ daemon_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		d = lws_context_user(lws_get_context(wsi));
 		if (d != NULL && user != NULL)
 			daemon_client_ssl_ctx(d, user);
+		if (user != NULL)
+			(void)tlsresume_install(user);	/* routes resume */
 		return 0;
 	}
 	return link_lws_callback(wsi, reason, user, in, len);

@@ -22,6 +22,7 @@ import pytest
 
 import harness
 import kairan_pb2 as pb
+from nodeharness import REPORT_1, fed  # noqa: F401 (fixture)
 
 ENTITY = "452092"      # えびの市: revoked below, used by no other scenario
 
@@ -150,6 +151,24 @@ def test_revoked_since_the_ticket_is_refused(relays, pki):
                    rf'revoked".*CN={ENTITY}')
     assert not re.search(rf"peer (ready|connected) entity={ENTITY}\b",
                          relay.process.text())
+
+
+def test_node_resumes_after_relay_restart(fed):
+    """kairan-node keeps each route's session and offers it again: after
+    the relay's restart its route comes back on a resumed session, and
+    what it sends then still gets through."""
+    relay = fed.relay()
+    s = fed.node("452017", {"pref": relay})
+    r = fed.node("452025", {"pref": relay})
+    relay.wait_log(r"peer tls entity=452017 addr=\S+ resumed=0")
+    relay.stop()
+    relay.start()
+    s.wait_ready("pref", since_start=False)
+    relay.wait_log(r"peer tls entity=452017 addr=\S+ resumed=1")
+    relay.wait_log(r"peer tls entity=452025 addr=\S+ resumed=1")
+    _, m = s.send(REPORT_1, "452025")
+    s.wait_delivered(m)
+    assert [x["id"] for x in r.inbox()] == [m]
 
 
 def age_keys(path, by_s):
