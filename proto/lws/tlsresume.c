@@ -140,6 +140,11 @@ info_cb(const SSL *cssl, int where, int ret)
 int
 tlsresume_install(SSL_CTX *ctx)
 {
+	static int registered;
+
+	/* the sessions go at exit (before OpenSSL's own cleanup, run later) */
+	if (!registered && atexit(tlsresume_clear) == 0)
+		registered = 1;
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
