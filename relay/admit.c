@@ -32,6 +32,7 @@ struct entry {
 	char			 addr[64];
 	ev_tstamp		 deadline;
 	enum entry_state	 state;
+	int			 extended;	/* its deadline was, once */
 	const char		*why;		/* CLOSING: the reason */
 };
 
@@ -48,7 +49,7 @@ struct admit {
 	admit_progress_fn progress;	/* NULL: every entry looks the same */
 	void		*arg;
 	struct entry	*stash;		/* filtered, waiting for its wsi */
-	unsigned long	 timed_out, evicted;
+	unsigned long	 timed_out, evicted, extended;
 	unsigned long	 logged_timed_out, logged_evicted;
 };
 
@@ -185,6 +186,7 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct entry *e, *next;
 	struct entries due;
 	ev_tstamp now = ev_now(loop);
+	int busy = a->npending > ADMIT_BUSY;	/* as the sweep begins */
 
 	(void)revents;
 	TAILQ_INIT(&due);
@@ -192,6 +194,20 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		next = TAILQ_NEXT(e, link);
 		if (e->state == ENTRY_PENDING && e->wsi != NULL &&
 		    e->deadline <= now) {
+			/*
+			 * A storm: the relay's one core is the bottleneck,
+			 * every handshake is slow, and closing those under
+			 * way wastes their work and doubles their nodes'
+			 * backoff. One more deadline for them; silent ones
+			 * go as always, and the caps still evict.
+			 */
+			if (!e->extended && busy &&
+			    a->progress != NULL && a->progress(a->arg, e->wsi)) {
+				e->extended = 1;
+				e->deadline = now + a->timeout_s;
+				a->extended++;
+				continue;
+			}
 			mark_closing(a, e, "handshake timeout");
 			a->timed_out++;
 		}
@@ -209,8 +225,8 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (a->timed_out != a->logged_timed_out ||
 	    a->evicted != a->logged_evicted) {
 		log_warnx("handshakes closed timed_out=%lu evicted=%lu "
-		    "pending=%u (totals since start)", a->timed_out,
-		    a->evicted, a->npending);
+		    "pending=%u extended=%lu (totals since start)",
+		    a->timed_out, a->evicted, a->npending, a->extended);
 		a->logged_timed_out = a->timed_out;
 		a->logged_evicted = a->evicted;
 	}
@@ -361,4 +377,10 @@ unsigned long
 admit_evicted(const struct admit *a)
 {
 	return a->evicted;
+}
+
+unsigned long
+admit_extended(const struct admit *a)
+{
+	return a->extended;
 }

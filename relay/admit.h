@@ -8,7 +8,9 @@
  * - Every accepted connection gets a deadline (handshake_timeout), kept by
  *   our own libev timer: lws timeouts are not serviced promptly on a
  *   foreign loop. A connection still unauthenticated at its deadline is
- *   closed.
+ *   closed; one whose peer has sent bytes gets one more deadline when
+ *   more than ADMIT_BUSY are pending (a storm: closing handshakes under
+ *   way only wastes their work).
  * - Pending handshakes are capped in total (max_pending) and per source
  *   address (max_pending_per_addr), apart from established nodes
  *   (max_connections), and the descriptor table is sized for both.
@@ -48,6 +50,13 @@ typedef void	(*admit_close_fn)(void *arg, struct lws *wsi, const char *addr,
 		    const char *why);
 /* 1 if the peer of wsi has sent anything yet (the server: TLS bytes read). */
 typedef int	(*admit_progress_fn)(void *arg, struct lws *wsi);
+
+/*
+ * More pending handshakes than this: the relay is busy (a storm, or a
+ * flood), and a handshake under way (its peer has sent bytes) that reaches
+ * its deadline gets one more before it is closed.
+ */
+#define ADMIT_BUSY		64
 
 /* max_pending = auto is never below this (a small prefecture's relay). */
 #define ADMIT_MIN_PENDING	256
@@ -90,5 +99,7 @@ unsigned	 admit_pending(const struct admit *);
 /* Totals since start: closed at their deadline, evicted for room. */
 unsigned long	 admit_timed_out(const struct admit *);
 unsigned long	 admit_evicted(const struct admit *);
+/* Totals since start: deadlines extended once, for a handshake under way. */
+unsigned long	 admit_extended(const struct admit *);
 
 #endif

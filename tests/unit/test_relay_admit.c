@@ -23,8 +23,8 @@
 
 #define W(n)	((struct lws *)(uintptr_t)(0x1000 + (n)))
 
-static struct lws *closed[64];
-static char closed_why[64][80];
+static struct lws *closed[256];
+static char closed_why[256][80];
 static int nclosed;
 
 static void
@@ -147,6 +147,34 @@ test_cap_evicts_a_silent_one_first(void **state)
 }
 
 static void
+test_busy_extends_handshakes_under_way_once(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 1000, 1000, 0.05, on_close, NULL);
+	int i, odd_closed = 0;
+
+	(void)state;
+	nclosed = 0;
+	admit_set_progress(a, progress_odd);
+	for (i = 0; i < ADMIT_BUSY + 6; i++)
+		accept_from(a, "10.0.0.1", W(i));
+	/* the first deadline: the silent half goes, the rest is extended */
+	while (nclosed < (ADMIT_BUSY + 6) / 2)
+		ev_run(loop, EVRUN_ONCE);
+	for (i = 0; i < nclosed; i++)
+		odd_closed += ((uintptr_t)closed[i] - 0x1000) % 2 == 1;
+	assert_int_equal(odd_closed, 0);
+	assert_int_equal(admit_extended(a), (ADMIT_BUSY + 6) / 2);
+	/* the second: not extended again (and no longer busy anyway) */
+	while (admit_pending(a) > 0)
+		ev_run(loop, EVRUN_ONCE);
+	assert_int_equal(admit_timed_out(a), ADMIT_BUSY + 6);
+	assert_int_equal(admit_extended(a), (ADMIT_BUSY + 6) / 2);
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
+static void
 test_budget_fits_the_directory_and_the_descriptors(void **state)
 {
 	(void)state;
@@ -215,6 +243,7 @@ main(void)
 		cmocka_unit_test(test_per_address_cap_evicts_oldest),
 		cmocka_unit_test(test_total_cap_evicts_oldest),
 		cmocka_unit_test(test_cap_evicts_a_silent_one_first),
+		cmocka_unit_test(test_busy_extends_handshakes_under_way_once),
 		cmocka_unit_test(test_budget_fits_the_directory_and_the_descriptors),
 		cmocka_unit_test(test_deadline_closes_only_the_unproven),
 		cmocka_unit_test(test_addr_known_while_pending),
