@@ -31,9 +31,9 @@
 #include "kairan/frame.h"
 #include "kairan/link.h"
 #include "kairan/log.h"
-#include "kairan/tlsresume.h"
 #include "kairan/lwslog.h"
 #include "kairan/message.h"
+#include "kairan/tlsresume.h"
 
 #include "compose.h"
 #include "daemon.h"

@@ -24,8 +24,8 @@
 #include "kairan/identity.h"
 #include "kairan/link.h"
 #include "kairan/log.h"
-#include "kairan/tlsresume.h"
 #include "kairan/message.h"
+#include "kairan/tlsresume.h"
 
 #define LINK_MAGIC	0x6b6c6e6bU	/* "klnk" */
 
