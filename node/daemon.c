@@ -33,6 +33,7 @@
 #include "kairan/log.h"
 #include "kairan/lwslog.h"
 #include "kairan/message.h"
+#include "kairan/tlsresume.h"
 
 #include "compose.h"
 #include "daemon.h"
@@ -60,6 +61,8 @@ daemon_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		d = lws_context_user(lws_get_context(wsi));
 		if (d != NULL && user != NULL)
 			daemon_client_ssl_ctx(d, user);
+		if (user != NULL)
+			(void)tlsresume_install(user);	/* routes resume */
 		return 0;
 	}
 	return link_lws_callback(wsi, reason, user, in, len);

@@ -16,6 +16,8 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include "kairan/entity.h"
@@ -260,6 +262,84 @@ identity_from_cert(X509 *leaf, X509 *issuer, struct identity *out,
 	return 0;
 }
 
+/* ssl's ex_data slot for the chain a resumed session was verified with */
+static int	resumed_index = -1;
+
+static void
+resumed_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	sk_X509_pop_free(ptr, X509_free);
+}
+
+int
+identity_resumed_verify(SSL *ssl, X509 *leaf, STACK_OF(X509) *untrusted,
+    char *err, size_t errlen)
+{
+	X509_STORE_CTX *x = NULL;
+	X509_STORE *store;
+	STACK_OF(X509) *chain;
+	int rc = -1, e;
+
+	if (resumed_index == -1 && (resumed_index = SSL_get_ex_new_index(0,
+	    NULL, NULL, NULL, resumed_free)) == -1) {
+		snprintf(err, errlen, "resumed session: no ex_data slot");
+		return -1;
+	}
+	if (leaf == NULL) {
+		snprintf(err, errlen, "resumed session: no peer certificate");
+		return -1;
+	}
+	if ((store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl))) == NULL ||
+	    (x = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(x, store, leaf, untrusted) != 1) {
+		snprintf(err, errlen, "resumed session: cannot verify");
+		goto fail;
+	}
+	/* what ssl_verify_cert_chain does in a full handshake */
+	X509_STORE_CTX_set_default(x, SSL_is_server(ssl) ? "ssl_client" :
+	    "ssl_server");
+	X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(x),
+	    SSL_get0_param(ssl));
+	if (X509_verify_cert(x) != 1) {
+		e = X509_STORE_CTX_get_error(x);
+		snprintf(err, errlen, "resumed session: certificate %s",
+		    X509_verify_cert_error_string(e));
+		goto fail;
+	}
+	if ((chain = X509_STORE_CTX_get1_chain(x)) == NULL) {
+		snprintf(err, errlen, "resumed session: no chain");
+		goto fail;
+	}
+	sk_X509_pop_free(SSL_get_ex_data(ssl, resumed_index), X509_free);
+	if (SSL_set_ex_data(ssl, resumed_index, chain) != 1) {
+		sk_X509_pop_free(chain, X509_free);
+		snprintf(err, errlen, "resumed session: no ex_data slot");
+		goto fail;
+	}
+	rc = 0;
+ fail:
+	X509_STORE_CTX_free(x);
+	return rc;
+}
+
+STACK_OF(X509) *
+identity_ssl_chain(SSL *ssl)
+{
+	STACK_OF(X509) *chain;
+
+	if ((chain = SSL_get0_verified_chain(ssl)) != NULL &&
+	    sk_X509_num(chain) > 0)
+		return chain;
+	return resumed_index == -1 ? NULL : SSL_get_ex_data(ssl,
+	    resumed_index);
+}
+
 int
 identity_from_ssl(SSL *ssl, struct identity *out, char *err, size_t errlen)
 {
@@ -281,7 +361,16 @@ identity_from_ssl(SSL *ssl, struct identity *out, char *err, size_t errlen)
 		    X509_verify_cert_error_string(vr));
 		goto fail;
 	}
-	chain = SSL_get0_verified_chain(ssl);
+	/*
+	 * A resumed session: no chain from a handshake. Verify again what the
+	 * session holds (a client keeps the server's chain with it; a server
+	 * that resumed from a ticket has done it already, listener.c).
+	 */
+	if (SSL_session_reused(ssl) && identity_ssl_chain(ssl) == NULL &&
+	    identity_resumed_verify(ssl, peer, SSL_get_peer_cert_chain(ssl),
+	    err, errlen) == -1)
+		goto fail;
+	chain = identity_ssl_chain(ssl);
 	if (chain == NULL || sk_X509_num(chain) != 3) {
 		snprintf(err, errlen, "tls: verified chain has %d "
 		    "certificates, want leaf, intermediate, root",

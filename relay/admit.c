@@ -32,6 +32,7 @@ struct entry {
 	char			 addr[64];
 	ev_tstamp		 deadline;
 	enum entry_state	 state;
+	int			 extended;	/* its deadline was, once */
 	const char		*why;		/* CLOSING: the reason */
 };
 
@@ -45,9 +46,10 @@ struct admit {
 	unsigned	 max_pending, max_per_addr;
 	double		 timeout_s;
 	admit_close_fn	 close;
+	admit_progress_fn progress;	/* NULL: every entry looks the same */
 	void		*arg;
 	struct entry	*stash;		/* filtered, waiting for its wsi */
-	unsigned long	 timed_out, evicted;
+	unsigned long	 timed_out, evicted, extended;
 	unsigned long	 logged_timed_out, logged_evicted;
 };
 
@@ -103,6 +105,40 @@ admit_set_timeout(struct admit *a, double timeout_s)
 	a->timeout_s = timeout_s;
 }
 
+void
+admit_set_progress(struct admit *a, admit_progress_fn fn)
+{
+	a->progress = fn;
+}
+
+unsigned
+admit_budget(unsigned configured, unsigned served, unsigned max_connections,
+    unsigned long fd_limit)
+{
+	unsigned long want, room;
+
+	if (configured > 0)
+		want = configured;
+	else {
+		/* every node of ours at once, an eighth more for the peers
+		 * and for what is still in the kernel's queue */
+		want = (unsigned long)served + served / 8 + 64;
+		if (want < ADMIT_MIN_PENDING)
+			want = ADMIT_MIN_PENDING;
+	}
+	/* within the descriptors established nodes do not hold (at least
+	 * a quarter of them: max_connections may be far above the limit) */
+	room = fd_limit > (unsigned long)max_connections + 96 ?
+	    (fd_limit - max_connections - 96) : 0;
+	if (room < fd_limit / 4)
+		room = fd_limit / 4;
+	if (want > room)
+		want = room;
+	if (want > 65535)
+		want = 65535;
+	return want > 0 ? (unsigned)want : 1;
+}
+
 /* Arms the timer for the earliest thing to do (now, if anything is CLOSING). */
 static void
 rearm(struct admit *a)
@@ -150,6 +186,7 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct entry *e, *next;
 	struct entries due;
 	ev_tstamp now = ev_now(loop);
+	int busy = a->npending > ADMIT_BUSY;	/* as the sweep begins */
 
 	(void)revents;
 	TAILQ_INIT(&due);
@@ -157,6 +194,20 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		next = TAILQ_NEXT(e, link);
 		if (e->state == ENTRY_PENDING && e->wsi != NULL &&
 		    e->deadline <= now) {
+			/*
+			 * A storm: the relay's one core is the bottleneck,
+			 * every handshake is slow, and closing those under
+			 * way wastes their work and doubles their nodes'
+			 * backoff. One more deadline for them; silent ones
+			 * go as always, and the caps still evict.
+			 */
+			if (!e->extended && busy &&
+			    a->progress != NULL && a->progress(a->arg, e->wsi)) {
+				e->extended = 1;
+				e->deadline = now + a->timeout_s;
+				a->extended++;
+				continue;
+			}
 			mark_closing(a, e, "handshake timeout");
 			a->timed_out++;
 		}
@@ -174,8 +225,8 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (a->timed_out != a->logged_timed_out ||
 	    a->evicted != a->logged_evicted) {
 		log_warnx("handshakes closed timed_out=%lu evicted=%lu "
-		    "pending=%u (totals since start)", a->timed_out,
-		    a->evicted, a->npending);
+		    "pending=%u extended=%lu (totals since start)",
+		    a->timed_out, a->evicted, a->npending, a->extended);
 		a->logged_timed_out = a->timed_out;
 		a->logged_evicted = a->evicted;
 	}
@@ -197,17 +248,28 @@ format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 	    host + 7 : host);
 }
 
-/* The oldest pending entry, of addr if addr is not NULL. */
+/*
+ * The one to evict for room: the oldest pending entry (of addr if addr is
+ * not NULL) whose peer has sent nothing yet, or, when every one of them
+ * has (a storm of real nodes mid-handshake, or a cleverer flood), the
+ * oldest of all. A silent socket never becomes a node; a handshake under
+ * way has work in it that a node would have to pay again.
+ */
 static struct entry *
-oldest(struct admit *a, const char *addr)
+victim_of(struct admit *a, const char *addr)
 {
-	struct entry *e;
+	struct entry *e, *first = NULL;
 
-	TAILQ_FOREACH(e, &a->all, link)
-		if (e->state == ENTRY_PENDING && e->wsi != NULL &&
-		    (addr == NULL || strcmp(e->addr, addr) == 0))
+	TAILQ_FOREACH(e, &a->all, link) {
+		if (e->state != ENTRY_PENDING || e->wsi == NULL ||
+		    (addr != NULL && strcmp(e->addr, addr) != 0))
+			continue;
+		if (a->progress == NULL || !a->progress(a->arg, e->wsi))
 			return e;
-	return NULL;
+		if (first == NULL)
+			first = e;
+	}
+	return first;
 }
 
 int
@@ -230,9 +292,9 @@ admit_filter(struct admit *a, const struct sockaddr *sa, socklen_t salen)
 			same++;
 	victim = NULL;
 	if (same >= a->max_per_addr)
-		victim = oldest(a, e->addr);
+		victim = victim_of(a, e->addr);
 	else if (a->npending >= a->max_pending)
-		victim = oldest(a, NULL);
+		victim = victim_of(a, NULL);
 	if (victim != NULL) {
 		mark_closing(a, victim, same >= a->max_per_addr ?
 		    "evicted: too many handshakes from this address" :
@@ -315,4 +377,10 @@ unsigned long
 admit_evicted(const struct admit *a)
 {
 	return a->evicted;
+}
+
+unsigned long
+admit_extended(const struct admit *a)
+{
+	return a->extended;
 }

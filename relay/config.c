@@ -41,7 +41,7 @@ static const char *const keys[] = {
 	"serve", "max_frame", "window", "queue_limit", "max_connections",
 	"handshake_timeout", "idle_timeout", "ping_interval", "resend_after",
 	"log_level", "max_pending", "max_pending_per_addr",
-	"audit_checkpoint", "hub",
+	"audit_checkpoint", "hub", "session_tickets", "ticket_rotation",
 };
 static const char *const peer_keys[] = { "id", "url" };
 static const char *const esc_keys[] = {
@@ -342,8 +342,23 @@ relay_key(struct parse *p, const char *name, const char *v)
 	else if (strcmp(name, "ping_interval") == 0)
 		return set_duration(p, name, &cfg->ping_interval_s, v, 1000,
 		    600000);
-	else if (strcmp(name, "max_pending") == 0)
+	else if (strcmp(name, "max_pending") == 0) {
+		/* auto (0): sized from the nodes served (admit_budget) */
+		if (strcmp(v, "auto") == 0) {
+			cfg->max_pending = 0;
+			return 1;
+		}
 		return set_uint(p, name, &cfg->max_pending, v, 1, 65535);
+	} else if (strcmp(name, "session_tickets") == 0) {
+		/* the ticket key file (tickets.h), or off: no resumption */
+		free(cfg->tickets);
+		cfg->tickets = NULL;
+		cfg->tickets_off = strcmp(v, "off") == 0;
+		return cfg->tickets_off ? 1 : set_path(p, &cfg->tickets, name,
+		    v);
+	} else if (strcmp(name, "ticket_rotation") == 0)
+		return set_duration(p, name, &cfg->ticket_rotation_s, v, 1000,
+		    7 * 86400000ULL);
 	else if (strcmp(name, "max_pending_per_addr") == 0)
 		return set_uint(p, name, &cfg->max_pending_per_addr, v, 1, 65535);
 	else if (strcmp(name, "audit_checkpoint") == 0)
@@ -780,8 +795,9 @@ config_load(const char *file, char *err, size_t errlen)
 	cfg->idle_timeout_s = 120;
 	cfg->ping_interval_s = 30;
 	cfg->resend_after_s = 30;
-	cfg->max_pending = 256;
+	cfg->max_pending = 0;		/* auto */
 	cfg->max_pending_per_addr = 32;
+	cfg->ticket_rotation_s = 12 * 3600;
 	cfg->audit_checkpoint_s = 300;
 	cfg->console_session_s = 12 * 3600;
 	/* the defaults and their reasons: deploy/relay.conf.example */
@@ -840,6 +856,13 @@ config_load(const char *file, char *err, size_t errlen)
 			cfg->nserve = 1;
 		}
 	}
+	/* the ticket keys live beside the store, with the relay's state */
+	if (p.ini.err_line == 0 && !cfg->tickets_off && cfg->tickets == NULL &&
+	    cfg->db != NULL && asprintf(&cfg->tickets, "%s-tickets",
+	    cfg->db) == -1) {
+		cfg->tickets = NULL;
+		conf_ini_error(&p.ini, p.section_line, "out of memory");
+	}
 	cfg->console = p.in_console != 0;
 	if (p.in_console != 0 && p.ini.err_line == 0) {
 		if (!p.console_seen[0] || !p.console_seen[1] ||
@@ -875,6 +898,7 @@ config_free(struct config *cfg)
 		return;
 	free(cfg->file);
 	free(cfg->db);
+	free(cfg->tickets);
 	free(cfg->cert);
 	free(cfg->key);
 	free(cfg->ca);

@@ -5,6 +5,7 @@
  *            max_frame, window, queue_limit, max_connections,
  *            handshake_timeout, idle_timeout, ping_interval, resend_after,
  *            max_pending, max_pending_per_addr, audit_checkpoint,
+ *            session_tickets, ticket_rotation,
  *            log_level, hub
  *   [peer NAME]  id, url: one link to another relay of the federation
  *            (with url this relay dials it; without, it accepts it)
@@ -79,9 +80,15 @@ struct config {
 	unsigned	 idle_timeout_s;
 	unsigned	 ping_interval_s;
 	unsigned	 resend_after_s;	/* unanswered delivery sent again */
-	unsigned	 max_pending;		/* connections in their handshakes */
+	unsigned	 max_pending;		/* connections in their handshakes;
+						   0: auto (admit_budget) */
 	unsigned	 max_pending_per_addr;	/* ... from one address */
 	unsigned	 audit_checkpoint_s;	/* signed audit checkpoint interval */
+	char		*tickets;		/* session ticket keys; NULL with
+						   tickets_off 0: db + "-tickets" */
+	int		 tickets_off;		/* session_tickets = off */
+	unsigned	 ticket_rotation_s;	/* a key issues this long, then is
+						   accepted as long again */
 	int		 log_level;		/* -1 warning, 0 info, 1 debug */
 	struct config_peer peers[CONFIG_MAX_PEERS];
 	size_t		 npeers;

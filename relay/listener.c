@@ -9,13 +9,26 @@
  * there is the one its envelopes carry: it seeds envelope_verify's chain
  * cache (seed_signer), so that a node's first envelope costs its
  * signature, not its chain again.
+ *
+ * Resumption (tickets.h): a ticket carries the session's leaf certificate
+ * (OpenSSL's) and, in its application data, the issuing intermediate
+ * (ours: OpenSSL does not keep the chain in a ticket). When a ticket comes
+ * back, before the session is resumed, the leaf is verified again with
+ * that intermediate against today's trust store and CRLs
+ * (identity_resumed_verify); a certificate revoked since the ticket was
+ * issued fails there, the ticket is ignored, and the full handshake that
+ * follows refuses the certificate as always. The identity rules then run
+ * at ESTABLISHED on the chain verified at resumption.
  */
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <stdint.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ev.h>
 #include <libwebsockets.h>
@@ -24,6 +37,7 @@
 #include <openssl/x509.h>
 
 #include "kairan/conn.h"
+#include "kairan/directory.h"
 #include "kairan/envelope.h"
 #include "kairan/frame.h"
 #include "kairan/identity.h"
@@ -38,6 +52,7 @@
 #include "metrics.h"
 #include "relay.h"
 #include "session.h"
+#include "tickets.h"
 
 static int	server_callback(struct lws *, enum lws_callback_reasons,
 		    void *, void *, size_t);
@@ -184,6 +199,138 @@ seed_signer(struct server *s, struct peer *p, struct lws *wsi)
 	log_debug("peer chain seeded entity=%s", p->who.entity);
 }
 
+/* admit's question: has this pending connection's peer sent anything? */
+static int
+admit_progress(void *arg, struct lws *wsi)
+{
+	SSL *ssl;
+
+	(void)arg;
+	return (ssl = lws_get_ssl(wsi)) != NULL && SSL_get_rbio(ssl) != NULL &&
+	    BIO_number_read(SSL_get_rbio(ssl)) > 0;
+}
+
+/* The peer's address from the socket under ssl (no wsi at hand). */
+static void
+ssl_addr(SSL *ssl, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[64];
+	int fd;
+
+	if ((fd = SSL_get_fd(ssl)) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL,
+	    0, NI_NUMERICHOST) != 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%s", strncmp(host, "::ffff:", 7) == 0 ? host + 7 :
+	    host);
+}
+
+/*
+ * A ticket is about to be made for ssl's session: the issuing
+ * intermediate goes into its application data (encrypted and
+ * authenticated with the ticket), for the check at resumption.
+ */
+static int
+ticket_gen_cb(SSL *ssl, void *arg)
+{
+	STACK_OF(X509) *chain;
+	unsigned char *der = NULL;
+	int len;
+
+	(void)arg;
+	if ((chain = identity_ssl_chain(ssl)) == NULL ||
+	    sk_X509_num(chain) < 2 ||
+	    (len = i2d_X509(sk_X509_value(chain, 1), &der)) <= 0)
+		return 1;	/* a ticket without it never resumes */
+	(void)SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), der,
+	    (size_t)len);
+	OPENSSL_free(der);
+	return 1;
+}
+
+/*
+ * A ticket came back and was decrypted with one of our keys (status
+ * SUCCESS or SUCCESS_RENEW): the session's certificate is verified again
+ * now, with the intermediate the ticket carries. Anything wrong and the
+ * ticket is ignored: a full handshake, fully checked, follows.
+ */
+static SSL_TICKET_RETURN
+ticket_dec_cb(SSL *ssl, SSL_SESSION *ss, const unsigned char *keyname,
+    size_t keyname_len, SSL_TICKET_STATUS status, void *arg)
+{
+	STACK_OF(X509) *untrusted = NULL;
+	const unsigned char *p;
+	X509 *issuer = NULL;
+	void *data = NULL;
+	size_t len = 0;
+	char err[256], addr[64];
+	int ok;
+
+	(void)keyname;
+	(void)keyname_len;
+	(void)arg;
+	if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW)
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	if (SSL_SESSION_get0_ticket_appdata(ss, &data, &len) == 1 && len > 0 &&
+	    (p = data, issuer = d2i_X509(NULL, &p, (long)len)) != NULL &&
+	    (untrusted = sk_X509_new_null()) != NULL)
+		(void)sk_X509_push(untrusted, issuer);
+	ok = identity_resumed_verify(ssl, SSL_SESSION_get0_peer(ss), untrusted,
+	    err, sizeof(err)) == 0;
+	sk_X509_free(untrusted);
+	X509_free(issuer);
+	if (!ok) {
+		ssl_addr(ssl, addr, sizeof(addr));
+		metrics_inc(METRIC_HANDSHAKES_REFUSED, "resumption");
+		log_warnx("tls resumption refused addr=%s reason=%s (full "
+		    "handshake)", addr, log_str(err));
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	}
+	return status == SSL_TICKET_SUCCESS_RENEW ?
+	    SSL_TICKET_RETURN_USE_RENEW : SSL_TICKET_RETURN_USE;
+}
+
+/*
+ * The node-facing SSL_CTX, as lws made it: our trust (CRLs included),
+ * TLS 1.3, and tickets of our keys, or none at all.
+ */
+static void
+server_ctx_setup(struct server *s, SSL_CTX *ctx)
+{
+	char sid[64];
+
+	s->ssl_ctx = ctx;
+	SSL_CTX_set1_cert_store(ctx, trust_store(s->trust));
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	/* stateless tickets only: nothing is kept per session here */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (s->tickets == NULL || tickets_install(s->tickets, ctx) == -1 ||
+	    SSL_CTX_set_session_ticket_cb(ctx, ticket_gen_cb, ticket_dec_cb,
+	    s) != 1) {
+		if (s->tickets != NULL)
+			log_warnx("tls: session tickets off: cannot install "
+			    "their keys");
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
+		return;
+	}
+	SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	/*
+	 * lws sets the session id context to its context's address, which
+	 * changes at every start and would void every ticket: ours is the
+	 * relay's id.
+	 */
+	snprintf(sid, sizeof(sid), "kairan.v1 %s", s->cfg->id);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)sid,
+	    (unsigned)strlen(sid));
+}
+
 static int
 server_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len)
@@ -208,19 +355,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return dial_callback(s, wsi, (int)reason, user, in, len);
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		ctx = user;
-		s->ssl_ctx = ctx;
-		SSL_CTX_set1_cert_store(ctx, trust_store(s->trust));
-		SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-		/*
-		 * No session tickets and no session cache: a resumed session
-		 * carries no verified chain to run the identity and revocation
-		 * checks on, so it could only be refused (and a client that
-		 * retries would flood the log). Every connection is a full
-		 * handshake, checked in full.
-		 */
-		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-		SSL_CTX_set_num_tickets(ctx, 0);
-		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		server_ctx_setup(s, ctx);
 		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return on_verify(wsi, user, in, (int)len);
@@ -232,6 +367,10 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (session_open(s, p, wsi, addr, -1) == -1)
 			return -1;
 		seed_signer(s, p, wsi);
+		if (p->state != PEER_NEW && lws_get_ssl(wsi) != NULL)
+			log_debug("peer tls entity=%s addr=%s resumed=%d",
+			    p->who.entity, addr,
+			    SSL_session_reused(lws_get_ssl(wsi)) ? 1 : 0);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		if (p == NULL)
@@ -273,16 +412,11 @@ admit_close(void *arg, struct lws *wsi, const char *addr, const char *why)
 	lws_set_timeout(wsi, PENDING_TIMEOUT_SSL_ACCEPT, LWS_TO_KILL_SYNC);
 }
 
-/*
- * lws sizes its tables from the fd limit: raise it, and stay below it.
- * Room for every established node and every pending handshake, so that
- * pending ones never take an established node's descriptor.
- */
-static unsigned
-fd_limit(const struct config *cfg)
+/* The descriptor limit, raised to its hard limit first. */
+static unsigned long
+fd_rlimit(void)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg->max_connections + cfg->max_pending + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return 1024;
@@ -291,11 +425,99 @@ fd_limit(const struct config *cfg)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur > 32 && want > rl.rlim_cur - 32)
-		want = rl.rlim_cur - 32;
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ?
+	    1048576 : (unsigned long)rl.rlim_cur;
+}
+
+/*
+ * lws sizes its tables from the fd limit: stay below it. Room for every
+ * established node and every pending handshake, so that pending ones
+ * never take an established node's descriptor.
+ */
+static unsigned
+fd_limit(const struct config *cfg, unsigned max_pending, unsigned long lim)
+{
+	unsigned long want = (unsigned long)cfg->max_connections +
+	    max_pending + 64;
+
+	if (lim > 32 && want > lim - 32)
+		want = lim - 32;
 	if (want < 64)
 		want = 64;
 	return (unsigned)want;
+}
+
+/* The nodes (with a node) this relay is home to, and its peer relays. */
+static unsigned
+served_count(const struct server *s)
+{
+	const struct dir_entity *e;
+	unsigned n = (unsigned)s->cfg->npeers;
+	size_t i;
+
+	for (i = 0; s->dir != NULL && i < directory_count(s->dir); i++)
+		if ((e = directory_at(s->dir, i)) != NULL && e->node &&
+		    config_serves(s->cfg, e->id, e->pref))
+			n++;
+	return n;
+}
+
+/* The rotation of the ticket keys, on schedule (tickets.h). */
+static void
+tickets_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	char err[512];
+	int64_t now = (int64_t)time(NULL), next;
+	int rc;
+
+	(void)revents;
+	if ((rc = tickets_rotate(s->tickets, now, err, sizeof(err))) == -1)
+		log_warnx("tls ticket keys: rotated in memory only: %s",
+		    log_str(err));
+	else if (rc == 1)
+		log_info("tls ticket keys rotated generation=%u",
+		    tickets_generation(s->tickets));
+	next = tickets_next(s->tickets);
+	ev_timer_stop(loop, w);
+	ev_timer_set(w, next > now ? (ev_tstamp)(next - now) : 1., 0.);
+	ev_timer_start(loop, w);
+}
+
+static int
+tickets_start(struct server *s)
+{
+	const struct config *cfg = s->cfg;
+	char err[512];
+	int64_t now = (int64_t)time(NULL);
+
+	if (cfg->tickets_off || cfg->tickets == NULL) {
+		log_info("tls session tickets off");
+		return 0;
+	}
+	if ((s->tickets = tickets_open(cfg->tickets, cfg->ticket_rotation_s,
+	    now, err, sizeof(err))) == NULL) {
+		log_warnx("session_tickets: %s", log_str(err));
+		return -1;
+	}
+	ev_timer_init(&s->tickets_timer, tickets_timer_cb, 0., 0.);
+	s->tickets_timer.data = s;
+	ev_timer_set(&s->tickets_timer, (ev_tstamp)(tickets_next(s->tickets) >
+	    now ? tickets_next(s->tickets) - now : 1), 0.);
+	ev_timer_start(s->loop, &s->tickets_timer);
+	log_info("tls session tickets on rotation=%us file=%s",
+	    cfg->ticket_rotation_s, log_str(cfg->tickets));
+	return 0;
+}
+
+void
+listener_free(struct server *s)
+{
+	if (s->tickets == NULL)
+		return;
+	ev_timer_stop(s->loop, &s->tickets_timer);
+	tickets_free(s->tickets);
+	s->tickets = NULL;
 }
 
 /*
@@ -391,14 +613,24 @@ listener_start(struct server *s)
 	struct lws_context_creation_info info;
 	static lws_retry_bo_t idle;
 	void *loops[1];
+	unsigned long lim = fd_rlimit();
+	unsigned served = served_count(s);
 
 	if (verified_idx < 0 && (verified_idx = SSL_get_ex_new_index(0,
 	    "kairan verified trust", NULL, NULL, NULL)) < 0)
 		fatalx("%s: SSL_get_ex_new_index", __func__);
-	if ((s->admit = admit_new(s->loop, cfg->max_pending,
+	s->max_pending = admit_budget(cfg->max_pending, served,
+	    cfg->max_connections, lim);
+	if ((s->admit = admit_new(s->loop, s->max_pending,
 	    cfg->max_pending_per_addr, cfg->handshake_timeout_s, admit_close,
 	    s)) == NULL)
 		fatal("%s", __func__);
+	admit_set_progress(s->admit, admit_progress);
+	log_info("admission max_pending=%u%s served=%u max_pending_per_addr=%u "
+	    "fd_limit=%lu", s->max_pending, cfg->max_pending == 0 ? " (auto)" :
+	    "", served, cfg->max_pending_per_addr, lim);
+	if (tickets_start(s) == -1)
+		return -1;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_getverbose() > 1 ?
 	    LLL_NOTICE | LLL_INFO : 0), lwslog_line);
 	memset(&idle, 0, sizeof(idle));
@@ -422,10 +654,10 @@ listener_start(struct server *s)
 	info.ssl_info_event_mask = SSL_CB_ALERT;
 	info.timeout_secs = cfg->handshake_timeout_s;
 	info.retry_and_idle_policy = &idle;
-	info.fd_limit_per_thread = fd_limit(cfg);
+	info.fd_limit_per_thread = fd_limit(cfg, s->max_pending, lim);
 	/* a header slot for every connection that may be mid-handshake */
-	info.max_http_header_pool = (unsigned short)(cfg->max_pending < 65535 ?
-	    cfg->max_pending : 65535);
+	info.max_http_header_pool = (unsigned short)(s->max_pending < 65535 ?
+	    s->max_pending : 65535);
 	info.vhost_name = cfg->id;
 	if ((s->context = create_context(&info)) == NULL) {
 		log_warnx("libwebsockets: cannot listen on %s:%d (port in use? "

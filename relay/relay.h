@@ -44,6 +44,7 @@ struct auth;
 struct view;
 struct events;
 struct mr_flight;
+struct tickets;
 
 struct server {
 	const struct config	*cfg;
@@ -59,6 +60,9 @@ struct server {
 	struct signer		*signer;
 	struct store		*store;
 	struct admit		*admit;		/* unauthenticated connections */
+	unsigned		 max_pending;	/* admit's cap (admit_budget) */
+	struct tickets		*tickets;	/* TLS session ticket keys */
+	ev_timer		 tickets_timer;	/* their rotation */
 	struct auth		*auth;		/* httpd.c: the console's login */
 
 	/* session.c: the connected peers (nodes and relays) */

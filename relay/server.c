@@ -407,6 +407,7 @@ done:
 		ev_run(s.loop, EVRUN_NOWAIT);
 	escalate_stop(&s);	/* again: a start that failed half-way */
 	admit_free(s.admit);
+	listener_free(&s);
 	httpd_free(&s);
 	dial_free_all(&s);
 	commit_clear(&s);

@@ -129,7 +129,7 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 		return -1;
 	}
 	/* identity_from_ssl wants leaf, issuer and root; never rely on it */
-	if ((chain = SSL_get0_verified_chain(ssl)) == NULL ||
+	if ((chain = identity_ssl_chain(ssl)) == NULL ||
 	    sk_X509_num(chain) < 2) {
 		metrics_inc(METRIC_HANDSHAKES_REFUSED, "identity");
 		log_warnx("peer refused addr=%s entity=%s reason=\"verified "

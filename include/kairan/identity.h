@@ -59,10 +59,32 @@ int	identity_from_cert(X509 *leaf, X509 *issuer, struct identity *out,
 /*
  * For a TLS peer: requires SSL_get_verify_result() == X509_V_OK and a peer
  * certificate, takes leaf and issuer from the verified chain
- * (SSL_get0_verified_chain) and applies identity_from_cert. Returns 0, or
+ * (identity_ssl_chain) and applies identity_from_cert. A resumed session
+ * whose chain was not verified again yet (identity_resumed_verify) is
+ * verified here, with the certificates the session holds. Returns 0, or
  * -1 with err naming why the peer is refused.
  */
 int	identity_from_ssl(SSL *ssl, struct identity *out, char *err,
 	    size_t errlen);
+
+/*
+ * A resumed TLS session (a ticket) has no verified chain: OpenSSL checks
+ * certificates in full handshakes only, and the certificate it resumes
+ * may have been revoked since. This verifies leaf (with the untrusted
+ * intermediates, may be NULL) now, against the store of ssl's SSL_CTX
+ * (today's trust and CRLs) with ssl's verification parameters (host name,
+ * for a client), for the purpose a full handshake would check, and keeps
+ * the verified chain with ssl for identity_ssl_chain. Returns 0, or -1
+ * with err ("resumed session: certificate revoked", ...).
+ */
+int	identity_resumed_verify(SSL *ssl, X509 *leaf, STACK_OF(X509) *untrusted,
+	    char *err, size_t errlen);
+
+/*
+ * The verified chain of ssl's peer (leaf first): the handshake's, or the
+ * one identity_resumed_verify kept for a resumed session; NULL if none.
+ * Borrowed: valid as long as ssl.
+ */
+STACK_OF(X509) *identity_ssl_chain(SSL *ssl);
 
 #endif

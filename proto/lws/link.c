@@ -25,6 +25,7 @@
 #include "kairan/link.h"
 #include "kairan/log.h"
 #include "kairan/message.h"
+#include "kairan/tlsresume.h"
 
 #define LINK_MAGIC	0x6b6c6e6bU	/* "klnk" */
 
@@ -582,6 +583,8 @@ link_established(struct link *l, struct lws *wsi)
 		return -1;
 	}
 	if (identity_from_ssl(ssl, &l->peer, err, sizeof(err)) == -1) {
+		/* a resumed session that fails its checks is not offered again */
+		tlsresume_forget(ssl);
 		log_warnx("%s=%s refused peer: detail=%s", l->cfg.what,
 		    l->cfg.name, log_str(err));
 		snprintf(l->down_why, sizeof(l->down_why),

@@ -523,8 +523,13 @@ conn_down(struct node *n, const char *why)
 		fprintf(stderr, "loadgen: %s down: %s\n", n->id, why);
 	if (n->ssl != NULL) {
 		if (resume && n->ready) {
+			/*
+			 * A copy: SSL_free marks the connection's own session
+			 * not resumable after an unclean end (the SIGKILL),
+			 * as kairan-node's proto/lws/tlsresume.c knows too.
+			 */
 			SSL_SESSION_free(n->session);
-			n->session = SSL_get1_session(n->ssl);
+			n->session = SSL_SESSION_dup(SSL_get0_session(n->ssl));
 		}
 		SSL_free(n->ssl);
 		n->ssl = NULL;

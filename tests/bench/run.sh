@@ -190,7 +190,9 @@ for i in $(seq 1 "$RUNS"); do
 		lg kairan fanin --n 100 --count 200
 	fi
 	if want broadcast; then lg kairan broadcast --n "$NODES"; fi
-	if want storm; then lg kairan storm --n "$NODES"; fi
+	# the nodes resume their TLS sessions, as kairan-node does (the
+	# relay keeps its ticket keys across the SIGKILL: relay/tickets.c)
+	if want storm; then lg kairan storm --n "$NODES" --resume; fi
 	if want latency; then lg kairan latency --count 300; fi
 	if want slow; then lg kairan slow --count 2000; fi
 	if want federated; then fed_run; fi

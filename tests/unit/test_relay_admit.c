@@ -23,8 +23,8 @@
 
 #define W(n)	((struct lws *)(uintptr_t)(0x1000 + (n)))
 
-static struct lws *closed[64];
-static char closed_why[64][80];
+static struct lws *closed[256];
+static char closed_why[256][80];
 static int nclosed;
 
 static void
@@ -111,6 +111,87 @@ test_total_cap_evicts_oldest(void **state)
 	ev_loop_destroy(loop);
 }
 
+/* W(1), W(3) have sent bytes (handshakes under way), W(2), W(4) not */
+static int
+progress_odd(void *arg, struct lws *wsi)
+{
+	(void)arg;
+	return ((uintptr_t)wsi - 0x1000) % 2 == 1;
+}
+
+static void
+test_cap_evicts_a_silent_one_first(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 3, 100, 60.0, on_close, NULL);
+
+	(void)state;
+	nclosed = 0;
+	admit_set_progress(a, progress_odd);
+	accept_from(a, "10.0.0.1", W(1));	/* oldest, under way */
+	accept_from(a, "10.0.0.2", W(2));	/* silent */
+	accept_from(a, "10.0.0.3", W(3));	/* under way */
+	accept_from(a, "10.0.0.4", W(5));	/* the cap: W(2) goes */
+	run_once(loop);
+	assert_int_equal(nclosed, 1);
+	assert_ptr_equal(closed[0], W(2));
+	/* only handshakes under way left: then the oldest of them */
+	accept_from(a, "10.0.0.5", W(7));
+	run_once(loop);
+	assert_int_equal(nclosed, 2);
+	assert_ptr_equal(closed[1], W(1));
+	assert_int_equal(admit_evicted(a), 2);
+	assert_int_equal(admit_pending(a), 3);
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
+static void
+test_busy_extends_handshakes_under_way_once(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 1000, 1000, 0.05, on_close, NULL);
+	int i, odd_closed = 0;
+
+	(void)state;
+	nclosed = 0;
+	admit_set_progress(a, progress_odd);
+	for (i = 0; i < ADMIT_BUSY + 6; i++)
+		accept_from(a, "10.0.0.1", W(i));
+	/* the first deadline: the silent half goes, the rest is extended */
+	while (nclosed < (ADMIT_BUSY + 6) / 2)
+		ev_run(loop, EVRUN_ONCE);
+	for (i = 0; i < nclosed; i++)
+		odd_closed += ((uintptr_t)closed[i] - 0x1000) % 2 == 1;
+	assert_int_equal(odd_closed, 0);
+	assert_int_equal(admit_extended(a), (ADMIT_BUSY + 6) / 2);
+	/* the second: not extended again (and no longer busy anyway) */
+	while (admit_pending(a) > 0)
+		ev_run(loop, EVRUN_ONCE);
+	assert_int_equal(admit_timed_out(a), ADMIT_BUSY + 6);
+	assert_int_equal(admit_extended(a), (ADMIT_BUSY + 6) / 2);
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
+static void
+test_budget_fits_the_directory_and_the_descriptors(void **state)
+{
+	(void)state;
+	/* a prefecture of 26 municipalities: the floor */
+	assert_int_equal(admit_budget(0, 27, 4096, 65536), ADMIT_MIN_PENDING);
+	/* one relay for the whole directory: every node at once, and more */
+	assert_true(admit_budget(0, 1790, 4096, 65536) >= 1790);
+	assert_int_equal(admit_budget(0, 1790, 4096, 65536),
+	    1790 + 1790 / 8 + 64);
+	/* configured: as configured, when the descriptors allow it */
+	assert_int_equal(admit_budget(64, 1790, 4096, 65536), 64);
+	/* the descriptors bound it: a quarter of 1,024 at the least */
+	assert_int_equal(admit_budget(0, 1790, 4096, 1024), 256);
+	assert_int_equal(admit_budget(4000, 0, 1000, 4096), 4096 - 1000 - 96);
+	assert_int_equal(admit_budget(100000, 0, 1, 1 << 20), 65535);
+}
+
 static void
 test_deadline_closes_only_the_unproven(void **state)
 {
@@ -161,6 +242,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_address_cap_evicts_oldest),
 		cmocka_unit_test(test_total_cap_evicts_oldest),
+		cmocka_unit_test(test_cap_evicts_a_silent_one_first),
+		cmocka_unit_test(test_busy_extends_handshakes_under_way_once),
+		cmocka_unit_test(test_budget_fits_the_directory_and_the_descriptors),
 		cmocka_unit_test(test_deadline_closes_only_the_unproven),
 		cmocka_unit_test(test_addr_known_while_pending),
 	};

@@ -103,9 +103,23 @@ test_serve_list(void **state)
 	assert_int_equal(c->max_frame, 256 * 1024);
 	assert_int_equal(c->idle_timeout_s, 120);
 	/* the defaults of the admission caps and the audit checkpoints */
-	assert_int_equal(c->max_pending, 256);
+	assert_int_equal(c->max_pending, 0);		/* auto */
 	assert_int_equal(c->max_pending_per_addr, 32);
+	/* session tickets: beside the store, rotated every 12 hours */
+	assert_non_null(c->tickets);
+	assert_non_null(strstr(c->tickets, "-tickets"));
+	assert_false(c->tickets_off);
+	assert_int_equal(c->ticket_rotation_s, 12 * 3600);
 	assert_int_equal(c->audit_checkpoint_s, 300);
+	config_free(c);
+	c = config_load(write_conf(BASE "max_pending = auto\n"
+	    "session_tickets = off\nticket_rotation = 30m\n"), err,
+	    sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->max_pending, 0);
+	assert_true(c->tickets_off);
+	assert_null(c->tickets);
+	assert_int_equal(c->ticket_rotation_s, 1800);
 	config_free(c);
 	c = config_load(write_conf(BASE "max_pending = 64\n"
 	    "max_pending_per_addr = 4\naudit_checkpoint = 1m\n"
@@ -140,6 +154,8 @@ test_errors_name_line_and_key(void **state)
 	expect_error(BASE "idle_timeout = 20h\n", 9, "idle_timeout");
 	expect_error(BASE "ping_interval = 1h\n", 9, "ping_interval");
 	expect_error(BASE "max_pending = 0\n", 9, "max_pending");
+	expect_error(BASE "max_pending = lots\n", 9, "max_pending");
+	expect_error(BASE "ticket_rotation = 8d\n", 9, "ticket_rotation");
 	expect_error(BASE "max_frame = huge\n", 9, "max_frame");
 	expect_error(BASE "serve = 45 48\n", 9, "serve: \"48\"");
 	expect_error(BASE "log_level = loud\n", 9, "log_level");
