@@ -170,12 +170,14 @@ pwcheck_submit(struct pwcheck *pc, const char *encoded, const char *pw,
 {
 	struct pwcheck_job *j;
 
-	pthread_mutex_lock(&pc->mu);
-	if (pc->ntodo >= PWCHECK_QUEUE) {
-		pthread_mutex_unlock(&pc->mu);
+	/*
+	 * The bound counts every job whose answer the loop has not delivered
+	 * (waiting, running, or done and not yet reported), which only the
+	 * loop changes: whether a submission is refused never depends on how
+	 * far the worker has got.
+	 */
+	if (pc->busy > PWCHECK_QUEUE)
 		return NULL;
-	}
-	pthread_mutex_unlock(&pc->mu);
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->encoded = strdup(encoded)) == NULL ||
 	    (j->pw = strdup(pw)) == NULL) {

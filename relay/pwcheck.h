@@ -21,7 +21,7 @@
 
 #include <ev.h>
 
-#define PWCHECK_QUEUE	8	/* jobs waiting, beyond the one running */
+#define PWCHECK_QUEUE	8	/* jobs outstanding, beyond the one running */
 
 struct pwcheck;
 struct pwcheck_job;
@@ -40,8 +40,9 @@ void		 pwcheck_free(struct pwcheck *);
  * Queues the check of password pw against the encoded hash (both
  * copied). done(arg, ok) runs later on the loop unless the job is
  * cancelled first. Returns the job (a handle for pwcheck_cancel, valid
- * until done runs or cancel returns), or NULL if PWCHECK_QUEUE jobs are
- * waiting already or memory ran out.
+ * until done runs or cancel returns), or NULL if PWCHECK_QUEUE + 1 jobs
+ * are outstanding already (not yet answered on the loop: waiting, running
+ * or done) or memory ran out.
  */
 struct pwcheck_job *pwcheck_submit(struct pwcheck *, const char *encoded,
 		    const char *pw, pwcheck_done done, void *arg);
