@@ -85,18 +85,17 @@ wal_fd(struct walsync *w, char *err, size_t errlen)
 }
 
 #ifdef KAIRAN_TEST_HOOKS
-/* Holds the sync until the gate file exists, then removes it. */
+/* Holds the sync while the gate file exists. */
 static void
 hold(struct walsync *w)
 {
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
 
-	if (w->gate == NULL)
+	if (w->gate == NULL || access(w->gate, F_OK) == -1)
 		return;
 	log_info("walsync held gate=%s", log_str(w->gate));
-	while (access(w->gate, F_OK) == -1)
+	while (access(w->gate, F_OK) == 0)
 		nanosleep(&ts, NULL);
-	(void)unlink(w->gate);
 	log_info("walsync released");
 }
 #endif

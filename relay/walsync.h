@@ -18,8 +18,8 @@
  *
  * Built with -DKAIRAN_TEST_HOOKS (the test binaries only, never bin/), the
  * environment variable KAIRAN_TEST_SYNC_GATE=FILE holds every sync before
- * its fsync until FILE exists (then removes it), logging "walsync held":
- * a test forces a slow disk without relying on timing.
+ * its fsync for as long as FILE exists, logging "walsync held" and
+ * "walsync released": a test forces a slow disk without relying on timing.
  */
 #ifndef KAIRAN_RELAY_WALSYNC_H
 #define KAIRAN_RELAY_WALSYNC_H
