@@ -695,19 +695,29 @@ store_open_checkpointer(const char *path, char *err, size_t errlen)
 	}
 	/* a checkpoint takes no write lock: it only waits for readers */
 	sqlite3_busy_timeout(s->db, 1000);
+	/*
+	 * A read, so that the connection knows the database is in WAL mode:
+	 * before that, a checkpoint is a no-op that reports success.
+	 */
+	if (exec(s, "SELECT 1 FROM sqlite_master LIMIT 1", err, errlen) == -1) {
+		store_close(s);
+		return NULL;
+	}
 	return s;
 }
 
 int
 store_checkpoint(struct store *s, char *err, size_t errlen)
 {
-	int rc;
+	int rc, log = 0, done = 0;
 
 	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+	    &log, &done);
+	if (rc == SQLITE_BUSY)
+		return 0;
+	if (rc != SQLITE_OK)
 		return fail_db(s, "wal checkpoint", err, errlen);
-	return 0;
+	return done > 0 ? done : 0;
 }
 
 void

@@ -131,7 +131,10 @@ int	store_checkpoint_elsewhere(struct store *, char *err, size_t errlen);
  */
 struct store *store_open_checkpointer(const char *path, char *err,
 	    size_t errlen);
-/* A PASSIVE checkpoint of the WAL (never blocks the writer). 0 or -1. */
+/*
+ * A PASSIVE checkpoint of the WAL (never blocks the writer): the number of
+ * WAL frames now in the database (0 if none, or busy), or -1.
+ */
 int	store_checkpoint(struct store *, char *err, size_t errlen);
 
 /* message.body of m: "report", "receipt" or "advisory" (also for logs and /metrics). */

@@ -6,6 +6,8 @@
  * stop waits for the sync in flight, and a WAL that cannot be synced is an
  * error naming the file.
  */
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -271,8 +273,37 @@ test_checkpoint(void **state)
 	commit_report(f->s);
 	c = store_open_checkpointer(f->path, err, sizeof(err));
 	assert_non_null(c);
-	assert_int_equal(store_checkpoint(c, err, sizeof(err)), 0);
+	/* the frames of the commit are copied into the database */
+	assert_true(store_checkpoint(c, err, sizeof(err)) > 0);
 	store_close(c);
+}
+
+/* Once the WAL is past WALSYNC_CHECKPOINT_BYTES, the thread checkpoints it. */
+static void
+test_checkpoint_after_large_wal(void **state)
+{
+	struct fx *f = *state;
+	struct stat sb;
+	char err[256], wal[160];
+	double secs;
+	int failed;
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	f->w = walsync_new(f->loop, f->path, on_sync, f, err, sizeof(err));
+	assert_non_null(f->w);
+	do
+		commit_report(f->s);
+	while (stat(wal, &sb) == 0 && sb.st_size < WALSYNC_CHECKPOINT_BYTES);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_true(sb.st_size <= 4096);	/* all of it still in the WAL */
+	walsync_start(f->w);
+	assert_int_equal(walsync_collect(f->w, 1, &secs, &failed, err,
+	    sizeof(err)), 1);
+	assert_int_equal(failed, 0);
+	walsync_free(f->w);	/* joins the thread: its checkpoint is done */
+	f->w = NULL;
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_true(sb.st_size > 4 * 4096);	/* the pages moved in */
 }
 
 int
@@ -293,6 +324,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_after_large_wal,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
