@@ -1,11 +1,11 @@
 /*
  * walsync: the WAL's fsync on a thread of its own (see walsync.h).
  *
- * The thread touches only what is its own (the WAL's descriptor, its
- * checkpoint connection) and, under the mutex, the request and outcome
- * fields; the loop touches the same fields under the mutex only. The
- * thread's one call into the loop is ev_async_send, which libev allows
- * from any thread.
+ * Two threads: the sync thread (the WAL's descriptor is its own) and the
+ * checkpoint thread (its connection is its own), so that a checkpoint
+ * never delays a sync. Each touches the request, outcome and checkpoint
+ * fields under the mutex only, as the loop does. The sync thread's one
+ * call into the loop is ev_async_send, which libev allows from any thread.
  */
 #include <sys/stat.h>
 
@@ -33,9 +33,10 @@ struct walsync {
 	pthread_t	 thread;
 	int		 started;	/* the thread runs */
 
-	/* the thread's own */
+	/* the sync thread's own */
 	char		*walpath;
 	int		 fd;		/* the WAL, O_RDONLY: fdatasync only */
+	/* the checkpoint thread's own */
 	struct store	*ckpt;		/* the checkpoint connection */
 #ifdef KAIRAN_TEST_HOOKS
 	const char	*gate;		/* KAIRAN_TEST_SYNC_GATE */
@@ -51,6 +52,11 @@ struct walsync {
 	double		 seconds;
 	char		 err[256];
 	int		 stop;
+	pthread_cond_t	 ckpt_cv;	/* a checkpoint wanted, stop */
+	int		 ckpt_wanted;
+	unsigned	 ckpts;		/* checkpoints run */
+	pthread_t	 ckpt_thread;
+	int		 ckpt_started;
 };
 
 static double
@@ -121,18 +127,42 @@ sync_once(struct walsync *w, int *failed, char *err, size_t errlen)
 	return mono() - t0;
 }
 
-/* After a sync, outside the loop's wait: a checkpoint once the WAL is large. */
-static void
-maybe_checkpoint(struct walsync *w)
+/* After a sync: 1 if the WAL is large enough for a checkpoint. */
+static int
+wal_large(struct walsync *w)
 {
 	struct stat sb;
+
+	return w->fd >= 0 && fstat(w->fd, &sb) == 0 &&
+	    sb.st_size >= WALSYNC_CHECKPOINT_BYTES;
+}
+
+/*
+ * The checkpoint thread: a checkpoint copies pages into the database and
+ * fsyncs the WAL and the database (tens of milliseconds under load), so it
+ * runs beside the syncs, never in front of one.
+ */
+static void *
+run_checkpoints(void *arg)
+{
+	struct walsync *w = arg;
 	char err[256];
 
-	if (w->fd < 0 || fstat(w->fd, &sb) == -1 ||
-	    sb.st_size < WALSYNC_CHECKPOINT_BYTES)
-		return;
-	if (store_checkpoint(w->ckpt, err, sizeof(err)) == -1)
-		log_warnx("walsync checkpoint error=%s", log_str(err));
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->ckpt_wanted && !w->stop)
+			pthread_cond_wait(&w->ckpt_cv, &w->mu);
+		if (!w->ckpt_wanted)
+			break;		/* stop; a wanted one is still run */
+		w->ckpt_wanted = 0;
+		pthread_mutex_unlock(&w->mu);
+		if (store_checkpoint(w->ckpt, err, sizeof(err)) == -1)
+			log_warnx("walsync checkpoint error=%s", log_str(err));
+		pthread_mutex_lock(&w->mu);
+		w->ckpts++;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
 }
 
 static void *
@@ -141,7 +171,7 @@ run(void *arg)
 	struct walsync *w = arg;
 	char err[256];
 	double secs;
-	int failed;
+	int failed, large;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -153,8 +183,14 @@ run(void *arg)
 		pthread_mutex_unlock(&w->mu);
 
 		secs = sync_once(w, &failed, err, sizeof(err));
+		large = !failed && wal_large(w);
 
 		pthread_mutex_lock(&w->mu);
+		if (large) {
+			/* before the outcome: a stop that follows still runs it */
+			w->ckpt_wanted = 1;
+			pthread_cond_signal(&w->ckpt_cv);
+		}
 		w->ended = 1;
 		w->failed = failed;
 		w->seconds = secs;
@@ -162,8 +198,6 @@ run(void *arg)
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 		ev_async_send(w->loop, &w->async);
-		/* the loop answers meanwhile; the next sync waits for this */
-		maybe_checkpoint(w);
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -200,6 +234,7 @@ walsync_new(struct ev_loop *loop, const char *dbpath, walsync_cb *cb,
 	w->arg = arg;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->ckpt_cv, NULL);
 #ifdef KAIRAN_TEST_HOOKS
 	w->gate = getenv("KAIRAN_TEST_SYNC_GATE");
 #endif
@@ -217,6 +252,13 @@ walsync_new(struct ev_loop *loop, const char *dbpath, walsync_cb *cb,
 		goto fail;
 	}
 	w->started = 1;
+	if ((errno = pthread_create(&w->ckpt_thread, NULL, run_checkpoints,
+	    w)) != 0) {
+		snprintf(err, errlen, "walsync checkpoint thread: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	w->ckpt_started = 1;
 	return w;
 fail:
 	walsync_free(w);
@@ -262,24 +304,39 @@ walsync_collect(struct walsync *w, int wait, double *seconds, int *failed,
 	return got;
 }
 
+unsigned
+walsync_checkpoints(struct walsync *w)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&w->mu);
+	n = w->ckpts;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
 void
 walsync_free(struct walsync *w)
 {
 	if (w == NULL)
 		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_cond_broadcast(&w->ckpt_cv);
+	pthread_mutex_unlock(&w->mu);
 	if (w->started) {
-		pthread_mutex_lock(&w->mu);
-		w->stop = 1;
-		pthread_cond_signal(&w->cv);
-		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->thread, NULL);
 		ev_async_stop(w->loop, &w->async);
 	}
+	if (w->ckpt_started)
+		pthread_join(w->ckpt_thread, NULL);
 	store_close(w->ckpt);
 	if (w->fd >= 0)
 		close(w->fd);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->ckpt_cv);
 	free(w->walpath);
 	free(w);
 }

@@ -11,10 +11,10 @@
  * (ev_async) and the loop's callback collects the outcome; only then may
  * anything the batch holds be answered (Accepted) or sent on.
  *
- * At most one sync is in flight. The thread also runs the WAL checkpoints
+ * At most one sync is in flight. A second thread runs the WAL checkpoints
  * (the loop's connection has wal_autocheckpoint off: a checkpoint fsyncs
- * the WAL and the database) on a connection of its own, after a sync once
- * the WAL has grown past WALSYNC_CHECKPOINT_BYTES.
+ * the WAL and the database) on a connection of its own, once a sync finds
+ * the WAL grown past WALSYNC_CHECKPOINT_BYTES; the syncs go on meanwhile.
  *
  * Built with -DKAIRAN_TEST_HOOKS (the test binaries only, never bin/), the
  * environment variable KAIRAN_TEST_SYNC_GATE=FILE holds every sync before
@@ -54,7 +54,9 @@ int		 walsync_busy(const struct walsync *);
  */
 int		 walsync_collect(struct walsync *, int wait, double *seconds,
 		    int *failed, char *err, size_t errlen);
-/* Ends the thread (after the sync in flight) and frees it. */
+/* How many checkpoints have run (for tests). */
+unsigned	 walsync_checkpoints(struct walsync *);
+/* Ends the threads (after the sync and checkpoint in flight) and frees it. */
 void		 walsync_free(struct walsync *);
 
 #endif
