@@ -30,7 +30,9 @@
  *           pending until an SMTP server took it (sent) or it failed.
  *
  * WAL, synchronous=FULL; the server groups a burst of envelopes into one
- * transaction (store_begin .. store_commit), so one fsync covers a batch.
+ * transaction, so one fsync covers a batch: that transaction is begun with
+ * store_begin_nosync, and its fsync runs on walsync's thread (walsync.h),
+ * as do the WAL checkpoints (store_open_checkpointer).
  * Schema version in PRAGMA user_version, migrated at open.
  */
 #ifndef KAIRAN_RELAY_STORE_H
