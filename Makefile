@@ -163,7 +163,22 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-unit-build: all $(FIXTURES)/.done $(UNIT_BIN)
+# walsync with its test hook (-DKAIRAN_TEST_HOOKS: KAIRAN_TEST_SYNC_GATE
+# holds a sync before its fsync), for its unit test and for the relay of
+# scenario 68 ($(BUILD)/tests/hooks/kairan-relay); never in bin/. Linked
+# before librelay.a, so that the archive's walsync.o is not taken.
+HOOKS_OBJ = $(BUILD)/tests/hooks/walsync.o
+$(HOOKS_OBJ): relay/walsync.c $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DKAIRAN_TEST_HOOKS -MMD -MP -c -o $@ $<
+$(BUILD)/tests/hooks/kairan-relay: $(BUILD)/relay/main.o $(HOOKS_OBJ) $(RELAY_LIB) $(LWS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/test_relay_walsync: tests/unit/test_relay_walsync.c $(HOOKS_OBJ) $(RELAY_LIB) $(LWS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Irelay $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+unit-build: all $(FIXTURES)/.done $(UNIT_BIN) $(BUILD)/tests/hooks/kairan-relay
 
 # Threads under ThreadSanitizer: the modules that start a thread, built
 # with -fsanitize=thread together with their unit tests (the rest of the
@@ -174,6 +189,12 @@ $(BUILD)/tsan/tests/test_relay_pwcheck: tests/unit/test_relay_pwcheck.c \
     relay/pwcheck.c relay/operator.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=thread $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) -Irelay $(LDFLAGS) -fsanitize=thread -o $@ $^ -lcmocka $(LDLIBS)
+# walsync's thread and the store it shares the database with.
+TSAN_BIN += $(BUILD)/tsan/tests/test_relay_walsync
+$(BUILD)/tsan/tests/test_relay_walsync: tests/unit/test_relay_walsync.c \
+    relay/walsync.c relay/store.c relay/audit.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=thread -DKAIRAN_TEST_HOOKS $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) -Irelay $(LDFLAGS) -fsanitize=thread -o $@ $^ -lcmocka $(LDLIBS)
 tsan: $(TSAN_BIN)
 
 # make check: everything, then one summary line "N passed, M failed".

@@ -1,8 +1,9 @@
 /*
  * commit: the relay's grouped commits (see commit.h). Verified envelopes
- * and ended deliveries wait in the batch; a libev timer commits them in
- * one transaction (one fsync for a burst), and only then are the Accepted
- * frames queued and the recipients woken.
+ * and ended deliveries wait in the batch; at the end of the loop pass that
+ * read them (ev_prepare) they are committed in one transaction to the WAL,
+ * walsync's thread fsyncs it while the loop goes on, and only then are the
+ * Accepted frames queued and the recipients woken.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "relay.h"
 #include "routing.h"
 #include "store.h"
+#include "walsync.h"
 
 /* An envelope verified and waiting for the next commit. */
 struct pending {
@@ -147,28 +149,121 @@ done:
 	return rc;
 }
 
+/* A batch committed to the WAL, waiting for its sync (walsync.h). */
+struct synced {
+	struct pending	*batch;
+	struct ended	*ended;
+	unsigned	 n;
+	int		 wake_all;	/* a message was new */
+};
+
 /*
- * Commits the batch: messages, deliveries, receipts, ended deliveries, all
- * in one transaction; then the Accepted frames, then wakes the recipients.
- * If the commit fails nothing of it is acknowledged: the senders get
- * OVERLOADED (retryable) and will send again.
+ * The batch is durable: the Accepted frames, the recipients woken, the
+ * escalations and mails armed. Nothing of the batch was told to anyone
+ * before this: deliver.c holds back the messages of seq up to
+ * unsynced_hi until durable_seq reaches it.
  */
-void
-commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void
+answer(struct server *s, struct synced *b)
 {
-	struct server *s = w->data;
-	struct pending *q, *batch = s->batch;
-	struct ended *e, *ended = s->ended;
+	struct pending *q;
+	struct ended *e;
 	struct peer *p;
-	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+	char hex[KAIRAN_ID_HEXLEN + 1];
 	uint8_t *buf;
 	size_t len;
+
+	s->durable_seq = s->unsynced_hi;
+	for (q = b->batch; q != NULL; q = pending_free(q)) {
+		idhex(q->msg->id.data, q->msg->id.len, hex);
+		metrics_inc(METRIC_ENVELOPES_ACCEPTED,
+		    store_body_name(q->msg));
+		log_info("accepted id=%s sender=%s body=%s status=%s "
+		    "recipients=%zu", hex, q->msg->sender,
+		    store_body_name(q->msg), message_status_name(q->msg->status),
+		    q->msg->n_recipients);
+		events_notify(s, q->msg->body_case ==
+		    KAIRAN__V1__MESSAGE__BODY_RECEIPT ? "receipt" : "report");
+		if (q->peer == NULL)
+			continue;
+		if (frame_encode_accepted(q->msg->id.data, KAIRAN_ID_LEN,
+		    LWS_PRE, &buf, &len) == -1)
+			fatal("%s", __func__);
+		conn_ctl_push(&q->peer->ctl, buf, len);
+		deliver_wake(q->peer);
+		deliver_maybe_pause(q->peer);
+	}
+	b->batch = NULL;
+	while ((e = b->ended) != NULL) {
+		b->ended = e->next;
+		idhex(e->id, KAIRAN_ID_LEN, hex);
+		log_info("delivered id=%s to=%s%s%s", hex, e->recipient,
+		    e->state == DELIVERY_REFUSED ? " refused=" : "",
+		    e->state == DELIVERY_REFUSED ? log_str(e->detail) : "");
+		free(e);
+	}
+	if (b->wake_all)
+		escalate_rearm(s);
+	mailroute_rearm(s);
+	if (b->wake_all)
+		for (p = s->peers; p != NULL; p = p->next)
+			if (p->state == PEER_READY)
+				deliver_wake(p);
+}
+
+/*
+ * A failed commit: nothing of it is acknowledged; the senders get
+ * OVERLOADED (retryable) and will send again. The ended deliveries are
+ * kept for the next commit: their recipients did answer, and their flight
+ * entries are gone, so nothing else would record them before a reconnect.
+ */
+static void
+fail_batch(struct server *s, struct pending *batch, struct ended *ended)
+{
+	struct pending *q;
+	struct ended *e;
+
+	for (q = batch; q != NULL; q = pending_free(q)) {
+		if (q->peer == NULL)
+			continue;
+		metrics_inc(METRIC_ENVELOPES_REFUSED,
+		    frame_reason_name(KAIRAN__V1__REFUSED__REASON__OVERLOADED));
+		deliver_refuse(q->peer, q->msg->id.data, KAIRAN_ID_LEN,
+		    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
+		    "store unavailable, retry later", 0);
+	}
+	s->mr_added = 0;
+	if (ended == NULL)
+		return;
+	for (e = ended; e->next != NULL; e = e->next)
+		;
+	e->next = s->ended;
+	s->ended = ended;
+	if (!ev_is_active(&s->commit_timer)) {
+		ev_timer_set(&s->commit_timer, RETRY_DELAY, 0.);
+		ev_timer_start(s->loop, &s->commit_timer);
+	}
+}
+
+/*
+ * Commits what is batched in one transaction, to the WAL without an fsync,
+ * and hands the sync to walsync's thread; the loop goes on reading (and
+ * batching) meanwhile, and commit_synced_cb answers the batch once it is
+ * durable. Only one batch syncs at a time: the caller checks that none is
+ * in flight. Without a walsync (s->walsync NULL) the commit fsyncs itself
+ * and the batch is answered at once.
+ */
+static void
+commit_run(struct server *s)
+{
+	struct pending *q, *batch = s->batch;
+	struct ended *e, *ended = s->ended;
+	struct synced *b;
+	char err[512];
 	int64_t now = message_now_ms();
 	int fresh, failed = 0, wake_all = 0;
 	unsigned n = s->nbatch;
 
-	(void)loop;
-	(void)revents;
 	s->batch = NULL;
 	s->batch_tail = &s->batch;
 	s->nbatch = 0;
@@ -176,7 +271,8 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (batch == NULL && ended == NULL)
 		return;
 
-	if (store_begin(s->store, err, sizeof(err)) == -1)
+	if ((s->walsync != NULL ? store_begin_nosync(s->store, err,
+	    sizeof(err)) : store_begin(s->store, err, sizeof(err))) == -1)
 		failed = 1;
 	for (q = batch; !failed && q != NULL; q = q->next) {
 		if (commit_one(s, q, now, &fresh, err, sizeof(err)) == -1)
@@ -202,90 +298,129 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 		if (store_commit(s->store, err, sizeof(err)) == -1)
 			failed = 1;
-		else
+		else if (s->walsync == NULL)
 			metrics_commit(n, ev_time() - t0);
 	}
 	if (failed) {
 		store_rollback(s->store);
 		log_warnx("commit failed envelopes=%u error=%s", n,
 		    log_str(err));
-	} else if (n > 0)
+		fail_batch(s, batch, ended);
+		return;
+	}
+	if (n > 0)
 		log_debug("commit envelopes=%u", n);
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal("%s", __func__);
+	b->batch = batch;
+	b->ended = ended;
+	b->n = n;
+	b->wake_all = wake_all;
+	s->unsynced_hi = store_last_seq(s->store);
+	if (s->walsync == NULL) {
+		answer(s, b);
+		free(b);
+		return;
+	}
+	s->syncing = b;
+	walsync_start(s->walsync);
+}
 
-	for (q = batch; q != NULL; q = pending_free(q)) {
-		if (failed) {
-			if (q->peer != NULL)
-				metrics_inc(METRIC_ENVELOPES_REFUSED,
-				    frame_reason_name(
-				    KAIRAN__V1__REFUSED__REASON__OVERLOADED));
-			if (q->peer != NULL)
-				deliver_refuse(q->peer, q->msg->id.data,
-				    KAIRAN_ID_LEN,
-				    KAIRAN__V1__REFUSED__REASON__OVERLOADED,
-				    "store unavailable, retry later", 0);
-			continue;
-		}
-		idhex(q->msg->id.data, q->msg->id.len, hex);
-		metrics_inc(METRIC_ENVELOPES_ACCEPTED,
-		    store_body_name(q->msg));
-		log_info("accepted id=%s sender=%s body=%s status=%s "
-		    "recipients=%zu", hex, q->msg->sender,
-		    store_body_name(q->msg), message_status_name(q->msg->status),
-		    q->msg->n_recipients);
-		events_notify(s, q->msg->body_case ==
-		    KAIRAN__V1__MESSAGE__BODY_RECEIPT ? "receipt" : "report");
-		if (q->peer == NULL)
-			continue;
-		if (frame_encode_accepted(q->msg->id.data, KAIRAN_ID_LEN,
-		    LWS_PRE, &buf, &len) == -1)
-			fatal("%s", __func__);
-		conn_ctl_push(&q->peer->ctl, buf, len);
-		deliver_wake(q->peer);
-		deliver_maybe_pause(q->peer);
-	}
-	/*
-	 * A failed commit keeps the ended deliveries for the next one: their
-	 * recipients did answer, and their flight entries are gone, so nothing
-	 * else would record them before a reconnect.
-	 */
-	if (failed && ended != NULL) {
-		for (e = ended; e->next != NULL; e = e->next)
-			;
-		e->next = s->ended;
-		s->ended = ended;
-		ended = NULL;
-		if (!ev_is_active(&s->commit_timer)) {
-			ev_timer_set(&s->commit_timer, RETRY_DELAY, 0.);
-			ev_timer_start(s->loop, &s->commit_timer);
-		}
-	}
-	while ((e = ended) != NULL) {
-		ended = e->next;
-		idhex(e->id, KAIRAN_ID_LEN, hex);
-		log_info("delivered id=%s to=%s%s%s", hex, e->recipient,
-		    e->state == DELIVERY_REFUSED ? " refused=" : "",
-		    e->state == DELIVERY_REFUSED ? log_str(e->detail) : "");
-		free(e);
-	}
-	if (wake_all)
-		escalate_rearm(s);
-	if (!failed)
-		mailroute_rearm(s);
-	else
-		s->mr_added = 0;
-	if (wake_all)
-		for (p = s->peers; p != NULL; p = p->next)
-			if (p->state == PEER_READY)
-				deliver_wake(p);
+/*
+ * The end of a sync: the batch answered, or, if the fsync failed, the
+ * relay stops at once: what the WAL holds is then unknown (the kernel may
+ * have dropped the pages it could not write), nothing of the batch was
+ * answered, and every sender sends it again to the restarted relay.
+ */
+static void
+synced(struct server *s, double seconds, int failed, const char *err)
+{
+	struct synced *b = s->syncing;
+
+	s->syncing = NULL;
+	if (failed)
+		fatalx("commit: the WAL could not be synced (%s): stopping "
+		    "with envelopes=%u unanswered", err, b->n);
+	metrics_commit(b->n, seconds);
+	answer(s, b);
+	free(b);
+	if (s->batch != NULL || s->ended != NULL)
+		commit_soon(s);
+}
+
+void
+commit_synced_cb(void *arg)
+{
+	struct server *s = arg;
+	char err[256];
+	double secs;
+	int failed;
+
+	if (walsync_collect(s->walsync, 0, &secs, &failed, err,
+	    sizeof(err)) == 1)
+		synced(s, secs, failed, err);
+}
+
+/*
+ * Once per loop pass, after everything readable was read: the batch is
+ * committed now rather than after a fixed delay (a lone report waits for
+ * nothing). While a batch syncs, the next one goes on gathering; its
+ * commit starts when the sync ends (commit_synced_cb -> commit_soon).
+ */
+void
+commit_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct server *s = w->data;
+
+	(void)revents;
+	ev_prepare_stop(loop, w);
+	if (s->walsync != NULL && walsync_busy(s->walsync))
+		return;
+	commit_run(s);
+}
+
+/* After a failed commit, RETRY_DELAY later: the ended deliveries again. */
+void
+commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	commit_soon(w->data);
+}
+
+/* Waits for the sync in flight, if any, and answers its batch. */
+static void
+wait_sync(struct server *s)
+{
+	char err[256];
+	double secs;
+	int failed;
+
+	if (s->walsync != NULL && walsync_busy(s->walsync) &&
+	    walsync_collect(s->walsync, 1, &secs, &failed, err,
+	    sizeof(err)) == 1)
+		synced(s, secs, failed, err);
+}
+
+/*
+ * At stop: the sync in flight waited for, then what is batched committed
+ * and synced, the loop waiting on the disk (nothing else is read then).
+ */
+void
+commit_flush(struct server *s)
+{
+	wait_sync(s);
+	commit_run(s);
+	wait_sync(s);
+	ev_prepare_stop(s->loop, &s->commit_prepare);
+	ev_timer_stop(s->loop, &s->commit_timer);
 }
 
 void
 commit_soon(struct server *s)
 {
-	if (!ev_is_active(&s->commit_timer)) {
-		ev_timer_set(&s->commit_timer, COMMIT_DELAY, 0.);
-		ev_timer_start(s->loop, &s->commit_timer);
-	}
+	if (!ev_is_active(&s->commit_prepare))
+		ev_prepare_start(s->loop, &s->commit_prepare);
 }
 
 void
@@ -341,6 +476,10 @@ commit_forget_peer(struct server *s, struct peer *p)
 	for (q = s->batch; q != NULL; q = q->next)
 		if (q->peer == p)
 			q->peer = NULL;
+	for (q = s->syncing != NULL ? s->syncing->batch : NULL; q != NULL;
+	    q = q->next)
+		if (q->peer == p)
+			q->peer = NULL;
 }
 
 void
@@ -355,5 +494,15 @@ commit_clear(struct server *s)
 	while ((e = s->ended) != NULL) {
 		s->ended = e->next;
 		free(e);
+	}
+	if (s->syncing != NULL) {
+		while (s->syncing->batch != NULL)
+			s->syncing->batch = pending_free(s->syncing->batch);
+		while ((e = s->syncing->ended) != NULL) {
+			s->syncing->ended = e->next;
+			free(e);
+		}
+		free(s->syncing);
+		s->syncing = NULL;
 	}
 }

@@ -236,6 +236,11 @@ deliver_writeable(struct peer *p)
 		}
 		if (n == 0)
 			return 0;
+		/* committed, not yet synced (commit.c wakes us after it) */
+		if (seq > s->durable_seq && seq <= s->unsynced_hi) {
+			free(env);
+			return 0;
+		}
 		if (!conn_flight_has(&p->flight, id))
 			break;
 		p->flight.cursor = seq;

@@ -20,7 +20,6 @@
 #include "config.h"
 #include "peer.h"
 
-#define COMMIT_DELAY		0.001	/* s: gathers one loop pass of envelopes */
 #define RETRY_DELAY		2.0	/* s: after a peer's OVERLOADED */
 /* a Hello: an entity of at most 32 bytes, software of at most 256 */
 #define HELLO_FRAME_MAX		1024
@@ -37,6 +36,8 @@ struct store;
 struct admit;
 struct pending;
 struct ended;
+struct synced;
+struct walsync;
 struct dial;
 struct mail;
 struct esc_flight;
@@ -78,7 +79,12 @@ struct server {
 	struct pending		*batch, **batch_tail;
 	unsigned		 nbatch;
 	struct ended		*ended;
-	ev_timer		 commit_timer;
+	ev_prepare		 commit_prepare;	/* commit when idle */
+	ev_timer		 commit_timer;	/* retry a failed commit */
+	struct walsync		*walsync;	/* the WAL's fsync thread */
+	struct synced		*syncing;	/* the batch it syncs */
+	/* messages of seq in (durable_seq, unsynced_hi] wait for the sync */
+	int64_t			 durable_seq, unsynced_hi;
 
 	/* deliver.c */
 	ev_timer		 retry_timer;	/* after OVERLOADED */

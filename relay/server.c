@@ -5,7 +5,8 @@
  *   listener.c  TLS, connections, the lws callbacks
  *   frames.c    RECEIVE -> frame_decode -> envelope_verify (chain, CRLs,
  *               identity rules, signature; receipts against §7) -> the batch
- *   commit.c    the batch in one transaction (one fsync), then Accepted
+ *   commit.c    the batch in one transaction, when the loop is idle;
+ *   walsync.c   its fsync on a thread, then Accepted
  *   routing.c   deliveries for recipients served here, REJECTED otherwise
  *   deliver.c   control frames, then deliveries in order, `window` in flight
  *
@@ -45,6 +46,7 @@
 #include "relay.h"
 #include "server.h"
 #include "store.h"
+#include "walsync.h"
 
 /* Signs the audit chain's length and head into the log, if it grew. */
 static void
@@ -185,7 +187,7 @@ stop(struct server *s)
 	if (s->stopping)
 		return;
 	s->stopping = 1;
-	commit_timer_cb(s->loop, &s->commit_timer, 0);
+	commit_flush(s);
 	write_checkpoint(s);
 	ev_timer_stop(s->loop, &s->checkpoint_timer);
 	ev_timer_stop(s->loop, &s->commit_timer);
@@ -330,8 +332,17 @@ server_run(const struct config *cfg)
 	s.drain_timer.data = &s;
 	ev_check_init(&s.pause_check, deliver_pause_cb);
 	s.pause_check.data = &s;
-	ev_timer_init(&s.commit_timer, commit_timer_cb, COMMIT_DELAY, 0.);
+	ev_prepare_init(&s.commit_prepare, commit_prepare_cb);
+	s.commit_prepare.data = &s;
+	ev_timer_init(&s.commit_timer, commit_timer_cb, RETRY_DELAY, 0.);
 	s.commit_timer.data = &s;
+	/* the WAL's fsync and checkpoints on their thread, off the loop */
+	if (store_checkpoint_elsewhere(s.store, err, sizeof(err)) == -1 ||
+	    (s.walsync = walsync_new(s.loop, cfg->db, commit_synced_cb, &s,
+	    err, sizeof(err))) == NULL) {
+		log_warnx("db: %s", err);
+		goto done;
+	}
 	ev_timer_init(&s.retry_timer, deliver_retry_cb, RETRY_DELAY, 0.);
 	s.retry_timer.data = &s;
 	ev_timer_init(&s.resend_timer, deliver_resend_cb, cfg->resend_after_s / 3.,
@@ -410,6 +421,7 @@ done:
 	listener_free(&s);
 	httpd_free(&s);
 	dial_free_all(&s);
+	walsync_free(s.walsync);
 	commit_clear(&s);
 	api_free(&s);
 	unload(&s);

@@ -30,6 +30,7 @@ enum stmt {
 	S_OP_BY_TOKEN,
 	S_CONFIRM_ADD, S_CONFIRM_CANCEL, S_SEEN_PUT,
 	S_MR_ADD, S_MR_NEXT, S_MR_DUE, S_MR_END, S_MR_RETRY, S_MR_STATE,
+	S_LAST_SEQ,
 	S_NSTMT
 };
 
@@ -37,6 +38,7 @@ static const char *const sql[S_NSTMT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	[S_LAST_SEQ] = "SELECT max(seq) FROM message",
 	[S_MSG_FIND] = "SELECT seq FROM message WHERE id = ?1",
 	[S_MSG_ADD] = "INSERT INTO message (id, sender, body, status, digest, "
 	    "envelope, origin, accepted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
@@ -333,6 +335,7 @@ struct store {
 	uint8_t		 audit_head[AUDIT_HASH_LEN];
 	uint8_t		 audit_head_tx[AUDIT_HASH_LEN];
 	int		 in_tx;
+	int		 nosync;	/* synchronous=NORMAL: walsync syncs */
 };
 
 static int
@@ -551,6 +554,7 @@ store_close(struct store *s)
 }
 
 static const char *col_text(sqlite3_stmt *, int);
+static void sync_full(struct store *);
 
 /* Runs a statement without result rows and resets it. */
 static int
@@ -619,7 +623,101 @@ store_commit(struct store *s, char *err, size_t errlen)
 	s->in_tx = 0;
 	s->audit_seq = s->audit_seq_tx;
 	memcpy(s->audit_head, s->audit_head_tx, AUDIT_HASH_LEN);
+	sync_full(s);
 	return 0;
+}
+
+/* Back to synchronous=FULL after a transaction of store_begin_nosync. */
+static void
+sync_full(struct store *s)
+{
+	char e[256];
+
+	if (!s->nosync)
+		return;
+	if (exec(s, "PRAGMA synchronous = FULL", e, sizeof(e)) == -1)
+		fatalx("store: synchronous = FULL: %s", e);
+	s->nosync = 0;
+}
+
+/*
+ * BEGIN with synchronous=NORMAL: its COMMIT completes in the WAL without
+ * an fsync (walsync.h). SQLite takes the pragma only outside a transaction
+ * and when it is prepared, so it is run anew each time (sqlite3_exec);
+ * the commit or rollback sets FULL back for every other transaction.
+ */
+int
+store_begin_nosync(struct store *s, char *err, size_t errlen)
+{
+	if (exec(s, "PRAGMA synchronous = NORMAL", err, errlen) == -1)
+		return -1;
+	s->nosync = 1;
+	if (store_begin(s, err, errlen) == -1) {
+		sync_full(s);
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+store_last_seq(struct store *s)
+{
+	sqlite3_stmt *st = s->st[S_LAST_SEQ];
+	int64_t seq = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return seq;
+}
+
+int
+store_checkpoint_elsewhere(struct store *s, char *err, size_t errlen)
+{
+	return exec(s, "PRAGMA wal_autocheckpoint = 0", err, errlen);
+}
+
+struct store *
+store_open_checkpointer(const char *path, char *err, size_t errlen)
+{
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		store_close(s);
+		return NULL;
+	}
+	/* a checkpoint takes no write lock: it only waits for readers */
+	sqlite3_busy_timeout(s->db, 1000);
+	/*
+	 * A read, so that the connection knows the database is in WAL mode:
+	 * before that, a checkpoint is a no-op that reports success.
+	 */
+	if (exec(s, "SELECT 1 FROM sqlite_master LIMIT 1", err, errlen) == -1) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+store_checkpoint(struct store *s, char *err, size_t errlen)
+{
+	int rc, log = 0, done = 0;
+
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &done);
+	if (rc == SQLITE_BUSY)
+		return 0;
+	if (rc != SQLITE_OK)
+		return fail_db(s, "wal checkpoint", err, errlen);
+	return done > 0 ? done : 0;
 }
 
 void
@@ -632,6 +730,7 @@ store_rollback(struct store *s)
 	if (step_done(s, S_ROLLBACK, err, sizeof(err)) == -1)
 		log_warnx("store rollback: %s", err);
 	s->in_tx = 0;
+	sync_full(s);
 }
 
 static int

@@ -30,7 +30,9 @@
  *           pending until an SMTP server took it (sent) or it failed.
  *
  * WAL, synchronous=FULL; the server groups a burst of envelopes into one
- * transaction (store_begin .. store_commit), so one fsync covers a batch.
+ * transaction, so one fsync covers a batch: that transaction is begun with
+ * store_begin_nosync, and its fsync runs on walsync's thread (walsync.h),
+ * as do the WAL checkpoints (store_open_checkpointer).
  * Schema version in PRAGMA user_version, migrated at open.
  */
 #ifndef KAIRAN_RELAY_STORE_H
@@ -115,6 +117,27 @@ void		 store_close(struct store *);	/* NULL is a no-op */
 int	store_begin(struct store *, char *err, size_t errlen);
 int	store_commit(struct store *, char *err, size_t errlen);
 void	store_rollback(struct store *);
+/*
+ * Like store_begin, but the store_commit that ends it does not fsync: the
+ * transaction is then in the WAL, and nothing of it may be told to anyone
+ * before walsync has synced the WAL.
+ */
+int	store_begin_nosync(struct store *, char *err, size_t errlen);
+/* The highest message seq committed (0 if none). */
+int64_t	store_last_seq(struct store *);
+/* Turns this connection's WAL checkpoints off: walsync's thread runs them. */
+int	store_checkpoint_elsewhere(struct store *, char *err, size_t errlen);
+/*
+ * A bare second connection to path, for store_checkpoint only (walsync's
+ * thread: one connection per thread). Close with store_close.
+ */
+struct store *store_open_checkpointer(const char *path, char *err,
+	    size_t errlen);
+/*
+ * A PASSIVE checkpoint of the WAL (never blocks the writer): the number of
+ * WAL frames now in the database (0 if none, or busy), or -1.
+ */
+int	store_checkpoint(struct store *, char *err, size_t errlen);
 
 /* message.body of m: "report", "receipt" or "advisory" (also for logs and /metrics). */
 const char *store_body_name(const Message *m);
