@@ -1925,7 +1925,12 @@ sent_list(struct store *st, int kind, const char *order,
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
 	    " r.mailed_ms IS NOT NULL AND r.delivered_ms IS NULL AND "
 	    " r.acknowledged_ms IS NULL AND NOT EXISTS (SELECT 1 FROM "
-	    " phone_confirm p WHERE p.id = r.id AND p.entity = r.entity)) "
+	    " phone_confirm p WHERE p.id = r.id AND p.entity = r.entity)), "
+	    "(SELECT count(*) FROM internal_mail i WHERE i.id = o.id), "
+	    "(SELECT count(*) FROM internal_mail i WHERE i.id = o.id AND "
+	    " i.state = 1), "
+	    "(SELECT count(*) FROM internal_mail i WHERE i.id = o.id AND "
+	    " i.state = 2) "
 	    "FROM outbox o WHERE kind = %d ORDER BY %s", kind, order);
 	if (prepare(st, &s, sql, err, errlen) == -1)
 		return -1;
@@ -1946,6 +1951,9 @@ sent_list(struct store *st, int kind, const char *order,
 		v[n].done = sqlite3_column_int64(s, 15);
 		v[n].mailed = sqlite3_column_int64(s, 16);
 		v[n].unconfirmed = sqlite3_column_int64(s, 17);
+		v[n].imail = sqlite3_column_int64(s, 18);
+		v[n].imail_sent = sqlite3_column_int64(s, 19);
+		v[n].imail_failed = sqlite3_column_int64(s, 20);
 		n++;
 	}
 	sqlite3_finalize(s);

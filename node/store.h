@@ -398,6 +398,8 @@ struct store_sent {
 	long		 done;		/* 対応済 (advisories) */
 	long		 mailed;	/* mailed, not delivered or acknowledged */
 	long		 unconfirmed;	/* of those, no phone confirmation */
+	long		 imail;		/* internal mails (mailout.h) */
+	long		 imail_sent, imail_failed;
 };
 
 /*
