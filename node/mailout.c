@@ -85,10 +85,7 @@ mailout_text(const struct mailout_mail *a)
 	int report = m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT &&
 	    r != NULL;
 	struct mime_buf body = MIME_BUF_INIT;
-	struct mime_report mr;
-	char subject[1024], hex[KAIRAN_ID_HEXLEN + 1], nth[64], from[128];
-	char msgid[KAIRAN_ID_HEXLEN + 16];
-	char *text;
+	char subject[1024], hex[KAIRAN_ID_HEXLEN + 1], nth[64];
 	size_t i;
 
 	if (!report && (m->body_case != KAIRAN__V1__MESSAGE__BODY_ADVISORY ||
@@ -137,22 +134,10 @@ mailout_text(const struct mailout_mail *a)
 		advisory_text(&body, m->advisory);
 	mime_printf(&body, "\r\n報告ID: %s\r\n", hex);
 
-	snprintf(from, sizeof(from), "kairan %s", a->node);
-	snprintf(msgid, sizeof(msgid), "%s.internal", hex);
-	memset(&mr, 0, sizeof(mr));
-	mr.m = m;
-	mr.env = a->env;
-	mr.envlen = a->envlen;
-	mr.from_name = from;
-	mr.from = a->from;
-	mr.to = a->to;
-	mr.msgid = msgid;
-	mr.host = a->node;
-	mr.subject = subject;
-	mr.now_ms = a->now_ms;
-	text = mime_report_text(&mr, &body);
-	free(body.p);
-	return text;
+	return mime_report_text(&(struct mime_report){ .m = m, .env = a->env,
+	    .envlen = a->envlen, .host = a->node, .tag = "internal",
+	    .from = a->from, .to = a->to, .subject = subject,
+	    .now_ms = a->now_ms }, &body);
 }
 
 /* ---- sending, on the loop ---- */
@@ -330,10 +315,7 @@ start(struct mailout *mo, const struct store_imail *x, int64_t now)
 		rc = -1;
 		goto done;
 	}
-	memset(&mm, 0, sizeof(mm));
-	mailconf_msg(&cfg->smtp, &mm);
-	mm.to = x->address;
-	mm.text = text;
+	mailconf_msg(&cfg->smtp, &mm, x->address, text);
 	if (mail_send(mo->mail, &mm, mo_done, f) == -1) {
 		/* the claim expires and the row comes back */
 		log_warnx("mailout deferred id=%s to=%s error=%s", f->hex,

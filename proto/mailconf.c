@@ -37,8 +37,12 @@ mailconf_clear(struct mailconf *mc)
 }
 
 void
-mailconf_msg(const struct mailconf *mc, struct mail_msg *msg)
+mailconf_msg(const struct mailconf *mc, struct mail_msg *msg, const char *to,
+    const char *text)
 {
+	memset(msg, 0, sizeof(*msg));
+	msg->to = to;
+	msg->text = text;
 	msg->url = mc->url;
 	msg->from = mc->from;
 	msg->user = mc->user;

@@ -183,7 +183,7 @@ mime_report_nth(const IncidentReport *r, char *out, size_t len)
 }
 
 char *
-mime_report_text(const struct mime_report *a, const struct mime_buf *body)
+mime_report_text(const struct mime_report *a, struct mime_buf *body)
 {
 	const Message *m = a->m;
 	struct mime_buf h = MIME_BUF_INIT;
@@ -193,10 +193,10 @@ mime_report_text(const struct mime_report *a, const struct mime_buf *body)
 	snprintf(boundary, sizeof(boundary), "kairan-%s", hex);
 	mime_date(a->now_ms, date, sizeof(date));
 	mime_printf(&h, "Date: %s\r\n", date);
-	mime_printf(&h, "From: %s <%s>\r\n", a->from_name, a->from);
+	mime_printf(&h, "From: kairan %s <%s>\r\n", a->host, a->from);
 	mime_printf(&h, "To: <%s>\r\n", a->to);
-	mime_printf(&h, "Message-ID: <%s@%s.kairan.invalid>\r\n", a->msgid,
-	    a->host);
+	mime_printf(&h, "Message-ID: <%s.%s@%s.kairan.invalid>\r\n", hex,
+	    a->tag, a->host);
 	mime_str(&h, "Subject: ");
 	mime_header_utf8(&h, a->subject);
 	mime_printf(&h, "\r\nMIME-Version: 1.0\r\n"
@@ -218,7 +218,9 @@ mime_report_text(const struct mime_report *a, const struct mime_buf *body)
 	mime_printf(&h, "--%s--\r\n", boundary);
 	if (!body->ok || !h.ok) {
 		free(h.p);
-		return NULL;
+		h.p = NULL;
 	}
+	free(body->p);
+	body->p = NULL;
 	return h.p;
 }

@@ -123,23 +123,6 @@ escalate_mail_text(const struct escalate_mail *a)
 	return h.p;
 }
 
-/* An address we put in RCPT TO and To: printable ASCII, one @, no <>. */
-static int
-address_valid(const char *v)
-{
-	const char *at;
-	size_t i;
-
-	if (v == NULL || (at = strchr(v, '@')) == NULL || at == v ||
-	    at[1] == '\0' || strchr(at + 1, '@') != NULL || strlen(v) > 254)
-		return 0;
-	for (i = 0; v[i] != '\0'; i++)
-		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f ||
-		    strchr("<>()[],;:\\\"", v[i]) != NULL)
-			return 0;
-	return 1;
-}
-
 /*
  * A mail in flight: its row stays pending in the store (a restart sends
  * it again) and is not started twice; it ends in mail_done.
@@ -287,7 +270,7 @@ mail_step(struct server *s, const struct store_esc_step *st,
 		return end_step(s, st, ESC_FAILED, 0, 0,
 		    "no [smtp] url configured", now);
 	}
-	if (to == NULL || !address_valid(to)) {
+	if (to == NULL || !mailconf_address_valid(to)) {
 		snprintf(why, sizeof(why), to == NULL ? "no e-mail address in "
 		    "the directory" : "the directory's e-mail address is not "
 		    "an address");
@@ -309,10 +292,7 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	a.n = (int)cfg->esc_mails > st->step ? (int)cfg->esc_mails : st->step;
 	text = escalate_mail_text(&a);
 	f = calloc(1, sizeof(*f));
-	memset(&msg, 0, sizeof(msg));
-	mailconf_msg(&cfg->smtp, &msg);
-	msg.to = to;
-	msg.text = text;
+	mailconf_msg(&cfg->smtp, &msg, to, text);
 	if (f != NULL) {
 		f->s = s;
 		f->st = *st;

@@ -51,10 +51,7 @@ mailroute_text(const struct mailroute_mail *a)
 	const char *sender, *who, *title;
 	int exercise = m->status == KAIRAN__V1__STATUS__EXERCISE;
 	struct mime_buf body = MIME_BUF_INIT;
-	struct mime_report mr;
-	char subject[1024], hex[KAIRAN_ID_HEXLEN + 1], nth[64], from[128];
-	char msgid[KAIRAN_ID_HEXLEN + KAIRAN_ENTITY_MAX + 2];
-	char *text;
+	char subject[1024], hex[KAIRAN_ID_HEXLEN + 1], nth[64];
 
 	if (m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT || r == NULL)
 		return NULL;
@@ -99,23 +96,10 @@ mailroute_text(const struct mailroute_mail *a)
 		body.ok = 0;
 	mime_printf(&body, "\r\n報告ID: %s\r\n中継局: %s\r\n", hex, a->relay);
 
-	snprintf(from, sizeof(from), "kairan %s", a->relay);
-	snprintf(msgid, sizeof(msgid), "%s.%s", hex,
-	    a->recipient != NULL ? a->recipient->id : "x");
-	memset(&mr, 0, sizeof(mr));
-	mr.m = m;
-	mr.env = a->env;
-	mr.envlen = a->envlen;
-	mr.from_name = from;
-	mr.from = a->from;
-	mr.to = a->to;
-	mr.msgid = msgid;
-	mr.host = a->relay;
-	mr.subject = subject;
-	mr.now_ms = a->now_ms;
-	text = mime_report_text(&mr, &body);
-	free(body.p);
-	return text;
+	return mime_report_text(&(struct mime_report){ .m = m, .env = a->env,
+	    .envlen = a->envlen, .host = a->relay, .from = a->from, .to = a->to,
+	    .tag = a->recipient != NULL ? a->recipient->id : "x",
+	    .subject = subject, .now_ms = a->now_ms }, &body);
 }
 
 /* ---- planning, at commit ---- */
@@ -328,10 +312,7 @@ start_row(struct server *s, struct store_mail_row *row, int64_t now)
 		    row->recipient, log_str("out of memory"));
 		goto done;
 	}
-	memset(&mm, 0, sizeof(mm));
-	mailconf_msg(&cfg->smtp, &mm);
-	mm.to = row->address;
-	mm.text = text;
+	mailconf_msg(&cfg->smtp, &mm, row->address, text);
 	if (mail_send(s->mr_mail, &mm, mr_done, f) == -1)
 		goto done;
 	log_debug("mailroute start id=%s recipient=%s to=%s attempt=%d", hex,

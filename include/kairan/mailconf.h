@@ -49,8 +49,12 @@ int	mailconf_key(struct conf_ini *, struct mailconf *, const char *name,
  * password and password_file; tls none only on this host).
  */
 void	mailconf_check(struct conf_ini *, struct mailconf *);
-/* The transport's fields of msg (url, from, user, password, tls, timeout). */
-void	mailconf_msg(const struct mailconf *, struct mail_msg *);
+/*
+ * msg, all of it: the transport's fields (url, from, user, password, tls,
+ * timeout) from mc, the recipient to and the mail's text.
+ */
+void	mailconf_msg(const struct mailconf *, struct mail_msg *msg,
+	    const char *to, const char *text);
 
 /* 1 if v is an address we put in RCPT TO and To: (ASCII, one @, no <>). */
 int	mailconf_address_valid(const char *v);

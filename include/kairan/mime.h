@@ -56,23 +56,22 @@ struct mime_report {
 	const Message	*m;		/* the report (or an advisory) */
 	const uint8_t	*env;		/* its Envelope bytes, attached */
 	size_t		 envlen;
-	const char	*from_name;	/* the From: display name, ASCII */
+	const char	*host;		/* who mails: a relay's or node's id */
+	const char	*tag;		/* tells this mail of m from others */
 	const char	*from;		/* bare addresses */
 	const char	*to;
-	const char	*msgid;		/* the Message-ID's local part */
-	const char	*host;		/* …@host.kairan.invalid */
 	const char	*subject;	/* UTF-8 */
 	int64_t		 now_ms;	/* the Date header */
 };
 /*
- * The whole mail: RFC 5322 headers (the subject in RFC 2047), a
+ * The whole mail: RFC 5322 headers (From "kairan HOST <from>",
+ * Message-ID <ID.TAG@HOST.kairan.invalid>, the subject in RFC 2047), a
  * multipart/mixed body of two parts, CRLF line ends: body (UTF-8, CRLF
  * ends) as text/plain in base64, and the envelope bytes as
  * application/octet-stream in base64, named ID.kairan. A malloc'd string
  * (the caller frees), or NULL on out of memory (also when body->ok is 0).
- * body stays the caller's.
+ * body is freed (its text handed over or dropped).
  */
-char	*mime_report_text(const struct mime_report *,
-	    const struct mime_buf *body);
+char	*mime_report_text(const struct mime_report *, struct mime_buf *body);
 
 #endif
