@@ -209,3 +209,32 @@ def test_killed_with_a_mail_pending_sends_it_once(fed, sink, tmp_path):
     assert len(sink.to(CISO)) == 1
     assert s.query("SELECT COUNT(*) FROM internal_mail WHERE state = 0")[0][0] \
         == 0
+
+
+def test_example_sections_pass_check(fed, tmp_path):
+    """deploy/node.conf.example's [internal] and [smtp], uncommented, pass
+    `-n`; a mistake in them is named by file:line."""
+    from harness import ROOT
+    text = (ROOT / "deploy" / "node.conf.example").read_text()
+    block = text[text.index(";[internal]"):]
+    lines = [ln[1:] for ln in block.splitlines()
+             if ln.startswith(";[") or (ln.startswith(";") and " = " in ln
+                                        and not ln.startswith("; "))]
+    assert any(ln.startswith("addressee = CISO") for ln in lines), lines
+    lines = [ln for ln in lines if not ln.startswith(("user", "password"))]
+    n = Node(fed.workdir, fed.pki, "452017", {"pref": "wss://127.0.0.1:9"})
+    fed.nodes[n.id] = n
+    base = n.conf.read_text()
+    n.conf.write_text(base + "\n" + "\n".join(lines) + "\n")
+    p = n.run("-n", check=False)
+    assert p.returncode == 0, p.stderr
+    # one bad level: the line and what was expected
+    bad = [ln.replace(" 2-3", " 2-4", 1) if "CSIRT" in ln else ln
+           for ln in lines]
+    n.conf.write_text(base + "\n" + "\n".join(bad) + "\n")
+    p = n.run("-n", check=False)
+    line = base.count("\n") + 1 + next(i for i, ln in enumerate(bad)
+                                       if "CSIRT" in ln) + 1
+    assert p.returncode != 0
+    assert f"{n.conf}:{line}: addressee: \"2-4\": expected levels 0..3" \
+        in p.stderr, p.stderr
