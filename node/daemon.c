@@ -715,10 +715,13 @@ daemon_run(struct config *cfg)
 		route_start(&d.routes[i]);
 	lws_sul_schedule(d.context, 0, &d.sul_sweep, daemon_sweep_cb,
 	    DAEMON_SWEEP_US);
-	/* the internal addressees' mails (mailout.h), pending ones first */
+	/*
+	 * The internal addressees' mails (mailout.h), pending ones first.
+	 * Without a mailer the reports still go out: their mails wait.
+	 */
 	if (cfg->smtp.url != NULL &&
 	    (d.mailout = mailout_new(d.loop, cfg, d.store, &d.dir)) == NULL)
-		goto done;
+		log_warnx("mailout: not started; internal mails stay pending");
 
 	ev_run(d.loop, 0);
 	rc = d.stopping ? 0 : 1;
