@@ -247,8 +247,11 @@ mo_done(void *arg, int ok, long code, const char *reply)
 		f->due_ms = now + (int64_t)wait;
 	}
 	log_info("mailout %s id=%s role=%s to=%s attempt=%d code=%ld "
-	    "reply=%s", what, f->hex, log_str(f->role), log_str(f->address),
-	    f->attempts + 1, code, log_str(reply != NULL ? reply : ""));
+	    "state=\"pending -> %s\" reply=%s", what, f->hex, log_str(f->role),
+	    log_str(f->address), f->attempts + 1, code,
+	    f->state == STORE_IMAIL_SENT ? "sent" :
+	    f->state == STORE_IMAIL_FAILED ? "failed" : "pending",
+	    log_str(reply != NULL ? reply : ""));
 	(void)record(mo, f);
 	mo_run(mo);
 }
