@@ -207,8 +207,9 @@ record(struct mailout *mo, struct mo_flight *f)
 }
 
 /*
- * mail.c's callback, on the loop: 2xx sent, 5xx failed, anything else
- * again after retry (doubling), failed after the last attempt.
+ * mail.c's callback, on the loop: taken (ok, a 2xx to the message) sent,
+ * a 5xx failed, anything else (4xx, no reply, a 2xx to RCPT and then
+ * nothing) again after retry (doubling), failed after the last attempt.
  */
 static void
 mo_done(void *arg, int ok, long code, const char *reply)
@@ -227,7 +228,7 @@ mo_done(void *arg, int ok, long code, const char *reply)
 	f->due_ms = now;
 	free(f->reply);
 	f->reply = reply != NULL ? strdup(reply) : NULL;
-	if (ok && code >= 200 && code < 300) {
+	if (ok) {
 		f->state = STORE_IMAIL_SENT;
 		what = "sent";
 	} else if (code >= 500 && code < 600) {
