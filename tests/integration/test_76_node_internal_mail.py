@@ -14,7 +14,9 @@ The 一斉同報 also goes up to the CISO (003 「当該市区町村庁内(CISO�
 - a 550 for one addressee fails that mail with its code, the others go;
 - an SMTP server down at first, up later: the mail goes after a retry;
 - the node killed (SIGKILL) while a mail is pending (451: try later)
-  sends it after its restart, once.
+  sends it after its restart, once;
+- an advisory of ours goes only to an addressee marked "advisories";
+- deploy/node.conf.example's sections pass `-n`.
 """
 import json
 import unicodedata
@@ -209,6 +211,32 @@ def test_killed_with_a_mail_pending_sends_it_once(fed, sink, tmp_path):
     assert len(sink.to(CISO)) == 1
     assert s.query("SELECT COUNT(*) FROM internal_mail WHERE state = 0")[0][0] \
         == 0
+
+
+def test_advisory_only_where_asked(fed, sink, tmp_path):
+    relay = fed.relay()
+    fed.node("452025", {"pref": relay})
+    s = mail_node(fed, relay, sink.url, start=False)
+    text = s.conf.read_text().replace(f"<{KIKI}> 2-3", f"<{KIKI}> 2-3 "
+                                      "advisories")
+    s.conf.write_text(text)
+    s.start()
+    adv = {"kind": "advisory", "title": "VPN装置の脆弱性に関する注意喚起",
+           "source": "JPCERT/CC", "summary": "修正版へ更新してください。",
+           "actions": ["ファームウェアを修正版へ更新する"]}
+    f = tmp_path / "adv.json"
+    f.write_text(json.dumps(adv, ensure_ascii=False), encoding="utf-8")
+    mid = s.run("advise", "--file", f, "--to", "452025").stdout.split()[1]
+    v = wait_settled(s, mid, 1)
+    assert list(v) == [KIKI] and v[KIKI]["state"] == "sent", v
+    [mail] = sink.to(KIKI)
+    assert "【kairan 庁内】" in mail.subject and "注意喚起" in mail.subject
+    assert "対策 1: ファームウェアを修正版へ更新する" in mail.body, mail.body
+    [(name, _, data)] = mail.attachments
+    g = tmp_path / name
+    g.write_bytes(data)
+    s.run("verify", g)
+    assert sink.to(CISO) == [] and sink.to(CSIRT) == []
 
 
 def test_example_sections_pass_check(fed, tmp_path):
