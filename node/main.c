@@ -15,6 +15,7 @@
 #include "kairan/trust.h"
 
 #include "cli.h"
+#include "verbs.h"
 #include "config.h"
 #include "daemon.h"
 
@@ -86,7 +87,7 @@ usage(FILE *fp)
 	    "verbs:\n"
 	    "  run      the daemon: hold every route, send the outbox, "
 	    "receive\n", DEFAULT_CONF);
-	cli_usage_verbs(fp);
+	verbs_usage(fp);
 	fprintf(fp, "exit codes: 0 ok, 1 error (run: another daemon holds "
 	    "the database), 2 usage,\n"
 	    "  3 status --wait timed out, 4 status --wait ended with a "
@@ -165,11 +166,11 @@ main(int argc, char *argv[])
 		config_free(cfg);
 		return rc;
 	}
-	if (!cli_is_verb(argv[0])) {
+	if (!verbs_is_verb(argv[0])) {
 		fprintf(stderr, "kairan-node: unknown verb \"%s\"\n", argv[0]);
 		usage(stderr);
 		return 2;
 	}
 	log_init("kairan-node", verbose > 0 ? 1 : -1);
-	return cli_run(conffile, verbose, argc, argv);
+	return verbs_run(conffile, verbose, argc, argv);
 }

@@ -539,15 +539,22 @@ imail_json(const struct status_view *v)
 	return a;
 }
 
-/* "; 電話で確認: NAME, T「note」" for each phone confirmation. */
+/*
+ * "; 電話で確認（このノードで記録）: NAME, T "note" (recorded at this node,
+ * ID; not a signed 受理確認)" for each phone confirmation. It is this
+ * node's own record (`kairan-node confirm`), kept here only: never sent,
+ * never signed, and apart from any an operator records in a relay's
+ * console (node/README.md "Phone confirmations").
+ */
 static void
-print_phones(FILE *fp, const struct store_rcpt_state *r)
+print_phones(FILE *fp, const struct status_view *v,
+    const struct store_rcpt_state *r)
 {
 	char t[JST_BUFLEN];
 	size_t i;
 
 	for (i = 0; i < r->nphones; i++) {
-		fputs("; 電話で確認: ", fp);
+		fputs("; 電話で確認（このノードで記録）: ", fp);
 		(void)text_fputs(r->phones[i].by != NULL ? r->phones[i].by :
 		    "?", 0, fp);
 		fprintf(fp, ", %s", jst_rfc3339(r->phones[i].at_ms, t));
@@ -555,7 +562,9 @@ print_phones(FILE *fp, const struct store_rcpt_state *r)
 			fputc(' ', fp);
 			quoted(fp, r->phones[i].note);
 		}
-		fputs(" (recorded, not a signed 受理確認)", fp);
+		fputs(" (recorded at this node, ", fp);
+		(void)text_fputs(v->cfg != NULL ? v->cfg->id : "?", 0, fp);
+		fputs("; not a signed 受理確認)", fp);
 	}
 }
 
@@ -693,7 +702,7 @@ status_recipients_print(FILE *fp, const struct status_view *v,
 		default:
 			fatalx("%s: state", __func__);
 		}
-		print_phones(fp, r);
+		print_phones(fp, v, r);
 		/* past its deadline, said its home relay: until it acknowledges */
 		if (r->overdue_ms > 0 && r->acknowledged_ms == 0) {
 			fprintf(fp, ", overdue since %s (no 受理確認 by the "
@@ -736,9 +745,13 @@ required_json(const char *rules)
 	return a;
 }
 
-/* [{by, note, at}]: the phone confirmations, never receipts. */
+/*
+ * [{by, note, at, recorded_at, recorded_by}]: the phone confirmations this
+ * node recorded (`confirm`), never receipts; recorded_at "node" and
+ * recorded_by this node's id say where, as the console says "relay".
+ */
 static json_t *
-phones_json(const struct store_rcpt_state *r)
+phones_json(const struct status_view *v, const struct store_rcpt_state *r)
 {
 	json_t *a = json_array(), *o;
 	size_t i;
@@ -749,6 +762,9 @@ phones_json(const struct store_rcpt_state *r)
 		json_object_set_new(o, "note",
 		    json_str_or_null(r->phones[i].note));
 		json_object_set_new(o, "at", jst_json(r->phones[i].at_ms));
+		json_object_set_new(o, "recorded_at", json_string("node"));
+		json_object_set_new(o, "recorded_by", v->cfg != NULL ?
+		    json_string(v->cfg->id) : json_null());
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -888,7 +904,8 @@ status_json(const struct status_view *v)
 		    jst_json(r->mailed_ms) : json_null());
 		json_object_set_new(x, "mailed_note", r->mailed_ms > 0 ?
 		    json_str_or_null(r->mailed_note) : json_null());
-		json_object_set_new(x, "phone_confirmations", phones_json(r));
+		json_object_set_new(x, "phone_confirmations",
+		    phones_json(v, r));
 		json_array_append_new(rcpts, x);
 	}
 	json_object_set_new(o, "recipients", rcpts);

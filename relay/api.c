@@ -119,6 +119,8 @@ state_name(enum view_state st)
 		return "rejected";
 	case VIEW_ACKNOWLEDGED:
 		return "acknowledged";
+	case VIEW_DONE:
+		return "done";
 	default:
 		return "pending";
 	}
@@ -255,23 +257,31 @@ incident_json(struct server *s, const struct view_incident *in,
 	    "overdue", (json_int_t)overdue);
 }
 
+/*
+ * The latest phone confirmation an operator recorded in this relay's
+ * console: where (recorded_at "relay", relay this relay's id) and by whom
+ * (operator) it was recorded, beside who was reached (name). A sender
+ * node's own `kairan-node confirm` stays in that node and never shows
+ * here (API.md "Phone confirmations: where each is kept").
+ */
 static json_t *
-confirmation_json(const struct view_cell *c)
+confirmation_json(struct server *s, const struct view_cell *c)
 {
 	if (!c->confirmed)
 		return json_null();
-	return json_pack("{s:o, s:o, s:I, s:o}", "operator",
+	return json_pack("{s:o, s:o, s:I, s:o, s:s, s:s}", "operator",
 	    jstr_or_null(c->c_operator), "name", jstr_or_null(c->c_name), "at",
-	    (json_int_t)c->c_at, "note", jstr_or_null(c->c_note));
+	    (json_int_t)c->c_at, "note", jstr_or_null(c->c_note),
+	    "recorded_at", "relay", "relay", s->cfg->id);
 }
 
 static json_t *
-cell_json(const struct view_cell *c)
+cell_json(struct server *s, const struct view_cell *c)
 {
 	json_t *j = json_pack("{s:s, s:o, s:b, s:o, s:o}", "state",
 	    state_name(c->state), "at", jtime(c->at), "overdue", c->overdue,
 	    "deadline", jtime(c->deadline), "confirmation",
-	    confirmation_json(c));
+	    confirmation_json(s, c));
 
 	if (j == NULL)
 		return NULL;
@@ -513,7 +523,7 @@ get_incident(struct server *s, const struct api_call *c,
 			    in->recipients[j]);
 			/* not a recipient of that report: null */
 			if (json_array_append_new(rcells, k < 0 ? json_null() :
-			    cell_json(&cells[i][k])) == -1)
+			    cell_json(s, &cells[i][k])) == -1)
 				goto nomem;
 		}
 	}
@@ -601,7 +611,7 @@ overdue_json(struct server *s, const struct view_report *r,
 	    (json_int_t)r->level, "deadline", (json_int_t)o->deadline,
 	    "contact", contact_json(directory_get(s->dir, o->recipient)),
 	    "mail", cell != NULL ? mail_json(cell) : json_null(),
-	    "confirmation", cell != NULL ? confirmation_json(cell) :
+	    "confirmation", cell != NULL ? confirmation_json(s, cell) :
 	    json_null());
 }
 
@@ -817,15 +827,297 @@ post_confirm(struct server *s, const struct api_call *c,
 	    log_str(name), cancelled, log_str(c->address));
 	events_notify(s, "confirm");
 	rc = reply_json(rp, 200, json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:I, "
-	    "s:i}}", "confirmation", "report", report, "recipient", rcpt,
-	    "operator", c->operator, "name", name, "note", note, "at",
-	    (json_int_t)now, "mails_cancelled", cancelled));
+	    "s:i, s:s, s:s}}", "confirmation", "report", report, "recipient",
+	    rcpt, "operator", c->operator, "name", name, "note", note, "at",
+	    (json_int_t)now, "mails_cancelled", cancelled, "recorded_at",
+	    "relay", "relay", s->cfg->id));
 	goto out;
 bad:
 	rc = reply_error(rp, 400, "%s", err);
 out:
 	json_decref(body);
 	return rc;
+}
+
+/* ---- advisories (注意喚起・情報提供・要請, PROTOCOL.md §6.3) ---- */
+
+/* Advisory.Kind and Severity as the advisory file spells them (ADVISORY.md). */
+static const char *
+adv_kind(int kind)
+{
+	switch (kind) {
+	case KAIRAN__V1__ADVISORY__KIND__INFORMATION:
+		return "information";
+	case KAIRAN__V1__ADVISORY__KIND__REQUEST:
+		return "request";
+	default:
+		return "advisory";
+	}
+}
+
+static json_t *
+adv_severity(int severity)
+{
+	switch (severity) {
+	case KAIRAN__V1__ADVISORY__SEVERITY__LOW:
+		return json_string("low");
+	case KAIRAN__V1__ADVISORY__SEVERITY__MEDIUM:
+		return json_string("medium");
+	case KAIRAN__V1__ADVISORY__SEVERITY__HIGH:
+		return json_string("high");
+	case KAIRAN__V1__ADVISORY__SEVERITY__CRITICAL:
+		return json_string("critical");
+	default:
+		return json_null();
+	}
+}
+
+/*
+ * Past the asked-by time (対応期限) without a 対応済: what the sender
+ * follows up (the relay's escalation does not chase advisories).
+ */
+static int
+past_due(const struct view_report *a, const struct view_cell *c,
+    int64_t now)
+{
+	return a->due_at > 0 && now > a->due_at && c->state != VIEW_DONE;
+}
+
+/*
+ * The advisory as the list shows it (API.md "GET /api/advisories"): the
+ * counts are cumulative, each answer counting for those before it
+ * (対応済 was also delivered and read).
+ */
+static json_t *
+advisory_json(struct server *s, const struct view_report *a,
+    const struct view_cell *cells, int64_t now)
+{
+	char hex[KAIRAN_ID_HEXLEN + 1];
+	size_t i, delivered = 0, ack = 0, done = 0, late = 0;
+
+	message_hex(a->id, KAIRAN_ID_LEN, hex);
+	for (i = 0; i < a->nrecipients; i++) {
+		const struct view_cell *c = &cells[i];
+
+		if (c->delivered_at != 0 || c->state == VIEW_ACKNOWLEDGED ||
+		    c->state == VIEW_DONE)
+			delivered++;
+		if (c->acknowledged_at != 0 || c->state == VIEW_DONE)
+			ack++;
+		if (c->state == VIEW_DONE)
+			done++;
+		if (past_due(a, c, now))
+			late++;
+	}
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:I, s:o, "
+	    "s:b, s:I, s:I, s:I, s:I, s:I}", "id", hex, "kind",
+	    adv_kind(a->kind), "kind_label",
+	    message_advisory_kind_label(a->kind), "title",
+	    jstr_or_null(a->title), "source", jstr_or_null(a->source),
+	    "sender", a->sender, "sender_name", entity_name(s, a->sender),
+	    "status", status_name(a->status), "at", (json_int_t)a->accepted_at,
+	    "due_at", jtime(a->due_at), "past_due_time", a->due_at > 0 &&
+	    now > a->due_at, "recipients", (json_int_t)a->nrecipients,
+	    "delivered", (json_int_t)delivered, "acknowledged", (json_int_t)ack,
+	    "done", (json_int_t)done, "past_due", (json_int_t)late);
+}
+
+/* The cells of advisory a (a->nrecipients, malloc'd; view_cells_clear, free). */
+static struct view_cell *
+advisory_cells(struct server *s, const struct view_report *a, char *err,
+    size_t errlen)
+{
+	struct view_cell *cells;
+
+	if ((cells = calloc(a->nrecipients > 0 ? a->nrecipients : 1,
+	    sizeof(*cells))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (view_cells(s->view, a, s->cfg->id, cells, err, errlen) == -1) {
+		view_cells_clear(cells, a->nrecipients);
+		free(cells);
+		return NULL;
+	}
+	return cells;
+}
+
+/* GET /api/advisories */
+static int
+get_advisories(struct server *s, const struct api_call *c,
+    struct api_reply *rp)
+{
+	struct view_report **all;
+	struct view_cell *cells;
+	json_t *list;
+	char err[512];
+	int64_t now = message_now_ms();
+	size_t i, n;
+
+	if (refresh(s, c, rp) == -1)
+		return rp->body != NULL ? 0 : -1;
+	n = view_advisories(s->view, &all);
+	if ((list = json_array()) == NULL)
+		return -1;
+	/* newest first */
+	for (i = n; i > 0 && n - i < VIEW_ADVISORIES_MAX; i--) {
+		const struct view_report *a = all[i - 1];
+		int bad;
+
+		if ((cells = advisory_cells(s, a, err, sizeof(err))) == NULL) {
+			json_decref(list);
+			return internal(rp, c, err);
+		}
+		bad = json_array_append_new(list, advisory_json(s, a, cells,
+		    now)) == -1;
+		view_cells_clear(cells, a->nrecipients);
+		free(cells);
+		if (bad) {
+			json_decref(list);
+			return -1;
+		}
+	}
+	return reply_json(rp, 200, json_pack("{s:o}", "advisories", list));
+}
+
+/* An advisory's cell (API.md "GET /api/advisories/ID"). */
+static json_t *
+advisory_cell_json(struct server *s, const struct view_report *a,
+    const struct view_cell *c, int64_t now)
+{
+	json_t *j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:o}", "state",
+	    state_name(c->state), "at", jtime(c->at), "delivered_at",
+	    jtime(c->delivered_at), "acknowledged", c->acknowledged_at != 0 ?
+	    json_pack("{s:o, s:I}", "by", jstr_or_null(c->by), "at",
+	    (json_int_t)c->acknowledged_at) : json_null(), "done",
+	    c->done_at != 0 ? json_pack("{s:o, s:o, s:I}", "by",
+	    jstr_or_null(c->done_by), "note", jstr_or_null(c->done_note), "at",
+	    (json_int_t)c->done_at) : json_null(), "past_due",
+	    past_due(a, c, now), "confirmation", confirmation_json(s, c));
+
+	if (j == NULL)
+		return NULL;
+	if ((c->state == VIEW_HELD && json_object_set_new(j, "held_by",
+	    json_string(c->held_by)) == -1) ||
+	    ((c->state == VIEW_REJECTED || c->state == VIEW_MAILED) &&
+	    json_object_set_new(j, "detail", jstr_or_null(c->detail)) == -1)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* A list of strings of the stored advisory, as JSON (text checked on the wire). */
+static json_t *
+strings_json(char **v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, jstr_or_null(v[i])) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/*
+ * The texts only the stored envelope has (summary, actions, references):
+ * set into j. 0, or -1 (err set, or memory with err empty).
+ */
+static int
+advisory_texts(struct server *s, const struct view_report *a, json_t *j,
+    char *err, size_t errlen)
+{
+	Envelope *e = NULL;
+	Message *m = NULL;
+	uint8_t *env = NULL;
+	size_t envlen;
+	int rc = -1;
+
+	err[0] = '\0';
+	if (view_envelope(s->view, a, &env, &envlen, err, errlen) != 1) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "the stored advisory is gone");
+		return -1;
+	}
+	if ((e = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
+	    (m = message_decode(e->message.data, e->message.len, err,
+	    errlen)) == NULL || m->body_case !=
+	    KAIRAN__V1__MESSAGE__BODY_ADVISORY) {
+		snprintf(err, errlen, "the stored advisory cannot be read");
+		goto done;
+	}
+	err[0] = '\0';
+	if (json_object_set_new(j, "summary",
+	    jstr_or_null(m->advisory->summary)) == -1 ||
+	    json_object_set_new(j, "actions", strings_json(m->advisory->actions,
+	    m->advisory->n_actions)) == -1 ||
+	    json_object_set_new(j, "references",
+	    strings_json(m->advisory->references,
+	    m->advisory->n_references)) == -1 ||
+	    json_object_set_new(j, "severity",
+	    adv_severity(m->advisory->severity)) == -1)
+		goto done;
+	rc = 0;
+done:
+	message_free(m);
+	if (e != NULL)
+		kairan__v1__envelope__free_unpacked(e, NULL);
+	free(env);
+	return rc;
+}
+
+/* GET /api/advisories/ID */
+static int
+get_advisory(struct server *s, const struct api_call *c,
+    struct api_reply *rp, const char *hex, size_t len)
+{
+	struct view_report *a;
+	struct view_cell *cells;
+	json_t *root = NULL, *head, *rcpts;
+	uint8_t id[KAIRAN_ID_LEN];
+	char err[512];
+	int64_t now = message_now_ms();
+	size_t i;
+
+	if (parse_id(hex, len, id) == -1)
+		return reply_error(rp, 400, "advisory: expected 32 lower-case "
+		    "hex digits");
+	if (refresh(s, c, rp) == -1)
+		return rp->body != NULL ? 0 : -1;
+	if ((a = view_advisory(s->view, id)) == NULL)
+		return reply_error(rp, 404, "advisory: no such advisory here");
+	if ((cells = advisory_cells(s, a, err, sizeof(err))) == NULL)
+		return internal(rp, c, err);
+	if ((head = advisory_json(s, a, cells, now)) == NULL)
+		goto nomem;
+	if (advisory_texts(s, a, head, err, sizeof(err)) == -1) {
+		json_decref(head);
+		view_cells_clear(cells, a->nrecipients);
+		free(cells);
+		return err[0] != '\0' ? internal(rp, c, err) : -1;
+	}
+	if ((rcpts = json_array()) == NULL || (root = json_pack("{s:o, s:o}",
+	    "advisory", head, "recipients", rcpts)) == NULL) {
+		json_decref(rcpts);
+		goto nomem;
+	}
+	for (i = 0; i < a->nrecipients; i++)
+		if (json_array_append_new(rcpts, json_pack("{s:s, s:s, s:o}",
+		    "id", a->recipients[i], "name", entity_name(s,
+		    a->recipients[i]), "cell", advisory_cell_json(s, a, &cells[i],
+		    now))) == -1)
+			goto nomem;
+	view_cells_clear(cells, a->nrecipients);
+	free(cells);
+	return reply_json(rp, 200, root);
+nomem:
+	view_cells_clear(cells, a->nrecipients);
+	free(cells);
+	json_decref(root);
+	return -1;
 }
 
 /* The report the drill is measured from: the 第1報, else the first. */
@@ -1074,6 +1366,10 @@ api_handle(struct server *s, const struct api_call *c, struct api_reply *rp)
 		return get_incidents(s, c, rp);
 	if (strcmp(c->path, "/api/overdue") == 0)
 		return get_overdue(s, c, rp);
+	if (strcmp(c->path, "/api/advisories") == 0)
+		return get_advisories(s, c, rp);
+	if ((id = path_id(c->path, "/api/advisories/", "", &len)) != NULL)
+		return get_advisory(s, c, rp, id, len);
 	if (strcmp(c->path, "/api/geometry") == 0)
 		return get_geometry(s, c, rp);
 	if ((id = path_id(c->path, "/api/incidents/", "", &len)) != NULL)

@@ -21,7 +21,7 @@ enum vstmt {
 
 static const char *const vsql[V_NSTMT] = {
 	[V_REPORTS] = "SELECT seq, envelope, accepted_at FROM message WHERE "
-	    "seq > ?1 AND body = 'report' ORDER BY seq",
+	    "seq > ?1 AND body IN ('report', 'advisory') ORDER BY seq",
 	[V_RECEIPTS] = "SELECT r.signer, r.state, r.by, r.note, r.subject, "
 	    "r.at, m.envelope FROM receipt r JOIN message m ON m.seq = "
 	    "r.message_seq WHERE r.ref_id = ?1 ORDER BY r.message_seq",
@@ -59,6 +59,8 @@ struct view {
 	int64_t			 last_seq;	/* indexed up to */
 	struct view_report	**reports;	/* by seq */
 	size_t			 nreports, capreports;
+	struct view_report	**advisories;	/* by seq */
+	size_t			 nadvisories, capadvisories;
 	struct view_incident	**incidents;	/* by last_at, newest first */
 	size_t			 nincidents, capincidents;
 	struct view_incident	**hash;		/* open addressing */
@@ -110,6 +112,7 @@ report_free(struct view_report *r)
 		free(r->recipients[i]);
 	free(r->recipients);
 	free(r->title);
+	free(r->source);
 	free(r);
 }
 
@@ -138,8 +141,11 @@ view_close(struct view *v)
 	sqlite3_close(v->db);
 	for (i = 0; i < v->nreports; i++)
 		report_free(v->reports[i]);
+	for (i = 0; i < v->nadvisories; i++)
+		report_free(v->advisories[i]);
 	for (i = 0; i < v->nincidents; i++)
 		incident_free(v->incidents[i]);
+	free(v->advisories);
 	free(v->reports);
 	free(v->incidents);
 	free(v->hash);
@@ -295,7 +301,11 @@ fail:
 	return -1;
 }
 
-/* The report of stored envelope bytes, or NULL (unreadable; *bad set). */
+/*
+ * The report or advisory of stored envelope bytes (r->advisory tells), or
+ * NULL (unreadable: *bad set; else out of memory). A report's sender and
+ * incident id go to sender and incident, an advisory's sender to its own.
+ */
 static struct view_report *
 decode_report(const uint8_t *env, size_t envlen, char *sender,
     uint8_t incident[KAIRAN_ID_LEN], int *bad)
@@ -303,21 +313,25 @@ decode_report(const uint8_t *env, size_t envlen, char *sender,
 	Envelope *e;
 	Message *m = NULL;
 	struct view_report *r = NULL;
+	const char *title;
 	char err[256];
 	size_t i;
+	int adv;
 
 	*bad = 0;
 	if ((e = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
 	    (m = message_decode(e->message.data, e->message.len, err,
 	    sizeof(err))) == NULL ||
-	    m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT ||
-	    m->report->incident_id.len != KAIRAN_ID_LEN) {
+	    !((m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT &&
+	    m->report->incident_id.len == KAIRAN_ID_LEN) ||
+	    m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY)) {
 		*bad = 1;
 		goto done;
 	}
+	adv = m->body_case == KAIRAN__V1__MESSAGE__BODY_ADVISORY;
+	title = adv ? m->advisory->title : m->report->title;
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->title = strdup(m->report->title != NULL ? m->report->title :
-	    "")) == NULL ||
+	    (r->title = strdup(title != NULL ? title : "")) == NULL ||
 	    (r->recipients = calloc(m->n_recipients > 0 ? m->n_recipients : 1,
 	    sizeof(*r->recipients))) == NULL)
 		goto nomem;
@@ -329,10 +343,22 @@ decode_report(const uint8_t *env, size_t envlen, char *sender,
 	qsort(r->recipients, r->nrecipients, sizeof(*r->recipients), cmp_str);
 	memcpy(r->id, m->id.data, KAIRAN_ID_LEN);
 	r->status = (int)m->status;
+	if (adv) {
+		r->advisory = 1;
+		r->kind = (int)m->advisory->kind;
+		r->severity = (int)m->advisory->severity;
+		r->due_at = m->advisory->due_at_ms;
+		if ((r->source = strdup(m->advisory->source != NULL ?
+		    m->advisory->source : "")) == NULL)
+			goto nomem;
+		snprintf(r->sender, sizeof(r->sender), "%s", m->sender);
+		goto done;
+	}
 	r->report_no = m->report->report_no;
 	r->phase = (int)m->report->phase;
 	r->level = m->report->level;
 	snprintf(sender, KAIRAN_ENTITY_MAX + 1, "%s", m->sender);
+	snprintf(r->sender, sizeof(r->sender), "%s", m->sender);
 	memcpy(incident, m->report->incident_id.data, KAIRAN_ID_LEN);
 	goto done;
 nomem:
@@ -344,6 +370,19 @@ done:
 	if (e != NULL)
 		kairan__v1__envelope__free_unpacked(e, NULL);
 	return r;
+}
+
+/* Files advisory r (owned from here) in the list. 0, or -1 (memory). */
+static int
+index_advisory(struct view *v, struct view_report *r)
+{
+	if (grow(&v->advisories, &v->capadvisories, v->nadvisories,
+	    sizeof(*v->advisories)) == -1) {
+		report_free(r);
+		return -1;
+	}
+	v->advisories[v->nadvisories++] = r;
+	return 0;
 }
 
 static int
@@ -383,6 +422,12 @@ view_refresh(struct view *v, char *err, size_t errlen)
 			goto nomem;
 		r->seq = seq;
 		r->accepted_at = sqlite3_column_int64(st, 2);
+		if (r->advisory) {
+			if (index_advisory(v, r) == -1)
+				goto nomem;
+			v->last_seq = seq;
+			continue;
+		}
 		if (index_report(v, r, sender, incident) == -1)
 			goto nomem;
 		v->last_seq = seq;
@@ -406,6 +451,24 @@ view_incidents(struct view *v, struct view_incident ***out)
 {
 	*out = v->incidents;
 	return v->nincidents;
+}
+
+size_t
+view_advisories(struct view *v, struct view_report ***out)
+{
+	*out = v->advisories;
+	return v->nadvisories;
+}
+
+struct view_report *
+view_advisory(struct view *v, const uint8_t id[KAIRAN_ID_LEN])
+{
+	size_t i;
+
+	for (i = v->nadvisories; i > 0; i--)
+		if (memcmp(v->advisories[i - 1]->id, id, KAIRAN_ID_LEN) == 0)
+			return v->advisories[i - 1];
+	return NULL;
 }
 
 struct view_incident *
@@ -483,7 +546,7 @@ set_str(char **dst, const char *src)
 /* What the rows say about one cell, before it is judged. */
 struct evidence {
 	int64_t	 held_at, mailed_at, delivered_at, overdue_at, rejected_at,
-		 ack_at;
+		 ack_at, done_at;
 };
 
 /* The QUEUED receipt's held list, from its stored envelope. */
@@ -539,6 +602,17 @@ read_receipts(struct view *v, const struct view_report *r, const char *self,
 			    ev[k].ack_at == 0) {
 				ev[k].ack_at = at;
 				fail = set_str(&cells[k].by, col(st, 2));
+			}
+			break;
+		case KAIRAN__V1__RECEIPT__STATE__DONE:
+			/* relays accept a DONE only for an advisory (frames.c) */
+			if (r->advisory && (k = view_recipient_index(r,
+			    signer)) >= 0 && cells[k].done_at == 0) {
+				ev[k].done_at = at;
+				cells[k].done_at = at;
+				fail = set_str(&cells[k].done_by, col(st, 2)) ==
+				    -1 || set_str(&cells[k].done_note,
+				    col(st, 3)) == -1;
 			}
 			break;
 		case KAIRAN__V1__RECEIPT__STATE__REJECTED:
@@ -697,7 +771,15 @@ judge(struct view_cell *c, const struct evidence *e)
 	c->delivered_at = e->delivered_at;
 	c->acknowledged_at = e->ack_at;
 	c->overdue = e->overdue_at != 0 && e->ack_at == 0;
-	if (e->ack_at != 0) {
+	if (e->done_at != 0) {
+		/* 対応済 comes after 確認しました, or instead of it */
+		c->state = VIEW_DONE;
+		c->at = e->done_at;
+		c->overdue = 0;
+		if (c->delivered_at == 0)
+			c->delivered_at = e->ack_at != 0 && e->ack_at <
+			    e->done_at ? e->ack_at : e->done_at;
+	} else if (e->ack_at != 0) {
 		c->state = VIEW_ACKNOWLEDGED;
 		c->at = e->ack_at;
 		/* a 受理確認 means it was delivered, whatever else came */
@@ -765,6 +847,8 @@ view_cells_clear(struct view_cell *cells, size_t n)
 		free(cells[i].c_name);
 		free(cells[i].c_note);
 		free(cells[i].mail_reply);
+		free(cells[i].done_by);
+		free(cells[i].done_note);
 		memset(&cells[i], 0, sizeof(cells[i]));
 	}
 }

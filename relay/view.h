@@ -23,10 +23,17 @@
 
 #define VIEW_INCIDENTS_MAX	200	/* GET /api/incidents: the newest */
 #define VIEW_OVERDUE_MAX	1000	/* GET /api/overdue: the oldest first */
+#define VIEW_ADVISORIES_MAX	200	/* GET /api/advisories: the newest */
 
 struct view_incident;
 
-/* A report as the view keeps it (decoded once). */
+/*
+ * A report as the view keeps it (decoded once); an advisory (注意喚起・
+ * 情報提供・要請, PROTOCOL.md §6.3) too, with advisory set: it is no
+ * incident's (incident NULL, report_no, phase and level 0) and has its
+ * own list (view_advisories). Its recipients' cells are read as a
+ * report's, with DONE (対応済) besides.
+ */
 struct view_report {
 	int64_t			 seq;
 	uint8_t			 id[KAIRAN_ID_LEN];
@@ -39,6 +46,13 @@ struct view_report {
 	char			**recipients;	/* sorted by id */
 	size_t			 nrecipients;
 	struct view_incident	*incident;
+	/* an advisory's: */
+	int			 advisory;
+	int			 kind;		/* Advisory.Kind */
+	int			 severity;	/* Advisory.Severity */
+	char			*source;	/* "" if none */
+	int64_t			 due_at;	/* 対応期限, Unix ms; 0: none */
+	char			 sender[KAIRAN_ENTITY_MAX + 1];
 };
 
 /* The reports of one incident, by report_no (then acceptance). */
@@ -60,7 +74,8 @@ enum view_state {
 	VIEW_DELIVERED,		/* the recipient's node stored it */
 	VIEW_OVERDUE,		/* past its deadline, no 受理確認 */
 	VIEW_REJECTED,
-	VIEW_ACKNOWLEDGED,	/* 受理確認 */
+	VIEW_ACKNOWLEDGED,	/* 受理確認 (an advisory's: 確認しました) */
+	VIEW_DONE,		/* an advisory's 対応済 (DONE, with a note) */
 };
 
 /* The escalation states, as escalate.h's enum esc_state. */
@@ -82,6 +97,9 @@ struct view_cell {
 	int		 overdue;	/* past the deadline, not acknowledged */
 	int64_t		 deadline;	/* 0 if none known */
 	int64_t		 delivered_at, acknowledged_at;	/* 0: not (yet) */
+	/* an advisory's 対応済 (done_at 0: none); by above is the 確認しました's */
+	int64_t		 done_at;
+	char		*done_by, *done_note;
 	/* the latest phone confirmation (confirmed 0: none) */
 	int		 confirmed;
 	char		*c_operator, *c_name, *c_note;
@@ -110,6 +128,11 @@ void		 view_close(struct view *);	/* NULL is a no-op */
 int		 view_refresh(struct view *, char *err, size_t errlen);
 /* Incidents by last_at, newest first: *out borrowed until the next refresh. */
 size_t		 view_incidents(struct view *, struct view_incident ***out);
+/* Advisories by acceptance, oldest first: *out borrowed until the next refresh. */
+size_t		 view_advisories(struct view *, struct view_report ***out);
+/* An advisory by id (borrowed), or NULL (also for a report's id). */
+struct view_report *view_advisory(struct view *,
+		    const uint8_t id[KAIRAN_ID_LEN]);
 /* By id (borrowed), or NULL. */
 struct view_incident *view_incident(struct view *,
 		    const uint8_t id[KAIRAN_ID_LEN]);

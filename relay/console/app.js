@@ -1,4 +1,5 @@
-// The console page: login, the screens (管内, 対応中のインシデント, 期限超過,
+// The console page: login, the screens (管内, 対応中のインシデント,
+// 注意喚起・要請, 期限超過,
 // 報告内容, 訓練の結果) as hash routes of one page, and the live feed
 // (GET /api/events) that makes each screen re-fetch what it shows. Only the
 // API of relay/API.md is used; everything from it reaches the DOM as text.
@@ -9,12 +10,14 @@ import {
 } from "./util.js";
 import { features, nodeOf, draw } from "./map.js";
 import { matrix, confirmationEl } from "./matrix.js";
+import { advisoryRow, advisoryBox } from "./advisories.js";
 
 const state = {
   session: null,     // GET /api/session
   topo: null,        // GET /api/geometry, once (null: not yet; false: none)
   feats: null,
   incident: null,    // the selected incident's id
+  advisory: null,    // the selected advisory's id
   route: { screen: "region", arg: null },
   events: null,      // the EventSource
 };
@@ -119,7 +122,7 @@ async function logout() {
 
 function parseHash() {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
-  const screen = ["region", "incidents", "overdue", "report", "drill"].includes(parts[0]) ? parts[0] : "region";
+  const screen = ["region", "incidents", "advisories", "overdue", "report", "drill"].includes(parts[0]) ? parts[0] : "region";
   return { screen, arg: parts[1] && /^[0-9a-f]{1,64}$/.test(parts[1]) ? parts[1] : null };
 }
 
@@ -127,6 +130,7 @@ function route() {
   if (!state.session) return;
   state.route = parseHash();
   if (state.route.screen === "incidents" && state.route.arg) state.incident = state.route.arg;
+  if (state.route.screen === "advisories" && state.route.arg) state.advisory = state.route.arg;
   for (const s of document.querySelectorAll(".screen"))
     s.hidden = s.id !== "screen-" + state.route.screen;
   for (const a of document.querySelectorAll("#nav a"))
@@ -300,6 +304,22 @@ async function showIncidents(arg) {
   $("matrix-box").replaceChildren(...(detail ? [matrix(detail)] : []));
 }
 
+// --- 注意喚起・要請 ---
+
+// Both fetches first, then the list and the box are replaced at once: a
+// live refresh never shows an empty table or box in between.
+async function showAdvisories(arg) {
+  if (arg) state.advisory = arg;
+  const list = await api.get("/api/advisories");
+  const sel = state.advisory && list.advisories.find((a) => a.id === state.advisory);
+  const detail = sel ? await api.get(`/api/advisories/${sel.id}`) : null;
+  $("advisories").tBodies[0].replaceChildren(...list.advisories.map((a) =>
+    advisoryRow(a, a.id === state.advisory, () => { location.hash = `#/advisories/${a.id}`; })));
+  $("advisories-empty").hidden = list.advisories.length > 0;
+  drillBanner(sel && sel.status === "exercise");
+  $("advisory-box").replaceChildren(...(detail ? [advisoryBox(detail)] : []));
+}
+
 // --- 期限超過 ---
 
 function contactEl(c) {
@@ -458,7 +478,8 @@ async function showDrill(id) {
 }
 
 const SCREENS = {
-  region: showRegion, incidents: showIncidents, overdue: showOverdue,
+  region: showRegion, incidents: showIncidents, advisories: showAdvisories,
+  overdue: showOverdue,
   report: showReport, drill: showDrill,
 };
 

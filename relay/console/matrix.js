@@ -1,13 +1,16 @@
 // The receipt matrix of one incident (GET /api/incidents/ID): recipients ×
 // reports (第1報, 第2報, …, 収束宣言), each cell what the signed receipts
 // say, and beside it, never as a state, an operator's recorded phone
-// confirmation (「電話で確認: NAME, T（運用者 OP）」).
+// confirmation (「電話で確認: NAME, T（運用者 OP・リレー relay-45 で記録）」).
 
 import { h, jst, jstShort, CELL_STATE, STATUS, statusBadge } from "./util.js";
 
-// The text of a confirmation, as everywhere in the console.
+// The text of a confirmation, as everywhere in the console: who was
+// reached, when, and where and by whom it was recorded (an operator of
+// this relay). A sender node's own record (`kairan-node confirm`) stays
+// in that node and never appears here.
 export function confirmationText(c) {
-  return `電話で確認: ${c.name}, ${jst(c.at)}（運用者 ${c.operator}）`;
+  return `電話で確認: ${c.name}, ${jst(c.at)}（運用者 ${c.operator}・リレー ${c.relay} で記録）`;
 }
 
 export function confirmationEl(c) {
@@ -59,5 +62,5 @@ export function matrix(data) {
       h("a", { href: `#/drill/${inc.id}` }, "訓練の結果を見る")) : null,
     h("table", { class: "matrix-table" }, h("thead", {}, head), h("tbody", {}, rows)),
     h("p", { class: "legend-note" },
-      "受理確認は宛先の署名付きの確認、「電話で確認」は運用者が電話で確かめた記録です。"));
+      "受理確認は宛先の署名付きの確認、「電話で確認」はこのリレーの運用者が電話で確かめた記録です（署名はありません。差出人のノードで記録した電話確認はここには表示されません）。"));
 }

@@ -147,15 +147,18 @@ def test_police_get_the_report_by_mail(fed, sink, tmp_path):  # noqa: F811
     text = s.run("status", mid).stdout
     line = next(x for x in text.splitlines() if POLICE in x)
     assert "mailed 20" in line and "(unconfirmed)" not in line, line
-    assert re.search(r"; 電話で確認: 県警 サイバー犯罪対策課 田中, "
-                     r"\d{4}-\d\d-\d\dT[\d:]+\+09:00 \"電話で受領を確認（10:42）\" "
-                     r"\(recorded, not a signed 受理確認\)", line), line
+    assert re.search(r"; 電話で確認（このノードで記録）: 県警 サイバー犯罪対策課 "
+                     r"田中, \d{4}-\d\d-\d\dT[\d:]+\+09:00 \"電話で受領を確認（10:42）\" "
+                     r"\(recorded at this node, 452017; not a signed 受理確認\)",
+                     line), line
     assert "acknowledged 20" not in line
     st = s.json("status", mid)
     row = police_row(st)
     assert row["state"] == "mailed" and row["acknowledged_at"] is None
-    assert [(c["by"], c["note"]) for c in row["phone_confirmations"]] == \
-        [("県警 サイバー犯罪対策課 田中", "電話で受領を確認（10:42）")]
+    assert [(c["by"], c["note"], c["recorded_at"], c["recorded_by"])
+            for c in row["phone_confirmations"]] == \
+        [("県警 サイバー犯罪対策課 田中", "電話で受領を確認（10:42）", "node",
+          "452017")]
     assert st["acknowledged"] == 0 and st["unconfirmed"] == 0
     assert s.json("sent")[0]["reports"][0]["unconfirmed"] == 0
     # nothing was signed or sent for it

@@ -236,10 +236,14 @@ def test_nodes_matrix_events_overdue_confirm(relays, pki, sink):
                                         "note": "端末を隔離済み"})
         conf = out["confirmation"]
         assert conf["operator"] == "tanaka" and conf["mails_cancelled"] == 1
+        # where and by whom it was recorded: this relay, its operator
+        assert (conf["recorded_at"], conf["relay"]) == ("relay", "relay-45")
         c = cell(api.get(path), "452025")
         assert c["state"] == "overdue"   # what the receipts say
         assert c["confirmation"]["name"] == "山田（総務課）"
         assert c["confirmation"]["operator"] == "tanaka"
+        assert c["confirmation"]["recorded_at"] == "relay"
+        assert c["confirmation"]["relay"] == "relay-45"
         o = api.get("/api/overdue")["overdue"][0]
         assert o["confirmation"]["note"] == "端末を隔離済み"
         assert o["mail"]["state"] == "cancelled"
@@ -372,3 +376,103 @@ def test_live_feeds_are_bounded(relays, pki, sink):
     finally:
         for s in streams:
             s.close()
+
+
+def advisory(sender, to, due_at_ms, status=pb.EXERCISE):
+    """A request (要請) with a due time, as `kairan-node advise` signs one."""
+    m = pb.Message(id=kc.new_id(), sender=sender, recipients=list(to),
+                   created_at_ms=kc.now_ms(), status=status)
+    a = m.advisory
+    a.kind = pb.Advisory.REQUEST
+    a.title = "VPN装置の脆弱性（CVE-2024-21887）への緊急対応の要請"
+    a.source = "JPCERT/CC"
+    a.summary = "外部から認証なしに任意のコマンドを実行される脆弱性。"
+    a.references.append("CVE-2024-21887")
+    a.actions.append("該当装置の有無を確認する")
+    a.due_at_ms = due_at_ms
+    a.severity = pb.Advisory.CRITICAL
+    return m
+
+
+def adv_row(api, recipient, aid):
+    d = api.get("/api/advisories/" + aid)
+    for r in d["recipients"]:
+        if r["id"] == recipient:
+            return r
+    raise AssertionError(f"{recipient} not a recipient of {aid}")
+
+
+def test_advisories_who_acted(relays, pki, sink):
+    """An advisory from the prefecture to two municipalities is listed
+    apart from the incidents, with its counts; one says 確認しました, the
+    other 対応済 with a note, and both arrive through the live feed; its
+    asked-by time has passed, so whoever has not reported 対応済 is past
+    due."""
+    relay, token = api_relay(relays, sink)
+    api = Api(relay, token)
+    assert api.get("/api/advisories") == {"advisories": []}
+    due = kc.now_ms() - 60_000   # already past: no waiting on a clock
+    msg = advisory("450006", ["452017", "452025"], due)
+    with Client(relay.url, pki, Identity(pki.entity("450006"))) as c:
+        env, a = kc.submit(c, msg)
+        assert a.WhichOneof("kind") == "accepted", a
+    aid = msg.id.hex()
+    # apart from the incidents
+    assert api.get("/api/incidents")["incidents"] == []
+    lst = api.get("/api/advisories")["advisories"]
+    assert [x["id"] for x in lst] == [aid]
+    x = lst[0]
+    assert x["kind"] == "request" and x["kind_label"] == "要請"
+    assert x["title"] == msg.advisory.title and x["source"] == "JPCERT/CC"
+    assert x["sender"] == "450006" and x["sender_name"] == "宮崎県"
+    assert x["status"] == "exercise" and x["due_at"] == due
+    assert x["past_due_time"] is True
+    assert (x["recipients"], x["delivered"], x["acknowledged"], x["done"],
+            x["past_due"]) == (2, 0, 0, 0, 2)
+    d = api.get("/api/advisories/" + aid)
+    assert d["advisory"]["summary"] == msg.advisory.summary
+    assert d["advisory"]["actions"] == ["該当装置の有無を確認する"]
+    assert d["advisory"]["references"] == ["CVE-2024-21887"]
+    assert d["advisory"]["severity"] == "critical"
+    assert adv_row(api, "452017", aid)["cell"]["state"] == "pending"
+    assert adv_row(api, "452017", aid)["name"] == "宮崎市"
+
+    ev = Events(relay, token)
+    try:
+        harness.wait_for(lambda: ev.head is not None, what="the stream")
+        with Client(relay.url, pki, Identity(pki.entity("452017"))) as r1, \
+                Client(relay.url, pki, Identity(pki.entity("452025"))) as r2:
+            _, m1 = r1.expect_delivery()
+            _, m2 = r2.expect_delivery()
+            assert m1.id == msg.id and m2.id == msg.id
+            harness.wait_for(lambda: api.get("/api/advisories")
+                             ["advisories"][0]["delivered"] == 2,
+                             what="delivered to both")
+            before = ev.kinds().count("receipt")
+            ack = kc.receipt("452017", msg, env, pb.Receipt.ACKNOWLEDGED,
+                             by="宮崎市 情報政策課 佐藤")
+            assert kc.submit(r1, ack)[1].WhichOneof("kind") == "accepted"
+            done = kc.receipt("452025", msg, env, pb.Receipt.DONE,
+                              by="都城市 情報政策課 田中",
+                              note="該当装置なし（資産台帳で確認）")
+            assert kc.submit(r2, done)[1].WhichOneof("kind") == "accepted"
+            harness.wait_for(lambda: ev.kinds().count("receipt") >= before + 2,
+                             what="two receipt events")
+        c1 = adv_row(api, "452017", aid)["cell"]
+        assert c1["state"] == "acknowledged"
+        assert c1["acknowledged"]["by"] == "宮崎市 情報政策課 佐藤"
+        assert c1["done"] is None and c1["past_due"] is True
+        c2 = adv_row(api, "452025", aid)["cell"]
+        assert c2["state"] == "done" and c2["past_due"] is False
+        assert c2["done"]["by"] == "都城市 情報政策課 田中"
+        assert c2["done"]["note"] == "該当装置なし（資産台帳で確認）"
+        assert c2["delivered_at"] is not None
+        x = api.get("/api/advisories")["advisories"][0]
+        assert (x["delivered"], x["acknowledged"], x["done"],
+                x["past_due"]) == (2, 2, 1, 1)
+        # an incident's id is no advisory, a bad id is named
+        assert "hex" in api.get("/api/advisories/xyz", want=400)["error"]
+        assert api.get("/api/advisories/" + "0" * 32, want=404)["error"] \
+            .startswith("advisory")
+    finally:
+        ev.close()

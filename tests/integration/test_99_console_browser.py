@@ -181,7 +181,8 @@ def test_an_operators_day(relays, pki, browser, tmp_path):
                    ".phone-confirm", "the confirmation under 期限超過",
                    text="電話で確認: 山田（県 情報政策課）")
         b.wait_css("article.overdue-item[data-recipient='450006'] "
-                   ".phone-confirm", text="（運用者 tanaka）")
+                   ".phone-confirm",
+                   text="（運用者 tanaka・リレー relay-45 で記録）")
 
         # in the matrix it is the operator's note beside the state, in its
         # own style, never a 受理確認

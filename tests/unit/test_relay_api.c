@@ -4,8 +4,10 @@
  * fixture PKI) and the real directory: the receipt matrix (pending,
  * held, delivered, acknowledged by whom, overdue, rejected), the overdue
  * list with its contact and mail, a phone confirmation (recorded beside
- * the state, mails cancelled, audited) and its refusals (each naming the
- * field, nothing written), the drill in JSON and CSV, the nodes' states
+ * the state, where and by whom it was recorded, mails cancelled,
+ * audited) and its refusals (each naming the field, nothing written),
+ * advisories apart from incidents (counts, 確認しました, 対応済 with its
+ * note, past the asked-by time), the drill in JSON and CSV, the nodes' states
  * and last seen across a restart, the geometry, and unknown paths.
  */
 #include <sys/stat.h>
@@ -454,6 +456,8 @@ test_overdue_and_confirm(void **state)
 	assert_string_equal(sget(c, "name"), "佐藤（総務課）");
 	assert_int_equal(json_integer_value(json_object_get(c,
 	    "mails_cancelled")), 2);
+	assert_string_equal(sget(c, "recorded_at"), "relay");
+	assert_string_equal(sget(c, "relay"), "relay-45");
 	json_decref(j);
 
 	/* beside the state, never a state; the mails cancelled; audited */
@@ -465,6 +469,10 @@ test_overdue_and_confirm(void **state)
 	    "operator"), "tanaka");
 	assert_string_equal(sget(json_object_get(c, "confirmation"), "note"),
 	    "電話で確認、端末を隔離済み");
+	assert_string_equal(sget(json_object_get(c, "confirmation"),
+	    "recorded_at"), "relay");
+	assert_string_equal(sget(json_object_get(c, "confirmation"), "relay"),
+	    "relay-45");
 	json_decref(j);
 	j = call(f, "GET", "/api/overdue", NULL, 200, NULL);
 	o = json_array_get(json_object_get(j, "overdue"), 0);
@@ -736,6 +744,149 @@ test_geometry_and_paths(void **state)
 	json_decref(call(f, "GET", "/api/incidents/../nodes", NULL, 404, NULL));
 }
 
+static char *adv_rcpts[] = { "452017", "452025", "452033" };
+
+/*
+ * A request (要請) of 450006 to three municipalities, its asked-by time
+ * due_at; f->report, digest and hex become the advisory's (add_receipt
+ * answers it).
+ */
+static void
+add_advisory(struct fx *f, int64_t due_at)
+{
+	Message m;
+	Advisory a;
+	static char title[] = "VPN装置の脆弱性への緊急対応の要請";
+	static char summary[] = "修正版へ更新してください。";
+	static char source[] = "JPCERT/CC";
+	static char *actions[] = { "修正版へ更新する" };
+	static char *refs[] = { "CVE-2024-21887" };
+
+	kairan__v1__message__init(&m);
+	kairan__v1__advisory__init(&a);
+	assert_int_equal(message_id_new(f->report), 0);
+	m.id.data = f->report;
+	m.id.len = KAIRAN_ID_LEN;
+	m.sender = "450006";
+	m.recipients = adv_rcpts;
+	m.n_recipients = 3;
+	m.created_at_ms = T0;
+	m.status = KAIRAN__V1__STATUS__EXERCISE;
+	m.body_case = KAIRAN__V1__MESSAGE__BODY_ADVISORY;
+	m.advisory = &a;
+	a.kind = KAIRAN__V1__ADVISORY__KIND__REQUEST;
+	a.title = title;
+	a.summary = summary;
+	a.source = source;
+	a.actions = actions;
+	a.n_actions = 1;
+	a.references = refs;
+	a.n_references = 1;
+	a.due_at_ms = due_at;
+	a.severity = KAIRAN__V1__ADVISORY__SEVERITY__HIGH;
+	f->seq = commit_msg(f, f->pref, &m, T0, f->digest);
+	message_hex(f->report, KAIRAN_ID_LEN, f->hex);
+}
+
+/* The row of recipient in GET /api/advisories/ID. */
+static json_t *
+adv_cell(json_t *j, const char *recipient)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "recipients"), i, r)
+		if (strcmp(sget(r, "id"), recipient) == 0)
+			return json_object_get(r, "cell");
+	fail_msg("no recipient %s", recipient);
+	return NULL;
+}
+
+static long long
+iget(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	assert_true(json_is_integer(v));
+	return json_integer_value(v);
+}
+
+static void
+test_advisories(void **state)
+{
+	struct fx *f = *state;
+	struct signer *doer = signer_of("452025");
+	json_t *j, *a, *c;
+	char path[128], err[512];
+	int64_t due = message_now_ms() - 60000;	/* passed */
+
+	/* an incident is no advisory, and the other way round */
+	add_report(f);
+	add_advisory(f, due);
+	j = call(f, "GET", "/api/advisories", NULL, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "advisories")), 1);
+	a = json_array_get(json_object_get(j, "advisories"), 0);
+	assert_string_equal(sget(a, "id"), f->hex);
+	assert_string_equal(sget(a, "kind"), "request");
+	assert_string_equal(sget(a, "kind_label"), "要請");
+	assert_string_equal(sget(a, "source"), "JPCERT/CC");
+	assert_string_equal(sget(a, "sender_name"), "宮崎県");
+	assert_string_equal(sget(a, "status"), "exercise");
+	assert_int_equal(iget(a, "due_at"), due);
+	assert_int_equal(iget(a, "recipients"), 3);
+	assert_int_equal(iget(a, "delivered"), 0);
+	assert_int_equal(iget(a, "past_due"), 3);
+	json_decref(j);
+	j = call(f, "GET", "/api/incidents", NULL, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "incidents")), 1);
+	json_decref(j);
+
+	/* 452017 delivered and 確認しました; 452025 対応済 without it */
+	assert_int_equal(store_delivery_end(f->s.store, f->report, "452017",
+	    DELIVERY_DONE, NULL, T0 + 1000, err, sizeof(err)), 1);
+	add_receipt(f, f->muni, "452017",
+	    KAIRAN__V1__RECEIPT__STATE__ACKNOWLEDGED, "宮崎 太郎", "", NULL,
+	    NULL, 0, T0 + 2000);
+	add_receipt(f, doer, "452025", KAIRAN__V1__RECEIPT__STATE__DONE,
+	    "都城 花子", "該当装置なし", NULL, NULL, 0, T0 + 3000);
+	snprintf(path, sizeof(path), "/api/advisories/%s", f->hex);
+	j = call(f, "GET", path, NULL, 200, NULL);
+	a = json_object_get(j, "advisory");
+	assert_string_equal(sget(a, "summary"), "修正版へ更新してください。");
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(a, "actions"), 0)), "修正版へ更新する");
+	assert_string_equal(sget(a, "severity"), "high");
+	assert_int_equal(iget(a, "delivered"), 2);
+	assert_int_equal(iget(a, "acknowledged"), 2);
+	assert_int_equal(iget(a, "done"), 1);
+	assert_int_equal(iget(a, "past_due"), 2);
+	c = adv_cell(j, "452017");
+	assert_string_equal(sget(c, "state"), "acknowledged");
+	assert_string_equal(sget(json_object_get(c, "acknowledged"), "by"),
+	    "宮崎 太郎");
+	assert_true(json_is_null(json_object_get(c, "done")));
+	assert_true(json_is_true(json_object_get(c, "past_due")));
+	c = adv_cell(j, "452025");
+	assert_string_equal(sget(c, "state"), "done");
+	assert_string_equal(sget(json_object_get(c, "done"), "by"), "都城 花子");
+	assert_string_equal(sget(json_object_get(c, "done"), "note"),
+	    "該当装置なし");
+	assert_int_equal(iget(json_object_get(c, "done"), "at"), T0 + 3000);
+	assert_true(json_is_null(json_object_get(c, "acknowledged")));
+	assert_true(json_is_false(json_object_get(c, "past_due")));
+	c = adv_cell(j, "452033");
+	assert_string_equal(sget(c, "state"), "pending");
+	json_decref(j);
+
+	/* bad and unknown ids; an incident's is not an advisory's */
+	json_decref(call(f, "GET", "/api/advisories/XYZ", NULL, 400, NULL));
+	snprintf(path, sizeof(path), "/api/advisories/%s", f->ihex);
+	json_decref(call(f, "GET", path, NULL, 404, NULL));
+	snprintf(path, sizeof(path), "/api/incidents/%s", f->hex);
+	json_decref(call(f, "GET", path, NULL, 404, NULL));
+	signer_free(doer);
+}
+
 int
 main(void)
 {
@@ -744,6 +895,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_overdue_and_confirm, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_refusals, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_advisories, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_drill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form, setup, teardown),
