@@ -50,8 +50,9 @@ GEN = $(BUILD)/gen/kairan.pb-c.c $(BUILD)/gen/kairan.pb-c.h
 LIB_SRC = $(wildcard proto/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/kairan.pb-c.o
 LIB = $(BUILD)/libkairan.a
-# What needs libwebsockets lives apart (proto/lws/), so that the protocol
-# code above builds and fuzzes without it.
+# What needs libwebsockets or the loop's other clients (libev, libcurl:
+# proto/lws/mail.c) lives apart (proto/lws/), so that the protocol code
+# above builds and fuzzes without them.
 LWS_SRC = $(wildcard proto/lws/*.c)
 LWS_OBJ = $(LWS_SRC:%.c=$(BUILD)/%.o)
 LWS_LIB = $(BUILD)/libkairan-lws.a
@@ -155,8 +156,8 @@ $(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(NODE_LIB) $(LWS_LIB) $(LI
 $(BUILD)/tests/test_form: tests/unit/test_form.c $(NODE_LIB) $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) -Inode $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
-# test_link: the libwebsockets part of the library (proto/lws/) too.
-$(BUILD)/tests/test_link: tests/unit/test_link.c $(LWS_LIB) $(LIB)
+# test_link, test_mail: the libwebsockets part of the library (proto/lws/) too.
+$(BUILD)/tests/test_link $(BUILD)/tests/test_mail: $(BUILD)/tests/test_%: tests/unit/test_%.c $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) $(UNIT_CPPFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)

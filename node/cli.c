@@ -48,7 +48,9 @@ cli_open(struct cli *c, int need_signer)
 		cli_err(c, "%s", err);
 		return -1;
 	}
-	if ((c->store = store_open(c->cfg->db, err, sizeof(err))) == NULL) {
+	if ((c->store = store_open(c->cfg->db, err, sizeof(err))) == NULL ||
+	    store_imail_set(c->store, c->cfg->internal, c->cfg->ninternal, err,
+	    sizeof(err)) == -1) {
 		cli_err(c, "%s", err);
 		return -1;
 	}

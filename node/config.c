@@ -18,6 +18,8 @@
 #include "kairan/entity.h"
 #include "kairan/link.h"
 #include "kairan/log.h"
+#include "kairan/mailconf.h"
+#include "kairan/text.h"
 
 #include "config.h"
 
@@ -32,6 +34,8 @@ struct parse {
 	int		 seen_node;
 	struct config_route *cur_route;		/* NULL: not in a route */
 	struct policy_rule *cur_rule;		/* NULL: not in a policy */
+	int		 in_internal, in_smtp;
+	int		 internal_seen[2];	/* retry, attempts */
 	int		 in_node;
 	int		 in_unknown;
 };
@@ -63,6 +67,24 @@ section_start(struct conf_ini *ini, const char *name)
 	p->cur_rule = NULL;
 	p->in_node = 0;
 	p->in_unknown = 0;
+	p->in_internal = p->in_smtp = 0;
+	if (strcmp(name, "internal") == 0 || strcmp(name, "smtp") == 0) {
+		int *line = name[0] == 'i' ? &cfg->internal_line :
+		    &cfg->smtp.line;
+
+		if (*line != 0) {
+			parse_error(p, p->ini.line, "duplicate section [%s] "
+			    "(first on line %d)", name, *line);
+			p->in_unknown = 1;
+			return;
+		}
+		*line = p->ini.line;
+		if (name[0] == 'i')
+			p->in_internal = 1;
+		else
+			p->in_smtp = 1;
+		return;
+	}
 	if (strcmp(name, "node") == 0) {
 		if (p->seen_node)
 			parse_error(p, p->ini.line, "duplicate section [node]");
@@ -256,6 +278,175 @@ policy_key(struct parse *p, const char *name, const char *value)
 	return 1;
 }
 
+/* 1 if s is valid UTF-8 without control characters (C0, DEL, C1). */
+static int
+role_valid(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), c;
+	unsigned cp;
+
+	while (n > 0) {
+		if ((c = text_utf8_next(u, n, &cp)) == 0 || cp < 0x20 ||
+		    (cp >= 0x7f && cp < 0xa0))
+			return 0;
+		u += c;
+		n -= c;
+	}
+	return 1;
+}
+
+/* "2-3", "0,2", "3": a set of damage levels 0..3 into *mask. */
+static int
+levels_parse(const char *v, unsigned *mask)
+{
+	unsigned m = 0, a, b;
+
+	for (;;) {
+		if (*v < '0' || *v > '3')
+			return -1;
+		a = b = (unsigned)(*v++ - '0');
+		if (*v == '-') {
+			v++;
+			if (*v < '0' || *v > '3' || (unsigned)(*v - '0') < a)
+				return -1;
+			b = (unsigned)(*v++ - '0');
+		}
+		for (; a <= b; a++)
+			m |= 1u << a;
+		if (*v == '\0')
+			break;
+		if (*v++ != ',')
+			return -1;
+	}
+	*mask = m;
+	return 0;
+}
+
+int
+config_addressee_parse(const char *v, struct config_addressee *a, char *err,
+    size_t errlen)
+{
+	const char *lt, *gt, *s, *e;
+	char word[32];
+	size_t n;
+
+	memset(a, 0, sizeof(*a));
+	a->levels = CONFIG_LEVELS_ALL;
+	if ((lt = strchr(v, '<')) == NULL || (gt = strchr(lt, '>')) == NULL) {
+		snprintf(err, errlen, "addressee: expected \"ROLE <ADDRESS> "
+		    "[LEVELS] [advisories]\" (e.g. \"CISO <ciso@city.example."
+		    "lg.jp> 0-3\"), got \"%s\"", v);
+		return -1;
+	}
+	for (e = lt; e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	n = (size_t)(e - v);
+	if (n == 0 || n >= sizeof(a->role)) {
+		snprintf(err, errlen, "addressee: the role before <%.*s> must "
+		    "be 1-%zu bytes (e.g. CISO, CSIRT責任者, 危機管理課)",
+		    (int)(gt - lt - 1), lt + 1, sizeof(a->role) - 1);
+		return -1;
+	}
+	memcpy(a->role, v, n);
+	a->role[n] = '\0';
+	if (!role_valid(a->role)) {
+		snprintf(err, errlen, "addressee: the role must be printable "
+		    "UTF-8 text (no control characters)");
+		return -1;
+	}
+	n = (size_t)(gt - lt - 1);
+	if (n >= sizeof(a->address)) {
+		snprintf(err, errlen, "addressee: address too long (%zu bytes)",
+		    n);
+		return -1;
+	}
+	memcpy(a->address, lt + 1, n);
+	a->address[n] = '\0';
+	if (!mailconf_address_valid(a->address)) {
+		snprintf(err, errlen, "addressee: <%s>: expected an address "
+		    "LOCAL@DOMAIN (printable ASCII, no spaces)", a->address);
+		return -1;
+	}
+	for (s = gt + 1;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			break;
+		n = strcspn(s, " \t");
+		if (n >= sizeof(word)) {
+			snprintf(err, errlen, "addressee: \"%.*s\": expected "
+			    "levels (0-3, 2-3, 3, 0,2) or \"advisories\"",
+			    (int)n, s);
+			return -1;
+		}
+		memcpy(word, s, n);
+		word[n] = '\0';
+		s += n;
+		if (strcmp(word, "advisories") == 0)
+			a->advisories = 1;
+		else if (levels_parse(word, &a->levels) == -1) {
+			snprintf(err, errlen, "addressee: \"%s\": expected "
+			    "levels 0..3 (0-3, 2-3, 3, 0,2) or \"advisories\"",
+			    word);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+internal_key(struct parse *p, const char *name, const char *value)
+{
+	static const char *const keys[] = { "retry", "attempts" };
+	struct config *cfg = p->cfg;
+	struct config_addressee a;
+	char e[512];
+	long long n;
+	size_t i;
+	int k;
+
+	if (strcmp(name, "addressee") == 0) {
+		if (config_addressee_parse(value, &a, e, sizeof(e)) == -1) {
+			parse_error(p, p->ini.line, "%s", e);
+			return 0;
+		}
+		for (i = 0; i < cfg->ninternal; i++)
+			if (strcasecmp(cfg->internal[i].address,
+			    a.address) == 0) {
+				parse_error(p, p->ini.line, "addressee: <%s> "
+				    "is named already (line %d)", a.address,
+				    cfg->internal[i].line);
+				return 0;
+			}
+		if (cfg->ninternal == CONFIG_MAX_ADDRESSEES) {
+			parse_error(p, p->ini.line, "addressee: more than %d",
+			    CONFIG_MAX_ADDRESSEES);
+			return 0;
+		}
+		a.line = p->ini.line;
+		cfg->internal[cfg->ninternal++] = a;
+		return 1;
+	}
+	if ((k = conf_ini_key(&p->ini, "internal", keys, 2, p->internal_seen,
+	    name)) == -1)
+		return 0;
+	if (k == 0) {
+		if (conf_duration_ms(value, 100, 86400000,
+		    &cfg->internal_retry_ms, e, sizeof(e)) == -1) {
+			parse_error(p, p->ini.line, "retry: %s", e);
+			return 0;
+		}
+		return 1;
+	}
+	if (conf_int(value, 1, 100, &n, e, sizeof(e)) == -1) {
+		parse_error(p, p->ini.line, "attempts: %s", e);
+		return 0;
+	}
+	cfg->internal_attempts = (unsigned)n;
+	return 1;
+}
+
 static void
 key(struct conf_ini *ini, const char *section, const char *name,
     const char *value)
@@ -271,6 +462,10 @@ key(struct conf_ini *ini, const char *section, const char *name,
 		(void)route_key(p, name, value);
 	else if (p->cur_rule != NULL)
 		(void)policy_key(p, name, value);
+	else if (p->in_internal)
+		(void)internal_key(p, name, value);
+	else if (p->in_smtp)
+		(void)mailconf_key(&p->ini, &p->cfg->smtp, name, value);
 	else
 		parse_error(p, p->ini.line, "%s: key outside a section", name);
 }
@@ -293,6 +488,9 @@ config_load(const char *file, char *err, size_t errlen)
 	cfg->max_frame = KAIRAN_MAX_FRAME;
 	cfg->hello_timeout_ms = LINK_HELLO_TIMEOUT_MS;
 	cfg->stall_ms = LINK_STALL_MS;
+	cfg->internal_retry_ms = CONFIG_INTERNAL_RETRY_MS;
+	cfg->internal_attempts = CONFIG_INTERNAL_ATTEMPTS;
+	mailconf_init(&cfg->smtp, 30000);
 	if ((cfg->file = strdup(file)) == NULL ||
 	    (cfg->policy = policy_new()) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", file);
@@ -328,6 +526,12 @@ config_load(const char *file, char *err, size_t errlen)
 				parse_error(&p, cfg->policy->rules[i].line,
 				    "%s", e);
 		}
+		mailconf_check(&p.ini, &cfg->smtp);
+		/* an addressee nobody can mail is a mistake, not a silence */
+		if (cfg->ninternal > 0 && cfg->smtp.line == 0)
+			parse_error(&p, cfg->internal_line, "[internal]: "
+			    "addressees need an [smtp] section (url, from) to "
+			    "be mailed");
 	}
 	if (conf_ini_result(&p.ini, err, errlen) == -1)
 		goto fail;
@@ -354,6 +558,7 @@ config_free(struct config *cfg)
 	free(cfg->crl);
 	free(cfg->directory);
 	policy_free(cfg->policy);
+	mailconf_clear(&cfg->smtp);
 	free(cfg);
 }
 

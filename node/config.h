@@ -9,6 +9,15 @@
  *                   at least one)
  *   [policy NAME]   level, category, subtype, notify: a rule of the
  *                   contact route (optional, any number; policy.h)
+ *   [internal]      addressee = ROLE <ADDRESS> [LEVELS] [advisories]
+ *                   (one line each, at most CONFIG_MAX_ADDRESSEES; LEVELS
+ *                   "0-3", "2-3", "3" or "0,2"; default every level), retry
+ *                   (optional, default 60s), attempts (optional, default
+ *                   8): the municipality's own chain, mailed every report
+ *                   of ours (mailout.h; node/INTERNAL-MAIL.md)
+ *   [smtp]          url, from, user, password | password_file, tls,
+ *                   timeout (kairan/mailconf.h): how those mails leave;
+ *                   required when [internal] names an addressee
  *
  * Paths are relative to the configuration file's directory. Every error
  * reads "file:line: what is wrong".
@@ -20,6 +29,7 @@
 #include <stdint.h>
 
 #include "kairan/kairan.h"
+#include "kairan/mailconf.h"
 
 #include "policy.h"
 
@@ -27,6 +37,20 @@
 #define CONFIG_HOST_MAX		256
 #define CONFIG_PATH_MAX		256
 #define CONFIG_MAX_ROUTES	16
+#define CONFIG_MAX_ADDRESSEES	16
+#define CONFIG_ROLE_MAX		128	/* bytes of UTF-8 */
+#define CONFIG_LEVELS_ALL	0xfu	/* levels 0..3 */
+#define CONFIG_INTERNAL_RETRY_MS	60000
+#define CONFIG_INTERNAL_ATTEMPTS	8
+
+/* One internal addressee: a role of the municipality's own chain. */
+struct config_addressee {
+	char		 role[CONFIG_ROLE_MAX];		/* e.g. "CISO" */
+	char		 address[256];			/* bare LOCAL@DOMAIN */
+	unsigned	 levels;	/* bit L: the reports of level L */
+	int		 advisories;	/* 1: our advisories too */
+	int		 line;
+};
 
 struct config_route {
 	char	 name[CONFIG_ROUTE_NAME_MAX];
@@ -62,6 +86,13 @@ struct config {
 	int			 line[CK_NKEYS];
 	int			 node_line;	/* of the [node] header */
 	struct policy		*policy;	/* never NULL; nrules 0: none */
+	/* [internal]: who inside the municipality is mailed our reports */
+	struct config_addressee	 internal[CONFIG_MAX_ADDRESSEES];
+	size_t			 ninternal;
+	uint64_t		 internal_retry_ms;	/* first wait; doubles */
+	unsigned		 internal_attempts;	/* then failed */
+	int			 internal_line;	/* of [internal]; 0: none */
+	struct mailconf		 smtp;		/* [smtp]; url NULL: none */
 };
 
 /*
@@ -78,6 +109,14 @@ void		 config_free(struct config *);	/* NULL is a no-op */
  */
 int		 config_check_policy(const struct config *,
 		    const struct directory *, char *err, size_t errlen);
+
+/*
+ * The value of an [internal] addressee key, "ROLE <ADDRESS> [LEVELS]
+ * [advisories]", into a (line not set). Returns 0, or -1 with err naming
+ * the part that is wrong and what was expected.
+ */
+int		 config_addressee_parse(const char *v,
+		    struct config_addressee *a, char *err, size_t errlen);
 
 /*
  * Parses "wss://host[:port][/path]" into r (host, port, path). Returns 0

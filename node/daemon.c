@@ -153,6 +153,8 @@ daemon_poke_cb(struct ev_loop *loop, ev_io *w, int revents)
 		n++;
 	log_debug("poke n=%d", n);
 	daemon_kick(d);
+	/* a new report of ours may have internal mails to send */
+	mailout_kick(d->mailout);
 }
 
 static int
@@ -370,6 +372,9 @@ daemon_stop(struct daemon *d)
 	if (d->poke_fd != -1)
 		ev_io_stop(d->loop, &d->poke_io);
 	lws_sul_cancel(&d->sul_sweep);
+	/* the mails in flight are abandoned: their rows stay pending */
+	mailout_free(d->mailout);
+	d->mailout = NULL;
 	/* Closes every connection; the loop ends when nothing is left. */
 	if (d->context != NULL)
 		lws_context_destroy(d->context);
@@ -713,6 +718,13 @@ daemon_run(struct config *cfg)
 		route_start(&d.routes[i]);
 	lws_sul_schedule(d.context, 0, &d.sul_sweep, daemon_sweep_cb,
 	    DAEMON_SWEEP_US);
+	/*
+	 * The internal addressees' mails (mailout.h), pending ones first.
+	 * Without a mailer the reports still go out: their mails wait.
+	 */
+	if (cfg->smtp.url != NULL &&
+	    (d.mailout = mailout_new(d.loop, cfg, d.store, &d.dir)) == NULL)
+		log_warnx("mailout: not started; internal mails stay pending");
 
 	ev_run(d.loop, 0);
 	rc = d.stopping ? 0 : 1;
@@ -720,6 +732,8 @@ daemon_run(struct config *cfg)
 		log_warnx("event loop ended unexpectedly");
 done:
 	d.stopping = 1;
+	mailout_free(d.mailout);
+	d.mailout = NULL;
 	/* no reconnect may be scheduled on a context being destroyed */
 	for (i = 0; i < d.nroutes; i++)
 		route_stop(&d.routes[i]);

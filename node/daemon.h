@@ -28,6 +28,7 @@
 #include "kairan/trust.h"
 
 #include "config.h"
+#include "mailout.h"
 #include "route.h"
 #include "store.h"
 
@@ -51,6 +52,7 @@ struct daemon {
 	int			 lock_fd;	/* lock.h: one daemon per db */
 	char			*poke_path;
 	lws_sorted_usec_list_t	 sul_sweep;
+	struct mailout		*mailout;	/* NULL: no [smtp] */
 };
 
 /* Runs until SIGTERM/SIGINT. Returns the process exit code. */

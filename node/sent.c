@@ -293,6 +293,7 @@ sent_verb_sent(struct cli *c, int argc, char **argv)
 			    json_integer(v[i].mailed));
 			json_object_set_new(x, "unconfirmed",
 			    json_integer(v[i].unconfirmed));
+			status_sent_imail_json(x, &v[i]);
 			json_array_append_new(reps, x);
 		} else {
 			printf("  %s  第%u報 %s  %s%s%s  delivered %ld/%ld, "
@@ -309,6 +310,7 @@ sent_verb_sent(struct cli *c, int argc, char **argv)
 			if (v[i].mailed > 0)
 				printf(", mailed %ld (unconfirmed %ld)",
 				    v[i].mailed, v[i].unconfirmed);
+			status_sent_imail(stdout, &v[i]);
 			putchar('\n');
 		}
 	}

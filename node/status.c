@@ -243,6 +243,16 @@ status_load(struct status_view *v, struct store *store,
 		status_clear(v);
 		return -1;
 	}
+	if (store_imail_list(store, id, &v->imail, &v->nimail, err,
+	    errlen) == -1) {
+		status_clear(v);
+		return -1;
+	}
+	for (i = 0; i < v->nimail; i++)
+		if (v->imail[i].state == STORE_IMAIL_SENT)
+			v->imail_sent++;
+		else if (v->imail[i].state == STORE_IMAIL_FAILED)
+			v->imail_failed++;
 	v->total = v->st.nrcpts;
 	for (i = 0; i < v->st.nrcpts; i++) {
 		if (v->st.rcpts[i].overdue_ms > 0 &&
@@ -295,6 +305,7 @@ status_clear(struct status_view *v)
 	free(v->adv_title);
 	store_msg_clear(&v->msg);
 	store_status_clear(&v->st);
+	store_imail_free(v->imail, v->nimail);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -391,6 +402,17 @@ print_route(FILE *fp, const char *name, const struct store_route_state *a,
 	fputc('\n', fp);
 }
 
+/* ", internal mail sent N/M (failed K)": only when there are any. */
+static void
+imail_counts(FILE *fp, size_t sent, size_t total, size_t failed)
+{
+	if (total == 0)
+		return;
+	fprintf(fp, ", internal mail sent %zu/%zu", sent, total);
+	if (failed > 0)
+		fprintf(fp, " (failed %zu)", failed);
+}
+
 void
 status_progress(FILE *fp, const struct status_view *v)
 {
@@ -403,7 +425,118 @@ status_progress(FILE *fp, const struct status_view *v)
 	if (v->mailed > 0)
 		fprintf(fp, ", mailed %zu/%zu (unconfirmed %zu)", v->mailed,
 		    v->total, v->unconfirmed);
+	imail_counts(fp, v->imail_sent, v->nimail, v->imail_failed);
 	fputc('\n', fp);
+}
+
+void
+status_sent_imail(FILE *fp, const struct store_sent *s)
+{
+	imail_counts(fp, (size_t)s->imail_sent, (size_t)s->imail,
+	    (size_t)s->imail_failed);
+}
+
+void
+status_sent_imail_json(json_t *x, const struct store_sent *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "total", json_integer(s->imail));
+	json_object_set_new(o, "sent", json_integer(s->imail_sent));
+	json_object_set_new(o, "failed", json_integer(s->imail_failed));
+	json_object_set_new(x, "internal_mail", o);
+}
+
+static const char *
+imail_state_name(int state)
+{
+	switch (state) {
+	case STORE_IMAIL_PENDING:
+		return "pending";
+	case STORE_IMAIL_SENT:
+		return "sent";
+	case STORE_IMAIL_FAILED:
+		return "failed";
+	default:
+		fatalx("%s: state %d", __func__, state);
+	}
+}
+
+/*
+ * "internal CISO       <ciso@…>  sent 2026-… (250, attempt 1)", one line
+ * per internal mail, the role and address columns by display width.
+ */
+static void
+imail_print(FILE *fp, const struct status_view *v)
+{
+	const struct store_imail *x;
+	char t[JST_BUFLEN];
+	size_t i, k, wr = 0, wa = 0;
+
+	for (i = 0; i < v->nimail; i++) {
+		if ((k = text_width(v->imail[i].role)) > wr)
+			wr = k;
+		if ((k = text_width(v->imail[i].address) + 2) > wa)
+			wa = k;
+	}
+	for (i = 0; i < v->nimail; i++) {
+		x = &v->imail[i];
+		fputs("internal ", fp);
+		(void)text_fpad(fp, x->role, wr);
+		fputs(" <", fp);
+		(void)text_fputs(x->address, 0, fp);
+		fputc('>', fp);
+		for (k = text_width(x->address) + 2; k < wa; k++)
+			fputc(' ', fp);
+		fprintf(fp, " %s", imail_state_name(x->state));
+		if (x->at_ms > 0)
+			fprintf(fp, " %s", jst_rfc3339(x->at_ms, t));
+		if (x->attempts > 0) {
+			fprintf(fp, " (");
+			if (x->code > 0)
+				fprintf(fp, "%ld, ", x->code);
+			else
+				fputs("no reply, ", fp);
+			fprintf(fp, "attempt %d)", x->attempts);
+		}
+		if (x->state == STORE_IMAIL_FAILED && x->reply != NULL &&
+		    x->reply[0] != '\0') {
+			fputc(' ', fp);
+			quoted(fp, x->reply);
+		}
+		if (x->state == STORE_IMAIL_PENDING && x->attempts > 0)
+			fprintf(fp, ", next %s", jst_rfc3339(x->due_ms, t));
+		fputc('\n', fp);
+	}
+}
+
+static json_t *
+imail_json(const struct status_view *v)
+{
+	const struct store_imail *x;
+	json_t *a = json_array(), *o;
+	size_t i;
+
+	for (i = 0; i < v->nimail; i++) {
+		x = &v->imail[i];
+		o = json_object();
+		json_object_set_new(o, "role", json_string(x->role));
+		json_object_set_new(o, "address", json_string(x->address));
+		json_object_set_new(o, "state",
+		    json_string(imail_state_name(x->state)));
+		json_object_set_new(o, "attempts", json_integer(x->attempts));
+		json_object_set_new(o, "code", x->code >= 0 ?
+		    json_integer(x->code) : json_null());
+		json_object_set_new(o, "reply", x->reply != NULL ?
+		    json_string(x->reply) : json_null());
+		json_object_set_new(o, "at", x->at_ms > 0 ? jst_json(x->at_ms) :
+		    json_null());
+		json_object_set_new(o, "next_at",
+		    x->state == STORE_IMAIL_PENDING ? jst_json(x->due_ms) :
+		    json_null());
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 /*
@@ -478,6 +611,7 @@ status_print(FILE *fp, const struct status_view *v)
 			print_route(fp, v->st.routes[i].route,
 			    &v->st.routes[i], NULL);
 	status_recipients_print(fp, v, "recipient ");
+	imail_print(fp, v);
 	/* the progress line stays last: scripts read it there */
 	deadline_proxy_print(fp, "", &v->proxy);
 	deadline_final_print(fp, "", &v->final);
@@ -786,6 +920,7 @@ status_json(const struct status_view *v)
 	json_object_set_new(o, "unconfirmed",
 	    json_integer((json_int_t)v->unconfirmed));
 	json_object_set_new(o, "total", json_integer((json_int_t)v->total));
+	json_object_set_new(o, "internal_mail", imail_json(v));
 	if (v->msg.is_advisory) {
 		json_object_set_new(o, "done", json_integer((json_int_t)v->done));
 		json_object_set_new(o, "final_report", json_null());

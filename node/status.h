@@ -32,6 +32,13 @@
  * confirmation. phone_confirmations: [{by, note, at}], what the sender
  * recorded with `confirm` — a person's word, shown apart, never counted
  * as acknowledged.
+ * internal_mail: [{role, address, state ("pending" | "sent" | "failed"),
+ * attempts, code (the last SMTP reply code; null before the first
+ * attempt, 0 when no reply came), reply, at (the last attempt's end),
+ * next_at (pending: the next attempt)}], the mails to the municipality's
+ * own chain (mailout.h); the text shows one line each, aligned by display
+ * width, and the progress line adds "internal mail sent N/M" when there
+ * are any.
  * A route's connection is what the daemon recorded (connected since T,
  * not connected since T and why), or no_daemon when none runs (lock.h).
  * Times are RFC 3339 in JST (+09:00), null when not (yet) known.
@@ -97,11 +104,23 @@ struct status_view {
 	size_t			 mailed;	/* mailed, not delivered since */
 	size_t			 unconfirmed;	/* of those, not confirmed by phone */
 	size_t			 total;
+	/* the internal addressees' mails (mailout.h) */
+	struct store_imail	*imail;
+	size_t			 nimail;
+	size_t			 imail_sent, imail_failed;
 	/* the incident's deadlines now (deadline.h), for its sender */
 	struct deadline_final	 final;
 	struct deadline_proxy	 proxy;
 };
 
+/*
+ * `sent`'s line of report sv, after its counts: ", internal mail sent N/M
+ * (failed K)" when it has internal mails; and its JSON fields
+ * internal_mail {total, sent, failed} set on x.
+ */
+void			 status_sent_imail(FILE *, const struct store_sent *);
+void			 status_sent_imail_json(json_t *x,
+			    const struct store_sent *);
 const char		*status_state_name(enum status_state);
 const char		*status_conn_name(enum status_conn_state);
 /*

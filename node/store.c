@@ -23,6 +23,7 @@
 #include "kairan/log.h"
 #include "kairan/message.h"
 
+#include "config.h"
 #include "store.h"
 
 #define BUSY_TIMEOUT_MS	10000	/* the command line's default */
@@ -31,6 +32,9 @@ struct store {
 	sqlite3	*db;
 	char	*path;
 	int	 busy;	/* the last failure was a lock held by another writer */
+	/* the internal addressees (store_imail_set): rows at outbox_insert */
+	struct config_addressee *imail;
+	size_t	 nimail;
 };
 
 /* Schema version 1. Later versions append a step to migrations[]. */
@@ -196,6 +200,28 @@ static const char *const migration_v7 =
 	"CREATE TRIGGER phone_confirm_not_deleted BEFORE DELETE ON phone_confirm"
 	" BEGIN SELECT RAISE(ABORT, 'phone_confirm: a record is kept'); END;";
 
+/*
+ * 8: internal_mail, one row per (message of ours, internal addressee),
+ * written with the message (mailout.h). state 0 pending, 1 sent, 2
+ * failed; code the last SMTP reply code (NULL: no attempt yet, 0: no
+ * reply); due_ms when the next attempt may start; at_ms the last
+ * attempt's end.
+ */
+static const char *const migration_v8 =
+	"CREATE TABLE internal_mail("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id BLOB NOT NULL,"
+	" role TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" state INTEGER NOT NULL DEFAULT 0,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" code INTEGER,"
+	" reply TEXT,"
+	" due_ms INTEGER NOT NULL,"
+	" at_ms INTEGER,"
+	" UNIQUE(id, address));"
+	"CREATE INDEX internal_mail_due ON internal_mail(state, due_ms);";
+
 /* migrations[v] brings version v to v + 1 (v >= 1). */
 static const char *const migrations[] = {
 	NULL,		/* 0 -> 1: schema_v1 */
@@ -205,6 +231,7 @@ static const char *const migrations[] = {
 	migration_v5,	/* 4 -> 5 */
 	migration_v6,	/* 5 -> 6 */
 	migration_v7,	/* 6 -> 7 */
+	migration_v8,	/* 7 -> 8 */
 };
 
 static int
@@ -424,6 +451,7 @@ store_close(struct store *st)
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st->path);
+	free(st->imail);
 	free(st);
 }
 
@@ -435,6 +463,46 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 	if (v == NULL || *v == '\0')
 		return sqlite3_bind_null(s, i);
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/*
+ * Inside outbox_insert's transaction: the internal mail rows of message m
+ * of ours (r: its report, NULL for an advisory), one per addressee whose
+ * levels take r's level (or who takes advisories), due at once.
+ */
+static int
+imail_plan(struct store *st, const Message *m, const IncidentReport *r,
+    char *err, size_t errlen)
+{
+	const struct config_addressee *a;
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rv = -1;
+
+	for (i = 0; i < st->nimail; i++) {
+		a = &st->imail[i];
+		if (r != NULL ? r->level > 3 || !(a->levels & (1u << r->level)) :
+		    !a->advisories)
+			continue;
+		if (s == NULL && prepare(st, &s, "INSERT INTO internal_mail(id, "
+		    "role, address, due_ms) VALUES(?, ?, ?, ?)", err,
+		    errlen) == -1)
+			return -1;
+		sqlite3_reset(s);
+		sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, a->role, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, a->address, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 4, m->created_at_ms);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlerr(st, err, errlen, "internal_mail insert");
+			goto fail;
+		}
+	}
+	rv = 0;
+fail:
+	sqlite3_finalize(s);
+	return rv;
 }
 
 /* Inserts the outbox row (and a report's recipients); inside a transaction. */
@@ -502,6 +570,8 @@ outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 				goto fail;
 			}
 		}
+		if (imail_plan(st, m, r, err, errlen) == -1)
+			goto fail;
 	}
 	rv = 0;
 fail:
@@ -1855,7 +1925,12 @@ sent_list(struct store *st, int kind, const char *order,
 	    "(SELECT count(*) FROM recipient r WHERE r.id = o.id AND "
 	    " r.mailed_ms IS NOT NULL AND r.delivered_ms IS NULL AND "
 	    " r.acknowledged_ms IS NULL AND NOT EXISTS (SELECT 1 FROM "
-	    " phone_confirm p WHERE p.id = r.id AND p.entity = r.entity)) "
+	    " phone_confirm p WHERE p.id = r.id AND p.entity = r.entity)), "
+	    "(SELECT count(*) FROM internal_mail i WHERE i.id = o.id), "
+	    "(SELECT count(*) FROM internal_mail i WHERE i.id = o.id AND "
+	    " i.state = 1), "
+	    "(SELECT count(*) FROM internal_mail i WHERE i.id = o.id AND "
+	    " i.state = 2) "
 	    "FROM outbox o WHERE kind = %d ORDER BY %s", kind, order);
 	if (prepare(st, &s, sql, err, errlen) == -1)
 		return -1;
@@ -1876,6 +1951,9 @@ sent_list(struct store *st, int kind, const char *order,
 		v[n].done = sqlite3_column_int64(s, 15);
 		v[n].mailed = sqlite3_column_int64(s, 16);
 		v[n].unconfirmed = sqlite3_column_int64(s, 17);
+		v[n].imail = sqlite3_column_int64(s, 18);
+		v[n].imail_sent = sqlite3_column_int64(s, 19);
+		v[n].imail_failed = sqlite3_column_int64(s, 20);
 		n++;
 	}
 	sqlite3_finalize(s);
@@ -2009,4 +2087,213 @@ fail:
 	sqlite3_finalize(s);
 	rollback(st);
 	return -1;
+}
+
+/* ---- internal mail (mailout.h) ---- */
+
+int
+store_imail_set(struct store *st, const struct config_addressee *a, size_t n,
+    char *err, size_t errlen)
+{
+	struct config_addressee *copy = NULL;
+
+	if (n > 0 && (copy = calloc(n, sizeof(*copy))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (n > 0)
+		memcpy(copy, a, n * sizeof(*copy));
+	free(st->imail);
+	st->imail = copy;
+	st->nimail = n;
+	return 0;
+}
+
+static char *
+column_strdup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? strdup((const char *)t) : NULL;
+}
+
+/*
+ * The rows of stmt s (columns seq, id, role, address, state, attempts,
+ * code, reply, due_ms, at_ms[, envelope]) into *rows (malloc'd, *n of
+ * them). 0, or -1 with err (nothing returned).
+ */
+static int
+imail_rows(struct store *st, sqlite3_stmt *s, int with_env,
+    struct store_imail **rows, size_t *n, char *err, size_t errlen)
+{
+	struct store_imail *v = NULL, *x, *q;
+	size_t cap = 0, k = 0;
+	int rc, len;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (k == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((q = realloc(v, cap * sizeof(*v))) == NULL)
+				goto oom;
+			v = q;
+		}
+		x = &v[k++];
+		memset(x, 0, sizeof(*x));
+		x->seq = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_bytes(s, 1) == KAIRAN_ID_LEN)
+			memcpy(x->id, sqlite3_column_blob(s, 1), KAIRAN_ID_LEN);
+		x->role = column_strdup(s, 2);
+		x->address = column_strdup(s, 3);
+		x->state = sqlite3_column_int(s, 4);
+		x->attempts = sqlite3_column_int(s, 5);
+		x->code = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 :
+		    (long)sqlite3_column_int64(s, 6);
+		x->reply = column_strdup(s, 7);
+		x->due_ms = sqlite3_column_int64(s, 8);
+		x->at_ms = sqlite3_column_int64(s, 9);
+		if (x->role == NULL || x->address == NULL)
+			goto oom;
+		if (with_env && (len = sqlite3_column_bytes(s, 10)) > 0) {
+			if ((x->env = malloc((size_t)len)) == NULL)
+				goto oom;
+			memcpy(x->env, sqlite3_column_blob(s, 10), (size_t)len);
+			x->envlen = (size_t)len;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		sqlerr(st, err, errlen, "internal_mail read");
+		goto fail;
+	}
+	*rows = v;
+	*n = k;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	store_imail_free(v, k);
+	return -1;
+}
+
+int
+store_imail_due(struct store *st, int64_t now_ms, size_t max,
+    struct store_imail **rows, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv;
+
+	*rows = NULL;
+	*n = 0;
+	if (prepare(st, &s, "SELECT m.seq, m.id, m.role, m.address, m.state, "
+	    "m.attempts, m.code, m.reply, m.due_ms, m.at_ms, o.envelope "
+	    "FROM internal_mail m JOIN outbox o ON o.id = m.id "
+	    "WHERE m.state = 0 AND m.due_ms <= ? ORDER BY m.due_ms, m.seq "
+	    "LIMIT ?", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	rv = imail_rows(st, s, 1, rows, n, err, errlen);
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+store_imail_next(struct store *st, int64_t *due_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv;
+
+	if (prepare(st, &s, "SELECT MIN(due_ms) FROM internal_mail "
+	    "WHERE state = 0", err, errlen) == -1)
+		return -1;
+	if ((rv = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlerr(st, err, errlen, "internal_mail next");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	rv = sqlite3_column_type(s, 0) != SQLITE_NULL;
+	if (rv)
+		*due_ms = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+store_imail_result(struct store *st, int64_t seq, int state, int attempts,
+    long code, const char *reply, int64_t due_ms, int64_t now_ms, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv = -1;
+
+	/* one statement: its own transaction; only a pending row moves */
+	if (prepare(st, &s, "UPDATE internal_mail SET state = ?, "
+	    "attempts = ?, code = ?, reply = ?, due_ms = ?, at_ms = ? "
+	    "WHERE seq = ? AND state = 0", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_int(s, 1, state);
+	sqlite3_bind_int(s, 2, attempts);
+	sqlite3_bind_int64(s, 3, code);
+	bind_text_or_null(s, 4, reply);
+	sqlite3_bind_int64(s, 5, due_ms);
+	sqlite3_bind_int64(s, 6, now_ms);
+	sqlite3_bind_int64(s, 7, seq);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		sqlerr(st, err, errlen, "internal_mail update");
+	else
+		rv = 0;
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+store_imail_claim(struct store *st, int64_t seq, int64_t until_ms, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv = -1;
+
+	if (prepare(st, &s, "UPDATE internal_mail SET due_ms = ? "
+	    "WHERE seq = ? AND state = 0", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, until_ms);
+	sqlite3_bind_int64(s, 2, seq);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		sqlerr(st, err, errlen, "internal_mail claim");
+	else
+		rv = 0;
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+store_imail_list(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
+    struct store_imail **rows, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv;
+
+	*rows = NULL;
+	*n = 0;
+	if (prepare(st, &s, "SELECT seq, id, role, address, state, attempts, "
+	    "code, reply, due_ms, at_ms FROM internal_mail WHERE id = ? "
+	    "ORDER BY seq", err, errlen) == -1)
+		return -1;
+	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+	rv = imail_rows(st, s, 0, rows, n, err, errlen);
+	sqlite3_finalize(s);
+	return rv;
+}
+
+void
+store_imail_free(struct store_imail *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].role);
+		free(v[i].address);
+		free(v[i].reply);
+		free(v[i].env);
+	}
+	free(v);
 }

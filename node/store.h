@@ -25,7 +25,9 @@
  * a report of ours for that recipient (4; NULL: no QUEUED receipt);
  * recipient.overdue_by and overdue_ms (5); advisories (6): outbox kind
  * 3, inbox.kind (1 report, 3 advisory) and 対応済 (done_ms, done_by,
- * done_note) in inbox and recipient.
+ * done_note) in inbox and recipient; recipient.mailed_* and
+ * phone_confirm (7); internal_mail (8): per (message of ours, internal
+ * addressee) the mail to the municipality's own chain (mailout.h).
  *
  * All times are Unix milliseconds. Functions return 0 (or a count), or -1
  * with err; nothing is half-written: each call that writes is one
@@ -41,7 +43,7 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
-#define STORE_SCHEMA_VERSION	7
+#define STORE_SCHEMA_VERSION	8
 /*
  * The daemon's busy_timeout: it must never wait seconds on a lock held
  * by a command line process (its event loop stops while it waits). A
@@ -51,6 +53,7 @@
 #define STORE_DAEMON_BUSY_MS	100
 
 struct store;
+struct config_addressee;
 
 /*
  * Opens (creating and migrating if needed) the database at path. Sets WAL,
@@ -395,6 +398,8 @@ struct store_sent {
 	long		 done;		/* 対応済 (advisories) */
 	long		 mailed;	/* mailed, not delivered or acknowledged */
 	long		 unconfirmed;	/* of those, no phone confirmation */
+	long		 imail;		/* internal mails (mailout.h) */
+	long		 imail_sent, imail_failed;
 };
 
 /*
@@ -415,5 +420,68 @@ void	store_sent_free(struct store_sent *, size_t n);
 int	store_withdrawal(struct store *, enum store_dir,
 	    const uint8_t incident[KAIRAN_ID_LEN], struct store_msg *out,
 	    char *err, size_t errlen);
+
+/* ---- internal mail (mailout.h) ---- */
+
+/*
+ * The internal addressees (config.h), copied: from now on every report
+ * (and advisory) outbox_insert writes gets, in its own transaction, one
+ * internal_mail row per addressee whose levels take the report's level
+ * (an advisory: per addressee with advisories), pending, due at once.
+ * 0, or -1 with err (out of memory; the old list stays).
+ */
+int	store_imail_set(struct store *, const struct config_addressee *,
+	    size_t n, char *err, size_t errlen);
+
+enum store_imail_state {
+	STORE_IMAIL_PENDING = 0,
+	STORE_IMAIL_SENT = 1,
+	STORE_IMAIL_FAILED = 2,
+};
+
+/* One internal mail row. */
+struct store_imail {
+	int64_t		 seq;
+	uint8_t		 id[KAIRAN_ID_LEN];	/* the message of ours */
+	char		*role;
+	char		*address;
+	int		 state;			/* enum store_imail_state */
+	int		 attempts;		/* ended so far */
+	long		 code;			/* last SMTP code; -1: none yet */
+	char		*reply;			/* last reply text; may be NULL */
+	int64_t		 due_ms;		/* next attempt (pending) */
+	int64_t		 at_ms;			/* last attempt's end; 0: none */
+	uint8_t		*env;			/* store_imail_due only */
+	size_t		 envlen;
+};
+
+/*
+ * At most max pending rows due at now_ms, earliest first, each with its
+ * message's Envelope bytes. 0 with *rows (free with store_imail_free) and
+ * *n, or -1 with err.
+ */
+int	store_imail_due(struct store *, int64_t now_ms, size_t max,
+	    struct store_imail **rows, size_t *n, char *err, size_t errlen);
+/* The earliest due_ms of a pending row: 1 with *due_ms, 0 none, -1. */
+int	store_imail_next(struct store *, int64_t *due_ms, char *err,
+	    size_t errlen);
+/*
+ * Pending row seq is being tried: not due again before until_ms (past
+ * the attempt's timeout), so that nobody starts it twice. 0, or -1.
+ */
+int	store_imail_claim(struct store *, int64_t seq, int64_t until_ms,
+	    char *err, size_t errlen);
+/*
+ * The end of an attempt on pending row seq: its new state, attempts so
+ * far, the SMTP code (0: no reply) and reply, the next due time (pending)
+ * and now. A row no longer pending is left as it is. 0, or -1 with err.
+ */
+int	store_imail_result(struct store *, int64_t seq, int state,
+	    int attempts, long code, const char *reply, int64_t due_ms,
+	    int64_t now_ms, char *err, size_t errlen);
+/* The rows of message id, in the order written (no envelopes). 0 or -1. */
+int	store_imail_list(struct store *, const uint8_t id[KAIRAN_ID_LEN],
+	    struct store_imail **rows, size_t *n, char *err, size_t errlen);
+void	store_imail_free(struct store_imail *, size_t n);
 
 #endif

@@ -14,6 +14,7 @@
 #include "kairan/conf.h"
 #include "kairan/entity.h"
 #include "kairan/log.h"
+#include "kairan/mailconf.h"
 
 #include "config.h"
 
@@ -32,8 +33,7 @@ struct parse {
 	int		 hub_line;
 	int		 in_esc, esc_line;	/* [escalation] */
 	int		 esc_seen[8];
-	int		 in_smtp, smtp_line;	/* [smtp] */
-	int		 smtp_seen[8];
+	int		 in_smtp;		/* [smtp]: cfg->smtp */
 };
 
 static const char *const keys[] = {
@@ -47,11 +47,7 @@ static const char *const peer_keys[] = { "id", "url" };
 static const char *const esc_keys[] = {
 	"level0", "level1", "level2", "level3", "repeat", "mails", "retry",
 };
-static const char *const smtp_keys[] = {
-	"url", "from", "user", "password", "password_file", "tls", "timeout",
-};
 #define NESC_KEYS	(sizeof(esc_keys) / sizeof(esc_keys[0]))
-#define NSMTP_KEYS	(sizeof(smtp_keys) / sizeof(smtp_keys[0]))
 static const char *const console_keys[] = {
 	"listen", "cert", "key", "root", "session", "geometry",
 };
@@ -196,7 +192,7 @@ section_start(struct conf_ini *ini, const char *name)
 	} else if (strcmp(name, "escalation") == 0)
 		p->in_esc = section_once(p, name, &p->esc_line);
 	else if (strcmp(name, "smtp") == 0)
-		p->in_smtp = section_once(p, name, &p->smtp_line);
+		p->in_smtp = section_once(p, name, &p->cfg->smtp.line);
 	else if (!p->in_relay)
 		parse_error(p, "unknown section [%s] (expected [relay], "
 		    "[peer NAME], [console], [metrics], [escalation] or [smtp])",
@@ -484,238 +480,6 @@ esc_key(struct parse *p, const char *name, const char *v)
 	return 1;
 }
 
-/*
- * "smtp://host[:port][/]" or "smtps://...": the host (brackets removed)
- * into host. Returns 0, or -1 with err.
- */
-static int
-smtp_url(const char *v, char *host, size_t hostlen, char *err, size_t errlen)
-{
-	const char *h, *end, *q;
-	long long port;
-	size_t n, i;
-	char num[8], e[128];
-
-	if (strncmp(v, "smtp://", 7) == 0)
-		h = v + 7;
-	else if (strncmp(v, "smtps://", 8) == 0)
-		h = v + 8;
-	else {
-		snprintf(err, errlen, "url: \"%s\": expected smtp://HOST[:PORT] "
-		    "or smtps://HOST[:PORT]", v);
-		return -1;
-	}
-	for (i = 0; v[i] != '\0'; i++)
-		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f) {
-			snprintf(err, errlen, "url: \"%s\": a space or a "
-			    "character outside printable ASCII at byte %zu", v, i);
-			return -1;
-		}
-	end = h + strcspn(h, "/?#");
-	if (*end == '?' || *end == '#' || (*end == '/' && end[1] != '\0')) {
-		snprintf(err, errlen, "url: \"%s\": nothing may follow the "
-		    "host and port", v);
-		return -1;
-	}
-	if (memchr(h, '@', (size_t)(end - h)) != NULL) {
-		snprintf(err, errlen, "url: \"%s\": bad host (credentials go "
-		    "in user and password, not in the url)", v);
-		return -1;
-	}
-	if (*h == '[') {
-		if ((q = memchr(h, ']', (size_t)(end - h))) == NULL) {
-			snprintf(err, errlen, "url: \"%s\": missing ']'", v);
-			return -1;
-		}
-		n = (size_t)(q - h - 1);
-		h++;
-		q++;
-	} else {
-		if ((q = memchr(h, ':', (size_t)(end - h))) == NULL)
-			q = end;
-		n = (size_t)(q - h);
-	}
-	if (n == 0 || n >= hostlen) {
-		snprintf(err, errlen, "url: \"%s\": bad host", v);
-		return -1;
-	}
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (q < end) {
-		if (*q != ':' || (size_t)(end - q - 1) >= sizeof(num) ||
-		    end - q - 1 == 0) {
-			snprintf(err, errlen, "url: \"%s\": bad port", v);
-			return -1;
-		}
-		memcpy(num, q + 1, (size_t)(end - q - 1));
-		num[end - q - 1] = '\0';
-		if (conf_int(num, 1, 65535, &port, e, sizeof(e)) == -1) {
-			snprintf(err, errlen, "url: \"%s\": port: %s", v, e);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* An address of RFC 5321's shape, LOCAL@DOMAIN, printable ASCII, no <>. */
-static int
-mail_address_valid(const char *v)
-{
-	const char *at = strchr(v, '@');
-	size_t i;
-
-	if (at == NULL || at == v || at[1] == '\0' || strchr(at + 1, '@') ||
-	    strlen(v) > 254)
-		return 0;
-	for (i = 0; v[i] != '\0'; i++)
-		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f ||
-		    strchr("<>()[],;:\\\"", v[i]) != NULL)
-			return 0;
-	return 1;
-}
-
-/* The first line of a file only its owner can read. */
-static int
-read_secret(struct parse *p, const char *key, const char *v, char **dst)
-{
-	char *path, buf[1024];
-	struct stat sb;
-	FILE *fp;
-	size_t n;
-	int ok = 0;
-
-	if ((path = conf_path(p->ini.file, v)) == NULL) {
-		parse_error(p, "%s: out of memory", key);
-		return 0;
-	}
-	if ((fp = fopen(path, "r")) == NULL)
-		parse_error(p, "%s: %s: %s", key, path, strerror(errno));
-	else if (fstat(fileno(fp), &sb) == -1 || (sb.st_mode & 077) != 0)
-		parse_error(p, "%s: %s can be read by others than its owner "
-		    "(chmod 600 it)", key, path);
-	else if (fgets(buf, sizeof(buf), fp) == NULL ||
-	    (n = strcspn(buf, "\r\n")) == 0)
-		parse_error(p, "%s: %s: empty (expected the password on its "
-		    "first line)", key, path);
-	else {
-		buf[n] = '\0';
-		free(*dst);
-		if ((*dst = strdup(buf)) == NULL)
-			parse_error(p, "%s: out of memory", key);
-		else
-			ok = 1;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	if (fp != NULL)
-		fclose(fp);
-	free(path);
-	return ok;
-}
-
-static int
-set_string(struct parse *p, const char *key, char **dst, const char *v)
-{
-	free(*dst);
-	if ((*dst = strdup(v)) == NULL) {
-		parse_error(p, "%s: out of memory", key);
-		return 0;
-	}
-	return 1;
-}
-
-static int
-smtp_key(struct parse *p, const char *name, const char *v)
-{
-	struct config *cfg = p->cfg;
-	char host[256], e[512];
-	uint64_t ms;
-
-	if (conf_ini_key(&p->ini, "smtp", smtp_keys, NSMTP_KEYS, p->smtp_seen,
-	    name) == -1)
-		return 0;
-	if (strcmp(name, "url") == 0) {
-		if (smtp_url(v, host, sizeof(host), e, sizeof(e)) == -1) {
-			parse_error(p, "%s", e);
-			return 0;
-		}
-		snprintf(cfg->smtp_host, sizeof(cfg->smtp_host), "%s", host);
-		return set_string(p, name, &cfg->smtp_url, v);
-	}
-	if (strcmp(name, "from") == 0) {
-		if (!mail_address_valid(v)) {
-			parse_error(p, "from: expected an address LOCAL@DOMAIN "
-			    "(printable ASCII, no spaces or <>), got \"%s\"", v);
-			return 0;
-		}
-		return set_string(p, name, &cfg->smtp_from, v);
-	}
-	if (strcmp(name, "user") == 0)
-		return set_string(p, name, &cfg->smtp_user, v);
-	if (strcmp(name, "password") == 0)
-		return set_string(p, name, &cfg->smtp_password, v);
-	if (strcmp(name, "password_file") == 0)
-		return read_secret(p, name, v, &cfg->smtp_password);
-	if (strcmp(name, "tls") == 0) {
-		if (strcmp(v, "required") == 0)
-			cfg->smtp_tls = CONFIG_TLS_REQUIRED;
-		else if (strcmp(v, "try") == 0)
-			cfg->smtp_tls = CONFIG_TLS_TRY;
-		else if (strcmp(v, "none") == 0)
-			cfg->smtp_tls = CONFIG_TLS_NONE;
-		else {
-			parse_error(p, "tls: expected required, try or none, "
-			    "got \"%s\"", v);
-			return 0;
-		}
-		return 1;
-	}
-	/* timeout */
-	if (conf_duration_ms(v, 100, 120000, &ms, e, sizeof(e)) == -1) {
-		parse_error(p, "timeout: %s", e);
-		return 0;
-	}
-	cfg->smtp_timeout_ms = (unsigned)ms;
-	return 1;
-}
-
-/* The keys of [smtp] that go together, once the file is read. */
-static void
-check_smtp(struct parse *p)
-{
-	struct config *cfg = p->cfg;
-	int *seen = p->smtp_seen;
-
-	if (p->smtp_line == 0 || p->ini.err_line != 0)
-		return;
-	if (!seen[0])
-		conf_ini_error(&p->ini, p->smtp_line, "[smtp]: missing key "
-		    "\"url\"");
-	else if (!seen[1])
-		conf_ini_error(&p->ini, p->smtp_line, "[smtp]: missing key "
-		    "\"from\" (the sender address of the mails)");
-	else if (seen[3] && seen[4])
-		conf_ini_error(&p->ini, seen[4], "password_file: password is "
-		    "set too (line %d): give one of them", seen[3]);
-	else if ((seen[3] || seen[4]) && !seen[2])
-		conf_ini_error(&p->ini, seen[3] ? seen[3] : seen[4],
-		    "password: there is no user to log in as");
-	else if (seen[2] && !seen[3] && !seen[4])
-		conf_ini_error(&p->ini, seen[2], "user: give password or "
-		    "password_file too");
-	/*
-	 * Mail in clear text crosses no network: only to a server on this
-	 * host (a local MTA that relays it on with TLS).
-	 */
-	else if (cfg->smtp_tls == CONFIG_TLS_NONE &&
-	    strncmp(cfg->smtp_url, "smtps://", 8) != 0 &&
-	    strcmp(cfg->smtp_host, "localhost") != 0 &&
-	    strncmp(cfg->smtp_host, "127.", 4) != 0 &&
-	    strcmp(cfg->smtp_host, "::1") != 0)
-		conf_ini_error(&p->ini, seen[5], "tls: none is for a server on "
-		    "this host only (localhost, 127.0.0.0/8, ::1), not %s",
-		    cfg->smtp_host);
-}
-
 static void
 key(struct conf_ini *ini, const char *section, const char *name,
     const char *v)
@@ -732,7 +496,7 @@ key(struct conf_ini *ini, const char *section, const char *name,
 	else if (p->in_esc)
 		(void)esc_key(p, name, v);
 	else if (p->in_smtp)
-		(void)smtp_key(p, name, v);
+		(void)mailconf_key(&p->ini, &p->cfg->smtp, name, v);
 	else if (p->cur_peer != NULL)
 		peer_key(p, name, v);
 	else if (p->section_line == 0 && ini->err_line == 0)
@@ -808,8 +572,7 @@ config_load(const char *file, char *err, size_t errlen)
 	cfg->esc_repeat_ms = 3600000;
 	cfg->esc_mails = 3;
 	cfg->esc_retry_ms = 60000;
-	cfg->smtp_tls = CONFIG_TLS_REQUIRED;
-	cfg->smtp_timeout_ms = 10000;
+	mailconf_init(&cfg->smtp, 10000);
 	cfg->metrics = METRICS_OFF;
 	if (conf_listen(CONFIG_METRICS_DEFAULT, cfg->metrics_host,
 	    sizeof(cfg->metrics_host), &cfg->metrics_port, err, errlen) == -1)
@@ -827,7 +590,7 @@ config_load(const char *file, char *err, size_t errlen)
 		goto fail;
 	peer_end(&p);
 	check_peers(&p);
-	check_smtp(&p);
+	mailconf_check(&p.ini, &cfg->smtp);
 	if (p.section_line == 0)
 		conf_ini_error(&p.ini, p.ini.line, "missing section [relay]");
 	for (i = 0; p.ini.err_line == 0 &&
@@ -910,13 +673,7 @@ config_free(struct config *cfg)
 	free(cfg->console_geometry);
 	for (i = 0; i < cfg->npeers; i++)
 		free(cfg->peers[i].url);
-	free(cfg->smtp_url);
-	free(cfg->smtp_from);
-	free(cfg->smtp_user);
-	if (cfg->smtp_password != NULL) {
-		explicit_bzero(cfg->smtp_password, strlen(cfg->smtp_password));
-		free(cfg->smtp_password);
-	}
+	mailconf_clear(&cfg->smtp);
 	free(cfg);
 }
 

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "kairan/kairan.h"
+#include "kairan/mailconf.h"
 
 #define CONFIG_MAX_SERVE	64
 #define CONFIG_MAX_PEERS	128	/* the hub: 47 prefectures, HA pairs */
@@ -47,12 +48,6 @@ struct config_peer {
 	int	 line;				/* of the section header */
 };
 
-/* [smtp] tls: STARTTLS on smtp:// (smtps:// is TLS from the first byte). */
-enum config_tls {
-	CONFIG_TLS_REQUIRED = 0,	/* no TLS, no mail */
-	CONFIG_TLS_TRY,			/* STARTTLS if the server offers it */
-	CONFIG_TLS_NONE,		/* plain: loopback servers only */
-};
 
 #define CONFIG_LEVELS		4	/* IncidentReport.level 0..3 */
 #define CONFIG_MAILS_MAX	20
@@ -112,14 +107,9 @@ struct config {
 	uint64_t	 esc_repeat_ms;		/* between two mails */
 	unsigned	 esc_mails;		/* mails per (report, recipient) */
 	uint64_t	 esc_retry_ms;		/* first wait after a 4xx */
-	/* [smtp]: smtp_url NULL = no mail is sent (overdue is still marked) */
-	char		*smtp_url;
-	char		 smtp_host[256];	/* of the url */
-	char		*smtp_from;
-	char		*smtp_user;
-	char		*smtp_password;		/* from password or password_file */
-	enum config_tls	 smtp_tls;
-	unsigned	 smtp_timeout_ms;	/* one attempt, connect to QUIT */
+	/* [smtp] (kairan/mailconf.h): url NULL = no mail is sent (overdue is
+	 * still marked) */
+	struct mailconf	 smtp;
 };
 
 #define CONFIG_METRICS_DEFAULT	"127.0.0.1:9145"

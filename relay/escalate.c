@@ -17,14 +17,15 @@
 #include "kairan/jst.h"
 #include "kairan/labels.h"
 #include "kairan/log.h"
+#include "kairan/mail.h"
+#include "kairan/mailconf.h"
 #include "kairan/message.h"
+#include "kairan/mime.h"
 #include "kairan/text.h"
 
 #include "deliver.h"
 #include "escalate.h"
 #include "events.h"
-#include "mail.h"
-#include "mime.h"
 #include "relay.h"
 #include "routing.h"
 #include "store.h"
@@ -52,12 +53,7 @@ escalate_mail_text(const struct escalate_mail *a)
 	char sent[JST_BUFLEN], due[JST_BUFLEN], nth[64];
 
 	message_hex(m->id.data, m->id.len, hex);
-	if (r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL ||
-	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE)
-		snprintf(nth, sizeof(nth), "第%u報", r->report_no);
-	else
-		snprintf(nth, sizeof(nth), "第%u報（%s）", r->report_no,
-		    label_phase(r->phase));
+	mime_report_nth(r, nth, sizeof(nth));
 	snprintf(subject, sizeof(subject), "%s【受理確認のお願い】%s %s「%s」"
 	    "（レベル%u）", exercise ? "【訓練】" : "", sender, nth, title,
 	    r->level);
@@ -125,23 +121,6 @@ escalate_mail_text(const struct escalate_mail *a)
 		return NULL;
 	}
 	return h.p;
-}
-
-/* An address we put in RCPT TO and To: printable ASCII, one @, no <>. */
-static int
-address_valid(const char *v)
-{
-	const char *at;
-	size_t i;
-
-	if (v == NULL || (at = strchr(v, '@')) == NULL || at == v ||
-	    at[1] == '\0' || strchr(at + 1, '@') != NULL || strlen(v) > 254)
-		return 0;
-	for (i = 0; v[i] != '\0'; i++)
-		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f ||
-		    strchr("<>()[],;:\\\"", v[i]) != NULL)
-			return 0;
-	return 1;
 }
 
 /*
@@ -285,13 +264,13 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	char *text;
 
 	idhex(st->id, KAIRAN_ID_LEN, hex);
-	if (cfg->smtp_url == NULL) {
+	if (cfg->smtp.url == NULL) {
 		log_warnx("mail failed id=%s recipient=%s step=%d error=%s", hex,
 		    st->recipient, st->step, log_str("no [smtp] url configured"));
 		return end_step(s, st, ESC_FAILED, 0, 0,
 		    "no [smtp] url configured", now);
 	}
-	if (to == NULL || !address_valid(to)) {
+	if (to == NULL || !mailconf_address_valid(to)) {
 		snprintf(why, sizeof(why), to == NULL ? "no e-mail address in "
 		    "the directory" : "the directory's e-mail address is not "
 		    "an address");
@@ -302,7 +281,7 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	}
 	memset(&a, 0, sizeof(a));
 	a.relay = cfg->id;
-	a.from = cfg->smtp_from;
+	a.from = cfg->smtp.from;
 	a.to = to;
 	a.m = m;
 	a.sender = directory_get(s->dir, m->sender);
@@ -313,16 +292,7 @@ mail_step(struct server *s, const struct store_esc_step *st,
 	a.n = (int)cfg->esc_mails > st->step ? (int)cfg->esc_mails : st->step;
 	text = escalate_mail_text(&a);
 	f = calloc(1, sizeof(*f));
-	memset(&msg, 0, sizeof(msg));
-	msg.url = cfg->smtp_url;
-	msg.from = cfg->smtp_from;
-	msg.to = to;
-	msg.text = text;
-	msg.user = cfg->smtp_user;
-	msg.password = cfg->smtp_password;
-	msg.tls = cfg->smtp_tls == CONFIG_TLS_REQUIRED ? MAIL_TLS_REQUIRED :
-	    cfg->smtp_tls == CONFIG_TLS_TRY ? MAIL_TLS_TRY : MAIL_TLS_NONE;
-	msg.timeout_ms = (long)cfg->smtp_timeout_ms;
+	mailconf_msg(&cfg->smtp, &msg, to, text);
 	if (f != NULL) {
 		f->s = s;
 		f->st = *st;
@@ -562,7 +532,7 @@ escalate_plan(struct server *s, const Message *m, int64_t seq,
 	    r->level >= CONFIG_LEVELS || cfg->esc_deadline_ms[r->level] == 0)
 		return 0;
 	deadline = now + (int64_t)cfg->esc_deadline_ms[r->level];
-	mails = cfg->smtp_url != NULL ? cfg->esc_mails : 0;
+	mails = cfg->smtp.url != NULL ? cfg->esc_mails : 0;
 	for (k = 0; k <= mails; k++)
 		if (store_escalation_add(s->store, seq, recipient, (int)k,
 		    m->sender, r->incident_id.data, r->incident_id.len,

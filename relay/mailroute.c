@@ -15,16 +15,16 @@
 
 #include "kairan/directory.h"
 #include "kairan/envelope.h"
-#include "kairan/form.h"
 #include "kairan/labels.h"
 #include "kairan/log.h"
+#include "kairan/mail.h"
+#include "kairan/mailconf.h"
 #include "kairan/message.h"
+#include "kairan/mime.h"
 #include "kairan/text.h"
 
 #include "config.h"
 #include "deliver.h"
-#include "mail.h"
-#include "mime.h"
 #include "mailroute.h"
 #include "relay.h"
 #include "routing.h"
@@ -42,66 +42,6 @@ struct mr_flight {
 	struct mr_flight	*next;
 };
 
-/* s (LF line ends, as form_render writes) appended with CRLF ends. */
-static void
-buf_crlf(struct mime_buf *b, const char *s, size_t n)
-{
-	size_t i, start = 0;
-
-	for (i = 0; i < n; i++)
-		if (s[i] == '\n') {
-			mime_add(b, s + start, i - start);
-			mime_add(b, "\r\n", 2);
-			start = i + 1;
-		}
-	mime_add(b, s + start, n - start);
-}
-
-/* The 報告様式 of m as form_render prints it, into b with CRLF ends. */
-static int
-form_text(struct mime_buf *b, const Message *m,
-    const struct directory *dir)
-{
-	struct form *f = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *fp;
-	int rc = -1;
-
-	if (form_build(m, dir, NULL, &f) == -1)
-		return -1;
-	if ((fp = open_memstream(&text, &len)) == NULL)
-		goto done;
-	if (form_render(fp, f) == -1) {
-		fclose(fp);
-		goto done;
-	}
-	if (fclose(fp) != 0)
-		goto done;
-	buf_crlf(b, text, len);
-	rc = 0;
-done:
-	free(text);
-	form_free(f);
-	return rc;
-}
-
-int
-mailroute_address_valid(const char *v)
-{
-	const char *at;
-	size_t i;
-
-	if (v == NULL || (at = strchr(v, '@')) == NULL || at == v ||
-	    at[1] == '\0' || strchr(at + 1, '@') != NULL || strlen(v) > 254)
-		return 0;
-	for (i = 0; v[i] != '\0'; i++)
-		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f ||
-		    strchr("<>()[],;:\\\"", v[i]) != NULL)
-			return 0;
-	return 1;
-}
-
 char *
 mailroute_text(const struct mailroute_mail *a)
 {
@@ -110,9 +50,8 @@ mailroute_text(const struct mailroute_mail *a)
 	const struct dir_entity *se;
 	const char *sender, *who, *title;
 	int exercise = m->status == KAIRAN__V1__STATUS__EXERCISE;
-	struct mime_buf h = MIME_BUF_INIT, body = MIME_BUF_INIT;
-	char subject[1024], date[64], hex[KAIRAN_ID_HEXLEN + 1], nth[64];
-	char boundary[80];
+	struct mime_buf body = MIME_BUF_INIT;
+	char subject[1024], hex[KAIRAN_ID_HEXLEN + 1], nth[64];
 
 	if (m->body_case != KAIRAN__V1__MESSAGE__BODY_REPORT || r == NULL)
 		return NULL;
@@ -123,16 +62,10 @@ mailroute_text(const struct mailroute_mail *a)
 	title = r->title != NULL && *r->title != '\0' ? r->title :
 	    "（件名なし）";
 	message_hex(m->id.data, m->id.len, hex);
-	if (r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL ||
-	    r->phase == KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE)
-		snprintf(nth, sizeof(nth), "第%u報", r->report_no);
-	else
-		snprintf(nth, sizeof(nth), "第%u報（%s）", r->report_no,
-		    label_phase(r->phase));
+	mime_report_nth(r, nth, sizeof(nth));
 	/* the title is the sender's: short (256 bytes) and checked */
 	snprintf(subject, sizeof(subject), "%s【kairan】%s %s「%s」（レベル%u）",
 	    exercise ? "【訓練】" : "", sender, nth, title, r->level);
-	snprintf(boundary, sizeof(boundary), "kairan-%s", hex);
 
 	if (exercise)
 		mime_printf(&body, "%s\r\n\r\n",
@@ -159,41 +92,14 @@ mailroute_text(const struct mailroute_mail *a)
 	}
 	mime_str(&body, "。\r\n\r\n");
 	mime_str(&body, "――――――――――――――――――――――――――――――――\r\n\r\n");
-	if (form_text(&body, m, a->dir) == -1)
+	if (mime_form(&body, m, a->dir) == -1)
 		body.ok = 0;
 	mime_printf(&body, "\r\n報告ID: %s\r\n中継局: %s\r\n", hex, a->relay);
 
-	mime_date(a->now_ms, date, sizeof(date));
-	mime_printf(&h, "Date: %s\r\n", date);
-	mime_printf(&h, "From: kairan %s <%s>\r\n", a->relay, a->from);
-	mime_printf(&h, "To: <%s>\r\n", a->to);
-	mime_printf(&h, "Message-ID: <%s.%s@%s.kairan.invalid>\r\n", hex,
-	    a->recipient != NULL ? a->recipient->id : "x", a->relay);
-	mime_str(&h, "Subject: ");
-	mime_header_utf8(&h, subject);
-	mime_printf(&h, "\r\nMIME-Version: 1.0\r\n"
-	    "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
-	    "X-Kairan-Report: %s\r\n"
-	    "X-Kairan-Status: %s\r\n\r\n", boundary, hex,
-	    message_status_name(m->status));
-	mime_str(&h, "This is a multipart message in MIME format.\r\n");
-	mime_printf(&h, "--%s\r\n"
-	    "Content-Type: text/plain; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary);
-	if (body.ok)
-		mime_base64(&h, (const uint8_t *)body.p, body.len);
-	mime_printf(&h, "--%s\r\n"
-	    "Content-Type: application/octet-stream; name=\"%s.kairan\"\r\n"
-	    "Content-Disposition: attachment; filename=\"%s.kairan\"\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary, hex, hex);
-	mime_base64(&h, a->env, a->envlen);
-	mime_printf(&h, "--%s--\r\n", boundary);
-	free(body.p);
-	if (!body.ok || !h.ok) {
-		free(h.p);
-		return NULL;
-	}
-	return h.p;
+	return mime_report_text(&(struct mime_report){ .m = m, .env = a->env,
+	    .envlen = a->envlen, .host = a->relay, .from = a->from, .to = a->to,
+	    .tag = a->recipient != NULL ? a->recipient->id : "x",
+	    .subject = subject, .now_ms = a->now_ms }, &body);
 }
 
 /* ---- planning, at commit ---- */
@@ -207,13 +113,13 @@ mailroute_plan(struct server *s, const Message *m, int64_t seq,
 	const char *to = e != NULL ? e->contact.email : NULL;
 	char why[256];
 
-	if (s->cfg->smtp_url == NULL) {
+	if (s->cfg->smtp.url == NULL) {
 		snprintf(why, sizeof(why), "recipient %s runs no node and %s "
 		    "has no [smtp] to mail it", recipient, s->cfg->id);
 		return routing_reject(s, m, digest, recipient, why, now, err,
 		    errlen);
 	}
-	if (!mailroute_address_valid(to)) {
+	if (!mailconf_address_valid(to)) {
 		snprintf(why, sizeof(why), "recipient %s runs no node and the "
 		    "directory has %s e-mail address for it", recipient,
 		    to == NULL ? "no" : "no valid");
@@ -382,7 +288,7 @@ start_row(struct server *s, struct store_mail_row *row, int64_t now)
 		rc = 0;
 		goto done;
 	}
-	if (cfg->smtp_url == NULL) {
+	if (cfg->smtp.url == NULL) {
 		/* [smtp] gone at a reload: no route any more */
 		log_warnx("mailroute failed id=%s recipient=%s error=%s", hex,
 		    row->recipient, log_str("no [smtp] url configured"));
@@ -393,7 +299,7 @@ start_row(struct server *s, struct store_mail_row *row, int64_t now)
 	}
 	memset(&a, 0, sizeof(a));
 	a.relay = cfg->id;
-	a.from = cfg->smtp_from;
+	a.from = cfg->smtp.from;
 	a.to = row->address;
 	a.m = f->m;
 	a.env = row->env;
@@ -406,16 +312,7 @@ start_row(struct server *s, struct store_mail_row *row, int64_t now)
 		    row->recipient, log_str("out of memory"));
 		goto done;
 	}
-	memset(&mm, 0, sizeof(mm));
-	mm.url = cfg->smtp_url;
-	mm.from = cfg->smtp_from;
-	mm.to = row->address;
-	mm.text = text;
-	mm.user = cfg->smtp_user;
-	mm.password = cfg->smtp_password;
-	mm.tls = cfg->smtp_tls == CONFIG_TLS_REQUIRED ? MAIL_TLS_REQUIRED :
-	    cfg->smtp_tls == CONFIG_TLS_TRY ? MAIL_TLS_TRY : MAIL_TLS_NONE;
-	mm.timeout_ms = (long)cfg->smtp_timeout_ms;
+	mailconf_msg(&cfg->smtp, &mm, row->address, text);
 	if (mail_send(s->mr_mail, &mm, mr_done, f) == -1)
 		goto done;
 	log_debug("mailroute start id=%s recipient=%s to=%s attempt=%d", hex,

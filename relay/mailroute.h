@@ -93,7 +93,4 @@ struct mailroute_mail {
 };
 char	*mailroute_text(const struct mailroute_mail *);
 
-/* 1 if v is an address we put in RCPT TO and To: (ASCII, one @, no <>). */
-int	mailroute_address_valid(const char *v);
-
 #endif

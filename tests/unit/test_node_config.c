@@ -303,6 +303,103 @@ test_url(void **state)
 	    -1);
 }
 
+/*
+ * [internal] and [smtp]: the municipality's own chain (003 「CISOまでの
+ * 連絡ルート」, 000 第7条), by role, address and levels.
+ */
+#define SMTP_OK "[smtp]\nurl = smtp://127.0.0.1:2525\nfrom = kairan@city.example.jp\ntls = none\n"
+
+static void
+test_internal(void **state)
+{
+	struct config *cfg;
+	char err[512];
+
+	(void)state;
+	write_conf(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <ciso@city.example.jp>\n"
+	    "addressee = CSIRT責任者 <csirt@city.example.jp> 2-3\n"
+	    "addressee = 危機管理課 <kiki@city.example.jp> 0,3 advisories\n"
+	    "retry = 250ms\nattempts = 3\n" SMTP_OK);
+	cfg = config_load(file, err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(cfg->ninternal, 3);
+	assert_string_equal(cfg->internal[0].role, "CISO");
+	assert_string_equal(cfg->internal[0].address, "ciso@city.example.jp");
+	assert_int_equal(cfg->internal[0].levels, CONFIG_LEVELS_ALL);
+	assert_int_equal(cfg->internal[0].advisories, 0);
+	assert_int_equal(cfg->internal[0].line, 11);
+	assert_string_equal(cfg->internal[1].role, "CSIRT責任者");
+	assert_int_equal(cfg->internal[1].levels, 0xc);
+	assert_string_equal(cfg->internal[2].role, "危機管理課");
+	assert_int_equal(cfg->internal[2].levels, 0x9);
+	assert_int_equal(cfg->internal[2].advisories, 1);
+	assert_int_equal(cfg->internal_retry_ms, 250);
+	assert_int_equal(cfg->internal_attempts, 3);
+	assert_string_equal(cfg->smtp.url, "smtp://127.0.0.1:2525");
+	assert_string_equal(cfg->smtp.from, "kairan@city.example.jp");
+	assert_int_equal(cfg->smtp.tls, MAIL_TLS_NONE);
+	assert_int_equal(cfg->smtp.timeout_ms, 30000);
+	config_free(cfg);
+
+	/* the defaults: no [internal], no [smtp]: no mail */
+	write_conf(GOOD_NODE ROUTE_A);
+	cfg = config_load(file, err, sizeof(err));
+	assert_non_null(cfg);
+	assert_int_equal(cfg->ninternal, 0);
+	assert_null(cfg->smtp.url);
+	assert_int_equal(cfg->internal_retry_ms, CONFIG_INTERNAL_RETRY_MS);
+	assert_int_equal(cfg->internal_attempts, CONFIG_INTERNAL_ATTEMPTS);
+	config_free(cfg);
+}
+
+static void
+test_internal_errors(void **state)
+{
+	(void)state;
+	/* lines: 8-9 route, 10 [internal], 11 the first key */
+	expect_error(GOOD_NODE ROUTE_A "[internal]\naddressee = CISO\n"
+	    SMTP_OK, 11, "expected \"ROLE <ADDRESS>");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\naddressee = <a@b.jp>\n"
+	    SMTP_OK, 11, "the role before <a@b.jp>");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\naddressee = CISO <a b@c>\n"
+	    SMTP_OK, 11, "<a b@c>: expected an address LOCAL@DOMAIN");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\naddressee = CISO <nobody>\n"
+	    SMTP_OK, 11, "expected an address");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <a@b.jp> 4\n" SMTP_OK, 11,
+	    "\"4\": expected levels 0..3");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <a@b.jp> 3-2\n" SMTP_OK, 11, "\"3-2\"");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <a@b.jp> all\n" SMTP_OK, 11, "\"all\"");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <a@b.jp>\naddressee = CIO <A@b.jp>\n" SMTP_OK,
+	    12, "<A@b.jp> is named already (line 11)");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <a@b.jp>\nretry = soon\n" SMTP_OK, 12, "retry:");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <a@b.jp>\nattempts = 0\n" SMTP_OK, 12,
+	    "attempts:");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <a@b.jp>\ncolour = blue\n" SMTP_OK, 12,
+	    "unknown key \"colour\"");
+	/* an addressee without [smtp]: nobody could mail it */
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n"
+	    "addressee = CISO <a@b.jp>\n", 10, "need an [smtp] section");
+	expect_error(GOOD_NODE ROUTE_A "[internal]\n[internal]\n", 11,
+	    "duplicate section [internal]");
+	/* [smtp]'s own checks, shared with the relay (kairan/mailconf.h) */
+	expect_error(GOOD_NODE ROUTE_A "[smtp]\nurl = http://x\n", 11,
+	    "expected smtp://HOST");
+	expect_error(GOOD_NODE ROUTE_A "[smtp]\nurl = smtp://127.0.0.1\n", 10,
+	    "missing key \"from\"");
+	expect_error(GOOD_NODE ROUTE_A "[smtp]\nurl = smtp://mail.example.jp\n"
+	    "from = k@c.jp\ntls = none\n", 13, "tls: none is for a server on "
+	    "this host only");
+}
+
 int
 main(void)
 {
@@ -314,6 +411,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_internal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_internal_errors, setup,
 		    teardown),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_url),

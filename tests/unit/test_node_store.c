@@ -33,6 +33,7 @@
 #include "kairan/message.h"
 
 #include "status.h"
+#include "config.h"
 #include "store.h"
 
 static char dir[64];
@@ -1261,6 +1262,7 @@ test_migrate_v3_held(void **state)
 	    "ALTER TABLE recipient DROP COLUMN mailed_ms;"
 	    "ALTER TABLE recipient DROP COLUMN mailed_note;"
 	    "DROP TABLE phone_confirm;"
+	    "DROP TABLE internal_mail;"
 	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(count(NULL, "SELECT count(*) FROM "
@@ -1560,6 +1562,109 @@ test_mailed_and_phone(void **state)
 	store_close(st);
 }
 
+/*
+ * internal_mail (schema 8): rows written with each report of ours, by
+ * level (an advisory: for addressees with advisories), never for a
+ * receipt; due, claimed, ended; listed for status and counted for sent.
+ */
+static void
+test_internal_mail(void **state)
+{
+	struct config_addressee a[3];
+	struct store *st;
+	struct store_imail *v;
+	struct store_sent *sv;
+	struct tmsg r1, r3, adv, rc;
+	char err[512];
+	int64_t due;
+	size_t n;
+	long k;
+
+	(void)state;
+	memset(a, 0, sizeof(a));
+	snprintf(a[0].role, sizeof(a[0].role), "CISO");
+	snprintf(a[0].address, sizeof(a[0].address), "ciso@city.example.jp");
+	a[0].levels = CONFIG_LEVELS_ALL;
+	snprintf(a[1].role, sizeof(a[1].role), "CSIRT責任者");
+	snprintf(a[1].address, sizeof(a[1].address), "csirt@city.example.jp");
+	a[1].levels = 0xc;
+	snprintf(a[2].role, sizeof(a[2].role), "危機管理課");
+	snprintf(a[2].address, sizeof(a[2].address), "kiki@city.example.jp");
+	a[2].levels = 0xc;
+	a[2].advisories = 1;
+	st = open_store();
+	assert_int_equal(store_imail_set(st, a, 3, err, sizeof(err)), 0);
+	tmsg_report(&r1, 0x41, 0x42, 1, "452017", "452025", NULL, NULL);
+	r1.r.level = 1;
+	add_out(st, &r1);
+	tmsg_report(&r3, 0x43, 0x44, 1, "452017", "452025", NULL, NULL);
+	r3.r.level = 3;
+	add_out(st, &r3);
+	tmsg_report(&adv, 0x45, 0x46, 1, "452017", "452025", NULL, NULL);
+	tmsg_advisory(&adv);
+	add_out(st, &adv);
+	tmsg_receipt(&rc, 0x47, "452017", &r1,
+	    KAIRAN__V1__RECEIPT__STATE__DELIVERED, NULL, NULL);
+	add_out(st, &rc);
+	assert_int_equal(count(st, "SELECT count(*) FROM internal_mail"), 5);
+
+	assert_int_equal(store_imail_list(st, r1.id, &v, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].role, "CISO");
+	assert_int_equal(v[0].state, STORE_IMAIL_PENDING);
+	assert_int_equal(v[0].code, -1);
+	assert_int_equal(v[0].due_ms, r1.m.created_at_ms);
+	store_imail_free(v, n);
+	assert_int_equal(store_imail_list(st, r3.id, &v, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[1].role, "CSIRT責任者");
+	store_imail_free(v, n);
+	assert_int_equal(store_imail_list(st, adv.id, &v, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].address, "kiki@city.example.jp");
+	store_imail_free(v, n);
+
+	/* due: earliest first, with the envelope; a claim hides a row */
+	assert_int_equal(store_imail_due(st, r1.m.created_at_ms, 8, &v, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].envlen, sizeof(r1.env));
+	assert_memory_equal(v[0].env, r1.env, sizeof(r1.env));
+	assert_int_equal(store_imail_claim(st, v[0].seq, 1800000000000LL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_imail_result(st, v[0].seq, STORE_IMAIL_SENT, 1,
+	    250, "accepted", 1800000000000LL, 1700000000500LL, err,
+	    sizeof(err)), 0);
+	/* a row no longer pending does not move again */
+	assert_int_equal(store_imail_result(st, v[0].seq, STORE_IMAIL_FAILED,
+	    2, 550, "no", 0, 0, err, sizeof(err)), 0);
+	store_imail_free(v, n);
+	assert_int_equal(store_imail_list(st, r1.id, &v, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(v[0].state, STORE_IMAIL_SENT);
+	assert_int_equal(v[0].code, 250);
+	assert_int_equal(v[0].attempts, 1);
+	assert_string_equal(v[0].reply, "accepted");
+	assert_int_equal(v[0].at_ms, 1700000000500LL);
+	store_imail_free(v, n);
+	assert_int_equal(store_imail_next(st, &due, err, sizeof(err)), 1);
+	assert_int_equal(due, r3.m.created_at_ms);
+	assert_int_equal(store_imail_due(st, 1700000001000LL, 2, &v, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 2);		/* the limit */
+	store_imail_free(v, n);
+
+	/* sent: the counts per report */
+	assert_true((k = store_sent_list(st, &sv, err, sizeof(err))) == 2);
+	assert_int_equal(sv[0].imail + sv[1].imail, 4);
+	assert_int_equal(sv[0].imail_sent + sv[1].imail_sent, 1);
+	store_sent_free(sv, (size_t)k);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -1593,6 +1698,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prefix_sent_withdrawal,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_advisories, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_internal_mail, setup,
 		    teardown),
 	};
 

@@ -188,7 +188,7 @@ test_escalation_and_smtp(void **state)
 	assert_int_equal(c->esc_deadline_ms[0], 24 * 3600000);
 	assert_int_equal(c->esc_repeat_ms, 3600000);
 	assert_int_equal(c->esc_mails, 3);
-	assert_null(c->smtp_url);		/* no mail without [smtp] */
+	assert_null(c->smtp.url);		/* no mail without [smtp] */
 	config_free(c);
 
 	c = config_load(write_conf(BASE "[escalation]\nlevel3 = 90s\n"
@@ -205,12 +205,12 @@ test_escalation_and_smtp(void **state)
 	assert_int_equal(c->esc_repeat_ms, 600000);
 	assert_int_equal(c->esc_mails, 0);
 	assert_int_equal(c->esc_retry_ms, 500);
-	assert_string_equal(c->smtp_url, "smtps://mail.example.jp:465");
-	assert_string_equal(c->smtp_host, "mail.example.jp");
-	assert_string_equal(c->smtp_from, "kairan@pref.example.jp");
-	assert_string_equal(c->smtp_password, "s3cret");
-	assert_int_equal(c->smtp_tls, CONFIG_TLS_REQUIRED);
-	assert_int_equal(c->smtp_timeout_ms, 3000);
+	assert_string_equal(c->smtp.url, "smtps://mail.example.jp:465");
+	assert_string_equal(c->smtp.host, "mail.example.jp");
+	assert_string_equal(c->smtp.from, "kairan@pref.example.jp");
+	assert_string_equal(c->smtp.password, "s3cret");
+	assert_int_equal(c->smtp.tls, MAIL_TLS_REQUIRED);
+	assert_int_equal(c->smtp.timeout_ms, 3000);
 	config_free(c);
 
 	/* the password from a file only its owner reads */
@@ -224,8 +224,8 @@ test_escalation_and_smtp(void **state)
 	    err, sizeof(err));
 	if (c == NULL)
 		fail_msg("%s", err);
-	assert_string_equal(c->smtp_password, "from-file");
-	assert_int_equal(c->smtp_tls, CONFIG_TLS_NONE);
+	assert_string_equal(c->smtp.password, "from-file");
+	assert_int_equal(c->smtp.tls, MAIL_TLS_NONE);
 	config_free(c);
 	assert_int_equal(chmod(path, 0644), 0);
 	expect_error(BASE "[smtp]\nurl = smtp://127.0.0.1\nfrom = a@b.jp\n"

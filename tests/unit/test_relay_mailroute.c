@@ -20,6 +20,7 @@
 #include "kairan/form.h"
 #include "kairan/message.h"
 
+#include "kairan/mailconf.h"
 #include "mailroute.h"
 
 #define HEX "ab000000000000000000000000000000"
@@ -234,16 +235,16 @@ static void
 test_addresses(void **state)
 {
 	(void)state;
-	assert_true(mailroute_address_valid("cyber@police.miyazaki.example.jp"));
-	assert_false(mailroute_address_valid(NULL));
-	assert_false(mailroute_address_valid(""));
-	assert_false(mailroute_address_valid("no-at"));
-	assert_false(mailroute_address_valid("@example.jp"));
-	assert_false(mailroute_address_valid("a@"));
-	assert_false(mailroute_address_valid("a@b@c"));
-	assert_false(mailroute_address_valid("a b@example.jp"));
-	assert_false(mailroute_address_valid("a@example.jp>\r\nRCPT TO:<x@y"));
-	assert_false(mailroute_address_valid("警察@example.jp"));
+	assert_true(mailconf_address_valid("cyber@police.miyazaki.example.jp"));
+	assert_false(mailconf_address_valid(NULL));
+	assert_false(mailconf_address_valid(""));
+	assert_false(mailconf_address_valid("no-at"));
+	assert_false(mailconf_address_valid("@example.jp"));
+	assert_false(mailconf_address_valid("a@"));
+	assert_false(mailconf_address_valid("a@b@c"));
+	assert_false(mailconf_address_valid("a b@example.jp"));
+	assert_false(mailconf_address_valid("a@example.jp>\r\nRCPT TO:<x@y"));
+	assert_false(mailconf_address_valid("警察@example.jp"));
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * Unit tests of relay/mail.c: SMTP through libcurl's multi interface on a
+ * Unit tests of proto/lws/mail.c: SMTP through libcurl's multi interface on a
  * libev loop, against a small SMTP server: a mail taken (250), one
  * refused (550), the bound on transfers in flight, a timeout while the
  * loop keeps running, and mail_free abandoning a transfer held at RCPT
@@ -31,7 +31,7 @@
 #include <curl/curl.h>
 #include <ev.h>
 
-#include "mail.h"
+#include "kairan/mail.h"
 
 #define TEXT	"From: <a@x.example>\r\nTo: <b@x.example>\r\nSubject: t\r\n" \
 		"\r\nbody\r\n"

@@ -28,7 +28,7 @@
 
 #include "kairan/log.h"
 
-#include "mail.h"
+#include "kairan/mail.h"
 
 /* One mail in flight. */
 struct xfer {

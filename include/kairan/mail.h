@@ -1,6 +1,7 @@
 /*
  * mail: SMTP transactions through libcurl's multi interface, driven by
- * the relay's libev loop, so that no mail ever makes the loop wait.
+ * the daemon's libev loop (the relay's, the node's), so that no mail ever
+ * makes the loop wait.
  *
  * curl tells us which sockets it waits on (CURLMOPT_SOCKETFUNCTION: one
  * ev_io each) and when it next needs the clock (CURLMOPT_TIMERFUNCTION:
@@ -11,7 +12,7 @@
  *
  * At most max transfers are in flight; mail_send refuses more (-1,
  * mail_full() true), so that what cannot go yet stays where it came from
- * (for escalate.c: a row due in the store) instead of in a queue here.
+ * (a row due in the caller's store) instead of in a queue here.
  * Each mail is its own connection and its own transaction (the
  * connection is not kept for another mail: one server's trouble stays
  * with its own mail), bounded by its timeout from connect to the
@@ -23,13 +24,13 @@
  * greeting, TLS, EHLO, AUTH, MAIL, RCPT, DATA, the message) is driven by
  * the loop; see mail.c.
  */
-#ifndef KAIRAN_RELAY_MAIL_H
-#define KAIRAN_RELAY_MAIL_H
+#ifndef KAIRAN_MAIL_H
+#define KAIRAN_MAIL_H
 
 struct ev_loop;
 struct mail;
 
-#define MAIL_MAX_INFLIGHT	4	/* the relay's bound (escalate.c) */
+#define MAIL_MAX_INFLIGHT	4	/* each user's bound (escalate.c, mailout.c) */
 
 enum mail_tls {
 	MAIL_TLS_REQUIRED,	/* smtps://, or STARTTLS, or no mail */
