@@ -193,7 +193,8 @@ $(BUILD)/tsan/tests/test_relay_pwcheck: tests/unit/test_relay_pwcheck.c \
 # walsync's thread and the store it shares the database with.
 TSAN_BIN += $(BUILD)/tsan/tests/test_relay_walsync
 $(BUILD)/tsan/tests/test_relay_walsync: tests/unit/test_relay_walsync.c \
-    relay/walsync.c relay/store.c relay/audit.c $(LIB)
+    relay/walsync.c relay/store.c relay/storedb.c relay/store_message.c \
+    relay/store_console.c relay/store_mail.c relay/audit.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=thread -DKAIRAN_TEST_HOOKS $(WARNINGS) -Wno-missing-prototypes -Wno-missing-declarations $(CPPFLAGS) -Irelay $(LDFLAGS) -fsanitize=thread -o $@ $^ -lcmocka $(LDLIBS)
 tsan: $(TSAN_BIN)

@@ -1,6 +1,6 @@
 /*
  * audit: the relay's tamper-evident log (DESIGN.md §7). Each row of the
- * audit table (kept by store.c) carries hash = SHA-256 over the previous
+ * audit table (kept by storedb.c) carries hash = SHA-256 over the previous
  * row's hash and this row's fields, so altering, removing or reordering
  * any row breaks every hash after it. This module is the hash; the rows
  * live in the store.

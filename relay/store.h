@@ -1,5 +1,8 @@
 /*
- * store: the relay's SQLite database — the only place with SQL.
+ * store: the relay's SQLite database — the only place with SQL. One
+ * header for the store's modules (store.c the schema and opening,
+ * storedb.c the connection, transactions, checkpoints and audit chain,
+ * store_message.c, store_console.c, store_mail.c the rows).
  *
  * message   every envelope the relay accepted (or signed itself), once per
  *           Message id, as the exact Envelope bytes, in acceptance order
