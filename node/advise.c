@@ -11,9 +11,9 @@
 #include "kairan/message.h"
 
 #include "advise.h"
+#include "advisory.h"
 #include "compose.h"
 #include "config.h"
-#include "report.h"
 #include "sending.h"
 #include "store.h"
 

@@ -25,6 +25,11 @@
  *   "not_needed", at (RFC 3339), note}), publication ({decision:
  *   "undecided" | "publish" | "no_publish", approved_by}).
  * incident_id, report_no and phase are set by the command line, not the file.
+ *
+ * report.c reads and writes the top-level keys; the file itself is read by
+ * jsonfile.c, each value by field.c, contact by contact.c, attachments by
+ * attachment.c and the 報告様式1 items by reportform.c. Advisories are
+ * advisory.h.
  */
 #ifndef KAIRAN_NODE_REPORT_H
 #define KAIRAN_NODE_REPORT_H
@@ -53,13 +58,6 @@ IncidentReport	*report_from_json(const json_t *obj, const char *base_dir,
 void		 report_free(IncidentReport *);	/* NULL is a no-op */
 
 /*
- * An RFC 3339 date-time with an offset ("2026-11-22T09:30:00+09:00";
- * fractions of a second and "Z" allowed) into Unix milliseconds in *ms.
- * Returns 0, or -1 if s is not exactly that.
- */
-int		 report_parse_time(const char *s, int64_t *ms);
-
-/*
  * The report as a JSON object in the same format: every key present
  * (empty strings and lists as such, unknown times and a missing contact as null, times in JST
  * "+09:00"), attachments as {name, media_type, sha256 (hex), size}. New
@@ -75,31 +73,6 @@ json_t		*report_to_json(const IncidentReport *);
  * reference, or NULL if out of memory.
  */
 json_t		*report_template(void);
-
-/*
- * Advisories (注意喚起・情報提供・要請; node/ADVISORY.md has the format):
- *   kind* ("advisory" 注意喚起 | "information" 情報提供 | "request" 要請),
- *   title*, source, severity ("low" | "medium" | "high" | "critical"),
- *   summary*, references ([CVE id or http(s) URL]), actions ([string]),
- *   due_at (RFC 3339; required, like actions, for a request), contact
- *   ({name, organization, phone, after_hours_phone, fax, email, hours}).
- * advisory_from_file reads the file as report_from_file does and checks
- * every rule of the protocol (message_validate), so that a bad file is
- * refused before anything is signed, with the field named
- * ("advisory.references[1]: "CVE-2024-12" is not a CVE id ...";
- * "advisory.due_at: a request (要請) says by when ...: missing").
- * Returns a heap Advisory (advisory_free) or NULL with err.
- */
-Advisory	*advisory_from_file(const char *path, char *err, size_t errlen);
-Advisory	*advisory_from_json(const json_t *obj, char *err, size_t errlen);
-void		 advisory_free(Advisory *);	/* NULL is a no-op */
-/* The advisory in the same format, every key present (due_at null if none). */
-json_t		*advisory_to_json(const Advisory *);
-/* The empty advisory of `kairan-node template --advisory`. */
-json_t		*advisory_template(void);
-/* The JSON names: "advisory"/"information"/"request"; "low".."critical" or NULL. */
-const char	*advisory_kind_key(int kind);
-const char	*advisory_severity_key(int severity);
 
 /*
  * The items 1-5 of 報告様式1 that r leaves empty, which the 記入要領 asks

@@ -19,6 +19,7 @@
 #include "kairan/text.h"
 
 #include "show.h"
+#include "advisory.h"
 #include "deadline.h"
 #include "incident.h"
 #include "report.h"

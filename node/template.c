@@ -1,12 +1,13 @@
 /*
  * template: the empty report (or, with --advisory, advisory) people fill
- * in for send, update and advise, as JSON on stdout (report.h).
+ * in for send, update and advise, as JSON on stdout (report.h, advisory.h).
  */
 #include <stdio.h>
 
 #include <jansson.h>
 
 #include "template.h"
+#include "advisory.h"
 #include "report.h"
 
 static void

@@ -20,6 +20,8 @@
 #include <cmocka.h>
 
 #include "kairan/message.h"
+#include "advisory.h"
+#include "field.h"
 #include "report.h"
 
 static char dir[64];
@@ -705,23 +707,23 @@ test_times(void **state)
 	int64_t ms;
 
 	(void)state;
-	assert_int_equal(report_parse_time("2026-11-22T09:30:00+09:00", &ms),
+	assert_int_equal(field_parse_time("2026-11-22T09:30:00+09:00", &ms),
 	    0);
 	assert_true(ms == 1795307400000LL);
-	assert_int_equal(report_parse_time("2026-11-22T00:30:00Z", &ms), 0);
+	assert_int_equal(field_parse_time("2026-11-22T00:30:00Z", &ms), 0);
 	assert_true(ms == 1795307400000LL);
-	assert_int_equal(report_parse_time("2026-11-21T19:30:00.5-05:00",
+	assert_int_equal(field_parse_time("2026-11-21T19:30:00.5-05:00",
 	    &ms), 0);
 	assert_true(ms == 1795307400500LL);
-	assert_int_equal(report_parse_time("2028-02-29T00:00:00Z", &ms), 0);
-	assert_int_equal(report_parse_time("2027-02-29T00:00:00Z", &ms), -1);
-	assert_int_equal(report_parse_time("2026-13-01T00:00:00Z", &ms), -1);
-	assert_int_equal(report_parse_time("2026-11-22T24:00:00Z", &ms), -1);
-	assert_int_equal(report_parse_time("2026-11-22T09:30:00+0900", &ms),
+	assert_int_equal(field_parse_time("2028-02-29T00:00:00Z", &ms), 0);
+	assert_int_equal(field_parse_time("2027-02-29T00:00:00Z", &ms), -1);
+	assert_int_equal(field_parse_time("2026-13-01T00:00:00Z", &ms), -1);
+	assert_int_equal(field_parse_time("2026-11-22T24:00:00Z", &ms), -1);
+	assert_int_equal(field_parse_time("2026-11-22T09:30:00+0900", &ms),
 	    -1);
-	assert_int_equal(report_parse_time("2026-11-22T09:30:00Zx", &ms), -1);
-	assert_int_equal(report_parse_time("2026-11-22T09:30:00.Z", &ms), -1);
-	assert_int_equal(report_parse_time("", &ms), -1);
+	assert_int_equal(field_parse_time("2026-11-22T09:30:00Zx", &ms), -1);
+	assert_int_equal(field_parse_time("2026-11-22T09:30:00.Z", &ms), -1);
+	assert_int_equal(field_parse_time("", &ms), -1);
 }
 
 /* The minimal report of send --help, as bytes. */
