@@ -259,12 +259,10 @@ apiadvisory_get(struct server *s, const struct api_call *c,
 	char err[512];
 	int64_t now = message_now_ms();
 	size_t i;
+	int rc;
 
-	if (apireply_parse_id(hex, len, id) == -1)
-		return apireply_error(rp, 400, "advisory: expected 32 "
-		    "lower-case hex digits");
-	if (apireply_refresh(s, c, rp) == -1)
-		return rp->body != NULL ? 0 : -1;
+	if (apireply_path_id(s, c, rp, "advisory", hex, len, id, &rc) == -1)
+		return rc;
 	if ((a = view_advisory(s->view, id)) == NULL)
 		return apireply_error(rp, 404, "advisory: no such advisory "
 		    "here");

@@ -194,16 +194,8 @@ apiincident_find(struct server *s, const struct api_call *c,
 	struct view_incident *in;
 	uint8_t id[KAIRAN_ID_LEN];
 
-	*rc = 0;
-	if (apireply_parse_id(hex, len, id) == -1) {
-		*rc = apireply_error(rp, 400, "incident: expected 32 "
-		    "lower-case hex digits");
+	if (apireply_path_id(s, c, rp, "incident", hex, len, id, rc) == -1)
 		return NULL;
-	}
-	if (apireply_refresh(s, c, rp) == -1) {
-		*rc = rp->body != NULL ? 0 : -1;
-		return NULL;
-	}
 	if ((in = view_incident(s->view, id)) == NULL)
 		*rc = apireply_error(rp, 404, "incident: no such incident "
 		    "here");
@@ -280,11 +272,8 @@ apiincident_form(struct server *s, const struct api_call *c,
 	char err[512];
 	int rc;
 
-	if (apireply_parse_id(hex, len, id) == -1)
-		return apireply_error(rp, 400, "report: expected 32 lower-case "
-		    "hex digits");
-	if (apireply_refresh(s, c, rp) == -1)
-		return rp->body != NULL ? 0 : -1;
+	if (apireply_path_id(s, c, rp, "report", hex, len, id, &rc) == -1)
+		return rc;
 	if ((r = view_report(s->view, id)) == NULL)
 		return apireply_error(rp, 404, "report: no such report here");
 	if ((rc = view_envelope(s->view, r, &env, &envlen, err,

@@ -170,6 +170,24 @@ apireply_parse_id(const char *hex, size_t len, uint8_t id[KAIRAN_ID_LEN])
 }
 
 int
+apireply_path_id(struct server *s, const struct api_call *c,
+    struct api_reply *rp, const char *field, const char *hex, size_t len,
+    uint8_t id[KAIRAN_ID_LEN], int *rc)
+{
+	*rc = 0;
+	if (apireply_parse_id(hex, len, id) == -1) {
+		*rc = apireply_error(rp, 400, "%s: expected 32 lower-case hex "
+		    "digits", field);
+		return -1;
+	}
+	if (apireply_refresh(s, c, rp) == -1) {
+		*rc = rp->body != NULL ? 0 : -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
 apireply_refresh(struct server *s, const struct api_call *c,
     struct api_reply *rp)
 {

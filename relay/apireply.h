@@ -72,6 +72,16 @@ int	apireply_refresh(struct server *s, const struct api_call *c,
 int	apireply_parse_id(const char *hex, size_t len,
 	    uint8_t id[KAIRAN_ID_LEN]);
 
+/*
+ * The id of a path (hex, len bytes) into id, then the view refreshed,
+ * before an endpoint looks it up: 0; or -1 with rp filled (400 "FIELD:
+ * expected 32 lower-case hex digits", or apireply_refresh's 500) and *rc
+ * what the endpoint returns.
+ */
+int	apireply_path_id(struct server *s, const struct api_call *c,
+	    struct api_reply *rp, const char *field, const char *hex,
+	    size_t len, uint8_t id[KAIRAN_ID_LEN], int *rc);
+
 /* A time in ms, or null for 0 (new reference). */
 json_t	*apireply_time(int64_t ms);
 
