@@ -9,8 +9,14 @@
  *   GET  /api/overdue          past the deadline, not acknowledged
  *   POST /api/confirm          a phone confirmation (store_confirm_add)
  *   GET  /api/reports/ID/form  the 報告様式 (proto/form.c's lines)
+ *   GET  /api/advisories[/ID]  advisories, apart from the incidents
  *   GET  /api/drill/ID[.csv]   訓練の結果, JSON or CSV (UTF-8, BOM)
  *   GET  /api/geometry         [console] geometry, as it is
+ *
+ * api.c routes each to its module (nodes and geometry are its own):
+ * apiincident.c (incidents, the matrix, the form), apioverdue.c,
+ * apiconfirm.c, apiadvisory.c, apidrill.c; what their answers are made
+ * of, and struct api_call and api_reply, is apireply.h.
  *
  * Every input is checked before anything is read or written: ids of 32
  * lower-case hex digits, entity ids the directory knows, names and notes
@@ -23,32 +29,13 @@
 #define KAIRAN_RELAY_API_H
 
 #include <stddef.h>
-#include <stdint.h>
 
-#define API_NAME_MAX		64	/* characters of a confirmation's name */
-#define API_NOTE_MAX		500	/* ... of its note */
+#include "apireply.h"
+
 #define API_GEOMETRY_MAX	(8 * 1024 * 1024)	/* bytes */
 
 struct server;
 struct config;
-
-struct api_call {
-	const char	*method;	/* "GET" | "POST" */
-	const char	*path;		/* "/api/nodes", no query */
-	const char	*query;		/* after '?', or "" */
-	const uint8_t	*body;		/* POST, bounded by HTTPD_BODY_MAX */
-	size_t		 bodylen;
-	const char	*operator;	/* authenticated name */
-	const char	*address;	/* client, for the log */
-};
-
-struct api_reply {
-	unsigned	 status;
-	const char	*content_type;	/* static */
-	char		*body;		/* malloc'd; the caller frees */
-	size_t		 bodylen;
-	char		 disposition[128];	/* "" or a Content-Disposition */
-};
 
 /*
  * Answers call into reply. Returns 0 (reply filled, errors included as

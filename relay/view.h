@@ -1,6 +1,7 @@
 /*
  * view: the console's read-only queries on the relay's store (the SQL of
- * api.c; a store module like store.c, with its own statements).
+ * the console's API, api.c and its endpoints api*.c; a store module like
+ * store.c, with its own statements).
  *
  * The view has its own connection to the database file, opened read-only:
  * the store is in WAL mode, so its reads never wait for the writer and

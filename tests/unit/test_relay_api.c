@@ -1,10 +1,10 @@
 /*
- * Unit tests of the console's API (api.c) over its view (view.c) and
- * the store, on a real store file with real signed envelopes (the
- * fixture PKI) and the real directory: the receipt matrix (pending,
- * held, delivered, acknowledged by whom, overdue, rejected), the overdue
- * list with its contact and mail, a phone confirmation (recorded beside
- * the state, where and by whom it was recorded, mails cancelled,
+ * Unit tests of the console's API (api.c and its endpoints, api*.c) over
+ * its view (view.c) and the store, on a real store file with real signed
+ * envelopes (the fixture PKI) and the real directory: the receipt matrix
+ * (pending, held, delivered, acknowledged by whom, overdue, rejected), the
+ * overdue list with its contact and mail, a phone confirmation (recorded
+ * beside the state, where and by whom it was recorded, mails cancelled,
  * audited) and its refusals (each naming the field, nothing written),
  * advisories apart from incidents (counts, 確認しました, 対応済 with its
  * note, past the asked-by time), the drill in JSON and CSV, the nodes' states
