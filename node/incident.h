@@ -10,7 +10,7 @@
  *   any but WITHDRAWN -> WITHDRAWN (withdraw, 取消)
  *   WITHDRAWN -> nothing: a withdrawn incident is over for good.
  *
- * The report number is not decided here: store_report_add takes it in the
+ * The report number is not decided here: store_outbox_report takes it in the
  * same write transaction as the outbox row (see store.h), and calls back
  * into incident_transition with the phase it read there.
  *
