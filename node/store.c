@@ -37,7 +37,7 @@ struct store {
 	sqlite3	*db;
 	char	*path;
 	int	 busy;	/* the last failure was a lock held by another writer */
-	/* the internal addressees (store_imail_set): rows at store_outbox_insert */
+	/* the internal addressees (store_imail_set, store_sql_imail) */
 	struct config_addressee *imail;
 	size_t	 nimail;
 };
@@ -289,8 +289,8 @@ store_sql_exec(struct store *st, const char *sql, char *err, size_t errlen)
 }
 
 int
-store_sql_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql, char *err,
-    size_t errlen)
+store_sql_prepare(struct store *st, sqlite3_stmt **stmt, const char *sql,
+    char *err, size_t errlen)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
 		*stmt = NULL;
@@ -447,8 +447,10 @@ store_open(const char *path, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
-	if (store_sql_exec(st, "PRAGMA journal_mode = WAL", err, errlen) == -1 ||
-	    store_sql_exec(st, "PRAGMA synchronous = FULL", err, errlen) == -1 ||
+	if (store_sql_exec(st, "PRAGMA journal_mode = WAL", err,
+	    errlen) == -1 ||
+	    store_sql_exec(st, "PRAGMA synchronous = FULL", err,
+	    errlen) == -1 ||
 	    store_sql_exec(st, "PRAGMA foreign_keys = ON", err, errlen) == -1)
 		goto fail;
 	if (migrate(st, err, errlen) == -1)

@@ -24,16 +24,18 @@ store_confirm_add(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	message_hex(id, KAIRAN_ID_LEN, hex);
 	if (store_sql_begin(st, err, errlen) == -1)
 		return -1;
-	if (store_sql_exists(st, "SELECT 1 FROM outbox WHERE id = ? AND kind = 1", id,
-	    &found, err, errlen) == -1)
+	if (store_sql_exists(st,
+	    "SELECT 1 FROM outbox WHERE id = ? AND kind = 1", id, &found, err,
+	    errlen) == -1)
 		goto fail;
 	if (!found) {
 		snprintf(err, errlen, "%s: no report of ours", hex);
 		store_sql_rollback(st);
 		return 0;
 	}
-	if (store_sql_prepare(st, &s, "SELECT 1 FROM recipient WHERE id = ? AND "
-	    "entity = ?", err, errlen) == -1)
+	if (store_sql_prepare(st, &s,
+	    "SELECT 1 FROM recipient WHERE id = ? AND entity = ?", err,
+	    errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
@@ -50,8 +52,8 @@ store_confirm_add(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		store_sql_err(st, err, errlen, "recipient lookup");
 		goto fail;
 	}
-	if (store_sql_prepare(st, &s, "INSERT INTO phone_confirm(id, entity, by, note, "
-	    "at_ms) VALUES(?, ?, ?, ?, ?)", err, errlen) == -1)
+	if (store_sql_prepare(st, &s, "INSERT INTO phone_confirm(id, entity, "
+	    "by, note, at_ms) VALUES(?, ?, ?, ?, ?)", err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);

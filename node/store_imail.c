@@ -29,9 +29,9 @@ store_imail_plan(struct store *st, const Message *m, const IncidentReport *r,
 		if (r != NULL ? r->level > 3 || !(a->levels & (1u << r->level)) :
 		    !a->advisories)
 			continue;
-		if (s == NULL && store_sql_prepare(st, &s, "INSERT INTO internal_mail(id, "
-		    "role, address, due_ms) VALUES(?, ?, ?, ?)", err,
-		    errlen) == -1)
+		if (s == NULL && store_sql_prepare(st, &s,
+		    "INSERT INTO internal_mail(id, role, address, due_ms) "
+		    "VALUES(?, ?, ?, ?)", err, errlen) == -1)
 			return -1;
 		sqlite3_reset(s);
 		sqlite3_bind_blob(s, 1, m->id.data, (int)m->id.len,
@@ -133,9 +133,9 @@ store_imail_due(struct store *st, int64_t now_ms, size_t max,
 
 	*rows = NULL;
 	*n = 0;
-	if (store_sql_prepare(st, &s, "SELECT m.seq, m.id, m.role, m.address, m.state, "
-	    "m.attempts, m.code, m.reply, m.due_ms, m.at_ms, o.envelope "
-	    "FROM internal_mail m JOIN outbox o ON o.id = m.id "
+	if (store_sql_prepare(st, &s, "SELECT m.seq, m.id, m.role, m.address, "
+	    "m.state, m.attempts, m.code, m.reply, m.due_ms, m.at_ms, "
+	    "o.envelope FROM internal_mail m JOIN outbox o ON o.id = m.id "
 	    "WHERE m.state = 0 AND m.due_ms <= ? ORDER BY m.due_ms, m.seq "
 	    "LIMIT ?", err, errlen) == -1)
 		return -1;
@@ -224,9 +224,9 @@ store_imail_list(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 
 	*rows = NULL;
 	*n = 0;
-	if (store_sql_prepare(st, &s, "SELECT seq, id, role, address, state, attempts, "
-	    "code, reply, due_ms, at_ms FROM internal_mail WHERE id = ? "
-	    "ORDER BY seq", err, errlen) == -1)
+	if (store_sql_prepare(st, &s, "SELECT seq, id, role, address, state, "
+	    "attempts, code, reply, due_ms, at_ms FROM internal_mail "
+	    "WHERE id = ? ORDER BY seq", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	rv = imail_rows(st, s, 0, rows, n, err, errlen);

@@ -36,8 +36,8 @@ store_inbox_add(struct store *st, const Message *m, const uint8_t *env,
 		r = m->report;
 	if (store_sql_begin(st, err, errlen) == -1)
 		return -1;
-	if (store_sql_exists(st, "SELECT 1 FROM inbox WHERE id = ?", m->id.data, &found,
-	    err, errlen) == -1)
+	if (store_sql_exists(st, "SELECT 1 FROM inbox WHERE id = ?", m->id.data,
+	    &found, err, errlen) == -1)
 		goto fail;
 	if (found) {
 		*dup = 1;
@@ -109,9 +109,10 @@ inbox_answer(struct store *st, int done, const uint8_t id[KAIRAN_ID_LEN],
 	*already = 0;
 	if (store_sql_begin(st, err, errlen) == -1)
 		return -1;
-	if (store_sql_prepare(st, &s, done ? "SELECT kind, done_ms FROM inbox WHERE "
-	    "id = ?" : "SELECT kind, acknowledged_ms FROM inbox WHERE id = ?",
-	    err, errlen) == -1)
+	if (store_sql_prepare(st, &s, done ?
+	    "SELECT kind, done_ms FROM inbox WHERE id = ?" :
+	    "SELECT kind, acknowledged_ms FROM inbox WHERE id = ?", err,
+	    errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	rv = sqlite3_step(s);
@@ -135,10 +136,11 @@ inbox_answer(struct store *st, int done, const uint8_t id[KAIRAN_ID_LEN],
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (store_sql_prepare(st, &s, done ? "UPDATE inbox SET done_ms = ?, done_by = ?, "
-	    "done_note = ? WHERE id = ?" : "UPDATE inbox SET acknowledged_ms = "
-	    "?, acknowledged_by = ?, ack_note = ? WHERE id = ?", err,
-	    errlen) == -1)
+	if (store_sql_prepare(st, &s, done ?
+	    "UPDATE inbox SET done_ms = ?, done_by = ?, done_note = ? "
+	    "WHERE id = ?" :
+	    "UPDATE inbox SET acknowledged_ms = ?, acknowledged_by = ?, "
+	    "ack_note = ? WHERE id = ?", err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_int64(s, 1, now_ms);
 	sqlite3_bind_text(s, 2, by, -1, SQLITE_TRANSIENT);
@@ -191,11 +193,11 @@ store_inbox_list(struct store *st, int all, int recent,
 	sqlite3_stmt *s = NULL;
 	long n;
 
-	if (store_sql_prepare(st, &s, all ?
-	    "SELECT " STORE_MSG_IN_COLS " FROM inbox ORDER BY seq DESC" :
-	    "SELECT " STORE_MSG_IN_COLS " FROM inbox WHERE acknowledged_ms IS NULL OR "
-	    "seq IN (SELECT seq FROM inbox WHERE acknowledged_ms IS NOT NULL "
-	    "ORDER BY seq DESC LIMIT ?) ORDER BY seq DESC", err, errlen) == -1)
+	if (store_sql_prepare(st, &s, all ? "SELECT " STORE_MSG_IN_COLS
+	    " FROM inbox ORDER BY seq DESC" : "SELECT " STORE_MSG_IN_COLS
+	    " FROM inbox WHERE acknowledged_ms IS NULL OR seq IN (SELECT seq "
+	    "FROM inbox WHERE acknowledged_ms IS NOT NULL ORDER BY seq DESC "
+	    "LIMIT ?) ORDER BY seq DESC", err, errlen) == -1)
 		return -1;
 	if (!all)
 		sqlite3_bind_int(s, 1, recent);

@@ -120,9 +120,9 @@ store_msg_get(struct store *st, enum store_dir dir,
 	struct store_msg *v;
 	long n;
 
-	if (store_sql_prepare(st, &s, dir == STORE_IN ?
-	    "SELECT " STORE_MSG_IN_COLS " FROM inbox WHERE id = ?" :
-	    "SELECT " STORE_MSG_OUT_COLS " FROM outbox WHERE id = ?", err, errlen) == -1)
+	if (store_sql_prepare(st, &s, dir == STORE_IN ? "SELECT "
+	    STORE_MSG_IN_COLS " FROM inbox WHERE id = ?" : "SELECT "
+	    STORE_MSG_OUT_COLS " FROM outbox WHERE id = ?", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	n = store_msg_collect(st, s, dir, &v, err, errlen);
@@ -145,7 +145,8 @@ store_msg_incident(struct store *st, enum store_dir dir,
 	if (store_sql_prepare(st, &s, dir == STORE_IN ?
 	    "SELECT " STORE_MSG_IN_COLS " FROM inbox WHERE incident = ? "
 	    "ORDER BY report_no, seq" :
-	    "SELECT " STORE_MSG_OUT_COLS " FROM outbox WHERE incident = ? AND kind = 1 "
+	    "SELECT " STORE_MSG_OUT_COLS " FROM outbox "
+	    "WHERE incident = ? AND kind = 1 "
 	    "ORDER BY report_no, seq", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
@@ -164,11 +165,11 @@ store_msg_withdrawal(struct store *st, enum store_dir dir,
 	long n;
 
 	memset(out, 0, sizeof(*out));
-	if (store_sql_prepare(st, &s, dir == STORE_IN ?
-	    "SELECT " STORE_MSG_IN_COLS " FROM inbox WHERE incident = ?1 AND phase = ?2 "
-	    "ORDER BY seq LIMIT 1" :
-	    "SELECT " STORE_MSG_OUT_COLS " FROM outbox WHERE kind = 1 AND incident = ?1 "
-	    "AND phase = ?2 ORDER BY seq LIMIT 1", err, errlen) == -1)
+	if (store_sql_prepare(st, &s, dir == STORE_IN ? "SELECT "
+	    STORE_MSG_IN_COLS " FROM inbox WHERE incident = ?1 AND phase = ?2 "
+	    "ORDER BY seq LIMIT 1" : "SELECT " STORE_MSG_OUT_COLS
+	    " FROM outbox WHERE kind = 1 AND incident = ?1 AND phase = ?2 "
+	    "ORDER BY seq LIMIT 1", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN);

@@ -45,8 +45,9 @@ void	store_msg_clear(struct store_msg *);
 void	store_msgs_free(struct store_msg *, size_t n);	/* NULL is a no-op */
 
 /* One message by id in dir. Returns 1 found, 0 not, -1 error. */
-int	store_msg_get(struct store *, enum store_dir, const uint8_t id[KAIRAN_ID_LEN],
-	    struct store_msg *out, char *err, size_t errlen);
+int	store_msg_get(struct store *, enum store_dir,
+	    const uint8_t id[KAIRAN_ID_LEN], struct store_msg *out, char *err,
+	    size_t errlen);
 /* Reports of an incident in dir, by report_no then seq. Returns count or -1. */
 long	store_msg_incident(struct store *, enum store_dir,
 	    const uint8_t incident[KAIRAN_ID_LEN], struct store_msg **out,

@@ -62,8 +62,9 @@ store_outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 	sqlite3_finalize(s);
 	s = NULL;
 	if (r != NULL || adv) {
-		if (store_sql_prepare(st, &s, "INSERT INTO recipient(id, entity, pos, "
-		    "required) VALUES(?, ?, ?, ?)", err, errlen) == -1)
+		if (store_sql_prepare(st, &s, "INSERT INTO recipient(id, "
+		    "entity, pos, required) VALUES(?, ?, ?, ?)", err,
+		    errlen) == -1)
 			goto fail;
 		for (i = 0; i < m->n_recipients; i++) {
 			sqlite3_reset(s);
@@ -75,7 +76,8 @@ store_outbox_insert(struct store *st, const Message *m, const uint8_t *env,
 			store_sql_bind_text(s, 4, required != NULL ?
 			    required[i] : NULL);
 			if (sqlite3_step(s) != SQLITE_DONE) {
-				store_sql_err(st, err, errlen, "recipient insert");
+				store_sql_err(st, err, errlen,
+				    "recipient insert");
 				goto fail;
 			}
 		}
@@ -124,8 +126,8 @@ store_outbox_report(struct store *st, const uint8_t incident[KAIRAN_ID_LEN],
 	 */
 	if (store_sql_begin(st, err, errlen) == -1)
 		return -1;
-	if (store_sql_prepare(st, &s, "SELECT report_no, status, envelope FROM outbox "
-	    "WHERE kind = 1 AND incident = ? ORDER BY report_no DESC, "
+	if (store_sql_prepare(st, &s, "SELECT report_no, status, envelope FROM "
+	    "outbox WHERE kind = 1 AND incident = ? ORDER BY report_no DESC, "
 	    "seq DESC LIMIT 1", err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
@@ -175,9 +177,9 @@ store_outbox_next(struct store *st, const char *route, int64_t after,
 	int n, rv = -1;
 
 	*env = NULL;
-	if (store_sql_prepare(st, &s, "SELECT seq, id, envelope FROM outbox o WHERE "
-	    "seq > ?2 AND " UNANSWERED " ORDER BY seq LIMIT 1", err,
-	    errlen) == -1)
+	if (store_sql_prepare(st, &s,
+	    "SELECT seq, id, envelope FROM outbox o WHERE seq > ?2 AND "
+	    UNANSWERED " ORDER BY seq LIMIT 1", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_text(s, 1, route, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, after);
@@ -218,8 +220,9 @@ store_outbox_unanswered(struct store *st, const char *route)
 	sqlite3_stmt *s;
 	long long n = -1;
 
-	if (sqlite3_prepare_v2(store_sql_db(st), "SELECT count(*) FROM outbox o WHERE "
-	    UNANSWERED, -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(store_sql_db(st),
+	    "SELECT count(*) FROM outbox o WHERE " UNANSWERED, -1, &s,
+	    NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, route, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -239,9 +242,9 @@ store_outbox_recipients(struct store *st,
 	int rc;
 
 	*out = NULL;
-	if (store_sql_prepare(st, &s, "SELECT DISTINCT r.entity FROM recipient r "
-	    "JOIN outbox o ON o.id = r.id WHERE o.incident = ? AND o.kind = 1 "
-	    "ORDER BY r.entity", err, errlen) == -1)
+	if (store_sql_prepare(st, &s, "SELECT DISTINCT r.entity FROM "
+	    "recipient r JOIN outbox o ON o.id = r.id WHERE o.incident = ? "
+	    "AND o.kind = 1 ORDER BY r.entity", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(s, 1, incident, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

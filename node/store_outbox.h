@@ -57,8 +57,9 @@ typedef int	(*store_seal_fn)(void *arg, const struct store_last *last,
  * the same number: the second waits for the first's commit (BEGIN
  * IMMEDIATE) and UNIQUE(incident, report_no) backs it up.
  */
-int	store_outbox_report(struct store *, const uint8_t incident[KAIRAN_ID_LEN],
-	    store_seal_fn seal, void *arg, char *err, size_t errlen);
+int	store_outbox_report(struct store *,
+	    const uint8_t incident[KAIRAN_ID_LEN], store_seal_fn seal, void *arg,
+	    char *err, size_t errlen);
 
 /*
  * Adds a sealed message of ours: m (already validated, report or receipt),

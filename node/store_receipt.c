@@ -62,12 +62,12 @@ queued_apply(struct store *st, const Message *m,
 	size_t i;
 	int rv = -1, r;
 
-	if (store_sql_prepare(st, &q, "SELECT 1 FROM recipient WHERE id = ? AND "
-	    "entity = ?", err, errlen) == -1 ||
-	    store_sql_prepare(st, &u, "UPDATE recipient SET "
+	if (store_sql_prepare(st, &q,
+	    "SELECT 1 FROM recipient WHERE id = ? AND entity = ?", err,
+	    errlen) == -1 || store_sql_prepare(st, &u, "UPDATE recipient SET "
 	    "held_ms = CASE WHEN held_by IS NULL THEN ?3 ELSE held_ms END, "
-	    "held_by = coalesce(held_by, ?4) "
-	    "WHERE id = ?1 AND entity = ?2", err, errlen) == -1)
+	    "held_by = coalesce(held_by, ?4) WHERE id = ?1 AND entity = ?2",
+	    err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < rc->n_held; i++) {
 		sqlite3_reset(q);
@@ -166,16 +166,16 @@ store_receipt_add(struct store *st, const Message *m,
 	}
 	if (store_sql_begin(st, err, errlen) == -1)
 		return -1;
-	if (store_sql_exists(st, "SELECT 1 FROM receipt_in WHERE id = ?", m->id.data,
-	    &found, err, errlen) == -1)
+	if (store_sql_exists(st, "SELECT 1 FROM receipt_in WHERE id = ?",
+	    m->id.data, &found, err, errlen) == -1)
 		goto fail;
 	if (found) {
 		*result = STORE_RECEIPT_DUPLICATE;
 		store_sql_rollback(st);
 		return 0;
 	}
-	if (store_sql_prepare(st, &s, "SELECT kind, digest FROM outbox WHERE id = ?",
-	    err, errlen) == -1)
+	if (store_sql_prepare(st, &s,
+	    "SELECT kind, digest FROM outbox WHERE id = ?", err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, rc->ref_id.data, KAIRAN_ID_LEN,
 	    SQLITE_TRANSIENT);
@@ -230,8 +230,9 @@ store_receipt_add(struct store *st, const Message *m,
 			}
 			concerned = rc->subject;
 		}
-		if (store_sql_prepare(st, &s, "SELECT 1 FROM recipient WHERE id = ? AND "
-		    "entity = ?", err, errlen) == -1)
+		if (store_sql_prepare(st, &s,
+		    "SELECT 1 FROM recipient WHERE id = ? AND entity = ?", err,
+		    errlen) == -1)
 			goto fail;
 		sqlite3_bind_blob(s, 1, rc->ref_id.data, KAIRAN_ID_LEN,
 		    SQLITE_TRANSIENT);
@@ -333,10 +334,10 @@ store_receipt_add(struct store *st, const Message *m,
 		matched = 1;
 	}
 
-	if (store_sql_prepare(st, &s, "INSERT INTO receipt_in(id, ref_id, signer, state, "
-	    "by, note, subject, created_ms, received_ms, route, matched, "
-	    "envelope) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err,
-	    errlen) == -1)
+	if (store_sql_prepare(st, &s, "INSERT INTO receipt_in(id, ref_id, "
+	    "signer, state, by, note, subject, created_ms, received_ms, route, "
+	    "matched, envelope) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, m->id.data, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 2, rc->ref_id.data, KAIRAN_ID_LEN,

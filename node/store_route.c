@@ -76,9 +76,9 @@ store_route_conn_set(struct store *st, const char *route, int connected,
 	int rv = -1;
 
 	/* One short statement, autocommit: a transaction of its own. */
-	if (store_sql_prepare(st, &s, "INSERT OR REPLACE INTO route_state(route, "
-	    "connected, since_ms, reason, pid) VALUES(?, ?, ?, ?, ?)", err,
-	    errlen) == -1)
+	if (store_sql_prepare(st, &s, "INSERT OR REPLACE INTO "
+	    "route_state(route, connected, since_ms, reason, pid) VALUES(?, ?, "
+	    "?, ?, ?)", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_text(s, 1, route, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, connected != 0);
@@ -101,8 +101,8 @@ store_route_conn_get(struct store *st, const char *route,
 	int rv = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (store_sql_prepare(st, &s, "SELECT connected, since_ms, reason, pid FROM "
-	    "route_state WHERE route = ?", err, errlen) == -1)
+	if (store_sql_prepare(st, &s, "SELECT connected, since_ms, reason, pid "
+	    "FROM route_state WHERE route = ?", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_text(s, 1, route, -1, SQLITE_TRANSIENT);
 	switch (sqlite3_step(s)) {

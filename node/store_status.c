@@ -22,14 +22,14 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	int found, rc;
 
 	memset(out, 0, sizeof(*out));
-	if (store_sql_exists(st, "SELECT 1 FROM outbox WHERE id = ?", id, &found, err,
-	    errlen) == -1)
+	if (store_sql_exists(st, "SELECT 1 FROM outbox WHERE id = ?", id,
+	    &found, err, errlen) == -1)
 		return -1;
 	if (!found)
 		return 0;
-	if (store_sql_prepare(st, &s, "SELECT route, accepted_ms, refused_reason, "
-	    "refused_detail FROM outbox_route WHERE id = ? ORDER BY route",
-	    err, errlen) == -1)
+	if (store_sql_prepare(st, &s, "SELECT route, accepted_ms, "
+	    "refused_reason, refused_detail FROM outbox_route WHERE id = ? "
+	    "ORDER BY route", err, errlen) == -1)
 		return -1;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	cap = 0;
@@ -50,11 +50,11 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 	if (rc != SQLITE_DONE)
 		goto sqlfail;
 	sqlite3_finalize(s);
-	if (store_sql_prepare(st, &s, "SELECT entity, delivered_ms, acknowledged_ms, "
-	    "acknowledged_by, ack_note, rejected_ms, rejected_reason, "
-	    "rejected_by, required, held_by, held_ms, overdue_by, overdue_ms, "
-	    "done_ms, done_by, done_note, mailed_by, mailed_ms, mailed_note "
-	    "FROM recipient WHERE id = ? ORDER BY pos",
+	if (store_sql_prepare(st, &s, "SELECT entity, delivered_ms, "
+	    "acknowledged_ms, acknowledged_by, ack_note, rejected_ms, "
+	    "rejected_reason, rejected_by, required, held_by, held_ms, "
+	    "overdue_by, overdue_ms, done_ms, done_by, done_note, mailed_by, "
+	    "mailed_ms, mailed_note FROM recipient WHERE id = ? ORDER BY pos",
 	    err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
@@ -95,8 +95,8 @@ store_status(struct store *st, const uint8_t id[KAIRAN_ID_LEN],
 		goto sqlfail;
 	sqlite3_finalize(s);
 	/* the phone confirmations, apart: each to its recipient, in order */
-	if (store_sql_prepare(st, &s, "SELECT entity, by, note, at_ms FROM phone_confirm "
-	    "WHERE id = ? ORDER BY seq", err, errlen) == -1)
+	if (store_sql_prepare(st, &s, "SELECT entity, by, note, at_ms FROM "
+	    "phone_confirm WHERE id = ? ORDER BY seq", err, errlen) == -1)
 		goto fail;
 	sqlite3_bind_blob(s, 1, id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -255,8 +255,8 @@ test_outbox_durable_and_per_route(void **state)
 
 	/* a crash after the command returned: it is all still there */
 	st = open_store();
-	assert_int_equal(store_msg_get(st, STORE_OUT, a.id, &sm, err, sizeof(err)),
-	    1);
+	assert_int_equal(store_msg_get(st, STORE_OUT, a.id, &sm, err,
+	    sizeof(err)), 1);
 	assert_int_equal(sm.envlen, sizeof(a.env));
 	assert_memory_equal(sm.env, a.env, sizeof(a.env));
 	assert_int_equal(sm.report_no, 1);
@@ -958,8 +958,8 @@ test_prefix_sent_withdrawal(void **state)
 	assert_int_equal(kinds[0], STORE_ID_OUT_MSG);
 	free(ids);
 	free(kinds);
-	n = store_msg_id_prefix(st, "A2A2A2", STORE_ID_IN_MSG, &ids, &kinds, err,
-	    sizeof(err));
+	n = store_msg_id_prefix(st, "A2A2A2", STORE_ID_IN_MSG, &ids, &kinds,
+	    err, sizeof(err));
 	assert_int_equal(n, 0);
 	free(ids);
 	free(kinds);
@@ -1478,8 +1478,8 @@ test_advisories(void **state)
 	    del.env, sizeof(del.env), del.digest, &already, err, sizeof(err)),
 	    0);
 	assert_int_equal(already, 1);
-	assert_int_equal(store_msg_get(st, STORE_IN, in.id, &m, err, sizeof(err)),
-	    1);
+	assert_int_equal(store_msg_get(st, STORE_IN, in.id, &m, err,
+	    sizeof(err)), 1);
 	assert_true(m.is_advisory && !m.is_report);
 	assert_int_equal(m.done_ms, 3001);
 	assert_string_equal(m.done_by, "宮崎 太郎");
