@@ -29,6 +29,14 @@
  * phone_confirm (7); internal_mail (8): per (message of ours, internal
  * addressee) the mail to the municipality's own chain (mailout.h).
  *
+ * This header is the connection (open, close, locks, versions); the
+ * tables are written and read by the store modules, each with its own
+ * header: store_outbox.h (outbox, recipient), store_route.h (outbox_route,
+ * route_state), store_inbox.h (inbox), store_receipt.h (receipt_in),
+ * store_confirm.h (phone_confirm), store_msg.h (a message read back),
+ * store_status.h, store_sent.h (what we sent, counted) and store_imail.h
+ * (internal_mail). They alone speak SQL (store_sql.h).
+ *
  * All times are Unix milliseconds. Functions return 0 (or a count), or -1
  * with err; nothing is half-written: each call that writes is one
  * transaction.
@@ -53,7 +61,6 @@
 #define STORE_DAEMON_BUSY_MS	100
 
 struct store;
-struct config_addressee;
 
 /*
  * Opens (creating and migrating if needed) the database at path. Sets WAL,
@@ -74,6 +81,7 @@ int		 store_schema_version(struct store *);
  */
 long long	 store_data_version(struct store *);
 
+/* Frees n malloc'd strings and the array (store_outbox_recipients). */
 void	store_strings_free(char **, size_t n);
 
 #endif
