@@ -16,6 +16,7 @@
 #include "config.h"
 #include "sending.h"
 #include "store.h"
+#include "store_outbox.h"
 
 static void
 usage_advise(FILE *fp)

@@ -24,6 +24,8 @@
 #include "daemon.h"
 #include "lock.h"
 #include "store.h"
+#include "store_imail.h"
+#include "store_msg.h"
 
 #define ID_PREFIX_MIN		6	/* hex digits of an id prefix */
 
@@ -184,7 +186,7 @@ cli_resolve_id(const struct cli *c, const char *s, unsigned what,
 
 	if (strlen(s) == KAIRAN_ID_HEXLEN && message_id_parse(s, id) == 0)
 		return 0;
-	if ((n = store_id_prefix(c->store, s, what, &v, &k, err,
+	if ((n = store_msg_id_prefix(c->store, s, what, &v, &k, err,
 	    sizeof(err))) == -1) {
 		cli_err(c, "%s", err);
 		return CLI_ERROR;

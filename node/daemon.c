@@ -38,6 +38,10 @@
 #include "compose.h"
 #include "daemon.h"
 #include "lock.h"
+#include "store.h"
+#include "store_inbox.h"
+#include "store_outbox.h"
+#include "store_receipt.h"
 
 static int	daemon_lws_callback(struct lws *, enum lws_callback_reasons,
 		    void *, void *, size_t);

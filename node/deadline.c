@@ -20,6 +20,7 @@
 #include "kairan/message.h"
 
 #include "deadline.h"
+#include "store_msg.h"
 
 #define PH_INITIAL	KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL
 #define PH_UPDATE	KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE
@@ -195,7 +196,7 @@ deadline_load(struct deadline_set *set, struct store *store,
 	size_t i;
 
 	memset(set, 0, sizeof(*set));
-	if ((n = store_incident(store, dir, incident, &set->sm, err,
+	if ((n = store_msg_incident(store, dir, incident, &set->sm, err,
 	    errlen)) == -1)
 		return -1;
 	set->n = (size_t)n;

@@ -31,6 +31,7 @@
 #include "kairan/message.h"
 
 #include "store.h"
+#include "store_msg.h"
 
 /* 30 days of 24 hours: JST has no daylight saving, so days are 24 h. */
 #define DEADLINE_FINAL_MS	(30LL * 24 * 3600 * 1000)

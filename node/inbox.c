@@ -20,6 +20,8 @@
 #include "compose.h"
 #include "show.h"
 #include "store.h"
+#include "store_inbox.h"
+#include "store_msg.h"
 #include "table.h"
 
 #define INBOX_RECENT		20	/* acknowledged reports shown by default */
@@ -450,7 +452,7 @@ inbox_verb_ack(struct cli *c, int argc, char **argv)
 		return rc;
 	rc = CLI_ERROR;
 	memset(&one, 0, sizeof(one));
-	if ((found = store_get(c->store, STORE_IN, id, &one, err,
+	if ((found = store_msg_get(c->store, STORE_IN, id, &one, err,
 	    sizeof(err))) == -1) {
 		cli_err(c, "%s", err);
 		goto done;
@@ -461,7 +463,7 @@ inbox_verb_ack(struct cli *c, int argc, char **argv)
 		store_msg_clear(&one);
 		goto poke;
 	}
-	if ((n = store_incident(c->store, STORE_IN, id, &v, err,
+	if ((n = store_msg_incident(c->store, STORE_IN, id, &v, err,
 	    sizeof(err))) <= 0) {
 		if (n == -1)
 			cli_err(c, "%s", err);
@@ -535,7 +537,7 @@ inbox_verb_done(struct cli *c, int argc, char **argv)
 	if ((r = cli_resolve_id(c, argv[optind], STORE_ID_IN_MSG, id)) != 0)
 		return r;
 	memset(&sm, 0, sizeof(sm));
-	if ((found = store_get(c->store, STORE_IN, id, &sm, err,
+	if ((found = store_msg_get(c->store, STORE_IN, id, &sm, err,
 	    sizeof(err))) != 1) {
 		if (found == 0)
 			cli_err(c, "%s: no received message with this id",

@@ -10,9 +10,9 @@
  *   any but WITHDRAWN -> WITHDRAWN (withdraw, 取消)
  *   WITHDRAWN -> nothing: a withdrawn incident is over for good.
  *
- * The report number is not decided here: store_report_add takes it in the
- * same write transaction as the outbox row (see store.h), and calls back
- * into incident_transition with the phase it read there.
+ * The report number is not decided here: store_outbox_report takes it in
+ * the same write transaction as the outbox row (see store_outbox.h), and
+ * calls back into incident_transition with the phase it read there.
  *
  * The deadlines that follow from the phases (最終報告 30 days after the
  * 収束宣言, the proxy logs of a 標的型攻撃 第1報 within 6 hours of

@@ -17,6 +17,7 @@
 #include "kairan/mime.h"
 
 #include "mailout.h"
+#include "store_imail.h"
 
 /* One mail in flight: its row, and what its outcome needs. */
 struct mo_flight {

@@ -12,7 +12,7 @@
  *   - planning: the command line that writes a report (or an advisory,
  *     for an addressee marked "advisories") writes, in the same
  *     transaction, one internal_mail row per addressee whose levels take
- *     the report's level (store_imail_set, store.h): a kill -9 after
+ *     the report's level (store_imail_set, store_imail.h): a kill -9 after
  *     `send` loses no mail;
  *   - the mail: the 報告様式 in Japanese (proto/form.c, the text of `show
  *     --form`) as the body, the signed envelope attached as ID.kairan,

@@ -17,6 +17,8 @@
 
 #include "route.h"
 #include "store.h"
+#include "store_outbox.h"
+#include "store_route.h"
 
 void
 route_conn_note(struct route *r, int connected, const char *why)

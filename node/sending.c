@@ -23,6 +23,8 @@
 #include "policy.h"
 #include "report.h"
 #include "store.h"
+#include "store_msg.h"
+#include "store_outbox.h"
 
 int
 sending_merge_recipients(char **a, size_t na, char **b, size_t nb,
@@ -141,7 +143,7 @@ job_clear(struct report_job *j)
 }
 
 /*
- * store_report_add's callback: inside the write transaction, with the
+ * store_outbox_report's callback: inside the write transaction, with the
  * incident's last report. Checks the phase transition, numbers the
  * report, picks its recipients and signs it.
  */
@@ -215,7 +217,7 @@ report_seal(void *arg, const struct store_last *last, struct store_sealed *out,
 		j->msg.n_recipients = j->nrcpts;
 		j->msg.status = j->status;
 	} else {
-		if ((nold = store_incident_recipients(j->c->store, j->inc,
+		if ((nold = store_outbox_recipients(j->c->store, j->inc,
 		    &old_rcpts, err, errlen)) == -1) {
 			nold = 0;
 			goto fail;
@@ -274,7 +276,7 @@ report_commit(struct cli *c, struct report_job *j)
 
 	j->c = c;
 	message_hex(j->inc, KAIRAN_ID_LEN, j->inchex);
-	rc = store_report_add(c->store, j->inc, report_seal, j, err,
+	rc = store_outbox_report(c->store, j->inc, report_seal, j, err,
 	    sizeof(err));
 	if (rc == -1) {
 		cli_err(c, "%s", err);

@@ -24,6 +24,9 @@
 #include "deadline.h"
 #include "status.h"
 #include "store.h"
+#include "store_confirm.h"
+#include "store_msg.h"
+#include "store_sent.h"
 
 #define WAIT_POLL_NS		(200 * 1000 * 1000)	/* status --wait */
 
@@ -210,7 +213,7 @@ sent_verb_sent(struct cli *c, int argc, char **argv)
 		/* A new incident: its line, a withdrawal first of all. */
 		if (i == 0 || memcmp(v[i - 1].msg.incident, sm->incident,
 		    KAIRAN_ID_LEN) != 0) {
-			if ((wf = store_withdrawal(c->store, STORE_OUT,
+			if ((wf = store_msg_withdrawal(c->store, STORE_OUT,
 			    sm->incident, &w, err, sizeof(err))) == -1) {
 				cli_err(c, "%s", err);
 				goto done;
@@ -403,7 +406,7 @@ sent_verb_status(struct cli *c, int argc, char **argv)
 	if ((r = status_load(&sv, c->store, c->cfg, c->dir, id, err,
 	    sizeof(err))) == 0) {
 		/* Not a report id: an incident id means its latest report. */
-		if ((n = store_incident(c->store, STORE_OUT, id, &v, err,
+		if ((n = store_msg_incident(c->store, STORE_OUT, id, &v, err,
 		    sizeof(err))) > 0) {
 			memcpy(id, v[n - 1].id, KAIRAN_ID_LEN);
 			r = status_load(&sv, c->store, c->cfg, c->dir, id, err,
@@ -565,14 +568,14 @@ sent_verb_confirm(struct cli *c, int argc, char **argv)
 		return rc;
 	rc = CLI_ERROR;
 	memset(&one, 0, sizeof(one));
-	if ((found = store_get(c->store, STORE_OUT, id, &one, err,
+	if ((found = store_msg_get(c->store, STORE_OUT, id, &one, err,
 	    sizeof(err))) == -1) {
 		cli_err(c, "%s", err);
 		return CLI_ERROR;
 	}
 	if (found == 0 || !one.is_report) {
 		/* an incident id means its latest report, as for status */
-		if ((n = store_incident(c->store, STORE_OUT, id, &v, err,
+		if ((n = store_msg_incident(c->store, STORE_OUT, id, &v, err,
 		    sizeof(err))) > 0)
 			memcpy(id, v[n - 1].id, KAIRAN_ID_LEN);
 		else if (n == -1) {

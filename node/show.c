@@ -25,6 +25,7 @@
 #include "report.h"
 #include "save.h"
 #include "store.h"
+#include "store_msg.h"
 
 /* ---- withdrawals (取消): shown above everything about an incident ---- */
 
@@ -49,7 +50,7 @@ withdrawal_get(const struct cli *c, enum store_dir dir,
 	int r;
 
 	memset(w, 0, sizeof(*w));
-	if ((r = store_withdrawal(c->store, dir, incident, &sm, err,
+	if ((r = store_msg_withdrawal(c->store, dir, incident, &sm, err,
 	    sizeof(err))) != 1) {
 		if (r == -1)
 			cli_err(c, "%s", err);
@@ -567,9 +568,9 @@ show_verb_show(struct cli *c, int argc, char **argv)
 	rc = CLI_ERROR;
 	memset(&one, 0, sizeof(one));
 	/* A message id (received, then sent), else an incident id. */
-	if ((found = store_get(c->store, STORE_IN, id, &one, err,
+	if ((found = store_msg_get(c->store, STORE_IN, id, &one, err,
 	    sizeof(err))) == 0)
-		found = store_get(c->store, STORE_OUT, id, &one, err,
+		found = store_msg_get(c->store, STORE_OUT, id, &one, err,
 		    sizeof(err));
 	if (found == -1) {
 		cli_err(c, "%s", err);
@@ -584,9 +585,9 @@ show_verb_show(struct cli *c, int argc, char **argv)
 		n = 1;
 	} else {
 		incident = 1;
-		if ((n = store_incident(c->store, STORE_IN, id, &v, err,
+		if ((n = store_msg_incident(c->store, STORE_IN, id, &v, err,
 		    sizeof(err))) == 0)
-			n = store_incident(c->store, STORE_OUT, id, &v, err,
+			n = store_msg_incident(c->store, STORE_OUT, id, &v, err,
 			    sizeof(err));
 		if (n == -1) {
 			n = 0;

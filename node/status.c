@@ -25,6 +25,11 @@
 #include "incident.h"
 #include "lock.h"
 #include "status.h"
+#include "store_imail.h"
+#include "store_msg.h"
+#include "store_route.h"
+#include "store_sent.h"
+#include "store_status.h"
 
 const char *
 status_state_name(enum status_state s)
@@ -114,8 +119,8 @@ load_withdrawal(struct status_view *v, struct store *store, char *err,
 	Message *m;
 	int r;
 
-	if ((r = store_withdrawal(store, STORE_OUT, v->msg.incident, &w, err,
-	    errlen)) != 1)
+	if ((r = store_msg_withdrawal(store, STORE_OUT, v->msg.incident, &w,
+	    err, errlen)) != 1)
 		return r;
 	v->withdrawn = 1;
 	v->withdrawn_ms = w.created_ms;
@@ -225,7 +230,8 @@ status_load(struct status_view *v, struct store *store,
 	memset(v, 0, sizeof(*v));
 	v->cfg = cfg;
 	v->dir = dir;
-	if ((rc = store_get(store, STORE_OUT, id, &v->msg, err, errlen)) != 1)
+	if ((rc = store_msg_get(store, STORE_OUT, id, &v->msg, err,
+	    errlen)) != 1)
 		return rc;
 	if (!v->msg.is_report && !v->msg.is_advisory) {
 		store_msg_clear(&v->msg);

@@ -55,6 +55,10 @@
 #include "config.h"
 #include "deadline.h"
 #include "store.h"
+#include "store_imail.h"
+#include "store_msg.h"
+#include "store_sent.h"
+#include "store_status.h"
 
 enum status_state {
 	STATUS_PENDING,

@@ -20,6 +20,8 @@
 
 #include "route.h"
 #include "store.h"
+#include "store_outbox.h"
+#include "store_route.h"
 
 static char dir[64], path[128];
 static struct store *st;

@@ -25,6 +25,9 @@
 #include "config.h"
 #include "status.h"
 #include "store.h"
+#include "store_outbox.h"
+#include "store_receipt.h"
+#include "store_status.h"
 
 static char tmpdir[64];
 static char dirpath[128];

@@ -32,9 +32,18 @@
 #include "kairan/frame.h"
 #include "kairan/message.h"
 
-#include "status.h"
 #include "config.h"
+#include "status.h"
 #include "store.h"
+#include "store_confirm.h"
+#include "store_imail.h"
+#include "store_inbox.h"
+#include "store_msg.h"
+#include "store_outbox.h"
+#include "store_receipt.h"
+#include "store_route.h"
+#include "store_sent.h"
+#include "store_status.h"
 
 static char dir[64];
 static char path[128];
@@ -246,8 +255,8 @@ test_outbox_durable_and_per_route(void **state)
 
 	/* a crash after the command returned: it is all still there */
 	st = open_store();
-	assert_int_equal(store_get(st, STORE_OUT, a.id, &sm, err, sizeof(err)),
-	    1);
+	assert_int_equal(store_msg_get(st, STORE_OUT, a.id, &sm, err,
+	    sizeof(err)), 1);
 	assert_int_equal(sm.envlen, sizeof(a.env));
 	assert_memory_equal(sm.env, a.env, sizeof(a.env));
 	assert_int_equal(sm.report_no, 1);
@@ -301,7 +310,7 @@ test_outbox_durable_and_per_route(void **state)
 	}
 	{
 		char **r;
-		long n = store_incident_recipients(st, a.inc, &r, err,
+		long n = store_outbox_recipients(st, a.inc, &r, err,
 		    sizeof(err));
 
 		assert_int_equal(n, 3);
@@ -312,7 +321,7 @@ test_outbox_durable_and_per_route(void **state)
 	}
 	{
 		struct store_msg *v;
-		long n = store_incident(st, STORE_OUT, a.inc, &v, err,
+		long n = store_msg_incident(st, STORE_OUT, a.inc, &v, err,
 		    sizeof(err));
 
 		assert_int_equal(n, 2);
@@ -659,7 +668,7 @@ test_report_numbers(void **state)
 	for (i = 1; i <= 3; i++) {
 		memset(&a, 0, sizeof(a));
 		a.idbyte = (uint8_t)i;
-		if (store_report_add(st, inc, seal, &a, err, sizeof(err)) ==
+		if (store_outbox_report(st, inc, seal, &a, err, sizeof(err)) ==
 		    -1)
 			fail_msg("%s", err);
 		assert_int_equal(a.seen_found, i > 1);
@@ -669,14 +678,14 @@ test_report_numbers(void **state)
 	memset(&a, 0, sizeof(a));
 	a.idbyte = 10;
 	a.fail = 1;
-	assert_int_equal(store_report_add(st, inc, seal, &a, err,
+	assert_int_equal(store_outbox_report(st, inc, seal, &a, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "refused by the callback"));
 	/* a second report with number 3: the UNIQUE index refuses it */
 	memset(&a, 0, sizeof(a));
 	a.idbyte = 11;
 	a.same_no = 1;
-	assert_int_equal(store_report_add(st, inc, seal, &a, err,
+	assert_int_equal(store_outbox_report(st, inc, seal, &a, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "UNIQUE"));
 	assert_int_equal(count(st, "SELECT count(*) FROM outbox"), 3);
@@ -750,7 +759,7 @@ test_migrate_v1_with_duplicates(void **state)
 	    "report_dup != 0"), 1);
 	memset(&a, 0, sizeof(a));
 	a.idbyte = 4;
-	if (store_report_add(st, inc, seal, &a, err, sizeof(err)) == -1)
+	if (store_outbox_report(st, inc, seal, &a, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
 	assert_int_equal(a.seen_no, 2);
 	assert_int_equal(count(st, "SELECT max(report_no) FROM outbox"), 3);
@@ -794,7 +803,7 @@ test_required_recipients(void **state)
 	a.required[0] = "level23-prefecture";
 	a.required[1] = NULL;			/* from --to */
 	a.required[2] = "level23-prefecture,ministry";
-	if (store_report_add(st, inc, seal_required, &a, err,
+	if (store_outbox_report(st, inc, seal_required, &a, err,
 	    sizeof(err)) == -1)
 		fail_msg("%s", err);
 	memset(&stt, 0, sizeof(stt));
@@ -938,23 +947,23 @@ test_prefix_sent_withdrawal(void **state)
 	for (i = 1; i <= 2; i++) {
 		memset(&a, 0, sizeof(a));
 		a.idbyte = (uint8_t)(0xa0 + i);
-		assert_int_equal(store_report_add(st, inc, seal, &a, err,
+		assert_int_equal(store_outbox_report(st, inc, seal, &a, err,
 		    sizeof(err)), 0);
 	}
 	/* "a1a1a1": one message of ours; "a1" * 3 in either case */
-	n = store_id_prefix(st, "a1a1a1", STORE_ID_ANY, &ids, &kinds, err,
+	n = store_msg_id_prefix(st, "a1a1a1", STORE_ID_ANY, &ids, &kinds, err,
 	    sizeof(err));
 	assert_int_equal(n, 1);
 	assert_int_equal(ids[0][0], 0xa1);
 	assert_int_equal(kinds[0], STORE_ID_OUT_MSG);
 	free(ids);
 	free(kinds);
-	n = store_id_prefix(st, "A2A2A2", STORE_ID_IN_MSG, &ids, &kinds, err,
-	    sizeof(err));
+	n = store_msg_id_prefix(st, "A2A2A2", STORE_ID_IN_MSG, &ids, &kinds,
+	    err, sizeof(err));
 	assert_int_equal(n, 0);
 	free(ids);
 	free(kinds);
-	n = store_id_prefix(st, "070000", STORE_ID_ANY, &ids, &kinds, err,
+	n = store_msg_id_prefix(st, "070000", STORE_ID_ANY, &ids, &kinds, err,
 	    sizeof(err));
 	assert_int_equal(n, 1);
 	assert_int_equal(kinds[0], STORE_ID_OUT_INC);
@@ -983,18 +992,18 @@ test_prefix_sent_withdrawal(void **state)
 	assert_int_equal(v[1].rejected, 0);
 	store_sent_free(v, (size_t)n);
 
-	assert_int_equal(store_withdrawal(st, STORE_OUT, inc, &w, err,
+	assert_int_equal(store_msg_withdrawal(st, STORE_OUT, inc, &w, err,
 	    sizeof(err)), 0);
 	fake_report(&f, 0xb0, inc, 3,
 	    KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN);
 	assert_int_equal(store_outbox_add(st, &f.m, env, sizeof(env),
 	    f.digest, err, sizeof(err)), 0);
-	assert_int_equal(store_withdrawal(st, STORE_OUT, inc, &w, err,
+	assert_int_equal(store_msg_withdrawal(st, STORE_OUT, inc, &w, err,
 	    sizeof(err)), 1);
 	assert_int_equal(w.id[0], 0xb0);
 	assert_int_equal(w.phase, KAIRAN__V1__INCIDENT_REPORT__PHASE__WITHDRAWN);
 	store_msg_clear(&w);
-	assert_int_equal(store_withdrawal(st, STORE_IN, inc, &w, err,
+	assert_int_equal(store_msg_withdrawal(st, STORE_IN, inc, &w, err,
 	    sizeof(err)), 0);
 	store_close(st);
 }
@@ -1469,14 +1478,14 @@ test_advisories(void **state)
 	    del.env, sizeof(del.env), del.digest, &already, err, sizeof(err)),
 	    0);
 	assert_int_equal(already, 1);
-	assert_int_equal(store_get(st, STORE_IN, in.id, &m, err, sizeof(err)),
-	    1);
+	assert_int_equal(store_msg_get(st, STORE_IN, in.id, &m, err,
+	    sizeof(err)), 1);
 	assert_true(m.is_advisory && !m.is_report);
 	assert_int_equal(m.done_ms, 3001);
 	assert_string_equal(m.done_by, "宮崎 太郎");
 	assert_string_equal(m.done_note, "更新済み");
 	store_msg_clear(&m);
-	assert_int_equal(store_get(st, STORE_IN, inrep.id, &m, err,
+	assert_int_equal(store_msg_get(st, STORE_IN, inrep.id, &m, err,
 	    sizeof(err)), 1);
 	assert_true(m.is_report && !m.is_advisory && m.done_ms == 0);
 	store_msg_clear(&m);
