@@ -9,6 +9,7 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "kairan/archive.h"
 #include "kairan/jst.h"
@@ -35,24 +36,35 @@ asn1_ms(const ASN1_TIME *t)
 	return (int64_t)timegm(&tm) * 1000;
 }
 
-/* The certificate among certs[0..n) whose subject is name, or NULL. */
+/*
+ * The issuer of cert among certs[0..n): its subject is cert's issuer name
+ * AND its key verifies cert's signature. By name alone, a certificate the
+ * signer made up with its CA's name (an envelope may carry extra ones)
+ * would be taken for the CA, and the CRL check would silently run
+ * against the wrong key. NULL if none.
+ */
 static X509 *
-by_subject(X509 **certs, size_t n, const X509_NAME *name)
+issuer_of(X509 **certs, size_t n, X509 *cert)
 {
+	EVP_PKEY *key;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (certs[i] != NULL &&
-		    X509_NAME_cmp(X509_get_subject_name(certs[i]), name) == 0)
+		if (certs[i] != NULL && certs[i] != cert &&
+		    X509_NAME_cmp(X509_get_subject_name(certs[i]),
+		    X509_get_issuer_name(cert)) == 0 &&
+		    (key = X509_get0_pubkey(certs[i])) != NULL &&
+		    X509_verify(cert, key) == 1)
 			return certs[i];
 	return NULL;
 }
 
-/* A root of the store whose subject is name, or NULL (borrowed). */
+/* A root of the store that issued cert (name and key), or NULL (borrowed). */
 static X509 *
-store_cert(X509_STORE *st, const X509_NAME *name)
+store_issuer(X509_STORE *st, X509 *cert)
 {
 	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(st);
+	EVP_PKEY *key;
 	int i;
 
 	for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
@@ -62,7 +74,10 @@ store_cert(X509_STORE *st, const X509_NAME *name)
 		if (X509_OBJECT_get_type(o) != X509_LU_X509)
 			continue;
 		x = X509_OBJECT_get0_X509(o);
-		if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0)
+		if (X509_NAME_cmp(X509_get_subject_name(x),
+		    X509_get_issuer_name(cert)) == 0 &&
+		    (key = X509_get0_pubkey(x)) != NULL &&
+		    X509_verify(cert, key) == 1)
 			return x;
 	}
 	return NULL;
@@ -71,10 +86,13 @@ store_cert(X509_STORE *st, const X509_NAME *name)
 /*
  * The earliest revocation date of cert in the CRLs of st issued by issuer
  * (signature checked with issuer's key; a CRL that does not verify is
- * ignored): Unix ms, 0 if not listed; *ncrls counts the CRLs consulted.
+ * ignored): Unix ms, 0 if not listed; *ncrls counts the CRLs consulted;
+ * *compromised is set to 1 if an entry gives the reason keyCompromise or
+ * cACompromise.
  */
 static int64_t
-revoked_at(X509_STORE *st, X509 *cert, X509 *issuer, int *ncrls)
+revoked_at(X509_STORE *st, X509 *cert, X509 *issuer, int *ncrls,
+    int *compromised)
 {
 	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(st);
 	EVP_PKEY *key = X509_get0_pubkey(issuer);
@@ -96,9 +114,18 @@ revoked_at(X509_STORE *st, X509 *cert, X509 *issuer, int *ncrls)
 		(*ncrls)++;
 		if (X509_CRL_get0_by_serial(crl, &rev,
 		    X509_get0_serialNumber(cert)) == 1 && rev != NULL &&
-		    (t = asn1_ms(X509_REVOKED_get0_revocationDate(rev))) > 0 &&
-		    (when == 0 || t < when))
-			when = t;
+		    (t = asn1_ms(X509_REVOKED_get0_revocationDate(rev))) > 0) {
+			ASN1_ENUMERATED *why = X509_REVOKED_get_ext_d2i(rev,
+			    NID_crl_reason, NULL, NULL);
+			long code = why != NULL ? ASN1_ENUMERATED_get(why) : 0;
+
+			ASN1_ENUMERATED_free(why);
+			if (code == CRL_REASON_KEY_COMPROMISE ||
+			    code == CRL_REASON_CA_COMPROMISE)
+				*compromised = 1;
+			if (when == 0 || t < when)
+				when = t;
+		}
 	}
 	return when;
 }
@@ -112,12 +139,12 @@ archive_verify(struct trust *chain_trust, struct trust *crl_trust,
 	Envelope *env = NULL;
 	Message *m = NULL;
 	X509 *certs[KAIRAN_MAX_CHAIN] = { NULL };
-	X509 *issuer;
+	X509 *cert, *issuer = NULL;
 	const unsigned char *p;
 	char terr[768], tm[JST_BUFLEN], tm2[JST_BUFLEN];
 	size_t i, n = 0;
 	int64_t at;
-	int rc = -1, r, depth;
+	int rc = -1, r, depth, from_store = 0;
 
 	memset(info, 0, sizeof(*info));
 	memset(ai, 0, sizeof(*ai));
@@ -185,32 +212,46 @@ archive_verify(struct trust *chain_trust, struct trust *crl_trust,
 	ai->not_before = asn1_ms(X509_get0_notBefore(certs[0]));
 	ai->not_after = asn1_ms(X509_get0_notAfter(certs[0]));
 	ai->expired = ai->not_after != 0 && ai->not_after < now_ms;
-	/* the signer's certificate and its CA's, each by its issuer's CRL */
-	for (depth = 0; crl_trust != NULL && depth < 2; depth++) {
-		X509 *cert = depth == 0 ? certs[0] :
-		    by_subject(certs + 1, n - 1,
-		    X509_get_issuer_name(certs[0]));
+	/*
+	 * Every certificate of the chain up to the root, each by its issuer's
+	 * CRL. The issuer is the certificate whose key verifies it (never a
+	 * name alone). The signing time is the signer's own claim: a key
+	 * revoked for compromise could sign "before" its revocation at any
+	 * time, so that reason refuses whatever the date.
+	 */
+	for (cert = certs[0], depth = 0; crl_trust != NULL && cert != NULL &&
+	    depth < KAIRAN_MAX_CHAIN; cert = from_store ? NULL : issuer,
+	    depth++) {
 		int64_t t;
+		int compromised = 0;
 
-		if (cert == NULL)
-			break;
-		issuer = by_subject(certs + 1, n - 1,
-		    X509_get_issuer_name(cert));
-		if (issuer == NULL || issuer == cert)
-			issuer = store_cert(trust_store(crl_trust),
-			    X509_get_issuer_name(cert));
+		from_store = 0;
+		if ((issuer = issuer_of(certs, n, cert)) == NULL) {
+			issuer = store_issuer(trust_store(crl_trust), cert);
+			from_store = 1;
+		}
 		if (issuer == NULL)
-			continue;
+			break;
 		if ((t = revoked_at(trust_store(crl_trust), cert, issuer,
-		    &ai->ncrls)) == 0)
+		    &ai->ncrls, &compromised)) == 0)
 			continue;
-		if (t <= at) {
+		if (t <= at || compromised) {
 			set_reason(reason, REASON(REVOKED));
-			snprintf(err, errlen, "envelope.cert_chain[%d]: the "
-			    "%s was revoked at %s, before the signing time %s",
-			    depth, depth == 0 ? "signer's certificate" :
-			    "signer's CA certificate", jst_rfc3339(t, tm),
-			    jst_rfc3339(at, tm2));
+			if (compromised)
+				snprintf(err, errlen, "envelope.cert_chain[%d]: "
+				    "the %s was revoked at %s for a key "
+				    "compromise, which refuses whatever the "
+				    "signing time (%s) says", depth, depth == 0 ?
+				    "signer's certificate" :
+				    "signer's CA certificate",
+				    jst_rfc3339(t, tm), jst_rfc3339(at, tm2));
+			else
+				snprintf(err, errlen, "envelope.cert_chain[%d]: "
+				    "the %s was revoked at %s, before the signing "
+				    "time %s", depth, depth == 0 ?
+				    "signer's certificate" :
+				    "signer's CA certificate",
+				    jst_rfc3339(t, tm), jst_rfc3339(at, tm2));
 			goto fail;
 		}
 		if (ai->revoked_at == 0 || t < ai->revoked_at) {

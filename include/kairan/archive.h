@@ -14,7 +14,11 @@
  * configured path, each checked against its issuer's key): a certificate
  * of the chain revoked at or before the signing time fails (REVOKED); one
  * revoked after it verifies, and the revocation is reported, since what it
- * signed while it was still in good standing stays signed. A CRL's own
+ * signed while it was still in good standing stays signed; except that
+ * the reasons keyCompromise and cACompromise fail at any date (the
+ * signing time is the signer's claim, and a stolen key can date a
+ * signature before its revocation). Issuers are matched by key, not by
+ * name alone, up the whole chain. A CRL's own
  * validity period is not required to cover the present (an old file is
  * checked with whatever list one has; the newest is the one to use).
  */

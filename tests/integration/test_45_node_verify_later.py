@@ -112,10 +112,12 @@ class PastPki:
             b = (x509.CertificateRevocationListBuilder()
                  .issuer_name(issuer.subject)
                  .last_update(now() - DAY).next_update(now() + 30 * DAY))
-            for serial, when in rev:
-                b = b.add_revoked_certificate(
-                    x509.RevokedCertificateBuilder().serial_number(serial)
-                    .revocation_date(when).build())
+            for serial, when, *why in rev:
+                r = (x509.RevokedCertificateBuilder().serial_number(serial)
+                     .revocation_date(when))
+                if why:  # a reason code (x509.ReasonFlags)
+                    r = r.add_extension(x509.CRLReason(why[0]), False)
+                b = b.add_revoked_certificate(r.build())
             out += b.sign(key, hashes.SHA256()).public_bytes(
                 serialization.Encoding.PEM)
         path = self.folder / name
@@ -229,6 +231,59 @@ def test_revocation_is_judged_by_its_date(tmp_path, pki):
     other = past.crl("other.pem", [(cert.serial_number + 1, t0 - 25 * DAY)])
     p = verifier(tmp_path, pki, past, other).run("verify", f)
     assert "  revocation: not revoked (" in p.stdout, p.stdout
+
+
+def test_a_key_compromise_refuses_whatever_the_signing_time(tmp_path, pki):
+    """The signing time is the signer's own claim: whoever holds a key
+    revoked for compromise can date a new signature before the
+    revocation. That reason refuses at any date; another reason after the
+    signing time is information (above)."""
+    t0 = now()
+    past = PastPki(pki, tmp_path / "past")
+    folder = tmp_path / "kc-452017"
+    cert = past.issue(folder, t0 - 30 * DAY, t0 + 30 * DAY)
+    f, _ = signed_file(tmp_path, folder, t0 - 20 * DAY, "k.kairan")
+    crl = past.crl("kc.pem", [(cert.serial_number, t0 - 15 * DAY,
+                               x509.ReasonFlags.key_compromise)])
+    p = verifier(tmp_path, pki, past, crl).run("verify", f, expect=1)
+    assert p.stdout == ""
+    assert "NOT verified: REVOKED: envelope.cert_chain[0]: the signer's " \
+        f"certificate was revoked at {jst(t0 - 15 * DAY)}" in p.stderr, \
+        p.stderr
+    assert "for a key compromise" in p.stderr, p.stderr
+    # superseded after the signing time stays information
+    crl = past.crl("sup.pem", [(cert.serial_number, t0 - 15 * DAY,
+                                x509.ReasonFlags.superseded)])
+    p = verifier(tmp_path, pki, past, crl).run("verify", f)
+    assert "revoked at" in p.stdout and "after the signing time" in p.stdout
+
+
+def test_a_decoy_ca_in_the_chain_does_not_hide_a_revocation(tmp_path, pki):
+    """An envelope may carry extra certificates. One the signer made up
+    with its CA's name (its own key) put before the real CA must not be
+    taken for the issuer: the CRL is checked against the CA whose key
+    signed the certificate."""
+    t0 = now()
+    past = PastPki(pki, tmp_path / "past")
+    folder = tmp_path / "decoy-452017"
+    cert = past.issue(folder, t0 - 30 * DAY, t0 + 30 * DAY)
+    msg = kc.report(ENTITY, ["450006"])
+    msg.created_at_ms = ms(t0 - 20 * DAY)
+    env = kc.Identity(folder).seal(msg)
+    fake_key = ec.generate_private_key(ec.SECP256R1())
+    decoy = _copy(past.ca, past.ca.subject, past.ca.subject, fake_key,
+                  fake_key, t0 - 700 * DAY, t0 + 3000 * DAY)
+    chain = list(env.cert_chain)
+    chain.insert(1, decoy.public_bytes(serialization.Encoding.DER))
+    del env.cert_chain[:]
+    env.cert_chain.extend(chain)
+    f = tmp_path / "decoy.kairan"
+    f.write_bytes(env.SerializeToString())
+    crl = past.crl("d.pem", [(cert.serial_number, t0 - 25 * DAY)])
+    p = verifier(tmp_path, pki, past, crl).run("verify", f, expect=1)
+    assert "NOT verified: REVOKED: envelope.cert_chain[0]: the signer's " \
+        f"certificate was revoked at {jst(t0 - 25 * DAY)}" in p.stderr, \
+        (p.stdout, p.stderr)
 
 
 def test_an_advisory_file_verifies_too(tmp_path, pki):
