@@ -527,6 +527,18 @@ config_load(const char *file, char *err, size_t errlen)
 				    "%s", e);
 		}
 		mailconf_check(&p.ini, &cfg->smtp);
+		/*
+		 * libcurl 7.88 waits for the reply to the message's final "."
+		 * in blocking mode (curl#8555), for at most the timeout: on a
+		 * node that holds the loop, and the relay links' stall watch
+		 * must not fire meanwhile.
+		 */
+		if (cfg->smtp.line != 0 && cfg->smtp.timeout_ms > cfg->stall_ms / 2)
+			parse_error(&p, cfg->smtp.line, "[smtp] timeout: %ums "
+			    "is too long on a node: at most half of [node] "
+			    "stall_timeout (%ums), since a slow mail server "
+			    "can hold the node's loop that long",
+			    cfg->smtp.timeout_ms, cfg->stall_ms);
 		/* an addressee nobody can mail is a mistake, not a silence */
 		if (cfg->ninternal > 0 && cfg->smtp.line == 0)
 			parse_error(&p, cfg->internal_line, "[internal]: "

@@ -175,6 +175,18 @@ inflight(const struct mailout *mo)
 	return n;
 }
 
+/* 1 if row seq's mail is in flight (or ended and not yet recorded). */
+static int
+in_flight(const struct mailout *mo, int64_t seq)
+{
+	const struct mo_flight *f;
+
+	for (f = mo->flights; f != NULL; f = f->next)
+		if (f->seq == seq)
+			return 1;
+	return 0;
+}
+
 static void
 arm(struct mailout *mo, double after)
 {
@@ -205,6 +217,26 @@ record(struct mailout *mo, struct mo_flight *f)
 	flight_unlink(mo, f);
 	flight_free(f);
 	return 0;
+}
+
+/*
+ * Row f (not started) can never be sent: failed at once, with why in the
+ * log. f goes into the flights as ended, so that a store refusing the
+ * result now records it at the next run (mo_run) instead of losing it.
+ */
+static void
+fail_row(struct mailout *mo, struct mo_flight *f, int64_t now,
+    const char *why)
+{
+	log_warnx("mailout failed id=%s to=%s error=%s", f->hex,
+	    log_str(f->address), log_str(why));
+	f->state = STORE_IMAIL_FAILED;
+	f->code = 0;
+	f->ended = 1;
+	f->at_ms = f->due_ms = now;
+	f->next = mo->flights;
+	mo->flights = f;
+	(void)record(mo, f);
 }
 
 /*
@@ -271,6 +303,12 @@ start(struct mailout *mo, const struct store_imail *x, int64_t now)
 	char err[512], *text = NULL;
 	int rc = 0;
 
+	/*
+	 * A row whose claim ran out while its mail is still in flight (a
+	 * busy loop, a short retry, the clock stepping) is not started twice.
+	 */
+	if (in_flight(mo, x->seq))
+		return 0;
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->role = strdup(x->role)) == NULL ||
 	    (f->address = strdup(x->address)) == NULL)
@@ -283,16 +321,8 @@ start(struct mailout *mo, const struct store_imail *x, int64_t now)
 	    x->env)) == NULL || (m = message_decode(env->message.data,
 	    env->message.len, err, sizeof(err))) == NULL) {
 		/* our own bytes: cannot happen, but must not loop */
-		log_warnx("mailout failed id=%s to=%s error=%s", f->hex,
-		    log_str(f->address), log_str("the stored message does "
-		    "not decode"));
-		f->state = STORE_IMAIL_FAILED;
-		f->code = 0;
-		f->at_ms = f->due_ms = now;
-		f->next = mo->flights;
-		mo->flights = f;
+		fail_row(mo, f, now, "the stored message does not decode");
 		f = NULL;
-		(void)record(mo, mo->flights);
 		goto done;
 	}
 	memset(&a, 0, sizeof(a));
@@ -305,8 +335,16 @@ start(struct mailout *mo, const struct store_imail *x, int64_t now)
 	a.to = x->address;
 	a.dir = *mo->dir;
 	a.now_ms = now;
-	if ((text = mailout_text(&a)) == NULL)
-		goto oom;
+	if ((text = mailout_text(&a)) == NULL) {
+		/*
+		 * Not a report nor an advisory, or its form does not build:
+		 * this row can never be sent, and must not hold up the rows
+		 * due after it.
+		 */
+		fail_row(mo, f, now, "the mail's text cannot be made");
+		f = NULL;
+		goto done;
+	}
 	/*
 	 * Claimed before it starts: past this attempt's timeout and one
 	 * retry, so that neither this run nor a daemon restarted after a

@@ -398,6 +398,10 @@ test_internal_errors(void **state)
 	expect_error(GOOD_NODE ROUTE_A "[smtp]\nurl = smtp://mail.example.jp\n"
 	    "from = k@c.jp\ntls = none\n", 13, "tls: none is for a server on "
 	    "this host only");
+	/* a node's loop may wait the whole timeout for the final reply */
+	expect_error(GOOD_NODE ROUTE_A SMTP_OK "timeout = 31s\n", 10,
+	    "[smtp] timeout: 31000ms is too long on a node: at most half of "
+	    "[node] stall_timeout (60000ms)");
 }
 
 int
