@@ -30,6 +30,7 @@ struct entry {
 	TAILQ_ENTRY(entry)	 link;
 	struct lws		*wsi;		/* NULL until admit_bind */
 	char			 addr[64];
+	ev_tstamp		 since;		/* accepted */
 	ev_tstamp		 deadline;
 	enum entry_state	 state;
 	int			 extended;	/* its deadline was, once */
@@ -47,6 +48,7 @@ struct admit {
 	double		 timeout_s;
 	admit_close_fn	 close;
 	admit_progress_fn progress;	/* NULL: every entry looks the same */
+	double		 grace_s;	/* silent only after this long */
 	void		*arg;
 	struct entry	*stash;		/* filtered, waiting for its wsi */
 	unsigned long	 timed_out, evicted, extended;
@@ -106,9 +108,10 @@ admit_set_timeout(struct admit *a, double timeout_s)
 }
 
 void
-admit_set_progress(struct admit *a, admit_progress_fn fn)
+admit_set_progress(struct admit *a, admit_progress_fn fn, double grace_s)
 {
 	a->progress = fn;
+	a->grace_s = grace_s;
 }
 
 unsigned
@@ -186,7 +189,9 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct entry *e, *next;
 	struct entries due;
 	ev_tstamp now = ev_now(loop);
-	int busy = a->npending > ADMIT_BUSY;	/* as the sweep begins */
+	/* as the sweep begins */
+	int busy = a->npending > ADMIT_BUSY;
+	int full = a->npending >= a->max_pending;
 
 	(void)revents;
 	TAILQ_INIT(&due);
@@ -201,7 +206,12 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			 * backoff. One more deadline for them; silent ones
 			 * go as always, and the caps still evict.
 			 */
-			if (!e->extended && busy &&
+			/*
+			 * Never at the cap: a flood that fills the table
+			 * with sockets that each sent a byte would double
+			 * its own sockets' lifetime.
+			 */
+			if (!e->extended && busy && !full &&
 			    a->progress != NULL && a->progress(a->arg, e->wsi)) {
 				e->extended = 1;
 				e->deadline = now + a->timeout_s;
@@ -250,21 +260,26 @@ format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 
 /*
  * The one to evict for room: the oldest pending entry (of addr if addr is
- * not NULL) whose peer has sent nothing yet, or, when every one of them
- * has (a storm of real nodes mid-handshake, or a cleverer flood), the
- * oldest of all. A silent socket never becomes a node; a handshake under
- * way has work in it that a node would have to pay again.
+ * not NULL) whose peer has sent nothing for grace_s since its accept, or,
+ * when there is none (a storm of real nodes mid-handshake, or a cleverer
+ * flood), the oldest of all. A silent socket never becomes a node; a
+ * handshake under way has work in it that a node would have to pay again.
+ * The grace: a real node just accepted has not been read yet either, and
+ * a flood whose sockets each send one byte must not make exactly the
+ * newcomers the preferred victims.
  */
 static struct entry *
 victim_of(struct admit *a, const char *addr)
 {
 	struct entry *e, *first = NULL;
+	ev_tstamp now = ev_now(a->loop);
 
 	TAILQ_FOREACH(e, &a->all, link) {
 		if (e->state != ENTRY_PENDING || e->wsi == NULL ||
 		    (addr != NULL && strcmp(e->addr, addr) != 0))
 			continue;
-		if (a->progress == NULL || !a->progress(a->arg, e->wsi))
+		if (a->progress == NULL || (now - e->since >= a->grace_s &&
+		    !a->progress(a->arg, e->wsi)))
 			return e;
 		if (first == NULL)
 			first = e;
@@ -284,7 +299,8 @@ admit_filter(struct admit *a, const struct sockaddr *sa, socklen_t salen)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return 0;	/* then it is only lws's timeout that holds */
 	format_addr(sa, salen, e->addr, sizeof(e->addr));
-	e->deadline = ev_now(a->loop) + a->timeout_s;
+	e->since = ev_now(a->loop);
+	e->deadline = e->since + a->timeout_s;
 	e->state = ENTRY_PENDING;
 	TAILQ_FOREACH(victim, &a->all, link)
 		if (victim->state == ENTRY_PENDING &&

@@ -10,7 +10,7 @@
  *   foreign loop. A connection still unauthenticated at its deadline is
  *   closed; one whose peer has sent bytes gets one more deadline when
  *   more than ADMIT_BUSY are pending (a storm: closing handshakes under
- *   way only wastes their work).
+ *   way only wastes their work), unless the table is at its cap.
  * - Pending handshakes are capped in total (max_pending) and per source
  *   address (max_pending_per_addr), apart from established nodes
  *   (max_connections), and the descriptor table is sized for both.
@@ -21,7 +21,8 @@
  * - When a cap is reached (real pressure: more handshakes than all our
  *   nodes), one pending handshake (of that address, or of all) is closed
  *   to make room for the new one, instead of refusing the newcomer: the
- *   oldest whose peer has sent nothing yet, else the oldest. A real node
+ *   oldest whose peer has sent nothing ADMIT_SILENT_GRACE after its
+ *   accept, else the oldest. A real node
  *   finishes its handshake in a few milliseconds, a silent socket never
  *   does, so a flood of silent sockets can delay a node by at most its
  *   own handshake time; and a flood cannot push out handshakes under way
@@ -58,6 +59,12 @@ typedef int	(*admit_progress_fn)(void *arg, struct lws *wsi);
  */
 #define ADMIT_BUSY		64
 
+/*
+ * A pending handshake counts as silent (the first to evict at a cap) only
+ * once it has sent nothing for this long since its accept.
+ */
+#define ADMIT_SILENT_GRACE	1.0
+
 /* max_pending = auto is never below this (a small prefecture's relay). */
 #define ADMIT_MIN_PENDING	256
 
@@ -77,7 +84,8 @@ void		 admit_free(struct admit *);	/* NULL is a no-op */
 /* Changes the deadline of connections accepted from now on. */
 void		 admit_set_timeout(struct admit *, double timeout_s);
 /* How to tell a silent socket from a handshake under way (NULL: can't). */
-void		 admit_set_progress(struct admit *, admit_progress_fn);
+void		 admit_set_progress(struct admit *, admit_progress_fn,
+		    double grace_s);
 
 /*
  * A connection was accepted from addr. Evicts a pending one (the oldest

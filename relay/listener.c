@@ -625,7 +625,7 @@ listener_start(struct server *s)
 	    cfg->max_pending_per_addr, cfg->handshake_timeout_s, admit_close,
 	    s)) == NULL)
 		fatal("%s", __func__);
-	admit_set_progress(s->admit, admit_progress);
+	admit_set_progress(s->admit, admit_progress, ADMIT_SILENT_GRACE);
 	log_info("admission max_pending=%u%s served=%u max_pending_per_addr=%u "
 	    "fd_limit=%lu", s->max_pending, cfg->max_pending == 0 ? " (auto)" :
 	    "", served, cfg->max_pending_per_addr, lim);

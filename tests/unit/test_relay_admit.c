@@ -127,7 +127,7 @@ test_cap_evicts_a_silent_one_first(void **state)
 
 	(void)state;
 	nclosed = 0;
-	admit_set_progress(a, progress_odd);
+	admit_set_progress(a, progress_odd, 0.);
 	accept_from(a, "10.0.0.1", W(1));	/* oldest, under way */
 	accept_from(a, "10.0.0.2", W(2));	/* silent */
 	accept_from(a, "10.0.0.3", W(3));	/* under way */
@@ -146,6 +146,54 @@ test_cap_evicts_a_silent_one_first(void **state)
 	ev_loop_destroy(loop);
 }
 
+/*
+ * A flood whose sockets each sent a byte, and a real node just accepted
+ * (not read yet): within the grace the newcomer is not "silent", so the
+ * oldest goes, as without the preference.
+ */
+static void
+test_a_fresh_handshake_is_not_silent_yet(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 3, 100, 60.0, on_close, NULL);
+
+	(void)state;
+	nclosed = 0;
+	admit_set_progress(a, progress_odd, 60.);
+	accept_from(a, "10.0.0.1", W(1));	/* flood, a byte sent */
+	accept_from(a, "10.0.0.2", W(2));	/* a node, just accepted */
+	accept_from(a, "10.0.0.3", W(3));	/* flood, a byte sent */
+	accept_from(a, "10.0.0.4", W(5));	/* the cap */
+	run_once(loop);
+	assert_int_equal(nclosed, 1);
+	assert_ptr_equal(closed[0], W(1));
+	assert_false(was_closed(W(2)));
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
+/* At the cap nothing is extended: a flood cannot double its sockets' life. */
+static void
+test_no_extension_at_the_cap(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, ADMIT_BUSY + 6, 1000, 0.05,
+	    on_close, NULL);
+	int i;
+
+	(void)state;
+	nclosed = 0;
+	admit_set_progress(a, progress_odd, 0.);
+	for (i = 0; i < ADMIT_BUSY + 6; i++)
+		accept_from(a, "10.0.0.1", W(i));
+	while (admit_pending(a) > 0)
+		ev_run(loop, EVRUN_ONCE);
+	assert_int_equal(admit_extended(a), 0);
+	assert_int_equal(admit_timed_out(a), ADMIT_BUSY + 6);
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
 static void
 test_busy_extends_handshakes_under_way_once(void **state)
 {
@@ -155,7 +203,7 @@ test_busy_extends_handshakes_under_way_once(void **state)
 
 	(void)state;
 	nclosed = 0;
-	admit_set_progress(a, progress_odd);
+	admit_set_progress(a, progress_odd, 0.);
 	for (i = 0; i < ADMIT_BUSY + 6; i++)
 		accept_from(a, "10.0.0.1", W(i));
 	/* the first deadline: the silent half goes, the rest is extended */
@@ -243,6 +291,8 @@ main(void)
 		cmocka_unit_test(test_per_address_cap_evicts_oldest),
 		cmocka_unit_test(test_total_cap_evicts_oldest),
 		cmocka_unit_test(test_cap_evicts_a_silent_one_first),
+		cmocka_unit_test(test_a_fresh_handshake_is_not_silent_yet),
+		cmocka_unit_test(test_no_extension_at_the_cap),
 		cmocka_unit_test(test_busy_extends_handshakes_under_way_once),
 		cmocka_unit_test(test_budget_fits_the_directory_and_the_descriptors),
 		cmocka_unit_test(test_deadline_closes_only_the_unproven),
