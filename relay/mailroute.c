@@ -350,7 +350,8 @@ mr_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	 * transfer arms the timer again.
 	 */
 	while (!mail_full(s->mr_mail)) {
-		if ((r = store_mailroute_due(s->store, now, after, &row, err,
+		if ((r = store_mailroute_due(s->store, now, after,
+		    s->durable_seq, s->unsynced_hi, &row, err,
 		    sizeof(err))) != 1) {
 			if (r == -1) {
 				log_warnx("mailroute: %s", log_str(err));

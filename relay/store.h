@@ -374,8 +374,14 @@ int	store_mailroute_add(struct store *, int64_t seq, const char *recipient,
 	    const char *address, int64_t due_ms, char *err, size_t errlen);
 int	store_mailroute_next(struct store *, int64_t after_ms,
 	    int64_t *due_ms, char *err, size_t errlen);
+/*
+ * due skips the rows of messages of seq in (hold_lo, hold_hi]: their batch
+ * is committed but its fsync not done (commit.c), and nothing of it goes
+ * out before (hold_lo = hold_hi: nothing held).
+ */
 int	store_mailroute_due(struct store *, int64_t now_ms, int64_t after,
-	    struct store_mail_row *out, char *err, size_t errlen);
+	    int64_t hold_lo, int64_t hold_hi, struct store_mail_row *out,
+	    char *err, size_t errlen);
 int	store_mailroute_end(struct store *, int64_t row,
 	    enum mailroute_state, int attempted, int code, const char *reply,
 	    int64_t now_ms, char *err, size_t errlen);

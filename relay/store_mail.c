@@ -54,7 +54,8 @@ static const char *const sql[S_NSTMT] = {
 	[S_MR_DUE] = "SELECT r.rowid, m.id, m.envelope, m.digest, r.recipient, "
 	    "r.address, r.attempts FROM mailroute r JOIN message m ON m.seq = "
 	    "r.message_seq WHERE r.state = 0 AND r.due_at <= ?1 AND r.rowid > "
-	    "?2 ORDER BY r.rowid LIMIT 1",
+	    "?2 AND NOT (r.message_seq > ?3 AND r.message_seq <= ?4) ORDER BY "
+	    "r.rowid LIMIT 1",
 	[S_MR_END] = "UPDATE mailroute SET state = ?2, attempts = attempts + "
 	    "?3, code = ?4, reply = ?5, done_at = ?6 WHERE rowid = ?1 AND "
 	    "state = 0",
@@ -289,7 +290,8 @@ store_mailroute_next(struct store *s, int64_t after_ms, int64_t *due_ms,
 
 int
 store_mailroute_due(struct store *s, int64_t now_ms, int64_t after,
-    struct store_mail_row *out, char *err, size_t errlen)
+    int64_t hold_lo, int64_t hold_hi, struct store_mail_row *out, char *err,
+    size_t errlen)
 {
 	sqlite3_stmt *st = stmt(s, S_MR_DUE);
 	int rc, found = 0;
@@ -297,6 +299,8 @@ store_mailroute_due(struct store *s, int64_t now_ms, int64_t after,
 	memset(out, 0, sizeof(*out));
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, hold_lo);
+	sqlite3_bind_int64(st, 4, hold_hi);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		out->row = sqlite3_column_int64(st, 0);
 		if (sqlite3_column_bytes(st, 1) != KAIRAN_ID_LEN ||
