@@ -33,6 +33,7 @@
 #include <ev.h>
 #include <libwebsockets.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -302,7 +303,8 @@ ticket_dec_cb(SSL *ssl, SSL_SESSION *ss, const unsigned char *keyname,
 static void
 server_ctx_setup(struct server *s, SSL_CTX *ctx)
 {
-	char sid[64];
+	char sid[128];
+	unsigned char sidhash[SHA256_DIGEST_LENGTH];
 
 	s->ssl_ctx = ctx;
 	SSL_CTX_set1_cert_store(ctx, trust_store(s->trust));
@@ -324,11 +326,18 @@ server_ctx_setup(struct server *s, SSL_CTX *ctx)
 	/*
 	 * lws sets the session id context to its context's address, which
 	 * changes at every start and would void every ticket: ours is the
-	 * relay's id.
+	 * relay's id, hashed to fit SSL_MAX_SID_CTX_LENGTH (32 bytes) for
+	 * every id length.
 	 */
 	snprintf(sid, sizeof(sid), "kairan.v1 %s", s->cfg->id);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)sid,
-	    (unsigned)strlen(sid));
+	SHA256((const unsigned char *)sid, strlen(sid), sidhash);
+	if (SSL_CTX_set_session_id_context(ctx, sidhash,
+	    SHA256_DIGEST_LENGTH) != 1) {
+		log_warnx("tls: session tickets off: cannot set the session "
+		    "id context");
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
+	}
 }
 
 static int

@@ -259,7 +259,9 @@ rotate_keys(struct tickets *t, int64_t now, int *failed)
 		t->nkeys = 1;
 		changed = 1;
 	}
-	if (t->nkeys == 0 || now >= t->key[0].created + t->rotation) {
+	/* a key made "in the future" (the clock stepped back): rotate now */
+	if (t->nkeys == 0 || now >= t->key[0].created + t->rotation ||
+	    t->key[0].created > now) {
 		if (t->nkeys >= 1 &&
 		    now < t->key[0].created + 2 * t->rotation) {
 			t->key[1] = t->key[0];

@@ -219,15 +219,24 @@ walsync_new(struct ev_loop *loop, const char *dbpath, walsync_cb *cb,
     void *arg, char *err, size_t errlen)
 {
 	struct walsync *w;
-	size_t n = strlen(dbpath) + sizeof("-wal");
+	/*
+	 * SQLite follows a symbolic link to the database and keeps its WAL
+	 * beside the target: so must we, or an old -wal beside the link
+	 * would be synced instead.
+	 */
+	char *real = realpath(dbpath, NULL);
+	const char *db = real != NULL ? real : dbpath;
+	size_t n = strlen(db) + sizeof("-wal");
 
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->walpath = malloc(n)) == NULL) {
 		free(w);
+		free(real);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(w->walpath, n, "%s-wal", dbpath);
+	snprintf(w->walpath, n, "%s-wal", db);
+	free(real);
 	w->fd = -1;
 	w->loop = loop;
 	w->cb = cb;

@@ -149,6 +149,24 @@ test_down_longer_than_the_window(void **state)
 	tickets_free(t);
 }
 
+/* a key "from the future" (the clock stepped back since): replaced now */
+static void
+test_a_future_key_rotates_at_once(void **state)
+{
+	struct tickets *t;
+	char err[512];
+
+	(void)state;
+	t = tickets_open(path, ROT, T0 + 5 * ROT, err, sizeof(err));
+	assert_non_null(t);
+	tickets_free(t);
+	t = tickets_open(path, ROT, T0, err, sizeof(err));
+	assert_non_null(t);
+	assert_int_equal(tickets_current(t)->created, T0);
+	assert_int_equal(tickets_next(t), T0 + ROT);
+	tickets_free(t);
+}
+
 static void
 test_bad_files_refused(void **state)
 {
@@ -201,6 +219,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_window, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_down_longer_than_the_window,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_future_key_rotates_at_once,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files_refused, setup,
 		    teardown),
