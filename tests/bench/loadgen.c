@@ -413,7 +413,7 @@ static struct set	 rcpts;		/* (report id, writer node): DELIVERED seen */
 static struct {
 	uint64_t	accepted, acc_dup, acc_unknown, refused, overloaded;
 	uint64_t	verify_fail, dups, reports, delivered, rcpt_dup,
-			rcpt_bad, queued, rejected, other;
+			rcpt_bad, queued, rejected, other, not_addressed;
 	uint64_t	connects, conn_fail, ready, downs;
 } C;
 static char	 last_why[128];
@@ -1131,6 +1131,18 @@ on_receipt(struct node *n, const Message *m, const char *writer)
 		track.done_at = mono_us();
 }
 
+/* Whether id is one of m's recipients. */
+static int
+addressed(const Message *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_recipients; i++)
+		if (strcmp(m->recipients[i], id) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 on_envelope(struct node *n, const Envelope *env, const uint8_t *raw,
     size_t rawlen)
@@ -1167,6 +1179,17 @@ on_envelope(struct node *n, const Envelope *env, const uint8_t *raw,
 	}
 	/* a broker echoes a publish to its publisher, who subscribes "all" too */
 	if (mqtt && strcmp(info.msg->sender, n->id) == 0) {
+		envelope_info_clear(&info);
+		return;
+	}
+	/*
+	 * A topic reaches every subscriber, addressed or not (the police and
+	 * the prefectures' own nodes are not in @all): such a node drops the
+	 * report, as kairan-node would, and sends no receipt.
+	 */
+	if (mqtt && info.msg->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT &&
+	    !addressed(info.msg, n->id)) {
+		C.not_addressed++;
 		envelope_info_clear(&info);
 		return;
 	}
@@ -1502,6 +1525,10 @@ say_checks(const char *what, uint64_t lost)
 	    (unsigned long long)C.rcpt_bad, (unsigned long long)C.rejected,
 	    lost + C.acc_dup + C.rcpt_dup + C.refused + C.verify_fail +
 	    C.rcpt_bad + C.rejected + C.acc_unknown == 0 ? "OK" : "FAILED");
+	if (C.not_addressed > 0)
+		printf("  %s: %llu copies reached subscribers the report does "
+		    "not address (a topic has no addressees); dropped, no "
+		    "receipt\n", what, (unsigned long long)C.not_addressed);
 }
 
 /* ---- scenarios ---------------------------------------------------- */
