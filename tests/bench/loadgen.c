@@ -1359,6 +1359,9 @@ on_mqtt_receipt(const uint8_t *p, size_t len)
 
 static void	fanin_next(struct node *);
 
+/* The server's and the generator's CPU of the last broadcast_once, ms. */
+static double	 last_srv_ms, last_gen_ms;
+
 static void
 on_mqtt_accepted(struct node *n)
 {
@@ -1690,7 +1693,7 @@ scenario_fanin(size_t nconn, uint32_t per_conn)
 {
 	size_t i, j;
 	int64_t t0, t1;
-	double c0, g0;
+	double c0, c1, g0;
 	long stored_n = -1;
 	uint64_t lost = 0;
 
@@ -1735,6 +1738,7 @@ scenario_fanin(size_t nconn, uint32_t per_conn)
 	}
 	run_until(fanin_done, 300, "fan-in");
 	t1 = mono_us();
+	c1 = srv_cpu_s();
 	if (!mqtt && dbpath != NULL) {
 		/* the relay may still be writing its QUEUED receipts */
 		stored_n = store_count(dbpath, "SELECT count(*) FROM message "
@@ -1755,8 +1759,9 @@ scenario_fanin(size_t nconn, uint32_t per_conn)
 	if (C.accepted + C.refused < fanin_total)
 		lost += fanin_total - C.accepted - C.refused;
 	say_checks("fan-in", lost);
-	result("fanin", "conns=%zu per_s=%.1f n=%llu", nnodes,
-	    C.accepted / ((t1 - t0) / 1e6), (unsigned long long)C.accepted);
+	result("fanin", "conns=%zu per_s=%.1f n=%llu us_per=%.1f", nnodes,
+	    C.accepted / ((t1 - t0) / 1e6), (unsigned long long)C.accepted,
+	    C.accepted > 0 ? 1e6 * (c1 - c0) / C.accepted : 0.0);
 }
 
 static int
@@ -1794,11 +1799,13 @@ broadcast_once(struct node *from, char **rcpt, size_t nr, const char *what)
 	free(env);
 	run_until(track_done, 120, what);
 	ms = (track.done_at - t0) / 1e3;
+	last_srv_ms = 1e3 * (srv_cpu_s() - c0);
+	last_gen_ms = 1e3 * (self_cpu_s() - g0);
 	printf("%s %s: %zu recipients, every %s receipt at the sender "
 	    "after %.1f ms (server CPU %.0f ms, generator CPU %.0f ms)\n",
 	    what, mqtt ? "mosquitto" : "kairan", nr,
 	    mqtt ? "(unsigned)" : "signed DELIVERED verified", ms,
-	    1e3 * (srv_cpu_s() - c0), 1e3 * (self_cpu_s() - g0));
+	    last_srv_ms, last_gen_ms);
 	/*
 	 * The recipients' share is an artefact of 1,788 nodes on one core:
 	 * real nodes verify and sign in parallel, each on its own machine.
@@ -1868,10 +1875,11 @@ scenario_broadcast(size_t limit)
 		    "per connection\n", mqtt ? "mosquitto" : "kairan", rss2,
 		    (double)(rss2 - rss0) / nnodes);
 	say_checks("broadcast", lost);
-	result(fed_base > 0 ? "federated" : "broadcast", "nodes=%zu rcpt=%zu cold_ms=%.2f ms=%.2f "
-	    "rss_kb_per_conn=%.2f rss_kb_per_conn_after=%.2f", nnodes, nr,
-	    cold, warm, (double)(rss1 - rss0) / nnodes,
-	    (double)(rss2 - rss0) / nnodes);
+	result(fed_base > 0 ? "federated" : "broadcast", "nodes=%zu rcpt=%zu "
+	    "cold_ms=%.2f ms=%.2f rss_kb_per_conn=%.2f "
+	    "rss_kb_per_conn_after=%.2f cpu_ms=%.1f gen_cpu_ms=%.1f", nnodes,
+	    nr, cold, warm, (double)(rss1 - rss0) / nnodes,
+	    (double)(rss2 - rss0) / nnodes, last_srv_ms, last_gen_ms);
 	directory_list_free(rcpt, nr);
 }
 
@@ -1903,7 +1911,7 @@ scenario_storm(size_t limit)
 	uint8_t *env;
 	size_t envlen;
 	int64_t t0, t1;
-	double c0;
+	double c0, cpu_ms;
 	uint64_t connects0, fail0, lost = 0;
 	long drops0;
 
@@ -1941,6 +1949,7 @@ scenario_storm(size_t limit)
 	c0 = srv_cpu_s();
 	run_until(storm_done, 300, "storm");
 	t1 = mono_us();
+	cpu_ms = 1e3 * (srv_cpu_s() - c0);
 	{
 		/* when the last node was back, apart from catching up */
 		int64_t last = 0;
@@ -1955,8 +1964,7 @@ scenario_storm(size_t limit)
 		    nnodes, mqtt ? "" : " and caught up", (t1 - t0) / 1e3,
 		    (last - t0) / 1e3, had, nr,
 		    (unsigned long long)(C.connects - connects0),
-		    (unsigned long long)(C.conn_fail - fail0),
-		    1e3 * (srv_cpu_s() - c0));
+		    (unsigned long long)(C.conn_fail - fail0), cpu_ms);
 		printf("  SYNs dropped by a full accept queue during the storm "
 		    "(TcpExt ListenDrops, whole machine): %ld; timed-out "
 		    "handshakes count as failed attempts\n",
@@ -1982,12 +1990,14 @@ scenario_storm(size_t limit)
 		printf("  mosquitto: the report PUBACKed before the SIGKILL "
 		    "never reached %llu of %zu recipients (it had sent most of "
 		    "them before the kill)\n", (unsigned long long)lost, nr);
-		result("storm", "nodes=%zu ms=%.2f lost_by_broker=%llu", nnodes,
-		    (t1 - t0) / 1e3, (unsigned long long)lost);
+		result("storm", "nodes=%zu ms=%.2f lost_by_broker=%llu "
+		    "cpu_ms=%.1f", nnodes, (t1 - t0) / 1e3,
+		    (unsigned long long)lost, cpu_ms);
 		lost = 0;
 	} else {
 		say_checks("storm", lost);
-		result("storm", "nodes=%zu ms=%.2f", nnodes, (t1 - t0) / 1e3);
+		result("storm", "nodes=%zu ms=%.2f cpu_ms=%.1f", nnodes,
+		    (t1 - t0) / 1e3, cpu_ms);
 	}
 	directory_list_free(rcpt, nr);
 }
