@@ -127,6 +127,9 @@ def test_resumed_after_restart_and_still_checked(relays, pki):
     again = connect(relay, pki, "452017", first.session)
     assert again.reused, "no resumption after the restart"
     relay.wait_log(r"peer tls entity=452017 addr=\S+ resumed=1")
+    # its certificate was verified again with today's trust, so the
+    # chain cache is seeded from it as from a full handshake
+    relay.wait_log(r"peer chain seeded entity=452017 resumed=1")
     # the same keys, and the file was not rewritten
     assert ticket_file(relay).stat().st_mtime_ns == st.st_mtime_ns
 
