@@ -7,8 +7,11 @@
  * beside the state, where and by whom it was recorded, mails cancelled,
  * audited) and its refusals (each naming the field, nothing written),
  * advisories apart from incidents (counts, 確認しました, 対応済 with its
- * note, past the asked-by time), the drill in JSON and CSV, the nodes' states
- * and last seen across a restart, the geometry, and unknown paths.
+ * note, past the asked-by time), the drill in JSON and CSV, the 報告様式
+ * with the proxy-log lines of `show --form` (the 第1報's deadline, the
+ * verdict as each later report knows it, an unreadable report left out,
+ * the bound on the reports read), the nodes' states and last seen across
+ * a restart, the geometry, and unknown paths.
  */
 #include <sys/stat.h>
 
@@ -30,6 +33,7 @@
 #include "kairan/message.h"
 
 #include "api.h"
+#include "apiincident.h"
 #include "config.h"
 #include "events.h"
 #include "relay.h"
@@ -693,23 +697,28 @@ add_proxy_report(struct fx *f, uint32_t no, int64_t at, int64_t discovered,
 }
 
 /*
- * The value of the form line labelled label of report hex (NULL: no such
- * line); a copy (free it).
+ * Asserts that the form of report hex has the line labelled label with
+ * value want (NULL: has no such line).
  */
-static char *
-form_value(struct fx *f, const char *hex, const char *label)
+static void
+form_line_is(struct fx *f, const char *hex, const char *label,
+    const char *want)
 {
 	json_t *j, *l;
-	char path[128], *v = NULL;
+	char path[128];
+	const char *v = NULL;
 	size_t i;
 
 	snprintf(path, sizeof(path), "/api/reports/%s/form", hex);
 	j = call(f, "GET", path, NULL, 200, NULL);
 	json_array_foreach(json_object_get(j, "lines"), i, l)
 		if (v == NULL && strcmp(sget(l, "label"), label) == 0)
-			v = strdup(sget(l, "value"));
+			v = sget(l, "value");
+	if (want == NULL && v != NULL)
+		fail_msg("%s: %s: %s, wanted none", hex, label, v);
+	if (want != NULL)
+		assert_string_equal(v != NULL ? v : "(none)", want);
 	json_decref(j);
-	return v;
 }
 
 /*
@@ -726,7 +735,7 @@ test_form_proxy(void **state)
 	struct fx *f = *state;
 	char r1[KAIRAN_ID_HEXLEN + 1], r2[KAIRAN_ID_HEXLEN + 1];
 	char r3[KAIRAN_ID_HEXLEN + 1], r4[KAIRAN_ID_HEXLEN + 1];
-	char r5[KAIRAN_ID_HEXLEN + 1], *v, sql[160];
+	char r5[KAIRAN_ID_HEXLEN + 1], sql[160];
 	int64_t seq4;
 	sqlite3 *db;
 
@@ -738,37 +747,27 @@ test_form_proxy(void **state)
 	    T0 + 3 * 3600000LL, r4);
 	add_proxy_report(f, 5, T0 + 7 * 3600000LL, 0, 0, r5);
 
-	v = form_value(f, r1, "プロキシログ確認期限");
-	assert_non_null(v);
-	assert_string_equal(v, "2025年12月02日 13時00分（事案発覚後6時間以内）");
-	free(v);
-	assert_null(form_value(f, r1, "プロキシログ確認"));
+	form_line_is(f, r1, "プロキシログ確認期限",
+	    "2025年12月02日 13時00分（事案発覚後6時間以内）");
+	form_line_is(f, r1, "プロキシログ確認", NULL);
 	/* 第2報: no check yet, and the deadline is long past now */
-	v = form_value(f, r2, "プロキシログ確認");
-	assert_non_null(v);
-	assert_string_equal(v, "未確認（期限 2025-12-02T13:00:00+09:00、"
+	form_line_is(f, r2, "プロキシログ確認",
+	    "未確認（期限 2025-12-02T13:00:00+09:00、"
 	    "発見日時から6時間以内） 期限を過ぎています");
-	free(v);
-	assert_null(form_value(f, r2, "プロキシログ確認期限"));
+	form_line_is(f, r2, "プロキシログ確認期限", NULL);
 	/* 第3報: checked at 14:00: 期限超過, as it knew it */
-	v = form_value(f, r3, "プロキシログ確認");
-	assert_non_null(v);
-	assert_string_equal(v, "期限超過（期限 2025-12-02T13:00:00+09:00、"
+	form_line_is(f, r3, "プロキシログ確認",
+	    "期限超過（期限 2025-12-02T13:00:00+09:00、"
 	    "発見日時から6時間以内） 確認 2025-12-02T14:00:00+09:00（第3報）");
-	free(v);
 	/* 第4報 says they were checked at 12:00: the earliest counts */
-	v = form_value(f, r4, "プロキシログ確認");
-	assert_non_null(v);
-	assert_string_equal(v, "期限内（期限 2025-12-02T13:00:00+09:00、"
+	form_line_is(f, r4, "プロキシログ確認",
+	    "期限内（期限 2025-12-02T13:00:00+09:00、"
 	    "発見日時から6時間以内） 確認 2025-12-02T12:00:00+09:00（第4報）");
-	free(v);
 
 	/* 第5報: as the 第4報 said */
-	v = form_value(f, r5, "プロキシログ確認");
-	assert_non_null(v);
-	assert_string_equal(v, "期限内（期限 2025-12-02T13:00:00+09:00、"
+	form_line_is(f, r5, "プロキシログ確認",
+	    "期限内（期限 2025-12-02T13:00:00+09:00、"
 	    "発見日時から6時間以内） 確認 2025-12-02T12:00:00+09:00（第4報）");
-	free(v);
 
 	/* the 第4報's stored envelope unreadable: the 第3報's check is left */
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
@@ -776,13 +775,36 @@ test_form_proxy(void **state)
 	    "WHERE seq = %lld", (long long)seq4);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	v = form_value(f, r5, "プロキシログ確認");
-	assert_non_null(v);
-	assert_string_equal(v, "期限超過（期限 2025-12-02T13:00:00+09:00、"
+	form_line_is(f, r5, "プロキシログ確認",
+	    "期限超過（期限 2025-12-02T13:00:00+09:00、"
 	    "発見日時から6時間以内） 確認 2025-12-02T14:00:00+09:00（第3報）");
-	free(v);
 	snprintf(sql, sizeof(sql), "/api/reports/%s/form", r4);
 	json_decref(call(f, "GET", sql, NULL, 500, NULL));
+}
+
+/*
+ * The bound: a form reads at most APIINCIDENT_FORM_REPORTS reports of its
+ * incident; the report after them has no verdict rather than one from
+ * part of the incident (its own deadline-free lines stay).
+ */
+static void
+test_form_proxy_bound(void **state)
+{
+	struct fx *f = *state;
+	char hex[KAIRAN_ID_HEXLEN + 1];
+	uint32_t no;
+
+	add_proxy_report(f, 1, T0, T0, 0, hex);
+	for (no = 2; no <= APIINCIDENT_FORM_REPORTS + 1; no++) {
+		add_proxy_report(f, no, T0 + no, 0, no == 2 ? T0 + 1000 : 0,
+		    hex);
+		if (no == APIINCIDENT_FORM_REPORTS)
+			form_line_is(f, hex, "プロキシログ確認",
+			    "期限内（期限 2025-12-02T15:00:00+09:00、"
+			    "発見日時から6時間以内） 確認 "
+			    "2025-12-02T09:00:01+09:00（第2報）");
+	}
+	form_line_is(f, hex, "プロキシログ確認", NULL);
 }
 
 static void
@@ -1039,6 +1061,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_drill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_proxy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_form_proxy_bound, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_and_last_seen, setup,
 		    teardown),
