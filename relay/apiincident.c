@@ -8,8 +8,10 @@
 
 #include <jansson.h>
 
+#include "kairan/deadline.h"
 #include "kairan/envelope.h"
 #include "kairan/form.h"
+#include "kairan/log.h"
 #include "kairan/message.h"
 
 #include "apiincident.h"
@@ -254,9 +256,108 @@ nomem:
 }
 
 /*
+ * The Message of report r as stored, decoded and validated: 1 with *out
+ * (free with message_free); 0 if its envelope is gone (*gone 1) or does
+ * not decode (*gone 0; err says why); -1 with err if the store failed.
+ */
+static int
+stored_message(struct server *s, const struct view_report *r, Message **out,
+    int *gone, char *err, size_t errlen)
+{
+	Envelope *e;
+	uint8_t *env = NULL;
+	size_t envlen;
+	int rc;
+
+	*out = NULL;
+	*gone = 0;
+	if ((rc = view_envelope(s->view, r, &env, &envlen, err, errlen)) != 1) {
+		*gone = rc == 0;
+		return rc;
+	}
+	if ((e = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL)
+		snprintf(err, errlen, "envelope does not decode");
+	else {
+		*out = message_decode(e->message.data, e->message.len, err,
+		    errlen);
+		kairan__v1__envelope__free_unpacked(e, NULL);
+	}
+	free(env);
+	if (*out != NULL && (*out)->body_case !=
+	    KAIRAN__V1__MESSAGE__BODY_REPORT) {
+		snprintf(err, errlen, "not a report");
+		message_free(*out);
+		*out = NULL;
+	}
+	return *out != NULL;
+}
+
+/*
+ * The proxy-log verdict of r's incident as r knows it, at now, into out:
+ * proto/deadline.c's deadline_proxy over the incident's reports numbered
+ * up to r's (the view keeps them in report_no order, so they are a prefix
+ * of in->reports), as `kairan-node show --form` does over its store. A
+ * report whose stored envelope is gone or does not decode is left out, as
+ * the node leaves out one that does not decode (neither can be report 1
+ * nor carry a check time). At most APIINCIDENT_FORM_REPORTS of them are
+ * read; an incident with more, or a store that fails, gives NONE (the form
+ * then lacks the verdict rather than say one from part of the incident),
+ * logged. Never fails.
+ */
+static void
+incident_proxy(struct server *s, const struct view_report *r, int64_t now,
+    struct deadline_proxy *out)
+{
+	const struct view_incident *in = r->incident;
+	struct deadline_report *v = NULL;
+	Message **m = NULL;
+	char err[512];
+	size_t i, k = 0, n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (in == NULL)
+		return;
+	while (k < in->nreports && in->reports[k]->report_no <= r->report_no)
+		k++;
+	if (k > APIINCIDENT_FORM_REPORTS) {
+		log_warnx("console: form report_no=%u: %zu reports up to it, "
+		    "over %d: no proxy-log verdict", r->report_no, k,
+		    APIINCIDENT_FORM_REPORTS);
+		return;
+	}
+	if (k == 0 || (v = calloc(k, sizeof(*v))) == NULL ||
+	    (m = calloc(k, sizeof(*m))) == NULL)
+		goto done;
+	for (i = 0; i < k; i++) {
+		int gone, rc = stored_message(s, in->reports[i], &m[n], &gone,
+		    err, sizeof(err));
+
+		if (rc == -1) {
+			log_warnx("console: form report_no=%u: %s: no "
+			    "proxy-log verdict", r->report_no, err);
+			goto done;
+		}
+		if (rc == 0)
+			continue;
+		v[n].report_no = m[n]->report->report_no;
+		v[n].phase = (int)m[n]->report->phase;
+		v[n].created_ms = m[n]->created_at_ms;
+		v[n].r = m[n]->report;
+		n++;
+	}
+	deadline_proxy(v, n, r->report_no, now, out);
+done:
+	for (i = 0; m != NULL && i < n; i++)
+		message_free(m[i]);
+	free(m);
+	free(v);
+}
+
+/*
  * GET /api/reports/ID/form: the report laid out by proto/form.c, the
- * lines of `kairan-node show --form` (without the proxy-log lines that
- * need the whole incident: no form_context here).
+ * lines of `kairan-node show --form`, with its proxy-log lines
+ * (proto/deadline.c's deadline_form_context, as the node: the deadline on
+ * a 標的型攻撃 第1報, the incident's verdict on a later report).
  */
 int
 apiincident_form(struct server *s, const struct api_call *c,
@@ -264,31 +365,29 @@ apiincident_form(struct server *s, const struct api_call *c,
 {
 	struct view_report *r;
 	struct form *f = NULL;
-	Envelope *e = NULL;
+	struct form_context ctx;
+	struct deadline_proxy d;
 	Message *m = NULL;
 	json_t *j = NULL;
-	uint8_t id[KAIRAN_ID_LEN], *env = NULL;
-	size_t envlen;
-	char err[512];
-	int rc;
+	uint8_t id[KAIRAN_ID_LEN];
+	char err[512], note[DEADLINE_NOTE_LEN];
+	int rc, gone;
 
 	if (apireply_path_id(s, c, rp, "report", hex, len, id, &rc) == -1)
 		return rc;
 	if ((r = view_report(s->view, id)) == NULL)
 		return apireply_error(rp, 404, "report: no such report here");
-	if ((rc = view_envelope(s->view, r, &env, &envlen, err,
-	    sizeof(err))) != 1)
-		return rc == 0 ? apireply_error(rp, 404, "report: no such "
-		    "report here") : apireply_internal(rp, c, err);
-	if ((e = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
-	    (m = message_decode(e->message.data, e->message.len, err,
-	    sizeof(err))) == NULL) {
-		rc = apireply_internal(rp, c, "the stored report cannot be "
-		    "read");
-		goto done;
+	if ((rc = stored_message(s, r, &m, &gone, err, sizeof(err))) != 1) {
+		if (rc == -1)
+			return apireply_internal(rp, c, err);
+		return gone ? apireply_error(rp, 404, "report: no such report "
+		    "here") : apireply_internal(rp, c, "the stored report "
+		    "cannot be read");
 	}
+	incident_proxy(s, r, message_now_ms(), &d);
+	deadline_form_context(m, &d, note, sizeof(note), &ctx);
 	rc = -1;
-	if (form_build(m, s->dir, NULL, &f) == -1 ||
+	if (form_build(m, s->dir, &ctx, &f) == -1 ||
 	    (j = form_json(f)) == NULL ||
 	    json_object_set_new(j, "report", json_stringn(hex, len)) == -1 ||
 	    json_object_set_new(j, "status",
@@ -300,8 +399,5 @@ done:
 	json_decref(j);
 	form_free(f);
 	message_free(m);
-	if (e != NULL)
-		kairan__v1__envelope__free_unpacked(e, NULL);
-	free(env);
 	return rc;
 }

@@ -5,7 +5,8 @@
  *
  *   GET  /api/incidents        the newest VIEW_INCIDENTS_MAX incidents
  *   GET  /api/incidents/ID     its reports and the receipt matrix
- *   GET  /api/reports/ID/form  the 報告様式 (proto/form.c's lines)
+ *   GET  /api/reports/ID/form  the 報告様式 (proto/form.c's lines, with
+ *                              the proxy-log lines of proto/deadline.c)
  *
  * The cells, the incident and report objects and the lookup of a path's
  * incident are also the drill's (apidrill.c).
@@ -21,6 +22,14 @@
 #include "view.h"
 
 struct server;
+
+/*
+ * The most reports of one incident a form reads for its proxy-log verdict
+ * (the reports numbered up to the one shown; apiincident_form). The relay
+ * bounds no incident's number of reports, so the form does; far more than
+ * an incident sends (one a few hours at most, for weeks).
+ */
+#define APIINCIDENT_FORM_REPORTS	256
 
 /*
  * The cells of every report of an incident: cells[i] for in->reports[i]

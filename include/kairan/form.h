@@ -78,7 +78,8 @@ struct form {
 /*
  * What the form of one report cannot know from the report alone; each
  * member 0 / NULL for none. The caller that holds the incident computes
- * them (kairan-node: node/deadline.c deadline_form_context):
+ * them with deadline_form_context (kairan/deadline.h): kairan-node from
+ * its store, the relay's console from its view (relay/apiincident.c):
  *   proxy_due_ms  on a 第1報 of a targeted attack, the proxy-log deadline,
  *                 shown under 1.(2) 発見日時 as 「プロキシログ確認期限: T
  *                 （事案発覚後6時間以内）」;

@@ -9,11 +9,14 @@ shown to the sender (status, sent) and to the recipient (show, show
 reminded that the final report (最終報告) is due 30 days later (001
 「1か月を目途」); a 収束宣言 dated 31 days ago (its outbox time planted in
 the database: the deadline is computed from the stored time whenever it
-is shown) is overdue, and a 最終報告 clears it."""
+is shown) is overdue, and a 最終報告 clears it. The relay's console shows
+the same proxy-log lines in the report's 報告様式 (GET
+/api/reports/ID/form) as `show --form` on the recipient's node."""
 import datetime
 import json
 import sqlite3
 
+import consolehelp as ch
 from nodeharness import Node, fed  # noqa: F401 (fixture)
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
@@ -103,6 +106,45 @@ def test_proxy_log_deadline_both_sides(fed, tmp_path):
     p = r.show(m6)["proxy_logs"]
     assert p["state"] == "unchecked" and p["late"] is True
     assert "プロキシログ確認: 未確認（期限 %s" % due in r.run("show", m6).stdout
+
+
+def proxy_lines_text(form):
+    """(label, value) of the proxy-log lines of `show --form`'s text."""
+    out = []
+    for line in form.splitlines():
+        label, sep, value = line.strip("\u3000 ").partition(": ")
+        if sep and label.startswith("プロキシログ確認"):
+            out.append((label, value))
+    return out
+
+
+def test_proxy_log_lines_in_the_console(fed, tmp_path):
+    relay = fed.relay(start=False)
+    ch.with_sections(relay, console=True)
+    relay.start()
+    ch.add_operator(relay, "tanaka", "correct horse battery staple")
+    bearer = {"Authorization": "Bearer " + ch.issue_token(relay, "tanaka")}
+    console = ch.Console(relay)
+    s = fed.node("452017", {"pref": relay})
+    r = fed.node("452025", {"pref": relay})
+    first = report(tmp_path, "r1.json",
+                   discovered_at="2026-11-22T09:00:00+09:00")
+    inc, m1 = s.send(first, "452025")
+    _, m2 = s.update(inc, report(tmp_path, "r2.json",
+                     proxy_logs_checked_at="2026-11-22T15:00:01+09:00"))
+    inc3, m3 = s.send(first, "452025")
+    _, m4 = s.update(inc3, report(tmp_path, "r3.json"))
+    want = {m1: "プロキシログ確認期限", m2: "期限超過", m4: "未確認"}
+    for m, word in want.items():
+        r.wait_inbox(m)
+        node = proxy_lines_text(r.form(m))
+        status, _, f = console.request("GET", f"/api/reports/{m}/form",
+                                       headers=bearer, cookie=False)
+        assert status == 200, f
+        shown = [(x["label"], x["value"]) for x in f["lines"]
+                 if x["label"].startswith("プロキシログ確認")]
+        assert shown == node, (shown, node)
+        assert any(word in label + value for label, value in shown), shown
 
 
 def test_proxy_log_deadline_unknown_discovery(tmp_path, pki):

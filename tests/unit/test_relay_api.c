@@ -7,8 +7,11 @@
  * beside the state, where and by whom it was recorded, mails cancelled,
  * audited) and its refusals (each naming the field, nothing written),
  * advisories apart from incidents (counts, 確認しました, 対応済 with its
- * note, past the asked-by time), the drill in JSON and CSV, the nodes' states
- * and last seen across a restart, the geometry, and unknown paths.
+ * note, past the asked-by time), the drill in JSON and CSV, the 報告様式
+ * with the proxy-log lines of `show --form` (the 第1報's deadline, the
+ * verdict as each later report knows it, an unreadable report left out,
+ * the bound on the reports read), the nodes' states and last seen across
+ * a restart, the geometry, and unknown paths.
  */
 #include <sys/stat.h>
 
@@ -30,6 +33,7 @@
 #include "kairan/message.h"
 
 #include "api.h"
+#include "apiincident.h"
 #include "config.h"
 #include "events.h"
 #include "relay.h"
@@ -647,6 +651,162 @@ test_form(void **state)
 	json_decref(j);
 }
 
+/*
+ * Report no of an incident (a new one for no 1) from 452017 to 450006,
+ * created at, with the subtypes of a targeted attack, its discovery and
+ * proxy-log check times (0: none); its id into hex. Returns its seq.
+ */
+static int64_t
+add_proxy_report(struct fx *f, uint32_t no, int64_t at, int64_t discovered,
+    int64_t checked, char hex[KAIRAN_ID_HEXLEN + 1])
+{
+	static char *rcpts[] = { "450006" };
+	static char *subtypes[] = { "標的型攻撃メール" };
+	static char title[] = "標的型攻撃メールの受信";
+	uint8_t id[KAIRAN_ID_LEN];
+	Message m;
+	IncidentReport r;
+
+	kairan__v1__message__init(&m);
+	kairan__v1__incident_report__init(&r);
+	assert_int_equal(message_id_new(id), 0);
+	if (no == 1)
+		assert_int_equal(message_id_new(f->incident), 0);
+	m.id.data = id;
+	m.id.len = KAIRAN_ID_LEN;
+	m.sender = "452017";
+	m.recipients = rcpts;
+	m.n_recipients = 1;
+	m.created_at_ms = at;
+	m.body_case = KAIRAN__V1__MESSAGE__BODY_REPORT;
+	m.report = &r;
+	r.incident_id.data = f->incident;
+	r.incident_id.len = KAIRAN_ID_LEN;
+	r.report_no = no;
+	r.phase = no == 1 ? KAIRAN__V1__INCIDENT_REPORT__PHASE__INITIAL :
+	    KAIRAN__V1__INCIDENT_REPORT__PHASE__UPDATE;
+	r.category = KAIRAN__V1__INCIDENT_REPORT__CATEGORY__CYBER_ATTACK;
+	r.subtypes = subtypes;
+	r.n_subtypes = 1;
+	r.level = 1;
+	r.title = title;
+	r.discovered_at_ms = discovered;
+	r.proxy_logs_checked_at_ms = checked;
+	message_hex(id, KAIRAN_ID_LEN, hex);
+	return commit_msg(f, f->muni, &m, at, NULL);
+}
+
+/*
+ * Asserts that the form of report hex has the line labelled label with
+ * value want (NULL: has no such line).
+ */
+static void
+form_line_is(struct fx *f, const char *hex, const char *label,
+    const char *want)
+{
+	json_t *j, *l;
+	char path[128];
+	const char *v = NULL;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/api/reports/%s/form", hex);
+	j = call(f, "GET", path, NULL, 200, NULL);
+	json_array_foreach(json_object_get(j, "lines"), i, l)
+		if (v == NULL && strcmp(sget(l, "label"), label) == 0)
+			v = sget(l, "value");
+	if (want == NULL && v != NULL)
+		fail_msg("%s: %s: %s, wanted none", hex, label, v);
+	if (want != NULL)
+		assert_string_equal(v != NULL ? v : "(none)", want);
+	json_decref(j);
+}
+
+/*
+ * The proxy-log lines of `kairan-node show --form` (proto/deadline.c's
+ * deadline_form_context) in the console's form: on a 標的型攻撃 第1報 its
+ * deadline in JST (discovery + 6 h), on a later report the incident's
+ * verdict as that report knows it (期限内 / 期限超過 with the time and the
+ * report that said so, 未確認 before any check); a report whose stored
+ * envelope cannot be read is left out of the verdict.
+ */
+static void
+test_form_proxy(void **state)
+{
+	struct fx *f = *state;
+	char r1[KAIRAN_ID_HEXLEN + 1], r2[KAIRAN_ID_HEXLEN + 1];
+	char r3[KAIRAN_ID_HEXLEN + 1], r4[KAIRAN_ID_HEXLEN + 1];
+	char r5[KAIRAN_ID_HEXLEN + 1], sql[160];
+	int64_t seq4;
+	sqlite3 *db;
+
+	/* discovered 07:00 JST, the 第1報 at 09:00: due at 13:00 */
+	add_proxy_report(f, 1, T0, T0 - 2 * 3600000LL, 0, r1);
+	add_proxy_report(f, 2, T0 + 3600000LL, 0, 0, r2);
+	add_proxy_report(f, 3, T0 + 5 * 3600000LL, 0, T0 + 5 * 3600000LL, r3);
+	seq4 = add_proxy_report(f, 4, T0 + 6 * 3600000LL, 0,
+	    T0 + 3 * 3600000LL, r4);
+	add_proxy_report(f, 5, T0 + 7 * 3600000LL, 0, 0, r5);
+
+	form_line_is(f, r1, "プロキシログ確認期限",
+	    "2025年12月02日 13時00分（事案発覚後6時間以内）");
+	form_line_is(f, r1, "プロキシログ確認", NULL);
+	/* 第2報: no check yet, and the deadline is long past now */
+	form_line_is(f, r2, "プロキシログ確認",
+	    "未確認（期限 2025-12-02T13:00:00+09:00、"
+	    "発見日時から6時間以内） 期限を過ぎています");
+	form_line_is(f, r2, "プロキシログ確認期限", NULL);
+	/* 第3報: checked at 14:00: 期限超過, as it knew it */
+	form_line_is(f, r3, "プロキシログ確認",
+	    "期限超過（期限 2025-12-02T13:00:00+09:00、"
+	    "発見日時から6時間以内） 確認 2025-12-02T14:00:00+09:00（第3報）");
+	/* 第4報 says they were checked at 12:00: the earliest counts */
+	form_line_is(f, r4, "プロキシログ確認",
+	    "期限内（期限 2025-12-02T13:00:00+09:00、"
+	    "発見日時から6時間以内） 確認 2025-12-02T12:00:00+09:00（第4報）");
+
+	/* 第5報: as the 第4報 said */
+	form_line_is(f, r5, "プロキシログ確認",
+	    "期限内（期限 2025-12-02T13:00:00+09:00、"
+	    "発見日時から6時間以内） 確認 2025-12-02T12:00:00+09:00（第4報）");
+
+	/* the 第4報's stored envelope unreadable: the 第3報's check is left */
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE message SET envelope = x'00' "
+	    "WHERE seq = %lld", (long long)seq4);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	form_line_is(f, r5, "プロキシログ確認",
+	    "期限超過（期限 2025-12-02T13:00:00+09:00、"
+	    "発見日時から6時間以内） 確認 2025-12-02T14:00:00+09:00（第3報）");
+	snprintf(sql, sizeof(sql), "/api/reports/%s/form", r4);
+	json_decref(call(f, "GET", sql, NULL, 500, NULL));
+}
+
+/*
+ * The bound: a form reads at most APIINCIDENT_FORM_REPORTS reports of its
+ * incident; the report after them has no verdict rather than one from
+ * part of the incident (its own deadline-free lines stay).
+ */
+static void
+test_form_proxy_bound(void **state)
+{
+	struct fx *f = *state;
+	char hex[KAIRAN_ID_HEXLEN + 1];
+	uint32_t no;
+
+	add_proxy_report(f, 1, T0, T0, 0, hex);
+	for (no = 2; no <= APIINCIDENT_FORM_REPORTS + 1; no++) {
+		add_proxy_report(f, no, T0 + no, 0, no == 2 ? T0 + 1000 : 0,
+		    hex);
+		if (no == APIINCIDENT_FORM_REPORTS)
+			form_line_is(f, hex, "プロキシログ確認",
+			    "期限内（期限 2025-12-02T15:00:00+09:00、"
+			    "発見日時から6時間以内） 確認 "
+			    "2025-12-02T09:00:01+09:00（第2報）");
+	}
+	form_line_is(f, hex, "プロキシログ確認", NULL);
+}
+
 static void
 test_nodes_and_last_seen(void **state)
 {
@@ -900,6 +1060,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_drill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_form_proxy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_form_proxy_bound, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_and_last_seen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_geometry_and_paths, setup,
