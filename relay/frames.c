@@ -225,7 +225,7 @@ on_envelope(struct peer *p, const Envelope *env)
 }
 
 void
-frames_on_frame(struct peer *p)
+frames_on_frame(struct peer *p, const uint8_t *buf, size_t len)
 {
 	struct server *s = p->srv;
 	Frame *f;
@@ -233,7 +233,7 @@ frames_on_frame(struct peer *p)
 	int reason = 0;
 	int64_t seq;
 
-	if ((f = frame_decode(p->rx.buf, p->rx.len, s->cfg->max_frame, &reason, err,
+	if ((f = frame_decode(buf, len, s->cfg->max_frame, &reason, err,
 	    sizeof(err))) == NULL) {
 		deliver_refuse(p, NULL, 0, reason, err,
 		    reason != KAIRAN__V1__REFUSED__REASON__INVALID_FIELD);

@@ -7,9 +7,16 @@
 #ifndef KAIRAN_RELAY_FRAMES_H
 #define KAIRAN_RELAY_FRAMES_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct peer;
 
-/* Decodes and handles the frame in p->rx (p->rxlen bytes). */
-void	frames_on_frame(struct peer *);
+/*
+ * Decodes and handles one whole frame of p's, len bytes at buf: p's
+ * reassembly buffer, or lws's own for a message that came in one piece.
+ * Only read during the call: nothing keeps a pointer into buf.
+ */
+void	frames_on_frame(struct peer *, const uint8_t *buf, size_t len);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "peer.h"
+#include "session.h"
 
 #define RETRY_DELAY		2.0	/* s: after a peer's OVERLOADED */
 /* a Hello: an entity of at most 32 bytes, software of at most 256 */
@@ -69,6 +70,8 @@ struct server {
 	/* session.c: the connected peers (nodes and relays) */
 	struct peer		*peers;
 	unsigned		 npeers;
+	X509			*issuers[SESSION_ISSUERS_MAX];	/* one copy each */
+	size_t			 nissuers;
 
 	/* dial.c: the links we dial */
 	struct dial		*dials;

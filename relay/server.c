@@ -419,6 +419,7 @@ done:
 	escalate_stop(&s);	/* again: a start that failed half-way */
 	admit_free(s.admit);
 	listener_free(&s);
+	session_free_issuers(&s);
 	httpd_free(&s);
 	dial_free_all(&s);
 	walsync_free(s.walsync);

@@ -104,6 +104,62 @@ refusal(struct server *s, struct peer *p, int dialled, char *why, size_t len)
 	}
 }
 
+/* In sk, every reference to mine becomes one to shared. */
+static void
+swap_cert(STACK_OF(X509) *sk, X509 *mine, X509 *shared)
+{
+	int i;
+
+	for (i = 0; sk != NULL && i < sk_X509_num(sk); i++)
+		if (sk_X509_value(sk, i) == mine && X509_up_ref(shared) == 1) {
+			(void)sk_X509_set(sk, i, shared);
+			X509_free(mine);	/* the slot's reference */
+		}
+}
+
+/*
+ * Every handshake decodes the node's intermediate anew (~2.7 KB of
+ * OpenSSL's structures a connection), though a few dozen CAs issue every
+ * node: once p's chain has been verified, its intermediate is replaced,
+ * in the chains OpenSSL keeps for the connection (sent, verified, or
+ * verified at resumption) and in p->issuer, by the one copy of the same
+ * DER (X509_cmp: the whole encoding) already held for another peer. The
+ * bytes are identical and nothing is checked less: only a duplicate
+ * decoded object goes. The first of each becomes the shared copy.
+ */
+static void
+share_issuer(struct server *s, SSL *ssl, struct peer *p)
+{
+	X509 *mine = p->issuer, *shared = NULL;
+	size_t i;
+
+	for (i = 0; i < s->nissuers && shared == NULL; i++)
+		if (X509_cmp(s->issuers[i], mine) == 0)
+			shared = s->issuers[i];
+	if (shared == NULL) {
+		if (s->nissuers < SESSION_ISSUERS_MAX &&
+		    X509_up_ref(mine) == 1)
+			s->issuers[s->nissuers++] = mine;
+		return;
+	}
+	if (shared == mine)
+		return;
+	swap_cert(SSL_get_peer_cert_chain(ssl), mine, shared);
+	swap_cert(SSL_get0_verified_chain(ssl), mine, shared);
+	swap_cert(identity_ssl_chain(ssl), mine, shared);
+	if (X509_up_ref(shared) == 1) {
+		p->issuer = shared;
+		X509_free(mine);	/* p's reference: the last one, usually */
+	}
+}
+
+void
+session_free_issuers(struct server *s)
+{
+	while (s->nissuers > 0)
+		X509_free(s->issuers[--s->nissuers]);
+}
+
 int
 session_open(struct server *s, struct peer *p, struct lws *wsi,
     const char *addr, int link)
@@ -149,6 +205,7 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 	p->issuer = sk_X509_value(chain, 1);
 	X509_up_ref(p->leaf);
 	X509_up_ref(p->issuer);
+	share_issuer(s, ssl, p);
 	conn_flight_init(&p->flight, s->cfg->window);
 	peer_transition(p, PEER_OPEN);
 	peer_link(s, p);
@@ -195,6 +252,7 @@ session_receive(struct peer *p, struct lws *wsi, const void *in, size_t len)
 {
 	struct server *s = p->srv;
 	size_t max;
+	int whole;
 
 	if (p->state == PEER_NEW || p->state == PEER_CLOSING)
 		return 0;
@@ -207,6 +265,20 @@ session_receive(struct peer *p, struct lws *wsi, const void *in, size_t len)
 	}
 	/* before its Hello a peer may send nothing but a Hello */
 	max = p->state == PEER_OPEN ? HELLO_FRAME_MAX : s->cfg->max_frame;
+	whole = p->rx.len == 0 && lws_is_final_fragment(wsi) &&
+	    lws_remaining_packet_payload(wsi) == 0;
+	/*
+	 * A message in one piece (a Hello, an Accepted, a signed receipt) is
+	 * handled where lws put it: no copy, and an idle connection holds no
+	 * reassembly buffer (its Hello's left 1 KB a node behind; a buffer up
+	 * to 64 KB is kept between the pieces of longer messages). Bounded
+	 * exactly as a reassembled one.
+	 */
+	if (whole && len <= max) {
+		frames_on_frame(p, in, len);
+		deliver_maybe_pause(p);
+		return 0;
+	}
 	if (conn_rx_append(&p->rx, in, len, max) == -1) {
 		char e[128];
 
@@ -220,7 +292,7 @@ session_receive(struct peer *p, struct lws *wsi, const void *in, size_t len)
 	if (!lws_is_final_fragment(wsi) ||
 	    lws_remaining_packet_payload(wsi) > 0)
 		return 0;
-	frames_on_frame(p);
+	frames_on_frame(p, p->rx.buf, p->rx.len);
 	conn_rx_reset(&p->rx);
 	deliver_maybe_pause(p);
 	return 0;

@@ -22,6 +22,12 @@ struct server;
  * refused peer is told why and closed once that is written) or -1 to
  * close at once (no identity to tell anything to).
  */
+/*
+ * The intermediates the peers' chains share: at most this many distinct
+ * ones (the directory has a few dozen CAs); beyond, a peer keeps its own.
+ */
+#define SESSION_ISSUERS_MAX	64
+
 int	session_open(struct server *, struct peer *p, struct lws *wsi,
 	    const char *addr, int link);
 /* A fragment of a message from p. Returns 0, or -1 to close. */
@@ -29,5 +35,7 @@ int	session_receive(struct peer *p, struct lws *wsi, const void *in,
 	    size_t len);
 /* The connection is gone: p off the list, its state freed. */
 void	session_closed(struct peer *p);
+/* At the end: the shared intermediates' references are dropped. */
+void	session_free_issuers(struct server *);
 
 #endif

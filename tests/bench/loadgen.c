@@ -1857,6 +1857,14 @@ scenario_broadcast(size_t limit)
 	connect_all();
 	usleep(200000);
 	rss1 = srv_rss_kb();
+	/* LOADGEN_HOLD=S: S seconds with every node connected, to look at
+	 * the server (gdb, /proc/PID/smaps) before the broadcasts */
+	if (getenv("LOADGEN_HOLD") != NULL) {
+		printf("hold: server pid %ld, %s s\n", (long)srv_pid,
+		    getenv("LOADGEN_HOLD"));
+		fflush(stdout);
+		sleep((unsigned)atoi(getenv("LOADGEN_HOLD")));
+	}
 	if (fed_base == 0)
 		printf("memory %s: RSS %ld KB idle, %ld KB with %zu nodes "
 		    "connected: %.1f KB per connection\n", mqtt ? "mosquitto" :

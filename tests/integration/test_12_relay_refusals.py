@@ -159,6 +159,28 @@ def test_oversized_frame(relay, pki):
     relay.wait_log(r"reason=TOO_LARGE")
 
 
+def test_frame_bounds_whole_and_in_pieces(relay, pki):
+    """lws hands the relay a message of up to 2 KB whole (handled in place)
+    and a longer one in pieces (reassembled): the bounds and the outcome
+    are the same either way."""
+    # before its Hello a peer may send 1 KB: 1,500 bytes, one piece
+    with Client(relay.url, pki, Identity(pki.entity("452017")),
+                hello=False) as c:
+        c.send_raw(b"\x12" + b"\x00" * 1500)
+        f = c.recv()
+        assert f.refused.reason == REASON.TOO_LARGE
+        assert "for a Hello" in f.refused.detail
+        assert c.closed()
+    me = Identity(pki.entity("452017"))
+    with Client(relay.url, pki, me) as c:
+        # ~1.5 KB (one piece), ~30 KB (15 pieces), ~1.5 KB again
+        for summary in ("短い要約", "長い要約" * 2500, "短い要約"):
+            msg = kc.report("452017", ["mic"], summary=summary)
+            c.send_envelope(me.seal(msg))
+            assert c.answer(msg.id).WhichOneof("kind") == "accepted"
+    assert stored(relay) == 3
+
+
 def test_garbage_frame(relay, pki):
     with Client(relay.url, pki, Identity(pki.entity("452017"))) as c:
         c.send_raw(b"\xff\xfe garbage \x00\x01")
