@@ -523,15 +523,6 @@ conn_down(struct node *n, const char *why)
 	if (getenv("LOADGEN_DEBUG") != NULL && logged++ < 20)
 		fprintf(stderr, "loadgen: %s down: %s\n", n->id, why);
 	if (n->ssl != NULL) {
-		if (resume && n->ready) {
-			/*
-			 * A copy: SSL_free marks the connection's own session
-			 * not resumable after an unclean end (the SIGKILL),
-			 * as kairan-node's proto/lws/tlsresume.c knows too.
-			 */
-			SSL_SESSION_free(n->session);
-			n->session = SSL_SESSION_dup(SSL_get0_session(n->ssl));
-		}
 		SSL_free(n->ssl);
 		n->ssl = NULL;
 	}
@@ -1435,6 +1426,28 @@ on_payload(struct node *n, const uint8_t *p, size_t len)
 
 static const char *pki;
 
+/*
+ * --resume: a copy of each session as its ticket arrives, as kairan-node's
+ * proto/lws/tlsresume.c keeps it. Copied then, not when the connection
+ * ends: an unclean end (the SIGKILL) makes OpenSSL send itself a fatal
+ * alert that marks the connection's session not resumable, and a copy
+ * taken after that does not resume (it made about half the nodes of a
+ * storm do a full handshake).
+ */
+static int
+on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct node *n = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	SSL_SESSION *copy;
+
+	if (n != NULL && SSL_SESSION_is_resumable(sess) &&
+	    (copy = SSL_SESSION_dup(sess)) != NULL) {
+		SSL_SESSION_free(n->session);
+		n->session = copy;
+	}
+	return 0;	/* not kept by the caller: OpenSSL frees sess */
+}
+
 static void
 node_load(struct node *n)
 {
@@ -1457,8 +1470,12 @@ node_load(struct node *n)
 		    (const unsigned char *)"\x08http/1.1", 9);
 	SSL_CTX_set_mode(n->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (resume)
-		SSL_CTX_set_session_cache_mode(n->ctx, SSL_SESS_CACHE_CLIENT);
+	if (resume) {
+		SSL_CTX_set_app_data(n->ctx, n);
+		SSL_CTX_set_session_cache_mode(n->ctx, SSL_SESS_CACHE_CLIENT |
+		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(n->ctx, on_new_session);
+	}
 	n->fd = -1;
 	n->reading = 1;
 	n->backoff_ms = LINK_BACKOFF_MIN_MS;
