@@ -83,6 +83,7 @@ struct server {
 	unsigned		 nbatch;
 	struct ended		*ended;
 	ev_prepare		 commit_prepare;	/* commit when idle */
+	ev_prepare		 log_prepare;	/* log_flush, last before the loop waits */
 	ev_timer		 commit_timer;	/* retry a failed commit */
 	struct walsync		*walsync;	/* the WAL's fsync thread */
 	struct synced		*syncing;	/* the batch it syncs */

@@ -308,6 +308,15 @@ server_check(const struct config *cfg, char *err, size_t errlen)
 	return rc;
 }
 
+static void
+log_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_flush();
+}
+
 int
 server_run(const struct config *cfg)
 {
@@ -404,6 +413,16 @@ server_run(const struct config *cfg)
 	if (s.metrics_vhost != NULL)
 		log_notice("metrics listening addr=%s:%d", cfg->metrics_host,
 		    httpd_metrics_port(&s));
+	/*
+	 * Info and debug lines of the loop are written once per iteration,
+	 * by the last prepare watcher before it waits (EV_MINPRI: after the
+	 * commit's, whose lines are then written too): one write(2) instead
+	 * of one per line, 2-3 lines an envelope (log.h).
+	 */
+	ev_prepare_init(&s.log_prepare, log_prepare_cb);
+	ev_set_priority(&s.log_prepare, EV_MINPRI);
+	ev_prepare_start(s.loop, &s.log_prepare);
+	log_buffer_start();
 	ev_run(s.loop, 0);
 	rc = s.stopping ? 0 : 1;
 	if (!s.stopping)
@@ -416,6 +435,7 @@ done:
 		lws_context_destroy(s.context);
 	if (s.loop != NULL)
 		ev_run(s.loop, EVRUN_NOWAIT);
+	log_buffer_stop();
 	escalate_stop(&s);	/* again: a start that failed half-way */
 	admit_free(s.admit);
 	listener_free(&s);

@@ -44,6 +44,21 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_audit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Buffering, for a daemon's event loop: after log_buffer_start, the info
+ * and debug lines of the calling thread are kept in memory, in order, and
+ * written to stderr by log_flush in one write(2) (the loop calls it once
+ * per iteration, before it waits), or when 64 KiB are held. Any other
+ * line (a warning, notice, audit or fatal line, or any line of another
+ * thread) first writes what is held, then itself, so the order of lines is
+ * kept and those lines are never held. A SIGKILL loses at most the
+ * buffered lines of the current iteration. log_buffer_stop writes what is
+ * held and ends buffering. Thread-safe.
+ */
+void log_buffer_start(void);
+void log_buffer_stop(void);
+void log_flush(void);
+
 void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)

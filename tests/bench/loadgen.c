@@ -1765,11 +1765,13 @@ scenario_fanin(size_t nconn, uint32_t per_conn)
 	}
 	printf("fan-in %s: %zu connections x 64 in flight, %llu envelopes "
 	    "accepted in %.3f s: %.0f/s (server CPU %.0f%%, generator CPU "
-	    "%.0f%%)%s\n", mqtt ? "mosquitto" : "kairan", nnodes,
+	    "%.0f%%; server CPU %.0f us an envelope)%s\n",
+	    mqtt ? "mosquitto" : "kairan", nnodes,
 	    (unsigned long long)C.accepted, (t1 - t0) / 1e6,
 	    C.accepted / ((t1 - t0) / 1e6),
 	    100 * (srv_cpu_s() - c0) / ((t1 - t0) / 1e6),
-	    100 * (self_cpu_s() - g0) / ((t1 - t0) / 1e6), "");
+	    100 * (self_cpu_s() - g0) / ((t1 - t0) / 1e6),
+	    C.accepted > 0 ? 1e6 * (srv_cpu_s() - c0) / C.accepted : 0., "");
 	if (stored_n >= 0)
 		printf("  in the relay's store: %ld messages from nodes\n",
 		    stored_n);

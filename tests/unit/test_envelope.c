@@ -798,6 +798,112 @@ test_cache_grows(void **state)
 	signer_free(s);
 }
 
+/*
+ * The signer's and the verifier's reused contexts: a sealed envelope's
+ * signature is ECDSA P-256 with SHA-256 over the message bytes, checked here
+ * with EVP_DigestVerify and the leaf's key, as any other implementation
+ * would; signer_sign likewise. On a chain the cache knows (its verification
+ * context lent out and given back), a signature of another key, one with a
+ * bit flipped and a message changed under a good signature are refused as
+ * BAD_SIGNATURE, each time, and the signer's next envelope still verifies.
+ */
+static void
+test_signature_contexts(void **state)
+{
+	struct signer *s, *other;
+	struct envelope_info info;
+	Envelope *env, *oe;
+	EVP_MD_CTX *c;
+	EVP_PKEY *k;
+	X509 *leaf;
+	const unsigned char *p;
+	uint8_t *buf, *obuf, *bad, dg[KAIRAN_DIGEST_LEN], sha[32];
+	uint8_t sig[KAIRAN_MAX_SIGNATURE];
+	size_t len, olen, blen, siglen;
+	char err[512];
+	int i;
+
+	(void)state;
+	s = signer_dir("entities/452017");
+	other = signer_dir("entities/450006");
+	buf = seal(s, "452017", &len, dg);
+	assert_non_null(env = kairan__v1__envelope__unpack(NULL, len, buf));
+	SHA256(env->message.data, env->message.len, sha);
+	assert_memory_equal(dg, sha, sizeof(sha));
+	p = env->cert_chain[0].data;
+	assert_non_null(leaf = d2i_X509(NULL, &p,
+	    (long)env->cert_chain[0].len));
+	assert_non_null(k = X509_get0_pubkey(leaf));
+	assert_non_null(c = EVP_MD_CTX_new());
+	assert_int_equal(EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, k),
+	    1);
+	assert_int_equal(EVP_DigestVerify(c, env->signature.data,
+	    env->signature.len, env->message.data, env->message.len), 1);
+	assert_int_equal(signer_sign(s, (const uint8_t *)"abc", 3, sig,
+	    &siglen, err, sizeof(err)), 0);
+	assert_int_equal(EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, k),
+	    1);
+	assert_int_equal(EVP_DigestVerify(c, sig, siglen,
+	    (const uint8_t *)"abc", 3), 1);
+	EVP_MD_CTX_free(c);
+	X509_free(leaf);
+
+	expect_verified(buf, len, &info);	/* the chain is now cached */
+	assert_memory_equal(info.digest, dg, sizeof(dg));
+	envelope_info_clear(&info);
+	obuf = seal(other, "450006", &olen, NULL);
+	assert_non_null(oe = kairan__v1__envelope__unpack(NULL, olen, obuf));
+	for (i = 0; i < 3; i++) {
+		uint8_t *fresh;
+		size_t flen;
+
+		/* 452017's report signed by 450006's key */
+		fresh = seal(s, "452017", &flen, NULL);
+		kairan__v1__envelope__free_unpacked(env, NULL);
+		assert_non_null(env = kairan__v1__envelope__unpack(NULL, flen,
+		    fresh));
+		{
+			ProtobufCBinaryData keep = env->signature;
+
+			env->signature = oe->signature;
+			blen = kairan__v1__envelope__get_packed_size(env);
+			assert_non_null(bad = malloc(blen));
+			kairan__v1__envelope__pack(env, bad);
+			expect_refused(bad, blen, 0, REASON(BAD_SIGNATURE),
+			    "does not verify with the key of 452017");
+			free(bad);
+			env->signature = keep;
+		}
+		/* a flipped bit in the signature's last byte */
+		env->signature.data[env->signature.len - 1] ^= 1;
+		blen = kairan__v1__envelope__get_packed_size(env);
+		assert_non_null(bad = malloc(blen));
+		kairan__v1__envelope__pack(env, bad);
+		expect_refused(bad, blen, 0, REASON(BAD_SIGNATURE),
+		    "does not verify");
+		free(bad);
+		env->signature.data[env->signature.len - 1] ^= 1;
+		/* the message changed under its signature */
+		env->message.data[env->message.len - 1] ^= 1;
+		blen = kairan__v1__envelope__get_packed_size(env);
+		assert_non_null(bad = malloc(blen));
+		kairan__v1__envelope__pack(env, bad);
+		expect_refused(bad, blen, 0, REASON(BAD_SIGNATURE),
+		    "does not verify");
+		free(bad);
+		/* and the untouched envelope still verifies */
+		expect_verified(fresh, flen, &info);
+		envelope_info_clear(&info);
+		free(fresh);
+	}
+	kairan__v1__envelope__free_unpacked(env, NULL);
+	kairan__v1__envelope__free_unpacked(oe, NULL);
+	free(buf);
+	free(obuf);
+	signer_free(s);
+	signer_free(other);
+}
+
 static struct trust *
 fresh_trust(void)
 {
@@ -1156,6 +1262,7 @@ main(void)
 		cmocka_unit_test(test_through_frame),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_cache_grows),
+		cmocka_unit_test(test_signature_contexts),
 		cmocka_unit_test(test_new_signer_known_intermediate),
 		cmocka_unit_test(test_seed_chain),
 		cmocka_unit_test(test_cache_threads),
