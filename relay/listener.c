@@ -514,6 +514,36 @@ served_count(const struct server *s)
 	return n;
 }
 
+/*
+ * After a rotation, every node connected to us gets a new ticket under the
+ * new key. A node stays connected for days; its ticket, made at its
+ * handshake, dies with the key it was made under (two rotations) and
+ * with the session's lifetime, so without this a relay that had run for
+ * a day would meet a reconnect storm with no ticket left to resume. The
+ * ticket goes out with the next thing written to the node, at the latest
+ * its ping (ping_interval). Connections we dialled are clients: nothing
+ * to issue.
+ */
+static void
+tickets_refresh(struct server *s)
+{
+	struct peer *p;
+	SSL *ssl;
+	unsigned n = 0;
+
+	for (p = s->peers; p != NULL; p = p->next) {
+		if (p->dial != NULL || p->wsi == NULL ||
+		    (p->state != PEER_OPEN && p->state != PEER_READY) ||
+		    (ssl = lws_get_ssl(p->wsi)) == NULL || !SSL_is_server(ssl) ||
+		    SSL_version(ssl) != TLS1_3_VERSION)
+			continue;
+		if (SSL_new_session_ticket(ssl) == 1)
+			n++;
+	}
+	ERR_clear_error();
+	log_info("tls tickets refreshed peers=%u", n);
+}
+
 /* The rotation of the ticket keys, on schedule (tickets.h). */
 static void
 tickets_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -527,9 +557,11 @@ tickets_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if ((rc = tickets_rotate(s->tickets, now, err, sizeof(err))) == -1)
 		log_warnx("tls ticket keys: rotated in memory only: %s",
 		    log_str(err));
-	else if (rc == 1)
+	if (rc == 1) {
 		log_info("tls ticket keys rotated generation=%u",
 		    tickets_generation(s->tickets));
+		tickets_refresh(s);
+	}
 	next = tickets_next(s->tickets);
 	ev_timer_stop(loop, w);
 	ev_timer_set(w, next > now ? (ev_tstamp)(next - now) : 1., 0.);

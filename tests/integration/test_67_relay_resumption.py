@@ -208,6 +208,42 @@ def test_ticket_after_its_window_is_not_accepted(relays, pki):
     relay.wait_log(r"peer tls entity=452025 addr=\S+ resumed=0")
 
 
+def ws_frames_until_ping(sock):
+    """Reads the relay's frames (small ones) until a ping: by then OpenSSL
+    has read whatever came before it, a post-handshake ticket included."""
+    while True:
+        b0, b1 = recv_exact(sock, 2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(recv_exact(sock, 2), "big")
+        recv_exact(sock, n)
+        if b0 & 0x0F == 0x9:
+            return
+
+
+def test_connected_node_gets_a_ticket_of_the_new_key(relays, pki):
+    """A node stays connected for days, longer than its handshake's
+    ticket lives (two rotations): at each rotation the relay sends every
+    connected node a new ticket, so that the storm after a crash still
+    resumes. The old ticket's key is then past its window and resumes
+    nothing; the new one does."""
+    relay = relays(extra={"ticket_rotation": "5s", "ping_interval": "1s"})
+    c = Conn(relay, pki, "131024")
+    old = c.session
+    relay.wait_log(r"tls ticket keys rotated generation=")
+    relay.wait_log(r"tls tickets refreshed peers=1\b")
+    ws_frames_until_ping(c.sock)
+    new = c.sock.session
+    assert new.time > old.time or new.id != old.id, "no new ticket came"
+    c.close()
+    relay.stop()
+    # one rotation on: the first key is past its window, the second not
+    age_keys(ticket_file(relay), 5)
+    relay.start()
+    assert not connect(relay, pki, "131024", old).reused
+    assert connect(relay, pki, "131024", new).reused
+
+
 def test_bad_key_file_is_refused_with_its_name(relays, pki):
     """Keys anyone else may read are refused: the relay does not start,
     and says which file and why."""
