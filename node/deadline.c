@@ -95,6 +95,21 @@ deadline_set_clear(struct deadline_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+int
+deadline_report_proxy(struct store *store, enum store_dir dir,
+    const uint8_t incident[KAIRAN_ID_LEN], uint32_t upto, int64_t now_ms,
+    struct deadline_proxy *out, char *err, size_t errlen)
+{
+	struct deadline_set set;
+
+	memset(out, 0, sizeof(*out));
+	if (deadline_load(&set, store, dir, incident, err, errlen) == -1)
+		return -1;
+	deadline_proxy(set.v, set.n, upto, now_ms, out);
+	deadline_set_clear(&set);
+	return 0;
+}
+
 void
 deadline_final_print(FILE *fp, const char *prefix,
     const struct deadline_final *d)

@@ -39,6 +39,18 @@ int	deadline_load(struct deadline_set *, struct store *, enum store_dir,
 void	deadline_set_clear(struct deadline_set *);
 
 /*
+ * The proxy-log verdict of incident (dir) as its report upto knows it
+ * (deadline_proxy over the reports numbered up to upto), at now, into out:
+ * what a report's 報告様式 says about the proxy logs, in `show --form` and
+ * in the internal mail alike (deadline_form_context then makes its lines).
+ * 0, or -1 with err (out is NONE then: the form lacks the verdict).
+ */
+int	deadline_report_proxy(struct store *, enum store_dir,
+	    const uint8_t incident[KAIRAN_ID_LEN], uint32_t upto,
+	    int64_t now_ms, struct deadline_proxy *out, char *err,
+	    size_t errlen);
+
+/*
  * Text lines for the sender (status, sent): prefix, then
  * "最終報告: due by DATE (収束宣言 T + 30日, 001 「1か月を目途」)",
  * "最終報告: OVERDUE since DATE ...", "最終報告: sent T"; nothing for

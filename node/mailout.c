@@ -16,6 +16,7 @@
 #include "kairan/message.h"
 #include "kairan/mime.h"
 
+#include "deadline.h"
 #include "mailout.h"
 #include "store_imail.h"
 
@@ -129,7 +130,7 @@ mailout_text(const struct mailout_mail *a)
 	mime_str(&body, "\r\n\r\n");
 	mime_str(&body, "――――――――――――――――――――――――――――――――\r\n\r\n");
 	if (report) {
-		if (mime_form(&body, m, a->dir) == -1)
+		if (mime_form(&body, m, a->dir, a->ctx) == -1)
 			body.ok = 0;
 	} else
 		advisory_text(&body, m->advisory);
@@ -290,6 +291,30 @@ mo_done(void *arg, int ok, long code, const char *reply)
 	mo_run(mo);
 }
 
+/*
+ * The proxy-log lines of our report m's 報告様式 at now, into ctx (note and
+ * d are its storage), as `show --form` makes them (deadline.c): the
+ * incident's verdict as m knows it. A store that fails leaves the verdict
+ * out (logged), as show --form does; the mail still goes.
+ */
+static void
+report_context(struct mailout *mo, const Message *m, int64_t now,
+    struct deadline_proxy *d, char *note, size_t notelen,
+    struct form_context *ctx)
+{
+	const IncidentReport *r = m->report;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+
+	/* message_decode checked incident_id's length */
+	if (deadline_report_proxy(mo->store, STORE_OUT, r->incident_id.data,
+	    r->report_no, now, d, err, sizeof(err)) == -1) {
+		message_hex(m->id.data, m->id.len, hex);
+		log_warnx("mailout form id=%s proxy_verdict=none error=%s", hex,
+		    log_str(err));
+	}
+	deadline_form_context(m, d, note, notelen, ctx);
+}
+
 /* Starts row x's mail. 0 started (or skipped, logged), -1 store trouble. */
 static int
 start(struct mailout *mo, const struct store_imail *x, int64_t now)
@@ -300,7 +325,9 @@ start(struct mailout *mo, const struct store_imail *x, int64_t now)
 	struct mo_flight *f = NULL;
 	Message *m = NULL;
 	Envelope *env = NULL;
-	char err[512], *text = NULL;
+	struct form_context ctx;
+	struct deadline_proxy d;
+	char err[512], note[DEADLINE_NOTE_LEN], *text = NULL;
 	int rc = 0;
 
 	/*
@@ -326,6 +353,10 @@ start(struct mailout *mo, const struct store_imail *x, int64_t now)
 		goto done;
 	}
 	memset(&a, 0, sizeof(a));
+	if (m->body_case == KAIRAN__V1__MESSAGE__BODY_REPORT) {
+		report_context(mo, m, now, &d, note, sizeof(note), &ctx);
+		a.ctx = &ctx;
+	}
 	a.m = m;
 	a.env = x->env;
 	a.envlen = x->envlen;

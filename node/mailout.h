@@ -45,6 +45,7 @@
 #include "store.h"
 
 struct ev_loop;
+struct form_context;
 struct mailout;
 
 #define MAILOUT_MAX_RETRY_MS	3600000	/* the doubling stops at an hour */
@@ -74,12 +75,15 @@ struct mailout_mail {
 	const char		*from;		/* [smtp] from */
 	const char		*to;
 	const struct directory	*dir;		/* names; may be NULL */
+	/* a report's proxy-log lines, as show --form has them; NULL: none */
+	const struct form_context *ctx;
 	int64_t			 now_ms;
 };
 /*
  * The whole mail (kairan/mime.h mime_report_text): subject
  * "[【訓練】]【kairan 庁内】SENDER 第N報「TITLE」（レベルL）", a few lines
- * addressed to the role, then the 報告様式 (an advisory: its kind, title,
+ * addressed to the role, then the 報告様式 with ctx's proxy-log lines, as
+ * `kairan-node show --form` prints it (an advisory: its kind, title,
  * summary and actions), the envelope attached as ID.kairan. Malloc'd, or
  * NULL (out of memory, or m is neither a report nor an advisory).
  */

@@ -112,19 +112,16 @@ static int
 report_proxy(const struct cli *c, const struct store_msg *sm,
     struct deadline_proxy *out)
 {
-	struct deadline_set set;
 	char err[512];
 
 	memset(out, 0, sizeof(*out));
 	if (!sm->is_report)
 		return 0;
-	if (deadline_load(&set, c->store, sm->dir, sm->incident, err,
-	    sizeof(err)) == -1) {
+	if (deadline_report_proxy(c->store, sm->dir, sm->incident,
+	    sm->report_no, message_now_ms(), out, err, sizeof(err)) == -1) {
 		cli_err(c, "%s", err);
 		return -1;
 	}
-	deadline_proxy(set.v, set.n, sm->report_no, message_now_ms(), out);
-	deadline_set_clear(&set);
 	return 0;
 }
 

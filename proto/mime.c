@@ -145,7 +145,8 @@ mime_crlf(struct mime_buf *b, const char *s, size_t n)
 }
 
 int
-mime_form(struct mime_buf *b, const Message *m, const struct directory *dir)
+mime_form(struct mime_buf *b, const Message *m, const struct directory *dir,
+    const struct form_context *ctx)
 {
 	struct form *f = NULL;
 	char *text = NULL;
@@ -153,7 +154,7 @@ mime_form(struct mime_buf *b, const Message *m, const struct directory *dir)
 	FILE *fp;
 	int rc = -1;
 
-	if (form_build(m, dir, NULL, &f) == -1)
+	if (form_build(m, dir, ctx, &f) == -1)
 		return -1;
 	if ((fp = open_memstream(&text, &len)) == NULL)
 		goto done;

@@ -353,6 +353,31 @@ done:
 	free(v);
 }
 
+void
+apiincident_proxy(struct server *s, const uint8_t id[KAIRAN_ID_LEN],
+    int64_t now, struct deadline_proxy *out)
+{
+	struct view_report *r;
+	char err[512], hex[KAIRAN_ID_HEXLEN + 1];
+
+	memset(out, 0, sizeof(*out));
+	if (s->view == NULL)
+		return;
+	idhex(id, KAIRAN_ID_LEN, hex);
+	/* the report was committed before its mail: the view catches up */
+	if (view_refresh(s->view, err, sizeof(err)) == -1) {
+		log_warnx("form id=%s proxy_verdict=none error=%s", hex,
+		    log_str(err));
+		return;
+	}
+	if ((r = view_report(s->view, id)) == NULL) {
+		log_warnx("form id=%s proxy_verdict=none error=%s", hex,
+		    log_str("not in the console's view"));
+		return;
+	}
+	incident_proxy(s, r, now, out);
+}
+
 /*
  * GET /api/reports/ID/form: the report laid out by proto/form.c, the
  * lines of `kairan-node show --form`, with its proxy-log lines

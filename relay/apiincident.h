@@ -15,8 +15,12 @@
 #define KAIRAN_RELAY_APIINCIDENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
+
+#include "kairan/deadline.h"
+#include "kairan/kairan.h"
 
 #include "apireply.h"
 #include "view.h"
@@ -30,6 +34,18 @@ struct server;
  * an incident sends (one a few hours at most, for weeks).
  */
 #define APIINCIDENT_FORM_REPORTS	256
+
+/*
+ * The proxy-log verdict of report id's incident as that report knows it,
+ * at now, into out (deadline_proxy over the incident's reports numbered up
+ * to it, at most APIINCIDENT_FORM_REPORTS read): what its 報告様式 says, in
+ * the console's form and in the mail route's mail alike. The view is
+ * refreshed first. A report the view does not have, an incident over the
+ * bound or a store that fails give NONE (logged): the form then lacks the
+ * verdict. Never fails.
+ */
+void	apiincident_proxy(struct server *s, const uint8_t id[KAIRAN_ID_LEN],
+	    int64_t now, struct deadline_proxy *out);
 
 /*
  * The cells of every report of an incident: cells[i] for in->reports[i]

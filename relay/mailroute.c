@@ -23,6 +23,7 @@
 #include "kairan/mime.h"
 #include "kairan/text.h"
 
+#include "apiincident.h"
 #include "config.h"
 #include "deliver.h"
 #include "mailroute.h"
@@ -92,7 +93,7 @@ mailroute_text(const struct mailroute_mail *a)
 	}
 	mime_str(&body, "。\r\n\r\n");
 	mime_str(&body, "――――――――――――――――――――――――――――――――\r\n\r\n");
-	if (mime_form(&body, m, a->dir) == -1)
+	if (mime_form(&body, m, a->dir, a->ctx) == -1)
 		body.ok = 0;
 	mime_printf(&body, "\r\n報告ID: %s\r\n中継局: %s\r\n", hex, a->relay);
 
@@ -260,8 +261,11 @@ start_row(struct server *s, struct store_mail_row *row, int64_t now)
 	struct mailroute_mail a;
 	struct mail_msg mm;
 	struct mr_flight *f;
+	struct form_context ctx;
+	struct deadline_proxy d;
 	Envelope *env = NULL;
-	char hex[KAIRAN_ID_HEXLEN + 1], e[256], *text = NULL;
+	char hex[KAIRAN_ID_HEXLEN + 1], e[256], note[DEADLINE_NOTE_LEN];
+	char *text = NULL;
 	int rc = -1;
 
 	idhex(row->id, KAIRAN_ID_LEN, hex);
@@ -297,7 +301,11 @@ start_row(struct server *s, struct store_mail_row *row, int64_t now)
 		    "[smtp] url any more", now) == -1 ? -1 : 0;
 		goto done;
 	}
+	/* the proxy-log lines of the console's form (apiincident.c) */
+	apiincident_proxy(s, f->m->id.data, now, &d);
+	deadline_form_context(f->m, &d, note, sizeof(note), &ctx);
 	memset(&a, 0, sizeof(a));
+	a.ctx = &ctx;
 	a.relay = cfg->id;
 	a.from = cfg->smtp.from;
 	a.to = row->address;

@@ -47,6 +47,8 @@
 #include "kairan/kairan.h"
 #include "kairan/message.h"
 
+struct form_context;
+
 struct server;
 struct directory;
 struct dir_entity;
@@ -76,7 +78,8 @@ int	mailroute_plan(struct server *, const Message *m, int64_t seq,
  * The mail (for the tests too): RFC 5322 headers (the subject in RFC 2047,
  * UTF-8, B), a multipart/mixed body of two parts, CRLF line ends: the
  * text/plain; charset=UTF-8 part in base64 (a few lines of how and why,
- * then the 報告様式 of form_build/form_render), and the envelope bytes as
+ * then the 報告様式 of form_build/form_render with ctx's proxy-log lines,
+ * as `show --form` prints it), and the envelope bytes as
  * application/octet-stream in base64, named ID.kairan. A malloc'd
  * NUL-terminated string, or NULL (out of memory, or m not a report).
  */
@@ -89,6 +92,8 @@ struct mailroute_mail {
 	size_t			 envlen;
 	const struct directory	*dir;		/* names in the form; may be NULL */
 	const struct dir_entity	*recipient;	/* NULL if unknown */
+	/* the form's proxy-log lines, as show --form has them; NULL: none */
+	const struct form_context *ctx;
 	int64_t			 now_ms;	/* the Date header */
 };
 char	*mailroute_text(const struct mailroute_mail *);

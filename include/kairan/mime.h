@@ -16,6 +16,7 @@
 #include "kairan/message.h"
 
 struct directory;
+struct form_context;
 
 /* A growing string; on out of memory, ok = 0 and the text is dropped. */
 struct mime_buf {
@@ -44,10 +45,13 @@ void	mime_crlf(struct mime_buf *, const char *s, size_t n);
 /*
  * The 報告様式 of report m (form_build, form_render: the text of
  * `kairan-node show --form`), with CRLF ends; dir names the entities (may
- * be NULL). 0, or -1 (m is no report, or out of memory).
+ * be NULL). ctx is what the form cannot know from m alone, the proxy-log
+ * lines (kairan/form.h; the caller computes it from the incident's reports
+ * with deadline_form_context, as show --form does); NULL: none. 0, or -1
+ * (m is no report, or out of memory).
  */
 int	mime_form(struct mime_buf *, const Message *m,
-	    const struct directory *dir);
+	    const struct directory *dir, const struct form_context *ctx);
 /* "第3報", or "第4報（収束宣言）" for a phase other than 第1報 and 続報. */
 void	mime_report_nth(const IncidentReport *r, char *out, size_t len);
 

@@ -113,6 +113,17 @@ class Pki:
 LIVE = set()
 
 
+def proxy_lines(form):
+    """(label, value) of the proxy-log lines (プロキシログ確認期限,
+    プロキシログ確認) of a 報告様式's text: `show --form`'s or a mail's."""
+    out = []
+    for line in form.splitlines():
+        label, sep, value = line.strip("\u3000 ").partition(": ")
+        if sep and label.startswith("プロキシログ確認"):
+            out.append((label, value))
+    return out
+
+
 def reap():
     """Kills (SIGKILL) every process started here that still runs; returns
     their argv[0]s. Called after each test by conftest.py, and at exit."""

@@ -17,6 +17,7 @@ import json
 import sqlite3
 
 import consolehelp as ch
+from harness import proxy_lines
 from nodeharness import Node, fed  # noqa: F401 (fixture)
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
@@ -108,15 +109,6 @@ def test_proxy_log_deadline_both_sides(fed, tmp_path):
     assert "プロキシログ確認: 未確認（期限 %s" % due in r.run("show", m6).stdout
 
 
-def proxy_lines_text(form):
-    """(label, value) of the proxy-log lines of `show --form`'s text."""
-    out = []
-    for line in form.splitlines():
-        label, sep, value = line.strip("\u3000 ").partition(": ")
-        if sep and label.startswith("プロキシログ確認"):
-            out.append((label, value))
-    return out
-
 
 def test_proxy_log_lines_in_the_console(fed, tmp_path):
     relay = fed.relay(start=False)
@@ -137,7 +129,7 @@ def test_proxy_log_lines_in_the_console(fed, tmp_path):
     want = {m1: "プロキシログ確認期限", m2: "期限超過", m4: "未確認"}
     for m, word in want.items():
         r.wait_inbox(m)
-        node = proxy_lines_text(r.form(m))
+        node = proxy_lines(r.form(m))
         status, _, f = console.request("GET", f"/api/reports/{m}/form",
                                        headers=bearer, cookie=False)
         assert status == 200, f

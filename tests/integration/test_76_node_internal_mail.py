@@ -23,7 +23,7 @@ import unicodedata
 
 import pytest
 
-from harness import wait_for
+from harness import proxy_lines, wait_for
 from nodeharness import Node, fed  # noqa: F401 (fixture)
 from smtpsink import SmtpSink
 
@@ -266,3 +266,38 @@ def test_example_sections_pass_check(fed, tmp_path):
     assert p.returncode != 0
     assert f"{n.conf}:{line}: addressee: \"2-4\": expected levels 0..3" \
         in p.stderr, p.stderr
+
+
+
+def test_targeted_attack_mail_has_the_proxy_log_lines(fed, sink, tmp_path):
+    """A 標的型攻撃 第1報's mail carries the プロキシログ確認期限 line and
+    the next report's mail the verdict (期限内), exactly the proxy-log
+    lines `kairan-node show --form` prints for that report."""
+    relay = fed.relay()
+    fed.node("452025", {"pref": relay})
+    s = mail_node(fed, relay, sink.url)
+    r = {"title": "標的型攻撃メールによるマルウェア感染",
+         "category": "cyber_attack", "subtypes": ["標的型攻撃", "ウイルス"],
+         "level": 1, "summary": "端末1台がマルウェアに感染した。",
+         "discovered_at": "2026-11-22T09:00:00+09:00"}
+    first = tmp_path / "t1.json"
+    first.write_text(json.dumps(r, ensure_ascii=False), encoding="utf-8")
+    inc, m1 = s.send(first, "452025")
+    wait_settled(s, m1, 1)
+    [mail] = sink.to(CISO)
+    lines = proxy_lines(mail.body)
+    assert any(label == "プロキシログ確認期限" and
+               value.startswith("2026年11月22日 15時00分")
+               for label, value in lines), mail.body
+    assert lines == proxy_lines(s.form(m1)), (lines, s.form(m1))
+
+    r["proxy_logs_checked_at"] = "2026-11-22T15:00:00+09:00"
+    second = tmp_path / "t2.json"
+    second.write_text(json.dumps(r, ensure_ascii=False), encoding="utf-8")
+    _, m2 = s.update(inc, second)
+    wait_settled(s, m2, 1)
+    mail2 = sink.to(CISO)[1]
+    lines2 = proxy_lines(mail2.body)
+    assert any(label == "プロキシログ確認" and value.startswith("期限内")
+               for label, value in lines2), mail2.body
+    assert lines2 == proxy_lines(s.form(m2)), (lines2, s.form(m2))

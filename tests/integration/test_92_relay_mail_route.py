@@ -12,6 +12,7 @@
   relay-45 naming police-45 and the SMTP code;
 - without [smtp] there is no route: a REJECTED at once, and no row.
 """
+import datetime
 import socket
 
 import pytest
@@ -177,3 +178,58 @@ def test_no_smtp_no_route(relay, pki):
     assert note == f"recipient {POLICE} runs no node and relay-45 has no " \
         "[smtp] to mail it"
     assert rows(relay, msg) == []
+
+
+
+def test_targeted_attack_mail_has_the_proxy_log_lines(relays, pki, sink):
+    """The mail of a 標的型攻撃 第1報 carries the プロキシログ確認期限 line,
+    the mail of the next report the verdict (期限内) computed from the
+    incident's reports the relay accepted: the proxy-log lines of the
+    console's form (GET /api/reports/ID/form), which scenario 72 shows are
+    those of `kairan-node show --form`."""
+    relay = mail_relay(relays, sink.url, console=True)
+    ch.add_operator(relay, "tanaka", "correct horse battery staple")
+    bearer = {"Authorization": "Bearer " + ch.issue_token(relay, "tanaka")}
+    console = ch.Console(relay)
+    jst = datetime.timezone(datetime.timedelta(hours=9))
+    found = datetime.datetime(2026, 11, 22, 9, 0, tzinfo=jst)
+    found_ms = int(found.timestamp() * 1000)
+    due_ms = found_ms + 6 * 3600 * 1000
+
+    def mailed(msg, n):
+        harness.wait_for(lambda: rows(relay, msg) and
+                         rows(relay, msg)[0][2] == 1, what="mail sent")
+        got = sink.to(POLICE_MAIL)
+        assert len(got) == n, got
+        return got[n - 1]
+
+    def console_lines(msg):
+        status, _, f = console.request("GET", f"/api/reports/{msg.id.hex()}"
+                                       "/form", headers=bearer, cookie=False)
+        assert status == 200, f
+        return [(x["label"], x["value"]) for x in f["lines"]
+                if x["label"].startswith("プロキシログ確認")]
+
+    with Client(relay.url, pki, Identity(pki.entity("452017"))) as c:
+        first = kc.report("452017", [POLICE])
+        first.report.discovered_at_ms = found_ms
+        env, a = kc.submit(c, first)
+        assert a.WhichOneof("kind") == "accepted", a
+        mail = mailed(first, 1)
+        lines = harness.proxy_lines(mail.body)
+        assert any(label == "プロキシログ確認期限" and
+                   value.startswith("2026年11月22日 15時00分")
+                   for label, value in lines), mail.body
+        assert lines == console_lines(first), lines
+
+        second = kc.report("452017", [POLICE],
+                           incident_id=first.report.incident_id, report_no=2)
+        second.report.discovered_at_ms = found_ms
+        second.report.proxy_logs_checked_at_ms = due_ms
+        env, a = kc.submit(c, second)
+        assert a.WhichOneof("kind") == "accepted", a
+        mail = mailed(second, 2)
+        lines = harness.proxy_lines(mail.body)
+        assert any(label == "プロキシログ確認" and value.startswith("期限内")
+                   for label, value in lines), mail.body
+        assert lines == console_lines(second), lines

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "kairan/directory.h"
+#include "kairan/deadline.h"
 #include "kairan/form.h"
 #include "kairan/message.h"
 
@@ -92,7 +93,7 @@ report(int status)
 }
 
 static char *
-text(const uint8_t *env, size_t envlen)
+text_ctx(const uint8_t *env, size_t envlen, const struct form_context *ctx)
 {
 	static struct dir_entity police;
 	struct mailroute_mail a;
@@ -109,20 +110,27 @@ text(const uint8_t *env, size_t envlen)
 	a.env = env;
 	a.envlen = envlen;
 	a.recipient = &police;
+	a.ctx = ctx;
 	a.now_ms = 1764633600000;
 	return mailroute_text(&a);
 }
 
-/* The form as `show --form` prints it, with CRLF line ends. */
 static char *
-form_crlf(void)
+text(const uint8_t *env, size_t envlen)
+{
+	return text_ctx(env, envlen, NULL);
+}
+
+/* The form as `show --form` prints it (with ctx), with CRLF line ends. */
+static char *
+form_crlf_ctx(const struct form_context *ctx)
 {
 	char *t = NULL, *out;
 	size_t len = 0, i, o = 0;
 	FILE *fp = open_memstream(&t, &len);
 
 	assert_non_null(fp);
-	assert_int_equal(form_print(fp, &m, NULL, NULL), 0);
+	assert_int_equal(form_print(fp, &m, NULL, ctx), 0);
 	fclose(fp);
 	out = malloc(2 * len + 1);
 	assert_non_null(out);
@@ -134,6 +142,12 @@ form_crlf(void)
 	out[o] = '\0';
 	free(t);
 	return out;
+}
+
+static char *
+form_crlf(void)
+{
+	return form_crlf_ctx(NULL);
 }
 
 static void
@@ -197,6 +211,46 @@ test_headers_and_parts(void **state)
 	free(t);
 }
 
+/*
+ * A 標的型攻撃 第1報 with the context its caller computed: the mail's form
+ * is show --form's with the proxy-log deadline line (discovered_at + 6 h);
+ * without a context, no such line.
+ */
+static void
+test_proxy_log_context(void **state)
+{
+	static const uint8_t env[] = { 0x0a, 0x00 };
+	static char *sub[] = { "標的型攻撃" };
+	struct form_context ctx;
+	char note[DEADLINE_NOTE_LEN], *t, *form;
+	uint8_t *body;
+	size_t n;
+
+	(void)state;
+	report(KAIRAN__V1__STATUS__ACTUAL);
+	r.subtypes = sub;
+	r.n_subtypes = 1;
+	r.discovered_at_ms = 1764633600000 - 3600000;	/* 08:00 JST */
+	deadline_form_context(&m, NULL, note, sizeof(note), &ctx);
+	assert_non_null(t = text_ctx(env, sizeof(env), &ctx));
+	body = part_bytes(strstr(strstr(t, "Content-Type: text/plain"),
+	    "\r\n\r\n") + 4, &n);
+	form = form_crlf_ctx(&ctx);
+	assert_non_null(strstr((char *)body, form));
+	assert_non_null(strstr((char *)body, "プロキシログ確認期限: "
+	    "2025年12月02日 14時00分（事案発覚後6時間以内）\r\n"));
+	free(form);
+	free(body);
+	free(t);
+	/* no context: the form lacks the line */
+	assert_non_null(t = text(env, sizeof(env)));
+	body = part_bytes(strstr(strstr(t, "Content-Type: text/plain"),
+	    "\r\n\r\n") + 4, &n);
+	assert_null(strstr((char *)body, "プロキシログ確認期限"));
+	free(body);
+	free(t);
+}
+
 static void
 test_exercise_and_large_envelope(void **state)
 {
@@ -252,6 +306,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_headers_and_parts),
+		cmocka_unit_test(test_proxy_log_context),
 		cmocka_unit_test(test_exercise_and_large_envelope),
 		cmocka_unit_test(test_addresses),
 	};
