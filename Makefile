@@ -237,6 +237,10 @@ $(BUILD)/bench/bench_store: tests/bench/bench_store.c $(RELAY_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes $(CPPFLAGS) -Irelay $(LDFLAGS) -o $@ $< $(RELAY_LIB) $(LIB) $(LDLIBS)
 
+$(BUILD)/bench/bench_floor: tests/bench/bench_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< -lssl -lcrypto
+
 # The load generator (tests/bench/loadgen.c): built by `make` (all), so
 # that it cannot rot, and run only by `make bench`.
 LOADGEN = $(BUILD)/bench/loadgen
@@ -244,7 +248,7 @@ $(LOADGEN): tests/bench/loadgen.c $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< $(LWS_LIB) $(LIB) $(LDLIBS)
 
-bench: all $(BUILD)/bench/bench_crypto $(BUILD)/bench/bench_store $(LOADGEN)
+bench: all $(BUILD)/bench/bench_crypto $(BUILD)/bench/bench_store $(BUILD)/bench/bench_floor $(LOADGEN)
 	@BUILD=$(BUILD) BIN=$(BIN) DATA=$(DATA) bash tests/bench/run.sh
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the programs, the systemd

@@ -278,6 +278,22 @@ resumed_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 }
 
 int
+identity_resumed_keep(SSL *ssl, STACK_OF(X509) *chain)
+{
+	if (resumed_index == -1 && (resumed_index = SSL_get_ex_new_index(0,
+	    NULL, NULL, NULL, resumed_free)) == -1) {
+		sk_X509_pop_free(chain, X509_free);
+		return -1;
+	}
+	sk_X509_pop_free(SSL_get_ex_data(ssl, resumed_index), X509_free);
+	if (SSL_set_ex_data(ssl, resumed_index, chain) != 1) {
+		sk_X509_pop_free(chain, X509_free);
+		return -1;
+	}
+	return 0;
+}
+
+int
 identity_resumed_verify(SSL *ssl, X509 *leaf, STACK_OF(X509) *untrusted,
     char *err, size_t errlen)
 {
@@ -316,9 +332,7 @@ identity_resumed_verify(SSL *ssl, X509 *leaf, STACK_OF(X509) *untrusted,
 		snprintf(err, errlen, "resumed session: no chain");
 		goto fail;
 	}
-	sk_X509_pop_free(SSL_get_ex_data(ssl, resumed_index), X509_free);
-	if (SSL_set_ex_data(ssl, resumed_index, chain) != 1) {
-		sk_X509_pop_free(chain, X509_free);
+	if (identity_resumed_keep(ssl, chain) == -1) {
 		snprintf(err, errlen, "resumed session: no ex_data slot");
 		goto fail;
 	}

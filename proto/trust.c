@@ -46,6 +46,7 @@
 struct trust_ca {
 	uint8_t		 digest[SHA256_DIGEST_LENGTH];	/* of its DER */
 	X509		*ca;		/* a reference */
+	X509		*root;		/* a reference: ca's issuer */
 	X509_CRL	*crl;		/* its CRL (in crls), NULL without CRLs */
 	time_t		 from, until;
 };
@@ -259,8 +260,10 @@ trust_free(struct trust *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < atomic_load(&t->ncas); i++)
+	for (i = 0; i < atomic_load(&t->ncas); i++) {
 		X509_free(t->cas[i].ca);
+		X509_free(t->cas[i].root);
+	}
 	pthread_mutex_destroy(&t->ca_lock);
 	X509_STORE_free(t->store);
 	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
@@ -405,8 +408,14 @@ ca_remember(struct trust *t, X509 *ca, X509 *root,
 	n = atomic_load_explicit(&t->ncas, memory_order_relaxed);
 	if (n < TRUST_CA_MAX && ca_find(t, digest) == NULL &&
 	    X509_up_ref(ca) == 1) {
+		if (X509_up_ref(root) != 1) {
+			X509_free(ca);
+			pthread_mutex_unlock(&t->ca_lock);
+			return;
+		}
 		memcpy(t->cas[n].digest, digest, SHA256_DIGEST_LENGTH);
 		t->cas[n].ca = ca;
+		t->cas[n].root = root;
 		t->cas[n].crl = crl;
 		t->cas[n].from = from;
 		t->cas[n].until = until;
@@ -545,6 +554,101 @@ trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
  done:
 	X509_STORE_CTX_free(ctx);
 	return res;
+}
+
+/* chain := leaf, ca, root, each a new reference; 0, or -1 (nothing made). */
+static int
+chain_of(X509 *leaf, X509 *ca, X509 *root, STACK_OF(X509) **chain)
+{
+	X509 *v[3] = { leaf, ca, root };
+	int i;
+
+	if ((*chain = sk_X509_new_reserve(NULL, 3)) == NULL)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (X509_up_ref(v[i]) != 1) {
+			sk_X509_pop_free(*chain, X509_free);
+			*chain = NULL;
+			return -1;
+		}
+		(void)sk_X509_push(*chain, v[i]);
+	}
+	return 0;
+}
+
+int
+trust_verify_peer(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
+    int server, struct identity *who, STACK_OF(X509) **chain, char *err,
+    size_t errlen)
+{
+	X509_STORE_CTX *ctx = NULL;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+	struct trust_ca *ca;
+	int purpose = server ? X509_PURPOSE_SSL_SERVER : X509_PURPOSE_SSL_CLIENT;
+	int rc = -1;
+
+	*chain = NULL;
+	if (t == NULL || leaf == NULL) {
+		snprintf(err, errlen, "no trust or no certificate");
+		return -1;
+	}
+	/*
+	 * The fast path of trust_verify, and the purpose the handshake checks
+	 * (X509_verify_cert's check_chain_purpose: the leaf for it, the CA
+	 * as a CA for it; OpenSSL caches both flags on the certificate).
+	 */
+	if (sk_X509_num(untrusted) > 0 &&
+	    der_digest(sk_X509_value(untrusted, 0), digest) == 0 &&
+	    (ca = ca_find(t, digest)) != NULL &&
+	    X509_check_purpose(leaf, purpose, 0) == 1 &&
+	    X509_check_purpose(ca->ca, purpose, 1) == 1 &&
+	    ca_leaf(ca, leaf, time(NULL), who)) {
+		atomic_fetch_add(&t->ca_hits, 1);
+		if (chain_of(leaf, ca->ca, ca->root, chain) == -1) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	ERR_clear_error();
+	/* what ssl_verify_cert_chain does in a full handshake */
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, t->store, leaf, untrusted) != 1 ||
+	    X509_STORE_CTX_set_default(ctx, server ? "ssl_server" :
+	    "ssl_client") != 1) {
+		snprintf(err, errlen, "cannot verify: %s", trust_ssl_errstr());
+		goto done;
+	}
+	if (X509_verify_cert(ctx) != 1) {
+		snprintf(err, errlen, "certificate %s",
+		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		goto done;
+	}
+	if ((*chain = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
+		snprintf(err, errlen, "no chain");
+		goto done;
+	}
+	if (sk_X509_num(*chain) != 3 ||
+	    identity_from_cert(sk_X509_value(*chain, 0),
+	    sk_X509_value(*chain, 1), who, err, errlen) == -1) {
+		if (sk_X509_num(*chain) != 3)
+			snprintf(err, errlen, "chain: %d certificates, want "
+			    "leaf, intermediate, root", sk_X509_num(*chain));
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+		goto done;
+	}
+	/* as trust_verify: the issuer we were given, now known good */
+	if (sk_X509_num(untrusted) > 0 &&
+	    X509_cmp(sk_X509_value(*chain, 1), sk_X509_value(untrusted, 0)) ==
+	    0 && der_digest(sk_X509_value(untrusted, 0), digest) == 0 &&
+	    ca_find(t, digest) == NULL)
+		ca_remember(t, sk_X509_value(*chain, 1),
+		    sk_X509_value(*chain, 2), digest);
+	rc = 0;
+ done:
+	X509_STORE_CTX_free(ctx);
+	return rc;
 }
 
 int

@@ -2,8 +2,14 @@
  * admit: deadlines and caps for connections still in their handshakes
  * (see admit.h for the policy and why).
  *
- * The table is a list in accept order; the caps are small (hundreds), so
- * the lookups are linear and bounded. Connections are never closed from
+ * The table is a list in accept order, indexed by connection and by
+ * address (hash buckets): a storm puts every node of the directory in it
+ * at once (max_pending auto: 2,077), and a lookup per accept, per Hello
+ * and per close that walked the whole list made the storm quadratic (9%
+ * of the relay's CPU at 1,836 nodes). The timer is rearmed by a scan only
+ * when the earliest deadline can have moved earlier: a new entry's
+ * deadline is the latest of all, and a removal only makes a wakeup early
+ * (it finds nothing due and rearms). Connections are never closed from
  * inside an lws callback: an eviction or a deadline marks the entry
  * CLOSING and our timer, running outside lws's service, closes it.
  */
@@ -11,6 +17,7 @@
 #include <sys/socket.h>
 
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +35,12 @@ enum entry_state {
 
 struct entry {
 	TAILQ_ENTRY(entry)	 link;
+	LIST_ENTRY(entry)	 by_wsi;	/* once bound */
+	LIST_ENTRY(entry)	 by_addr;
 	struct lws		*wsi;		/* NULL until admit_bind */
 	char			 addr[64];
 	ev_tstamp		 since;		/* accepted */
+	uint64_t		 seq;		/* accept order */
 	ev_tstamp		 deadline;
 	enum entry_state	 state;
 	int			 extended;	/* its deadline was, once */
@@ -38,6 +48,10 @@ struct entry {
 };
 
 TAILQ_HEAD(entries, entry);
+LIST_HEAD(bucket, entry);
+
+/* Buckets of each index (a power of two); chains stay short at 65,535. */
+#define ADMIT_BUCKETS	4096
 
 struct admit {
 	struct ev_loop	*loop;
@@ -51,6 +65,8 @@ struct admit {
 	double		 grace_s;	/* silent only after this long */
 	void		*arg;
 	struct entry	*stash;		/* filtered, waiting for its wsi */
+	struct bucket	 wsis[ADMIT_BUCKETS], addrs[ADMIT_BUCKETS];
+	uint64_t	 seq;
 	unsigned long	 timed_out, evicted, extended;
 	unsigned long	 logged_timed_out, logged_evicted;
 };
@@ -77,10 +93,31 @@ admit_new(struct ev_loop *loop, unsigned max_pending, unsigned max_per_addr,
 	return a;
 }
 
+static size_t
+hash_wsi(const struct lws *wsi)
+{
+	return (size_t)(((uint64_t)(uintptr_t)wsi * 0x9e3779b97f4a7c15ULL) >>
+	    52) & (ADMIT_BUCKETS - 1);
+}
+
+/* FNV-1a of an address's text. */
+static size_t
+hash_addr(const char *addr)
+{
+	uint32_t h = 2166136261u;
+
+	while (*addr != '\0')
+		h = (h ^ (unsigned char)*addr++) * 16777619u;
+	return h & (ADMIT_BUCKETS - 1);
+}
+
 static void
 entry_remove(struct admit *a, struct entry *e)
 {
 	TAILQ_REMOVE(&a->all, e, link);
+	LIST_REMOVE(e, by_addr);
+	if (e->wsi != NULL)
+		LIST_REMOVE(e, by_wsi);
 	if (e->state == ENTRY_PENDING)
 		a->npending--;
 	if (a->stash == e)
@@ -223,7 +260,10 @@ admit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		if (e->state != ENTRY_CLOSING || e->wsi == NULL)
 			continue;
+		/* out of every index: its close's WSI_DESTROY finds nothing */
 		TAILQ_REMOVE(&a->all, e, link);
+		LIST_REMOVE(e, by_addr);
+		LIST_REMOVE(e, by_wsi);
 		TAILQ_INSERT_TAIL(&due, e, link);
 	}
 	while ((e = TAILQ_FIRST(&due)) != NULL) {
@@ -268,23 +308,42 @@ format_addr(const struct sockaddr *sa, socklen_t len, char *buf,
  * a flood whose sockets each send one byte must not make exactly the
  * newcomers the preferred victims.
  */
+static int
+victim_silent(struct admit *a, struct entry *e, ev_tstamp now)
+{
+	return a->progress == NULL || (now - e->since >= a->grace_s &&
+	    !a->progress(a->arg, e->wsi));
+}
+
 static struct entry *
 victim_of(struct admit *a, const char *addr)
 {
-	struct entry *e, *first = NULL;
+	struct entry *e, *first = NULL, *silent = NULL;
 	ev_tstamp now = ev_now(a->loop);
 
-	TAILQ_FOREACH(e, &a->all, link) {
+	if (addr == NULL) {
+		TAILQ_FOREACH(e, &a->all, link) {
+			if (e->state != ENTRY_PENDING || e->wsi == NULL)
+				continue;
+			if (victim_silent(a, e, now))
+				return e;
+			if (first == NULL)
+				first = e;
+		}
+		return first;
+	}
+	/* the address's bucket, in no order: the oldest by its accept */
+	LIST_FOREACH(e, &a->addrs[hash_addr(addr)], by_addr) {
 		if (e->state != ENTRY_PENDING || e->wsi == NULL ||
-		    (addr != NULL && strcmp(e->addr, addr) != 0))
+		    strcmp(e->addr, addr) != 0)
 			continue;
-		if (a->progress == NULL || (now - e->since >= a->grace_s &&
-		    !a->progress(a->arg, e->wsi)))
-			return e;
-		if (first == NULL)
+		if ((silent == NULL || e->seq < silent->seq) &&
+		    victim_silent(a, e, now))
+			silent = e;
+		if (first == NULL || e->seq < first->seq)
 			first = e;
 	}
-	return first;
+	return silent != NULL ? silent : first;
 }
 
 int
@@ -300,9 +359,10 @@ admit_filter(struct admit *a, const struct sockaddr *sa, socklen_t salen)
 		return 0;	/* then it is only lws's timeout that holds */
 	format_addr(sa, salen, e->addr, sizeof(e->addr));
 	e->since = ev_now(a->loop);
+	e->seq = a->seq++;
 	e->deadline = e->since + a->timeout_s;
 	e->state = ENTRY_PENDING;
-	TAILQ_FOREACH(victim, &a->all, link)
+	LIST_FOREACH(victim, &a->addrs[hash_addr(e->addr)], by_addr)
 		if (victim->state == ENTRY_PENDING &&
 		    strcmp(victim->addr, e->addr) == 0)
 			same++;
@@ -320,9 +380,12 @@ admit_filter(struct admit *a, const struct sockaddr *sa, socklen_t salen)
 		    e->addr);
 	}
 	TAILQ_INSERT_TAIL(&a->all, e, link);
+	LIST_INSERT_HEAD(&a->addrs[hash_addr(e->addr)], e, by_addr);
 	a->npending++;
 	a->stash = e;
-	rearm(a);
+	/* e's deadline is the latest: only a victim or an idle timer moves */
+	if (victim != NULL || !ev_is_active(&a->timer))
+		rearm(a);
 	return 0;
 }
 
@@ -332,8 +395,10 @@ admit_bind(struct admit *a, struct lws *wsi)
 	if (a->stash == NULL || a->stash->wsi != NULL)
 		return;		/* not an accepted connection */
 	a->stash->wsi = wsi;
+	LIST_INSERT_HEAD(&a->wsis[hash_wsi(wsi)], a->stash, by_wsi);
 	a->stash = NULL;
-	rearm(a);
+	if (!ev_is_active(&a->timer))
+		rearm(a);
 }
 
 static struct entry *
@@ -341,7 +406,9 @@ find(struct admit *a, struct lws *wsi)
 {
 	struct entry *e;
 
-	TAILQ_FOREACH(e, &a->all, link)
+	if (wsi == NULL)
+		return NULL;
+	LIST_FOREACH(e, &a->wsis[hash_wsi(wsi)], by_wsi)
 		if (e->wsi == wsi)
 			return e;
 	return NULL;
@@ -352,10 +419,9 @@ admit_done(struct admit *a, struct lws *wsi)
 {
 	struct entry *e;
 
-	if ((e = find(a, wsi)) != NULL && e->state == ENTRY_PENDING) {
+	/* no rearm: a removal can only make the next wakeup early */
+	if ((e = find(a, wsi)) != NULL && e->state == ENTRY_PENDING)
 		entry_remove(a, e);
-		rearm(a);
-	}
 }
 
 void
@@ -363,10 +429,8 @@ admit_gone(struct admit *a, struct lws *wsi)
 {
 	struct entry *e;
 
-	if ((e = find(a, wsi)) != NULL) {
+	if ((e = find(a, wsi)) != NULL)
 		entry_remove(a, e);
-		rearm(a);
-	}
 }
 
 const char *

@@ -22,6 +22,7 @@
 #include "deliver.h"
 #include "frames.h"
 #include "metrics.h"
+#include "refcache.h"
 #include "relay.h"
 #include "store.h"
 
@@ -37,12 +38,12 @@
  */
 /* The index of the first of r->held not among ref's recipients, or -1. */
 static int
-held_not_recipient(const Message *ref, const Receipt *r)
+held_not_recipient(const struct ref *ref, const Receipt *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->n_held; i++)
-		if (!message_has_recipient(ref, r->held[i]))
+		if (!refcache_has_recipient(ref, r->held[i]))
 			return (int)i;
 	return -1;
 }
@@ -53,11 +54,9 @@ check_receipt(struct server *s, const Message *m,
 {
 	const Receipt *r = m->receipt;
 	const char *concerned = writer->entity;
-	uint8_t *env = NULL, digest[KAIRAN_DIGEST_LEN];
+	const struct ref *rf = NULL;
+	const Message *ref;
 	char hex[KAIRAN_ID_HEXLEN + 1], e[256];
-	Envelope *ev = NULL;
-	Message *ref = NULL;
-	size_t envlen;
 	int n, rc = -1;
 
 	*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
@@ -98,8 +97,14 @@ check_receipt(struct server *s, const Message *m,
 		}
 		concerned = r->subject;
 	}
-	if ((n = store_message_get(s->store, r->ref_id.data, &env, &envlen,
-	    digest, e, sizeof(e))) == -1) {
+	if (r->ref_id.len != KAIRAN_ID_LEN) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "receipt.ref_id: %zu bytes, want %d",
+		    r->ref_id.len, KAIRAN_ID_LEN);
+		return -1;
+	}
+	if ((n = refcache_get(s->refs, s->store, r->ref_id.data, &rf, e,
+	    sizeof(e))) == -1) {
 		*reason = KAIRAN__V1__REFUSED__REASON__OVERLOADED;
 		snprintf(err, errlen, "store unavailable, retry later");
 		return -1;
@@ -120,11 +125,7 @@ check_receipt(struct server *s, const Message *m,
 		    "this relay", hex);
 		return -1;
 	}
-	if ((ev = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
-	    (ref = kairan__v1__message__unpack(NULL, ev->message.len,
-	    ev->message.data)) == NULL)
-		fatalx("%s: stored envelope of %s does not decode", __func__,
-		    hex);
+	ref = rf->msg;
 	if (ref->body_case == KAIRAN__V1__MESSAGE__BODY_RECEIPT)
 		snprintf(err, errlen, "receipt.ref_id: message %s is a receipt; "
 		    "receipts are only for reports and advisories", hex);
@@ -139,23 +140,20 @@ check_receipt(struct server *s, const Message *m,
 		    "%s, but message %s was sent by %s", m->recipients[0], hex,
 		    ref->sender);
 	else if (r->state != KAIRAN__V1__RECEIPT__STATE__QUEUED &&
-	    !message_has_recipient(ref, concerned))
+	    !refcache_has_recipient(rf, concerned))
 		snprintf(err, errlen, "receipt: %s is not a recipient of "
 		    "message %s", concerned, hex);
 	else if (r->state == KAIRAN__V1__RECEIPT__STATE__QUEUED &&
-	    (n = held_not_recipient(ref, r)) >= 0)
+	    (n = held_not_recipient(rf, r)) >= 0)
 		snprintf(err, errlen, "receipt.held[%d]: %s is not a recipient "
 		    "of message %s", n, r->held[n], hex);
 	else if (r->ref_digest.len != KAIRAN_DIGEST_LEN ||
-	    memcmp(r->ref_digest.data, digest, KAIRAN_DIGEST_LEN) != 0) {
+	    memcmp(r->ref_digest.data, rf->digest, KAIRAN_DIGEST_LEN) != 0) {
 		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
 		snprintf(err, errlen, "receipt.ref_digest: does not match the "
 		    "digest of message %s", hex);
 	} else
 		rc = 0;
-	kairan__v1__message__free_unpacked(ref, NULL);
-	kairan__v1__envelope__free_unpacked(ev, NULL);
-	free(env);
 	return rc;
 }
 

@@ -192,25 +192,39 @@ on_ssl_info(struct server *s, struct lws *wsi, const struct lws_ssl_info *si)
  * After session_open admitted a node: its TLS chain (leaf and what it sent
  * after it, as signer_use_for_tls sends the chain its envelopes carry),
  * checked by the handshake with our trust's store and CRLs and by
- * identity_from_ssl's rules, seeds the chain cache for that trust. Only
- * if the trust in use is the one that checked it; never for a resumed
- * session (no chain was checked) nor an operator (envelope_seed_chain).
+ * identity_from_ssl's rules, seeds the chain cache for that trust. A
+ * resumed session's chain was checked the same way in ticket_dec_cb
+ * (trust_verify_peer): its leaf and the intermediate the ticket carries,
+ * which is the one the node sent at its full handshake. Only if the trust
+ * in use is the one that checked it; never an operator
+ * (envelope_seed_chain).
  */
 static void
 seed_signer(struct server *s, struct peer *p, struct lws *wsi)
 {
+	STACK_OF(X509) *sent = NULL, *kept;
 	SSL *ssl;
+	int i;
 
 	if (p == NULL || p->state != PEER_OPEN || p->leaf == NULL ||
 	    verified_idx < 0 || (ssl = lws_get_ssl(wsi)) == NULL ||
-	    SSL_session_reused(ssl) ||
 	    SSL_get_verify_result(ssl) != X509_V_OK ||
 	    (uintptr_t)SSL_get_ex_data(ssl, verified_idx) !=
 	    (uintptr_t)trust_generation(s->trust))
 		return;
-	envelope_seed_chain(s->trust, p->leaf, SSL_get_peer_cert_chain(ssl),
-	    &p->who);
-	log_debug("peer chain seeded entity=%s", p->who.entity);
+	if (SSL_session_reused(ssl)) {
+		/* leaf, what it was sent with, root: the middle was sent */
+		if ((kept = identity_ssl_chain(ssl)) == NULL ||
+		    sk_X509_num(kept) < 3 || (sent = sk_X509_new_null()) == NULL)
+			return;
+		for (i = 1; i < sk_X509_num(kept) - 1; i++)
+			(void)sk_X509_push(sent, sk_X509_value(kept, i));
+	}
+	envelope_seed_chain(s->trust, p->leaf, sent != NULL ? sent :
+	    SSL_get_peer_cert_chain(ssl), &p->who);
+	sk_X509_free(sent);
+	log_debug("peer chain seeded entity=%s resumed=%d", p->who.entity,
+	    SSL_session_reused(ssl));
 }
 
 /* admit's question: has this pending connection's peer sent anything? */
@@ -277,32 +291,48 @@ static SSL_TICKET_RETURN
 ticket_dec_cb(SSL *ssl, SSL_SESSION *ss, const unsigned char *keyname,
     size_t keyname_len, SSL_TICKET_STATUS status, void *arg)
 {
-	STACK_OF(X509) *untrusted = NULL;
+	struct server *s = arg;
+	STACK_OF(X509) *untrusted = NULL, *chain = NULL;
 	const unsigned char *p;
+	struct identity who;
 	X509 *issuer = NULL;
 	void *data = NULL;
 	size_t len = 0;
-	char err[256], addr[64];
+	char err[256], why[300], addr[64];
 	int ok;
 
 	(void)keyname;
 	(void)keyname_len;
-	(void)arg;
 	if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW)
 		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	/* a cached intermediate is taken by its bytes, not decoded again */
 	if (SSL_SESSION_get0_ticket_appdata(ss, &data, &len) == 1 && len > 0 &&
-	    (p = data, issuer = d2i_X509(NULL, &p, (long)len)) != NULL &&
+	    ((issuer = trust_cached_ca(s->trust, data, len)) != NULL ||
+	    (p = data, issuer = d2i_X509(NULL, &p, (long)len)) != NULL) &&
 	    (untrusted = sk_X509_new_null()) != NULL)
 		(void)sk_X509_push(untrusted, issuer);
-	ok = identity_resumed_verify(ssl, SSL_SESSION_get0_peer(ss), untrusted,
-	    err, sizeof(err)) == 0;
+	/*
+	 * Today's trust and CRLs, as a full handshake would check it, with
+	 * the trust's known intermediates; the chain is kept for
+	 * identity_from_ssl, and the trust that checked it for seed_signer.
+	 */
+	ok = trust_verify_peer(s->trust, SSL_SESSION_get0_peer(ss), untrusted,
+	    0, &who, &chain, err, sizeof(err)) == 0;
+	if (ok && identity_resumed_keep(ssl, chain) == -1) {
+		snprintf(err, sizeof(err), "no ex_data slot");
+		ok = 0;
+	}
+	if (ok && verified_idx >= 0)
+		SSL_set_ex_data(ssl, verified_idx,
+		    (void *)(uintptr_t)trust_generation(s->trust));
 	sk_X509_free(untrusted);
 	X509_free(issuer);
 	if (!ok) {
+		snprintf(why, sizeof(why), "resumed session: %s", err);
 		ssl_addr(ssl, addr, sizeof(addr));
 		metrics_inc(METRIC_HANDSHAKES_REFUSED, "resumption");
 		log_warnx("tls resumption refused addr=%s reason=%s (full "
-		    "handshake)", addr, log_str(err));
+		    "handshake)", addr, log_str(why));
 		return SSL_TICKET_RETURN_IGNORE_RENEW;
 	}
 	return status == SSL_TICKET_SUCCESS_RENEW ?
@@ -484,6 +514,36 @@ served_count(const struct server *s)
 	return n;
 }
 
+/*
+ * After a rotation, every node connected to us gets a new ticket under the
+ * new key. A node stays connected for days; its ticket, made at its
+ * handshake, dies with the key it was made under (two rotations) and
+ * with the session's lifetime, so without this a relay that had run for
+ * a day would meet a reconnect storm with no ticket left to resume. The
+ * ticket goes out with the next thing written to the node, at the latest
+ * its ping (ping_interval). Connections we dialled are clients: nothing
+ * to issue.
+ */
+static void
+tickets_refresh(struct server *s)
+{
+	struct peer *p;
+	SSL *ssl;
+	unsigned n = 0;
+
+	for (p = s->peers; p != NULL; p = p->next) {
+		if (p->dial != NULL || p->wsi == NULL ||
+		    (p->state != PEER_OPEN && p->state != PEER_READY) ||
+		    (ssl = lws_get_ssl(p->wsi)) == NULL || !SSL_is_server(ssl) ||
+		    SSL_version(ssl) != TLS1_3_VERSION)
+			continue;
+		if (SSL_new_session_ticket(ssl) == 1)
+			n++;
+	}
+	ERR_clear_error();
+	log_info("tls tickets refreshed peers=%u", n);
+}
+
 /* The rotation of the ticket keys, on schedule (tickets.h). */
 static void
 tickets_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -497,9 +557,11 @@ tickets_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if ((rc = tickets_rotate(s->tickets, now, err, sizeof(err))) == -1)
 		log_warnx("tls ticket keys: rotated in memory only: %s",
 		    log_str(err));
-	else if (rc == 1)
+	if (rc == 1) {
 		log_info("tls ticket keys rotated generation=%u",
 		    tickets_generation(s->tickets));
+		tickets_refresh(s);
+	}
 	next = tickets_next(s->tickets);
 	ev_timer_stop(loop, w);
 	ev_timer_set(w, next > now ? (ev_tstamp)(next - now) : 1., 0.);

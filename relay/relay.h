@@ -34,6 +34,7 @@ struct trust;
 struct directory;
 struct signer;
 struct store;
+struct refcache;
 struct admit;
 struct pending;
 struct ended;
@@ -61,6 +62,7 @@ struct server {
 	struct directory	*dir;
 	struct signer		*signer;
 	struct store		*store;
+	struct refcache		*refs;		/* what receipts refer to */
 	struct admit		*admit;		/* unauthenticated connections */
 	unsigned		 max_pending;	/* admit's cap (admit_budget) */
 	struct tickets		*tickets;	/* TLS session ticket keys */

@@ -43,6 +43,7 @@
 #include "escalate.h"
 #include "mailroute.h"
 #include "listener.h"
+#include "refcache.h"
 #include "relay.h"
 #include "server.h"
 #include "store.h"
@@ -283,6 +284,9 @@ load(struct server *s, const struct config *cfg, int check, char *err,
 	} else if ((s->store = store_open(cfg->db, e, sizeof(e))) == NULL) {
 		snprintf(err, errlen, "db: %s", e);
 		return -1;
+	} else if ((s->refs = refcache_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
 	return 0;
 }
@@ -290,6 +294,7 @@ load(struct server *s, const struct config *cfg, int check, char *err,
 static void
 unload(struct server *s)
 {
+	refcache_free(s->refs);
 	store_close(s->store);
 	directory_free(s->dir);
 	trust_free(s->trust);

@@ -81,6 +81,14 @@ int	identity_resumed_verify(SSL *ssl, X509 *leaf, STACK_OF(X509) *untrusted,
 	    char *err, size_t errlen);
 
 /*
+ * Keeps chain (leaf, intermediate, root), verified by the caller for ssl's
+ * resumed session as identity_resumed_verify would (trust_verify_peer),
+ * for identity_ssl_chain. Takes chain: freed here on error too. Returns 0,
+ * or -1 (no ex_data slot).
+ */
+int	identity_resumed_keep(SSL *ssl, STACK_OF(X509) *chain);
+
+/*
  * The verified chain of ssl's peer (leaf first): the handshake's, or the
  * one identity_resumed_verify kept for a resumed session; NULL if none.
  * Borrowed: valid as long as ssl.

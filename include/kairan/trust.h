@@ -64,6 +64,23 @@ enum trust_result trust_verify(struct trust *, X509 *leaf,
 		    char *err, size_t errlen);
 
 /*
+ * A TLS peer's certificate checked outside a handshake (a resumed
+ * session, whose ticket carries its leaf and the intermediate it sent):
+ * what a full handshake checks — the chain against t's store and CRLs now,
+ * for the purpose of a TLS client (server == 0: we are the server) or a
+ * TLS server — and the identity rules (who filled). A leaf under an
+ * intermediate t remembers takes trust_verify's fast path, with the
+ * purpose checked on the leaf and on the intermediate as a CA. Returns 0
+ * with *chain the verified chain (leaf, intermediate, root; free with
+ * sk_X509_pop_free(…, X509_free)), or -1 with err ("certificate
+ * certificate revoked", as X509_verify_cert_error_string words it).
+ * Thread-safe.
+ */
+int		 trust_verify_peer(struct trust *, X509 *leaf,
+		    STACK_OF(X509) *untrusted, int server, struct identity *who,
+		    STACK_OF(X509) **chain, char *err, size_t errlen);
+
+/*
  * The last OpenSSL error of this thread's queue as text, for error messages
  * (a thread-local buffer, valid until the next call); "no details" if the
  * queue is empty. The queue is left as it is.

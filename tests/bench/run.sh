@@ -184,6 +184,14 @@ echo "== load generator: relay on core 0, generator on core 1 ($RUNS runs each)"
 echo "   machine load before: $(cut -d' ' -f1-3 /proc/loadavg) (the figures are only as quiet as the machine)"
 for i in $(seq 1 "$RUNS"); do
 	echo "-- run $i"
+	# what the irreducible steps cost now, on the relay's core (the
+	# table's floors: the median of the runs)
+	if [ -x "$BUILD/bench/bench_floor" ]; then
+		out=$(taskset -c 0 "$BUILD/bench/bench_floor" "$PKI" "$WORK") ||
+		    out="bench_floor failed"
+		printf '%s\n' "$out" | grep -v '^FLOOR' | sed 's/^/  /'
+		printf '%s\n' "$out" | grep '^FLOOR' >>"$RESULTS" || true
+	fi
 	if want fanin; then
 		lg kairan fanin --n 1 --count 3000
 		lg kairan fanin --n 20 --count 300

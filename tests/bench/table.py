@@ -40,13 +40,84 @@ MOSQUITTO = {"fanin_100_per_s", "fanin_1_per_s", "broadcast_1788_ms",
 
 
 def parse(path):
-    recs = []
+    recs, floors = [], []
     for line in open(path, encoding="utf-8"):
-        if not line.startswith("RESULT "):
-            continue
-        recs.append(dict(kv.split("=", 1) for kv in line.split()[1:]
-                         if "=" in kv))
-    return recs
+        if line.startswith("RESULT "):
+            recs.append(dict(kv.split("=", 1) for kv in line.split()[1:]
+                             if "=" in kv))
+        elif line.startswith("FLOOR "):
+            floors.append({k: float(v) for k, v in
+                           (kv.split("=", 1) for kv in line.split()[1:]
+                            if "=" in kv)})
+    return recs, floors
+
+
+def floor_costs(floors):
+    """The median of each cost bench_floor measured (one line per run)."""
+    if not floors:
+        return None
+    return {k: statistics.median(f[k] for f in floors if k in f)
+            for k in floors[0]}
+
+
+def kfield(recs, scen, match, field):
+    f = figure(recs, "kairan", scen, match, field)
+    return f["median"] if f else None
+
+
+def floors_of(recs, c):
+    """Per figure: (floor, unit, what the floor is made of, the server's
+    own cost beside it or None). A floor is what the figure cannot pass on
+    this machine whatever the code does: the irreducible steps, at what
+    bench_floor measured them, on the core that must do them in series."""
+    S, V = c["ecdsa_sign_us"], c["ecdsa_verify_us"]
+    F, HR = c["fsync_us"], c["handshake_resumed_us"]
+    n = kfield(recs, "broadcast", {}, "rcpt") or 1788
+    m = kfield(recs, "storm", {}, "nodes") or 1789
+    out = {}
+    us = kfield(recs, "fanin", {"conns": "100"}, "us_per")
+    out["fanin_100_per_s"] = (
+        1e6 / (V + S), "/s",
+        f"relay core: per envelope 1 ECDSA verification ({V:.0f} us) + 1 "
+        f"signature, its QUEUED receipt ({S:.0f} us)",
+        f"relay CPU {us:.0f} us/envelope" if us else None)
+    cpu = kfield(recs, "broadcast", {}, "cpu_ms")
+    gen = kfield(recs, "broadcast", {}, "gen_cpu_ms")
+    side = (f"relay CPU {cpu:,.0f} ms, generator CPU {gen:,.0f} ms"
+            if cpu and gen else None)
+    out["broadcast_1788_ms"] = (
+        (n * (S + V) + 2 * F) / 1e3, "ms",
+        f"generator core: {n:,.0f} DELIVERED signed and verified by the "
+        f"sender ({S:.0f} + {V:.0f} us each), 2 fsyncs in series "
+        f"({F:.0f} us); the relay's {n:,.0f} verifications run beside it",
+        side)
+    out["broadcast_1788_cold_ms"] = (
+        (n * (S + 2 * V) + 2 * F) / 1e3, "ms",
+        "the same, and each new signer's leaf checked under its known "
+        "intermediate (one more verification)", None)
+    cpu = kfield(recs, "storm", {}, "cpu_ms")
+    out["storm_1789_ms"] = (
+        m * (HR + V) / 1e3, "ms",
+        f"relay core: per node a resumed mTLS handshake ({HR:.0f} us) and "
+        f"its certificate checked again ({V:.0f} us), {m:,.0f} nodes",
+        f"relay CPU {cpu:,.0f} ms" if cpu else None)
+    out["rss_kb_per_conn"] = (
+        c["tls_conn_kb"], "KB",
+        "OpenSSL's heap of one idle mTLS connection on the server side "
+        "(buffers released)", None)
+    out["latency_p50_ms"] = (
+        (2 * F + 2 * S + 4 * V) / 1e3, "ms",
+        "2 fsyncs in series at the relay, 2 signatures (report, "
+        "DELIVERED), 4 verifications (relay and recipient, relay and "
+        "sender)", None)
+    return out
+
+
+def met(value, target):
+    """Whether value meets a target such as '>= 8,000', '< 400'."""
+    op, num = target.split()
+    num = float(num.replace(",", ""))
+    return {">=": value >= num, "<": value < num, "<=": value <= num}[op]
 
 
 def figure(recs, server, scen, match, field):
@@ -71,7 +142,8 @@ def fmt(f, unit):
 
 
 def main():
-    recs = parse(sys.argv[1])
+    recs, floor_lines = parse(sys.argv[1])
+    costs = floor_costs(floor_lines)
     out = {}
     rows = []
     for key, label, scen, match, field, target, unit in ROWS:
@@ -113,6 +185,43 @@ def main():
                                            for r in storms)
               + " recipients (per run; its persistence is not crash-safe, "
               "but it had sent most copies before the kill)")
+    if costs:
+        print()
+        print("floors on this machine (bench_floor, median of "
+              f"{len(floor_lines)}: ECDSA sign {costs['ecdsa_sign_us']:.0f} "
+              f"us, verify {costs['ecdsa_verify_us']:.0f} us, a chain with "
+              f"its CRLs {costs['chain_verify_us']:.0f} us, mTLS handshake "
+              f"full {costs['handshake_full_us']:.0f} us, resumed "
+              f"{costs['handshake_resumed_us']:.0f} us, fdatasync "
+              f"{costs['fsync_us']:.0f} us, an idle TLS connection "
+              f"{costs['tls_conn_kb']:.1f} KB):")
+        floors = floors_of(recs, costs)
+        meta_floors = {}
+        for key, label, scen, match, field, target, unit in ROWS:
+            if key not in floors or out.get(key) is None:
+                continue
+            fl, funit, what, side = floors[key]
+            k = out[key]["median"]
+            dist = k / fl if unit != "/s" else fl / k
+            state = ("met" if target and met(k, target) else
+                     "not met" if target else "no target")
+            reach = ""
+            if target and not met(k, target):
+                reach = ("; the floor is past the target, so the "
+                         "target is reachable here" if met(fl, target)
+                         else "; the floor itself misses the target: "
+                         "this machine cannot reach it")
+            print(f"  {label.strip()}: {fmt(out[key], unit)} {unit}, floor "
+                  f"{fmt({'median': fl, 'runs': [fl]}, unit)} {funit} "
+                  f"({dist:.1f}x the floor; target {target or '-'}: "
+                  f"{state}{reach})")
+            print(f"    floor: {what}" + (f"; measured: {side}" if side
+                                         else ""))
+            meta_floors[key] = {"floor": round(fl, 3), "unit": funit,
+                                "distance": round(dist, 2),
+                                "target_met": bool(target and met(k, target))
+                                if target else None}
+        out["_floors"] = {"costs": costs, "figures": meta_floors}
     bad = []
     for r in recs:
         errs = {k: r.get(k, "0") for k in ("failed", "lost", "refused",
@@ -126,7 +235,8 @@ def main():
           "nodes): " + ("nothing lost, duplicated or refused in any run"
                         if not bad else "PROBLEMS: " + "; ".join(bad)))
     if len(sys.argv) > 2 and sys.argv[2]:
-        out["_meta"] = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+        floors_json = out.pop("_floors", None)
+        out["_meta"] = {"floors": floors_json, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                               time.gmtime()),
                         "nodes": nodes, "checks_ok": not bad,
                         "problems": bad}

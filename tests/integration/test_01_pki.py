@@ -134,7 +134,7 @@ def test_fixture_pki(tmp_path):
              "wrong-role", "no-ou", "two-cn", "bad-checkdigit", "handmade",
              "national-for-code", "relay-wrong-ca", "relay-role-code",
              "relay-role-national", "node-role-relay-name",
-             "operator-role-code"}
+             "operator-role-code", "server-only"}
     assert {p.name for p in (out / "bad").iterdir()} == cases
     v = lambda c: verify(out, out / "bad" / c / "cert.pem", crl=True)
     assert "error 10" in v("expired").stdout + v("expired").stderr

@@ -127,6 +127,9 @@ def test_resumed_after_restart_and_still_checked(relays, pki):
     again = connect(relay, pki, "452017", first.session)
     assert again.reused, "no resumption after the restart"
     relay.wait_log(r"peer tls entity=452017 addr=\S+ resumed=1")
+    # its certificate was verified again with today's trust, so the
+    # chain cache is seeded from it as from a full handshake
+    relay.wait_log(r"peer chain seeded entity=452017 resumed=1")
     # the same keys, and the file was not rewritten
     assert ticket_file(relay).stat().st_mtime_ns == st.st_mtime_ns
 
@@ -203,6 +206,42 @@ def test_ticket_after_its_window_is_not_accepted(relays, pki):
     third = connect(relay, pki, "452025", first.session)
     assert not third.reused, "a ticket past its key's window resumed"
     relay.wait_log(r"peer tls entity=452025 addr=\S+ resumed=0")
+
+
+def ws_frames_until_ping(sock):
+    """Reads the relay's frames (small ones) until a ping: by then OpenSSL
+    has read whatever came before it, a post-handshake ticket included."""
+    while True:
+        b0, b1 = recv_exact(sock, 2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(recv_exact(sock, 2), "big")
+        recv_exact(sock, n)
+        if b0 & 0x0F == 0x9:
+            return
+
+
+def test_connected_node_gets_a_ticket_of_the_new_key(relays, pki):
+    """A node stays connected for days, longer than its handshake's
+    ticket lives (two rotations): at each rotation the relay sends every
+    connected node a new ticket, so that the storm after a crash still
+    resumes. The old ticket's key is then past its window and resumes
+    nothing; the new one does."""
+    relay = relays(extra={"ticket_rotation": "5s", "ping_interval": "1s"})
+    c = Conn(relay, pki, "131024")
+    old = c.session
+    relay.wait_log(r"tls ticket keys rotated generation=")
+    relay.wait_log(r"tls tickets refreshed peers=1\b")
+    ws_frames_until_ping(c.sock)
+    new = c.sock.session
+    assert new.time > old.time or new.id != old.id, "no new ticket came"
+    c.close()
+    relay.stop()
+    # one rotation on: the first key is past its window, the second not
+    age_keys(ticket_file(relay), 5)
+    relay.start()
+    assert not connect(relay, pki, "131024", old).reused
+    assert connect(relay, pki, "131024", new).reused
 
 
 def test_bad_key_file_is_refused_with_its_name(relays, pki):

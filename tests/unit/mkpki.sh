@@ -80,6 +80,10 @@ bad relay-role-code "/O=kairan/OU=relay/CN=452017" "$tmp/ca-45"
 bad relay-role-national "/O=kairan/OU=relay/CN=nisc" "$tmp/ca-national"
 bad node-role-relay-name "/O=kairan/OU=node/CN=relay-45" "$tmp/ca-45"
 bad operator-role-code "/O=kairan/OU=operator/CN=452017" "$tmp/ca-45"
+# server-only: a good node certificate whose extended key usage lacks
+# clientAuth: a TLS server may use it, a TLS client may not (trust_verify_peer)
+sed 's/serverAuth, clientAuth/serverAuth/' "$EXT" >"$tmp/leaf-ext-server.cnf"
+EXT="$tmp/leaf-ext-server.cnf" bad server-only "/O=kairan/OU=node/CN=454028" "$tmp/ca-45"
 
 # handmade: exactly the commands of certs/README.md, "by hand".
 d="$tmp/bad/handmade"

@@ -23,8 +23,8 @@
 
 #define W(n)	((struct lws *)(uintptr_t)(0x1000 + (n)))
 
-static struct lws *closed[256];
-static char closed_why[256][80];
+static struct lws *closed[4096];
+static char closed_why[4096][80];
 static int nclosed;
 
 static void
@@ -284,6 +284,57 @@ test_addr_known_while_pending(void **state)
 	ev_loop_destroy(loop);
 }
 
+/*
+ * A storm's table: 3,000 handshakes from 3,000 addresses (the indexes'
+ * buckets shared), each found by its connection and its address; the
+ * per-address cap still counts only its own address; half finish or go,
+ * in an order unlike their accepts, and the deadline closes exactly the
+ * others, although no removal rearmed the timer.
+ */
+static void
+test_storm_table(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct admit *a = admit_new(loop, 5000, 2, 0.05, on_close, NULL);
+	char ip[32];
+	int i, left = 0;
+
+	(void)state;
+	nclosed = 0;
+	for (i = 0; i < 3000; i++) {
+		snprintf(ip, sizeof(ip), "127.1.%d.%d", i / 250, i % 250 + 1);
+		accept_from(a, ip, W(i));
+	}
+	assert_int_equal(admit_pending(a), 3000);
+	for (i = 0; i < 3000; i++) {
+		snprintf(ip, sizeof(ip), "127.1.%d.%d", i / 250, i % 250 + 1);
+		assert_string_equal(admit_addr(a, W(i)), ip);
+	}
+	/* a second from one address is fine, a third evicts its oldest */
+	accept_from(a, "127.1.0.1", W(3000));
+	assert_int_equal(admit_evicted(a), 0);
+	accept_from(a, "127.1.0.1", W(3001));
+	assert_int_equal(admit_evicted(a), 1);
+	for (i = 2999; i >= 1; i -= 2)
+		if (i % 4 == 1)
+			admit_done(a, W(i));
+		else
+			admit_gone(a, W(i));
+	for (i = 0; i < 3000; i++)
+		if (i % 2 == 0)
+			left++;
+	ev_run(loop, 0);
+	/* the evicted W(0) and every even one but it, and the two newest */
+	assert_int_equal(nclosed, 1 + (left - 1) + 2);
+	assert_true(was_closed(W(0)));
+	assert_false(was_closed(W(1)));
+	assert_true(was_closed(W(2998)));
+	assert_false(was_closed(W(2999)));
+	assert_int_equal(admit_pending(a), 0);
+	admit_free(a);
+	ev_loop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -297,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_budget_fits_the_directory_and_the_descriptors),
 		cmocka_unit_test(test_deadline_closes_only_the_unproven),
 		cmocka_unit_test(test_addr_known_while_pending),
+		cmocka_unit_test(test_storm_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -678,6 +678,85 @@ test_ca_cache_threads(void **state)
 	trust_free(t);
 }
 
+/*
+ * trust_verify_peer on DIR/chain.pem as a TLS client's certificate: the
+ * result, and on success the chain it returns checked to be leaf, the
+ * intermediate that was sent, the fixture's root.
+ */
+static int
+verify_peer_dir(struct trust *t, const char *dir, struct identity *who,
+    char *err, size_t errlen)
+{
+	STACK_OF(X509) *sk, *chain = NULL, *root;
+	X509 *leaf;
+	char rel[512];
+	int rc;
+
+	snprintf(rel, sizeof(rel), "%s/chain.pem", dir);
+	sk = load_pem_certs(fx(rel));
+	leaf = sk_X509_shift(sk);
+	memset(who, 0, sizeof(*who));
+	err[0] = '\0';
+	rc = trust_verify_peer(t, leaf, sk, 0, who, &chain, err, errlen);
+	if (rc == 0) {
+		root = load_pem_certs(fx("root/ca.pem"));
+		assert_int_equal(sk_X509_num(chain), 3);
+		assert_int_equal(X509_cmp(sk_X509_value(chain, 0), leaf), 0);
+		assert_int_equal(X509_cmp(sk_X509_value(chain, 1),
+		    sk_X509_value(sk, 0)), 0);
+		assert_int_equal(X509_cmp(sk_X509_value(chain, 2),
+		    sk_X509_value(root, 0)), 0);
+		sk_X509_pop_free(root, X509_free);
+	} else
+		assert_null(chain);
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(leaf);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+/*
+ * A resumed session's certificate (trust_verify_peer): verified in full
+ * the first time, then under the remembered intermediate, with the same
+ * chain either way; a revoked leaf is refused in the words of the
+ * handshake, behind a cached intermediate too; a leaf without clientAuth
+ * is refused as a client although trust_verify (an envelope, no TLS
+ * purpose) accepts it; the identity rules still apply.
+ */
+static void
+test_verify_peer(void **state)
+{
+	struct trust *t;
+	struct identity who;
+	char err[1024];
+
+	(void)state;
+	t = trust_fixture("crl.pem");
+	assert_int_equal(verify_peer_dir(t, "entities/452017", &who, err,
+	    sizeof(err)), 0);
+	assert_string_equal(who.entity, "452017");
+	assert_int_equal(who.role, ROLE_NODE);
+	expect_stats(t, 0, 0, 1);	/* remembered from the full check */
+	assert_int_equal(verify_peer_dir(t, "entities/452025", &who, err,
+	    sizeof(err)), 0);
+	assert_string_equal(who.entity, "452025");
+	expect_stats(t, 1, 0, 1);	/* the fast path */
+	assert_int_equal(verify_peer_dir(t, "bad/revoked", &who, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "certificate certificate revoked");
+	assert_int_equal(verify_peer_dir(t, "bad/server-only", &who, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "certificate unsuitable certificate "
+	    "purpose");
+	expect_result(t, "bad/server-only", 0, TRUST_OK, NULL);
+	assert_int_equal(verify_peer_dir(t, "bad/pref13-by-45", &who, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "of prefecture 13 but issued by CA 45"));
+	assert_int_equal(verify_peer_dir(t, "bad/unknown-root", &who, err,
+	    sizeof(err)), -1);
+	trust_free(t);
+}
+
 int
 main(void)
 {
@@ -695,6 +774,7 @@ main(void)
 		cmocka_unit_test(test_ca_cache_refusals),
 		cmocka_unit_test(test_ca_cache_crl_change),
 		cmocka_unit_test(test_ca_cache_threads),
+		cmocka_unit_test(test_verify_peer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,369 @@
+/*
+ * bench_floor PKI DIR: what the irreducible steps cost on this machine, one
+ * core, with plain OpenSSL and the bench PKI (tests/bench/mkpki.sh): one
+ * ECDSA P-256 signature and verification (SHA-256 over 300 bytes, as an
+ * envelope's Message), one certificate chain verified against the root
+ * with every CRL (leaf, intermediate, root: what a relay does for a chain
+ * it has not seen), one mutually authenticated TLS 1.3 handshake in full
+ * and resumed from a ticket (the server's share: its CPU is what a relay
+ * pays per reconnecting node; client and server run in this process over
+ * memory BIOs), and one fdatasync of a 4 KiB append in DIR (the file
+ * system the bench's stores are on).
+ *
+ * Prints one line "FLOOR key=value ..." (microseconds; table.py reads it
+ * to print, beside each figure short of its target, the floor that the
+ * figure cannot go below on this machine and the distance to it), then
+ * the same figures in words. Prints figures; asserts nothing about time.
+ */
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#define KEEP	500	/* idle connections whose heap is measured */
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "bench_floor: %s\n", what);
+	ERR_print_errors_fp(stderr);
+	exit(1);
+}
+
+static double
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* This thread's CPU time, µs: the server's share of a handshake. */
+static double
+cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static EVP_PKEY *
+read_key(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *k;
+
+	if (f == NULL)
+		die(path);
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (k == NULL)
+		die(path);
+	return k;
+}
+
+/* Every certificate of a PEM file, in order. */
+static STACK_OF(X509) *
+read_certs(const char *path)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	if (f == NULL || sk == NULL)
+		die(path);
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(sk, x);
+	ERR_clear_error();
+	fclose(f);
+	if (sk_X509_num(sk) == 0)
+		die(path);
+	return sk;
+}
+
+/* The root and every CRL of the bench PKI, checked for the whole chain. */
+static X509_STORE *
+make_store(const char *pki)
+{
+	X509_STORE *st = X509_STORE_new();
+	char ca[4096], crl[4096];
+
+	snprintf(ca, sizeof(ca), "%s/root/ca.pem", pki);
+	snprintf(crl, sizeof(crl), "%s/crl.pem", pki);
+	if (st == NULL || X509_STORE_load_file(st, ca) != 1 ||
+	    X509_STORE_load_file(st, crl) != 1)
+		die("store");
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL);
+	return st;
+}
+
+static double
+sign_verify(EVP_PKEY *k, int verify, int n)
+{
+	unsigned char msg[300], sig[80];
+	size_t sl = sizeof(sig);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	double t0;
+	int i;
+
+	memset(msg, 'k', sizeof(msg));
+	if (c == NULL || EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, k) != 1 ||
+	    EVP_DigestSign(c, sig, &sl, msg, sizeof(msg)) != 1)
+		die("sign");
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		EVP_MD_CTX_reset(c);
+		if (verify) {
+			if (EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL,
+			    k) != 1 || EVP_DigestVerify(c, sig, sl, msg,
+			    sizeof(msg)) != 1)
+				die("verify");
+		} else {
+			size_t l = sizeof(sig);
+
+			if (EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL,
+			    k) != 1 || EVP_DigestSign(c, sig, &l, msg,
+			    sizeof(msg)) != 1)
+				die("sign");
+		}
+	}
+	t0 = (now_us() - t0) / n;
+	EVP_MD_CTX_free(c);
+	return t0;
+}
+
+static double
+chain_verify(X509_STORE *st, STACK_OF(X509) *chain, int n)
+{
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	X509_STORE_CTX *x = X509_STORE_CTX_new();
+	double t0;
+	int i;
+
+	for (i = 1; i < sk_X509_num(chain); i++)
+		sk_X509_push(untrusted, sk_X509_value(chain, i));
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		if (X509_STORE_CTX_init(x, st, sk_X509_value(chain, 0),
+		    untrusted) != 1 || X509_verify_cert(x) != 1)
+			die("chain verify");
+		X509_STORE_CTX_cleanup(x);
+	}
+	t0 = (now_us() - t0) / n;
+	X509_STORE_CTX_free(x);
+	sk_X509_free(untrusted);
+	return t0;
+}
+
+static SSL_CTX *
+tls_ctx(int server, const char *pki, const char *entity)
+{
+	SSL_CTX *c = SSL_CTX_new(server ? TLS_server_method() :
+	    TLS_client_method());
+	char path[4096];
+
+	if (c == NULL)
+		die("SSL_CTX_new");
+	SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
+	snprintf(path, sizeof(path), "%s/entities/%s/chain.pem", pki, entity);
+	if (SSL_CTX_use_certificate_chain_file(c, path) != 1)
+		die(path);
+	snprintf(path, sizeof(path), "%s/entities/%s/key.pem", pki, entity);
+	if (SSL_CTX_use_PrivateKey_file(c, path, SSL_FILETYPE_PEM) != 1)
+		die(path);
+	SSL_CTX_set_cert_store(c, make_store(pki));
+	SSL_CTX_set_verify(c, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	if (server) {
+		SSL_CTX_set_session_id_context(c, (const unsigned char *)"f",
+		    1);
+		/* an idle connection keeps no record buffers */
+		SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+	}
+	return c;
+}
+
+/*
+ * One handshake over a pair of memory BIOs; returns the server's CPU µs.
+ * *sess: offered by the client if set, and replaced by the new session.
+ */
+static double
+handshake(SSL_CTX *sc, SSL_CTX *cc, SSL_SESSION **sess, int *resumed,
+    SSL **keep)
+{
+	SSL *s = SSL_new(sc), *c = SSL_new(cc);
+	BIO *b1, *b2;
+	double srv = 0, t;
+	int sdone = 0, cdone = 0, rounds = 0, r;
+
+	if (s == NULL || c == NULL || BIO_new_bio_pair(&b1, 0, &b2, 0) != 1)
+		die("SSL_new");
+	SSL_set_bio(s, b1, b1);
+	SSL_set_bio(c, b2, b2);
+	SSL_set_accept_state(s);
+	SSL_set_connect_state(c);
+	if (*sess != NULL)
+		SSL_set_session(c, *sess);
+	while ((!sdone || !cdone) && rounds++ < 100) {
+		if (!cdone) {
+			r = SSL_do_handshake(c);
+			if (r == 1)
+				cdone = 1;
+			else if (SSL_get_error(c, r) != SSL_ERROR_WANT_READ)
+				die("client handshake");
+		}
+		if (!sdone) {
+			t = cpu_us();
+			r = SSL_do_handshake(s);
+			srv += cpu_us() - t;
+			if (r == 1)
+				sdone = 1;
+			else if (SSL_get_error(s, r) != SSL_ERROR_WANT_READ)
+				die("server handshake");
+		}
+	}
+	/* TLS 1.3 tickets come after the handshake: let the client read them */
+	{
+		char buf[1];
+
+		t = cpu_us();
+		(void)SSL_write(s, "x", 1);
+		srv += cpu_us() - t;
+		(void)SSL_read(c, buf, 1);
+	}
+	*resumed = SSL_session_reused(c);
+	if (*sess != NULL)
+		SSL_SESSION_free(*sess);
+	*sess = SSL_get1_session(c);
+	/* a connection freed without a close makes its session unresumable */
+	(void)SSL_shutdown(c);
+	SSL_free(c);
+	if (keep != NULL) {
+		/* as a relay holds it: open, idle; the pair's buffers go */
+		BIO *null = BIO_new(BIO_s_null());
+
+		SSL_set_bio(s, null, null);
+		*keep = s;
+		return srv;
+	}
+	(void)SSL_shutdown(s);
+	SSL_free(s);
+	return srv;
+}
+
+static double
+fsync_us(const char *dir, int n)
+{
+	char path[4096], block[4096];
+	double t0;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/bench_floor.XXXXXX", dir);
+	if ((fd = mkstemp(path)) == -1)
+		die(path);
+	memset(block, 'w', sizeof(block));
+	t0 = now_us();
+	for (i = 0; i < n; i++)
+		if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block) ||
+		    fdatasync(fd) == -1)
+			die("fdatasync");
+	t0 = (now_us() - t0) / n;
+	close(fd);
+	unlink(path);
+	return t0;
+}
+
+int
+main(int argc, char **argv)
+{
+	SSL_CTX *sc, *cc;
+	SSL_SESSION *sess = NULL;
+	STACK_OF(X509) *chain;
+	X509_STORE *st;
+	EVP_PKEY *k;
+	char path[4096];
+	double sign, verify, chainv, full = 0, res = 0, fs, t, heap;
+	int i, n = 200, resumed, nres = 0;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: bench_floor PKI DIR\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/entities/452017/key.pem", argv[1]);
+	k = read_key(path);
+	sign = sign_verify(k, 0, 2000);
+	verify = sign_verify(k, 1, 2000);
+	snprintf(path, sizeof(path), "%s/entities/452017/chain.pem", argv[1]);
+	chain = read_certs(path);
+	st = make_store(argv[1]);
+	chainv = chain_verify(st, chain, 300);
+	sc = tls_ctx(1, argv[1], "relay-national");
+	cc = tls_ctx(0, argv[1], "452017");
+	for (i = 0; i < n; i++) {
+		SSL_SESSION *none = NULL;
+
+		full += handshake(sc, cc, &none, &resumed, NULL);
+		SSL_SESSION_free(none);
+	}
+	full /= n;
+	(void)handshake(sc, cc, &sess, &resumed, NULL);
+	for (i = 0; i < n; i++) {
+		t = handshake(sc, cc, &sess, &resumed, NULL);
+		if (resumed) {
+			res += t;
+			nres++;
+		}
+	}
+	res = nres > 0 ? res / nres : 0;
+	fs = fsync_us(argv[2], 200);
+	/*
+	 * The heap an idle mTLS connection holds in OpenSSL on the server
+	 * side after its handshake (the SSL, its buffers, the session with
+	 * the peer's certificate): what a relay cannot hold less of per node
+	 * without giving up something of TLS. The client's end is freed.
+	 */
+	{
+		SSL *keep[KEEP];
+		size_t before = mallinfo2().uordblks;
+
+		for (i = 0; i < KEEP; i++) {
+			SSL_SESSION *none = NULL;
+
+			(void)handshake(sc, cc, &none, &resumed, &keep[i]);
+			SSL_SESSION_free(none);
+		}
+		heap = (double)(mallinfo2().uordblks - before) / KEEP / 1024;
+		for (i = 0; i < KEEP; i++)
+			SSL_free(keep[i]);
+	}
+	printf("FLOOR ecdsa_sign_us=%.1f ecdsa_verify_us=%.1f "
+	    "chain_verify_us=%.1f handshake_full_us=%.1f "
+	    "handshake_resumed_us=%.1f fsync_us=%.1f tls_conn_kb=%.1f\n", sign,
+	    verify, chainv, full, res, fs, heap);
+	printf("one core: ECDSA P-256 sign %.1f us, verify %.1f us; a chain "
+	    "(leaf, intermediate, root) with every CRL %.1f us; mTLS 1.3 "
+	    "handshake, the server's CPU: full %.0f us, resumed %.0f us (%d of "
+	    "%d resumed); fdatasync of a 4 KiB append in %s: %.0f us; an idle "
+	    "mTLS connection holds %.1f KB of OpenSSL's heap on the server\n",
+	    sign, verify, chainv, full, res, nres, n, argv[2], fs, heap);
+	SSL_SESSION_free(sess);
+	SSL_CTX_free(sc);
+	SSL_CTX_free(cc);
+	X509_STORE_free(st);
+	sk_X509_pop_free(chain, X509_free);
+	EVP_PKEY_free(k);
+	return 0;
+}
