@@ -103,8 +103,9 @@ def floors_of(recs, c):
         f"relay CPU {cpu:,.0f} ms" if cpu else None)
     out["rss_kb_per_conn"] = (
         c["tls_conn_kb"], "KB",
-        "OpenSSL's heap of one idle mTLS connection on the server side "
-        "(buffers released)", None)
+        "OpenSSL's heap of one idle mTLS connection on the server side, "
+        "buffers released, each with its own decoded chain (the relay "
+        "shares the intermediates, so it can go a little below)", None)
     out["latency_p50_ms"] = (
         (2 * F + 2 * S + 4 * V) / 1e3, "ms",
         "2 fsyncs in series at the relay, 2 signatures (report, "
