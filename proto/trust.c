@@ -478,17 +478,48 @@ trust_cache_stats(struct trust *t, uint64_t *hits, uint64_t *misses,
 	*cas = atomic_load(&t->ncas);
 }
 
-enum trust_result
-trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
-    int64_t now, struct identity *who, char *err, size_t errlen)
+/* chain := leaf, ca, root, each a new reference; 0, or -1 (nothing made). */
+static int
+chain_of(X509 *leaf, X509 *ca, X509 *root, STACK_OF(X509) **chain)
+{
+	X509 *v[3] = { leaf, ca, root };
+	int i;
+
+	if ((*chain = sk_X509_new_reserve(NULL, 3)) == NULL)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (X509_up_ref(v[i]) != 1) {
+			sk_X509_pop_free(*chain, X509_free);
+			*chain = NULL;
+			return -1;
+		}
+		(void)sk_X509_push(*chain, v[i]);
+	}
+	return 0;
+}
+
+/*
+ * What trust_verify and trust_verify_peer share. purpose: 0 for none (an
+ * envelope: the identity rules check digitalSignature), else the
+ * X509_PURPOSE_SSL_* a handshake checks: X509_verify_cert's purpose and
+ * trust for it, and on the fast path the purpose of the leaf, and of the
+ * intermediate and the root as CAs (the flags OpenSSL caches on each).
+ * chain: NULL, or receives the verified chain (leaf, intermediate, root).
+ */
+static enum trust_result
+verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted, int64_t now,
+    int purpose, struct identity *who, STACK_OF(X509) **chain, char *err,
+    size_t errlen)
 {
 	X509_STORE_CTX *ctx = NULL;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) *got;
 	struct trust_ca *ca = NULL;
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 	enum trust_result res = TRUST_BAD_CHAIN;
 	int e, depth, known = 0;
 
+	if (chain != NULL)
+		*chain = NULL;
 	if (t == NULL || leaf == NULL) {
 		snprintf(err, errlen, "chain: no trust or no certificate");
 		return TRUST_BAD_CHAIN;
@@ -498,15 +529,27 @@ trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
 	    der_digest(sk_X509_value(untrusted, 0), digest) == 0) {
 		known = 1;
 		if ((ca = ca_find(t, digest)) != NULL &&
+		    (purpose == 0 || (X509_check_purpose(leaf, purpose, 0) ==
+		    1 && X509_check_purpose(ca->ca, purpose, 1) == 1 &&
+		    X509_check_purpose(ca->root, purpose, 1) == 1)) &&
 		    ca_leaf(ca, leaf, now != 0 ? (time_t)now : time(NULL),
 		    who)) {
+			if (chain != NULL && chain_of(leaf, ca->ca, ca->root,
+			    chain) == -1) {
+				snprintf(err, errlen, "chain: out of memory");
+				return TRUST_BAD_CHAIN;
+			}
 			atomic_fetch_add(&t->ca_hits, 1);
 			return TRUST_OK;
 		}
+		ERR_clear_error();
 		atomic_fetch_add(&t->ca_misses, 1);
 	}
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    X509_STORE_CTX_init(ctx, t->store, leaf, untrusted) != 1) {
+	    X509_STORE_CTX_init(ctx, t->store, leaf, untrusted) != 1 ||
+	    (purpose != 0 && X509_STORE_CTX_set_default(ctx,
+	    purpose == X509_PURPOSE_SSL_SERVER ? "ssl_server" :
+	    "ssl_client") != 1)) {
 		snprintf(err, errlen, "chain: %s", trust_ssl_errstr());
 		goto done;
 	}
@@ -533,22 +576,28 @@ trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
 		    X509_verify_cert_error_string(e), e, depth);
 		goto done;
 	}
-	chain = X509_STORE_CTX_get0_chain(ctx);
-	if (sk_X509_num(chain) != 3) {
+	got = X509_STORE_CTX_get0_chain(ctx);
+	if (sk_X509_num(got) != 3) {
 		snprintf(err, errlen, "chain: %d certificates, want leaf, "
-		    "intermediate, root", sk_X509_num(chain));
+		    "intermediate, root", sk_X509_num(got));
 		res = TRUST_BAD_CHAIN;
 		goto done;
 	}
-	if (identity_from_cert(sk_X509_value(chain, 0),
-	    sk_X509_value(chain, 1), who, err, errlen) == -1) {
+	if (identity_from_cert(sk_X509_value(got, 0),
+	    sk_X509_value(got, 1), who, err, errlen) == -1) {
+		res = TRUST_BAD_CHAIN;
+		goto done;
+	}
+	if (chain != NULL && (*chain = X509_STORE_CTX_get1_chain(ctx)) ==
+	    NULL) {
+		snprintf(err, errlen, "chain: out of memory");
 		res = TRUST_BAD_CHAIN;
 		goto done;
 	}
 	/* the issuer was the one we were given, not one of the store's */
 	if (known && ca == NULL &&
-	    X509_cmp(sk_X509_value(chain, 1), sk_X509_value(untrusted, 0)) == 0)
-		ca_remember(t, sk_X509_value(chain, 1), sk_X509_value(chain, 2),
+	    X509_cmp(sk_X509_value(got, 1), sk_X509_value(untrusted, 0)) == 0)
+		ca_remember(t, sk_X509_value(got, 1), sk_X509_value(got, 2),
 		    digest);
 	res = TRUST_OK;
  done:
@@ -556,24 +605,11 @@ trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
 	return res;
 }
 
-/* chain := leaf, ca, root, each a new reference; 0, or -1 (nothing made). */
-static int
-chain_of(X509 *leaf, X509 *ca, X509 *root, STACK_OF(X509) **chain)
+enum trust_result
+trust_verify(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
+    int64_t now, struct identity *who, char *err, size_t errlen)
 {
-	X509 *v[3] = { leaf, ca, root };
-	int i;
-
-	if ((*chain = sk_X509_new_reserve(NULL, 3)) == NULL)
-		return -1;
-	for (i = 0; i < 3; i++) {
-		if (X509_up_ref(v[i]) != 1) {
-			sk_X509_pop_free(*chain, X509_free);
-			*chain = NULL;
-			return -1;
-		}
-		(void)sk_X509_push(*chain, v[i]);
-	}
-	return 0;
+	return verify(t, leaf, untrusted, now, 0, who, NULL, err, errlen);
 }
 
 int
@@ -581,74 +617,9 @@ trust_verify_peer(struct trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
     int server, struct identity *who, STACK_OF(X509) **chain, char *err,
     size_t errlen)
 {
-	X509_STORE_CTX *ctx = NULL;
-	uint8_t digest[SHA256_DIGEST_LENGTH];
-	struct trust_ca *ca;
-	int purpose = server ? X509_PURPOSE_SSL_SERVER : X509_PURPOSE_SSL_CLIENT;
-	int rc = -1;
-
-	*chain = NULL;
-	if (t == NULL || leaf == NULL) {
-		snprintf(err, errlen, "no trust or no certificate");
-		return -1;
-	}
-	/*
-	 * The fast path of trust_verify, and the purpose the handshake checks
-	 * (X509_verify_cert's check_chain_purpose: the leaf for it, the CA
-	 * as a CA for it; OpenSSL caches both flags on the certificate).
-	 */
-	if (sk_X509_num(untrusted) > 0 &&
-	    der_digest(sk_X509_value(untrusted, 0), digest) == 0 &&
-	    (ca = ca_find(t, digest)) != NULL &&
-	    X509_check_purpose(leaf, purpose, 0) == 1 &&
-	    X509_check_purpose(ca->ca, purpose, 1) == 1 &&
-	    ca_leaf(ca, leaf, time(NULL), who)) {
-		atomic_fetch_add(&t->ca_hits, 1);
-		if (chain_of(leaf, ca->ca, ca->root, chain) == -1) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		return 0;
-	}
-	ERR_clear_error();
-	/* what ssl_verify_cert_chain does in a full handshake */
-	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    X509_STORE_CTX_init(ctx, t->store, leaf, untrusted) != 1 ||
-	    X509_STORE_CTX_set_default(ctx, server ? "ssl_server" :
-	    "ssl_client") != 1) {
-		snprintf(err, errlen, "cannot verify: %s", trust_ssl_errstr());
-		goto done;
-	}
-	if (X509_verify_cert(ctx) != 1) {
-		snprintf(err, errlen, "certificate %s",
-		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-		goto done;
-	}
-	if ((*chain = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
-		snprintf(err, errlen, "no chain");
-		goto done;
-	}
-	if (sk_X509_num(*chain) != 3 ||
-	    identity_from_cert(sk_X509_value(*chain, 0),
-	    sk_X509_value(*chain, 1), who, err, errlen) == -1) {
-		if (sk_X509_num(*chain) != 3)
-			snprintf(err, errlen, "chain: %d certificates, want "
-			    "leaf, intermediate, root", sk_X509_num(*chain));
-		sk_X509_pop_free(*chain, X509_free);
-		*chain = NULL;
-		goto done;
-	}
-	/* as trust_verify: the issuer we were given, now known good */
-	if (sk_X509_num(untrusted) > 0 &&
-	    X509_cmp(sk_X509_value(*chain, 1), sk_X509_value(untrusted, 0)) ==
-	    0 && der_digest(sk_X509_value(untrusted, 0), digest) == 0 &&
-	    ca_find(t, digest) == NULL)
-		ca_remember(t, sk_X509_value(*chain, 1),
-		    sk_X509_value(*chain, 2), digest);
-	rc = 0;
- done:
-	X509_STORE_CTX_free(ctx);
-	return rc;
+	return verify(t, leaf, untrusted, 0, server ? X509_PURPOSE_SSL_SERVER :
+	    X509_PURPOSE_SSL_CLIENT, who, chain, err, errlen) == TRUST_OK ?
+	    0 : -1;
 }
 
 int

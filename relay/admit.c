@@ -193,7 +193,9 @@ rearm(struct admit *a)
 			any = 1;
 			break;
 		}
-		if (e->state == ENTRY_PENDING && (!any || e->deadline < next)) {
+		/* the stash (no wsi yet) cannot be closed: not its deadline */
+		if (e->state == ENTRY_PENDING && e->wsi != NULL &&
+		    (!any || e->deadline < next)) {
 			next = e->deadline;
 			any = 1;
 		}

@@ -104,9 +104,10 @@ peer_addr(struct server *s, struct lws *wsi, char *buf, size_t len)
 
 /*
  * On each connection's SSL: the generation of the trust whose store
- * checked its client chain (NULL: none of ours, or not checked at all, as
- * in a resumed session), so that ESTABLISHED seeds the chain cache only
- * if that trust is still the one in use (a reload in between: no seed).
+ * checked its client chain, in the handshake (on_verify) or at a
+ * resumption (ticket_dec_cb); NULL: none of ours, or not checked. So
+ * ESTABLISHED seeds the chain cache only if that trust is still the one
+ * in use (a reload in between: no seed).
  */
 static int verified_idx = -1;
 
@@ -328,6 +329,8 @@ ticket_dec_cb(SSL *ssl, SSL_SESSION *ss, const unsigned char *keyname,
 	sk_X509_free(untrusted);
 	X509_free(issuer);
 	if (!ok) {
+		/* lws reads SSL_get_error after this: no stale entry there */
+		ERR_clear_error();
 		snprintf(why, sizeof(why), "resumed session: %s", err);
 		ssl_addr(ssl, addr, sizeof(addr));
 		metrics_inc(METRIC_HANDSHAKES_REFUSED, "resumption");
@@ -551,13 +554,15 @@ tickets_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct server *s = w->data;
 	char err[512];
 	int64_t now = (int64_t)time(NULL), next;
+	unsigned gen = tickets_generation(s->tickets);
 	int rc;
 
 	(void)revents;
 	if ((rc = tickets_rotate(s->tickets, now, err, sizeof(err))) == -1)
 		log_warnx("tls ticket keys: rotated in memory only: %s",
 		    log_str(err));
-	if (rc == 1) {
+	/* a new current key, saved or not (not a previous one dropped) */
+	if (tickets_generation(s->tickets) != gen) {
 		log_info("tls ticket keys rotated generation=%u",
 		    tickets_generation(s->tickets));
 		tickets_refresh(s);

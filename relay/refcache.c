@@ -18,8 +18,7 @@ struct entry {
 	int		 used;		/* 0: empty */
 	uint64_t	 stamp;		/* last looked at */
 	uint8_t		 id[KAIRAN_ID_LEN];
-	Envelope	*env;
-	Message		*msg;		/* decoded from env->message */
+	Message		*msg;		/* decoded from the stored envelope */
 	const char	**sorted;	/* msg's recipients, by strcmp */
 	struct ref	 ref;
 };
@@ -34,8 +33,6 @@ entry_clear(struct entry *e)
 {
 	if (e->msg != NULL)
 		kairan__v1__message__free_unpacked(e->msg, NULL);
-	if (e->env != NULL)
-		kairan__v1__envelope__free_unpacked(e->env, NULL);
 	free(e->sorted);
 	memset(e, 0, sizeof(*e));
 }
@@ -69,6 +66,7 @@ refcache_get(struct refcache *c, struct store *store, const uint8_t *id,
     const struct ref **out, char *err, size_t errlen)
 {
 	struct entry *e, *victim = &c->e[0];
+	Envelope *ev;
 	uint8_t *env = NULL, digest[KAIRAN_DIGEST_LEN];
 	char hex[KAIRAN_ID_HEXLEN + 1];
 	size_t envlen, i;
@@ -90,11 +88,13 @@ refcache_get(struct refcache *c, struct store *store, const uint8_t *id,
 	entry_clear(victim);
 	memcpy(victim->ref.digest, digest, KAIRAN_DIGEST_LEN);
 	message_hex(id, KAIRAN_ID_LEN, hex);
-	if ((victim->env = kairan__v1__envelope__unpack(NULL, envlen,
-	    env)) == NULL || (victim->msg = kairan__v1__message__unpack(NULL,
-	    victim->env->message.len, victim->env->message.data)) == NULL)
+	/* protobuf-c copies what it decodes: the Envelope can go at once */
+	if ((ev = kairan__v1__envelope__unpack(NULL, envlen, env)) == NULL ||
+	    (victim->msg = kairan__v1__message__unpack(NULL, ev->message.len,
+	    ev->message.data)) == NULL)
 		fatalx("%s: stored envelope of %s does not decode", __func__,
 		    hex);
+	kairan__v1__envelope__free_unpacked(ev, NULL);
 	free(env);
 	if (victim->msg->n_recipients > 0 &&
 	    (victim->sorted = calloc(victim->msg->n_recipients,

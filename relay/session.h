@@ -16,18 +16,18 @@ struct peer;
 struct server;
 
 /*
+ * The intermediates the peers' chains share: at most this many distinct
+ * ones (the directory has a few dozen CAs); beyond, a peer keeps its own.
+ */
+#define SESSION_ISSUERS_MAX	64
+
+/*
  * After TLS: p (zeroed) becomes the connection wsi from addr. link is the
  * [peer] index we dialled, or -1 for an accepted connection (a node, or a
  * relay matched to its [peer] section by its certificate). Returns 0 (a
  * refused peer is told why and closed once that is written) or -1 to
  * close at once (no identity to tell anything to).
  */
-/*
- * The intermediates the peers' chains share: at most this many distinct
- * ones (the directory has a few dozen CAs); beyond, a peer keeps its own.
- */
-#define SESSION_ISSUERS_MAX	64
-
 int	session_open(struct server *, struct peer *p, struct lws *wsi,
 	    const char *addr, int link);
 /* A fragment of a message from p. Returns 0, or -1 to close. */

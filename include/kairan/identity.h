@@ -90,7 +90,8 @@ int	identity_resumed_keep(SSL *ssl, STACK_OF(X509) *chain);
 
 /*
  * The verified chain of ssl's peer (leaf first): the handshake's, or the
- * one identity_resumed_verify kept for a resumed session; NULL if none.
+ * one identity_resumed_verify or identity_resumed_keep kept for a resumed
+ * session; NULL if none.
  * Borrowed: valid as long as ssl.
  */
 STACK_OF(X509) *identity_ssl_chain(SSL *ssl);

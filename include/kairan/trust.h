@@ -66,15 +66,14 @@ enum trust_result trust_verify(struct trust *, X509 *leaf,
 /*
  * A TLS peer's certificate checked outside a handshake (a resumed
  * session, whose ticket carries its leaf and the intermediate it sent):
- * what a full handshake checks — the chain against t's store and CRLs now,
- * for the purpose of a TLS client (server == 0: we are the server) or a
- * TLS server — and the identity rules (who filled). A leaf under an
- * intermediate t remembers takes trust_verify's fast path, with the
- * purpose checked on the leaf and on the intermediate as a CA. Returns 0
- * with *chain the verified chain (leaf, intermediate, root; free with
- * sk_X509_pop_free(…, X509_free)), or -1 with err ("certificate
- * certificate revoked", as X509_verify_cert_error_string words it).
- * Thread-safe.
+ * trust_verify at the current time, and the purpose a full handshake
+ * checks, for a TLS client (server == 0: we are the server) or a TLS
+ * server: X509_verify_cert's purpose and trust for it, and on the fast
+ * path the purpose of the leaf and, as CAs, of the intermediate and the
+ * root. Returns 0 with *chain the verified chain (leaf, intermediate,
+ * root; free with sk_X509_pop_free(…, X509_free)), or -1 with err in
+ * trust_verify's words ("chain: certificate revoked (error 23 at depth
+ * 0)"). Thread-safe.
  */
 int		 trust_verify_peer(struct trust *, X509 *leaf,
 		    STACK_OF(X509) *untrusted, int server, struct identity *who,

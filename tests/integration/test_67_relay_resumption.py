@@ -149,7 +149,8 @@ def test_revoked_since_the_ticket_is_refused(relays, pki):
         finally:
             c.close()
     relay.wait_log(rf'tls resumption refused addr=\S+ reason="resumed '
-                   rf'session: certificate certificate revoked"')
+                   rf'session: chain: certificate revoked \(error 23 at '
+                   rf'depth 0\)"')
     relay.wait_log(r'peer refused .*reason="certificate certificate '
                    rf'revoked".*CN={ENTITY}')
     assert not re.search(rf"peer (ready|connected) entity={ENTITY}\b",
