@@ -42,7 +42,8 @@ struct server;
  * the console's form and in the mail route's mail alike. The view is
  * refreshed first. A report the view does not have, an incident over the
  * bound or a store that fails give NONE (logged): the form then lacks the
- * verdict. Never fails.
+ * verdict. NONE too, silently, on a relay without [console]: its view would
+ * be loaded for the mail alone. Never fails.
  */
 void	apiincident_proxy(struct server *s, const uint8_t id[KAIRAN_ID_LEN],
 	    int64_t now, struct deadline_proxy *out);

@@ -51,8 +51,9 @@ void log_audit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * per iteration, before it waits), or when 64 KiB are held. Any other
  * line (a warning, notice, audit or fatal line, or any line of another
  * thread) first writes what is held, then itself, so the order of lines is
- * kept and those lines are never held. A SIGKILL loses at most the
- * buffered lines of the current iteration. log_buffer_stop writes what is
+ * kept and those lines are never held. A SIGKILL, or a crash (SIGSEGV,
+ * abort), loses at most the buffered info and debug lines of the current
+ * iteration; fatal() and exit() write them first. log_buffer_stop writes what is
  * held and ends buffering. Thread-safe.
  */
 void log_buffer_start(void);

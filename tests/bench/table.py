@@ -97,7 +97,7 @@ def floors_of(recs, c):
         "intermediate (one more verification)", None)
     cpu = kfield(recs, "storm", {}, "cpu_ms")
     out["storm_1789_ms"] = (
-        m * (HR + V) / 1e3, "ms",
+        m * (HR + V) / 1e3 if HR else 0, "ms",
         f"relay core: per node a resumed mTLS handshake ({HR:.0f} us) and "
         f"its certificate checked again ({V:.0f} us), {m:,.0f} nodes",
         f"relay CPU {cpu:,.0f} ms" if cpu else None)
@@ -203,6 +203,8 @@ def main():
                 continue
             fl, funit, what, side = floors[key]
             k = out[key]["median"]
+            if not k or not fl:
+                continue	# a failed run, or a floor not measured
             dist = k / fl if unit != "/s" else fl / k
             state = ("met" if target and met(k, target) else
                      "not met" if target else "no target")

@@ -233,3 +233,32 @@ def test_targeted_attack_mail_has_the_proxy_log_lines(relays, pki, sink):
         assert any(label == "プロキシログ確認" and value.startswith("期限内")
                    for label, value in lines), mail.body
         assert lines == console_lines(second), lines
+
+
+def test_without_a_console_the_mail_has_the_deadline_not_the_verdict(
+        relays, pki, sink):
+    """The verdict of a later report needs the console's view of the
+    incident; a relay without [console] does not load it for a mail
+    (relay/README.md): its 第1報 mail still has the deadline, which needs
+    nothing but the report, and the 第2報's has no verdict line."""
+    relay = mail_relay(relays, sink.url)
+
+    def mailed(msg, n):
+        harness.wait_for(lambda: rows(relay, msg) and
+                         rows(relay, msg)[0][2] == 1, what="mail sent")
+        got = sink.to(POLICE_MAIL)
+        assert len(got) == n, got
+        return got[n - 1]
+
+    with Client(relay.url, pki, Identity(pki.entity("452017"))) as c:
+        first = kc.report("452017", [POLICE])
+        kc.submit(c, first)
+        labels = [k for k, _ in harness.proxy_lines(mailed(first, 1).body)]
+        assert labels == ["プロキシログ確認期限"], labels
+        second = kc.report("452017", [POLICE],
+                           incident_id=first.report.incident_id, report_no=2)
+        second.report.proxy_logs_checked_at_ms = first.created_at_ms
+        kc.submit(c, second)
+        labels = [k for k, _ in harness.proxy_lines(mailed(second, 2).body)]
+        assert "プロキシログ確認" not in labels, labels
+
