@@ -181,6 +181,15 @@ def test_no_smtp_no_route(relay, pki):
 
 
 
+def mailed(relay, sink, msg, n):
+    """The n-th mail the police sink got, once msg's mail row is sent."""
+    harness.wait_for(lambda: rows(relay, msg) and
+                     rows(relay, msg)[0][2] == 1, what="mail sent")
+    got = sink.to(POLICE_MAIL)
+    assert len(got) == n, got
+    return got[n - 1]
+
+
 def test_targeted_attack_mail_has_the_proxy_log_lines(relays, pki, sink):
     """The mail of a 標的型攻撃 第1報 carries the プロキシログ確認期限 line,
     the mail of the next report the verdict (期限内) computed from the
@@ -196,13 +205,6 @@ def test_targeted_attack_mail_has_the_proxy_log_lines(relays, pki, sink):
     found_ms = int(found.timestamp() * 1000)
     due_ms = found_ms + 6 * 3600 * 1000
 
-    def mailed(msg, n):
-        harness.wait_for(lambda: rows(relay, msg) and
-                         rows(relay, msg)[0][2] == 1, what="mail sent")
-        got = sink.to(POLICE_MAIL)
-        assert len(got) == n, got
-        return got[n - 1]
-
     def console_lines(msg):
         status, _, f = console.request("GET", f"/api/reports/{msg.id.hex()}"
                                        "/form", headers=bearer, cookie=False)
@@ -215,7 +217,7 @@ def test_targeted_attack_mail_has_the_proxy_log_lines(relays, pki, sink):
         first.report.discovered_at_ms = found_ms
         env, a = kc.submit(c, first)
         assert a.WhichOneof("kind") == "accepted", a
-        mail = mailed(first, 1)
+        mail = mailed(relay, sink, first, 1)
         lines = harness.proxy_lines(mail.body)
         assert any(label == "プロキシログ確認期限" and
                    value.startswith("2026年11月22日 15時00分")
@@ -228,7 +230,7 @@ def test_targeted_attack_mail_has_the_proxy_log_lines(relays, pki, sink):
         second.report.proxy_logs_checked_at_ms = due_ms
         env, a = kc.submit(c, second)
         assert a.WhichOneof("kind") == "accepted", a
-        mail = mailed(second, 2)
+        mail = mailed(relay, sink, second, 2)
         lines = harness.proxy_lines(mail.body)
         assert any(label == "プロキシログ確認" and value.startswith("期限内")
                    for label, value in lines), mail.body
@@ -243,22 +245,17 @@ def test_without_a_console_the_mail_has_the_deadline_not_the_verdict(
     nothing but the report, and the 第2報's has no verdict line."""
     relay = mail_relay(relays, sink.url)
 
-    def mailed(msg, n):
-        harness.wait_for(lambda: rows(relay, msg) and
-                         rows(relay, msg)[0][2] == 1, what="mail sent")
-        got = sink.to(POLICE_MAIL)
-        assert len(got) == n, got
-        return got[n - 1]
-
     with Client(relay.url, pki, Identity(pki.entity("452017"))) as c:
         first = kc.report("452017", [POLICE])
         kc.submit(c, first)
-        labels = [k for k, _ in harness.proxy_lines(mailed(first, 1).body)]
+        mail = mailed(relay, sink, first, 1)
+        labels = [k for k, _ in harness.proxy_lines(mail.body)]
         assert labels == ["プロキシログ確認期限"], labels
         second = kc.report("452017", [POLICE],
                            incident_id=first.report.incident_id, report_no=2)
         second.report.proxy_logs_checked_at_ms = first.created_at_ms
         kc.submit(c, second)
-        labels = [k for k, _ in harness.proxy_lines(mailed(second, 2).body)]
+        mail = mailed(relay, sink, second, 2)
+        labels = [k for k, _ in harness.proxy_lines(mail.body)]
         assert "プロキシログ確認" not in labels, labels
 
