@@ -166,6 +166,21 @@ close_peer(struct peer *p)
 }
 
 /*
+ * The bytes written to p that its socket has not delivered yet (0 when
+ * the socket cannot say): what the peer still has to read.
+ */
+size_t
+deliver_unread(struct peer *p)
+{
+	int fd, n;
+
+	fd = lws_get_socket_fd(p->wsi);
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &n) == -1 || n < 0)
+		return 0;
+	return (size_t)n;
+}
+
+/*
  * 1 if everything written to p has left: nothing held by lws, nothing in
  * the socket's send queue (on a stop, the answers must reach the peer
  * before the connection goes).
@@ -173,12 +188,7 @@ close_peer(struct peer *p)
 int
 deliver_flushed(struct peer *p)
 {
-	int fd, n;
-
-	if (lws_send_pipe_choked(p->wsi))
-		return 0;
-	fd = lws_get_socket_fd(p->wsi);
-	return fd < 0 || ioctl(fd, SIOCOUTQ, &n) == -1 || n == 0;
+	return !lws_send_pipe_choked(p->wsi) && deliver_unread(p) == 0;
 }
 
 /* Writes one frame; returns -1 to close the connection. */

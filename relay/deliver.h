@@ -31,6 +31,8 @@ void	deliver_retry_cb(struct ev_loop *, ev_timer *, int);
 void	deliver_resend_cb(struct ev_loop *, ev_timer *, int);
 /* 1 if all that was written to p has left (lws and the socket). */
 int	deliver_flushed(struct peer *);
+/* The bytes written to p still in its socket, not read by the peer yet. */
+size_t	deliver_unread(struct peer *);
 /* The WRITEABLE callback: one frame; -1 to close the connection. */
 int	deliver_writeable(struct peer *);
 

@@ -24,7 +24,8 @@
 #define RETRY_DELAY		2.0	/* s: after a peer's OVERLOADED */
 /* a Hello: an entity of at most 32 bytes, software of at most 256 */
 #define HELLO_FRAME_MAX		1024
-#define DRAIN_S			2.0	/* s: at stop, for the last answers */
+#define DRAIN_S			2.0	/* s: at stop, a peer taking none of its answers */
+#define DRAIN_MAX_S		30.0	/* s: at stop, the whole drain at most */
 #define DRAIN_POLL_S		0.01
 #define SOFTWARE		"kairan-relay/" KAIRAN_VERSION
 
@@ -116,7 +117,10 @@ struct server {
 	ev_timer		 checkpoint_timer;
 	int64_t			 checkpoint_rows;	/* of the last one written */
 	ev_timer		 drain_timer;	/* stopping: last answers */
-	ev_tstamp		 drain_until;
+	ev_tstamp		 drain_until;	/* DRAIN_S after the last progress */
+	ev_tstamp		 drain_end;	/* DRAIN_MAX_S after the stop */
+	size_t			 drain_queued;	/* answers queued, at the last look */
+	size_t			 drain_unread;	/* bytes in the sockets, then */
 	ev_signal		 sig_term, sig_int, sig_hup;
 	int			 stopping;
 };

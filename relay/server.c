@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,32 +152,51 @@ finish_stop(struct server *s)
 	ev_break(s->loop, EVBREAK_ALL);
 }
 
-/* Waits for the peers to take their last answers and go, at most DRAIN_S. */
+/*
+ * Waits for the peers to take their last answers and go. A peer reading
+ * slowly but steadily on a loaded machine gets them all: the wait ends
+ * DRAIN_S after the last answer anyone took, or DRAIN_MAX_S after the
+ * stop (below systemd's 90 s), whichever comes first, so that a peer that
+ * reads nothing, or a byte at a time, cannot hold the stop.
+ */
 static void
 drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct server *s = w->data;
 	struct peer *p;
+	size_t queued = 0, unread = 0;
+	ev_tstamp now = ev_now(loop);
 
 	(void)revents;
-	if (s->peers != NULL && ev_now(loop) < s->drain_until) {
+	for (p = s->peers; p != NULL; p = p->next) {
+		queued += p->ctl.n;
+		unread += deliver_unread(p);
+	}
+	/* a frame left the queue, or the peer read from its socket */
+	if (queued < s->drain_queued || unread < s->drain_unread)
+		s->drain_until = now + DRAIN_S;
+	s->drain_queued = queued;
+	s->drain_unread = unread;
+	if (s->peers != NULL && now < s->drain_until && now < s->drain_end) {
 		for (p = s->peers; p != NULL; p = p->next)
 			if (p->ctl.n == 0 && deliver_flushed(p))
 				deliver_wake(p);	/* deliver_writeable closes it */
 		return;
 	}
 	for (p = s->peers; p != NULL; p = p->next)
-		if (p->ctl.n > 0)
+		if (p->ctl.n > 0 || deliver_unread(p) > 0)
 			log_warnx("stopping: answers not taken entity=%s addr=%s "
-			    "queued=%zu (it will send those again)",
-			    p->who.entity, p->addr, p->ctl.n);
+			    "queued=%zu unread=%zu (it will send those again)",
+			    p->who.entity, p->addr, p->ctl.n,
+			    deliver_unread(p));
 	finish_stop(s);
 }
 
 /*
  * SIGTERM: what was verified is committed, and answered: the relay stops
- * reading, commits its batch, then gives every peer up to DRAIN_S seconds
- * to take the Accepted frames queued for it before the connections close.
+ * reading, commits its batch, then lets every peer take the Accepted
+ * frames queued for it before the connections close (drain_cb: as long as
+ * answers are taken, DRAIN_MAX_S at most).
  * What a peer does not take it sends again (and is answered Accepted
  * again: everything is idempotent by id).
  */
@@ -219,6 +239,8 @@ stop(struct server *s)
 		deliver_wake(p);
 	}
 	s->drain_until = ev_now(s->loop) + DRAIN_S;
+	s->drain_end = ev_now(s->loop) + DRAIN_MAX_S;
+	s->drain_queued = s->drain_unread = SIZE_MAX;
 	ev_timer_start(s->loop, &s->drain_timer);
 }
 
