@@ -191,14 +191,80 @@ deliver_flushed(struct peer *p)
 	return !lws_send_pipe_choked(p->wsi) && deliver_unread(p) == 0;
 }
 
+/*
+ * The frames of the last messages delivered, by seq: a broadcast sends one
+ * message to every recipient, and reading its envelope (overflow pages)
+ * and framing it again for each was a sixth of the relay's CPU in it. A
+ * stored message never changes and a seq is never reused once committed
+ * (deliveries see only committed rows), so an entry never goes stale.
+ * At most FRAME_CACHE frames of up to max_frame each are held.
+ */
+#define FRAME_CACHE	4
+
+struct deliver_frames {
+	struct deliver_frame {
+		int64_t	 seq;
+		uint8_t	*buf;		/* LWS_PRE, then the frame */
+		size_t	 len;
+	}		 slot[FRAME_CACHE];
+	unsigned	 next;		/* the slot to replace */
+};
+
+/* The frame of message seq, from the cache or the store; NULL on error. */
+static struct deliver_frame *
+frame_for(struct server *s, int64_t seq, char *err, size_t errlen)
+{
+	struct deliver_frame *f;
+	uint8_t *env;
+	size_t envlen;
+	unsigned i;
+	int n;
+
+	if (s->frames == NULL &&
+	    (s->frames = calloc(1, sizeof(*s->frames))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < FRAME_CACHE; i++)
+		if (s->frames->slot[i].buf != NULL &&
+		    s->frames->slot[i].seq == seq)
+			return &s->frames->slot[i];
+	if ((n = store_message_envelope(s->store, seq, &env, &envlen, err,
+	    errlen)) != 1) {
+		if (n == 0)
+			snprintf(err, errlen, "message seq=%lld not stored",
+			    (long long)seq);
+		return NULL;
+	}
+	f = &s->frames->slot[s->frames->next];
+	s->frames->next = (s->frames->next + 1) % FRAME_CACHE;
+	free(f->buf);
+	if (frame_encode_envelope(env, envlen, LWS_PRE, &f->buf, &f->len) == -1)
+		fatal("%s", __func__);
+	free(env);
+	f->seq = seq;
+	return f;
+}
+
+void
+deliver_frames_free(struct server *s)
+{
+	unsigned i;
+
+	if (s->frames == NULL)
+		return;
+	for (i = 0; i < FRAME_CACHE; i++)
+		free(s->frames->slot[i].buf);
+	free(s->frames);
+	s->frames = NULL;
+}
+
 /* Writes one frame; returns -1 to close the connection. */
 int
 deliver_writeable(struct peer *p)
 {
 	struct server *s = p->srv;
 	struct conn_frame *c;
-	uint8_t id[KAIRAN_ID_LEN], *env = NULL, *buf = NULL;
-	size_t envlen, len;
+	struct deliver_frame *f;
+	uint8_t id[KAIRAN_ID_LEN];
 	char err[512];
 	int64_t seq;
 	int n, rc = 0;
@@ -238,7 +304,7 @@ deliver_writeable(struct peer *p)
 	 */
 	for (;;) {
 		n = store_next_delivery(s->store, p->key, p->flight.cursor,
-		    &seq, id, &env, &envlen, err, sizeof(err));
+		    &seq, id, err, sizeof(err));
 		if (n == -1) {
 			log_warnx("delivery lookup entity=%s error=%s",
 			    p->who.entity, log_str(err));
@@ -247,26 +313,24 @@ deliver_writeable(struct peer *p)
 		if (n == 0)
 			return 0;
 		/* committed, not yet synced (commit.c wakes us after it) */
-		if (seq > s->durable_seq && seq <= s->unsynced_hi) {
-			free(env);
+		if (seq > s->durable_seq && seq <= s->unsynced_hi)
 			return 0;
-		}
 		if (!conn_flight_has(&p->flight, id))
 			break;
 		p->flight.cursor = seq;
-		free(env);
-		env = NULL;
 	}
-	if (frame_encode_envelope(env, envlen, LWS_PRE, &buf, &len) == -1)
-		fatal("%s", __func__);
-	free(env);
+	if ((f = frame_for(s, seq, err, sizeof(err))) == NULL) {
+		log_warnx("delivery lookup entity=%s error=%s",
+		    p->who.entity, log_str(err));
+		return 0;
+	}
 	p->flight.cursor = seq;
 	if (conn_flight_add(&p->flight, seq, id,
 	    ev_now(s->loop)) == -1)
 		fatalx("%s: window full", __func__);
-	if (lws_write(p->wsi, buf + LWS_PRE, len, LWS_WRITE_BINARY) < 0)
+	/* lws writes the same header into LWS_PRE and copies what TLS leaves */
+	if (lws_write(p->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_BINARY) < 0)
 		rc = -1;
-	free(buf);
 	if (rc == 0)
 		deliver_wake(p);
 	return rc;

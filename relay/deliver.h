@@ -14,6 +14,7 @@
 #include <ev.h>
 
 struct peer;
+struct server;
 
 /* Asks lws for a WRITEABLE callback of p. */
 void	deliver_wake(struct peer *);
@@ -35,5 +36,7 @@ int	deliver_flushed(struct peer *);
 size_t	deliver_unread(struct peer *);
 /* The WRITEABLE callback: one frame; -1 to close the connection. */
 int	deliver_writeable(struct peer *);
+/* Frees the frames kept of the last messages delivered (none: a no-op). */
+void	deliver_frames_free(struct server *);
 
 #endif

@@ -97,6 +97,7 @@ struct server {
 	ev_timer		 retry_timer;	/* after OVERLOADED */
 	ev_timer		 resend_timer;	/* unanswered deliveries */
 	ev_check		 pause_check;	/* rx pauses, outside lws */
+	struct deliver_frames	*frames;	/* of the last messages sent */
 
 	/* escalate.c: the next due step of the store; the mails in flight */
 	ev_timer		 esc_timer;

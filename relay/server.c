@@ -317,6 +317,7 @@ static void
 unload(struct server *s)
 {
 	refcache_free(s->refs);
+	deliver_frames_free(s);
 	store_close(s->store);
 	directory_free(s->dir);
 	trust_free(s->trust);

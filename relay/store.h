@@ -187,11 +187,18 @@ int	store_delivery_end(struct store *, const uint8_t id[KAIRAN_ID_LEN],
 
 /*
  * The first pending delivery to recipient with seq > after. Returns 1 and
- * fills seq, id and *env (malloc'd, caller frees), 0 if none, -1 on error.
+ * fills seq and id, 0 if none, -1 on error.
  */
 int	store_next_delivery(struct store *, const char *recipient,
 	    int64_t after, int64_t *seq, uint8_t id[KAIRAN_ID_LEN],
-	    uint8_t **env, size_t *envlen, char *err, size_t errlen);
+	    char *err, size_t errlen);
+/*
+ * The envelope of the message seq: 1 with *env (malloc'd, caller frees)
+ * and *envlen, 0 if there is none, -1 on error. A message never changes
+ * once stored, so what it returns for a seq may be kept.
+ */
+int	store_message_envelope(struct store *, int64_t seq, uint8_t **env,
+	    size_t *envlen, char *err, size_t errlen);
 /*
  * The message with id, if stored: 1 with *env (malloc'd, caller frees),
  * *envlen and digest; 0 if there is none; -1 on error.

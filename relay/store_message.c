@@ -17,7 +17,7 @@
 enum stmt {
 	S_MSG_FIND, S_MSG_ADD, S_DELIV_ADD, S_DIRECT_GONE, S_DIRECT_HOME,
 	S_DIRECT_ALL, S_RCPT_ADD, S_DELIV_END, S_DELIV_NEXT, S_MSG_GET,
-	S_PENDING, S_PENDING_OLDEST, S_PENDING_TO, S_NSTMT
+	S_MSG_ENV,	S_PENDING, S_PENDING_OLDEST, S_PENDING_TO, S_NSTMT
 };
 
 static const char *const sql[S_NSTMT] = {
@@ -41,11 +41,13 @@ static const char *const sql[S_NSTMT] = {
 	[S_DELIV_END] = "UPDATE delivery SET state = ?3, detail = ?4, "
 	    "done_at = ?5 WHERE recipient = ?2 AND state = 0 AND "
 	    "message_seq = (SELECT seq FROM message WHERE id = ?1)",
-	[S_DELIV_NEXT] = "SELECT m.seq, m.id, m.envelope FROM delivery d "
+	/* not the envelope: its overflow pages are read only for a new seq */
+	[S_DELIV_NEXT] = "SELECT m.seq, m.id FROM delivery d "
 	    "JOIN message m ON m.seq = d.message_seq WHERE d.recipient = ?1 "
 	    "AND d.state = 0 AND d.message_seq > ?2 ORDER BY d.message_seq "
 	    "LIMIT 1",
 	[S_MSG_GET] = "SELECT envelope, digest FROM message WHERE id = ?1",
+	[S_MSG_ENV] = "SELECT envelope FROM message WHERE seq = ?1",
 	[S_PENDING] = "SELECT count(*) FROM delivery WHERE state = 0",
 	[S_PENDING_OLDEST] = "SELECT count(*), min(m.accepted_at) FROM "
 	    "delivery d JOIN message m ON m.seq = d.message_seq WHERE "
@@ -216,13 +218,11 @@ store_delivery_end(struct store *s, const uint8_t id[KAIRAN_ID_LEN],
 
 int
 store_next_delivery(struct store *s, const char *recipient, int64_t after,
-    int64_t *seq, uint8_t id[KAIRAN_ID_LEN], uint8_t **env, size_t *envlen,
-    char *err, size_t errlen)
+    int64_t *seq, uint8_t id[KAIRAN_ID_LEN], char *err, size_t errlen)
 {
 	sqlite3_stmt *st = storedb_stmt(s, STOREDB_MESSAGE, S_DELIV_NEXT);
 	int rc, found = 0;
 
-	*env = NULL;
 	sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, after);
 	rc = sqlite3_step(st);
@@ -231,12 +231,28 @@ store_next_delivery(struct store *s, const char *recipient, int64_t after,
 		if (sqlite3_column_bytes(st, 1) != KAIRAN_ID_LEN)
 			fatalx("%s: stored id of bad length", __func__);
 		memcpy(id, sqlite3_column_blob(st, 1), KAIRAN_ID_LEN);
-		if (storedb_column_dup(st, 2, env, envlen) == -1)
+		found = 1;
+	}
+	return storedb_row_result(s, st, rc, found, "next delivery", err, errlen);
+}
+
+int
+store_message_envelope(struct store *s, int64_t seq, uint8_t **env,
+    size_t *envlen, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = storedb_stmt(s, STOREDB_MESSAGE, S_MSG_ENV);
+	int rc, found = 0;
+
+	*env = NULL;
+	sqlite3_bind_int64(st, 1, seq);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (storedb_column_dup(st, 0, env, envlen) == -1)
 			rc = SQLITE_NOMEM;
 		else
 			found = 1;
 	}
-	return storedb_row_result(s, st, rc, found, "next delivery", err, errlen);
+	return storedb_row_result(s, st, rc, found, "message envelope", err,
+	    errlen);
 }
 
 int
