@@ -17,6 +17,7 @@ import re
 import socket
 import ssl
 import stat
+import time
 
 import pytest
 
@@ -222,24 +223,65 @@ def ws_frames_until_ping(sock):
             return
 
 
+ROTATION = 60      # s: one rotation in the test, the next one far off
+LEAD = 8           # s: from the start to that rotation, for one connection
+
+
+def write_keys(path, created):
+    """A key file of fresh random keys, one per creation time (newest
+    first), as the relay writes it."""
+    path.write_text("".join(
+        f"{c} {os.urandom(16).hex()} {os.urandom(32).hex()} "
+        f"{os.urandom(32).hex()}\n" for c in created))
+    os.chmod(path, 0o600)
+
+
+def set_key_times(path, created):
+    """Sets the creation times of the file's keys (newest first)."""
+    out, i = [], 0
+    for ln in path.read_text().splitlines():
+        if ln and not ln.startswith("#"):
+            f = ln.split()
+            f[0] = str(created[i])
+            i += 1
+            ln = " ".join(f)
+        out.append(ln)
+    assert i == len(created), (i, created)
+    path.write_text("\n".join(out) + "\n")
+    os.chmod(path, 0o600)
+
+
 def test_connected_node_gets_a_ticket_of_the_new_key(relays, pki):
     """A node stays connected for days, longer than its handshake's
     ticket lives (two rotations): at each rotation the relay sends every
     connected node a new ticket, so that the storm after a crash still
     resumes. The old ticket's key is then past its window and resumes
-    nothing; the new one does."""
-    relay = relays(extra={"ticket_rotation": "5s", "ping_interval": "1s"})
+    nothing; the new one does. The relay starts with a key due to rotate
+    LEAD s later, and the next rotation is a minute after that: exactly
+    one happens in the test, so the new key is the one that issued the
+    new ticket, however slow the machine."""
+    relay = relays(start=False, extra={"ticket_rotation": f"{ROTATION}s",
+                                       "ping_interval": "1s"})
+    write_keys(ticket_file(relay), [int(time.time()) - ROTATION + LEAD])
+    relay.start()
     c = Conn(relay, pki, "131024")
     old = c.session
-    relay.wait_log(r"tls ticket keys rotated generation=")
+    relay.wait_log(r"tls ticket keys rotated generation=",
+                   timeout=LEAD + harness.TIMEOUT)
+    text = relay.process.text()
+    assert text.index("peer tls entity=131024") < \
+        text.index("tls ticket keys rotated"), \
+        f"the connection came after the rotation: LEAD ({LEAD} s) too short"
     relay.wait_log(r"tls tickets refreshed peers=1\b")
     ws_frames_until_ping(c.sock)
     new = c.sock.session
     assert new.time > old.time or new.id != old.id, "no new ticket came"
     c.close()
     relay.stop()
-    # one rotation on: the first key is past its window, the second not
-    age_keys(ticket_file(relay), 5)
+    assert relay.process.count(r"tls ticket keys rotated") == 1
+    # the first key past its window, the second (the new ticket's) current
+    now = int(time.time())
+    set_key_times(ticket_file(relay), [now - 1, now - 3 * ROTATION])
     relay.start()
     assert not connect(relay, pki, "131024", old).reused
     assert connect(relay, pki, "131024", new).reused
