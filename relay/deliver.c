@@ -196,8 +196,9 @@ deliver_flushed(struct peer *p)
  * message to every recipient, and reading its envelope (overflow pages)
  * and framing it again for each was a sixth of the relay's CPU in it. A
  * stored message never changes and a seq is never reused once committed
- * (deliveries see only committed rows), so an entry never goes stale.
- * At most FRAME_CACHE frames of up to max_frame each are held.
+ * (deliveries see only committed rows), so an entry never goes stale; a
+ * link we dialled writes a copy, since lws masks a client's payload in
+ * place. At most FRAME_CACHE frames of up to max_frame each are held.
  */
 #define FRAME_CACHE	4
 
@@ -264,7 +265,7 @@ deliver_writeable(struct peer *p)
 	struct server *s = p->srv;
 	struct conn_frame *c;
 	struct deliver_frame *f;
-	uint8_t id[KAIRAN_ID_LEN];
+	uint8_t id[KAIRAN_ID_LEN], *buf, *copy = NULL;
 	char err[512];
 	int64_t seq;
 	int n, rc = 0;
@@ -328,9 +329,22 @@ deliver_writeable(struct peer *p)
 	if (conn_flight_add(&p->flight, seq, id,
 	    ev_now(s->loop)) == -1)
 		fatalx("%s: window full", __func__);
-	/* lws writes the same header into LWS_PRE and copies what TLS leaves */
-	if (lws_write(p->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_BINARY) < 0)
+	/*
+	 * lws writes the same header into LWS_PRE for every server-side
+	 * connection and copies what TLS does not take, so the kept frame is
+	 * written as it is; but as a client (a link we dialled) it masks the
+	 * payload in place: that one writes a copy.
+	 */
+	buf = f->buf;
+	if (p->dial != NULL) {
+		if ((copy = malloc(LWS_PRE + f->len)) == NULL)
+			fatal("%s", __func__);
+		memcpy(copy + LWS_PRE, f->buf + LWS_PRE, f->len);
+		buf = copy;
+	}
+	if (lws_write(p->wsi, buf + LWS_PRE, f->len, LWS_WRITE_BINARY) < 0)
 		rc = -1;
+	free(copy);
 	if (rc == 0)
 		deliver_wake(p);
 	return rc;

@@ -124,3 +124,25 @@ def test_held_at_home_relay_then_delivered(federation):
     assert r["state"] == "delivered" and r["delivered_at"], r
     once(soo, mid)
     assert s.count(r"receipt stored id=\S+ ref=%s state=QUEUED" % mid) == 1
+
+
+def test_forwarded_first_then_delivered_intact(federation):
+    """relay-45 keeps the frames of the last messages it delivered
+    (relay/deliver.c), and lws masks a client's frames in place: the copy
+    it forwards first, over the link it dialled to relay-46, must leave
+    the kept frame as stored for its own node that comes up afterwards,
+    which verifies the report and stores it once."""
+    f = federation.standard().start()
+    s = f.node(MIYAKONOJO, ["r45"])
+    across = f.node(SOO, ["r46"])
+    late = f.node("452017", ["r45"], start=False)
+    direct = f.proxy("r45", "r46")
+    _, m1 = s.send(REPORT_1, f"{SOO},452017")
+    once(across, m1)
+    assert direct.forwarded["up"] > 0      # over the link relay-45 dialled
+    late.start()
+    once(late, m1)
+    st = s.wait_delivered(m1)
+    assert st["total"] == 2 and st["delivered"] == 2, st
+    assert late.count(r"refused|verification failed|bad signature") == 0, \
+        late.log()[-3000:]
