@@ -239,7 +239,7 @@ $(BUILD)/bench/bench_store: tests/bench/bench_store.c $(RELAY_LIB) $(LIB)
 
 $(BUILD)/bench/bench_floor: tests/bench/bench_floor.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< -lssl -lcrypto
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< -lssl -lcrypto -lsqlite3
 
 # The load generator (tests/bench/loadgen.c): built by `make` (all), so
 # that it cannot rot, and run only by `make bench`.

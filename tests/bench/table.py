@@ -75,12 +75,14 @@ def floors_of(recs, c):
     n = kfield(recs, "broadcast", {}, "rcpt") or 1788
     m = kfield(recs, "storm", {}, "nodes") or 1789
     out = {}
+    R = c.get("sqlite_row_us", 0)
     us = kfield(recs, "fanin", {"conns": "100"}, "us_per")
     out["fanin_100_per_s"] = (
-        1e6 / (V + S), "/s",
+        1e6 / (V + S + 2 * R), "/s",
         f"relay core: per envelope 1 ECDSA verification ({V:.0f} us) + 1 "
-        f"signature, its QUEUED receipt ({S:.0f} us)",
-        f"relay CPU {us:.0f} us/envelope" if us else None)
+        f"signature, its QUEUED receipt ({S:.0f} us) + 2 SQLite rows, the "
+        f"report and the receipt ({R:.1f} us each; the fsync is shared by "
+        f"the batch)", f"relay CPU {us:.0f} us/envelope" if us else None)
     cpu = kfield(recs, "broadcast", {}, "cpu_ms")
     gen = kfield(recs, "broadcast", {}, "gen_cpu_ms")
     side = (f"relay CPU {cpu:,.0f} ms, generator CPU {gen:,.0f} ms"
@@ -194,7 +196,8 @@ def main():
               f"its CRLs {costs['chain_verify_us']:.0f} us, mTLS handshake "
               f"full {costs['handshake_full_us']:.0f} us, resumed "
               f"{costs['handshake_resumed_us']:.0f} us, fdatasync "
-              f"{costs['fsync_us']:.0f} us, an idle TLS connection "
+              f"{costs['fsync_us']:.0f} us, a SQLite row "
+              f"{costs.get('sqlite_row_us', 0):.1f} us, an idle TLS connection "
               f"{costs['tls_conn_kb']:.1f} KB):")
         floors = floors_of(recs, costs)
         meta_floors = {}
