@@ -464,6 +464,13 @@ commit_add(struct peer *p, struct envelope_info *info, const Envelope *env)
 	*s->batch_tail = q;
 	s->batch_tail = &q->next;
 	s->nbatch++;
+	if (log_getverbose() >= 1) {	/* spare the hex when nobody reads it */
+		char hex[KAIRAN_ID_HEXLEN + 1];
+
+		idhex(q->msg->id.data, q->msg->id.len, hex);
+		log_debug("batched id=%s sender=%s waiting=%u", hex,
+		    q->msg->sender, s->nbatch);
+	}
 	commit_soon(s);
 }
 

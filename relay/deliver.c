@@ -199,8 +199,13 @@ deliver_flushed(struct peer *p)
  * (deliveries see only committed rows), so an entry never goes stale; a
  * link we dialled writes a copy, since lws masks a client's payload in
  * place. At most FRAME_CACHE frames of up to max_frame each are held.
+ *
+ * Beside them, the buffer in which one WRITEABLE gathers what it writes
+ * (below, deliver_writeable).
  */
 #define FRAME_CACHE	4
+#define WRITE_BUDGET	32768	/* bytes gathered into one write, at most */
+#define WS_HEADER_MAX	4	/* RFC 6455, unmasked, up to 64 KB: 2 or 4 */
 
 struct deliver_frames {
 	struct deliver_frame {
@@ -209,25 +214,32 @@ struct deliver_frames {
 		size_t	 len;
 	}		 slot[FRAME_CACHE];
 	unsigned	 next;		/* the slot to replace */
+	uint8_t		 tx[LWS_PRE + WRITE_BUDGET];
 };
+
+static struct deliver_frames *
+frames_of(struct server *s)
+{
+	if (s->frames == NULL &&
+	    (s->frames = calloc(1, sizeof(*s->frames))) == NULL)
+		fatal("%s", __func__);
+	return s->frames;
+}
 
 /* The frame of message seq, from the cache or the store; NULL on error. */
 static struct deliver_frame *
 frame_for(struct server *s, int64_t seq, char *err, size_t errlen)
 {
+	struct deliver_frames *d = frames_of(s);
 	struct deliver_frame *f;
 	uint8_t *env;
 	size_t envlen;
 	unsigned i;
 	int n;
 
-	if (s->frames == NULL &&
-	    (s->frames = calloc(1, sizeof(*s->frames))) == NULL)
-		fatal("%s", __func__);
 	for (i = 0; i < FRAME_CACHE; i++)
-		if (s->frames->slot[i].buf != NULL &&
-		    s->frames->slot[i].seq == seq)
-			return &s->frames->slot[i];
+		if (d->slot[i].buf != NULL && d->slot[i].seq == seq)
+			return &d->slot[i];
 	if ((n = store_message_envelope(s->store, seq, &env, &envlen, err,
 	    errlen)) != 1) {
 		if (n == 0)
@@ -235,8 +247,8 @@ frame_for(struct server *s, int64_t seq, char *err, size_t errlen)
 			    (long long)seq);
 		return NULL;
 	}
-	f = &s->frames->slot[s->frames->next];
-	s->frames->next = (s->frames->next + 1) % FRAME_CACHE;
+	f = &d->slot[d->next];
+	d->next = (d->next + 1) % FRAME_CACHE;
 	free(f->buf);
 	if (frame_encode_envelope(env, envlen, LWS_PRE, &f->buf, &f->len) == -1)
 		fatal("%s", __func__);
@@ -258,54 +270,77 @@ deliver_frames_free(struct server *s)
 	s->frames = NULL;
 }
 
-/* Writes one frame; returns -1 to close the connection. */
-int
-deliver_writeable(struct peer *p)
+/*
+ * Appends one WebSocket message of len bytes (at most WRITE_BUDGET), a
+ * single unmasked binary frame as a server writes it (RFC 6455 5.2), to
+ * out; returns its size.
+ */
+static size_t
+ws_put(uint8_t *out, const uint8_t *payload, size_t len)
+{
+	size_t h;
+
+	if (len > WRITE_BUDGET)
+		fatalx("%s: %zu bytes", __func__, len);
+	out[0] = 0x82;			/* FIN, binary */
+	if (len < 126) {
+		out[1] = (uint8_t)len;
+		h = 2;
+	} else {
+		out[1] = 126;		/* a 16-bit length follows */
+		out[2] = (uint8_t)(len >> 8);
+		out[3] = (uint8_t)len;
+		h = 4;
+	}
+	memcpy(out + h, payload, len);
+	return h + len;
+}
+
+/*
+ * Writes one frame (LWS_PRE, then len bytes) by itself, through lws's own
+ * framing; kept: a frame of the cache, which a link we dialled must copy
+ * (lws masks a client's payload in place). 0, or -1 to close.
+ */
+static int
+write_alone(struct peer *p, uint8_t *buf, size_t len, int kept)
+{
+	uint8_t *copy = NULL;
+	int rc = 0;
+
+	if (kept && p->dial != NULL) {
+		if ((copy = malloc(LWS_PRE + len)) == NULL)
+			fatal("%s", __func__);
+		memcpy(copy + LWS_PRE, buf + LWS_PRE, len);
+		buf = copy;
+	}
+	if (lws_write(p->wsi, buf + LWS_PRE, len, LWS_WRITE_BINARY) < 0)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
+/*
+ * The next pending delivery of p that may be written now, not already in
+ * flight: 1 with its frame, seq and id; 0 if there is none (or it is
+ * committed but not synced yet: commit.c wakes us after the sync, or its
+ * lookup failed, which is logged). Moves the cursor only past what is in
+ * flight already.
+ */
+static int
+next_delivery(struct peer *p, struct deliver_frame **fp, int64_t *seq,
+    uint8_t id[KAIRAN_ID_LEN])
 {
 	struct server *s = p->srv;
-	struct conn_frame *c;
-	struct deliver_frame *f;
-	uint8_t id[KAIRAN_ID_LEN], *buf, *copy = NULL;
 	char err[512];
-	int64_t seq;
-	int n, rc = 0;
+	int n;
 
-	if ((c = conn_ctl_pop(&p->ctl)) != NULL) {
-		n = lws_write(p->wsi, c->buf + LWS_PRE, c->len,
-		    LWS_WRITE_BINARY);
-		conn_frame_free(c);
-		if (n < 0)
-			return -1;
-		if (p->ctl.head != NULL || p->state == PEER_READY ||
-		    p->state == PEER_CLOSING)
-			deliver_wake(p);	/* a closing one closes once flushed */
-		if (p->rx_paused && !s->stopping &&
-		    p->ctl.n < s->cfg->window) {
-			p->rx_paused = 0;
-			log_debug("peer resumed entity=%s addr=%s",
-			    p->who.entity, p->addr);
-			lws_rx_flow_control(p->wsi, 1);
-		}
-		return 0;
-	}
-	if (p->state == PEER_CLOSING) {
-		if (!s->stopping || deliver_flushed(p))
-			return close_peer(p);
-		return 0;	/* drain_cb looks again */
-	}
-	if (s->stopping)
-		return 0;	/* answers only, no new deliveries */
-	if (p->state != PEER_READY || p->retry_pending ||
-	    conn_flight_full(&p->flight))
-		return 0;
 	/*
-	 * The next pending delivery not already in flight: after an
-	 * OVERLOADED the cursor goes back, and what is still in flight
-	 * behind it must not be sent twice.
+	 * After an OVERLOADED the cursor goes back, and what is still in
+	 * flight behind it must not be sent twice.
 	 */
 	for (;;) {
 		n = store_next_delivery(s->store, p->key, p->flight.cursor,
-		    &seq, id, err, sizeof(err));
+		    seq, id, err, sizeof(err));
 		if (n == -1) {
 			log_warnx("delivery lookup entity=%s error=%s",
 			    p->who.entity, log_str(err));
@@ -313,39 +348,107 @@ deliver_writeable(struct peer *p)
 		}
 		if (n == 0)
 			return 0;
-		/* committed, not yet synced (commit.c wakes us after it) */
-		if (seq > s->durable_seq && seq <= s->unsynced_hi)
+		if (*seq > s->durable_seq && *seq <= s->unsynced_hi)
 			return 0;
 		if (!conn_flight_has(&p->flight, id))
 			break;
-		p->flight.cursor = seq;
+		p->flight.cursor = *seq;
 	}
-	if ((f = frame_for(s, seq, err, sizeof(err))) == NULL) {
+	if ((*fp = frame_for(s, *seq, err, sizeof(err))) == NULL) {
 		log_warnx("delivery lookup entity=%s error=%s",
 		    p->who.entity, log_str(err));
 		return 0;
 	}
+	return 1;
+}
+
+/* The delivery seq/id is being written: it is in flight from now. */
+static void
+take_delivery(struct peer *p, int64_t seq, const uint8_t id[KAIRAN_ID_LEN])
+{
 	p->flight.cursor = seq;
-	if (conn_flight_add(&p->flight, seq, id,
-	    ev_now(s->loop)) == -1)
+	if (conn_flight_add(&p->flight, seq, id, ev_now(p->srv->loop)) == -1)
 		fatalx("%s: window full", __func__);
-	/*
-	 * lws writes the same header into LWS_PRE for every server-side
-	 * connection and copies what TLS does not take, so the kept frame is
-	 * written as it is; but as a client (a link we dialled) it masks the
-	 * payload in place: that one writes a copy.
-	 */
-	buf = f->buf;
-	if (p->dial != NULL) {
-		if ((copy = malloc(LWS_PRE + f->len)) == NULL)
-			fatal("%s", __func__);
-		memcpy(copy + LWS_PRE, f->buf + LWS_PRE, f->len);
-		buf = copy;
+}
+
+/*
+ * The WRITEABLE callback. What is queued for p goes out in order: its
+ * control frames (Hello, Accepted, Refused) first, then its pending
+ * deliveries, at most `window` in flight. An accepted connection gets as
+ * many of them as fit WRITE_BUDGET gathered into one write, framed here:
+ * a batch's Accepted and the relay's QUEUED receipts had been one TLS
+ * record, one send and one loop pass each (a fifth of the relay's CPU in
+ * the fan-in). lws writes the bytes as they are (LWS_WRITE_HTTP is its
+ * raw write on a WebSocket connection) and keeps what TLS does not take
+ * yet, as it does for its own frames, so the buffer is free again on
+ * return. A link we dialled (lws masks what a client writes), and a
+ * frame too big for the budget, are written alone through lws's framing.
+ * Returns -1 to close the connection.
+ */
+int
+deliver_writeable(struct peer *p)
+{
+	struct server *s = p->srv;
+	struct deliver_frames *d = frames_of(s);
+	struct conn_frame *c;
+	struct deliver_frame *f;
+	uint8_t id[KAIRAN_ID_LEN], *out = d->tx + LWS_PRE;
+	size_t used = 0, room = p->dial == NULL ? WRITE_BUDGET : 0;
+	int64_t seq;
+	int alone = 0, answers = 0, rc = 0;
+
+	while ((c = p->ctl.head) != NULL) {
+		if (used + WS_HEADER_MAX + c->len > room && used > 0)
+			break;				/* the next time */
+		c = conn_ctl_pop(&p->ctl);
+		answers = 1;
+		if (used + WS_HEADER_MAX + c->len > room) {
+			alone = 1;
+			rc = write_alone(p, c->buf, c->len, 0);
+			conn_frame_free(c);
+			break;
+		}
+		used += ws_put(out + used, c->buf + LWS_PRE, c->len);
+		conn_frame_free(c);
 	}
-	if (lws_write(p->wsi, buf + LWS_PRE, f->len, LWS_WRITE_BINARY) < 0)
+	if (answers && p->rx_paused && !s->stopping &&
+	    p->ctl.n < s->cfg->window) {
+		p->rx_paused = 0;
+		log_debug("peer resumed entity=%s addr=%s", p->who.entity,
+		    p->addr);
+		lws_rx_flow_control(p->wsi, 1);
+	}
+	while (!alone && rc == 0 && p->ctl.head == NULL && !s->stopping &&
+	    p->state == PEER_READY && !p->retry_pending &&
+	    !conn_flight_full(&p->flight) &&
+	    next_delivery(p, &f, &seq, id)) {
+		if (used + WS_HEADER_MAX + f->len > room) {
+			if (used > 0)
+				break;			/* the next time */
+			take_delivery(p, seq, id);
+			alone = 1;
+			rc = write_alone(p, f->buf, f->len, 1);
+			break;
+		}
+		take_delivery(p, seq, id);
+		used += ws_put(out + used, f->buf + LWS_PRE, f->len);
+	}
+	if (used > 0 && rc == 0 &&
+	    lws_write(p->wsi, out, used, LWS_WRITE_HTTP) < 0)
 		rc = -1;
-	free(copy);
-	if (rc == 0)
-		deliver_wake(p);
-	return rc;
+	if (rc == -1)
+		return -1;
+	if (used > 0 || alone) {
+		/* a closing one closes once flushed, at its next WRITEABLE */
+		if (p->ctl.head != NULL || p->state == PEER_READY ||
+		    p->state == PEER_CLOSING)
+			deliver_wake(p);
+		return 0;
+	}
+	if (p->state == PEER_CLOSING) {
+		if (!s->stopping || deliver_flushed(p))
+			return close_peer(p);
+		return 0;	/* drain_cb looks again */
+	}
+	return 0;
 }

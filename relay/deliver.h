@@ -34,7 +34,10 @@ void	deliver_resend_cb(struct ev_loop *, ev_timer *, int);
 int	deliver_flushed(struct peer *);
 /* The bytes written to p still in its socket, not read by the peer yet. */
 size_t	deliver_unread(struct peer *);
-/* The WRITEABLE callback: one frame; -1 to close the connection. */
+/*
+ * The WRITEABLE callback: what is queued, in order (an accepted
+ * connection gets up to 32 KB of frames in one write); -1 to close it.
+ */
 int	deliver_writeable(struct peer *);
 /* Frees the frames kept of the last messages delivered (none: a no-op). */
 void	deliver_frames_free(struct server *);

@@ -58,9 +58,26 @@ def stable_port():
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("KAIRAN_BIN", ROOT / "bin"))
 BUILD = Path(os.environ.get("KAIRAN_BUILD", ROOT / "build"))
+
 DATA = Path(os.environ.get("KAIRAN_DATA", ROOT.parent / "shared" / "data"))
 DIRECTORY = BUILD / "directory.json"
 sys.path.insert(0, str(BUILD / "py"))
+
+HOOKS_RELAY = BUILD / "tests" / "hooks" / "kairan-relay"
+
+
+def hooked_relay(relays, gate, **kw):
+    """A relay of the hooks build (walsync with KAIRAN_TEST_HOOKS, never
+    bin/): every sync is held before its fsync for as long as the file gate
+    exists, so that a slow disk is forced, not hoped for. kw as relays()."""
+    if not HOOKS_RELAY.exists():
+        raise RuntimeError(f"{HOOKS_RELAY} is missing: `make unit-build` "
+                           "builds it")
+    r = relays(start=False, **kw)
+    r.process.argv[0] = str(HOOKS_RELAY)
+    r.process.env = dict(os.environ, KAIRAN_TEST_SYNC_GATE=str(gate))
+    return r.start()
+
 
 # Sanitizer builds: a leak or UB report fails the process.
 os.environ.setdefault("ASAN_OPTIONS", "abort_on_error=1:detect_leaks=1")

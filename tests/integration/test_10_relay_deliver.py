@@ -85,3 +85,33 @@ def test_receipts_flow_back_to_sender(relay, pki):
         ("accepted", "452017"), ("accepted", "relay-45"),
         ("receipt", "relay-45"), ("accepted", "mic"), ("receipt", "mic"),
         ("accepted", "mic"), ("receipt", "mic")]
+
+
+def test_gathered_writes_keep_bytes_and_order(relay, pki):
+    """The relay gathers what it writes to a peer (its answers, then its
+    deliveries) into one write of up to 32 KB, and writes a frame too big
+    for that alone: a 100 KB attachment between small reports. The sender
+    gets every Accepted, the recipient, connecting afterwards (everything
+    is waiting in the store), every envelope byte for byte, in acceptance
+    order."""
+    import hashlib
+    import os
+    sender = Identity(pki.entity("452017"))
+    rcpt = Identity(pki.entity("450006"))
+    msgs = [kc.report("452017", ["450006"]) for _ in range(21)]
+    data = os.urandom(100 * 1024)
+    a = msgs[10].report.attachments.add()
+    a.name, a.media_type = "proxy.log", "application/octet-stream"
+    a.data, a.sha256 = data, hashlib.sha256(data).digest()
+    envs = [sender.seal(m) for m in msgs]
+    with Client(relay.url, pki, sender) as s:
+        for e in envs:
+            s.send_envelope(e)
+        for m in msgs:
+            assert s.answer(m.id).WhichOneof("kind") == "accepted"
+    with Client(relay.url, pki, rcpt) as r:
+        got = [r.expect_delivery() for _ in msgs]
+    assert [m.id for _, m in got] == [m.id for m in msgs]
+    for (g, _), e in zip(got, envs):
+        assert g.message == e.message and g.signature == e.signature
+    assert got[10][1].report.attachments[0].data == data

@@ -1,19 +1,27 @@
 """Scenario 61: one node cannot stall the relay for everyone. A client
-pipelines 2,000 envelopes without reading a single answer (far past the
-4 x window at which the relay stops reading it); meanwhile another node is
+pipelines 2,000 envelopes without reading a single answer; the relay stops
+reading it once 4 x window answers wait for it, meanwhile another node is
 served, every one of the 2,000 is answered Accepted once the first client
-reads, and the relay still stops on SIGTERM."""
+reads (never a QUEUED receipt before its report's Accepted), and the relay
+still stops on SIGTERM.
+
+The relay gathers the answers of a batch into few large writes, so the
+socket takes them as fast as they come and the queue behind it need not
+grow: the condition is forced instead. The relay of the hooks build holds
+its first sync (harness.hooked_relay) until all 2,000 are verified and
+waiting in the batch behind it; released, that batch answers them at once,
+far past the 256 at which the client must be paused."""
+import harness
 import kairan_client as kc
 from kairan_client import Client, Identity, pb
 
 N = 2000
 
 
-def test_pipelining_without_reading_stalls_nobody(relays, pki):
-    # The relay stops reading a client at 4 x window (256) queued answers;
-    # it reads about sixteen envelopes per write it makes, so a burst of
-    # 2,000 crosses that line whatever the machine's speed.
-    relay = relays(extra={"window": 64})
+def test_pipelining_without_reading_stalls_nobody(relays, pki, tmp_path):
+    gate = tmp_path / "gate"
+    gate.touch()                        # every sync held from the start
+    relay = harness.hooked_relay(relays, gate, extra={"window": 64})
     me = Identity(pki.entity("452017"))
     msgs = [kc.report("452017", ["mic"]) for _ in range(N)]
     frames = [pb.Frame(envelope=me.seal(m)).SerializeToString()
@@ -21,6 +29,13 @@ def test_pipelining_without_reading_stalls_nobody(relays, pki):
     with Client(relay.url, pki, me, rcvbuf=4096) as greedy:
         relay.wait_log(r"peer ready entity=452017")
         greedy.send_burst(frames)   # one write; never reading
+        harness.wait_for(lambda: relay.process.count(
+            r"batched id=\S+ sender=452017") == N,
+            what=f"all {N} verified and waiting behind the held sync")
+        assert relay.process.count(r"peer paused entity=452017") == 0
+        gate.unlink()                   # the disk is back
+        # the condition is forced: the relay stops reading it
+        relay.wait_log(r"peer paused entity=452017 addr=\S+ queued=\d+")
         # another node is served while the first one reads nothing
         with Client(relay.url, pki, Identity(pki.entity("450006"))) as o:
             _, a = kc.submit(o, kc.report("450006", ["mic"]))
@@ -41,8 +56,6 @@ def test_pipelining_without_reading_stalls_nobody(relays, pki):
             assert f.WhichOneof("kind") == "accepted", f
             answers[f.accepted.id] = True
         assert set(answers) == {m.id for m in msgs}
-    # the condition was forced: the relay did stop reading it
-    assert relay.process.count(r"peer paused entity=452017") > 0
     stored = relay.query("SELECT count(*) FROM message WHERE sender = "
                          "'452017'")[0][0]
     assert stored == N

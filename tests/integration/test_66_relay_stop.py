@@ -6,10 +6,16 @@ was Accepted, and the relay exits 0. The wait lasts as long as the client
 keeps taking answers (a slow reader on a loaded machine gets them all), but
 one that takes none cannot hold the stop: after DRAIN_S without progress the
 relay closes, says what was not taken, and what the client then sends again
-is answered Accepted, stored once."""
+is answered Accepted, stored once.
+
+The relay gathers its answers into few large writes, which the socket
+takes as fast as they come, so the queue is forced as in scenario 61: the
+relay of the hooks build holds its first sync until the whole burst waits
+behind it; released, it answers all at once and must stop reading."""
 import signal
 import time
 
+import harness
 import kairan_client as kc
 from kairan_client import Client, Identity, pb
 
@@ -20,15 +26,27 @@ DRAIN_S = 2.0           # relay/relay.h
 CHUNK = 20              # answers read between two pauses of the slow reader
 
 
-def stopped_with_answers_queued(relay, pki):
+def gated_relay(relays, tmp_path):
+    """A relay of the hooks build, its syncs held while the gate exists
+    (it does from the start): (relay, gate)."""
+    gate = tmp_path / "gate"
+    gate.touch()
+    return harness.hooked_relay(relays, gate), gate
+
+
+def stopped_with_answers_queued(relay, gate, pki):
     """A client whose burst the relay has stopped reading (answers queued),
-    the relay told to stop: (client, identity, envelopes, message ids)."""
+    the relay told to stop: (client, envelopes, message ids)."""
     me = Identity(pki.entity("452017"))
     msgs = [kc.report("452017", ["mic"]) for _ in range(N)]
     envs = [pb.Frame(envelope=me.seal(m)).SerializeToString() for m in msgs]
     c = Client(relay.url, pki, me, rcvbuf=4096)
     relay.wait_log(r"peer ready entity=452017")
     c.send_burst(envs)
+    harness.wait_for(lambda: relay.process.count(
+        r"batched id=\S+ sender=452017") == N,
+        what=f"all {N} verified and waiting behind the held sync")
+    gate.unlink()
     # answers are queued at the relay: it stopped reading us
     relay.wait_log(r"peer paused entity=452017")
     relay.process.signal(signal.SIGTERM)
@@ -59,9 +77,9 @@ def stored_reports(relay):
         "SELECT id FROM message WHERE sender NOT LIKE 'relay-%'")]
 
 
-def test_sigterm_answers_what_it_committed(relays, pki):
-    relay = relays()
-    c, _, _ = stopped_with_answers_queued(relay, pki)
+def test_sigterm_answers_what_it_committed(relays, pki, tmp_path):
+    relay, gate = gated_relay(relays, tmp_path)
+    c, _, _ = stopped_with_answers_queued(relay, gate, pki)
     with c:
         accepted = read_answers(c)
     assert relay.process.proc.wait(30) == 0
@@ -71,11 +89,11 @@ def test_sigterm_answers_what_it_committed(relays, pki):
     assert stored <= accepted, f"{len(stored - accepted)} stored unanswered"
 
 
-def test_slow_reader_gets_every_answer(relays, pki):
+def test_slow_reader_gets_every_answer(relays, pki, tmp_path):
     """Pauses of DRAIN_S / 4 between chunks: the whole read lasts longer
     than DRAIN_S (asserted), yet the relay waits, since answers are taken."""
-    relay = relays()
-    c, _, _ = stopped_with_answers_queued(relay, pki)
+    relay, gate = gated_relay(relays, tmp_path)
+    c, _, _ = stopped_with_answers_queued(relay, gate, pki)
     t0 = time.monotonic()
     with c:
         accepted = read_answers(c, pause=DRAIN_S / 4)
@@ -88,9 +106,9 @@ def test_slow_reader_gets_every_answer(relays, pki):
     assert relay.process.count(r"answers not taken") == 0
 
 
-def test_reader_taking_nothing_cannot_hold_the_stop(relays, pki):
-    relay = relays()
-    c, envs, ids = stopped_with_answers_queued(relay, pki)
+def test_reader_taking_nothing_cannot_hold_the_stop(relays, pki, tmp_path):
+    relay, gate = gated_relay(relays, tmp_path)
+    c, envs, ids = stopped_with_answers_queued(relay, gate, pki)
     with c:
         # it reads nothing; the relay goes anyway, saying what was left
         assert relay.process.proc.wait(60) == 0

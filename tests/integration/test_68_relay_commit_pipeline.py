@@ -11,25 +11,15 @@ recipient gets no delivery. Released: everything is Accepted and
 delivered, once. Then a relay SIGKILLed while a sync is held loses nothing
 it Accepted, and what was not Accepted is sent again and stored once."""
 import asyncio
-import os
-
-import pytest
 
 import harness
 import kairan_client as kc
 from kairan_client import Client, Identity, pb
 
-HOOKS_RELAY = harness.BUILD / "tests" / "hooks" / "kairan-relay"
-
 
 def hooked(relays, gate, **kw):
     """A relay-45 of the hooks build, its syncs held while gate exists."""
-    if not HOOKS_RELAY.exists():
-        pytest.fail(f"{HOOKS_RELAY} is missing: `make unit-build` builds it")
-    r = relays(start=False, **kw)
-    r.process.argv[0] = str(HOOKS_RELAY)
-    r.process.env = dict(os.environ, KAIRAN_TEST_SYNC_GATE=str(gate))
-    return r.start()
+    return harness.hooked_relay(relays, gate, **kw)
 
 
 def hello_frame(c):
