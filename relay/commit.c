@@ -323,7 +323,7 @@ commit_run(struct server *s)
 		return;
 	}
 	s->syncing = b;
-	walsync_start(s->walsync);
+	walsync_start(s->walsync, store_wal_bytes(s->store));
 }
 
 /*

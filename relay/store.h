@@ -41,6 +41,8 @@
 #ifndef KAIRAN_RELAY_STORE_H
 #define KAIRAN_RELAY_STORE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -128,8 +130,22 @@ void	store_rollback(struct store *);
 int	store_begin_nosync(struct store *, char *err, size_t errlen);
 /* The highest message seq committed (0 if none). */
 int64_t	store_last_seq(struct store *);
-/* Turns this connection's WAL checkpoints off: walsync's thread runs them. */
+/*
+ * Turns this connection's WAL checkpoints off: walsync's thread runs them.
+ * From then on store_wal_bytes says how much the WAL holds after this
+ * connection's last commit (its frames since the WAL last started over,
+ * not the file's size: the file keeps its largest size, and is made that
+ * large beforehand, walsync_new).
+ */
 int	store_checkpoint_elsewhere(struct store *, char *err, size_t errlen);
+size_t	store_wal_bytes(const struct store *);
+/*
+ * Makes the WAL file at walpath at least bytes long (zeros past its end,
+ * synced; under the write lock), so that commits overwrite instead of
+ * extending it. 0, or -1 with err (only speed is lost).
+ */
+int	store_wal_presize(struct store *, const char *walpath, off_t bytes,
+	    char *err, size_t errlen);
 /*
  * A bare second connection to path, for store_checkpoint only (walsync's
  * thread: one connection per thread). Close with store_close.

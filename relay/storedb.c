@@ -4,9 +4,15 @@
  * with; the transactions (the no-fsync begin of the commit pipeline
  * among them), the WAL checkpoints, and the audit chain (store.h).
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -47,6 +53,8 @@ struct store {
 	uint8_t		 audit_head_tx[AUDIT_HASH_LEN];
 	int		 in_tx;
 	int		 nosync;	/* synchronous=NORMAL: walsync syncs */
+	/* with checkpoints elsewhere: the WAL's frames after our last commit */
+	int		 wal_frames, page_size;
 };
 
 #define CORE(s, i)	((s)->st[STOREDB_CORE][(i)])
@@ -333,10 +341,96 @@ store_last_seq(struct store *s)
 	return seq;
 }
 
+/* SQLite's WAL hook, after each commit: the frames the WAL now holds. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_frames = frames;
+	return SQLITE_OK;
+}
+
 int
 store_checkpoint_elsewhere(struct store *s, char *err, size_t errlen)
 {
-	return storedb_exec(s, "PRAGMA wal_autocheckpoint = 0", err, errlen);
+	sqlite3_stmt *st;
+
+	if (storedb_exec(s, "PRAGMA wal_autocheckpoint = 0", err, errlen) ==
+	    -1)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return storedb_fail(s, "page_size", err, errlen);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		s->page_size = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	/* the hook SQLite's autocheckpoint used: ours only counts */
+	sqlite3_wal_hook(s->db, wal_hook, s);
+	return 0;
+}
+
+/*
+ * Writes zeros from the end of the WAL file at walpath up to bytes, under
+ * SQLite's write lock (so that no other writer, the `operator` command,
+ * appends meanwhile), and syncs them. A commit that extends the file makes
+ * its fdatasync commit the file system's journal too (twice the time of
+ * one that overwrites, measured here); SQLite writes the WAL from its start
+ * again after each checkpoint and never shrinks the file, so a relay that
+ * has run for a while has this size anyway. Zeros past the last frame are
+ * what SQLite ignores (a frame is valid only with the WAL's salts and
+ * checksum). 0, or -1 with err (then nothing is lost: only speed).
+ */
+int
+store_wal_presize(struct store *s, const char *walpath, off_t bytes,
+    char *err, size_t errlen)
+{
+	static const uint8_t zeros[65536];
+	struct stat sb;
+	off_t at;
+	ssize_t n;
+	int fd = -1, rc = -1;
+
+	if (storedb_exec(s, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if ((fd = open(walpath, O_WRONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s", walpath, strerror(errno));
+		goto done;
+	}
+	for (at = sb.st_size; at < bytes; at += n) {
+		size_t len = bytes - at < (off_t)sizeof(zeros) ?
+		    (size_t)(bytes - at) : sizeof(zeros);
+
+		if ((n = pwrite(fd, zeros, len, at)) <= 0) {
+			snprintf(err, errlen, "%s: %s", walpath,
+			    n == 0 ? "short write" : strerror(errno));
+			goto done;
+		}
+	}
+	if (sb.st_size < bytes && fdatasync(fd) == -1) {
+		snprintf(err, errlen, "fdatasync %s: %s", walpath,
+		    strerror(errno));
+		goto done;
+	}
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	{
+		char e[256];
+
+		(void)storedb_exec(s, "ROLLBACK", e, sizeof(e));
+	}
+	return rc;
+}
+
+size_t
+store_wal_bytes(const struct store *s)
+{
+	return (size_t)s->wal_frames * (size_t)(s->page_size + 24);
 }
 
 struct store *

@@ -46,6 +46,7 @@ struct walsync {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* a request, the end of a sync, stop */
 	int		 requested;	/* a sync asked for, not begun */
+	size_t		 wal_bytes;	/* what the WAL held when it was asked */
 	int		 busy;		/* started, not collected */
 	int		 ended;		/* done, not collected */
 	int		 failed;
@@ -127,16 +128,6 @@ sync_once(struct walsync *w, int *failed, char *err, size_t errlen)
 	return mono() - t0;
 }
 
-/* After a sync: 1 if the WAL is large enough for a checkpoint. */
-static int
-wal_large(struct walsync *w)
-{
-	struct stat sb;
-
-	return w->fd >= 0 && fstat(w->fd, &sb) == 0 &&
-	    sb.st_size >= WALSYNC_CHECKPOINT_BYTES;
-}
-
 /*
  * The checkpoint thread: a checkpoint copies pages into the database and
  * fsyncs the WAL and the database (tens of milliseconds under load), so it
@@ -180,10 +171,11 @@ run(void *arg)
 		if (!w->requested)
 			break;		/* stop, nothing asked for */
 		w->requested = 0;
+		large = w->wal_bytes >= WALSYNC_CHECKPOINT_BYTES;
 		pthread_mutex_unlock(&w->mu);
 
 		secs = sync_once(w, &failed, err, sizeof(err));
-		large = !failed && wal_large(w);
+		large = large && !failed;
 
 		pthread_mutex_lock(&w->mu);
 		if (large) {
@@ -252,6 +244,13 @@ walsync_new(struct ev_loop *loop, const char *dbpath, walsync_cb *cb,
 		goto fail;
 	if ((w->ckpt = store_open_checkpointer(dbpath, err, errlen)) == NULL)
 		goto fail;
+	{
+		char e[512];
+
+		if (store_wal_presize(w->ckpt, w->walpath,
+		    WALSYNC_PRESIZE_BYTES, e, sizeof(e)) == -1)
+			log_warnx("walsync presize error=%s", log_str(e));
+	}
 	ev_async_init(&w->async, async_cb);
 	w->async.data = w;
 	ev_async_start(loop, &w->async);
@@ -275,13 +274,14 @@ fail:
 }
 
 void
-walsync_start(struct walsync *w)
+walsync_start(struct walsync *w, size_t wal_bytes)
 {
 	pthread_mutex_lock(&w->mu);
 	if (w->busy)
 		fatalx("%s: a sync is in flight", __func__);
 	w->busy = 1;
 	w->requested = 1;
+	w->wal_bytes = wal_bytes;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }

@@ -14,7 +14,11 @@
  * At most one sync is in flight. A second thread runs the WAL checkpoints
  * (the loop's connection has wal_autocheckpoint off: a checkpoint fsyncs
  * the WAL and the database) on a connection of its own, once a sync finds
- * the WAL grown past WALSYNC_CHECKPOINT_BYTES; the syncs go on meanwhile.
+ * the WAL holding WALSYNC_CHECKPOINT_BYTES of frames (as the loop's commit
+ * counted them: the file keeps its largest size, so its size would ask for
+ * a checkpoint after every sync); the syncs go on meanwhile. walsync_new
+ * makes the WAL file WALSYNC_PRESIZE_BYTES long from the start, so that a
+ * commit's fdatasync overwrites instead of extending the file.
  *
  * Built with -DKAIRAN_TEST_HOOKS (the test binaries only, never bin/), the
  * environment variable KAIRAN_TEST_SYNC_GATE=FILE holds every sync before
@@ -29,6 +33,9 @@
 #include <ev.h>
 
 #define WALSYNC_CHECKPOINT_BYTES	(8 * 1024 * 1024)
+/* the WAL file's size made beforehand: a checkpoint's worth and a quarter */
+#define WALSYNC_PRESIZE_BYTES	(WALSYNC_CHECKPOINT_BYTES + \
+	WALSYNC_CHECKPOINT_BYTES / 4)
 
 struct walsync;
 
@@ -42,8 +49,12 @@ typedef void walsync_cb(void *arg);
  */
 struct walsync	*walsync_new(struct ev_loop *loop, const char *dbpath,
 		    walsync_cb *cb, void *arg, char *err, size_t errlen);
-/* Asks for one sync of everything written so far; fatal if one is in flight. */
-void		 walsync_start(struct walsync *);
+/*
+ * Asks for one sync of everything written so far; fatal if one is in
+ * flight. wal_bytes: what the WAL holds after the last commit
+ * (store_wal_bytes); past WALSYNC_CHECKPOINT_BYTES a checkpoint follows.
+ */
+void		 walsync_start(struct walsync *, size_t wal_bytes);
 /* 1 if a sync is in flight (started, not collected yet). */
 int		 walsync_busy(const struct walsync *);
 /*
