@@ -278,35 +278,75 @@ test_checkpoint(void **state)
 	store_close(c);
 }
 
+/* walsync started on f's database. */
+static void
+start_walsync(struct fx *f)
+{
+	char err[256];
+
+	f->w = walsync_new(f->loop, f->path, on_sync, f, err, sizeof(err));
+	assert_non_null(f->w);
+}
+
+/* The size of f's WAL file. */
+static off_t
+wal_size(struct fx *f)
+{
+	struct stat sb;
+	char wal[160];
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(stat(wal, &sb), 0);
+	return sb.st_size;
+}
+
+/* One sync of what f->s has committed, asked for and collected: it succeeded. */
+static void
+sync_collected(struct fx *f)
+{
+	char err[256];
+	double secs;
+	int failed = 1;
+
+	walsync_start(f->w, store_wal_bytes(f->s));
+	assert_int_equal(walsync_collect(f->w, 1, &secs, &failed, err,
+	    sizeof(err)), 1);
+	assert_int_equal(failed, 0);
+}
+
+/*
+ * Stops walsync (its threads joined: a checkpoint it wanted has run);
+ * the size of the database file then.
+ */
+static off_t
+stop_walsync(struct fx *f)
+{
+	struct stat sb;
+
+	walsync_free(f->w);
+	f->w = NULL;
+	assert_int_equal(stat(f->path, &sb), 0);
+	return sb.st_size;
+}
+
 /* Once the WAL is past WALSYNC_CHECKPOINT_BYTES, the thread checkpoints it. */
 static void
 test_checkpoint_after_large_wal(void **state)
 {
 	struct fx *f = *state;
 	struct stat sb;
-	char err[256], wal[160];
-	double secs;
-	int failed;
 
-	snprintf(wal, sizeof(wal), "%s-wal", f->path);
-	f->w = walsync_new(f->loop, f->path, on_sync, f, err, sizeof(err));
-	assert_non_null(f->w);
+	start_walsync(f);
 	do
 		commit_report(f->s);
 	while (store_wal_bytes(f->s) < WALSYNC_CHECKPOINT_BYTES);
-	assert_int_equal(stat(wal, &sb), 0);
-	assert_true(sb.st_size >= WALSYNC_CHECKPOINT_BYTES);
+	assert_true(wal_size(f) >= WALSYNC_CHECKPOINT_BYTES);
 	assert_int_equal(stat(f->path, &sb), 0);
 	assert_true(sb.st_size <= 4096);	/* all of it still in the WAL */
-	walsync_start(f->w, store_wal_bytes(f->s));
-	assert_int_equal(walsync_collect(f->w, 1, &secs, &failed, err,
-	    sizeof(err)), 1);
-	assert_int_equal(failed, 0);
+	sync_collected(f);
 	assert_true(walsync_checkpoints(f->w) <= 1);
-	walsync_free(f->w);	/* joins the threads: the checkpoint is done */
-	f->w = NULL;
-	assert_int_equal(stat(f->path, &sb), 0);
-	assert_true(sb.st_size > 4 * 4096);	/* the pages moved in */
+	/* the pages moved in */
+	assert_true(stop_walsync(f) > 4 * 4096);
 }
 
 /*
@@ -319,27 +359,15 @@ static void
 test_presized_wal_no_checkpoint_for_little(void **state)
 {
 	struct fx *f = *state;
-	struct stat sb;
-	char err[256], wal[160];
-	double secs;
-	int failed;
 
-	snprintf(wal, sizeof(wal), "%s-wal", f->path);
-	f->w = walsync_new(f->loop, f->path, on_sync, f, err, sizeof(err));
-	assert_non_null(f->w);
-	assert_int_equal(stat(wal, &sb), 0);
-	assert_true(sb.st_size >= WALSYNC_PRESIZE_BYTES);
+	start_walsync(f);
+	assert_true(wal_size(f) >= WALSYNC_PRESIZE_BYTES);
 	commit_report(f->s);
 	assert_true(store_wal_bytes(f->s) > 0);
 	assert_true(store_wal_bytes(f->s) < WALSYNC_CHECKPOINT_BYTES);
-	walsync_start(f->w, store_wal_bytes(f->s));
-	assert_int_equal(walsync_collect(f->w, 1, &secs, &failed, err,
-	    sizeof(err)), 1);
-	assert_int_equal(failed, 0);
-	walsync_free(f->w);	/* joins the threads: a wanted one has run */
-	f->w = NULL;
-	assert_int_equal(stat(f->path, &sb), 0);
-	assert_true(sb.st_size <= 4096);	/* all of it still in the WAL */
+	sync_collected(f);
+	/* all of it still in the WAL */
+	assert_true(stop_walsync(f) <= 4096);
 }
 
 /*
@@ -357,8 +385,7 @@ test_presized_wal_recovers(void **state)
 	int64_t seq = 0;
 	int i;
 
-	f->w = walsync_new(f->loop, f->path, on_sync, f, err, sizeof(err));
-	assert_non_null(f->w);
+	start_walsync(f);
 	for (i = 0; i < 50; i++)
 		seq = commit_report(f->s);
 	snprintf(copy, sizeof(copy), "%s/copy.db", f->dir);
