@@ -6,10 +6,10 @@
  * with every CRL (leaf, intermediate, root: what a relay does for a chain
  * it has not seen), one certificate decoded from its DER (what a new
  * signer's leaf costs before anything is checked: OpenSSL 3.0 decodes its
- * key through the provider decoders), one mutually authenticated TLS 1.3 handshake in full
- * and resumed from a ticket (the server's share: its CPU is what a relay
- * pays per reconnecting node; client and server run in this process over
- * memory BIOs), one fdatasync of a 4 KiB append in DIR (the file
+ * key through the provider decoders), one mutually authenticated TLS 1.3
+ * handshake in full and resumed from a ticket (the server's share: its CPU
+ * is what a relay pays per reconnecting node; client and server run in this
+ * process over memory BIOs), one fdatasync of a 4 KiB append in DIR (the file
  * system the bench's stores are on), and one row a durable queue cannot
  * do without in SQLite (the fixed store): a 16-byte id kept unique and a
  * 600-byte envelope, 64 rows a transaction, WAL with synchronous=NORMAL
@@ -478,8 +478,7 @@ main(int argc, char **argv)
 	    "SQLite row (unique id, 600-byte envelope, 64 a transaction, "
 	    "WAL, no fsync): %.1f us; an idle mTLS connection holds %.1f KB "
 	    "of OpenSSL's heap on the server\n", sign, verify, chainv, decode,
-	    full,
-	    res, nres, n, argv[2], fs, row, heap);
+	    full, res, nres, n, argv[2], fs, row, heap);
 	SSL_SESSION_free(sess);
 	SSL_CTX_free(sc);
 	SSL_CTX_free(cc);

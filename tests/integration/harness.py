@@ -58,7 +58,6 @@ def stable_port():
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("KAIRAN_BIN", ROOT / "bin"))
 BUILD = Path(os.environ.get("KAIRAN_BUILD", ROOT / "build"))
-
 DATA = Path(os.environ.get("KAIRAN_DATA", ROOT.parent / "shared" / "data"))
 DIRECTORY = BUILD / "directory.json"
 sys.path.insert(0, str(BUILD / "py"))
@@ -77,6 +76,23 @@ def hooked_relay(relays, gate, **kw):
     r.process.argv[0] = str(HOOKS_RELAY)
     r.process.env = dict(os.environ, KAIRAN_TEST_SYNC_GATE=str(gate))
     return r.start()
+
+
+def held_relay(relays, tmp_path, **kw):
+    """hooked_relay with its gate in tmp_path, there from the start (every
+    sync held): (relay, gate)."""
+    gate = tmp_path / "gate"
+    gate.touch()
+    return hooked_relay(relays, gate, **kw), gate
+
+
+def release_when_batched(relay, gate, sender, n):
+    """Once n envelopes of sender are verified and waiting behind the held
+    sync (the relay's `batched` lines), the disk is back: gate removed."""
+    wait_for(lambda: relay.process.count(
+        r"batched id=\S+ sender=%s " % sender) == n,
+        what=f"all {n} of {sender} waiting behind the held sync")
+    gate.unlink()
 
 
 # Sanitizer builds: a leak or UB report fails the process.

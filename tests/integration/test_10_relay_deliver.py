@@ -1,6 +1,9 @@
 """Scenario 10: a valid report is accepted only once stored, delivered to a
 connected recipient, and the recipient's Accepted completes the delivery;
 the same id twice is stored and delivered once; receipts flow back."""
+import hashlib
+import os
+
 import kairan_client as kc
 from kairan_client import Client, Identity, pb, submit
 
@@ -94,8 +97,6 @@ def test_gathered_writes_keep_bytes_and_order(relay, pki):
     gets every Accepted, the recipient, connecting afterwards (everything
     is waiting in the store), every envelope byte for byte, in acceptance
     order."""
-    import hashlib
-    import os
     sender = Identity(pki.entity("452017"))
     rcpt = Identity(pki.entity("450006"))
     msgs = [kc.report("452017", ["450006"]) for _ in range(21)]

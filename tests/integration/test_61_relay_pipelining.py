@@ -19,9 +19,7 @@ N = 2000
 
 
 def test_pipelining_without_reading_stalls_nobody(relays, pki, tmp_path):
-    gate = tmp_path / "gate"
-    gate.touch()                        # every sync held from the start
-    relay = harness.hooked_relay(relays, gate, extra={"window": 64})
+    relay, gate = harness.held_relay(relays, tmp_path, extra={"window": 64})
     me = Identity(pki.entity("452017"))
     msgs = [kc.report("452017", ["mic"]) for _ in range(N)]
     frames = [pb.Frame(envelope=me.seal(m)).SerializeToString()
@@ -29,11 +27,8 @@ def test_pipelining_without_reading_stalls_nobody(relays, pki, tmp_path):
     with Client(relay.url, pki, me, rcvbuf=4096) as greedy:
         relay.wait_log(r"peer ready entity=452017")
         greedy.send_burst(frames)   # one write; never reading
-        harness.wait_for(lambda: relay.process.count(
-            r"batched id=\S+ sender=452017") == N,
-            what=f"all {N} verified and waiting behind the held sync")
         assert relay.process.count(r"peer paused entity=452017") == 0
-        gate.unlink()                   # the disk is back
+        harness.release_when_batched(relay, gate, "452017", N)
         # the condition is forced: the relay stops reading it
         relay.wait_log(r"peer paused entity=452017 addr=\S+ queued=\d+")
         # another node is served while the first one reads nothing

@@ -26,14 +26,6 @@ DRAIN_S = 2.0           # relay/relay.h
 CHUNK = 20              # answers read between two pauses of the slow reader
 
 
-def gated_relay(relays, tmp_path):
-    """A relay of the hooks build, its syncs held while the gate exists
-    (it does from the start): (relay, gate)."""
-    gate = tmp_path / "gate"
-    gate.touch()
-    return harness.hooked_relay(relays, gate), gate
-
-
 def stopped_with_answers_queued(relay, gate, pki):
     """A client whose burst the relay has stopped reading (answers queued),
     the relay told to stop: (client, envelopes, message ids)."""
@@ -43,10 +35,7 @@ def stopped_with_answers_queued(relay, gate, pki):
     c = Client(relay.url, pki, me, rcvbuf=4096)
     relay.wait_log(r"peer ready entity=452017")
     c.send_burst(envs)
-    harness.wait_for(lambda: relay.process.count(
-        r"batched id=\S+ sender=452017") == N,
-        what=f"all {N} verified and waiting behind the held sync")
-    gate.unlink()
+    harness.release_when_batched(relay, gate, "452017", N)
     # answers are queued at the relay: it stopped reading us
     relay.wait_log(r"peer paused entity=452017")
     relay.process.signal(signal.SIGTERM)
@@ -78,7 +67,7 @@ def stored_reports(relay):
 
 
 def test_sigterm_answers_what_it_committed(relays, pki, tmp_path):
-    relay, gate = gated_relay(relays, tmp_path)
+    relay, gate = harness.held_relay(relays, tmp_path)
     c, _, _ = stopped_with_answers_queued(relay, gate, pki)
     with c:
         accepted = read_answers(c)
@@ -92,7 +81,7 @@ def test_sigterm_answers_what_it_committed(relays, pki, tmp_path):
 def test_slow_reader_gets_every_answer(relays, pki, tmp_path):
     """Pauses of DRAIN_S / 4 between chunks: the whole read lasts longer
     than DRAIN_S (asserted), yet the relay waits, since answers are taken."""
-    relay, gate = gated_relay(relays, tmp_path)
+    relay, gate = harness.held_relay(relays, tmp_path)
     c, _, _ = stopped_with_answers_queued(relay, gate, pki)
     t0 = time.monotonic()
     with c:
@@ -107,7 +96,7 @@ def test_slow_reader_gets_every_answer(relays, pki, tmp_path):
 
 
 def test_reader_taking_nothing_cannot_hold_the_stop(relays, pki, tmp_path):
-    relay, gate = gated_relay(relays, tmp_path)
+    relay, gate = harness.held_relay(relays, tmp_path)
     c, envs, ids = stopped_with_answers_queued(relay, gate, pki)
     with c:
         # it reads nothing; the relay goes anyway, saying what was left

@@ -17,11 +17,6 @@ import kairan_client as kc
 from kairan_client import Client, Identity, pb
 
 
-def hooked(relays, gate, **kw):
-    """A relay-45 of the hooks build, its syncs held while gate exists."""
-    return harness.hooked_relay(relays, gate, **kw)
-
-
 def hello_frame(c):
     """The relay's Hello, read raw (Client.recv skips it)."""
     f = pb.Frame()
@@ -49,9 +44,7 @@ def accepted_within(c, seconds):
 
 
 def test_loop_serves_while_a_commit_syncs(relays, tmp_path):
-    gate = tmp_path / "gate"
-    gate.touch()                        # every sync is held from the start
-    relay = hooked(relays, gate)
+    relay, gate = harness.held_relay(relays, tmp_path)  # every sync held
     pki = relay.pki
     sender = Identity(pki.entity("452017"))
     with Client(relay.url, pki, sender) as a, \
@@ -98,7 +91,7 @@ def test_loop_serves_while_a_commit_syncs(relays, tmp_path):
 
 def test_sigkill_during_a_sync_loses_nothing_accepted(relays, tmp_path):
     gate = tmp_path / "gate"
-    relay = hooked(relays, gate)
+    relay = harness.hooked_relay(relays, gate)
     pki = relay.pki
     me = Identity(pki.entity("452017"))
     first = [kc.report("452017", ["mic"]) for _ in range(20)]

@@ -300,7 +300,7 @@ wal_size(struct fx *f)
 	return sb.st_size;
 }
 
-/* One sync of what f->s has committed, asked for and collected: it succeeded. */
+/* One sync of what f->s committed, asked for and collected: it succeeded. */
 static void
 sync_collected(struct fx *f)
 {
