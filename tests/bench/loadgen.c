@@ -617,11 +617,13 @@ ws_upgrade(struct node *n)
 	n->state = C_UPGRADE;
 }
 
-/* Parses what came in: the 101, then frames. Returns -1 if it went down. */
+/*
+ * Parses what came in (b: n->rx, or the bytes just read when nothing was
+ * pending): the 101, then frames. Returns -1 if it went down.
+ */
 static int
-ws_input(struct node *n)
+ws_input(struct node *n, struct buf *b)
 {
-	struct buf *b = &n->rx;
 
 	if (n->state == C_UPGRADE) {
 		uint8_t *e = memmem(b->data + b->off, b->len - b->off,
@@ -684,6 +686,13 @@ ws_input(struct node *n)
 		switch (op) {
 		case 0:
 		case 2:
+			/* a message in one frame is handled where it lies */
+			if (fin && n->msg.len == n->msg.off) {
+				on_payload(n, p + hl, (size_t)len);
+				if (n->state == C_DOWN)
+					return -1;
+				break;
+			}
 			buf_put(&n->msg, p + hl, (size_t)len);
 			if (fin) {
 				on_payload(n, n->msg.data + n->msg.off,
@@ -782,10 +791,10 @@ mq_publish(struct node *n, const char *topic, const uint8_t *p, size_t len)
 
 static void	on_mqtt_accepted(struct node *);
 
+/* As ws_input, for MQTT packets. */
 static int
-mq_input(struct node *n)
+mq_input(struct node *n, struct buf *b)
 {
-	struct buf *b = &n->rx;
 
 	for (;;) {
 		uint8_t *p = b->data + b->off, type;
@@ -930,9 +939,27 @@ conn_event(struct node *n, uint32_t ev)
 	while (n->reading) {
 		r = SSL_read(n->ssl, tmp, sizeof(tmp));
 		if (r > 0) {
-			buf_put(&n->rx, tmp, (size_t)r);
-			if ((mqtt ? mq_input(n) : ws_input(n)) == -1)
+			/*
+			 * With nothing pending, what was read is parsed where
+			 * it lies and only an incomplete tail is kept. Copying
+			 * every record into the connection's buffer, and each
+			 * message again, had first-touched fresh memory for
+			 * each of 1,788 simulated nodes: page faults were most
+			 * of the generator's time before the sender's
+			 * verifications in a cold broadcast.
+			 */
+			struct buf view = { (uint8_t *)tmp, 0, (size_t)r,
+			    sizeof(tmp) }, *b = &view;
+
+			if (n->rx.off < n->rx.len) {
+				buf_put(&n->rx, tmp, (size_t)r);
+				b = &n->rx;
+			}
+			if ((mqtt ? mq_input(n, b) : ws_input(n, b)) == -1)
 				return;
+			if (b == &view && view.off < view.len)
+				buf_put(&n->rx, view.data + view.off,
+				    view.len - view.off);
 			continue;
 		}
 		r = SSL_get_error(n->ssl, r);
