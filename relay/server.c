@@ -464,7 +464,9 @@ done:
 	if (s.loop != NULL)
 		ev_run(s.loop, EVRUN_NOWAIT);
 	log_buffer_stop();
-	escalate_stop(&s);	/* again: a start that failed half-way */
+	/* again (each is a no-op twice): a start that failed half-way */
+	escalate_stop(&s);
+	mailroute_stop(&s);
 	admit_free(s.admit);
 	listener_free(&s);
 	session_free_issuers(&s);
