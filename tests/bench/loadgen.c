@@ -624,7 +624,6 @@ ws_upgrade(struct node *n)
 static int
 ws_input(struct node *n, struct buf *b)
 {
-
 	if (n->state == C_UPGRADE) {
 		uint8_t *e = memmem(b->data + b->off, b->len - b->off,
 		    "\r\n\r\n", 4);
@@ -795,7 +794,6 @@ static void	on_mqtt_accepted(struct node *);
 static int
 mq_input(struct node *n, struct buf *b)
 {
-
 	for (;;) {
 		uint8_t *p = b->data + b->off, type;
 		size_t have = b->len - b->off, hl = 1, len = 0;

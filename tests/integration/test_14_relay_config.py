@@ -57,7 +57,7 @@ def test_files_are_checked(tmp_path, pki):
 def test_port_in_use_is_named(tmp_path, pki):
     """A relay whose port is taken says which address it could not listen
     on and exits 1, its start undone: under ASan, nothing of ours leaks on
-    that path (the mail routes' libcurl handle did). lws 4.1.6 itself
+    that path (the mail route's libcurl handle did). lws 4.1.6 itself
     keeps 96 bytes of the vhost it failed to make; only that is
     suppressed."""
     supp = tmp_path / "lsan.supp"
