@@ -171,6 +171,8 @@ route_init(struct route *r, const struct config *ncfg,
 	snprintf(lc.at.path, sizeof(lc.at.path), "%s", cfg->path);
 	lc.self = ncfg->id;
 	lc.software = r->software;
+	/* store_receipt applies every message a QUEUED receipt names */
+	lc.features = KAIRAN_FEATURE_QUEUED_BATCH;
 	lc.max_frame = ncfg->max_frame;
 	lc.hello_timeout_ms = ncfg->hello_timeout_ms;
 	lc.stall_ms = ncfg->stall_ms;

@@ -44,20 +44,21 @@ queued_check(const Receipt *rc, const struct identity *signer,
 }
 
 /*
- * Applies a QUEUED receipt (already through queued_check) to our report
- * ref, inside the caller's transaction: every held recipient must be a
- * recipient of it; each gets held_by/held_ms unless it already has them
+ * Applies one report's part of a QUEUED receipt m (already through
+ * queued_check) to our report ref_id, inside the caller's transaction:
+ * every one of the n held recipients (field names them in errors) must be
+ * a recipient of it; each gets held_by/held_ms unless it already has them
  * (the first hold is kept: an HA pair of one relay id may both say so).
  * A hold never moves a recipient backwards: it is recorded whatever the
  * recipient's state, and status_of() ranks delivered, acknowledged and
  * rejected above it. Returns 0, or -1 with *reason (0: database error).
  */
 static int
-queued_apply(struct store *st, const Message *m,
+queued_apply(struct store *st, const Message *m, const uint8_t *ref_id,
+    char *const *held, size_t n, const char *field,
     const struct identity *signer, const char *idhex, int *reason, char *err,
     size_t errlen)
 {
-	const Receipt *rc = m->receipt;
 	sqlite3_stmt *q = NULL, *u = NULL;
 	size_t i;
 	int rv = -1, r;
@@ -69,26 +70,24 @@ queued_apply(struct store *st, const Message *m,
 	    "held_by = coalesce(held_by, ?4) WHERE id = ?1 AND entity = ?2",
 	    err, errlen) == -1)
 		goto fail;
-	for (i = 0; i < rc->n_held; i++) {
+	for (i = 0; i < n; i++) {
 		sqlite3_reset(q);
-		sqlite3_bind_blob(q, 1, rc->ref_id.data, KAIRAN_ID_LEN,
-		    SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 2, rc->held[i], -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(q, 1, ref_id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, held[i], -1, SQLITE_TRANSIENT);
 		r = sqlite3_step(q);
 		if (r == SQLITE_DONE) {
 			*reason = KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED;
-			snprintf(err, errlen, "receipt.held[%zu]: %s is not a "
-			    "recipient of message %s (QUEUED signed by %s)", i,
-			    rc->held[i], idhex, signer->entity);
+			snprintf(err, errlen, "%s[%zu]: %s is not a recipient "
+			    "of message %s (QUEUED signed by %s)", field, i,
+			    held[i], idhex, signer->entity);
 			goto fail;
 		} else if (r != SQLITE_ROW) {
 			store_sql_err(st, err, errlen, "recipient lookup");
 			goto fail;
 		}
 		sqlite3_reset(u);
-		sqlite3_bind_blob(u, 1, rc->ref_id.data, KAIRAN_ID_LEN,
-		    SQLITE_TRANSIENT);
-		sqlite3_bind_text(u, 2, rc->held[i], -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(u, 1, ref_id, KAIRAN_ID_LEN, SQLITE_TRANSIENT);
+		sqlite3_bind_text(u, 2, held[i], -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(u, 3, m->created_at_ms);
 		sqlite3_bind_text(u, 4, signer->entity, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(u) != SQLITE_DONE) {
@@ -101,6 +100,66 @@ fail:
 	sqlite3_finalize(q);
 	sqlite3_finalize(u);
 	return rv;
+}
+
+/*
+ * The further reports of a batched QUEUED receipt m (Receipt.more), inside
+ * the caller's transaction, each checked as the first one is: one of ours
+ * (a report or an advisory; one we do not know is passed over, as an
+ * unmatched receipt is), of exactly the digest named, every held recipient
+ * one of its recipients. Returns 1 if one matched, 0 if none, or -1 with
+ * *reason and err naming receipt.more[i] (the whole receipt is refused).
+ */
+static int
+queued_more(struct store *st, const Message *m, const struct identity *signer,
+    int *reason, char *err, size_t errlen)
+{
+	const Receipt *rc = m->receipt;
+	sqlite3_stmt *s = NULL;
+	char idhex[KAIRAN_ID_HEXLEN + 1], field[64];
+	size_t i;
+	int kind, matched = 0, rv;
+
+	if (store_sql_prepare(st, &s,
+	    "SELECT kind, digest FROM outbox WHERE id = ?", err, errlen) == -1)
+		return -1;
+	for (i = 0; i < rc->n_more; i++) {
+		const Kairan__V1__HeldRef *h = rc->more[i];
+
+		message_hex(h->ref_id.data, h->ref_id.len, idhex);
+		sqlite3_reset(s);
+		sqlite3_bind_blob(s, 1, h->ref_id.data, (int)h->ref_id.len,
+		    SQLITE_TRANSIENT);
+		if ((rv = sqlite3_step(s)) == SQLITE_DONE)
+			continue;
+		if (rv != SQLITE_ROW) {
+			store_sql_err(st, err, errlen, "outbox lookup");
+			goto fail;
+		}
+		kind = sqlite3_column_int(s, 0);
+		if (h->ref_digest.len != KAIRAN_DIGEST_LEN ||
+		    sqlite3_column_bytes(s, 1) != KAIRAN_DIGEST_LEN ||
+		    memcmp(sqlite3_column_blob(s, 1), h->ref_digest.data,
+		    KAIRAN_DIGEST_LEN) != 0) {
+			*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+			snprintf(err, errlen, "receipt.more[%zu].ref_digest: "
+			    "does not match the digest of message %s", i, idhex);
+			goto fail;
+		}
+		/* only a report (1) or an advisory (3) of ours is held */
+		if (kind != 1 && kind != 3)
+			continue;
+		snprintf(field, sizeof(field), "receipt.more[%zu].held", i);
+		if (queued_apply(st, m, h->ref_id.data, h->held, h->n_held,
+		    field, signer, idhex, reason, err, errlen) == -1)
+			goto fail;
+		matched = 1;
+	}
+	sqlite3_finalize(s);
+	return matched;
+fail:
+	sqlite3_finalize(s);
+	return -1;
 }
 
 int
@@ -208,8 +267,8 @@ store_receipt_add(struct store *st, const Message *m,
 	if (kind == 3)
 		kind = 1;
 	if (kind == 1 && rc->state == KAIRAN__V1__RECEIPT__STATE__QUEUED) {
-		if (queued_apply(st, m, signer, idhex, reason, err,
-		    errlen) == -1)
+		if (queued_apply(st, m, rc->ref_id.data, rc->held, rc->n_held,
+		    "receipt.held", signer, idhex, reason, err, errlen) == -1)
 			goto fail;
 		matched = 1;
 	} else if (kind == 1) {
@@ -334,6 +393,13 @@ store_receipt_add(struct store *st, const Message *m,
 		matched = 1;
 	}
 
+	/* a batched QUEUED (PROTOCOL.md §7.4): the other reports it names */
+	if (rc->state == KAIRAN__V1__RECEIPT__STATE__QUEUED && rc->n_more > 0) {
+		if ((rv = queued_more(st, m, signer, reason, err,
+		    errlen)) == -1)
+			goto fail;
+		matched |= rv;
+	}
 	if (store_sql_prepare(st, &s, "INSERT INTO receipt_in(id, ref_id, "
 	    "signer, state, by, note, subject, created_ms, received_ms, route, "
 	    "matched, envelope) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

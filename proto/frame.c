@@ -178,8 +178,8 @@ frame_encode(const Frame *f, size_t headroom, uint8_t **out, size_t *outlen)
 }
 
 int
-frame_encode_hello(const char *entity, const char *software, size_t headroom,
-    uint8_t **out, size_t *outlen)
+frame_encode_hello(const char *entity, const char *software,
+    uint32_t features, size_t headroom, uint8_t **out, size_t *outlen)
 {
 	Frame f = KAIRAN__V1__FRAME__INIT;
 	Kairan__V1__Hello h;
@@ -188,6 +188,7 @@ frame_encode_hello(const char *entity, const char *software, size_t headroom,
 	h.entity = (char *)(uintptr_t)entity;
 	h.version = KAIRAN_PROTOCOL_VERSION;
 	h.software = (char *)(uintptr_t)(software != NULL ? software : "");
+	h.features = features;
 	f.kind_case = KAIRAN__V1__FRAME__KIND_HELLO;
 	f.hello = &h;
 	return frame_encode(&f, headroom, out, outlen);

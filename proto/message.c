@@ -628,6 +628,27 @@ message_validate_advisory(const Advisory *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* A QUEUED receipt's held list (field names it): 1..max valid entities. */
+static int
+check_held(const char *field, char *const *held, size_t n, char *err,
+    size_t errlen)
+{
+	char eerr[200];
+	size_t i;
+
+	if (n == 0 || n > KAIRAN_MAX_RECIPIENTS) {
+		snprintf(err, errlen, "%s: a QUEUED receipt names 1..%d "
+		    "recipients, got %zu", field, KAIRAN_MAX_RECIPIENTS, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!entity_valid(held[i], eerr, sizeof(eerr))) {
+			snprintf(err, errlen, "%s[%zu]: %s", field, i, eerr);
+			return -1;
+		}
+	return 0;
+}
+
 static int
 check_receipt(const Receipt *r, char *err, size_t errlen)
 {
@@ -687,19 +708,56 @@ check_receipt(const Receipt *r, char *err, size_t errlen)
 			    "receipt names held recipients");
 			return -1;
 		}
-		return 0;
-	}
-	if (r->n_held == 0 || r->n_held > KAIRAN_MAX_RECIPIENTS) {
-		snprintf(err, errlen, "receipt.held: a QUEUED receipt names "
-		    "1..%d recipients, got %zu", KAIRAN_MAX_RECIPIENTS,
-		    r->n_held);
-		return -1;
-	}
-	for (i = 0; i < r->n_held; i++)
-		if (!entity_valid(r->held[i], eerr, sizeof(eerr))) {
-			snprintf(err, errlen, "receipt.held[%zu]: %s", i, eerr);
+		if (r->n_more != 0) {
+			snprintf(err, errlen, "receipt.more: only a QUEUED "
+			    "receipt names further messages");
 			return -1;
 		}
+		return 0;
+	}
+	if (check_held("receipt.held", r->held, r->n_held, err, errlen) == -1)
+		return -1;
+	if (r->n_more > KAIRAN_MAX_QUEUED_BATCH - 1) {
+		snprintf(err, errlen, "receipt.more: at most %d further "
+		    "messages, got %zu", KAIRAN_MAX_QUEUED_BATCH - 1, r->n_more);
+		return -1;
+	}
+	for (i = 0; i < r->n_more; i++) {
+		const Kairan__V1__HeldRef *h = r->more[i];
+		char f[64];
+		size_t j;
+
+		if (h->ref_id.len != KAIRAN_ID_LEN) {
+			snprintf(err, errlen, "receipt.more[%zu].ref_id: must "
+			    "be %d bytes, got %zu", i, KAIRAN_ID_LEN,
+			    h->ref_id.len);
+			return -1;
+		}
+		if (h->ref_digest.len != KAIRAN_DIGEST_LEN) {
+			snprintf(err, errlen, "receipt.more[%zu].ref_digest: "
+			    "must be %d bytes, got %zu", i, KAIRAN_DIGEST_LEN,
+			    h->ref_digest.len);
+			return -1;
+		}
+		/* each message once: the first in ref_id, the rest here */
+		if (memcmp(h->ref_id.data, r->ref_id.data,
+		    KAIRAN_ID_LEN) == 0) {
+			snprintf(err, errlen, "receipt.more[%zu].ref_id: the "
+			    "receipt's own ref_id again", i);
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (memcmp(h->ref_id.data, r->more[j]->ref_id.data,
+			    KAIRAN_ID_LEN) == 0) {
+				snprintf(err, errlen, "receipt.more[%zu]."
+				    "ref_id: the same as receipt.more[%zu]", i,
+				    j);
+				return -1;
+			}
+		snprintf(f, sizeof(f), "receipt.more[%zu].held", i);
+		if (check_held(f, h->held, h->n_held, err, errlen) == -1)
+			return -1;
+	}
 	return 0;
 }
 

@@ -38,6 +38,7 @@ struct pending {
 	uint8_t		*env;		/* the Envelope bytes, as stored */
 	size_t		 envlen;
 	int		 from;		/* the link it came over, -1: a node */
+	int		 batchable;	/* a node that takes a batched QUEUED */
 	char		 origin[KAIRAN_ENTITY_MAX + 1];	/* who handed it over */
 };
 
@@ -63,14 +64,111 @@ pending_free(struct pending *q)
 }
 
 /*
+ * The QUEUED receipts of one commit that may share a signature
+ * (routing_batches_for): each report's held list is owned here until
+ * queued_flush.
+ */
+struct queued_list {
+	struct queued_item {
+		struct routing_held h;
+		size_t		 pos;	/* arrival order, kept within a sender */
+	}		*v;
+	size_t		 n, cap;
+};
+
+static int
+queued_add(struct queued_list *l, const Message *m, const uint8_t *digest,
+    char **held, size_t nheld)
+{
+	struct queued_item *v;
+	size_t cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap == 0 ? 64 : l->cap * 2;
+		if ((v = reallocarray(l->v, cap, sizeof(*v))) == NULL)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].h.ref = m;
+	l->v[l->n].h.digest = digest;
+	l->v[l->n].h.held = held;
+	l->v[l->n].h.nheld = nheld;
+	l->v[l->n].pos = l->n;
+	l->n++;
+	return 0;
+}
+
+static int
+queued_cmp(const void *a, const void *b)
+{
+	const struct queued_item *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->h.ref->sender, y->h.ref->sender)) != 0)
+		return c;
+	if (x->h.ref->status != y->h.ref->status)
+		return x->h.ref->status < y->h.ref->status ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * Inside the open transaction: one QUEUED receipt per sender and status
+ * for the reports of this commit, each naming at most
+ * KAIRAN_MAX_QUEUED_BATCH reports and KAIRAN_MAX_RECIPIENTS held
+ * recipients in all (so that it stays the size of one report's), one
+ * signature for all of them instead of one each. 0, or -1 with err.
+ */
+static int
+queued_flush(struct server *s, struct queued_list *l, int64_t now, char *err,
+    size_t errlen)
+{
+	struct routing_held h[KAIRAN_MAX_QUEUED_BATCH];
+	size_t i = 0, k, n, total;
+	int rc = 0;
+
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), queued_cmp);
+	while (rc == 0 && i < l->n) {
+		n = 0;
+		total = 0;
+		for (k = i; k < l->n && n < KAIRAN_MAX_QUEUED_BATCH; k++) {
+			if (k > i && (strcmp(l->v[k].h.ref->sender,
+			    l->v[i].h.ref->sender) != 0 ||
+			    l->v[k].h.ref->status != l->v[i].h.ref->status ||
+			    total + l->v[k].h.nheld > KAIRAN_MAX_RECIPIENTS))
+				break;
+			total += l->v[k].h.nheld;
+			h[n++] = l->v[k].h;
+		}
+		rc = routing_queued_batch(s, h, n, now, err, errlen);
+		i = k;
+	}
+	return rc;
+}
+
+static void
+queued_clear(struct queued_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].h.held);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/*
  * One verified envelope, inside the open transaction: stored once per id
  * (*fresh = 0 for one seen before), and each recipient's copy routed; a
  * report gets a REJECTED of ours for every recipient without a route and
- * one QUEUED of ours naming the recipients it is now held for here.
+ * one QUEUED of ours naming the recipients it is now held for here, at
+ * once or, for a node that takes them batched, in ql (queued_flush).
  */
 static int
 commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
-    char *err, size_t errlen)
+    struct queued_list *ql, char *err, size_t errlen)
 {
 	const Message *m = q->msg;
 	/* an advisory travels and is receipted exactly like a report */
@@ -140,8 +238,14 @@ commit_one(struct server *s, struct pending *q, int64_t now, int *fresh,
 			fatalx("%s: routing result", __func__);
 		}
 	}
-	if (nheld > 0 && routing_queued(s, m, q->digest, held, nheld, now, err,
-	    errlen) == -1)
+	if (nheld > 0 && q->batchable && routing_batches_for(s, m->sender)) {
+		if (queued_add(ql, m, q->digest, held, nheld) == -1) {
+			snprintf(err, errlen, "out of memory");
+			goto done;
+		}
+		held = NULL;	/* ql's now */
+	} else if (nheld > 0 && routing_queued(s, m, q->digest, held, nheld,
+	    now, err, errlen) == -1)
 		goto done;
 	rc = 0;
 done:
@@ -259,6 +363,7 @@ commit_run(struct server *s)
 	struct pending *q, *batch = s->batch;
 	struct ended *e, *ended = s->ended;
 	struct synced *b;
+	struct queued_list ql = { NULL, 0, 0 };
 	char err[512];
 	int64_t now = message_now_ms();
 	int fresh, failed = 0, wake_all = 0;
@@ -275,11 +380,14 @@ commit_run(struct server *s)
 	    sizeof(err)) : store_begin(s->store, err, sizeof(err))) == -1)
 		failed = 1;
 	for (q = batch; !failed && q != NULL; q = q->next) {
-		if (commit_one(s, q, now, &fresh, err, sizeof(err)) == -1)
+		if (commit_one(s, q, now, &fresh, &ql, err, sizeof(err)) == -1)
 			failed = 1;
 		else if (fresh)
 			wake_all = 1;
 	}
+	if (!failed && queued_flush(s, &ql, now, err, sizeof(err)) == -1)
+		failed = 1;
+	queued_clear(&ql);
 	for (e = ended; !failed && e != NULL; e = e->next) {
 		int changed;
 
@@ -453,6 +561,8 @@ commit_add(struct peer *p, struct envelope_info *info, const Envelope *env)
 		fatal("%s", __func__);
 	q->peer = p;
 	q->from = p->link;
+	q->batchable = p->link == -1 &&
+	    (p->features & KAIRAN_FEATURE_QUEUED_BATCH) != 0;
 	snprintf(q->origin, sizeof(q->origin), "%s", p->who.entity);
 	q->msg = info->msg;
 	info->msg = NULL;

@@ -68,6 +68,17 @@ check_receipt(struct server *s, const Message *m,
 		    m->n_recipients);
 		return -1;
 	}
+	/*
+	 * A batched QUEUED goes from a relay to its own node only
+	 * (routing_batches_for): a relay takes one from nobody.
+	 */
+	if (r->n_more > 0) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "receipt.more: a QUEUED receipt naming "
+		    "several messages goes from a relay to its own node only, "
+		    "never to a relay (%s sent one)", writer->entity);
+		return -1;
+	}
 	if ((r->state == KAIRAN__V1__RECEIPT__STATE__QUEUED ||
 	    r->state == KAIRAN__V1__RECEIPT__STATE__OVERDUE ||
 	    r->state == KAIRAN__V1__RECEIPT__STATE__MAILED) &&
@@ -253,6 +264,7 @@ frames_on_frame(struct peer *p, const uint8_t *buf, size_t len)
 			    KAIRAN__V1__REFUSED__REASON__NOT_AUTHORIZED, err, 1);
 			break;
 		}
+		p->features = f->hello->features;
 		peer_transition(p, PEER_READY);
 		/* it proved who it is and spoke: no longer a pending handshake */
 		admit_done(s->admit, p->wsi);

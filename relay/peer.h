@@ -44,6 +44,7 @@ struct peer {
 	enum peer_state		 state;
 	struct identity		 who;
 	int			 link;		/* index in cfg->peers; -1: a node */
+	uint32_t		 features;	/* its Hello's KAIRAN_FEATURE_* */
 	char			 key[ROUTING_KEY_MAX];	/* its deliveries' key */
 	struct dial		*dial;		/* a link we dialled, else NULL */
 	char			 addr[64];

@@ -160,7 +160,8 @@ static int
 relay_receipt(struct server *s, const Message *ref,
     const uint8_t ref_digest[KAIRAN_DIGEST_LEN], int state,
     const char *subject, const char *note, char **held, size_t nheld,
-    int64_t now, char *err, size_t errlen)
+    Kairan__V1__HeldRef **more, size_t nmore, int64_t now, char *err,
+    size_t errlen)
 {
 	Message m = KAIRAN__V1__MESSAGE__INIT;
 	Receipt r = KAIRAN__V1__RECEIPT__INIT;
@@ -192,6 +193,8 @@ relay_receipt(struct server *s, const Message *ref,
 	r.note = (char *)(uintptr_t)(note != NULL ? note : "");
 	r.held = held;
 	r.n_held = nheld;
+	r.more = more;
+	r.n_more = nmore;
 	if (envelope_seal(s->signer, &m, &env, &envlen, digest, err,
 	    errlen) == -1)
 		return -1;
@@ -226,8 +229,8 @@ routing_reject(struct server *s, const Message *ref,
 	char hex[KAIRAN_ID_HEXLEN + 1];
 
 	if (relay_receipt(s, ref, ref_digest,
-	    KAIRAN__V1__RECEIPT__STATE__REJECTED, recipient, why, NULL, 0, now,
-	    err, errlen) == -1)
+	    KAIRAN__V1__RECEIPT__STATE__REJECTED, recipient, why, NULL, 0, NULL, 0,
+	    now, err, errlen) == -1)
 		return -1;
 	idhex(ref->id.data, ref->id.len, hex);
 	log_info("rejected id=%s recipient=%s sender=%s reason=%s", hex,
@@ -243,8 +246,8 @@ routing_overdue(struct server *s, const Message *ref,
 	char hex[KAIRAN_ID_HEXLEN + 1];
 
 	if (relay_receipt(s, ref, ref_digest,
-	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, recipient, note, NULL, 0, now,
-	    err, errlen) == -1)
+	    KAIRAN__V1__RECEIPT__STATE__OVERDUE, recipient, note, NULL, 0, NULL, 0,
+	    now, err, errlen) == -1)
 		return -1;
 	idhex(ref->id.data, ref->id.len, hex);
 	log_info("overdue notice id=%s recipient=%s sender=%s", hex, recipient,
@@ -260,8 +263,8 @@ routing_mailed(struct server *s, const Message *ref,
 	char hex[KAIRAN_ID_HEXLEN + 1];
 
 	if (relay_receipt(s, ref, ref_digest,
-	    KAIRAN__V1__RECEIPT__STATE__MAILED, recipient, note, NULL, 0, now,
-	    err, errlen) == -1)
+	    KAIRAN__V1__RECEIPT__STATE__MAILED, recipient, note, NULL, 0, NULL, 0,
+	    now, err, errlen) == -1)
 		return -1;
 	idhex(ref->id.data, ref->id.len, hex);
 	log_info("mailed notice id=%s recipient=%s sender=%s", hex, recipient,
@@ -277,10 +280,51 @@ routing_queued(struct server *s, const Message *ref,
 	char hex[KAIRAN_ID_HEXLEN + 1];
 
 	if (relay_receipt(s, ref, ref_digest,
-	    KAIRAN__V1__RECEIPT__STATE__QUEUED, NULL, NULL, held, n, now, err,
-	    errlen) == -1)
+	    KAIRAN__V1__RECEIPT__STATE__QUEUED, NULL, NULL, held, n, NULL, 0,
+	    now, err, errlen) == -1)
 		return -1;
 	idhex(ref->id.data, ref->id.len, hex);
 	log_info("queued id=%s sender=%s held=%zu", hex, ref->sender, n);
+	return 0;
+}
+
+int
+routing_batches_for(struct server *s, const char *sender)
+{
+	const struct dir_entity *e;
+
+	return (e = directory_get(s->dir, sender)) != NULL && e->node &&
+	    config_serves(s->cfg, e->id, e->pref);
+}
+
+int
+routing_queued_batch(struct server *s, const struct routing_held *h,
+    size_t n, int64_t now, char *err, size_t errlen)
+{
+	Kairan__V1__HeldRef refs[KAIRAN_MAX_QUEUED_BATCH - 1];
+	Kairan__V1__HeldRef *more[KAIRAN_MAX_QUEUED_BATCH - 1];
+	char hex[KAIRAN_ID_HEXLEN + 1];
+	size_t i;
+
+	if (n == 0 || n > KAIRAN_MAX_QUEUED_BATCH)
+		fatalx("%s: %zu reports", __func__, n);
+	for (i = 1; i < n; i++) {
+		kairan__v1__held_ref__init(&refs[i - 1]);
+		refs[i - 1].ref_id = h[i].ref->id;
+		refs[i - 1].ref_digest.data = (uint8_t *)(uintptr_t)h[i].digest;
+		refs[i - 1].ref_digest.len = KAIRAN_DIGEST_LEN;
+		refs[i - 1].held = h[i].held;
+		refs[i - 1].n_held = h[i].nheld;
+		more[i - 1] = &refs[i - 1];
+	}
+	if (relay_receipt(s, h[0].ref, h[0].digest,
+	    KAIRAN__V1__RECEIPT__STATE__QUEUED, NULL, NULL, h[0].held,
+	    h[0].nheld, more, n - 1, now, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		idhex(h[i].ref->id.data, h[i].ref->id.len, hex);
+		log_info("queued id=%s sender=%s held=%zu batch=%zu", hex,
+		    h[i].ref->sender, h[i].nheld, n);
+	}
 	return 0;
 }

@@ -88,4 +88,28 @@ int		 routing_queued(struct server *, const Message *ref,
 		    char **held, size_t n, int64_t now, char *err,
 		    size_t errlen);
 
+/* One report a batched QUEUED receipt covers (routing_queued_batch). */
+struct routing_held {
+	const Message	*ref;
+	const uint8_t	*digest;	/* KAIRAN_DIGEST_LEN bytes */
+	char		**held;
+	size_t		 nheld;
+};
+/*
+ * 1 if a QUEUED receipt to sender may name several reports: the sender is
+ * a node this relay serves, so the receipt goes to it only, never over a
+ * link (PROTOCOL.md §7.4). The caller also checks the node said
+ * KAIRAN_FEATURE_QUEUED_BATCH.
+ */
+int		 routing_batches_for(struct server *, const char *sender);
+/*
+ * Inside the open transaction: one QUEUED receipt for the n (1 ..
+ * KAIRAN_MAX_QUEUED_BATCH) reports in h, all of one sender (for which
+ * routing_batches_for said 1) and one status: h[0] in ref_id, ref_digest
+ * and held, the others in Receipt.more; one signature for all. 0 or -1.
+ */
+int		 routing_queued_batch(struct server *,
+		    const struct routing_held *h, size_t n, int64_t now,
+		    char *err, size_t errlen);
+
 #endif

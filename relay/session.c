@@ -210,7 +210,8 @@ session_open(struct server *s, struct peer *p, struct lws *wsi,
 	peer_transition(p, PEER_OPEN);
 	peer_link(s, p);
 	p->last_rx = ev_now(s->loop);
-	if (frame_encode_hello(s->cfg->id, SOFTWARE, LWS_PRE, &buf,
+	/* a relay takes no batched QUEUED: none travels between relays */
+	if (frame_encode_hello(s->cfg->id, SOFTWARE, 0, LWS_PRE, &buf,
 	    &len) == -1)
 		fatal("%s", __func__);
 	conn_ctl_push(&p->ctl, buf, len);

@@ -187,6 +187,10 @@ store_receipt_add(struct store *s, int64_t seq, const Message *m,
 	snprintf(detail, sizeof(detail), "%s ref=%s%s%s",
 	    message_receipt_state_name(r->state), ref,
 	    r->subject[0] != '\0' ? " subject=" : "", r->subject);
+	/* a batched QUEUED: the others are in its stored envelope */
+	if (r->n_more > 0)
+		snprintf(detail + strlen(detail), sizeof(detail) -
+		    strlen(detail), " more=%zu", r->n_more);
 	return storedb_audit_add(s, "receipt", m->id.data, m->sender, digest, detail,
 	    now_ms, err, errlen);
 }

@@ -46,8 +46,10 @@ void	 frame_free(Frame *);		/* NULL is a no-op */
 /* Generic: packs f. Returns 0 or -1 (out of memory). */
 int	 frame_encode(const Frame *f, size_t headroom, uint8_t **out,
 	    size_t *outlen);
+/* features: KAIRAN_FEATURE_* bits this side takes (Hello.features). */
 int	 frame_encode_hello(const char *entity, const char *software,
-	    size_t headroom, uint8_t **out, size_t *outlen);
+	    uint32_t features, size_t headroom, uint8_t **out,
+	    size_t *outlen);
 int	 frame_encode_accepted(const uint8_t *id, size_t idlen,
 	    size_t headroom, uint8_t **out, size_t *outlen);
 /*

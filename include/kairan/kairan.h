@@ -7,6 +7,10 @@
 #define KAIRAN_VERSION		"0.1.0"
 #define KAIRAN_PROTOCOL		"kairan.v1"	/* WebSocket subprotocol */
 #define KAIRAN_PROTOCOL_VERSION	1		/* Hello.version */
+/* Hello.features bits (unknown bits are ignored) */
+#define KAIRAN_FEATURE_QUEUED_BATCH	0x1	/* takes Receipt.more (PROTOCOL.md §7.4) */
+/* Most messages one QUEUED receipt covers: ref_id and 255 in Receipt.more. */
+#define KAIRAN_MAX_QUEUED_BATCH	256
 #define KAIRAN_DEFAULT_PORT	7443
 #define KAIRAN_MAX_FRAME	(1024 * 1024)	/* default frame size limit */
 

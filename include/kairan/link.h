@@ -100,6 +100,7 @@ struct link_config {
 	struct link_url	 at;		/* url, parsed (link_url_parse) */
 	const char	*self;		/* our entity id, in our Hello */
 	const char	*software;	/* Hello.software */
+	uint32_t	 features;	/* Hello.features: KAIRAN_FEATURE_* */
 	size_t		 max_frame;	/* bound on one message once READY */
 	unsigned	 window;	/* envelopes in flight */
 	unsigned	 max_ctl;	/* queued control frames before the

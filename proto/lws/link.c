@@ -599,8 +599,8 @@ link_established(struct link *l, struct lws *wsi)
 		return -1;
 	}
 	link_transition(l, LINK_HELLO);
-	if (frame_encode_hello(l->cfg.self, l->cfg.software, LWS_PRE, &buf,
-	    &len) == -1 || link_queue(l, buf, len) == -1) {
+	if (frame_encode_hello(l->cfg.self, l->cfg.software, l->cfg.features,
+	    LWS_PRE, &buf, &len) == -1 || link_queue(l, buf, len) == -1) {
 		log_warnx("%s=%s out of memory", l->cfg.what, l->cfg.name);
 		return -1;
 	}

@@ -641,8 +641,9 @@ ws_input(struct node *n, struct buf *b)
 			uint8_t *f;
 			size_t fl;
 
-			if (frame_encode_hello(n->id, "kairan-loadgen", 0, &f,
-			    &fl) == -1)
+			/* as kairan-node: it takes batched QUEUED receipts */
+			if (frame_encode_hello(n->id, "kairan-loadgen",
+			    KAIRAN_FEATURE_QUEUED_BATCH, 0, &f, &fl) == -1)
 				die("frame_encode_hello");
 			send_frame(n, f, fl);
 		}
@@ -1114,7 +1115,7 @@ on_receipt(struct node *n, const Message *m, const char *writer)
 	case KAIRAN__V1__RECEIPT__STATE__DELIVERED:
 		break;
 	case KAIRAN__V1__RECEIPT__STATE__QUEUED:
-		C.queued++;
+		C.queued += 1 + r->n_more;
 		return;
 	case KAIRAN__V1__RECEIPT__STATE__REJECTED:
 		C.rejected++;

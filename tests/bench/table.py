@@ -77,12 +77,15 @@ def floors_of(recs, c):
     out = {}
     R = c.get("sqlite_row_us", 0)
     us = kfield(recs, "fanin", {"conns": "100"}, "us_per")
+    # kairan-node (and loadgen) take a batched QUEUED (PROTOCOL.md §7.4):
+    # its signature and row are shared by the commit, as the fsync is
     out["fanin_100_per_s"] = (
-        1e6 / (V + S + 2 * R), "/s",
+        1e6 / (V + R), "/s",
         f"relay core: per envelope 1 ECDSA verification ({V:.0f} us) + 1 "
-        f"signature, its QUEUED receipt ({S:.0f} us) + 2 SQLite rows, the "
-        f"report and the receipt ({R:.1f} us each; the fsync is shared by "
-        f"the batch)", f"relay CPU {us:.0f} us/envelope" if us else None)
+        f"SQLite row, the report ({R:.1f} us); the fsync and the one "
+        f"signed QUEUED receipt ({S:.0f} us, and its row) are shared by "
+        f"the commit's reports of one sender",
+        f"relay CPU {us:.0f} us/envelope" if us else None)
     cpu = kfield(recs, "broadcast", {}, "cpu_ms")
     gen = kfield(recs, "broadcast", {}, "gen_cpu_ms")
     side = (f"relay CPU {cpu:,.0f} ms, generator CPU {gen:,.0f} ms"

@@ -92,7 +92,8 @@ seeds(const char *dir)
 
 	for (i = 0; i < sizeof(hellos) / sizeof(hellos[0]); i++)
 		put(dir, hellos[i].name, frame_encode_hello(hellos[i].entity,
-		    hellos[i].software, 0, &buf, &len), buf, len);
+		    hellos[i].software, i == 0 ? KAIRAN_FEATURE_QUEUED_BATCH :
+		    0, 0, &buf, &len), buf, len);
 	put(dir, "accepted", frame_encode_accepted(id, 16, 0, &buf, &len),
 	    buf, len);
 	put(dir, "bad-accepted-short", frame_encode_accepted(id, 15, 0, &buf,

@@ -297,6 +297,36 @@ seed_messages(const char *sender, seed_fn fn, void *arg)
 	fn("receipt-rejected-subject", &s.m, arg);
 	s.rc.subject = s.sender;
 	fn("receipt-rejected-self", &s.m, arg);
+	seed_init(&s, sender);
+	seed_receipt(&s, KAIRAN__V1__RECEIPT__STATE__QUEUED);
+	s.rc.held = s.recips;
+	s.rc.n_held = 2;
+	fn("receipt-queued", &s.m, arg);
+	{
+		/* a batched QUEUED (Receipt.more): two further reports */
+		Kairan__V1__HeldRef h[2], *hp[2];
+		uint8_t ids[2][16];
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			kairan__v1__held_ref__init(&h[i]);
+			memset(ids[i], 0x70 + (int)i, sizeof(ids[i]));
+			h[i].ref_id.data = ids[i];
+			h[i].ref_id.len = sizeof(ids[i]);
+			h[i].ref_digest.data = s.dig;
+			h[i].ref_digest.len = sizeof(s.dig);
+			h[i].held = s.recips;
+			h[i].n_held = i + 1;
+			hp[i] = &h[i];
+		}
+		s.rc.more = hp;
+		s.rc.n_more = 2;
+		fn("receipt-queued-batch", &s.m, arg);
+		memcpy(ids[1], ids[0], sizeof(ids[1]));
+		fn("bad-receipt-queued-batch-twice", &s.m, arg);
+		s.rc.more = NULL;
+		s.rc.n_more = 0;
+	}
 
 	/* one step past a rule: refused, but next to what is accepted */
 	seed_init(&s, sender);

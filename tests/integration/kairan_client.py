@@ -99,7 +99,7 @@ class Client:
     synchronously (each call runs our own asyncio loop until it is done)."""
 
     def __init__(self, url, pki, ident=None, cert=True, hello=True,
-                 ca=None, rcvbuf=None):
+                 ca=None, rcvbuf=None, features=0):
         self.loop = asyncio.new_event_loop()
         self.ident = ident
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -130,7 +130,8 @@ class Client:
         self.pending = []
         if hello:
             self.send_frame(pb.Frame(hello=pb.Hello(
-                entity=ident.entity, version=1, software="pytest")))
+                entity=ident.entity, version=1, software="pytest",
+                features=features)))
 
     def _run(self, coro, timeout=harness.TIMEOUT):
         asyncio.set_event_loop(self.loop)

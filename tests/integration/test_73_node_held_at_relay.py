@@ -10,6 +10,10 @@ recipient, or with a wrong digest is refused with the field named and
 changes nothing; and a QUEUED is answered with Accepted only, never with
 a receipt.
 
+test_batched_queued_from_a_relay: the node says QUEUED_BATCH and applies
+every report a batched QUEUED names, each checked as the first one is; a
+bad part refuses the whole receipt and changes nothing.
+
 test_overdue_from_a_relay: the home relay's OVERDUE notice (no 受理確認
 by the deadline, PROTOCOL.md §7.4) shows in status and sent until the
 recipient acknowledges; one from a node is refused and changes nothing.
@@ -30,7 +34,7 @@ import websockets
 
 import kairan_client
 import kairan_pb2 as pb
-from harness import TIMEOUT
+from harness import TIMEOUT, wait_for
 from nodeharness import REPORT_1, Node, fed  # noqa: F401 (fixture)
 
 REASON = pb.Refused.Reason
@@ -231,6 +235,77 @@ def overdue(writer, report_msg, report_env, subject):
                               pb.Receipt.OVERDUE)
     m.receipt.subject = subject
     return m, writer.seal(m)
+
+
+def test_batched_queued_from_a_relay(fake, sender, pki):
+    """The node says QUEUED_BATCH in its Hello and applies every report a
+    batched QUEUED names (Receipt.more, PROTOCOL.md §7.4), each checked as
+    the first one is: a wrong digest or a held entity that is not a
+    recipient of that report refuses the whole receipt, naming
+    receipt.more[i], and changes nothing; a report the node does not know
+    is passed over."""
+    hello = fake.next("hello", skip=())
+    assert hello.hello.features & 1, hello
+    reps = []
+    for _ in range(2):
+        _, mid = sender.send(REPORT_1, "450006,mic")
+        env = fake.next("envelope").envelope
+        rep = pb.Message()
+        rep.ParseFromString(env.message)
+        assert rep.id.hex() == mid
+        fake.send(pb.Frame(accepted=pb.Accepted(id=rep.id)))
+        reps.append((rep, env))
+    (r1, e1), (r2, e2) = reps
+    relay = fake.ident
+    ghost = kairan_client.new_id()
+
+    def batch(held2, digest2=None):
+        m = kairan_client.receipt(relay.entity, r1, e1, QUEUED)
+        m.receipt.held.append("450006")
+        h = m.receipt.more.add()
+        h.ref_id = r2.id
+        h.ref_digest = digest2 or hashlib.sha256(e2.message).digest()
+        h.held.extend(held2)
+        g = m.receipt.more.add()     # not one of ours: passed over
+        g.ref_id = ghost
+        g.ref_digest = hashlib.sha256(b"ghost").digest()
+        g.held.append("450006")
+        return m, relay.seal(m)
+
+    # both Accepted frames taken (a row each) before the snapshot
+    wait_for(lambda: sender.rows().get("outbox_route") == 2,
+             what="both reports accepted by relay-45")
+    before = sender.rows()
+    for held2, digest2, reason, field in [
+            (["450006"], hashlib.sha256(b"other").digest(),
+             REASON.INVALID_FIELD, "receipt.more[0].ref_digest"),
+            (["453412"], None, REASON.NOT_AUTHORIZED,
+             "receipt.more[0].held[0]: 453412 is not a recipient")]:
+        q, qenv = batch(held2, digest2)
+        fake.send(pb.Frame(envelope=qenv))
+        a = fake.answer(q.id)
+        assert a.WhichOneof("kind") == "refused", a
+        assert a.refused.reason == reason, a
+        assert field in a.refused.detail, a
+    assert sender.rows() == before
+    # the first report's part was applied before more[0] failed: undone
+    for r in (r1, r2):
+        st = sender.status(r.id.hex())
+        assert st["held"] == 0, st
+
+    q, qenv = batch(["450006", "mic"])
+    fake.send(pb.Frame(envelope=qenv))
+    assert fake.answer(q.id).WhichOneof("kind") == "accepted"
+    by1 = by_entity(sender.status(r1.id.hex()))
+    assert by1["450006"]["state"] == "held", by1
+    assert by1["450006"]["held_by"] == "relay-45"
+    assert by1["mic"]["state"] == "pending", by1
+    by2 = by_entity(sender.status(r2.id.hex()))
+    for e in ("450006", "mic"):
+        assert by2[e]["state"] == "held", by2[e]
+        assert by2[e]["held_by"] == "relay-45", by2[e]
+    assert sender.query("SELECT matched FROM receipt_in WHERE id = ?",
+                        (q.id,)) == [(1,)]
 
 
 def test_overdue_from_a_relay(fake, sender, pki):

@@ -74,13 +74,22 @@ test_hello(void **state)
 	Frame *f;
 
 	(void)state;
-	assert_int_equal(frame_encode_hello("452017", "kairan-node/0.1", HEAD,
+	assert_int_equal(frame_encode_hello("452017", "kairan-node/0.1", 0, HEAD,
 	    &buf, &len), 0);
 	f = expect_ok(buf + HEAD, len);
 	assert_int_equal(f->kind_case, KAIRAN__V1__FRAME__KIND_HELLO);
 	assert_string_equal(f->hello->entity, "452017");
 	assert_int_equal(f->hello->version, 1);
 	assert_string_equal(f->hello->software, "kairan-node/0.1");
+	assert_int_equal(f->hello->features, 0);
+	frame_free(f);
+	free(buf);
+	/* the features travel; bits this side does not know are no error */
+	assert_int_equal(frame_encode_hello("452017", "kairan-node/0.1",
+	    KAIRAN_FEATURE_QUEUED_BATCH | 0x80000000u, 0, &buf, &len), 0);
+	f = expect_ok(buf, len);
+	assert_int_equal(f->hello->features,
+	    KAIRAN_FEATURE_QUEUED_BATCH | 0x80000000u);
 	frame_free(f);
 	free(buf);
 	frame_free(NULL);
@@ -93,15 +102,15 @@ test_hello_bad_entity(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(frame_encode_hello("452018", "x", 0, &buf, &len), 0);
+	assert_int_equal(frame_encode_hello("452018", "x", 0, 0, &buf, &len), 0);
 	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
 	    "hello.entity: 452018: bad check digit 8, expected 7 (452017)");
 	free(buf);
-	assert_int_equal(frame_encode_hello("", "x", 0, &buf, &len), 0);
+	assert_int_equal(frame_encode_hello("", "x", 0, 0, &buf, &len), 0);
 	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
 	    "hello.entity: empty");
 	free(buf);
-	assert_int_equal(frame_encode_hello("Relay-45", "x", 0, &buf, &len),
+	assert_int_equal(frame_encode_hello("Relay-45", "x", 0, 0, &buf, &len),
 	    0);
 	expect_refused(buf, len, KAIRAN_MAX_FRAME, REASON(INVALID_FIELD),
 	    "hello.entity:");
@@ -166,7 +175,7 @@ test_hello_software(void **state)
 	    "hello.software: 257 bytes");
 	free(buf);
 	/* a NUL on the wire would hide the rest of the string */
-	assert_int_equal(frame_encode_hello("452017", "abcdef", 0, &buf, &len),
+	assert_int_equal(frame_encode_hello("452017", "abcdef", 0, 0, &buf, &len),
 	    0);
 	p = memmem(buf, len, "abcdef", 6);
 	assert_non_null(p);
@@ -421,7 +430,7 @@ test_truncated(void **state)
 	Frame *f;
 
 	(void)state;
-	assert_int_equal(frame_encode_hello("452017", "kairan-node/0.1", 0,
+	assert_int_equal(frame_encode_hello("452017", "kairan-node/0.1", 0, 0,
 	    &buf, &len), 0);
 	for (i = 0; i < len; i++) {
 		f = frame_decode(buf, i, KAIRAN_MAX_FRAME, NULL, err,

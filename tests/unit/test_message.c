@@ -945,6 +945,77 @@ test_receipt_fields(void **state)
 	expect_invalid(&t.m, "receipt.subject: 452018: bad check digit 8, expected 7 (452017)");
 }
 
+/* A batched QUEUED (Receipt.more, PROTOCOL.md §7.4): only QUEUED, bounded,
+ * each part with its id, digest and held list, no message twice. */
+static void
+test_receipt_more(void **state)
+{
+	struct tmsg t;
+	static char h1[] = "462012", bad[] = "452018";
+	char *held[] = { h1 }, *badheld[] = { bad };
+	uint8_t ids[3][KAIRAN_ID_LEN], dig[KAIRAN_DIGEST_LEN];
+	Kairan__V1__HeldRef refs[3], *more[KAIRAN_MAX_QUEUED_BATCH];
+	size_t i;
+
+	(void)state;
+	memset(dig, 0x55, sizeof(dig));
+	for (i = 0; i < 3; i++) {
+		memset(ids[i], 0x60 + (int)i, KAIRAN_ID_LEN);
+		kairan__v1__held_ref__init(&refs[i]);
+		refs[i].ref_id.data = ids[i];
+		refs[i].ref_id.len = KAIRAN_ID_LEN;
+		refs[i].ref_digest.data = dig;
+		refs[i].ref_digest.len = KAIRAN_DIGEST_LEN;
+		refs[i].held = held;
+		refs[i].n_held = 1;
+		more[i] = &refs[i];
+	}
+	tmsg_init(&t);
+	tmsg_receipt(&t);
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__QUEUED;
+	t.rc.held = held;
+	t.rc.n_held = 1;
+	t.rc.more = more;
+	t.rc.n_more = 3;
+	expect_valid(&t.m);
+	/* only a QUEUED names further messages */
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__DELIVERED;
+	t.rc.n_held = 0;
+	expect_invalid(&t.m, "receipt.more: only a QUEUED receipt names "
+	    "further messages");
+	t.rc.state = KAIRAN__V1__RECEIPT__STATE__QUEUED;
+	t.rc.n_held = 1;
+	refs[1].ref_id.len = 15;
+	expect_invalid(&t.m, "receipt.more[1].ref_id: must be 16 bytes, got 15");
+	refs[1].ref_id.len = KAIRAN_ID_LEN;
+	refs[2].ref_digest.len = 0;
+	expect_invalid(&t.m, "receipt.more[2].ref_digest: must be 32 bytes, "
+	    "got 0");
+	refs[2].ref_digest.len = KAIRAN_DIGEST_LEN;
+	refs[0].n_held = 0;
+	expect_invalid(&t.m, "receipt.more[0].held: a QUEUED receipt names "
+	    "1..4096 recipients, got 0");
+	refs[0].held = badheld;
+	refs[0].n_held = 1;
+	expect_invalid(&t.m, "receipt.more[0].held[0]: 452018: bad check digit");
+	refs[0].held = held;
+	/* every message once: not the first again, not twice in more */
+	memcpy(ids[1], t.ref, KAIRAN_ID_LEN);
+	expect_invalid(&t.m, "receipt.more[1].ref_id: the receipt's own "
+	    "ref_id again");
+	memcpy(ids[1], ids[0], KAIRAN_ID_LEN);
+	expect_invalid(&t.m, "receipt.more[1].ref_id: the same as "
+	    "receipt.more[0]");
+	memset(ids[1], 0x61, KAIRAN_ID_LEN);
+	expect_valid(&t.m);
+	/* at most KAIRAN_MAX_QUEUED_BATCH messages in all */
+	for (i = 3; i < KAIRAN_MAX_QUEUED_BATCH; i++)
+		more[i] = &refs[0];
+	t.rc.n_more = KAIRAN_MAX_QUEUED_BATCH;
+	expect_invalid(&t.m, "receipt.more: at most 255 further messages, "
+	    "got 256");
+}
+
 
 /* Turns t into a valid advisory (注意喚起) from the prefecture. */
 static char A_TITLE[] = "VPN装置の脆弱性に関する注意喚起";
@@ -1245,6 +1316,7 @@ main(void)
 		cmocka_unit_test(test_embedded_nul_on_wire),
 		cmocka_unit_test(test_attachments),
 		cmocka_unit_test(test_receipt_fields),
+		cmocka_unit_test(test_receipt_more),
 		cmocka_unit_test(test_unknown_enum_on_wire),
 		cmocka_unit_test(test_decode_garbage),
 		cmocka_unit_test(test_ids_and_hex),
