@@ -93,9 +93,14 @@ $(GEN): proto/kairan.proto
 $(BUILD)/gen/kairan.pb-c.o: $(BUILD)/gen/kairan.pb-c.c
 	$(CC) $(CFLAGS) -Wall -Werror $(CPPFLAGS) -c -o $@ $<
 
+# Each object's header dependencies name it both ways, absolute and
+# relative: a build once made with BUILD=$(abspath ...) and then without
+# would otherwise see no dependencies at all and keep stale objects.
+DEPFLAGS = -MMD -MP -MT $(abspath $@) -MT $(patsubst $(CURDIR)/%,%,$(abspath $@))
+
 $(BUILD)/%.o: %.c $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -171,7 +176,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 HOOKS_OBJ = $(BUILD)/tests/hooks/walsync.o
 $(HOOKS_OBJ): relay/walsync.c $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DKAIRAN_TEST_HOOKS -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DKAIRAN_TEST_HOOKS $(DEPFLAGS) -c -o $@ $<
 $(BUILD)/tests/hooks/kairan-relay: $(BUILD)/relay/main.o $(HOOKS_OBJ) $(RELAY_LIB) $(LWS_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

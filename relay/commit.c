@@ -259,6 +259,7 @@ struct synced {
 	struct ended	*ended;
 	unsigned	 n;
 	int		 wake_all;	/* a message was new */
+	struct routing_wake wake;	/* whose queues it added to */
 };
 
 /*
@@ -275,7 +276,7 @@ answer(struct server *s, struct synced *b)
 	struct peer *p;
 	char hex[KAIRAN_ID_HEXLEN + 1];
 	uint8_t *buf;
-	size_t len;
+	size_t len, i;
 
 	s->durable_seq = s->unsynced_hi;
 	for (q = b->batch; q != NULL; q = pending_free(q)) {
@@ -309,10 +310,20 @@ answer(struct server *s, struct synced *b)
 	if (b->wake_all)
 		escalate_rearm(s);
 	mailroute_rearm(s);
-	if (b->wake_all)
-		for (p = s->peers; p != NULL; p = p->next)
+	/* the peers it gave deliveries to, found by key: not all of them */
+	if (b->wake.all)
+		for (p = s->peers; p != NULL; p = p->next) {
 			if (p->state == PEER_READY)
 				deliver_wake(p);
+		}
+	else
+		for (i = 0; i < b->wake.n; i++)
+			for (p = peer_index_next(&s->pindex, b->wake.keys[i],
+			    NULL); p != NULL; p = peer_index_next(&s->pindex,
+			    b->wake.keys[i], p))
+				if (p->state == PEER_READY)
+					deliver_wake(p);
+	routing_wake_clear(&b->wake);
 }
 
 /*
@@ -410,7 +421,11 @@ commit_run(struct server *s)
 			metrics_commit(n, ev_time() - t0);
 	}
 	if (failed) {
+		struct routing_wake none = { NULL, 0, 0 };
+
 		store_rollback(s->store);
+		routing_wake_take(s, &none);	/* nothing of it was stored */
+		routing_wake_clear(&none);
 		log_warnx("commit failed envelopes=%u error=%s", n,
 		    log_str(err));
 		fail_batch(s, batch, ended);
@@ -424,6 +439,7 @@ commit_run(struct server *s)
 	b->ended = ended;
 	b->n = n;
 	b->wake_all = wake_all;
+	routing_wake_take(s, &b->wake);
 	s->unsynced_hi = store_last_seq(s->store);
 	if (s->walsync == NULL) {
 		answer(s, b);
@@ -619,7 +635,10 @@ commit_clear(struct server *s)
 			s->syncing->ended = e->next;
 			free(e);
 		}
+		routing_wake_clear(&s->syncing->wake);
 		free(s->syncing);
 		s->syncing = NULL;
 	}
+	/* what routing noted for a commit that never came */
+	routing_wake_clear(&s->wake);
 }

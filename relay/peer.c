@@ -67,3 +67,66 @@ peer_clear(struct peer *p)
 	X509_free(p->issuer);
 	p->leaf = p->issuer = NULL;
 }
+
+/* FNV-1a of the key: short ids, "peer:NAME". */
+static size_t
+bucket_of(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	while (*key != '\0')
+		h = (h ^ (uint8_t)*key++) * 16777619u;
+	return h % PEER_INDEX_BUCKETS;
+}
+
+void
+peer_index_add(struct peer_index *x, struct peer *p)
+{
+	size_t b;
+
+	if (x->bucket == NULL &&
+	    (x->bucket = calloc(PEER_INDEX_BUCKETS, sizeof(*x->bucket))) ==
+	    NULL)
+		fatal("%s", __func__);
+	b = bucket_of(p->key);
+	p->knext = x->bucket[b];
+	x->bucket[b] = p;
+}
+
+void
+peer_index_remove(struct peer_index *x, struct peer *p)
+{
+	struct peer **pp;
+
+	if (x->bucket == NULL)
+		return;
+	for (pp = &x->bucket[bucket_of(p->key)]; *pp != NULL;
+	    pp = &(*pp)->knext)
+		if (*pp == p) {
+			*pp = p->knext;
+			p->knext = NULL;
+			return;
+		}
+}
+
+struct peer *
+peer_index_next(const struct peer_index *x, const char *key,
+    const struct peer *after)
+{
+	struct peer *p;
+
+	if (x->bucket == NULL)
+		return NULL;
+	p = after != NULL ? after->knext : x->bucket[bucket_of(key)];
+	for (; p != NULL; p = p->knext)
+		if (strcmp(p->key, key) == 0)
+			return p;
+	return NULL;
+}
+
+void
+peer_index_free(struct peer_index *x)
+{
+	free(x->bucket);
+	x->bucket = NULL;
+}

@@ -46,6 +46,7 @@ struct peer {
 	int			 link;		/* index in cfg->peers; -1: a node */
 	uint32_t		 features;	/* its Hello's KAIRAN_FEATURE_* */
 	char			 key[ROUTING_KEY_MAX];	/* its deliveries' key */
+	struct peer		*knext;		/* peer_index's chain */
 	struct dial		*dial;		/* a link we dialled, else NULL */
 	char			 addr[64];
 	X509			*leaf, *issuer;	/* for re-checks on reload */
@@ -66,5 +67,22 @@ void		 peer_transition(struct peer *, enum peer_state);
 
 /* Frees everything the peer holds (not the struct itself, which is lws's). */
 void		 peer_clear(struct peer *);
+
+/*
+ * The server's peers by delivery key (p->key, set before a peer is added):
+ * the few a commit gave deliveries to are found without walking every
+ * connection (a relay holds thousands). A peer is in it from its
+ * session's open to its close, whatever its state: callers check it.
+ */
+#define PEER_INDEX_BUCKETS	4096
+struct peer_index {
+	struct peer	**bucket;	/* PEER_INDEX_BUCKETS, on first add */
+};
+void		 peer_index_add(struct peer_index *, struct peer *);
+void		 peer_index_remove(struct peer_index *, struct peer *);
+/* The next peer of key after `after` (NULL: the first), or NULL. */
+struct peer	*peer_index_next(const struct peer_index *, const char *key,
+		    const struct peer *after);
+void		 peer_index_free(struct peer_index *);	/* the buckets */
 
 #endif

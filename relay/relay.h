@@ -73,6 +73,7 @@ struct server {
 	/* session.c: the connected peers (nodes and relays) */
 	struct peer		*peers;
 	unsigned		 npeers;
+	struct peer_index	 pindex;	/* the same peers, by key */
 	X509			*issuers[SESSION_ISSUERS_MAX];	/* one copy each */
 	size_t			 nissuers;
 
@@ -92,6 +93,8 @@ struct server {
 	struct synced		*syncing;	/* the batch it syncs */
 	/* messages of seq in (durable_seq, unsynced_hi] wait for the sync */
 	int64_t			 durable_seq, unsynced_hi;
+	/* routing.c: the delivery keys routed to since commit.c took them */
+	struct routing_wake	 wake;
 
 	/* deliver.c */
 	ev_timer		 retry_timer;	/* after OVERLOADED */

@@ -51,7 +51,9 @@ connected_node(struct server *s, const char *entity)
 {
 	struct peer *p;
 
-	for (p = s->peers; p != NULL; p = p->next)
+	/* a node's delivery key is its entity id */
+	for (p = peer_index_next(&s->pindex, entity, NULL); p != NULL;
+	    p = peer_index_next(&s->pindex, entity, p))
 		if (p->state == PEER_READY && p->link == -1 &&
 		    strcmp(p->who.entity, entity) == 0)
 			return p;
@@ -70,13 +72,63 @@ link_up(struct server *s, size_t i)
 	return 0;
 }
 
+/* A delivery for key was added: its peers are woken after the sync. */
+static void
+wake_note(struct server *s, const char *key)
+{
+	struct routing_wake *w = &s->wake;
+	size_t i;
+
+	if (w->all)
+		return;
+	for (i = w->n; i > 0; i--)	/* the last ones first: a run of one */
+		if (strcmp(w->keys[i - 1], key) == 0)
+			return;
+	if (w->n == ROUTING_WAKE_MAX) {
+		w->all = 1;
+		return;
+	}
+	if (w->keys == NULL &&
+	    (w->keys = calloc(ROUTING_WAKE_MAX, sizeof(*w->keys))) == NULL) {
+		w->all = 1;	/* waking too many is only slower */
+		return;
+	}
+	snprintf(w->keys[w->n++], ROUTING_KEY_MAX, "%s", key);
+}
+
+void
+routing_wake_take(struct server *s, struct routing_wake *w)
+{
+	routing_wake_clear(w);
+	*w = s->wake;
+	memset(&s->wake, 0, sizeof(s->wake));
+}
+
+void
+routing_wake_clear(struct routing_wake *w)
+{
+	free(w->keys);
+	memset(w, 0, sizeof(*w));
+}
+
+/* A delivery of seq for key (a node's entity, a link's "peer:NAME"). */
+static int
+add_delivery(struct server *s, int64_t seq, const char *key,
+    const char *home, char *err, size_t errlen)
+{
+	if (store_delivery_add(s->store, seq, key, home, err, errlen) == -1)
+		return -1;
+	wake_note(s, key);
+	return 0;
+}
+
 static int
 add_link(struct server *s, int64_t seq, size_t i, char *err, size_t errlen)
 {
 	char key[ROUTING_KEY_MAX];
 
 	routing_link_key(&s->cfg->peers[i], key, sizeof(key));
-	return store_delivery_add(s->store, seq, key, NULL, err, errlen);
+	return add_delivery(s, seq, key, NULL, err, errlen);
 }
 
 int
@@ -98,8 +150,7 @@ routing_route(struct server *s, int64_t seq, int from, const char *recipient,
 		/* no node would ever take a delivery: the mail route */
 		if (!e->node)
 			return ROUTING_MAIL;
-		if (store_delivery_add(s->store, seq, recipient, NULL, err,
-		    errlen) == -1)
+		if (add_delivery(s, seq, recipient, NULL, err, errlen) == -1)
 			return -1;
 		return ROUTING_SERVED;
 	}
@@ -136,8 +187,7 @@ routing_route(struct server *s, int64_t seq, int from, const char *recipient,
 	 * message (store_direct_drop_*); the home relay stays responsible.
 	 */
 	if (connected_node(s, recipient) != NULL &&
-	    store_delivery_add(s->store, seq, recipient, home, err,
-	    errlen) == -1)
+	    add_delivery(s, seq, recipient, home, err, errlen) == -1)
 		return -1;
 	if (fwd > 0)
 		return ROUTING_FORWARDED;

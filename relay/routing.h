@@ -33,6 +33,24 @@ enum routing_result {
 	ROUTING_MAIL,		/* served here, runs no node: mailroute.h */
 };
 
+/*
+ * The delivery keys that routing gave a delivery since they were last
+ * taken (routing_wake_take): after the commit that stored them is synced,
+ * only the peers of those keys are woken, not every peer (a broadcast's
+ * 1,788 receipts, committed in a few batches, woke all 1,836 peers each
+ * time, each looking its queue up in the store for nothing), found by
+ * key (peer_index). Past ROUTING_WAKE_MAX keys it is simply all.
+ */
+#define ROUTING_WAKE_MAX	256
+struct routing_wake {
+	char	(*keys)[ROUTING_KEY_MAX];	/* each once */
+	size_t	  n;
+	int	  all;
+};
+/* Moves what was routed to into *w (emptied first; the server's is reset). */
+void		 routing_wake_take(struct server *, struct routing_wake *w);
+void		 routing_wake_clear(struct routing_wake *);	/* frees keys */
+
 /* The delivery key of a link ("peer:NAME") into buf. */
 void		 routing_link_key(const struct config_peer *, char *buf,
 		    size_t len);

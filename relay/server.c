@@ -474,6 +474,7 @@ done:
 	dial_free_all(&s);
 	walsync_free(s.walsync);
 	commit_clear(&s);
+	peer_index_free(&s.pindex);
 	api_free(&s);
 	unload(&s);
 	curl_global_cleanup();

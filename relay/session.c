@@ -34,6 +34,7 @@ peer_link(struct server *s, struct peer *p)
 		s->peers->prev = p;
 	s->peers = p;
 	s->npeers++;
+	peer_index_add(&s->pindex, p);
 }
 
 static void
@@ -47,6 +48,7 @@ peer_unlink(struct server *s, struct peer *p)
 		p->next->prev = p->prev;
 	p->prev = p->next = NULL;
 	s->npeers--;
+	peer_index_remove(&s->pindex, p);
 	commit_forget_peer(s, p);
 }
 

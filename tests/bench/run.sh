@@ -196,6 +196,10 @@ for i in $(seq 1 "$RUNS"); do
 		lg kairan fanin --n 1 --count 3000
 		lg kairan fanin --n 20 --count 300
 		lg kairan fanin --n 100 --count 200
+		# every other node of the directory connected, idle meanwhile
+		if [ "$NODES" -gt 100 ]; then
+			lg kairan fanin --n 100 --count 200 --idle "$((NODES - 100))"
+		fi
 	fi
 	if want broadcast; then lg kairan broadcast --n "$NODES"; fi
 	# the nodes resume their TLS sessions, as kairan-node does (the

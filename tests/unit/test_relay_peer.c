@@ -53,12 +53,55 @@ test_clear_frees_the_bookkeeping(void **state)
 	peer_clear(&p);		/* twice: nothing left to free */
 }
 
+/* The index by delivery key: every peer of a key found, others not;
+ * removal; several peers of one key (a node on two connections). */
+static void
+test_index_by_key(void **state)
+{
+	static struct peer p[300];
+	struct peer_index x = { NULL };
+	struct peer *q;
+	size_t i, n;
+
+	(void)state;
+	assert_null(peer_index_next(&x, "452017", NULL));
+	peer_index_remove(&x, &p[0]);		/* nothing yet: a no-op */
+	for (i = 0; i < 300; i++) {
+		/* 300 keys in 4,096 buckets, and 452017 twice */
+		if (i == 299)
+			strcpy(p[i].key, "452017");
+		else
+			snprintf(p[i].key, sizeof(p[i].key), "%06zu", i);
+		peer_index_add(&x, &p[i]);
+	}
+	for (i = 0; i < 299; i++) {
+		q = peer_index_next(&x, p[i].key, NULL);
+		assert_ptr_equal(q, &p[i]);
+		assert_null(peer_index_next(&x, p[i].key, q));
+	}
+	peer_index_remove(&x, &p[5]);
+	assert_null(peer_index_next(&x, "000005", NULL));
+	strcpy(p[5].key, "452017");
+	peer_index_add(&x, &p[5]);
+	for (n = 0, q = peer_index_next(&x, "452017", NULL); q != NULL;
+	    q = peer_index_next(&x, "452017", q))
+		n++;
+	assert_int_equal(n, 2);
+	peer_index_remove(&x, &p[299]);
+	assert_ptr_equal(peer_index_next(&x, "452017", NULL), &p[5]);
+	assert_null(peer_index_next(&x, "452017", &p[5]));
+	assert_null(peer_index_next(&x, "mic", NULL));
+	peer_index_free(&x);
+	peer_index_free(&x);			/* twice: a no-op */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_states_along_their_edges),
 		cmocka_unit_test(test_clear_frees_the_bookkeeping),
+		cmocka_unit_test(test_index_by_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
