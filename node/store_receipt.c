@@ -103,6 +103,41 @@ fail:
 }
 
 /*
+ * Looks up ref_id in our outbox with the prepared statement s ("SELECT
+ * kind, digest FROM outbox WHERE id = ?"): 1 with *kind if it is ours and
+ * digest is exactly its digest, 0 if it is not ours, -1 with *reason and
+ * err (field names the digest, idhex the message) otherwise.
+ */
+static int
+outbox_ref(struct store *st, sqlite3_stmt *s, const ProtobufCBinaryData *ref_id,
+    const ProtobufCBinaryData *digest, const char *field, const char *idhex,
+    int *kind, int *reason, char *err, size_t errlen)
+{
+	int rv;
+
+	sqlite3_reset(s);
+	sqlite3_bind_blob(s, 1, ref_id->data, (int)ref_id->len,
+	    SQLITE_TRANSIENT);
+	if ((rv = sqlite3_step(s)) == SQLITE_DONE)
+		return 0;
+	if (rv != SQLITE_ROW) {
+		store_sql_err(st, err, errlen, "outbox lookup");
+		return -1;
+	}
+	*kind = sqlite3_column_int(s, 0);
+	if (digest->len != KAIRAN_DIGEST_LEN ||
+	    sqlite3_column_bytes(s, 1) != KAIRAN_DIGEST_LEN ||
+	    memcmp(sqlite3_column_blob(s, 1), digest->data,
+	    KAIRAN_DIGEST_LEN) != 0) {
+		*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
+		snprintf(err, errlen, "%s: does not match the digest of message "
+		    "%s", field, idhex);
+		return -1;
+	}
+	return 1;
+}
+
+/*
  * The further reports of a batched QUEUED receipt m (Receipt.more), inside
  * the caller's transaction, each checked as the first one is: one of ours
  * (a report or an advisory; one we do not know is passed over, as an
@@ -127,25 +162,13 @@ queued_more(struct store *st, const Message *m, const struct identity *signer,
 		const Kairan__V1__HeldRef *h = rc->more[i];
 
 		message_hex(h->ref_id.data, h->ref_id.len, idhex);
-		sqlite3_reset(s);
-		sqlite3_bind_blob(s, 1, h->ref_id.data, (int)h->ref_id.len,
-		    SQLITE_TRANSIENT);
-		if ((rv = sqlite3_step(s)) == SQLITE_DONE)
+		snprintf(field, sizeof(field), "receipt.more[%zu].ref_digest",
+		    i);
+		if ((rv = outbox_ref(st, s, &h->ref_id, &h->ref_digest, field,
+		    idhex, &kind, reason, err, errlen)) == -1)
+			goto fail;
+		if (rv == 0)
 			continue;
-		if (rv != SQLITE_ROW) {
-			store_sql_err(st, err, errlen, "outbox lookup");
-			goto fail;
-		}
-		kind = sqlite3_column_int(s, 0);
-		if (h->ref_digest.len != KAIRAN_DIGEST_LEN ||
-		    sqlite3_column_bytes(s, 1) != KAIRAN_DIGEST_LEN ||
-		    memcmp(sqlite3_column_blob(s, 1), h->ref_digest.data,
-		    KAIRAN_DIGEST_LEN) != 0) {
-			*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
-			snprintf(err, errlen, "receipt.more[%zu].ref_digest: "
-			    "does not match the digest of message %s", i, idhex);
-			goto fail;
-		}
 		/* only a report (1) or an advisory (3) of ours is held */
 		if (kind != 1 && kind != 3)
 			continue;
@@ -234,26 +257,10 @@ store_receipt_add(struct store *st, const Message *m,
 		return 0;
 	}
 	if (store_sql_prepare(st, &s,
-	    "SELECT kind, digest FROM outbox WHERE id = ?", err, errlen) == -1)
+	    "SELECT kind, digest FROM outbox WHERE id = ?", err, errlen) == -1 ||
+	    outbox_ref(st, s, &rc->ref_id, &rc->ref_digest, "receipt.ref_digest",
+	    idhex, &kind, reason, err, errlen) == -1)
 		goto fail;
-	sqlite3_bind_blob(s, 1, rc->ref_id.data, KAIRAN_ID_LEN,
-	    SQLITE_TRANSIENT);
-	rv = sqlite3_step(s);
-	if (rv == SQLITE_ROW) {
-		kind = sqlite3_column_int(s, 0);
-		if (rc->ref_digest.len != KAIRAN_DIGEST_LEN ||
-		    sqlite3_column_bytes(s, 1) != KAIRAN_DIGEST_LEN ||
-		    memcmp(sqlite3_column_blob(s, 1), rc->ref_digest.data,
-		    KAIRAN_DIGEST_LEN) != 0) {
-			*reason = KAIRAN__V1__REFUSED__REASON__INVALID_FIELD;
-			snprintf(err, errlen, "receipt.ref_digest: does not "
-			    "match the digest of message %s", idhex);
-			goto fail;
-		}
-	} else if (rv != SQLITE_DONE) {
-		store_sql_err(st, err, errlen, "outbox lookup");
-		goto fail;
-	}
 	sqlite3_finalize(s);
 	s = NULL;
 

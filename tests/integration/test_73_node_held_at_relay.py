@@ -153,6 +153,17 @@ def queued(writer, report_msg, report_env, held, digest=None):
     return m, writer.seal(m)
 
 
+def refused(fake, receipt, reason, field):
+    """The fake relay sends receipt (message, envelope): the node refuses
+    it for reason, naming field."""
+    q, qenv = receipt
+    fake.send(pb.Frame(envelope=qenv))
+    a = fake.answer(q.id)
+    assert a.WhichOneof("kind") == "refused", a
+    assert a.refused.reason == reason, a
+    assert field in a.refused.detail, a
+
+
 def by_entity(st):
     return {r["entity"]: r for r in st["recipients"]}
 
@@ -200,12 +211,7 @@ def test_queued_from_a_relay(fake, sender, pki):
     ]
     before = sender.rows()
     for writer, held, digest, reason, field in bad:
-        q, qenv = queued(writer, rep, env, held, digest)
-        fake.send(pb.Frame(envelope=qenv))
-        a = fake.answer(q.id)
-        assert a.WhichOneof("kind") == "refused", a
-        assert a.refused.reason == reason, a
-        assert field in a.refused.detail, a
+        refused(fake, queued(writer, rep, env, held, digest), reason, field)
     assert sender.rows() == before
     assert sender.status(mid)["recipients"] == st["recipients"]
 
@@ -281,12 +287,7 @@ def test_batched_queued_from_a_relay(fake, sender, pki):
              REASON.INVALID_FIELD, "receipt.more[0].ref_digest"),
             (["453412"], None, REASON.NOT_AUTHORIZED,
              "receipt.more[0].held[0]: 453412 is not a recipient")]:
-        q, qenv = batch(held2, digest2)
-        fake.send(pb.Frame(envelope=qenv))
-        a = fake.answer(q.id)
-        assert a.WhichOneof("kind") == "refused", a
-        assert a.refused.reason == reason, a
-        assert field in a.refused.detail, a
+        refused(fake, batch(held2, digest2), reason, field)
     assert sender.rows() == before
     # the first report's part was applied before more[0] failed: undone
     for r in (r1, r2):
