@@ -36,10 +36,12 @@ enum routing_result {
 /*
  * The delivery keys that routing gave a delivery since they were last
  * taken (routing_wake_take): after the commit that stored them is synced,
- * only the peers of those keys are woken, not every peer (a broadcast's
- * 1,788 receipts, committed in a few batches, woke all 1,836 peers each
- * time, each looking its queue up in the store for nothing), found by
- * key (peer_index). Past ROUTING_WAKE_MAX keys it is simply all.
+ * only the peers of those keys are woken, found by key (peer_index). Every
+ * commit that stored something new used to wake every connected peer,
+ * each looking its queue up in the store, mostly for nothing: with the
+ * whole directory connected, 1,836 lookups a commit (tests/bench/README.md,
+ * fan-in with the other nodes idle). Past ROUTING_WAKE_MAX keys it is
+ * simply all.
  */
 #define ROUTING_WAKE_MAX	256
 struct routing_wake {
